@@ -1,0 +1,88 @@
+//! The interface between the runtime and a compiling tier.
+
+use crate::{DefinedFuncIndex, FuncIndex, FuncType, ModuleTranslation, Trap, Tunables, WasmResult};
+
+/// How a relocation in a compiled function is to be patched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelocKind {
+    /// x86-64 `call rel32`: `target + addend - place`, 4 bytes.
+    X86CallPcRel4,
+}
+
+/// A reference from one compiled function to another in the same module,
+/// resolved when the module's code is laid out (never at load).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FuncReloc {
+    /// Offset in the function body.
+    pub offset: u32,
+    /// How to patch.
+    pub kind: RelocKind,
+    /// Which function is referenced.
+    pub target: FuncIndex,
+    /// Addend.
+    pub addend: i64,
+}
+
+/// A machine instruction that may trap, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrapSite {
+    /// Offset of the instruction in the function body.
+    pub offset: u32,
+    /// What the trap means.
+    pub trap: Trap,
+}
+
+/// The machine code of one function with what the runtime needs to know
+/// about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompiledFunction {
+    /// Machine code.
+    pub body: Vec<u8>,
+    /// Relocations to other functions of the module.
+    pub relocs: Vec<FuncReloc>,
+    /// Trap sites, sorted by offset.
+    pub traps: Vec<TrapSite>,
+    /// Required alignment of the body.
+    pub alignment: u32,
+}
+
+/// A compiling tier.
+pub trait Compiler: Send + Sync {
+    /// Compiles one defined function to the native wasm ABI.
+    fn compile_function(
+        &self,
+        translation: &ModuleTranslation<'_>,
+        index: DefinedFuncIndex,
+        tunables: &Tunables,
+    ) -> WasmResult<CompiledFunction>;
+
+    /// Compiles the host-to-wasm trampoline of a defined function: an
+    /// `extern "C" fn(callee_vmctx, caller_vmctx, values: *mut ValRaw, len)`
+    /// that loads the arguments from `values`, calls the function (a
+    /// relocation to it) and stores the results back into `values`.
+    fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> WasmResult<CompiledFunction>;
+
+    /// Compiles a wasm-to-host trampoline for a function type: a function in
+    /// the native wasm ABI whose callee vmctx is a `VMArrayCallHostFuncContext`;
+    /// it stores the arguments in a buffer, calls the host's array-ABI
+    /// function and loads the results, trapping with [`Trap::HostError`] if
+    /// the host function returns `false`.
+    fn compile_wasm_to_array_trampoline(&self, ty: &FuncType) -> WasmResult<CompiledFunction>;
+
+    /// A hash of every setting of this compiler that affects its output.
+    fn settings_hash(&self) -> u64;
+}
+
+/// Layout of a `VMArrayCallHostFuncContext`, the vmctx of a host function.
+pub mod host_func_context {
+    /// Magic number (`u32`): distinguishes it from an instance's vmctx.
+    pub const MAGIC: u32 = 0;
+    /// The host's array-ABI entry point:
+    /// `extern "C" fn(host_ctx, caller_vmctx, values: *mut ValRaw, len: usize) -> bool`.
+    pub const ARRAY_CALL: u32 = 8;
+    /// Magic value.
+    pub const MAGIC_VALUE: u32 = u32::from_le_bytes(*b"bhst");
+}
+
+/// Size of one `ValRaw` slot in the array ABI.
+pub const VALRAW_SIZE: u32 = 16;

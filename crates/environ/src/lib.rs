@@ -1,0 +1,44 @@
+//! Internal to Brisk: not a stable API. Use the `brisk` crate instead.
+//!
+//! The module environment shared by every tier and by the runtime:
+//!
+//! * [`translate_module`] parses and validates a binary with wasmparser and
+//!   produces a [`ModuleTranslation`]: the [`Module`] (types, imports,
+//!   exports, index spaces, segments, names) plus the body of every defined
+//!   function with its [`FuncCostFeatures`].
+//! * [`VMOffsets`] fixes the layout of an instance's `vmctx`, the one runtime
+//!   structure that interpreter, baseline and optimized code all address.
+//! * [`Tunables`] are the settings that change generated code; they are
+//!   hashed into every artifact.
+//! * [`Trap`] codes and [`BuiltinFunction`]s (the libcalls compiled code may
+//!   make) are the other half of the one native ABI.
+
+#![deny(missing_docs)]
+
+mod builtins;
+mod compile;
+mod error;
+mod module;
+mod translate;
+mod trap;
+mod tunables;
+mod types;
+mod vmoffsets;
+
+pub use builtins::BuiltinFunction;
+pub use compile::*;
+pub use error::{WasmError, WasmResult};
+pub use module::*;
+pub use translate::{FuncCostFeatures, FunctionBodyData, ModuleTranslation, translate_module, wasm_features};
+pub use trap::Trap;
+pub use tunables::Tunables;
+pub use types::*;
+pub use vmoffsets::*;
+
+pub use cranelift_entity::{EntityRef, PrimaryMap, SecondaryMap, packed_option};
+
+/// WebAssembly page size in bytes (the default page size; custom page sizes
+/// come with a later proposal).
+pub const WASM_PAGE_SIZE: u64 = 0x1_0000;
+/// Largest number of pages of a 32-bit memory.
+pub const WASM32_MAX_PAGES: u64 = 1 << 16;

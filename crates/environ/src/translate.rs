@@ -1,0 +1,362 @@
+//! Parse and validate a module in one pass, building the [`Module`] and the
+//! per-function cost features the tier policy reads.
+
+use crate::module::*;
+use crate::types::*;
+use crate::{WasmError, WasmResult};
+use cranelift_entity::{EntityRef, PrimaryMap};
+use std::collections::HashSet;
+use wasmparser::{
+    ExternalKind, FuncValidatorAllocations, FunctionBody, Name, NameSectionReader, Parser, Payload, TypeRef,
+    ValidPayload, Validator, WasmFeatures,
+};
+
+/// The WebAssembly features Brisk validates against by default:
+/// WebAssembly 2.0 (with SIMD).
+pub fn wasm_features() -> WasmFeatures {
+    WasmFeatures::WASM2
+}
+
+/// Cheap per-function features, computed while validating, from which a
+/// tier policy predicts compile cost before compiling.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FuncCostFeatures {
+    /// Size of the body in bytes.
+    pub body_bytes: u32,
+    /// Number of locals (parameters included).
+    pub locals: u32,
+    /// Maximum nesting of blocks, loops and ifs.
+    pub max_nesting: u32,
+    /// Maximum height of the operand stack.
+    pub max_operand_stack: u32,
+    /// Maximum number of parameters plus results of a block type.
+    pub max_block_arity: u32,
+    /// Total targets of all `br_table`s.
+    pub br_table_targets: u32,
+    /// Number of branch instructions.
+    pub branches: u32,
+    /// Number of call instructions.
+    pub calls: u32,
+    /// Number of operators.
+    pub operators: u32,
+}
+
+/// A defined function's body with what validation learned about it.
+#[derive(Clone, Debug)]
+pub struct FunctionBodyData<'data> {
+    /// The body (locals and operators).
+    pub body: FunctionBody<'data>,
+    /// Its cost features.
+    pub features: FuncCostFeatures,
+}
+
+/// The result of [`translate_module`].
+#[derive(Debug)]
+pub struct ModuleTranslation<'data> {
+    /// The module environment.
+    pub module: Module,
+    /// Function bodies, by defined function index.
+    pub function_bodies: PrimaryMap<DefinedFuncIndex, FunctionBodyData<'data>>,
+    /// Defined functions the host may call: exported, in an element segment
+    /// or referenced by `ref.func`. Each gets a host-to-wasm trampoline.
+    pub escaping_funcs: Vec<DefinedFuncIndex>,
+}
+
+fn invalid(message: impl Into<String>, offset: u64) -> WasmError {
+    WasmError::Invalid { message: message.into(), offset }
+}
+
+fn val_type(ty: wasmparser::ValType, offset: u64) -> WasmResult<WasmValType> {
+    WasmValType::from_wasmparser(ty).map_err(|m| WasmError::unsupported(m, offset))
+}
+
+fn table_type(ty: &wasmparser::TableType, offset: u64) -> WasmResult<TableType> {
+    if ty.table64 || ty.shared {
+        return Err(WasmError::unsupported("64-bit or shared tables", offset));
+    }
+    Ok(TableType {
+        element: WasmValType::from_ref_type(ty.element_type).map_err(|m| WasmError::unsupported(m, offset))?,
+        minimum: ty.initial,
+        maximum: ty.maximum,
+    })
+}
+
+fn memory_type(ty: &wasmparser::MemoryType, offset: u64) -> WasmResult<MemoryType> {
+    if ty.memory64 || ty.shared || ty.page_size_log2.is_some() {
+        return Err(WasmError::unsupported("memory64, shared or custom-page-size memories", offset));
+    }
+    Ok(MemoryType { minimum: ty.initial, maximum: ty.maximum, memory64: ty.memory64, shared: ty.shared })
+}
+
+fn global_type(ty: &wasmparser::GlobalType, offset: u64) -> WasmResult<GlobalType> {
+    if ty.shared {
+        return Err(WasmError::unsupported("shared globals", offset));
+    }
+    Ok(GlobalType { content: val_type(ty.content_type, offset)?, mutable: ty.mutable })
+}
+
+/// Parses and validates `wasm` (a binary module) with `features`.
+///
+/// # Errors
+///
+/// A malformed or invalid module gives [`WasmError::Invalid`] with the
+/// validator's message and the byte offset; a valid module that uses
+/// something Brisk does not implement gives [`WasmError::Unsupported`].
+pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<ModuleTranslation<'_>> {
+    let mut validator = Validator::new_with_features(features);
+    let mut module = Module::default();
+    let mut function_bodies = PrimaryMap::new();
+    let mut escaping: HashSet<FuncIndex> = HashSet::new();
+    let mut allocs = FuncValidatorAllocations::default();
+
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        let valid = validator.payload(&payload)?;
+        match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    let group = group?;
+                    for sub in group.into_types() {
+                        match &sub.composite_type.inner {
+                            wasmparser::CompositeInnerType::Func(f) => {
+                                let params =
+                                    f.params().iter().map(|t| val_type(*t, 0)).collect::<WasmResult<Vec<_>>>()?;
+                                let results =
+                                    f.results().iter().map(|t| val_type(*t, 0)).collect::<WasmResult<Vec<_>>>()?;
+                                module.types.push(FuncType::new(params, results));
+                            }
+                            _ => return Err(WasmError::unsupported("non-function types (GC)", 0)),
+                        }
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports_with_offsets() {
+                    let (offset, import) = import?;
+                    let index = match import.ty {
+                        TypeRef::Func(ty) => {
+                            module.num_imported_funcs += 1;
+                            EntityIndex::Function(module.functions.push(TypeIndex::from_u32(ty)))
+                        }
+                        TypeRef::Table(t) => {
+                            module.num_imported_tables += 1;
+                            EntityIndex::Table(module.tables.push(table_type(&t, offset)?))
+                        }
+                        TypeRef::Memory(m) => {
+                            module.num_imported_memories += 1;
+                            EntityIndex::Memory(module.memories.push(memory_type(&m, offset)?))
+                        }
+                        TypeRef::Global(g) => {
+                            module.num_imported_globals += 1;
+                            EntityIndex::Global(module.globals.push(global_type(&g, offset)?))
+                        }
+                        _ => return Err(WasmError::unsupported("tag or exact function imports", offset)),
+                    };
+                    module.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        index,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    module.functions.push(TypeIndex::from_u32(ty?));
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    let offset = 0;
+                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                        return Err(WasmError::unsupported("table initializer expressions", offset));
+                    }
+                    module.tables.push(table_type(&table.ty, offset)?);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                let offset = reader.range().start;
+                for memory in reader {
+                    module.memories.push(memory_type(&memory?, offset)?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                let offset = reader.range().start;
+                for global in reader {
+                    let global = global?;
+                    module.globals.push(global_type(&global.ty, offset)?);
+                    let init = ConstExpr::from_wasmparser(&global.init_expr)?;
+                    note_ref_funcs(&init, &mut escaping);
+                    module.global_inits.push(init);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => {
+                            let f = FuncIndex::from_u32(export.index);
+                            escaping.insert(f);
+                            EntityIndex::Function(f)
+                        }
+                        ExternalKind::Table => EntityIndex::Table(TableIndex::from_u32(export.index)),
+                        ExternalKind::Memory => EntityIndex::Memory(MemoryIndex::from_u32(export.index)),
+                        ExternalKind::Global => EntityIndex::Global(GlobalIndex::from_u32(export.index)),
+                        ExternalKind::Tag => return Err(WasmError::unsupported("tag exports", 0)),
+                    };
+                    module.export_names.insert(export.name.to_string(), index);
+                    module.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::StartSection { func, .. } => module.start = Some(FuncIndex::from_u32(func)),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem?;
+                    let (element, items) = match elem.items {
+                        wasmparser::ElementItems::Functions(funcs) => {
+                            let funcs = funcs
+                                .into_iter()
+                                .map(|f| f.map(FuncIndex::from_u32))
+                                .collect::<Result<Box<[_]>, _>>()?;
+                            escaping.extend(funcs.iter().copied());
+                            (WasmValType::FuncRef, ElemItems::Functions(funcs))
+                        }
+                        wasmparser::ElementItems::Expressions(ty, exprs) => {
+                            let exprs = exprs
+                                .into_iter()
+                                .map(|e| ConstExpr::from_wasmparser(&e?))
+                                .collect::<WasmResult<Box<[_]>>>()?;
+                            for e in exprs.iter() {
+                                note_ref_funcs(e, &mut escaping);
+                            }
+                            let ty = WasmValType::from_ref_type(ty).map_err(|m| WasmError::unsupported(m, 0))?;
+                            (ty, ElemItems::Exprs(exprs))
+                        }
+                    };
+                    let mode = match elem.kind {
+                        wasmparser::ElementKind::Active { table_index, offset_expr } => {
+                            let offset = ConstExpr::from_wasmparser(&offset_expr)?;
+                            SegmentMode::Active { index: TableIndex::from_u32(table_index.unwrap_or(0)), offset }
+                        }
+                        wasmparser::ElementKind::Passive => SegmentMode::Passive,
+                        wasmparser::ElementKind::Declared => SegmentMode::Declared,
+                    };
+                    module.elems.push(ElemSegment { mode, element, items });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Active { memory_index, offset_expr } => SegmentMode::Active {
+                            index: MemoryIndex::from_u32(memory_index),
+                            offset: ConstExpr::from_wasmparser(&offset_expr)?,
+                        },
+                        wasmparser::DataKind::Passive => SegmentMode::Passive,
+                    };
+                    module.data.push(DataSegment { mode, data: data.data.into() });
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let ValidPayload::Func(func, _) = valid else {
+                    return Err(invalid("code entry without a function", body.range().start));
+                };
+                let mut v = func.into_validator(std::mem::take(&mut allocs));
+                let features = validate_body(&mut v, &body, &module)?;
+                allocs = v.into_allocations();
+                function_bodies.push(FunctionBodyData { body, features });
+            }
+            Payload::CustomSection(reader) => {
+                if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                    // A malformed name section is ignored, as the spec says.
+                    let _ = read_names(names, &mut module);
+                }
+            }
+            Payload::End(_) => {}
+            _ => {}
+        }
+    }
+
+    let mut escaping_funcs: Vec<DefinedFuncIndex> =
+        escaping.into_iter().filter_map(|f| module.defined_func_index(f)).collect();
+    escaping_funcs.sort_unstable();
+    Ok(ModuleTranslation { module, function_bodies, escaping_funcs })
+}
+
+fn note_ref_funcs(expr: &ConstExpr, escaping: &mut HashSet<FuncIndex>) {
+    for op in &expr.ops {
+        if let ConstOp::RefFunc(f) = op {
+            escaping.insert(*f);
+        }
+    }
+}
+
+fn read_names(names: NameSectionReader<'_>, module: &mut Module) -> WasmResult<()> {
+    for name in names {
+        match name? {
+            Name::Module { name, .. } => module.name = Some(name.to_string()),
+            Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    module.func_names.insert(FuncIndex::from_u32(naming.index), naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Validates one body operator by operator, measuring its cost features on
+/// the way. Linear in the body's size.
+fn validate_body(
+    v: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    body: &FunctionBody<'_>,
+    module: &Module,
+) -> WasmResult<FuncCostFeatures> {
+    use wasmparser::Operator as O;
+    let range = body.range();
+    let mut f = FuncCostFeatures {
+        body_bytes: u32::try_from(range.end - range.start).unwrap_or(u32::MAX),
+        ..FuncCostFeatures::default()
+    };
+    let mut locals = body.get_locals_reader()?;
+    for _ in 0..locals.get_count() {
+        let offset = locals.original_position();
+        let (count, ty) = locals.read()?;
+        v.define_locals(offset, count, ty)?;
+    }
+    f.locals = v.len_locals();
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        f.operators += 1;
+        match &op {
+            O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
+                let arity = match blockty {
+                    wasmparser::BlockType::Empty => 0,
+                    wasmparser::BlockType::Type(_) => 1,
+                    wasmparser::BlockType::FuncType(i) => module
+                        .types
+                        .get(TypeIndex::from_u32(*i))
+                        .map_or(0, |t| t.params.len() + t.results.len()),
+                };
+                f.max_block_arity = f.max_block_arity.max(u32::try_from(arity).unwrap_or(u32::MAX));
+            }
+            O::Br { .. } | O::BrIf { .. } => f.branches += 1,
+            O::BrTable { targets } => {
+                f.branches += 1;
+                f.br_table_targets = f.br_table_targets.saturating_add(targets.len());
+            }
+            O::Call { .. } | O::CallIndirect { .. } | O::ReturnCall { .. } | O::ReturnCallIndirect { .. } => {
+                f.calls += 1
+            }
+            _ => {}
+        }
+        v.op(offset, &op)?;
+        f.max_nesting = f.max_nesting.max(v.control_stack_height());
+        f.max_operand_stack = f.max_operand_stack.max(v.operand_stack_height());
+    }
+    ops.finish()?;
+    Ok(f)
+}

@@ -1,0 +1,29 @@
+/// Settings that change the code compiled for a module, so an artifact
+/// records them and is refused by an engine with other values.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tunables {
+    /// Bytes of address space reserved for each linear memory. With at least
+    /// 4 GiB for a 32-bit memory, compiled code needs no bounds check for the
+    /// index itself.
+    pub memory_reservation: u64,
+    /// Bytes of inaccessible guard region after each memory's reservation.
+    /// A static offset plus access size that fits in the guard needs no
+    /// bounds check either.
+    pub memory_guard_size: u64,
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Tunables { memory_reservation: 1 << 32, memory_guard_size: 1 << 31 }
+    }
+}
+
+impl Tunables {
+    /// Can a memory access to a 32-bit memory with this static offset and
+    /// access size skip its explicit bounds check, relying on guard pages?
+    pub fn elide_bounds_check(&self, memory64: bool, offset: u64, access_size: u64) -> bool {
+        !memory64
+            && self.memory_reservation >= (1 << 32)
+            && offset.saturating_add(access_size) <= self.memory_guard_size
+    }
+}

@@ -1,0 +1,251 @@
+//! The layout of `vmctx`, the per-instance structure every tier addresses.
+//!
+//! ```text
+//!   vmctx -> +--------------------------------+ 0
+//!            | magic: u32, pad                |
+//!            | runtime_limits: *VMRuntimeLimits (store-wide)
+//!            | builtins: *[fn ptr]            |
+//!            | type_ids: *[u32]  (TypeIndex -> SharedTypeIndex)
+//!            | store: *mut StoreOpaque        |
+//!            | instance: *mut Instance        |
+//!            +--------------------------------+ header_size
+//!            | imported functions  [VMFunctionImport; n]  {native_call, vmctx}
+//!            | imported tables     [VMTableImport; n]     {from, vmctx}
+//!            | imported memories   [VMMemoryImport; n]    {from, vmctx}
+//!            | imported globals    [VMGlobalImport; n]    {from}
+//!            | defined tables      [VMTableDefinition; n] {base, current_elements}
+//!            | defined memories    [VMMemoryDefinition; n]{base, current_length}
+//!            | defined globals     [VMGlobalDefinition; n] (16 bytes, 16-aligned)
+//!            | func refs           [VMFuncRef; every function]
+//!            +--------------------------------+ size
+//! ```
+//!
+//! The runtime's `#[repr(C)]` structs are checked against these offsets by
+//! tests beside their definitions.
+
+use crate::Module;
+use crate::types::*;
+use cranelift_entity::EntityRef;
+
+/// Magic number in the first word of every vmctx.
+pub const VMCONTEXT_MAGIC: u32 = u32::from_le_bytes(*b"bvmc");
+
+/// Offsets of fields in `VMRuntimeLimits`, the store-wide block of limits
+/// and bookkeeping that compiled code reads.
+pub mod runtime_limits {
+    /// Lowest address the stack pointer may reach (`usize`).
+    pub const STACK_LIMIT: u32 = 0;
+    /// Fuel consumed so far, counting up to zero (`i64`).
+    pub const FUEL_CONSUMED: u32 = 8;
+    /// Epoch deadline (`u64`).
+    pub const EPOCH_DEADLINE: u32 = 16;
+    /// Frame pointer of the last wasm-to-host exit (`usize`).
+    pub const LAST_WASM_EXIT_FP: u32 = 24;
+    /// Return address of the last wasm-to-host exit (`usize`).
+    pub const LAST_WASM_EXIT_PC: u32 = 32;
+    /// Size of the struct.
+    pub const SIZE: u32 = 40;
+}
+
+/// Offsets of fields in `VMFuncRef`, what a funcref points to.
+pub mod func_ref {
+    /// Entry point in the native wasm ABI.
+    pub const NATIVE_CALL: u32 = 0;
+    /// Entry point in the array ABI (`fn(callee_vmctx, caller_vmctx, *mut ValRaw, len)`).
+    pub const ARRAY_CALL: u32 = 8;
+    /// The callee's vmctx.
+    pub const VMCTX: u32 = 16;
+    /// The function's `SharedTypeIndex` (`u32`).
+    pub const TYPE_INDEX: u32 = 24;
+    /// Size of the struct.
+    pub const SIZE: u32 = 32;
+}
+
+/// Offsets of the fields of a `VMMemoryDefinition`.
+pub mod memory_def {
+    /// Base address (`*mut u8`); never changes for a memory's lifetime.
+    pub const BASE: u32 = 0;
+    /// Current length in bytes (`usize`).
+    pub const CURRENT_LENGTH: u32 = 8;
+    /// Size.
+    pub const SIZE: u32 = 16;
+}
+
+/// Offsets of the fields of a `VMTableDefinition`.
+pub mod table_def {
+    /// Base address of the elements (`*mut *mut u8`).
+    pub const BASE: u32 = 0;
+    /// Current number of elements (`usize`).
+    pub const CURRENT_ELEMENTS: u32 = 8;
+    /// Size.
+    pub const SIZE: u32 = 16;
+}
+
+/// Size of a `VMGlobalDefinition`: enough for a v128, 16-aligned.
+pub const GLOBAL_DEF_SIZE: u32 = 16;
+/// Size of a `VMFunctionImport` (`native_call`, `vmctx`).
+pub const FUNCTION_IMPORT_SIZE: u32 = 16;
+/// Size of a `VMTableImport` / `VMMemoryImport` (`from`, `vmctx`).
+pub const ENTITY_IMPORT_SIZE: u32 = 16;
+/// Size of a `VMGlobalImport` (`from`).
+pub const GLOBAL_IMPORT_SIZE: u32 = 8;
+/// Size of a table element (a pointer; null is 0).
+pub const TABLE_ELEMENT_SIZE: u32 = 8;
+
+/// Offsets into a module's `vmctx`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VMOffsets {
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Number of defined tables.
+    pub num_defined_tables: u32,
+    /// Number of defined memories.
+    pub num_defined_memories: u32,
+    /// Number of defined globals.
+    pub num_defined_globals: u32,
+    /// Number of functions (imported and defined).
+    pub num_funcs: u32,
+
+    imported_functions: u32,
+    imported_tables: u32,
+    imported_memories: u32,
+    imported_globals: u32,
+    defined_tables: u32,
+    defined_memories: u32,
+    defined_globals: u32,
+    func_refs: u32,
+    size: u32,
+}
+
+/// Header field: magic.
+pub const VMCTX_MAGIC: u32 = 0;
+/// Header field: `*const VMRuntimeLimits`.
+pub const VMCTX_RUNTIME_LIMITS: u32 = 8;
+/// Header field: `*const [usize]`, the builtin function table.
+pub const VMCTX_BUILTINS: u32 = 16;
+/// Header field: `*const [u32]`, `TypeIndex` to `SharedTypeIndex`.
+pub const VMCTX_TYPE_IDS: u32 = 24;
+/// Header field: the store.
+pub const VMCTX_STORE: u32 = 32;
+/// Header field: the instance.
+pub const VMCTX_INSTANCE: u32 = 40;
+const HEADER_SIZE: u32 = 48;
+
+fn align(offset: u32, to: u32) -> u32 {
+    offset.div_ceil(to) * to
+}
+
+impl VMOffsets {
+    /// Computes the layout for a module.
+    pub fn new(module: &Module) -> Self {
+        let n = |x: usize| u32::try_from(x).expect("index space sizes are validated to fit in u32");
+        let mut o = VMOffsets {
+            num_imported_funcs: n(module.num_imported_funcs),
+            num_imported_tables: n(module.num_imported_tables),
+            num_imported_memories: n(module.num_imported_memories),
+            num_imported_globals: n(module.num_imported_globals),
+            num_defined_tables: n(module.num_defined_tables()),
+            num_defined_memories: n(module.num_defined_memories()),
+            num_defined_globals: n(module.num_defined_globals()),
+            num_funcs: n(module.functions.len()),
+            imported_functions: 0,
+            imported_tables: 0,
+            imported_memories: 0,
+            imported_globals: 0,
+            defined_tables: 0,
+            defined_memories: 0,
+            defined_globals: 0,
+            func_refs: 0,
+            size: 0,
+        };
+        // Sizes are u64 while computing so that absurd counts can't wrap;
+        // the validator bounds every index space far below this.
+        let mut at = u64::from(HEADER_SIZE);
+        let mut field = |count: u32, size: u32, alignment: u32| -> u32 {
+            at = at.div_ceil(u64::from(alignment)) * u64::from(alignment);
+            let start = at;
+            at += u64::from(count) * u64::from(size);
+            u32::try_from(start).expect("vmctx larger than 4 GiB")
+        };
+        o.imported_functions = field(o.num_imported_funcs, FUNCTION_IMPORT_SIZE, 8);
+        o.imported_tables = field(o.num_imported_tables, ENTITY_IMPORT_SIZE, 8);
+        o.imported_memories = field(o.num_imported_memories, ENTITY_IMPORT_SIZE, 8);
+        o.imported_globals = field(o.num_imported_globals, GLOBAL_IMPORT_SIZE, 8);
+        o.defined_tables = field(o.num_defined_tables, table_def::SIZE, 8);
+        o.defined_memories = field(o.num_defined_memories, memory_def::SIZE, 8);
+        o.defined_globals = field(o.num_defined_globals, GLOBAL_DEF_SIZE, 16);
+        o.func_refs = field(o.num_funcs, func_ref::SIZE, 16);
+        o.size = field(0, 0, 16);
+        let _ = align;
+        o
+    }
+
+    /// Total size of the vmctx in bytes.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// The `VMFunctionImport` of an imported function.
+    pub fn imported_function(&self, index: FuncIndex) -> u32 {
+        debug_assert!(index.as_u32() < self.num_imported_funcs);
+        self.imported_functions + index.as_u32() * FUNCTION_IMPORT_SIZE
+    }
+
+    /// The `VMTableImport` of an imported table.
+    pub fn imported_table(&self, index: TableIndex) -> u32 {
+        self.imported_tables + index.as_u32() * ENTITY_IMPORT_SIZE
+    }
+
+    /// The `VMMemoryImport` of an imported memory.
+    pub fn imported_memory(&self, index: MemoryIndex) -> u32 {
+        self.imported_memories + index.as_u32() * ENTITY_IMPORT_SIZE
+    }
+
+    /// The `VMGlobalImport` of an imported global.
+    pub fn imported_global(&self, index: GlobalIndex) -> u32 {
+        self.imported_globals + index.as_u32() * GLOBAL_IMPORT_SIZE
+    }
+
+    /// The `VMTableDefinition` of a defined table.
+    pub fn defined_table(&self, index: DefinedTableIndex) -> u32 {
+        self.defined_tables + index.as_u32() * table_def::SIZE
+    }
+
+    /// The `VMMemoryDefinition` of a defined memory.
+    pub fn defined_memory(&self, index: DefinedMemoryIndex) -> u32 {
+        self.defined_memories + index.as_u32() * memory_def::SIZE
+    }
+
+    /// The `VMGlobalDefinition` of a defined global.
+    pub fn defined_global(&self, index: DefinedGlobalIndex) -> u32 {
+        self.defined_globals + index.as_u32() * GLOBAL_DEF_SIZE
+    }
+
+    /// The `VMFuncRef` of any function.
+    pub fn func_ref(&self, index: FuncIndex) -> u32 {
+        self.func_refs + index.as_u32() * func_ref::SIZE
+    }
+
+    /// Offset of the first defined function's `VMFuncRef`.
+    pub fn func_refs_begin(&self) -> u32 {
+        self.func_refs
+    }
+}
+
+/// Extension to get raw `u32`s out of entity indices.
+pub trait AsU32 {
+    /// The index as `u32`.
+    fn as_u32(self) -> u32;
+}
+
+impl<T: EntityRef> AsU32 for T {
+    fn as_u32(self) -> u32 {
+        u32::try_from(self.index()).expect("entity indices fit in u32")
+    }
+}
