@@ -1,1 +1,287 @@
-//! placeholder
+//! Internal to Brisk: the optimizing tier.
+//!
+//! [`CraneliftCompiler`] translates WebAssembly function bodies to Cranelift
+//! IR and compiles them to x86-64 machine code in Brisk's one native ABI
+//! (the same one the baseline tier uses), together with the trampolines that
+//! connect the host's array ABI to it.
+//!
+//! The ABI in short (see the crate's `abi` module and `brisk_environ`):
+//!
+//! * Every wasm function uses Cranelift's `tail` calling convention with the
+//!   signature `(callee_vmctx, caller_vmctx, params...) -> results`.
+//! * Calls to functions of the same module are `call rel32` relocations
+//!   ([`brisk_environ::RelocKind::X86CallPcRel4`]); everything else goes
+//!   through the vmctx.
+//! * Every instruction that may trap is listed in the function's trap table.
+
+#![deny(missing_docs)]
+
+mod abi;
+mod trampolines;
+mod translate;
+
+use brisk_environ::{
+    CompiledFunction, Compiler, DefinedFuncIndex, FuncIndex, FuncReloc, FuncType, ModuleTranslation, RelocKind,
+    TrapSite, Tunables, WasmError, WasmResult,
+};
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, ExternalName, UserExternalName, UserFuncName};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_frontend::FunctionBuilderContext;
+
+/// The exact Cranelift version this crate is built against (pinned in the
+/// workspace); part of [`CraneliftCompiler::settings_hash`].
+const CRANELIFT_VERSION: &str = "0.135.8";
+
+/// Namespace of the [`UserExternalName`]s that name wasm functions (by
+/// [`FuncIndex`]).
+pub(crate) const FUNC_NAMESPACE: u32 = 0;
+
+/// How hard Cranelift optimizes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OptLevel {
+    /// No optimization: fastest compilation.
+    None,
+    /// Optimize for speed.
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+/// Which of regalloc2's register allocators to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RegallocAlgorithm {
+    /// The backtracking allocator: slower, better code.
+    #[default]
+    Backtracking,
+    /// The single-pass allocator: linear time, more spills.
+    SinglePass,
+}
+
+/// The settings of the optimizing tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct CompilerSettings {
+    /// Optimization level.
+    pub opt_level: OptLevel,
+    /// Register allocator.
+    pub regalloc: RegallocAlgorithm,
+}
+
+/// The optimizing tier: compiles functions and trampolines with Cranelift
+/// for the host.
+pub struct CraneliftCompiler {
+    isa: OwnedTargetIsa,
+    settings: CompilerSettings,
+    hash: u64,
+}
+
+impl std::fmt::Debug for CraneliftCompiler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CraneliftCompiler")
+            .field("settings", &self.settings)
+            .field("isa", &self.isa.name())
+            .finish()
+    }
+}
+
+impl CraneliftCompiler {
+    /// A compiler for the host with these settings.
+    ///
+    /// # Errors
+    ///
+    /// A message if the host is not supported: not an ISA Cranelift has a
+    /// backend for, or an x86-64 without SSE4.1 (which `nearest`, `floor`,
+    /// `ceil` and `trunc` need to compile without libcalls).
+    pub fn new(settings: CompilerSettings) -> Result<Self, String> {
+        let mut flags = settings::builder();
+        let set = |flags: &mut settings::Builder, name: &str, value: &str| {
+            flags.set(name, value).map_err(|e| format!("cranelift setting {name}={value}: {e}"))
+        };
+        let opt = match settings.opt_level {
+            OptLevel::None => "none",
+            OptLevel::Speed => "speed",
+            OptLevel::SpeedAndSize => "speed_and_size",
+        };
+        set(&mut flags, "opt_level", opt)?;
+        let regalloc = match settings.regalloc {
+            RegallocAlgorithm::Backtracking => "backtracking",
+            RegallocAlgorithm::SinglePass => "single_pass",
+        };
+        set(&mut flags, "regalloc_algorithm", regalloc)?;
+        set(&mut flags, "preserve_frame_pointers", "true")?;
+        set(&mut flags, "enable_probestack", "false")?;
+        set(&mut flags, "is_pic", "false")?;
+        set(&mut flags, "unwind_info", "false")?;
+        set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+
+        let isa_builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
+        let isa = isa_builder
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| format!("cannot configure Cranelift for the host: {e}"))?;
+        if isa.name() != "x64" {
+            return Err(format!("unsupported host architecture {}", isa.triple()));
+        }
+        let has_sse41 = isa.isa_flags().iter().any(|v| v.name == "has_sse41" && v.as_bool() == Some(true));
+        if !has_sse41 {
+            return Err("the host CPU lacks SSE4.1, which the optimizing tier requires".to_string());
+        }
+        let hash = hash_settings(&settings, &*isa);
+        Ok(CraneliftCompiler { isa, settings, hash })
+    }
+
+    /// The settings this compiler was built with.
+    pub fn settings(&self) -> CompilerSettings {
+        self.settings
+    }
+
+    /// Compiles a function built by `build` and converts the result.
+    pub(crate) fn finish(&self, mut ctx: Context) -> WasmResult<CompiledFunction> {
+        let mut ctrl = ControlPlane::default();
+        let names = ctx.func.params.user_named_funcs().clone();
+        let code = ctx.compile(&*self.isa, &mut ctrl).map_err(|e| WasmError::ImplLimitExceeded {
+            message: format!("cranelift failed to compile: {:?}", e.inner),
+            offset: 0,
+        })?;
+        let body = code.code_buffer().to_vec();
+        let buffer = &code.buffer;
+        let mut relocs = Vec::with_capacity(buffer.relocs().len());
+        for r in buffer.relocs() {
+            let bug = |what: String| WasmError::ImplLimitExceeded {
+                message: format!("internal error: unexpected relocation {what}"),
+                offset: 0,
+            };
+            if r.kind != Reloc::X86CallPCRel4 {
+                return Err(bug(format!("kind {:?}", r.kind)));
+            }
+            let target = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(name)) => {
+                    let UserExternalName { namespace, index } = names[*name].clone();
+                    if namespace != FUNC_NAMESPACE {
+                        return Err(bug(format!("to namespace {namespace}")));
+                    }
+                    FuncIndex::from_u32(index)
+                }
+                other => return Err(bug(format!("target {other:?}"))),
+            };
+            relocs.push(FuncReloc { offset: r.offset, kind: RelocKind::X86CallPcRel4, target, addend: r.addend });
+        }
+        let mut traps = Vec::with_capacity(buffer.traps().len());
+        for t in buffer.traps() {
+            let trap = abi::brisk_trap(t.code).ok_or_else(|| WasmError::ImplLimitExceeded {
+                message: format!("internal error: unexpected trap code {}", t.code),
+                offset: 0,
+            })?;
+            traps.push(TrapSite { offset: t.offset, trap });
+        }
+        traps.sort_by_key(|t| t.offset);
+        let alignment = self.isa.function_alignment().minimum.max(16);
+        Ok(CompiledFunction { body, relocs, traps, alignment })
+    }
+
+    pub(crate) fn isa(&self) -> &dyn TargetIsa {
+        &*self.isa
+    }
+}
+
+/// A fresh Cranelift context for a function named by `name`.
+pub(crate) fn new_context(name: UserFuncName, sig: ir::Signature) -> Context {
+    Context::for_function(ir::Function::with_name_signature(name, sig))
+}
+
+impl Compiler for CraneliftCompiler {
+    fn compile_function(
+        &self,
+        translation: &ModuleTranslation<'_>,
+        index: DefinedFuncIndex,
+        tunables: &Tunables,
+    ) -> WasmResult<CompiledFunction> {
+        let mut builder_ctx = FunctionBuilderContext::new();
+        let ctx = translate::translate_function(self, &mut builder_ctx, translation, index, tunables)?;
+        self.finish(ctx)
+    }
+
+    fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> WasmResult<CompiledFunction> {
+        let ctx = trampolines::array_to_wasm(self, ty, callee);
+        self.finish(ctx)
+    }
+
+    fn compile_wasm_to_array_trampoline(&self, ty: &FuncType) -> WasmResult<CompiledFunction> {
+        let ctx = trampolines::wasm_to_array(self, ty);
+        self.finish(ctx)
+    }
+
+    fn settings_hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// FNV-1a, 64 bits: a fixed hasher, so the hash is the same in every
+/// process and on every run.
+struct Fnv1a(u64);
+
+impl Fnv1a {
+    fn new() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// Writes a length-prefixed string, so that concatenations can't
+    /// collide.
+    fn write_str(&mut self, s: &str) {
+        self.write(&(s.len() as u64).to_le_bytes());
+        self.write(s.as_bytes());
+    }
+}
+
+fn hash_settings(settings: &CompilerSettings, isa: &dyn TargetIsa) -> u64 {
+    let mut h = Fnv1a::new();
+    h.write_str("brisk-cranelift");
+    h.write_str(CRANELIFT_VERSION);
+    h.write_str(&format!("{:?}", settings.opt_level));
+    h.write_str(&format!("{:?}", settings.regalloc));
+    h.write_str(isa.name());
+    h.write_str(&isa.triple().to_string());
+    h.write_str(&isa.flags().to_string());
+    for value in isa.isa_flags() {
+        h.write_str(&value.to_string());
+    }
+    h.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_known_value() {
+        let mut h = Fnv1a::new();
+        h.write(b"a");
+        assert_eq!(h.0, 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn settings_hash_distinguishes_settings() {
+        let a = CraneliftCompiler::new(CompilerSettings::default()).unwrap();
+        let b = CraneliftCompiler::new(CompilerSettings::default()).unwrap();
+        assert_eq!(a.settings_hash(), b.settings_hash());
+        let c = CraneliftCompiler::new(CompilerSettings { opt_level: OptLevel::None, ..Default::default() }).unwrap();
+        let d = CraneliftCompiler::new(CompilerSettings {
+            regalloc: RegallocAlgorithm::SinglePass,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_ne!(a.settings_hash(), c.settings_hash());
+        assert_ne!(a.settings_hash(), d.settings_hash());
+        assert_ne!(c.settings_hash(), d.settings_hash());
+    }
+}

@@ -25,7 +25,7 @@ mod tunables;
 mod types;
 mod vmoffsets;
 
-pub use builtins::BuiltinFunction;
+pub use builtins::{BuiltinFunction, BuiltinType};
 pub use compile::*;
 pub use error::{WasmError, WasmResult};
 pub use module::*;

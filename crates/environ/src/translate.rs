@@ -4,7 +4,7 @@
 use crate::module::*;
 use crate::types::*;
 use crate::{WasmError, WasmResult};
-use cranelift_entity::{EntityRef, PrimaryMap};
+use cranelift_entity::PrimaryMap;
 use std::collections::HashSet;
 use wasmparser::{
     ExternalKind, FuncValidatorAllocations, FunctionBody, Name, NameSectionReader, Parser, Payload, TypeRef,
@@ -208,7 +208,10 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<Modul
                     module.exports.push((export.name.to_string(), index));
                 }
             }
-            Payload::StartSection { func, .. } => module.start = Some(FuncIndex::from_u32(func)),
+            Payload::StartSection { func, .. } => {
+                module.start = Some(FuncIndex::from_u32(func));
+                escaping.insert(FuncIndex::from_u32(func));
+            }
             Payload::ElementSection(reader) => {
                 for elem in reader {
                     let elem = elem?;

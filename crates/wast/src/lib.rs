@@ -1,1 +1,265 @@
-//! placeholder
+//! Internal to Brisk: runs `.wast` scripts through the public `brisk` API.
+//!
+//! Every directive of a script counts once: `module`, `register`,
+//! `invoke` and each `assert_*`. A directive passes when Brisk does what
+//! the script expects; anything else (a wrong value, a missing trap, an
+//! unexpected error, an unsupported directive) counts as a failure with a
+//! message naming the line.
+
+#![deny(missing_docs)]
+
+mod spectest;
+mod values;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use brisk::{Engine, Extern, Instance, Linker, Module, Store, Trap, Val};
+use std::collections::HashMap;
+use std::path::Path;
+use wast::core::{WastArgCore, WastRetCore};
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+
+/// The outcome of one script.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    /// Directives that behaved as expected.
+    pub passed: usize,
+    /// Directives that did not, with a message each.
+    pub failures: Vec<String>,
+}
+
+impl Report {
+    /// Number of failed directives.
+    pub fn failed(&self) -> usize {
+        self.failures.len()
+    }
+
+    /// Adds another report.
+    pub fn merge(&mut self, other: Report) {
+        self.passed += other.passed;
+        self.failures.extend(other.failures);
+    }
+}
+
+/// Runs scripts against one engine. Each script gets a fresh store.
+pub struct WastRunner {
+    engine: Engine,
+}
+
+struct State {
+    store: Store<()>,
+    linker: Linker<()>,
+    named: HashMap<String, Instance>,
+    definitions: HashMap<String, Module>,
+    current: Option<Instance>,
+}
+
+impl WastRunner {
+    /// A runner whose modules are compiled by `engine`.
+    pub fn new(engine: &Engine) -> Self {
+        WastRunner { engine: engine.clone() }
+    }
+
+    /// Runs a script file.
+    ///
+    /// # Errors
+    ///
+    /// Fails only if the file cannot be read or parsed as a script; failing
+    /// directives are reported in the [`Report`].
+    pub fn run_file(&self, path: &Path) -> Result<Report> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
+        self.run_script(&path.display().to_string(), &text)
+    }
+
+    /// Runs a script given as text; `name` is used in messages.
+    ///
+    /// # Errors
+    ///
+    /// Fails only if the text is not a script.
+    pub fn run_script(&self, name: &str, text: &str) -> Result<Report> {
+        let mut lexer = wast::lexer::Lexer::new(text);
+        lexer.allow_confusing_unicode(true);
+        let buf = ParseBuffer::new_with_lexer(lexer).map_err(|mut e| {
+            e.set_text(text);
+            anyhow!("{name}: {e}")
+        })?;
+        let script = parser::parse::<Wast>(&buf).map_err(|mut e| {
+            e.set_text(text);
+            anyhow!("{name}: {e}")
+        })?;
+        let mut linker = Linker::new(&self.engine);
+        linker.allow_shadowing(true);
+        let mut store = Store::new(&self.engine, ());
+        spectest::define(&mut linker, &mut store)?;
+        let mut state = State { store, linker, named: HashMap::new(), definitions: HashMap::new(), current: None };
+        let mut report = Report::default();
+        for directive in script.directives {
+            let span = directive.span();
+            let (line, _) = span.linecol_in(text);
+            match state.directive(directive) {
+                Ok(()) => report.passed += 1,
+                Err(e) => report.failures.push(format!("{name}:{}: {e:#}", line + 1)),
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn encode(module: &mut QuoteWat<'_>) -> Result<Vec<u8>> {
+    Ok(module.encode()?)
+}
+
+impl State {
+    fn directive(&mut self, directive: WastDirective<'_>) -> Result<()> {
+        match directive {
+            WastDirective::Module(mut module) => {
+                let name = module.name().map(|n| n.name().to_string());
+                let bytes = encode(&mut module)?;
+                let m = Module::new(self.store.engine(), &bytes)?;
+                let instance = self.linker.instantiate(&mut self.store, &m)?;
+                if let Some(name) = name {
+                    self.named.insert(name, instance);
+                }
+                self.current = Some(instance);
+                Ok(())
+            }
+            WastDirective::ModuleDefinition(mut module) => {
+                let name = module.name().map(|n| n.name().to_string());
+                let bytes = encode(&mut module)?;
+                let m = Module::new(self.store.engine(), &bytes)?;
+                if let Some(name) = name {
+                    self.definitions.insert(name, m);
+                }
+                Ok(())
+            }
+            WastDirective::ModuleInstance { instance, module, .. } => {
+                let m = module
+                    .and_then(|m| self.definitions.get(m.name()))
+                    .ok_or_else(|| anyhow!("unknown module definition"))?
+                    .clone();
+                let i = self.linker.instantiate(&mut self.store, &m)?;
+                if let Some(name) = instance {
+                    self.named.insert(name.name().to_string(), i);
+                }
+                self.current = Some(i);
+                Ok(())
+            }
+            WastDirective::Register { name, module, .. } => {
+                let instance = self.instance(module.map(|m| m.name()))?;
+                self.linker.instance(&mut self.store, name, instance)?;
+                Ok(())
+            }
+            WastDirective::Invoke(invoke) => {
+                self.invoke(&invoke)?;
+                Ok(())
+            }
+            WastDirective::AssertReturn { exec, results, .. } => {
+                let actual = self.execute(exec)?;
+                values::check_results(&mut self.store, &actual, &results)
+            }
+            WastDirective::AssertTrap { exec, message, .. } => match self.execute(exec) {
+                Ok(values) => bail!("expected trap `{message}`, got {values:?}"),
+                Err(e) => expect_trap(&e, message),
+            },
+            WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call) {
+                Ok(values) => bail!("expected exhaustion `{message}`, got {values:?}"),
+                Err(e) => expect_trap(&e, message),
+            },
+            WastDirective::AssertInvalid { mut module, message, .. }
+            | WastDirective::AssertMalformed { mut module, message, .. } => {
+                let bytes = match module.to_test() {
+                    Err(_) => return Ok(()),
+                    Ok(QuoteWatTest::Binary(b)) => b,
+                    Ok(QuoteWatTest::Text(t)) => match std::str::from_utf8(&t).ok().map(wat::parse_str) {
+                        Some(Ok(b)) => b,
+                        _ => return Ok(()),
+                    },
+                };
+                match Module::new(self.store.engine(), &bytes) {
+                    Ok(_) => bail!("expected an invalid or malformed module (`{message}`), but it compiled"),
+                    Err(e) if e.downcast_ref::<brisk::WasmError>().is_some_and(is_unsupported) => {
+                        bail!("module rejected as unsupported, not as `{message}`: {e:#}")
+                    }
+                    Err(_) => Ok(()),
+                }
+            }
+            WastDirective::AssertUnlinkable { module, message, .. } => {
+                let mut module = QuoteWat::Wat(module);
+                let bytes = encode(&mut module)?;
+                let m = Module::new(self.store.engine(), &bytes)?;
+                match self.linker.instantiate(&mut self.store, &m) {
+                    Ok(_) => bail!("expected unlinkable module (`{message}`), but it instantiated"),
+                    Err(e) if e.downcast_ref::<Trap>().is_some() => bail!("expected link error, got trap: {e:#}"),
+                    Err(_) => Ok(()),
+                }
+            }
+            other => bail!("unsupported directive {:?}", std::mem::discriminant(&other)),
+        }
+    }
+
+    fn instance(&self, name: Option<&str>) -> Result<Instance> {
+        match name {
+            Some(n) => self.named.get(n).copied().ok_or_else(|| anyhow!("no module named `{n}`")),
+            None => self.current.ok_or_else(|| anyhow!("no current module")),
+        }
+    }
+
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Vec<Val>> {
+        let instance = self.instance(invoke.module.map(|m| m.name()))?;
+        let func = instance
+            .get_func(&mut self.store, invoke.name)
+            .ok_or_else(|| anyhow!("no exported function `{}`", invoke.name))?;
+        let args = invoke
+            .args
+            .iter()
+            .map(|a| match a {
+                WastArg::Core(core) => values::arg(core),
+                #[allow(unreachable_patterns, reason = "component values exist only with that feature")]
+                _ => bail!("unsupported argument"),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ty = func.ty(&self.store);
+        let mut results: Vec<Val> =
+            ty.results.iter().map(|t| Val::default_for(*t).unwrap_or(Val::FuncRef(None))).collect();
+        func.call(&mut self.store, &args, &mut results)?;
+        Ok(results)
+    }
+
+    fn execute(&mut self, exec: WastExecute<'_>) -> Result<Vec<Val>> {
+        match exec {
+            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Wat(module) => {
+                let mut module = QuoteWat::Wat(module);
+                let bytes = encode(&mut module)?;
+                let m = Module::new(self.store.engine(), &bytes)?;
+                self.linker.instantiate(&mut self.store, &m)?;
+                Ok(Vec::new())
+            }
+            WastExecute::Get { module, global, .. } => {
+                let instance = self.instance(module.map(|m| m.name()))?;
+                match instance.get_export(&mut self.store, global) {
+                    Some(Extern::Global(g)) => Ok(vec![g.get(&mut self.store)]),
+                    _ => bail!("no exported global `{global}`"),
+                }
+            }
+        }
+    }
+}
+
+fn is_unsupported(e: &brisk::WasmError) -> bool {
+    matches!(e, brisk::WasmError::Unsupported { .. })
+}
+
+fn expect_trap(e: &anyhow::Error, message: &str) -> Result<()> {
+    match e.downcast_ref::<Trap>() {
+        Some(trap) if trap.message().contains(message) || message.contains(trap.message()) => Ok(()),
+        Some(trap) => bail!("expected trap `{message}`, got `{}`", trap.message()),
+        None => bail!("expected trap `{message}`, got error: {e:#}"),
+    }
+}
+
+#[allow(dead_code, reason = "kept for directives that carry bare modules")]
+fn _wat(_: Wat<'_>) {}
+
+#[allow(dead_code, reason = "type used in signatures above")]
+fn _ret(_: WastRet<'_>, _: WastRetCore<'_>, _: WastArgCore<'_>) {}

@@ -1,0 +1,126 @@
+//! Engine configuration.
+
+use brisk_environ::Tunables;
+
+/// Which compiler tier compiles a module's functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Let Brisk choose per function (today: always the optimizing tier).
+    #[default]
+    Auto,
+    /// The optimizing tier on Cranelift.
+    Optimized,
+}
+
+/// Optimization level of the optimizing tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OptLevel {
+    /// No optimizations: fastest compilation.
+    None,
+    /// Optimize for speed.
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+/// Register allocator of the optimizing tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RegallocAlgorithm {
+    /// regalloc2's backtracking allocator: better code.
+    #[default]
+    Backtracking,
+    /// regalloc2's single-pass allocator: faster compilation.
+    SinglePass,
+}
+
+/// Global settings for an [`Engine`](crate::Engine).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) strategy: Strategy,
+    pub(crate) opt_level: OptLevel,
+    pub(crate) regalloc: RegallocAlgorithm,
+    pub(crate) parallel_compilation: bool,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) tunables: Tunables,
+    pub(crate) features: wasmparser::WasmFeatures,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            strategy: Strategy::Auto,
+            opt_level: OptLevel::Speed,
+            regalloc: RegallocAlgorithm::Backtracking,
+            parallel_compilation: true,
+            max_wasm_stack: 512 * 1024,
+            tunables: Tunables::default(),
+            features: brisk_environ::wasm_features(),
+        }
+    }
+}
+
+impl Config {
+    /// The default configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Which tier compiles functions. Default: [`Strategy::Auto`].
+    pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Optimization level of the optimizing tier. Default: [`OptLevel::Speed`].
+    pub fn cranelift_opt_level(&mut self, level: OptLevel) -> &mut Self {
+        self.opt_level = level;
+        self
+    }
+
+    /// Register allocator of the optimizing tier. Default:
+    /// [`RegallocAlgorithm::Backtracking`].
+    pub fn cranelift_regalloc_algorithm(&mut self, algo: RegallocAlgorithm) -> &mut Self {
+        self.regalloc = algo;
+        self
+    }
+
+    /// Compile functions on several threads. The output is byte-identical
+    /// either way. Default: on.
+    pub fn parallel_compilation(&mut self, enable: bool) -> &mut Self {
+        self.parallel_compilation = enable;
+        self
+    }
+
+    /// Most bytes of native stack that wasm may use, measured from the
+    /// outermost host-to-wasm call; more traps with
+    /// [`Trap::StackOverflow`](crate::Trap::StackOverflow). It must be
+    /// smaller than the thread's stack. Default: 512 KiB.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Address space reserved per linear memory. At 4 GiB or more (the
+    /// default, 4 GiB) 32-bit memories need no explicit bounds checks; less
+    /// makes compiled code check every access.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
+        self.tunables.memory_reservation = bytes;
+        self
+    }
+
+    /// Guard region after each memory's reservation. Accesses whose static
+    /// offset fits in it need no explicit check. Default: 2 GiB.
+    pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
+        self.tunables.memory_guard_size = bytes;
+        self
+    }
+
+    /// The WebAssembly features modules are validated against. Default:
+    /// WebAssembly 2.0.
+    pub fn wasm_features(&mut self, features: wasmparser::WasmFeatures) -> &mut Self {
+        self.features = features;
+        self
+    }
+}

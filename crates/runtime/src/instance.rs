@@ -1,0 +1,186 @@
+#![allow(unsafe_code, reason = "instantiation hands raw store pointers to the vm layer")]
+
+//! Instances: a module's functions, memories, tables and globals, linked
+//! to its imports.
+
+use crate::externals::{Extern, Global, Memory, Table};
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
+use crate::module::Module;
+use crate::store::{AsContextMut, StoreOpaque, Stored};
+use crate::trap::WasmBacktrace;
+use crate::vm;
+use anyhow::{Result, anyhow, bail};
+use brisk_environ::{EntityIndex, EntityType, TableType};
+
+/// An instantiated module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance(pub(crate) Stored);
+
+fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<u64>) -> bool {
+    actual_min >= min
+        && match max {
+            None => true,
+            Some(max) => actual_max.is_some_and(|am| am <= max),
+        }
+}
+
+impl Instance {
+    /// Instantiates `module` with `imports`, given in the module's import
+    /// order, and runs its start function.
+    ///
+    /// # Errors
+    ///
+    /// Fails if an import is missing or of the wrong type ("incompatible
+    /// import type"), if a segment is out of bounds, or if the start
+    /// function traps. On a trap after segments were written, the instance
+    /// stays in the store (tables it wrote to may refer to it), as the
+    /// spec requires.
+    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        let store = &mut store.as_context_mut().0.opaque;
+        Self::new_opaque(store, module, imports)
+    }
+
+    pub(crate) fn new_opaque(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+        if !crate::Engine::same(module.engine(), store.engine()) {
+            bail!("module and store come from different engines");
+        }
+        let env = module.env();
+        if imports.len() != env.imports.len() {
+            bail!("expected {} imports, got {}", env.imports.len(), imports.len());
+        }
+        let mut resolved = vm::Imports::default();
+        for (import, ext) in env.imports.iter().zip(imports) {
+            let what = || format!("incompatible import type for `{}::{}`", import.module, import.name);
+            match (env.entity_type(import.index), ext) {
+                (EntityType::Function(ty), Extern::Func(f)) => {
+                    if store.funcs[store.check(f.0)].ty != env.types[ty] {
+                        bail!("{}: expected {}, found {}", what(), env.types[ty], store.funcs[store.check(f.0)].ty);
+                    }
+                    resolved.funcs.push(f.func_ref(store));
+                }
+                (EntityType::Table(ty), Extern::Table(t)) => {
+                    let actual: TableType = store.tables[store.check(t.0)].ty;
+                    let size = t.vm_size(store);
+                    if actual.element != ty.element || !limits_match(size, actual.maximum, ty.minimum, ty.maximum) {
+                        bail!("{}: table types differ", what());
+                    }
+                    resolved.tables.push(t.vm_import(store));
+                }
+                (EntityType::Memory(ty), Extern::Memory(m)) => {
+                    let actual = store.memories[store.check(m.0)].ty;
+                    let size = m.vm_size(store);
+                    if actual.memory64 != ty.memory64
+                        || actual.shared != ty.shared
+                        || !limits_match(size, actual.maximum, ty.minimum, ty.maximum)
+                    {
+                        bail!("{}: memory types differ", what());
+                    }
+                    resolved.memories.push(m.vm_import(store));
+                }
+                (EntityType::Global(ty), Extern::Global(g)) => {
+                    if store.globals[store.check(g.0)].ty != ty {
+                        bail!("{}: global types differ", what());
+                    }
+                    resolved.globals.push(g.vm_import(store));
+                }
+                _ => bail!("{}: wrong kind of item", what()),
+            }
+        }
+        let index = store.instances.len();
+        let store_ptr: *mut StoreOpaque = store;
+        // SAFETY: the imports were type-checked above and are owned by this
+        // store, which also owns the new instance.
+        let instance = unsafe { vm::Instance::new(module, resolved, store_ptr.cast(), &*store.limits, index)? };
+        store.instances.push(instance);
+        let handle = Instance(store.stored(index));
+        store.instances[index].initialize().map_err(|trap| anyhow::Error::new(trap).context(WasmBacktrace::default()))?;
+        if let Some(start) = env.start {
+            let func_ref = store.instances[index].func_ref(start);
+            // SAFETY: the funcref is in the instance's vmctx, owned by the store.
+            let func = unsafe { Func::from_func_ref(store, func_ref) };
+            // SAFETY: start functions take and return nothing.
+            unsafe { func.call_raw(store, &mut [])? };
+        }
+        Ok(handle)
+    }
+
+    fn vm<'a>(&self, store: &'a StoreOpaque) -> &'a vm::Instance {
+        &store.instances[store.check(self.0)]
+    }
+
+    /// The export called `name`.
+    pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let index = self.vm(store).module().export_index(name)?;
+        Some(self.export(store, index))
+    }
+
+    fn export(&self, store: &mut StoreOpaque, index: EntityIndex) -> Extern {
+        let instance = self.vm(store);
+        let env = instance.module().env();
+        match index {
+            EntityIndex::Function(f) => {
+                let func_ref = instance.func_ref(f);
+                let ty = env.func_type(f).clone();
+                Extern::Func(Func(store.push_func(func_ref, ty)))
+            }
+            EntityIndex::Memory(m) => {
+                let ty = env.memories[m];
+                let import = instance.memory_import(m);
+                Extern::Memory(Memory(store.push_memory(import.memory, ty)))
+            }
+            EntityIndex::Table(t) => {
+                let ty = env.tables[t];
+                let import = instance.table_import(t);
+                Extern::Table(Table(store.push_table(import.table, ty)))
+            }
+            EntityIndex::Global(g) => {
+                let ty = env.globals[g];
+                let def = instance.global_ptr(g);
+                Extern::Global(Global(store.push_global(def, ty)))
+            }
+        }
+    }
+
+    /// All exports, in order.
+    pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let module = self.vm(store).module().clone();
+        module.env().exports.iter().map(|(name, index)| (name.clone(), self.export(store, *index))).collect()
+    }
+
+    /// The exported function called `name`.
+    pub fn get_func(&self, store: impl AsContextMut, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function called `name`, with static types.
+    ///
+    /// # Errors
+    ///
+    /// Fails if there is no such function or its type differs.
+    pub fn get_typed_func<P: WasmParams, R: WasmResults>(
+        &self,
+        mut store: impl AsContextMut,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>> {
+        let f = self.get_func(&mut store, name).ok_or_else(|| anyhow!("no exported function `{name}`"))?;
+        f.typed(&store)
+    }
+
+    /// The exported memory called `name`.
+    pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported table called `name`.
+    pub fn get_table(&self, store: impl AsContextMut, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// The exported global called `name`.
+    pub fn get_global(&self, store: impl AsContextMut, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+}
+

@@ -1,0 +1,326 @@
+#![allow(unsafe_code, reason = "the store owns the raw runtime objects compiled code uses")]
+
+//! Stores: the owners of all runtime state.
+
+use crate::engine::Engine;
+use crate::vm::{self, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits};
+use brisk_environ::{FuncType, GlobalType, MemoryType, TableType};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Identifies a store, so that handles from one store are refused by
+/// another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct StoreId(u64);
+
+impl StoreId {
+    fn fresh() -> StoreId {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        StoreId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A handle's index into its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Stored {
+    pub(crate) store: StoreId,
+    pub(crate) index: usize,
+}
+
+pub(crate) struct FuncData {
+    pub(crate) func_ref: *const VMFuncRef,
+    pub(crate) ty: FuncType,
+}
+
+pub(crate) struct MemoryData {
+    pub(crate) memory: *mut vm::Memory,
+    pub(crate) ty: MemoryType,
+}
+
+pub(crate) struct TableData {
+    pub(crate) table: *mut vm::Table,
+    pub(crate) ty: TableType,
+}
+
+pub(crate) struct GlobalData {
+    pub(crate) def: *mut VMGlobalDefinition,
+    pub(crate) ty: GlobalType,
+}
+
+/// A memory created by the host, with the definition compiled code reads.
+pub(crate) struct HostMemory {
+    pub(crate) def: Box<vm::VMMemoryDefinition>,
+    pub(crate) memory: Box<vm::Memory>,
+}
+
+/// A table created by the host.
+pub(crate) struct HostTable {
+    pub(crate) def: Box<vm::VMTableDefinition>,
+    pub(crate) table: Box<vm::Table>,
+}
+
+/// The part of a store that does not depend on `T`.
+pub struct StoreOpaque {
+    pub(crate) id: StoreId,
+    pub(crate) engine: Engine,
+    pub(crate) limits: Box<VMRuntimeLimits>,
+    pub(crate) instances: Vec<Box<vm::Instance>>,
+    pub(crate) host_funcs: Vec<Box<VMArrayCallHostFuncContext>>,
+    pub(crate) host_trampolines: Vec<Arc<vm::CodeMemory>>,
+    pub(crate) host_memories: Vec<HostMemory>,
+    pub(crate) host_tables: Vec<HostTable>,
+    pub(crate) host_globals: Vec<Box<VMGlobalDefinition>>,
+    pub(crate) funcs: Vec<FuncData>,
+    pub(crate) memories: Vec<MemoryData>,
+    pub(crate) tables: Vec<TableData>,
+    pub(crate) globals: Vec<GlobalData>,
+    /// Dedupes handles: the address of the runtime object -> its index.
+    pub(crate) handles: HashMap<(u8, usize), usize>,
+}
+
+// SAFETY: all raw pointers in a store point to memory the store owns (or
+// to modules it keeps alive); the store moves between threads as a whole.
+unsafe impl Send for StoreOpaque {}
+// SAFETY: shared access to a store only reads.
+unsafe impl Sync for StoreOpaque {}
+
+impl StoreOpaque {
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn stored(&self, index: usize) -> Stored {
+        Stored { store: self.id, index }
+    }
+
+    /// Panics unless `s` belongs to this store: using a handle with the
+    /// wrong store is a programming error, as in Wasmtime.
+    pub(crate) fn check(&self, s: Stored) -> usize {
+        assert_eq!(s.store, self.id, "object used with the wrong store");
+        s.index
+    }
+
+    fn dedupe(&mut self, kind: u8, addr: usize, push: impl FnOnce(&mut Self) -> usize) -> usize {
+        if let Some(i) = self.handles.get(&(kind, addr)) {
+            return *i;
+        }
+        let i = push(self);
+        self.handles.insert((kind, addr), i);
+        i
+    }
+
+    pub(crate) fn push_func(&mut self, func_ref: *const VMFuncRef, ty: FuncType) -> Stored {
+        let i = self.dedupe(0, func_ref as usize, |s| {
+            s.funcs.push(FuncData { func_ref, ty });
+            s.funcs.len() - 1
+        });
+        self.stored(i)
+    }
+
+    pub(crate) fn push_memory(&mut self, memory: *mut vm::Memory, ty: MemoryType) -> Stored {
+        let i = self.dedupe(1, memory as usize, |s| {
+            s.memories.push(MemoryData { memory, ty });
+            s.memories.len() - 1
+        });
+        self.stored(i)
+    }
+
+    pub(crate) fn push_table(&mut self, table: *mut vm::Table, ty: TableType) -> Stored {
+        let i = self.dedupe(2, table as usize, |s| {
+            s.tables.push(TableData { table, ty });
+            s.tables.len() - 1
+        });
+        self.stored(i)
+    }
+
+    pub(crate) fn push_global(&mut self, def: *mut VMGlobalDefinition, ty: GlobalType) -> Stored {
+        let i = self.dedupe(3, def as usize, |s| {
+            s.globals.push(GlobalData { def, ty });
+            s.globals.len() - 1
+        });
+        self.stored(i)
+    }
+
+    /// The function type behind a funcref's shared type id.
+    pub(crate) fn func_ref_type(&self, func_ref: *const VMFuncRef) -> FuncType {
+        // SAFETY: funcrefs handed to the store point into live vmctxs or
+        // host contexts the store owns.
+        let id = unsafe { (*func_ref).type_index };
+        self.engine.shared_type(id).expect("funcref type ids are registered with the engine")
+    }
+}
+
+/// Everything a store holds: the `T`-independent part first, so a
+/// `*mut StoreOpaque` taken from a vmctx can be cast back by code that
+/// knows `T`.
+#[repr(C)]
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+impl<T> std::ops::Deref for StoreInner<T> {
+    type Target = StoreOpaque;
+    fn deref(&self) -> &StoreOpaque {
+        &self.opaque
+    }
+}
+
+impl<T> std::ops::DerefMut for StoreInner<T> {
+    fn deref_mut(&mut self) -> &mut StoreOpaque {
+        &mut self.opaque
+    }
+}
+
+/// All runtime state of a group of instances: their memories, tables,
+/// globals and host functions, plus the embedder's data `T`. Dropping the
+/// store frees everything in it.
+pub struct Store<T> {
+    inner: Box<StoreInner<T>>,
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("instances", &self.inner.instances.len()).finish_non_exhaustive()
+    }
+}
+
+impl<T> Store<T> {
+    /// A new store for `engine`, holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    id: StoreId::fresh(),
+                    engine: engine.clone(),
+                    limits: Box::default(),
+                    instances: Vec::new(),
+                    host_funcs: Vec::new(),
+                    host_trampolines: Vec::new(),
+                    host_memories: Vec::new(),
+                    host_tables: Vec::new(),
+                    host_globals: Vec::new(),
+                    funcs: Vec::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    handles: HashMap::new(),
+                },
+                data,
+            }),
+        }
+    }
+
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store, returning the embedder's data.
+    pub fn into_data(self) -> T {
+        let inner = *self.inner;
+        inner.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+/// A shared borrow of a store.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+
+/// An exclusive borrow of a store.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<T> StoreContext<'_, T> {
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// The embedder's data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+    /// The embedder's data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+}
+
+/// Anything that can lend a store: `&Store<T>`, `Caller<T>`, ...
+pub trait AsContext {
+    /// The store's data type.
+    type Data;
+    /// Borrows the store.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that can lend a store mutably.
+pub trait AsContextMut: AsContext {
+    /// Borrows the store mutably.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(&self.inner)
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(&mut self.inner)
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        (**self).as_context_mut()
+    }
+}

@@ -1,0 +1,324 @@
+//! Instances: a vmctx plus the memories and tables the instance owns.
+
+use super::libcalls::BUILTINS;
+use super::memory::Memory;
+use super::table::Table;
+use super::vmcontext::*;
+use crate::module::Module;
+use brisk_environ::*;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+/// Resolved imports, in the module's import order per kind.
+#[derive(Default)]
+pub struct Imports {
+    /// Function imports: the funcref to call.
+    pub funcs: Vec<*const VMFuncRef>,
+    /// Table imports.
+    pub tables: Vec<VMTableImport>,
+    /// Memory imports.
+    pub memories: Vec<VMMemoryImport>,
+    /// Global imports.
+    pub globals: Vec<VMGlobalImport>,
+}
+
+/// An instance of a module.
+pub struct Instance {
+    module: Module,
+    vmctx: NonNull<u8>,
+    layout: Layout,
+    memories: PrimaryMap<DefinedMemoryIndex, Box<Memory>>,
+    tables: PrimaryMap<DefinedTableIndex, Box<Table>>,
+    /// Index of this instance in its store.
+    pub store_index: usize,
+}
+
+// SAFETY: an instance is owned by one store and moves with it; the raw
+// pointers it holds point into memory owned by that store.
+unsafe impl Send for Instance {}
+// SAFETY: as above; `&Instance` gives out raw pointers only.
+unsafe impl Sync for Instance {}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.vmctx.as_ptr(), self.layout) };
+    }
+}
+
+impl Instance {
+    /// Allocates an instance and fills in its vmctx: imports, owned
+    /// memories, tables and globals, and funcrefs. Segments and the start
+    /// function are the caller's next steps ([`Instance::initialize`]).
+    ///
+    /// # Safety
+    ///
+    /// `imports` must match the module's imports in kind and type and stay
+    /// valid as long as the instance; `store` and `limits` must outlive it.
+    pub unsafe fn new(
+        module: &Module,
+        imports: Imports,
+        store: *mut u8,
+        limits: *const VMRuntimeLimits,
+        store_index: usize,
+    ) -> anyhow::Result<Box<Instance>> {
+        let offsets = module.offsets();
+        let env = module.env();
+        let layout = Layout::from_size_align(offsets.size().max(16) as usize, 16)?;
+        // SAFETY: the layout has a non-zero size.
+        let vmctx = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
+            .ok_or_else(|| anyhow::anyhow!("out of memory allocating an instance"))?;
+        let mut memories = PrimaryMap::new();
+        for (index, ty) in env.memories.iter().skip(env.num_imported_memories) {
+            let memory = Memory::new(ty, module.tunables()).map_err(|e| match e {
+                super::MemoryError::TooLarge => anyhow::anyhow!("memory {} is too large", index.index()),
+                super::MemoryError::Os(e) => anyhow::anyhow!("cannot reserve memory {}: {e}", index.index()),
+            });
+            match memory {
+                Ok(m) => {
+                    memories.push(Box::new(m));
+                }
+                Err(e) => {
+                    // SAFETY: allocated above with this layout, not yet shared.
+                    unsafe { std::alloc::dealloc(vmctx.as_ptr(), layout) };
+                    return Err(e);
+                }
+            }
+        }
+        let mut tables = PrimaryMap::new();
+        for (index, ty) in env.tables.iter().skip(env.num_imported_tables) {
+            match Table::new(ty, 0) {
+                Some(t) => {
+                    tables.push(Box::new(t));
+                }
+                None => {
+                    // SAFETY: as above.
+                    unsafe { std::alloc::dealloc(vmctx.as_ptr(), layout) };
+                    anyhow::bail!("table {} is too large (at most {} elements)", index.index(), super::MAX_TABLE_ELEMENTS);
+                }
+            }
+        }
+        let mut instance = Box::new(Instance { module: module.clone(), vmctx, layout, memories, tables, store_index });
+        // SAFETY: the vmctx is freshly allocated with the module's layout;
+        // the caller vouches for the imports and pointers.
+        unsafe { instance.init_vmctx(imports, store, limits) };
+        Ok(instance)
+    }
+
+    /// The instance behind a vmctx.
+    ///
+    /// # Safety
+    ///
+    /// `vmctx` is the vmctx of a live instance, and no other reference to
+    /// that instance is in use.
+    pub unsafe fn from_vmctx<'a>(vmctx: *mut VMContext) -> &'a mut Instance {
+        // SAFETY: the header's instance field points at the owning box.
+        unsafe { &mut *(*(vmctx.cast::<u8>().add(VMCTX_INSTANCE as usize).cast::<*mut Instance>())) }
+    }
+
+    /// The vmctx.
+    pub fn vmctx(&self) -> *mut VMContext {
+        self.vmctx.as_ptr().cast()
+    }
+
+    /// The module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+
+    fn ptr<T>(&self, offset: u32) -> *mut T {
+        // SAFETY: every offset passed here comes from the module's
+        // VMOffsets and lies inside the vmctx allocation.
+        unsafe { self.vmctx.as_ptr().add(offset as usize).cast() }
+    }
+
+    /// # Safety
+    ///
+    /// Called once, from `new`.
+    unsafe fn init_vmctx(&mut self, imports: Imports, store: *mut u8, limits: *const VMRuntimeLimits) {
+        let module = self.module.clone();
+        let offsets = module.offsets();
+        let env = module.env();
+        let self_ptr: *mut Instance = self;
+        // SAFETY (for the whole block): each write goes to a field of the
+        // vmctx at an offset VMOffsets computed for this module, with the
+        // type that offset is documented to hold.
+        unsafe {
+            *self.ptr::<u32>(VMCTX_MAGIC) = VMCONTEXT_MAGIC;
+            *self.ptr::<*const VMRuntimeLimits>(VMCTX_RUNTIME_LIMITS) = limits;
+            *self.ptr::<*const u8>(VMCTX_BUILTINS) = (&raw const BUILTINS).cast();
+            *self.ptr::<*const u32>(VMCTX_TYPE_IDS) = module.type_ids().as_ptr();
+            *self.ptr::<*mut u8>(VMCTX_STORE) = store;
+            *self.ptr::<*mut Instance>(VMCTX_INSTANCE) = self_ptr;
+
+            for (i, f) in imports.funcs.iter().enumerate() {
+                let index = FuncIndex::new(i);
+                let fr = &**f;
+                *self.ptr::<VMFunctionImport>(offsets.imported_function(index)) =
+                    VMFunctionImport { native_call: fr.native_call, vmctx: fr.vmctx };
+                *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = *fr;
+            }
+            for (i, t) in imports.tables.into_iter().enumerate() {
+                *self.ptr::<VMTableImport>(offsets.imported_table(TableIndex::new(i))) = t;
+            }
+            for (i, m) in imports.memories.into_iter().enumerate() {
+                *self.ptr::<VMMemoryImport>(offsets.imported_memory(MemoryIndex::new(i))) = m;
+            }
+            for (i, g) in imports.globals.into_iter().enumerate() {
+                *self.ptr::<VMGlobalImport>(offsets.imported_global(GlobalIndex::new(i))) = g;
+            }
+            for (def, memory) in self.memories.iter_mut() {
+                let p = self.vmctx.as_ptr().add(offsets.defined_memory(def) as usize).cast();
+                memory.set_definition(p);
+            }
+            for (def, table) in self.tables.iter_mut() {
+                let p = self.vmctx.as_ptr().add(offsets.defined_table(def) as usize).cast();
+                table.set_definition(p);
+            }
+            for def in (0..env.num_defined_funcs()).map(DefinedFuncIndex::new) {
+                let index = env.func_index(def);
+                *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = VMFuncRef {
+                    native_call: module.native_call(def),
+                    array_call: module.array_call(def),
+                    vmctx: self.vmctx(),
+                    type_index: module.type_ids()[env.functions[index].index()],
+                    _pad: 0,
+                };
+            }
+        }
+    }
+
+    /// Evaluates a constant expression.
+    pub fn eval_const(&self, expr: &ConstExpr) -> ValRaw {
+        let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
+        for op in &expr.ops {
+            let v = match *op {
+                ConstOp::I32Const(v) => ValRaw::i32(v),
+                ConstOp::I64Const(v) => ValRaw::i64(v),
+                ConstOp::F32Const(v) => ValRaw::f32(v),
+                ConstOp::F64Const(v) => ValRaw::f64(v),
+                ConstOp::V128Const(v) => ValRaw::u128(v),
+                ConstOp::GlobalGet(g) => {
+                    // SAFETY: the global's definition is live and 16 bytes.
+                    unsafe { ValRaw::u128(u128::from_le_bytes((*self.global_ptr(g)).storage)) }
+                }
+                ConstOp::RefNull => ValRaw::ptr(0),
+                ConstOp::RefFunc(f) => ValRaw::ptr(self.func_ref(f) as usize),
+                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                    let b = stack.pop().unwrap_or_default().get_i32();
+                    let a = stack.pop().unwrap_or_default().get_i32();
+                    ValRaw::i32(match *op {
+                        ConstOp::I32Add => a.wrapping_add(b),
+                        ConstOp::I32Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+                ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                    let b = stack.pop().unwrap_or_default().get_i64();
+                    let a = stack.pop().unwrap_or_default().get_i64();
+                    ValRaw::i64(match *op {
+                        ConstOp::I64Add => a.wrapping_add(b),
+                        ConstOp::I64Sub => a.wrapping_sub(b),
+                        _ => a.wrapping_mul(b),
+                    })
+                }
+            };
+            stack.push(v);
+        }
+        stack.pop().unwrap_or_default()
+    }
+
+    /// The funcref of any function of the instance.
+    pub fn func_ref(&self, index: FuncIndex) -> *mut VMFuncRef {
+        self.ptr(self.module.offsets().func_ref(index))
+    }
+
+    /// The storage of any global.
+    pub fn global_ptr(&self, index: GlobalIndex) -> *mut VMGlobalDefinition {
+        let env = self.module.env();
+        let offsets = self.module.offsets();
+        match env.defined_global_index(index) {
+            Some(def) => self.ptr(offsets.defined_global(def)),
+            // SAFETY: the import slot was filled at creation.
+            None => unsafe { (*self.ptr::<VMGlobalImport>(offsets.imported_global(index))).from },
+        }
+    }
+
+    /// The definition and runtime object of any memory.
+    pub fn memory_import(&self, index: MemoryIndex) -> VMMemoryImport {
+        let offsets = self.module.offsets();
+        match self.module.env().defined_memory_index(index) {
+            Some(def) => {
+                let memory: *const Memory = &*self.memories[def];
+                VMMemoryImport { from: self.memories[def].definition(), memory: memory.cast_mut() }
+            }
+            // SAFETY: the import slot was filled at creation.
+            None => unsafe {
+                let i = &*self.ptr::<VMMemoryImport>(offsets.imported_memory(index));
+                VMMemoryImport { from: i.from, memory: i.memory }
+            },
+        }
+    }
+
+    /// The definition and runtime object of any table.
+    pub fn table_import(&self, index: TableIndex) -> VMTableImport {
+        let offsets = self.module.offsets();
+        match self.module.env().defined_table_index(index) {
+            Some(def) => {
+                let table: *const Table = &*self.tables[def];
+                VMTableImport { from: self.tables[def].definition(), table: table.cast_mut() }
+            }
+            // SAFETY: the import slot was filled at creation.
+            None => unsafe {
+                let i = &*self.ptr::<VMTableImport>(offsets.imported_table(index));
+                VMTableImport { from: i.from, table: i.table }
+            },
+        }
+    }
+
+    /// `memory.grow` on any memory of the instance.
+    pub fn memory_grow(&mut self, index: MemoryIndex, delta: u64) -> Option<u64> {
+        let memory = self.memory_import(index).memory;
+        // SAFETY: the memory is owned by this instance or by an instance or
+        // store that outlives it; nothing else borrows it while wasm runs.
+        unsafe { (*memory).grow(delta) }
+    }
+
+    /// Initializes defined globals, then applies active element and data
+    /// segments in order, as instantiation does. A segment out of bounds
+    /// stops with its trap; earlier segments stay applied (WebAssembly 2.0).
+    pub fn initialize(&mut self) -> Result<(), Trap> {
+        let module = self.module.clone();
+        let env = module.env();
+        for (def, init) in env.global_inits.iter() {
+            let value = self.eval_const(init);
+            let p: *mut VMGlobalDefinition = self.ptr(module.offsets().defined_global(def));
+            // SAFETY: the defined global's storage lies inside the vmctx.
+            unsafe { (*p).storage = value.get_u128().to_le_bytes() };
+        }
+        for (_, seg) in env.elems.iter() {
+            let SegmentMode::Active { index, offset } = &seg.mode else { continue };
+            let start = u64::from(self.eval_const(offset).get_i32() as u32);
+            let values: Vec<usize> = match &seg.items {
+                ElemItems::Functions(funcs) => funcs.iter().map(|f| self.func_ref(*f) as usize).collect(),
+                ElemItems::Exprs(exprs) => exprs.iter().map(|e| self.eval_const(e).get_ptr()).collect(),
+            };
+            let table = self.table_import(*index).table;
+            // SAFETY: see `memory_grow`.
+            unsafe { (*table).init(start, &values) }.ok_or(Trap::TableOutOfBounds)?;
+        }
+        for (_, seg) in env.data.iter() {
+            let SegmentMode::Active { index, offset } = &seg.mode else { continue };
+            let start = self.eval_const(offset).get_i32() as u32 as usize;
+            let memory = self.memory_import(*index).memory;
+            // SAFETY: see `memory_grow`.
+            let data = unsafe { (*memory).data_mut() };
+            let dst = start
+                .checked_add(seg.data.len())
+                .and_then(|end| data.get_mut(start..end))
+                .ok_or(Trap::MemoryOutOfBounds)?;
+            dst.copy_from_slice(&seg.data);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! Linear memories.
+//!
+//! ```text
+//!   base                      current_length          reservation   + guard
+//!    |<------ read/write ------>|<------ PROT_NONE ------>|<-- PROT_NONE -->|
+//! ```
+//!
+//! A memory reserves its whole address range up front (4 GiB plus a guard
+//! region for a 32-bit memory with the default tunables), commits pages as
+//! it grows, and never moves: compiled code may keep its base in a register
+//! and an out-of-bounds access faults on an inaccessible page.
+
+use super::mmap::{Mmap, page_size, round_up_to_page};
+use super::vmcontext::VMMemoryDefinition;
+use brisk_environ::{MemoryType, Tunables, WASM_PAGE_SIZE};
+
+/// A linear memory owned by an instance or by a store.
+#[derive(Debug)]
+pub struct Memory {
+    mmap: Mmap,
+    /// Accessible bytes (a multiple of the host page size, at least
+    /// `current_length`).
+    accessible: usize,
+    /// Current length in bytes (whole wasm pages).
+    current_length: usize,
+    /// Largest length in bytes the memory may reach.
+    maximum: usize,
+    /// The definition compiled code reads; kept in sync with the length.
+    def: *mut VMMemoryDefinition,
+}
+
+// SAFETY: `def` points into the vmctx or box of the memory's owner, which
+// moves between threads together with the memory (as part of one store).
+unsafe impl Send for Memory {}
+// SAFETY: as above; shared references never write through `def`.
+unsafe impl Sync for Memory {}
+
+/// Why a memory could not be created.
+#[derive(Debug)]
+pub enum MemoryError {
+    /// The minimum exceeds what the implementation allows.
+    TooLarge,
+    /// The OS refused the reservation.
+    Os(std::io::Error),
+}
+
+impl Memory {
+    /// Creates a memory of type `ty` with `ty.minimum` pages. `def` is left
+    /// pointing nowhere until [`Memory::set_definition`].
+    pub fn new(ty: &MemoryType, tunables: &Tunables) -> Result<Memory, MemoryError> {
+        let page = usize::try_from(WASM_PAGE_SIZE).map_err(|_| MemoryError::TooLarge)?;
+        let max_pages = usize::try_from(ty.max_pages()).map_err(|_| MemoryError::TooLarge)?;
+        let maximum = max_pages.checked_mul(page).ok_or(MemoryError::TooLarge)?;
+        let minimum = usize::try_from(ty.minimum)
+            .ok()
+            .and_then(|m| m.checked_mul(page))
+            .filter(|m| *m <= maximum)
+            .ok_or(MemoryError::TooLarge)?;
+        let reservation = usize::try_from(tunables.memory_reservation).map_err(|_| MemoryError::TooLarge)?;
+        let guard = usize::try_from(tunables.memory_guard_size).map_err(|_| MemoryError::TooLarge)?;
+        // A memory never moves, so it reserves the whole reservation (never
+        // less: compiled code that elides bounds checks relies on every
+        // 32-bit index landing inside it) plus the guard region.
+        let reserve = reservation.max(minimum);
+        let total = reserve.checked_add(guard).ok_or(MemoryError::TooLarge)?;
+        let mut mmap = Mmap::reserve(total).map_err(MemoryError::Os)?;
+        let accessible = round_up_to_page(minimum).ok_or(MemoryError::TooLarge)?;
+        mmap.make_accessible(0, accessible).map_err(MemoryError::Os)?;
+        Ok(Memory {
+            mmap,
+            accessible,
+            current_length: minimum,
+            maximum: maximum.min(reserve),
+            def: std::ptr::null_mut(),
+        })
+    }
+
+    /// Points the memory at the definition compiled code reads, and fills
+    /// it in.
+    ///
+    /// # Safety
+    ///
+    /// `def` must be valid for writes for as long as this memory lives.
+    pub unsafe fn set_definition(&mut self, def: *mut VMMemoryDefinition) {
+        self.def = def;
+        // SAFETY: the caller guarantees `def` is valid for writes.
+        unsafe { self.sync_definition() };
+    }
+
+    /// # Safety
+    ///
+    /// `self.def` is null or valid for writes.
+    unsafe fn sync_definition(&mut self) {
+        if let Some(def) = self.def.as_mut_ptr_checked() {
+            // SAFETY: the caller guarantees `def` is valid for writes.
+            unsafe {
+                (*def).base = self.mmap.as_ptr();
+                (*def).current_length = self.current_length;
+            }
+        }
+    }
+
+    /// The definition compiled code reads.
+    pub fn definition(&self) -> *mut VMMemoryDefinition {
+        self.def
+    }
+
+    /// Base address.
+    pub fn base(&self) -> *mut u8 {
+        self.mmap.as_ptr()
+    }
+
+    /// Current length in bytes.
+    pub fn byte_size(&self) -> usize {
+        self.current_length
+    }
+
+    /// Current length in wasm pages.
+    pub fn pages(&self) -> u64 {
+        (self.current_length as u64) / WASM_PAGE_SIZE
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` if
+    /// the memory cannot grow that far (the spec's `-1`).
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old_pages = self.pages();
+        if delta == 0 {
+            return Some(old_pages);
+        }
+        let new_len = usize::try_from(delta)
+            .ok()?
+            .checked_mul(usize::try_from(WASM_PAGE_SIZE).ok()?)?
+            .checked_add(self.current_length)?;
+        if new_len > self.maximum {
+            return None;
+        }
+        let new_accessible = round_up_to_page(new_len)?;
+        if new_accessible > self.accessible {
+            self.mmap.make_accessible(self.accessible, new_accessible - self.accessible).ok()?;
+            self.accessible = new_accessible;
+        }
+        self.current_length = new_len;
+        // SAFETY: `def` was set by the owner to storage that outlives us.
+        unsafe { self.sync_definition() };
+        debug_assert_eq!(self.accessible % page_size(), 0);
+        Some(old_pages)
+    }
+
+    /// The memory's bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the first `current_length` bytes are mapped read/write
+        // for as long as `self` lives.
+        unsafe { std::slice::from_raw_parts(self.mmap.as_ptr(), self.current_length) }
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, and `&mut self` makes the access unique
+        // among Rust references (wasm code is not running while the host
+        // holds this borrow).
+        unsafe { std::slice::from_raw_parts_mut(self.mmap.as_ptr(), self.current_length) }
+    }
+}
+
+trait NullCheck<T> {
+    fn as_mut_ptr_checked(self) -> Option<*mut T>;
+}
+
+impl<T> NullCheck<T> for *mut T {
+    fn as_mut_ptr_checked(self) -> Option<*mut T> {
+        (!self.is_null()).then_some(self)
+    }
+}

@@ -1,0 +1,131 @@
+//! Page-granular virtual memory: reserve, commit, protect, release.
+
+use std::io;
+use std::ptr::NonNull;
+
+/// The host page size.
+pub fn page_size() -> usize {
+    use std::sync::OnceLock;
+    static PAGE: OnceLock<usize> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: sysconf has no preconditions.
+        let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        usize::try_from(size).unwrap_or(4096)
+    })
+}
+
+/// Rounds `n` up to a multiple of the page size.
+pub fn round_up_to_page(n: usize) -> Option<usize> {
+    let page = page_size();
+    n.checked_add(page - 1).map(|n| n & !(page - 1))
+}
+
+/// An owned, page-aligned mapping, unmapped on drop. It starts inaccessible
+/// and pages are made accessible with [`Mmap::make_accessible`].
+#[derive(Debug)]
+pub struct Mmap {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain memory owned by this value; access to its
+// contents is synchronized by its owners.
+unsafe impl Send for Mmap {}
+// SAFETY: as above; `&Mmap` only hands out the raw pointer.
+unsafe impl Sync for Mmap {}
+
+impl Mmap {
+    /// Reserves `len` bytes (rounded up to pages) of inaccessible address
+    /// space; nothing is committed.
+    pub fn reserve(len: usize) -> io::Result<Mmap> {
+        let len = round_up_to_page(len.max(1)).ok_or_else(|| io::Error::other("mapping size overflows"))?;
+        // SAFETY: an anonymous, private, PROT_NONE mapping at an address of
+        // the kernel's choosing touches no existing memory.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+        Ok(Mmap { ptr, len })
+    }
+
+    /// Start of the mapping.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Length of the mapping.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Is the mapping empty? (Never: mappings are at least a page.)
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Makes `[start, start + len)` readable and writable. Both must be
+    /// page-aligned and inside the mapping.
+    pub fn make_accessible(&mut self, start: usize, len: usize) -> io::Result<()> {
+        self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)
+    }
+
+    /// Makes `[start, start + len)` readable and executable.
+    pub fn make_executable(&mut self, start: usize, len: usize) -> io::Result<()> {
+        self.protect(start, len, libc::PROT_READ | libc::PROT_EXEC)
+    }
+
+    fn protect(&mut self, start: usize, len: usize, prot: libc::c_int) -> io::Result<()> {
+        let page = page_size();
+        if start % page != 0 || len % page != 0 || start.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(io::Error::other("protection range not page-aligned or out of the mapping"));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: the range was checked to lie inside our own mapping, and
+        // changing its protection cannot invalidate Rust references because
+        // the owner hands out raw pointers only.
+        let rc = unsafe { libc::mprotect(self.ptr.as_ptr().add(start).cast(), len, prot) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Discards the contents of `[start, start + len)` (page-aligned), so
+    /// the pages read as zero again and their memory is returned to the OS.
+    pub fn decommit(&mut self, start: usize, len: usize) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        if start.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(io::Error::other("decommit range out of the mapping"));
+        }
+        // SAFETY: the range is inside our own private anonymous mapping;
+        // MADV_DONTNEED zero-fills it on next touch.
+        let rc = unsafe { libc::madvise(self.ptr.as_ptr().add(start).cast(), len, libc::MADV_DONTNEED) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Mmap {
+    fn drop(&mut self) {
+        // SAFETY: we own exactly this mapping and nothing refers to it
+        // after the owner is dropped.
+        let rc = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+        debug_assert_eq!(rc, 0, "munmap failed");
+    }
+}

@@ -1,0 +1,21 @@
+//! The runtime's low level: memory mappings, vmctx structures, instances,
+//! builtins and trap handling. All of Brisk's `unsafe` code outside the
+//! code generators lives here.
+
+#![allow(unsafe_code, reason = "the runtime core manipulates raw memory and machine state")]
+
+mod code_memory;
+mod instance;
+mod libcalls;
+mod memory;
+mod mmap;
+mod table;
+mod traphandlers;
+mod vmcontext;
+
+pub use code_memory::{CodeInfo, CodeMemory, FuncRange, lookup_pc};
+pub use instance::{Imports, Instance};
+pub use memory::{Memory, MemoryError};
+pub use table::{MAX_TABLE_ELEMENTS, Table};
+pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
+pub use vmcontext::*;

@@ -1,0 +1,362 @@
+//! Entering wasm, and leaving it abnormally.
+//!
+//! Every call from the host into wasm goes through [`catch_traps`], which
+//! enters through a small assembly stub (`brisk_entry_trampoline`). The stub
+//! saves the callee-saved registers and records its stack and frame
+//! pointers in a [`JmpBuf`]. When wasm code faults (guard page, `ud2`,
+//! division by zero) the signal handler finds the faulting pc in the code
+//! registry and its trap table, walks the wasm frames (frame pointers) into
+//! a fixed buffer, and rewrites the signal context so that the thread
+//! resumes at the stub's landing pad, which returns 0 to the host. Nothing
+//! allocates in the handler. Faults anywhere else go to the previous
+//! handler.
+//!
+//! Host functions and builtins never unwind through wasm frames: a failing
+//! host function returns `false`, its trampoline executes a trap
+//! instruction, and the same path runs.
+
+use super::code_memory::lookup_pc;
+use super::vmcontext::{VMContext, VMRuntimeLimits, ValRaw};
+use brisk_environ::Trap;
+use std::cell::Cell;
+use std::ptr;
+use std::sync::Once;
+
+/// Where the landing pad resumes: written by the entry stub.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct JmpBuf {
+    sp: usize,
+    fp: usize,
+    pc: usize,
+}
+
+/// How many frames a trap's backtrace keeps; deeper stacks are truncated
+/// (their total depth is still counted).
+pub const MAX_BACKTRACE: usize = 64;
+
+/// What the signal handler recorded about a trap.
+#[derive(Debug, Clone)]
+pub struct TrapRecord {
+    /// Why.
+    pub trap: Trap,
+    /// Return addresses / pcs of the wasm frames, innermost first.
+    pub pcs: [usize; MAX_BACKTRACE],
+    /// How many of `pcs` are filled.
+    pub len: usize,
+    /// How many frames there were in all.
+    pub depth: usize,
+}
+
+/// The state of one host-to-wasm call on this thread.
+pub struct CallThreadState {
+    jmp: JmpBuf,
+    trap: Option<TrapRecord>,
+    /// An error from a host function, waiting to be returned.
+    pub host_error: Option<anyhow::Error>,
+    /// A panic from a host function, waiting to be resumed.
+    pub host_panic: Option<Box<dyn std::any::Any + Send>>,
+    prev: *mut CallThreadState,
+}
+
+thread_local! {
+    static CURRENT: Cell<*mut CallThreadState> = const { Cell::new(ptr::null_mut()) };
+}
+
+/// The innermost active call on this thread, if any.
+pub fn current_call_state() -> *mut CallThreadState {
+    CURRENT.with(|c| c.get())
+}
+
+unsafe extern "C" {
+    fn brisk_entry_trampoline(
+        array_call: usize,
+        callee_vmctx: *mut VMContext,
+        caller_vmctx: *mut VMContext,
+        values: *mut ValRaw,
+        len: usize,
+        jmp: *mut JmpBuf,
+    ) -> u32;
+}
+
+#[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+std::arch::global_asm!(
+    ".text",
+    ".globl brisk_entry_trampoline",
+    ".type brisk_entry_trampoline,@function",
+    ".p2align 4",
+    "brisk_entry_trampoline:",
+    "push rbp",
+    "mov rbp, rsp",
+    "push rbx",
+    "push r12",
+    "push r13",
+    "push r14",
+    "push r15",
+    "sub rsp, 8",
+    "mov [r9], rsp",
+    "mov [r9 + 8], rbp",
+    "lea rax, [rip + 2f]",
+    "mov [r9 + 16], rax",
+    "mov rax, rdi",
+    "mov rdi, rsi",
+    "mov rsi, rdx",
+    "mov rdx, rcx",
+    "mov rcx, r8",
+    "call rax",
+    "mov eax, 1",
+    "jmp 3f",
+    "2:",
+    "xor eax, eax",
+    "3:",
+    "add rsp, 8",
+    "pop r15",
+    "pop r14",
+    "pop r13",
+    "pop r12",
+    "pop rbx",
+    "pop rbp",
+    "ret",
+    ".size brisk_entry_trampoline, .-brisk_entry_trampoline",
+);
+
+/// How a call into wasm ended abnormally.
+#[derive(Debug)]
+pub enum CallError {
+    /// Wasm trapped.
+    Trap(TrapRecord),
+    /// A host function returned an error.
+    Host(anyhow::Error),
+}
+
+/// Calls `array_call(callee_vmctx, caller_vmctx, values, len)`, catching
+/// traps. `max_wasm_stack` bounds the stack the outermost call may use.
+///
+/// # Safety
+///
+/// `array_call` must be an array-ABI entry compiled for the callee's type,
+/// `values` must hold `len` slots, enough for its parameters and results,
+/// and the vmctx pointers must be live for the call.
+pub unsafe fn catch_traps(
+    limits: &VMRuntimeLimits,
+    max_wasm_stack: usize,
+    array_call: usize,
+    callee_vmctx: *mut VMContext,
+    caller_vmctx: *mut VMContext,
+    values: *mut ValRaw,
+    len: usize,
+) -> Result<(), CallError> {
+    init_traps();
+    lazy_per_thread_init();
+    let mut state = CallThreadState {
+        jmp: JmpBuf::default(),
+        trap: None,
+        host_error: None,
+        host_panic: None,
+        prev: CURRENT.with(|c| c.get()),
+    };
+    // The outermost entry sets the stack limit; nested entries (wasm ->
+    // host -> wasm) keep it, so the whole chain shares one budget.
+    let here = &state as *const _ as usize;
+    // SAFETY: the limits are only accessed by this thread while it runs
+    // wasm of this store (stores are not Sync).
+    let old_limit = unsafe { *limits.stack_limit.get() };
+    if old_limit == usize::MAX {
+        // SAFETY: as above.
+        unsafe { *limits.stack_limit.get() = here.saturating_sub(max_wasm_stack) };
+    }
+    CURRENT.with(|c| c.set(&mut state));
+    // SAFETY: the caller guarantees the entry point and its arguments are
+    // valid; the stub preserves callee-saved registers and returns normally
+    // (or through its landing pad, with the same stack pointer).
+    let ok = unsafe { brisk_entry_trampoline(array_call, callee_vmctx, caller_vmctx, values, len, &mut state.jmp) };
+    CURRENT.with(|c| c.set(state.prev));
+    // SAFETY: as above.
+    unsafe { *limits.stack_limit.get() = old_limit };
+    if let Some(panic) = state.host_panic.take() {
+        std::panic::resume_unwind(panic);
+    }
+    if ok != 0 {
+        return Ok(());
+    }
+    if let Some(e) = state.host_error.take() {
+        return Err(CallError::Host(e));
+    }
+    match state.trap.take() {
+        Some(t) => Err(CallError::Trap(t)),
+        None => Err(CallError::Host(anyhow::anyhow!("host function failed without an error"))),
+    }
+}
+
+static INIT: Once = Once::new();
+
+/// Installs the signal handlers (once per process).
+pub fn init_traps() {
+    INIT.call_once(|| {
+        // SAFETY: installing handlers at most once; the previous handlers
+        // are saved for forwarding before any of ours can run.
+        unsafe {
+            for (sig, slot) in [
+                (libc::SIGSEGV, &raw mut PREV_SIGSEGV),
+                (libc::SIGBUS, &raw mut PREV_SIGBUS),
+                (libc::SIGILL, &raw mut PREV_SIGILL),
+                (libc::SIGFPE, &raw mut PREV_SIGFPE),
+            ] {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_NODEFER | libc::SA_ONSTACK;
+                action.sa_sigaction = trap_handler as *const () as usize;
+                libc::sigemptyset(&mut action.sa_mask);
+                if libc::sigaction(sig, &action, slot) != 0 {
+                    panic!("unable to install signal handler: {}", std::io::Error::last_os_error());
+                }
+            }
+        }
+    });
+}
+
+static mut PREV_SIGSEGV: libc::sigaction = zeroed_sigaction();
+static mut PREV_SIGBUS: libc::sigaction = zeroed_sigaction();
+static mut PREV_SIGILL: libc::sigaction = zeroed_sigaction();
+static mut PREV_SIGFPE: libc::sigaction = zeroed_sigaction();
+
+const fn zeroed_sigaction() -> libc::sigaction {
+    // SAFETY: sigaction is plain data for which all-zero is a valid value
+    // (SIG_DFL, empty mask, no flags).
+    unsafe { std::mem::MaybeUninit::zeroed().assume_init() }
+}
+
+unsafe extern "C" fn trap_handler(signum: libc::c_int, siginfo: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
+    let handled = unsafe { handle_trap(context.cast()) };
+    if handled {
+        return;
+    }
+    // Not ours: hand the signal to the previous handler.
+    // SAFETY: the PREV_* statics were written once, before this handler was
+    // installed, and are only read afterwards.
+    let prev = unsafe {
+        match signum {
+            libc::SIGSEGV => &*(&raw const PREV_SIGSEGV),
+            libc::SIGBUS => &*(&raw const PREV_SIGBUS),
+            libc::SIGILL => &*(&raw const PREV_SIGILL),
+            _ => &*(&raw const PREV_SIGFPE),
+        }
+    };
+    // SAFETY: calling or restoring the previous disposition is exactly what
+    // the signal would have done without us.
+    unsafe {
+        if prev.sa_flags & libc::SA_SIGINFO != 0 {
+            let f: unsafe extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(prev.sa_sigaction);
+            f(signum, siginfo, context);
+        } else if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+            // Restore the default and return: the faulting instruction runs
+            // again and the signal is delivered with the default action.
+            libc::sigaction(signum, prev, ptr::null_mut());
+        } else {
+            let f: extern "C" fn(libc::c_int) = std::mem::transmute(prev.sa_sigaction);
+            f(signum);
+        }
+    }
+}
+
+/// # Safety
+///
+/// `context` is the ucontext of a signal delivered to this thread.
+unsafe fn handle_trap(context: *mut libc::ucontext_t) -> bool {
+    let state = CURRENT.with(|c| c.get());
+    if state.is_null() {
+        return false;
+    }
+    // SAFETY: the kernel's ucontext is valid to read and write.
+    let regs = unsafe { &mut (*context).uc_mcontext.gregs };
+    let pc = regs[libc::REG_RIP as usize] as usize;
+    let fp = regs[libc::REG_RBP as usize] as usize;
+    let Some(Some(trap)) = lookup_pc(pc, |info, offset| info.trap_at(offset)) else {
+        return false;
+    };
+    // SAFETY: `state` is this thread's live call state (set by
+    // `catch_traps`, which is still on the stack below us).
+    let state = unsafe { &mut *state };
+    let mut record = TrapRecord { trap, pcs: [0; MAX_BACKTRACE], len: 1, depth: 1 };
+    record.pcs[0] = pc;
+    // SAFETY: wasm code keeps frame pointers, so from the faulting frame up
+    // to the entry stub's frame every `fp` points at a (saved fp, return
+    // address) pair on this thread's stack; the walk stops at the entry
+    // frame and on anything that does not move up the stack.
+    unsafe { walk_frames(fp, state.jmp.fp, &mut record) };
+    state.trap = Some(record);
+    regs[libc::REG_RIP as usize] = state.jmp.pc as i64;
+    regs[libc::REG_RSP as usize] = state.jmp.sp as i64;
+    regs[libc::REG_RBP as usize] = state.jmp.fp as i64;
+    true
+}
+
+/// # Safety
+///
+/// `fp` is a frame pointer of a chain of frames ending at `entry_fp`.
+unsafe fn walk_frames(mut fp: usize, entry_fp: usize, record: &mut TrapRecord) {
+    while fp != 0 && fp < entry_fp {
+        // SAFETY: per the contract, `fp` and `fp + 8` are readable.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if next <= fp {
+            break;
+        }
+        if record.len < MAX_BACKTRACE {
+            record.pcs[record.len] = ret;
+            record.len += 1;
+        }
+        record.depth += 1;
+        fp = next;
+    }
+}
+
+/// Installs an alternate signal stack for this thread, if it has none big
+/// enough, so the handler runs even when the fault is a stack overflow.
+fn lazy_per_thread_init() {
+    struct AltStack(Option<super::mmap::Mmap>);
+    impl Drop for AltStack {
+        fn drop(&mut self) {
+            if self.0.is_some() {
+                let disable = libc::stack_t { ss_sp: ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+                // SAFETY: disabling this thread's alternate stack before its
+                // memory is unmapped.
+                unsafe { libc::sigaltstack(&disable, ptr::null_mut()) };
+            }
+        }
+    }
+    thread_local! {
+        static ALT: std::cell::RefCell<Option<AltStack>> = const { std::cell::RefCell::new(None) };
+    }
+    const SIZE: usize = 64 * 1024;
+    ALT.with(|alt| {
+        let mut alt = alt.borrow_mut();
+        if alt.is_some() {
+            return;
+        }
+        // SAFETY: querying the current alternate stack.
+        let mut old: libc::stack_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `old` is a valid out-pointer.
+        unsafe { libc::sigaltstack(ptr::null(), &mut old) };
+        if old.ss_flags & libc::SS_DISABLE == 0 && old.ss_size >= SIZE {
+            *alt = Some(AltStack(None));
+            return;
+        }
+        let page = super::mmap::page_size();
+        let Ok(mut mmap) = super::mmap::Mmap::reserve(SIZE + page) else { return };
+        if mmap.make_accessible(page, SIZE).is_err() {
+            return;
+        }
+        // SAFETY: the stack memory (above a guard page) lives until the
+        // thread-local is dropped, which disables it first.
+        let new = libc::stack_t {
+            ss_sp: unsafe { mmap.as_ptr().add(page) }.cast(),
+            ss_flags: 0,
+            ss_size: SIZE,
+        };
+        // SAFETY: `new` describes valid, writable memory.
+        if unsafe { libc::sigaltstack(&new, ptr::null_mut()) } == 0 {
+            *alt = Some(AltStack(Some(mmap)));
+        }
+    });
+}
