@@ -109,7 +109,11 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<Modul
     let mut escaping: HashSet<FuncIndex> = HashSet::new();
     let mut allocs = FuncValidatorAllocations::default();
 
-    for payload in Parser::new(0).parse_all(wasm) {
+    // The parser's readers honour the feature set too (for example, limits
+    // are 32-bit LEBs unless memory64 is on), so give it the same one.
+    let mut parser = Parser::new(0);
+    parser.set_features(features);
+    for payload in parser.parse_all(wasm) {
         let payload = payload?;
         let valid = validator.payload(&payload)?;
         match payload {
