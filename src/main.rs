@@ -225,6 +225,16 @@ fn wast(args: WastArgs) -> Result<bool> {
     Ok(total.failed() == 0)
 }
 
+/// A trap as its message and wasm backtrace; any other error as its chain
+/// of causes on one line.
+fn render_error(e: &anyhow::Error) -> String {
+    match (e.downcast_ref::<brisk::Trap>(), e.downcast_ref::<brisk::WasmBacktrace>()) {
+        (Some(trap), Some(bt)) => format!("wasm trap: {trap}\n{bt}"),
+        (Some(trap), None) => format!("wasm trap: {trap}"),
+        _ => format!("{e:#}"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -235,7 +245,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e:?}");
+            eprintln!("error: {}", render_error(&e));
             ExitCode::FAILURE
         }
     }
