@@ -25,7 +25,6 @@
 
 use crate::Module;
 use crate::types::*;
-use cranelift_entity::EntityRef;
 
 /// Magic number in the first word of every vmctx.
 pub const VMCONTEXT_MAGIC: u32 = u32::from_le_bytes(*b"bvmc");
@@ -235,17 +234,5 @@ impl VMOffsets {
     /// Offset of the first defined function's `VMFuncRef`.
     pub fn func_refs_begin(&self) -> u32 {
         self.func_refs
-    }
-}
-
-/// Extension to get raw `u32`s out of entity indices.
-pub trait AsU32 {
-    /// The index as `u32`.
-    fn as_u32(self) -> u32;
-}
-
-impl<T: EntityRef> AsU32 for T {
-    fn as_u32(self) -> u32 {
-        u32::try_from(self.index()).expect("entity indices fit in u32")
     }
 }

@@ -220,10 +220,10 @@ impl Func {
             if p.ty() != *t {
                 bail!("argument {i} is a {}, expected {t}", p.ty());
             }
-            if let Val::FuncRef(Some(f)) = p {
-                if f.0.store != store.id {
-                    bail!("argument {i} is a function of another store");
-                }
+            if let Val::FuncRef(Some(f)) = p
+                && f.0.store != store.id
+            {
+                bail!("argument {i} is a function of another store");
             }
             raw[i] = p.to_raw(store);
         }

@@ -65,11 +65,16 @@ pub struct StoreOpaque {
     pub(crate) id: StoreId,
     pub(crate) engine: Engine,
     pub(crate) limits: Box<VMRuntimeLimits>,
+    // Boxed: vmctx headers, funcrefs and tables point into these, so they
+    // must not move when the vectors grow.
+    #[allow(clippy::vec_box, reason = "stable addresses")]
     pub(crate) instances: Vec<Box<vm::Instance>>,
+    #[allow(clippy::vec_box, reason = "stable addresses")]
     pub(crate) host_funcs: Vec<Box<VMArrayCallHostFuncContext>>,
     pub(crate) host_trampolines: Vec<Arc<vm::CodeMemory>>,
     pub(crate) host_memories: Vec<HostMemory>,
     pub(crate) host_tables: Vec<HostTable>,
+    #[allow(clippy::vec_box, reason = "stable addresses")]
     pub(crate) host_globals: Vec<Box<VMGlobalDefinition>>,
     pub(crate) funcs: Vec<FuncData>,
     pub(crate) memories: Vec<MemoryData>,

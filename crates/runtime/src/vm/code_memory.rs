@@ -49,7 +49,6 @@ impl CodeInfo {
 pub struct CodeMemory {
     mmap: Mmap,
     len: usize,
-    info: Arc<CodeInfo>,
 }
 
 impl CodeMemory {
@@ -65,8 +64,8 @@ impl CodeMemory {
         mmap.make_executable(0, len)?;
         let info = Arc::new(info);
         let start = mmap.as_ptr() as usize;
-        registry().write().unwrap_or_else(|e| e.into_inner()).insert(start + len, (start, info.clone()));
-        Ok(CodeMemory { mmap, len: code.len(), info })
+        registry().write().unwrap_or_else(|e| e.into_inner()).insert(start + len, (start, info));
+        Ok(CodeMemory { mmap, len: code.len() })
     }
 
     /// Address of the first byte.
@@ -79,11 +78,6 @@ impl CodeMemory {
         // SAFETY: the first `len` bytes were initialised in `new` and the
         // mapping is readable for as long as `self` lives.
         unsafe { std::slice::from_raw_parts(self.mmap.as_ptr(), self.len) }
-    }
-
-    /// The metadata.
-    pub fn info(&self) -> &Arc<CodeInfo> {
-        &self.info
     }
 }
 

@@ -140,9 +140,9 @@ impl Instance {
         let offsets = module.offsets();
         let env = module.env();
         let self_ptr: *mut Instance = self;
-        // SAFETY (for the whole block): each write goes to a field of the
-        // vmctx at an offset VMOffsets computed for this module, with the
-        // type that offset is documented to hold.
+        // SAFETY: each write goes to a field of the vmctx at an offset
+        // VMOffsets computed for this module, with the type that offset is
+        // documented to hold; the imports are valid per `new`'s contract.
         unsafe {
             *self.ptr::<u32>(VMCTX_MAGIC) = VMCONTEXT_MAGIC;
             *self.ptr::<*const VMRuntimeLimits>(VMCTX_RUNTIME_LIMITS) = limits;

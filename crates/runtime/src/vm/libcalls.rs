@@ -3,7 +3,7 @@
 
 use super::instance::Instance;
 use super::vmcontext::VMContext;
-use brisk_environ::{BuiltinFunction, MemoryIndex};
+use brisk_environ::MemoryIndex;
 
 /// The builtin table, in `BuiltinFunction` order.
 #[repr(C)]
@@ -31,6 +31,7 @@ unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u64, memory: u32)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use brisk_environ::BuiltinFunction;
 
     #[test]
     fn table_order() {
@@ -38,6 +39,3 @@ mod tests {
         assert_eq!(std::mem::size_of::<VMBuiltins>(), BuiltinFunction::ALL.len() * 8);
     }
 }
-
-#[allow(dead_code, reason = "keeps the import used outside tests")]
-const _: Option<BuiltinFunction> = None;

@@ -91,7 +91,8 @@ impl Memory {
     ///
     /// `self.def` is null or valid for writes.
     unsafe fn sync_definition(&mut self) {
-        if let Some(def) = self.def.as_mut_ptr_checked() {
+        if !self.def.is_null() {
+            let def = self.def;
             // SAFETY: the caller guarantees `def` is valid for writes.
             unsafe {
                 (*def).base = self.mmap.as_ptr();
@@ -103,11 +104,6 @@ impl Memory {
     /// The definition compiled code reads.
     pub fn definition(&self) -> *mut VMMemoryDefinition {
         self.def
-    }
-
-    /// Base address.
-    pub fn base(&self) -> *mut u8 {
-        self.mmap.as_ptr()
     }
 
     /// Current length in bytes.
@@ -159,15 +155,5 @@ impl Memory {
         // among Rust references (wasm code is not running while the host
         // holds this borrow).
         unsafe { std::slice::from_raw_parts_mut(self.mmap.as_ptr(), self.current_length) }
-    }
-}
-
-trait NullCheck<T> {
-    fn as_mut_ptr_checked(self) -> Option<*mut T>;
-}
-
-impl<T> NullCheck<T> for *mut T {
-    fn as_mut_ptr_checked(self) -> Option<*mut T> {
-        (!self.is_null()).then_some(self)
     }
 }

@@ -68,11 +68,6 @@ impl Mmap {
         self.len
     }
 
-    /// Is the mapping empty? (Never: mappings are at least a page.)
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Makes `[start, start + len)` readable and writable. Both must be
     /// page-aligned and inside the mapping.
     pub fn make_accessible(&mut self, start: usize, len: usize) -> io::Result<()> {
@@ -86,7 +81,7 @@ impl Mmap {
 
     fn protect(&mut self, start: usize, len: usize, prot: libc::c_int) -> io::Result<()> {
         let page = page_size();
-        if start % page != 0 || len % page != 0 || start.checked_add(len).is_none_or(|end| end > self.len) {
+        if !start.is_multiple_of(page) || !len.is_multiple_of(page) || start.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(io::Error::other("protection range not page-aligned or out of the mapping"));
         }
         if len == 0 {
@@ -96,24 +91,6 @@ impl Mmap {
         // changing its protection cannot invalidate Rust references because
         // the owner hands out raw pointers only.
         let rc = unsafe { libc::mprotect(self.ptr.as_ptr().add(start).cast(), len, prot) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
-    /// Discards the contents of `[start, start + len)` (page-aligned), so
-    /// the pages read as zero again and their memory is returned to the OS.
-    pub fn decommit(&mut self, start: usize, len: usize) -> io::Result<()> {
-        if len == 0 {
-            return Ok(());
-        }
-        if start.checked_add(len).is_none_or(|end| end > self.len) {
-            return Err(io::Error::other("decommit range out of the mapping"));
-        }
-        // SAFETY: the range is inside our own private anonymous mapping;
-        // MADV_DONTNEED zero-fills it on next touch.
-        let rc = unsafe { libc::madvise(self.ptr.as_ptr().add(start).cast(), len, libc::MADV_DONTNEED) };
         if rc != 0 {
             return Err(io::Error::last_os_error());
         }

@@ -13,7 +13,6 @@ pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 pub struct Table {
     elements: Vec<usize>,
     maximum: u64,
-    ty: TableType,
     def: *mut VMTableDefinition,
 }
 
@@ -33,7 +32,6 @@ impl Table {
         Some(Table {
             elements: vec![init; len],
             maximum: ty.maximum.unwrap_or(u64::from(u32::MAX)).min(MAX_TABLE_ELEMENTS),
-            ty: *ty,
             def: std::ptr::null_mut(),
         })
     }
@@ -65,11 +63,6 @@ impl Table {
     /// The definition compiled code reads.
     pub fn definition(&self) -> *mut VMTableDefinition {
         self.def
-    }
-
-    /// The table's type (with its declared minimum).
-    pub fn ty(&self) -> &TableType {
-        &self.ty
     }
 
     /// Number of elements.

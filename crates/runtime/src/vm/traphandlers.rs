@@ -124,7 +124,7 @@ std::arch::global_asm!(
 #[derive(Debug)]
 pub enum CallError {
     /// Wasm trapped.
-    Trap(TrapRecord),
+    Trap(Box<TrapRecord>),
     /// A host function returned an error.
     Host(anyhow::Error),
 }
@@ -183,7 +183,7 @@ pub unsafe fn catch_traps(
         return Err(CallError::Host(e));
     }
     match state.trap.take() {
-        Some(t) => Err(CallError::Trap(t)),
+        Some(t) => Err(CallError::Trap(Box::new(t))),
         None => Err(CallError::Host(anyhow::anyhow!("host function failed without an error"))),
     }
 }
@@ -236,10 +236,10 @@ unsafe extern "C" fn trap_handler(signum: libc::c_int, siginfo: *mut libc::sigin
     // installed, and are only read afterwards.
     let prev = unsafe {
         match signum {
-            libc::SIGSEGV => &*(&raw const PREV_SIGSEGV),
-            libc::SIGBUS => &*(&raw const PREV_SIGBUS),
-            libc::SIGILL => &*(&raw const PREV_SIGILL),
-            _ => &*(&raw const PREV_SIGFPE),
+            libc::SIGSEGV => ptr::read(&raw const PREV_SIGSEGV),
+            libc::SIGBUS => ptr::read(&raw const PREV_SIGBUS),
+            libc::SIGILL => ptr::read(&raw const PREV_SIGILL),
+            _ => ptr::read(&raw const PREV_SIGFPE),
         }
     };
     // SAFETY: calling or restoring the previous disposition is exactly what
@@ -252,7 +252,7 @@ unsafe extern "C" fn trap_handler(signum: libc::c_int, siginfo: *mut libc::sigin
         } else if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
             // Restore the default and return: the faulting instruction runs
             // again and the signal is delivered with the default action.
-            libc::sigaction(signum, prev, ptr::null_mut());
+            libc::sigaction(signum, &prev, ptr::null_mut());
         } else {
             let f: extern "C" fn(libc::c_int) = std::mem::transmute(prev.sa_sigaction);
             f(signum);
@@ -347,10 +347,12 @@ fn lazy_per_thread_init() {
         if mmap.make_accessible(page, SIZE).is_err() {
             return;
         }
-        // SAFETY: the stack memory (above a guard page) lives until the
-        // thread-local is dropped, which disables it first.
+        // SAFETY: `page < mmap.len()`, so the pointer stays in the mapping.
+        let sp = unsafe { mmap.as_ptr().add(page) };
+        // The stack memory (above a guard page) lives until the thread-local
+        // is dropped, which disables it first.
         let new = libc::stack_t {
-            ss_sp: unsafe { mmap.as_ptr().add(page) }.cast(),
+            ss_sp: sp.cast(),
             ss_flags: 0,
             ss_size: SIZE,
         };
