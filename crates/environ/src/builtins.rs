@@ -47,9 +47,31 @@ macro_rules! builtins {
     };
 }
 
+// Builtins that can fail return an `i32`: 1 on success, 0 when compiled
+// code must trap (the trap code is implied by the operation: memory
+// operations trap with `MemoryOutOfBounds`, table operations with
+// `TableOutOfBounds`).
 builtins! {
     /// `memory.grow`: `(vmctx, delta_pages: i64, memory: i32) -> old_pages or -1`.
     MemoryGrow(Pointer, I64, I32) -> I64;
+    /// `memory.copy`: `(vmctx, dst_memory, dst: i64, src_memory, src: i64, len: i64) -> ok`.
+    MemoryCopy(Pointer, I32, I64, I32, I64, I64) -> I32;
+    /// `memory.fill`: `(vmctx, memory, dst: i64, byte: i32, len: i64) -> ok`.
+    MemoryFill(Pointer, I32, I64, I32, I64) -> I32;
+    /// `memory.init`: `(vmctx, memory, data, dst: i64, src: i32, len: i32) -> ok`.
+    MemoryInit(Pointer, I32, I32, I64, I32, I32) -> I32;
+    /// `data.drop`: `(vmctx, data) -> 1`.
+    DataDrop(Pointer, I32) -> I32;
+    /// `table.copy`: `(vmctx, dst_table, src_table, dst: i64, src: i64, len: i64) -> ok`.
+    TableCopy(Pointer, I32, I32, I64, I64, I64) -> I32;
+    /// `table.init`: `(vmctx, table, elem, dst: i64, src: i32, len: i32) -> ok`.
+    TableInit(Pointer, I32, I32, I64, I32, I32) -> I32;
+    /// `elem.drop`: `(vmctx, elem) -> 1`.
+    ElemDrop(Pointer, I32) -> I32;
+    /// `table.grow`: `(vmctx, table, delta: i64, init: ref) -> old size or -1`.
+    TableGrow(Pointer, I32, I64, Pointer) -> I64;
+    /// `table.fill`: `(vmctx, table, dst: i64, value: ref, len: i64) -> ok`.
+    TableFill(Pointer, I32, I64, Pointer, I64) -> I32;
 }
 
 impl BuiltinFunction {

@@ -9,6 +9,7 @@
 //! * this file: the translator state and everything that reads the vmctx
 //!   (memories, globals, tables, calls).
 
+mod bulk;
 mod control;
 mod ops;
 

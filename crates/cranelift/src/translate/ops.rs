@@ -1,7 +1,7 @@
 //! The operator dispatcher and the numeric operators.
 
 use super::{FuncTranslator, invalid};
-use brisk_environ::{WasmError, WasmResult};
+use brisk_environ::{BuiltinFunction, WasmError, WasmResult};
 use cranelift_codegen::ir::{
     self, InstBuilder, MemFlagsData,
     condcodes::{FloatCC, IntCC},
@@ -266,6 +266,17 @@ impl FuncTranslator<'_, '_> {
             O::TableGet { table } => t.table_get(table, offset)?,
             O::TableSet { table } => t.table_set(table, offset)?,
             O::TableSize { table } => t.table_size(table, offset)?,
+
+            // ---- Bulk memory and table operations (builtins) ----
+            O::MemoryCopy { dst_mem, src_mem } => t.memory_copy(dst_mem, src_mem, offset)?,
+            O::MemoryFill { mem } => t.memory_fill(mem, offset)?,
+            O::MemoryInit { data_index, mem } => t.memory_init(data_index, mem, offset)?,
+            O::DataDrop { data_index } => t.segment_drop(BuiltinFunction::DataDrop, data_index),
+            O::TableCopy { dst_table, src_table } => t.table_copy(dst_table, src_table, offset)?,
+            O::TableInit { elem_index, table } => t.table_init(elem_index, table, offset)?,
+            O::ElemDrop { elem_index } => t.segment_drop(BuiltinFunction::ElemDrop, elem_index),
+            O::TableGrow { table } => t.table_grow(table, offset)?,
+            O::TableFill { table } => t.table_fill(table, offset)?,
 
             other => {
                 return Err(WasmError::unsupported(

@@ -29,6 +29,10 @@ pub struct Instance {
     layout: Layout,
     memories: PrimaryMap<DefinedMemoryIndex, Box<Memory>>,
     tables: PrimaryMap<DefinedTableIndex, Box<Table>>,
+    /// Data segments dropped by `data.drop` or by instantiation (active ones).
+    dropped_data: Vec<bool>,
+    /// Element segments dropped by `elem.drop` or by instantiation.
+    dropped_elems: Vec<bool>,
     /// Index of this instance in its store.
     pub store_index: usize,
 }
@@ -98,7 +102,16 @@ impl Instance {
                 }
             }
         }
-        let mut instance = Box::new(Instance { module: module.clone(), vmctx, layout, memories, tables, store_index });
+        let mut instance = Box::new(Instance {
+            module: module.clone(),
+            vmctx,
+            layout,
+            memories,
+            tables,
+            dropped_data: vec![false; env.data.len()],
+            dropped_elems: vec![false; env.elems.len()],
+            store_index,
+        });
         // SAFETY: the vmctx is freshly allocated with the module's layout;
         // the caller vouches for the imports and pointers.
         unsafe { instance.init_vmctx(imports, store, limits) };
@@ -296,19 +309,25 @@ impl Instance {
             // SAFETY: the defined global's storage lies inside the vmctx.
             unsafe { (*p).storage = value.get_u128().to_le_bytes() };
         }
-        for (_, seg) in env.elems.iter() {
-            let SegmentMode::Active { index, offset } = &seg.mode else { continue };
-            let start = u64::from(self.eval_const(offset).get_i32() as u32);
-            let values: Vec<usize> = match &seg.items {
-                ElemItems::Functions(funcs) => funcs.iter().map(|f| self.func_ref(*f) as usize).collect(),
-                ElemItems::Exprs(exprs) => exprs.iter().map(|e| self.eval_const(e).get_ptr()).collect(),
+        for (elem, seg) in env.elems.iter() {
+            let (index, offset) = match &seg.mode {
+                SegmentMode::Passive => continue,
+                SegmentMode::Declared => {
+                    self.dropped_elems[elem.index()] = true;
+                    continue;
+                }
+                SegmentMode::Active { index, offset } => (index, offset),
             };
+            self.dropped_elems[elem.index()] = true;
+            let start = u64::from(self.eval_const(offset).get_i32() as u32);
+            let values = self.elem_values(&seg.items, 0, seg.items.len());
             let table = self.table_import(*index).table;
             // SAFETY: see `memory_grow`.
             unsafe { (*table).init(start, &values) }.ok_or(Trap::TableOutOfBounds)?;
         }
-        for (_, seg) in env.data.iter() {
+        for (data, seg) in env.data.iter() {
             let SegmentMode::Active { index, offset } = &seg.mode else { continue };
+            self.dropped_data[data.index()] = true;
             let start = self.eval_const(offset).get_i32() as u32 as usize;
             let memory = self.memory_import(*index).memory;
             // SAFETY: see `memory_grow`.
@@ -320,5 +339,116 @@ impl Instance {
             dst.copy_from_slice(&seg.data);
         }
         Ok(())
+    }
+
+    /// Items `start..start + len` of an element segment as table values.
+    fn elem_values(&self, items: &ElemItems, start: usize, len: usize) -> Vec<usize> {
+        match items {
+            ElemItems::Functions(funcs) => funcs[start..start + len].iter().map(|f| self.func_ref(*f) as usize).collect(),
+            ElemItems::Exprs(exprs) => exprs[start..start + len].iter().map(|e| self.eval_const(e).get_ptr()).collect(),
+        }
+    }
+
+    fn memory_mut(&mut self, index: u32) -> &mut Memory {
+        let memory = self.memory_import(MemoryIndex::from_u32(index)).memory;
+        // SAFETY: see `memory_grow`.
+        unsafe { &mut *memory }
+    }
+
+    fn table_mut(&mut self, index: u32) -> &mut Table {
+        let table = self.table_import(TableIndex::from_u32(index)).table;
+        // SAFETY: see `memory_grow`.
+        unsafe { &mut *table }
+    }
+
+    /// `memory.copy`; `None` means out of bounds.
+    pub fn memory_copy(&mut self, dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> Option<()> {
+        let src_base = self.memory_mut(src_mem).data().as_ptr();
+        let src_len = self.memory_mut(src_mem).byte_size();
+        let dst_data = self.memory_mut(dst_mem).data_mut();
+        let (dst, src, len) = (usize::try_from(dst).ok()?, usize::try_from(src).ok()?, usize::try_from(len).ok()?);
+        if src.checked_add(len)? > src_len || dst.checked_add(len)? > dst_data.len() {
+            return None;
+        }
+        // SAFETY: both ranges were checked to lie inside their memories;
+        // `copy` allows them to overlap (same memory).
+        unsafe { std::ptr::copy(src_base.add(src), dst_data.as_mut_ptr().add(dst), len) };
+        Some(())
+    }
+
+    /// `memory.fill`.
+    pub fn memory_fill(&mut self, mem: u32, dst: u64, byte: u8, len: u64) -> Option<()> {
+        let data = self.memory_mut(mem).data_mut();
+        let dst = usize::try_from(dst).ok()?;
+        let end = dst.checked_add(usize::try_from(len).ok()?)?;
+        data.get_mut(dst..end)?.fill(byte);
+        Some(())
+    }
+
+    /// `memory.init`.
+    pub fn memory_init(&mut self, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> Option<()> {
+        let module = self.module.clone();
+        let bytes: &[u8] = if self.dropped_data[data as usize] { &[] } else { &module.env().data[DataIndex::from_u32(data)].data };
+        let src = src as usize;
+        let seg = bytes.get(src..src.checked_add(len as usize)?)?;
+        let memory = self.memory_mut(mem).data_mut();
+        let dst = usize::try_from(dst).ok()?;
+        memory.get_mut(dst..dst.checked_add(seg.len())?)?.copy_from_slice(seg);
+        Some(())
+    }
+
+    /// `data.drop`.
+    pub fn data_drop(&mut self, data: u32) {
+        self.dropped_data[data as usize] = true;
+    }
+
+    /// `elem.drop`.
+    pub fn elem_drop(&mut self, elem: u32) {
+        self.dropped_elems[elem as usize] = true;
+    }
+
+    /// `table.copy`.
+    pub fn table_copy(&mut self, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> Option<()> {
+        let values = {
+            let table = self.table_mut(src_table);
+            let end = src.checked_add(len)?;
+            if end > table.size() {
+                return None;
+            }
+            (src..end).map(|i| table.get(i)).collect::<Option<Vec<_>>>()?
+        };
+        self.table_mut(dst_table).init(dst, &values)
+    }
+
+    /// `table.init`.
+    pub fn table_init(&mut self, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> Option<()> {
+        let module = self.module.clone();
+        let seg = &module.env().elems[ElemIndex::from_u32(elem)];
+        let available = if self.dropped_elems[elem as usize] { 0 } else { seg.items.len() };
+        let (src, len) = (src as usize, len as usize);
+        if src.checked_add(len)? > available {
+            return None;
+        }
+        let t = self.table_mut(table);
+        if dst.checked_add(len as u64)? > t.size() {
+            return None;
+        }
+        let values = self.elem_values(&seg.items, src, len);
+        self.table_mut(table).init(dst, &values)
+    }
+
+    /// `table.grow`: the old size, or `None`.
+    pub fn table_grow(&mut self, table: u32, delta: u64, init: usize) -> Option<u64> {
+        self.table_mut(table).grow(delta, init)
+    }
+
+    /// `table.fill`.
+    pub fn table_fill(&mut self, table: u32, dst: u64, value: usize, len: u64) -> Option<()> {
+        let t = self.table_mut(table);
+        if dst.checked_add(len)? > t.size() {
+            return None;
+        }
+        let values = vec![value; usize::try_from(len).ok()?];
+        t.init(dst, &values)
     }
 }

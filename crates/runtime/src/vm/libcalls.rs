@@ -9,10 +9,122 @@ use brisk_environ::MemoryIndex;
 #[repr(C)]
 pub struct VMBuiltins {
     memory_grow: unsafe extern "C" fn(*mut VMContext, u64, u32) -> i64,
+    memory_copy: unsafe extern "C" fn(*mut VMContext, u32, u64, u32, u64, u64) -> u32,
+    memory_fill: unsafe extern "C" fn(*mut VMContext, u32, u64, u32, u64) -> u32,
+    memory_init: unsafe extern "C" fn(*mut VMContext, u32, u32, u64, u32, u32) -> u32,
+    data_drop: unsafe extern "C" fn(*mut VMContext, u32) -> u32,
+    table_copy: unsafe extern "C" fn(*mut VMContext, u32, u32, u64, u64, u64) -> u32,
+    table_init: unsafe extern "C" fn(*mut VMContext, u32, u32, u64, u32, u32) -> u32,
+    elem_drop: unsafe extern "C" fn(*mut VMContext, u32) -> u32,
+    table_grow: unsafe extern "C" fn(*mut VMContext, u32, u64, usize) -> i64,
+    table_fill: unsafe extern "C" fn(*mut VMContext, u32, u64, usize, u64) -> u32,
 }
 
 /// The one builtin table every vmctx points to.
-pub static BUILTINS: VMBuiltins = VMBuiltins { memory_grow };
+pub static BUILTINS: VMBuiltins = VMBuiltins {
+    memory_grow,
+    memory_copy,
+    memory_fill,
+    memory_init,
+    data_drop,
+    table_copy,
+    table_init,
+    elem_drop,
+    table_grow,
+    table_fill,
+};
+
+/// The instance behind a vmctx that compiled code passed to a builtin.
+///
+/// # Safety
+///
+/// `vmctx` is the live vmctx of an instance.
+unsafe fn instance<'a>(vmctx: *mut VMContext) -> &'a mut Instance {
+    // SAFETY: per the contract; compiled code passes its own vmctx, and no
+    // other reference to the instance is live while wasm runs.
+    unsafe { Instance::from_vmctx(vmctx) }
+}
+
+fn ok(r: Option<()>) -> u32 {
+    u32::from(r.is_some())
+}
+
+macro_rules! builtin {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        ///
+        /// `vmctx` is the live vmctx of an instance, as compiled code passes it.
+        unsafe extern "C" fn $name(vmctx: *mut VMContext, $($arg: $ty),*) -> $ret {
+            // SAFETY: per the function's contract.
+            let i = unsafe { instance(vmctx) };
+            #[allow(clippy::redundant_closure_call, reason = "the body is a closure over the instance")]
+            ($body)(i)
+        }
+    };
+}
+
+builtin! {
+    /// `memory.copy`: 1, or 0 to trap.
+    fn memory_copy(dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> u32 {
+        |i: &mut Instance| ok(i.memory_copy(dst_mem, dst, src_mem, src, len))
+    }
+}
+builtin! {
+    /// `memory.fill`: 1, or 0 to trap.
+    fn memory_fill(mem: u32, dst: u64, byte: u32, len: u64) -> u32 {
+        |i: &mut Instance| ok(i.memory_fill(mem, dst, byte as u8, len))
+    }
+}
+builtin! {
+    /// `memory.init`: 1, or 0 to trap.
+    fn memory_init(mem: u32, data: u32, dst: u64, src: u32, len: u32) -> u32 {
+        |i: &mut Instance| ok(i.memory_init(mem, data, dst, src, len))
+    }
+}
+builtin! {
+    /// `data.drop`.
+    fn data_drop(data: u32) -> u32 {
+        |i: &mut Instance| {
+            i.data_drop(data);
+            1
+        }
+    }
+}
+builtin! {
+    /// `table.copy`: 1, or 0 to trap.
+    fn table_copy(dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> u32 {
+        |i: &mut Instance| ok(i.table_copy(dst_table, src_table, dst, src, len))
+    }
+}
+builtin! {
+    /// `table.init`: 1, or 0 to trap.
+    fn table_init(table: u32, elem: u32, dst: u64, src: u32, len: u32) -> u32 {
+        |i: &mut Instance| ok(i.table_init(table, elem, dst, src, len))
+    }
+}
+builtin! {
+    /// `elem.drop`.
+    fn elem_drop(elem: u32) -> u32 {
+        |i: &mut Instance| {
+            i.elem_drop(elem);
+            1
+        }
+    }
+}
+builtin! {
+    /// `table.grow`: the old size, or -1.
+    fn table_grow(table: u32, delta: u64, init: usize) -> i64 {
+        |i: &mut Instance| i.table_grow(table, delta, init).and_then(|old| i64::try_from(old).ok()).unwrap_or(-1)
+    }
+}
+builtin! {
+    /// `table.fill`: 1, or 0 to trap.
+    fn table_fill(table: u32, dst: u64, value: usize, len: u64) -> u32 {
+        |i: &mut Instance| ok(i.table_fill(table, dst, value, len))
+    }
+}
 
 /// `memory.grow`: old size in pages, or -1.
 ///
@@ -35,7 +147,22 @@ mod tests {
 
     #[test]
     fn table_order() {
-        assert_eq!(std::mem::offset_of!(VMBuiltins, memory_grow), BuiltinFunction::MemoryGrow.table_offset() as usize);
+        use std::mem::offset_of;
+        let fields = [
+            (BuiltinFunction::MemoryGrow, offset_of!(VMBuiltins, memory_grow)),
+            (BuiltinFunction::MemoryCopy, offset_of!(VMBuiltins, memory_copy)),
+            (BuiltinFunction::MemoryFill, offset_of!(VMBuiltins, memory_fill)),
+            (BuiltinFunction::MemoryInit, offset_of!(VMBuiltins, memory_init)),
+            (BuiltinFunction::DataDrop, offset_of!(VMBuiltins, data_drop)),
+            (BuiltinFunction::TableCopy, offset_of!(VMBuiltins, table_copy)),
+            (BuiltinFunction::TableInit, offset_of!(VMBuiltins, table_init)),
+            (BuiltinFunction::ElemDrop, offset_of!(VMBuiltins, elem_drop)),
+            (BuiltinFunction::TableGrow, offset_of!(VMBuiltins, table_grow)),
+            (BuiltinFunction::TableFill, offset_of!(VMBuiltins, table_fill)),
+        ];
+        for (b, off) in fields {
+            assert_eq!(b.table_offset() as usize, off, "{b:?}");
+        }
         assert_eq!(std::mem::size_of::<VMBuiltins>(), BuiltinFunction::ALL.len() * 8);
     }
 }
