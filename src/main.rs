@@ -151,10 +151,9 @@ fn parse_arg(ty: ValType, s: &str) -> Result<Val> {
             let hex = s.strip_prefix("0x").ok_or_else(bad)?;
             Val::V128(u128::from_str_radix(hex, 16).map_err(|_| bad())?)
         }
-        ValType::FuncRef | ValType::ExternRef => match s {
-            "null" => Val::FuncRef(None),
-            _ => bail!("only `null` can be passed as a {ty}"),
-        },
+        ValType::FuncRef | ValType::ExternRef if s != "null" => bail!("only `null` can be passed as a {ty}"),
+        ValType::FuncRef => Val::FuncRef(None),
+        ValType::ExternRef => Val::ExternRef(None),
     })
 }
 
@@ -167,6 +166,8 @@ fn show(v: &Val) -> String {
         Val::V128(x) => format!("{x:#034x}"),
         Val::FuncRef(None) => "null".to_string(),
         Val::FuncRef(Some(_)) => "funcref".to_string(),
+        Val::ExternRef(None) => "null".to_string(),
+        Val::ExternRef(Some(_)) => "externref".to_string(),
     }
 }
 

@@ -52,7 +52,7 @@ fn expected_failures() -> &'static [(&'static str, &'static str, &'static str)] 
 }
 
 /// The suites every tier runs.
-const SUITES: &[(&str, SpecVersion)] = &[("wasm-v1", SpecVersion::V1)];
+const SUITES: &[(&str, SpecVersion)] = &[("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)];
 
 fn main() -> ExitCode {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();

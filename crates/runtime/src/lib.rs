@@ -34,6 +34,7 @@
 mod config;
 mod engine;
 mod externals;
+mod externref;
 mod func;
 mod instance;
 mod linker;
@@ -50,6 +51,7 @@ pub use brisk_environ::{
 pub use config::{Config, OptLevel, RegallocAlgorithm, Strategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table};
+pub use externref::ExternRef;
 pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
 pub use instance::Instance;
 pub use linker::Linker;

@@ -76,6 +76,11 @@ pub struct StoreOpaque {
     pub(crate) host_tables: Vec<HostTable>,
     #[allow(clippy::vec_box, reason = "stable addresses")]
     pub(crate) host_globals: Vec<Box<VMGlobalDefinition>>,
+    /// Host values behind externrefs; freed with the store.
+    #[allow(clippy::vec_box, reason = "stable addresses")]
+    pub(crate) extern_data: Vec<Box<vm::VMExternData>>,
+    /// Externref handles: the data each points to.
+    pub(crate) externrefs: Vec<*mut vm::VMExternData>,
     pub(crate) funcs: Vec<FuncData>,
     pub(crate) memories: Vec<MemoryData>,
     pub(crate) tables: Vec<TableData>,
@@ -147,6 +152,14 @@ impl StoreOpaque {
         self.stored(i)
     }
 
+    pub(crate) fn push_externref(&mut self, data: *mut vm::VMExternData) -> Stored {
+        let i = self.dedupe(4, data as usize, |s| {
+            s.externrefs.push(data);
+            s.externrefs.len() - 1
+        });
+        self.stored(i)
+    }
+
     /// The function type behind a funcref's shared type id.
     pub(crate) fn func_ref_type(&self, func_ref: *const VMFuncRef) -> FuncType {
         // SAFETY: funcrefs handed to the store point into live vmctxs or
@@ -206,6 +219,8 @@ impl<T> Store<T> {
                     host_memories: Vec::new(),
                     host_tables: Vec::new(),
                     host_globals: Vec::new(),
+                    extern_data: Vec::new(),
+                    externrefs: Vec::new(),
                     funcs: Vec::new(),
                     memories: Vec::new(),
                     tables: Vec::new(),

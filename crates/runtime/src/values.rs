@@ -3,6 +3,7 @@
 //! Values passed between the host and wasm.
 
 use crate::func::Func;
+use crate::externref::ExternRef;
 use crate::store::StoreOpaque;
 use crate::vm::ValRaw;
 use brisk_environ::WasmValType as ValType;
@@ -22,6 +23,8 @@ pub enum Val {
     V128(u128),
     /// `funcref`: a function or null.
     FuncRef(Option<Func>),
+    /// `externref`: a host value or null.
+    ExternRef(Option<ExternRef>),
 }
 
 impl Val {
@@ -34,6 +37,7 @@ impl Val {
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
         }
     }
 
@@ -46,7 +50,7 @@ impl Val {
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => return None,
+            ValType::ExternRef => Val::ExternRef(None),
         })
     }
 
@@ -79,6 +83,8 @@ impl Val {
             Val::V128(v) => ValRaw::u128(v),
             Val::FuncRef(None) => ValRaw::ptr(0),
             Val::FuncRef(Some(f)) => ValRaw::ptr(f.func_ref(store) as usize),
+            Val::ExternRef(None) => ValRaw::ptr(0),
+            Val::ExternRef(Some(e)) => ValRaw::ptr(e.raw(store) as usize),
         }
     }
 
@@ -89,7 +95,11 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_f32()),
             ValType::F64 => Val::F64(raw.get_f64()),
             ValType::V128 => Val::V128(raw.get_u128()),
-            ValType::FuncRef | ValType::ExternRef => {
+            ValType::ExternRef => {
+                let p = raw.get_ptr();
+                Val::ExternRef((p != 0).then(|| ExternRef::from_raw(store, p as *mut _)))
+            }
+            ValType::FuncRef => {
                 let p = raw.get_ptr();
                 // SAFETY: a non-null funcref from wasm points at a live
                 // VMFuncRef owned by this store.

@@ -213,7 +213,7 @@ impl State {
             .args
             .iter()
             .map(|a| match a {
-                WastArg::Core(core) => values::arg(core),
+                WastArg::Core(core) => values::arg(&mut self.store, core),
                 #[allow(unreachable_patterns, reason = "component values exist only with that feature")]
                 _ => bail!("unsupported argument"),
             })

@@ -1,12 +1,12 @@
 //! Arguments and expected results of `.wast` directives.
 
 use anyhow::{Result, bail};
-use brisk::{Store, Val};
+use brisk::{ExternRef, Store, Val};
 use wast::core::{HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::WastRet;
 
-/// An argument as a [`Val`].
-pub fn arg(arg: &WastArgCore<'_>) -> Result<Val> {
+/// An argument as a [`Val`]; `ref.extern N` becomes an externref holding `N: u32`.
+pub fn arg(store: &mut Store<()>, arg: &WastArgCore<'_>) -> Result<Val> {
     Ok(match arg {
         WastArgCore::I32(v) => Val::I32(*v),
         WastArgCore::I64(v) => Val::I64(*v),
@@ -14,6 +14,10 @@ pub fn arg(arg: &WastArgCore<'_>) -> Result<Val> {
         WastArgCore::F64(v) => Val::F64(v.bits),
         WastArgCore::V128(v) => Val::V128(u128::from_le_bytes(v.to_le_bytes())),
         WastArgCore::RefNull(HeapType::Abstract { ty: wast::core::AbstractHeapType::Func, .. }) => Val::FuncRef(None),
+        WastArgCore::RefNull(HeapType::Abstract { ty: wast::core::AbstractHeapType::Extern, .. }) => {
+            Val::ExternRef(None)
+        }
+        WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(store, *n)?)),
         other => bail!("unsupported argument {other:?}"),
     })
 }
@@ -40,6 +44,7 @@ fn show(v: &Val) -> String {
         Val::F64(x) => format!("f64 {} ({x:#x})", f64::from_bits(*x)),
         Val::V128(x) => format!("v128 {x:#034x}"),
         Val::FuncRef(f) => format!("funcref {}", if f.is_some() { "non-null" } else { "null" }),
+        Val::ExternRef(e) => format!("externref {}", if e.is_some() { "non-null" } else { "null" }),
     }
 }
 
@@ -65,7 +70,7 @@ fn lanes<const N: usize>(v: u128) -> [u128; N] {
     std::array::from_fn(|i| (v >> (i * width)) & mask)
 }
 
-fn matches(_store: &mut Store<()>, actual: &Val, expected: &WastRetCore<'_>) -> Result<bool> {
+fn matches(store: &mut Store<()>, actual: &Val, expected: &WastRetCore<'_>) -> Result<bool> {
     Ok(match (actual, expected) {
         (Val::I32(a), WastRetCore::I32(e)) => a == e,
         (Val::I64(a), WastRetCore::I64(e)) => a == e,
@@ -81,6 +86,11 @@ fn matches(_store: &mut Store<()>, actual: &Val, expected: &WastRetCore<'_>) -> 
         },
         (Val::FuncRef(f), WastRetCore::RefNull(_)) => f.is_none(),
         (Val::FuncRef(f), WastRetCore::RefFunc(_)) => f.is_some(),
+        (Val::ExternRef(e), WastRetCore::RefNull(_)) => e.is_none(),
+        (Val::ExternRef(e), WastRetCore::RefExtern(None)) => e.is_some(),
+        (Val::ExternRef(e), WastRetCore::RefExtern(Some(n))) => {
+            e.is_some_and(|e| e.data(&*store).downcast_ref::<u32>() == Some(n))
+        }
         (_, e) => bail!("unsupported expected result {e:?}"),
     })
 }

@@ -142,6 +142,12 @@ pub struct VMArrayCallHostFuncContext {
     pub host_state: Box<dyn std::any::Any + Send + Sync>,
 }
 
+/// What an externref points to: a host value owned by the store.
+pub struct VMExternData {
+    /// The host value.
+    pub value: Box<dyn std::any::Any + Send + Sync>,
+}
+
 /// One slot of the array ABI: any value, little endian from the start.
 #[repr(C, align(16))]
 #[derive(Clone, Copy, Default, PartialEq, Eq)]

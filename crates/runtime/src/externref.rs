@@ -1,0 +1,47 @@
+#![allow(unsafe_code, reason = "externref data is reached through raw pointers that wasm holds")]
+
+//! External references: host values passed through wasm.
+
+use crate::store::{AsContextMut, StoreContext, StoreOpaque, Stored};
+use crate::vm::VMExternData;
+use anyhow::Result;
+use std::any::Any;
+
+/// A reference to a host value of any `'static + Send + Sync` type, as
+/// wasm's `externref`. The value is owned by the store and lives until the
+/// store is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternRef(pub(crate) Stored);
+
+impl ExternRef {
+    /// Moves `value` into the store and returns a reference to it.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` keeps the signature of runtimes that
+    /// collect externrefs.
+    pub fn new<T: Any + Send + Sync>(mut store: impl AsContextMut, value: T) -> Result<ExternRef> {
+        let store = &mut store.as_context_mut().0.opaque;
+        let mut data = Box::new(VMExternData { value: Box::new(value) });
+        let ptr: *mut VMExternData = &mut *data;
+        store.extern_data.push(data);
+        Ok(ExternRef(store.push_externref(ptr)))
+    }
+
+    /// The host value.
+    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a (dyn Any + Send + Sync) {
+        let store: &'a StoreOpaque = &store.into().0.opaque;
+        let ptr = store.externrefs[store.check(self.0)];
+        // SAFETY: the data is owned by the store (boxed, never moved or
+        // freed before the store), which is borrowed for `'a`.
+        unsafe { &*(*ptr).value }
+    }
+
+    pub(crate) fn raw(&self, store: &StoreOpaque) -> *mut VMExternData {
+        store.externrefs[store.check(self.0)]
+    }
+
+    pub(crate) fn from_raw(store: &mut StoreOpaque, ptr: *mut VMExternData) -> ExternRef {
+        ExternRef(store.push_externref(ptr))
+    }
+}
