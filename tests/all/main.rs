@@ -1,1 +1,9 @@
+//! Integration tests of Brisk's embedding API.
 
+mod api;
+mod bad_input;
+mod determinism;
+mod externref;
+mod host_funcs;
+mod rss;
+mod traps;

@@ -36,31 +36,15 @@ use cranelift_frontend::FunctionBuilderContext;
 /// workspace); part of [`CraneliftCompiler::settings_hash`].
 const CRANELIFT_VERSION: &str = "0.135.8";
 
+/// The x86-64 features the optimizing tier requires of the host: the
+/// Cranelift ISA flag and the feature's name.
+pub const REQUIRED_X64_FEATURES: &[(&str, &str)] = &[("has_ssse3", "SSSE3"), ("has_sse41", "SSE4.1")];
+
 /// Namespace of the [`UserExternalName`]s that name wasm functions (by
 /// [`FuncIndex`]).
 pub(crate) const FUNC_NAMESPACE: u32 = 0;
 
-/// How hard Cranelift optimizes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum OptLevel {
-    /// No optimization: fastest compilation.
-    None,
-    /// Optimize for speed.
-    #[default]
-    Speed,
-    /// Optimize for speed and size.
-    SpeedAndSize,
-}
-
-/// Which of regalloc2's register allocators to use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum RegallocAlgorithm {
-    /// The backtracking allocator: slower, better code.
-    #[default]
-    Backtracking,
-    /// The single-pass allocator: linear time, more spills.
-    SinglePass,
-}
+pub use brisk_environ::{OptLevel, RegallocAlgorithm};
 
 /// The settings of the optimizing tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -94,8 +78,12 @@ impl CraneliftCompiler {
     /// # Errors
     ///
     /// A message if the host is not supported: not an ISA Cranelift has a
-    /// backend for, or an x86-64 without SSE4.1 (which `nearest`, `floor`,
-    /// `ceil` and `trunc` need to compile without libcalls).
+    /// backend for, or an x86-64 without the features in
+    /// [`REQUIRED_X64_FEATURES`]: SSE4.1 (which `nearest`, `floor`, `ceil`
+    /// and `trunc` need to compile without libcalls, and Cranelift's
+    /// lowering of wasm SIMD assumes) and SSSE3 (`pshufb`: without it
+    /// `i8x16.swizzle` and most `i8x16.shuffle`s become libcalls, which
+    /// Brisk's code has no relocation for).
     pub fn new(settings: CompilerSettings) -> Result<Self, String> {
         let mut flags = settings::builder();
         let set = |flags: &mut settings::Builder, name: &str, value: &str| {
@@ -116,6 +104,9 @@ impl CraneliftCompiler {
         set(&mut flags, "enable_probestack", "false")?;
         set(&mut flags, "is_pic", "false")?;
         set(&mut flags, "unwind_info", "false")?;
+        // Multi-value: results beyond the return registers go through a
+        // return area the caller passes, so any number of results works.
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
         set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
 
         let isa_builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
@@ -125,9 +116,10 @@ impl CraneliftCompiler {
         if isa.name() != "x64" {
             return Err(format!("unsupported host architecture {}", isa.triple()));
         }
-        let has_sse41 = isa.isa_flags().iter().any(|v| v.name == "has_sse41" && v.as_bool() == Some(true));
-        if !has_sse41 {
-            return Err("the host CPU lacks SSE4.1, which the optimizing tier requires".to_string());
+        for (flag, name) in REQUIRED_X64_FEATURES {
+            if !isa.isa_flags().iter().any(|v| v.name == *flag && v.as_bool() == Some(true)) {
+                return Err(format!("the host CPU lacks {name}, which the optimizing tier requires"));
+            }
         }
         let hash = hash_settings(&settings, &*isa);
         Ok(CraneliftCompiler { isa, settings, hash })
@@ -139,12 +131,15 @@ impl CraneliftCompiler {
     }
 
     /// Compiles a function built by `build` and converts the result.
-    pub(crate) fn finish(&self, mut ctx: Context) -> WasmResult<CompiledFunction> {
+    ///
+    /// Errors point at `offset`, the function body's offset in the module
+    /// (0 for trampolines, which have none).
+    pub(crate) fn finish(&self, mut ctx: Context, offset: u64) -> WasmResult<CompiledFunction> {
         let mut ctrl = ControlPlane::default();
         let names = ctx.func.params.user_named_funcs().clone();
         let code = ctx.compile(&*self.isa, &mut ctrl).map_err(|e| WasmError::ImplLimitExceeded {
             message: format!("cranelift failed to compile: {:?}", e.inner),
-            offset: 0,
+            offset,
         })?;
         let body = code.code_buffer().to_vec();
         let buffer = &code.buffer;
@@ -152,7 +147,7 @@ impl CraneliftCompiler {
         for r in buffer.relocs() {
             let bug = |what: String| WasmError::ImplLimitExceeded {
                 message: format!("internal error: unexpected relocation {what}"),
-                offset: 0,
+                offset,
             };
             if r.kind != Reloc::X86CallPCRel4 {
                 return Err(bug(format!("kind {:?}", r.kind)));
@@ -173,7 +168,7 @@ impl CraneliftCompiler {
         for t in buffer.traps() {
             let trap = abi::brisk_trap(t.code).ok_or_else(|| WasmError::ImplLimitExceeded {
                 message: format!("internal error: unexpected trap code {}", t.code),
-                offset: 0,
+                offset,
             })?;
             traps.push(TrapSite { offset: t.offset, trap });
         }
@@ -201,17 +196,18 @@ impl Compiler for CraneliftCompiler {
     ) -> WasmResult<CompiledFunction> {
         let mut builder_ctx = FunctionBuilderContext::new();
         let ctx = translate::translate_function(self, &mut builder_ctx, translation, index, tunables)?;
-        self.finish(ctx)
+        let offset = translation.function_bodies.get(index).map_or(0, |b| b.body.range().start);
+        self.finish(ctx, offset)
     }
 
     fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> WasmResult<CompiledFunction> {
         let ctx = trampolines::array_to_wasm(self, ty, callee);
-        self.finish(ctx)
+        self.finish(ctx, 0)
     }
 
     fn compile_wasm_to_array_trampoline(&self, ty: &FuncType) -> WasmResult<CompiledFunction> {
         let ctx = trampolines::wasm_to_array(self, ty);
-        self.finish(ctx)
+        self.finish(ctx, 0)
     }
 
     fn settings_hash(&self) -> u64 {

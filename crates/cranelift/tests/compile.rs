@@ -195,12 +195,13 @@ fn trampolines() {
 
 #[test]
 fn unsupported_operator_is_an_error() {
-    let err = compile_with(
-        &compiler(),
-        r#"(module (memory 1) (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))"#,
-        &Tunables::default(),
-    )
-    .unwrap_err();
+    // Tail calls validate with WebAssembly 3.0 features but are not
+    // implemented by this tier yet.
+    let bytes = wat::parse_str(r#"(module (func $f (return_call $f)))"#).expect("valid wat");
+    let t = translate_module(&bytes, wasmparser::WasmFeatures::WASM3).expect("valid module");
+    let err = compiler()
+        .compile_function(&t, brisk_environ::DefinedFuncIndex::from_u32(0), &Tunables::default())
+        .unwrap_err();
     assert!(matches!(err, WasmError::Unsupported { .. }), "{err}");
     assert!(err.offset() > 0);
 }
@@ -232,4 +233,101 @@ fn deterministic() {
             assert_eq!(a, c, "{settings:?}");
         }
     }
+}
+
+// ---- Fixed-width SIMD ----
+
+#[test]
+fn v128_memory_accesses_are_trap_sites() {
+    let wat = r#"(module (memory 1)
+        (func (param i32) (result v128) local.get 0 v128.load offset=16)
+        (func (param i32 v128) local.get 0 local.get 1 v128.store)
+        (func (param i32) (result v128) local.get 0 v128.load8x8_s)
+        (func (param i32) (result v128) local.get 0 v128.load32x2_u)
+        (func (param i32) (result v128) local.get 0 v128.load8_splat)
+        (func (param i32) (result v128) local.get 0 v128.load64_splat)
+        (func (param i32) (result v128) local.get 0 v128.load32_zero)
+        (func (param i32) (result v128) local.get 0 v128.load64_zero)
+        (func (param i32 v128) (result v128) local.get 0 local.get 1 v128.load16_lane 7)
+        (func (param i32 v128) local.get 0 local.get 1 v128.store64_lane 1))"#;
+    let fs = compile(wat);
+    assert_eq!(fs.len(), 10);
+    for f in &fs {
+        check_well_formed(f);
+        let t = traps(f);
+        assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 1, "{t:?}");
+    }
+    // Without guard pages there is an explicit check too.
+    let tunables = Tunables { memory_reservation: 1 << 20, memory_guard_size: 0 };
+    let fs = compile_with(&compiler(), wat, &tunables).unwrap();
+    for f in &fs {
+        let t = traps(f);
+        assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 2, "{t:?}");
+    }
+}
+
+#[test]
+fn simd_shapes_compile_everywhere() {
+    let wat = r#"(module
+        (global $g (mut v128) (v128.const i32x4 1 2 3 4))
+        (func $shuffle (param v128 v128) (result v128)
+            (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 (local.get 0) (local.get 1)))
+        (func (param v128 v128) (result v128)
+            (i8x16.swizzle (local.get 0) (local.get 1)))
+        (func (param v128 v128 i32) (result v128)
+            (select (local.get 0) (local.get 1) (local.get 2)))
+        (func (param v128 i32) (result v128)
+            (local.get 0)
+            (loop (param v128) (result v128)
+                (i32x4.add (v128.const i32x4 1 1 1 1))
+                (br_if 0 (local.tee 1 (i32.sub (local.get 1) (i32.const 1))))))
+        (func (param i32) (result v128) (local v128)
+            (block (result v128) (global.get $g) (br_if 0 (local.get 0)) (drop) (local.get 1)))
+        (func (param v128) (result v128 i32)
+            (global.set $g (local.get 0))
+            (call $shuffle (local.get 0) (global.get $g))
+            (i32x4.extract_lane 3 (local.get 0)))
+        (func (param v128) (result v128)
+            (i32x4.trunc_sat_f64x2_s_zero (local.get 0))
+            (i32x4.trunc_sat_f64x2_u_zero)
+            (f64x2.convert_low_i32x4_u)
+            (f32x4.demote_f64x2_zero)
+            (f64x2.promote_low_f32x4)
+            (i32x4.dot_i16x8_s (local.get 0))
+            (i16x8.extadd_pairwise_i8x16_u)
+            (i64x2.extmul_high_i32x4_s (local.get 0))
+            (f32x4.pmin (local.get 0))
+            (i64x2.gt_s (local.get 0))
+            (i8x16.popcnt)
+            (i16x8.q15mulr_sat_s (local.get 0))
+            (i8x16.shr_s (i32.const 9))
+            (i64x2.shr_s (i32.const 65)))
+        (func (param v128) (result i32)
+            (i32.add (i8x16.bitmask (local.get 0)) (i64x2.all_true (local.get 0)))
+            (v128.any_true (local.get 0))
+            (i32.add)))"#;
+    for opt_level in [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize] {
+        for regalloc in [RegallocAlgorithm::Backtracking, RegallocAlgorithm::SinglePass] {
+            let c = CraneliftCompiler::new(CompilerSettings { opt_level, regalloc }).unwrap();
+            let fs = compile_with(&c, wat, &Tunables::default()).unwrap();
+            for f in &fs {
+                check_well_formed(f);
+                // Saturating conversions and lane operations never trap.
+                assert!(traps(f).iter().all(|t| *t == Trap::StackOverflow), "{:?}", traps(f));
+            }
+        }
+    }
+}
+
+#[test]
+fn v128_trampolines() {
+    let c = compiler();
+    let wat = r#"(module (func (export "f") (param i32 v128 f64) (result v128 i32 v128)
+        local.get 1 local.get 0 local.get 1))"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let t = translate_module(&bytes, wasm_features()).unwrap();
+    let func = t.module.func_index(DefinedFuncIndex::new(0));
+    let ty = t.module.func_type(func);
+    check_well_formed(&c.compile_array_to_wasm_trampoline(ty, func).unwrap());
+    check_well_formed(&c.compile_wasm_to_array_trampoline(ty).unwrap());
 }

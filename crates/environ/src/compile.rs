@@ -2,6 +2,28 @@
 
 use crate::{DefinedFuncIndex, FuncIndex, FuncType, ModuleTranslation, Trap, Tunables, WasmResult};
 
+/// Optimization level of the optimizing tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OptLevel {
+    /// No optimizations: fastest compilation.
+    None,
+    /// Optimize for speed.
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+/// Register allocator of the optimizing tier: one of regalloc2's two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum RegallocAlgorithm {
+    /// The backtracking allocator: slower, better code.
+    #[default]
+    Backtracking,
+    /// The single-pass allocator: linear time, more spills.
+    SinglePass,
+}
+
 /// How a relocation in a compiled function is to be patched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RelocKind {

@@ -13,27 +13,7 @@ pub enum Strategy {
     Optimized,
 }
 
-/// Optimization level of the optimizing tier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum OptLevel {
-    /// No optimizations: fastest compilation.
-    None,
-    /// Optimize for speed.
-    #[default]
-    Speed,
-    /// Optimize for speed and size.
-    SpeedAndSize,
-}
-
-/// Register allocator of the optimizing tier.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum RegallocAlgorithm {
-    /// regalloc2's backtracking allocator: better code.
-    #[default]
-    Backtracking,
-    /// regalloc2's single-pass allocator: faster compilation.
-    SinglePass,
-}
+pub use brisk_environ::{OptLevel, RegallocAlgorithm};
 
 /// Global settings for an [`Engine`](crate::Engine).
 #[derive(Clone, Debug)]
@@ -122,5 +102,10 @@ impl Config {
     pub fn wasm_features(&mut self, features: wasmparser::WasmFeatures) -> &mut Self {
         self.features = features;
         self
+    }
+
+    /// The WebAssembly features modules are validated against.
+    pub fn enabled_wasm_features(&self) -> wasmparser::WasmFeatures {
+        self.features
     }
 }

@@ -1,6 +1,6 @@
 //! The engine: configuration, compiler and engine-wide registries.
 
-use crate::config::{Config, OptLevel, RegallocAlgorithm};
+use crate::config::Config;
 use crate::vm::{CodeInfo, CodeMemory, FuncRange};
 use anyhow::{Result, anyhow};
 use brisk_cranelift::{CompilerSettings, CraneliftCompiler};
@@ -47,17 +47,7 @@ impl Engine {
     /// Fails if the host is not supported by the configured tier (for
     /// example an x86-64 CPU without SSE4.1).
     pub fn new(config: &Config) -> Result<Engine> {
-        let settings = CompilerSettings {
-            opt_level: match config.opt_level {
-                OptLevel::None => brisk_cranelift::OptLevel::None,
-                OptLevel::Speed => brisk_cranelift::OptLevel::Speed,
-                OptLevel::SpeedAndSize => brisk_cranelift::OptLevel::SpeedAndSize,
-            },
-            regalloc: match config.regalloc {
-                RegallocAlgorithm::Backtracking => brisk_cranelift::RegallocAlgorithm::Backtracking,
-                RegallocAlgorithm::SinglePass => brisk_cranelift::RegallocAlgorithm::SinglePass,
-            },
-        };
+        let settings = CompilerSettings { opt_level: config.opt_level, regalloc: config.regalloc };
         let compiler = CraneliftCompiler::new(settings).map_err(|e| anyhow!("unsupported host: {e}"))?;
         crate::vm::init_traps();
         Ok(Engine {

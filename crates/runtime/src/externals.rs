@@ -283,6 +283,10 @@ impl Table {
     /// Fails beyond the maximum or on a type mismatch.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = &mut store.as_context_mut().0.opaque;
+        let ty = store.tables[store.check(self.0)].ty;
+        if init.ty() != ty.element {
+            bail!("value is a {}, table holds {}", init.ty(), ty.element);
+        }
         let raw = init.to_raw(store).get_ptr();
         self.vm_mut(store).grow(delta, raw).ok_or_else(|| anyhow!("failed to grow table by {delta}"))
     }

@@ -45,6 +45,7 @@ mod values;
 mod vm;
 
 pub use anyhow::{Error, Result};
+pub use wasmparser::WasmFeatures;
 pub use brisk_environ::{
     FuncType, GlobalType, MemoryType, TableType, Trap, WasmError, WasmValType as ValType,
 };

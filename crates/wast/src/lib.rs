@@ -12,7 +12,8 @@ mod spectest;
 mod values;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use brisk::{Engine, Extern, Instance, Linker, Module, Store, Trap, Val};
+use brisk::{Config, Engine, Extern, Instance, Linker, Module, Store, Trap, Val, WasmFeatures};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use wast::core::{WastArgCore, WastRetCore};
@@ -41,9 +42,11 @@ impl Report {
     }
 }
 
-/// Runs scripts against one engine. Each script gets a fresh store.
+/// Runs scripts with one configuration. Each script gets a fresh store.
 pub struct WastRunner {
-    engine: Engine,
+    config: Config,
+    /// Engines by feature set: most scripts share the configured one.
+    engines: RefCell<HashMap<WasmFeatures, Engine>>,
 }
 
 struct State {
@@ -55,9 +58,35 @@ struct State {
 }
 
 impl WastRunner {
-    /// A runner whose modules are compiled by `engine`.
-    pub fn new(engine: &Engine) -> Self {
-        WastRunner { engine: engine.clone() }
+    /// A runner whose modules are compiled with `config`.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the configuration is not supported on this host.
+    pub fn new(config: &Config) -> Result<Self> {
+        let engine = Engine::new(config)?;
+        let engines = HashMap::from([(config.enabled_wasm_features(), engine)]);
+        Ok(WastRunner { config: config.clone(), engines: RefCell::new(engines) })
+    }
+
+    /// The engine for a script: the configured features, plus those the
+    /// script's name says it needs. The spec repositories name the scripts
+    /// that use several memories `*-multi.wast` (e.g. `simd_memory-multi.wast`),
+    /// so those run with the multi-memory proposal enabled, as Wasmtime's
+    /// harness derives features from a script's path.
+    fn engine_for(&self, name: &str) -> Result<Engine> {
+        let mut features = self.config.enabled_wasm_features();
+        if name.ends_with("-multi.wast") {
+            features |= WasmFeatures::MULTI_MEMORY;
+        }
+        if let Some(e) = self.engines.borrow().get(&features) {
+            return Ok(e.clone());
+        }
+        let mut config = self.config.clone();
+        config.wasm_features(features);
+        let engine = Engine::new(&config)?;
+        self.engines.borrow_mut().insert(features, engine.clone());
+        Ok(engine)
     }
 
     /// Runs a script file.
@@ -87,9 +116,10 @@ impl WastRunner {
             e.set_text(text);
             anyhow!("{name}: {e}")
         })?;
-        let mut linker = Linker::new(&self.engine);
+        let engine = self.engine_for(name)?;
+        let mut linker = Linker::new(&engine);
         linker.allow_shadowing(true);
-        let mut store = Store::new(&self.engine, ());
+        let mut store = Store::new(&engine, ());
         spectest::define(&mut linker, &mut store)?;
         let mut state = State { store, linker, named: HashMap::new(), definitions: HashMap::new(), current: None };
         let mut report = Report::default();

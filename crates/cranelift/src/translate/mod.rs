@@ -6,12 +6,14 @@
 //!
 //! * `control.rs`: blocks, loops, ifs, branches, calls' control flow.
 //! * `ops.rs`: the operator dispatcher and the numeric operators.
+//! * `simd.rs`: the fixed-width SIMD (`v128`) operators.
 //! * this file: the translator state and everything that reads the vmctx
 //!   (memories, globals, tables, calls).
 
 mod bulk;
 mod control;
 mod ops;
+mod simd;
 
 use crate::abi::{self, builtin_signature, heap_flags, value_type, vm_flags, vm_readonly_flags, wasm_signature};
 use crate::{CraneliftCompiler, FUNC_NAMESPACE, new_context};

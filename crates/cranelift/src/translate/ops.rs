@@ -278,6 +278,8 @@ impl FuncTranslator<'_, '_> {
             O::TableGrow { table } => t.table_grow(table, offset)?,
             O::TableFill { table } => t.table_fill(table, offset)?,
 
+            // ---- Fixed-width SIMD (simd.rs) ----
+            other if t.translate_simd_operator(&other, offset)? => {}
             other => {
                 return Err(WasmError::unsupported(
                     format!("operator {} in the optimizing tier", operator_name(&other)),

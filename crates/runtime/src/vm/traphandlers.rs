@@ -176,11 +176,14 @@ pub unsafe fn catch_traps(
     if let Some(panic) = state.host_panic.take() {
         std::panic::resume_unwind(panic);
     }
-    if ok != 0 {
-        return Ok(());
-    }
+    // Checked before `ok`: a host function entered directly from the host
+    // (no trampoline to turn its failure into a trap) returns through the
+    // stub's normal path.
     if let Some(e) = state.host_error.take() {
         return Err(CallError::Host(e));
+    }
+    if ok != 0 {
+        return Ok(());
     }
     match state.trap.take() {
         Some(t) => Err(CallError::Trap(Box::new(t))),
