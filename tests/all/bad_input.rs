@@ -1,29 +1,8 @@
 //! Malformed and invalid input: `Module::new` returns an error carrying a
 //! `WasmError` (with its byte offset) and never panics.
 
+use crate::util::XorShift;
 use brisk::{Engine, Instance, Module, Store, WasmError};
-
-/// A tiny xorshift64* generator: deterministic, no dependencies.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        (self.next() >> 56) as u8
-    }
-}
 
 const WITH_IMPORTS: &str = r#"
 (module $full
@@ -217,16 +196,16 @@ fn random_mutations() {
     let mut tally = Tally::default();
     let bases = base_modules();
     for i in 0..2_000 {
-        let m = rng.below(bases.len());
+        let m = rng.index(bases.len());
         let mut wasm = bases[m].clone();
-        let edits = 1 + rng.below(4);
+        let edits = 1 + rng.index(4);
         for _ in 0..edits {
-            let pos = rng.below(wasm.len());
-            match rng.below(5) {
+            let pos = rng.index(wasm.len());
+            match rng.index(5) {
                 // Overwrite a byte.
                 0 | 1 => wasm[pos] = rng.byte(),
                 // Set a byte to an interesting value.
-                2 => wasm[pos] = [0x00, 0x7f, 0x80, 0xff, 0x01, 0x40][rng.below(6)],
+                2 => wasm[pos] = [0x00, 0x7f, 0x80, 0xff, 0x01, 0x40][rng.index(6)],
                 // Insert a byte.
                 3 => wasm.insert(pos, rng.byte()),
                 // Delete a byte.
@@ -249,7 +228,7 @@ fn random_bytes() {
     let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
     let mut tally = Tally::default();
     for i in 0..2_000 {
-        let len = rng.below(300);
+        let len = rng.index(300);
         let mut bytes: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
         match i % 3 {
             // A valid header followed by garbage.
@@ -262,7 +241,7 @@ fn random_bytes() {
             1 => {
                 let mut b = b"\0asm\x01\0\0\0".to_vec();
                 for chunk in bytes.chunks(8) {
-                    b.push(rng.below(13) as u8);
+                    b.push(rng.index(13) as u8);
                     b.push(chunk.len() as u8);
                     b.extend_from_slice(chunk);
                 }

@@ -1,29 +1,9 @@
 //! Compilation is deterministic: the same module gives byte-identical
 //! machine code with and without parallel compilation, and across runs.
 
+use crate::util::XorShift;
 use brisk::{Config, Engine, Instance, Module, Store};
 use std::fmt::Write;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn i32(&mut self) -> i32 {
-        self.next() as i32
-    }
-}
 
 const FUNCS: usize = 300;
 

@@ -7,3 +7,4 @@ mod externref;
 mod host_funcs;
 mod rss;
 mod traps;
+mod util;
