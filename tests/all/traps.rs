@@ -640,3 +640,29 @@ fn stack_overflow_backtrace_follows_the_call_graph() {
     println!("overflowing functions seen: {innermost:?}");
     assert!(innermost.len() >= 2, "the limits should make different functions overflow: {innermost:?}");
 }
+
+/// A `max_wasm_stack` larger than the thread's stack still traps cleanly:
+/// the runtime never lets wasm reach the thread's guard page.
+#[test]
+fn max_wasm_stack_larger_than_the_thread_stack_traps() {
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let mut config = Config::new();
+            config.max_wasm_stack(1 << 30);
+            let engine = Engine::new(&config).unwrap();
+            let module = Module::new(
+                &engine,
+                r#"(module (func $r (export "r") (param i64) (result i64)
+                     (i64.add (call $r (local.get 0)) (i64.const 1))))"#,
+            )
+            .unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let r = instance.get_typed_func::<i64, i64>(&mut store, "r").unwrap();
+            let err = r.call(&mut store, 0).unwrap_err();
+            assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::StackOverflow));
+        })
+        .unwrap();
+    handle.join().expect("the thread survives and the trap is reported");
+}

@@ -75,8 +75,10 @@ impl Config {
 
     /// Most bytes of native stack that wasm may use, measured from the
     /// outermost host-to-wasm call; more traps with
-    /// [`Trap::StackOverflow`](crate::Trap::StackOverflow). It must be
-    /// smaller than the thread's stack. Default: 512 KiB.
+    /// [`Trap::StackOverflow`](crate::Trap::StackOverflow). The limit is
+    /// also capped so that 128 KiB of the thread's stack stay free for host
+    /// functions: a value larger than the thread's stack still traps
+    /// cleanly. Default: 512 KiB.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self

@@ -162,8 +162,12 @@ pub unsafe fn catch_traps(
     // wasm of this store (stores are not Sync).
     let old_limit = unsafe { *limits.stack_limit.get() };
     if old_limit == usize::MAX {
+        // Never let wasm run into the thread's real guard page, whatever
+        // `max_wasm_stack` says: keep `HOST_STACK_RESERVE` above the
+        // lowest usable stack address for host frames called from wasm.
+        let floor = thread_stack_low().map_or(0, |low| low.saturating_add(HOST_STACK_RESERVE));
         // SAFETY: as above.
-        unsafe { *limits.stack_limit.get() = here.saturating_sub(max_wasm_stack) };
+        unsafe { *limits.stack_limit.get() = here.saturating_sub(max_wasm_stack).max(floor) };
     }
     CURRENT.with(|c| c.set(&mut state));
     // SAFETY: the caller guarantees the entry point and its arguments are
@@ -189,6 +193,40 @@ pub unsafe fn catch_traps(
         Some(t) => Err(CallError::Trap(Box::new(t))),
         None => Err(CallError::Host(anyhow::anyhow!("host function failed without an error"))),
     }
+}
+
+/// Stack kept free below wasm's limit for host functions and builtins that
+/// wasm calls, so they cannot overflow the thread's stack either.
+const HOST_STACK_RESERVE: usize = 128 * 1024;
+
+/// The lowest usable address of this thread's stack, if the OS tells.
+fn thread_stack_low() -> Option<usize> {
+    thread_local! {
+        static LOW: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    if let Some(low) = LOW.with(|l| l.get()) {
+        return Some(low);
+    }
+    // SAFETY: `attr` is initialised by pthread_getattr_np before use and
+    // destroyed afterwards; the out-pointers are valid locals.
+    let low = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut addr: *mut libc::c_void = ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let mut guard: libc::size_t = 0;
+        let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0
+            && libc::pthread_attr_getguardsize(&attr, &mut guard) == 0;
+        libc::pthread_attr_destroy(&mut attr);
+        if !ok {
+            return None;
+        }
+        (addr as usize).saturating_add(guard)
+    };
+    LOW.with(|l| l.set(Some(low)));
+    Some(low)
 }
 
 static INIT: Once = Once::new();
