@@ -31,16 +31,21 @@ fn slot_offset(i: usize) -> i32 {
     i32::try_from(i).unwrap_or(i32::MAX / 16) * VALRAW_SIZE as i32
 }
 
+/// Starts the function at an entry block and returns its parameters.
+fn entry_block(b: &mut FunctionBuilder<'_>) -> Vec<ir::Value> {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    b.block_params(entry).to_vec()
+}
+
 /// Builds the host-to-wasm trampoline of `callee` (of type `ty`).
 pub(crate) fn array_to_wasm(compiler: &CraneliftCompiler, ty: &FuncType, callee: FuncIndex) -> Context {
     let mut ctx = new_context(UserFuncName::user(TRAMPOLINE_NAMESPACE, callee.as_u32()), array_call_signature(&[]));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let params = b.block_params(entry).to_vec();
+    let params = entry_block(&mut b);
     let (callee_vmctx, caller_vmctx, values) = (params[0], params[1], params[2]);
 
     let mut args = Vec::with_capacity(ty.params.len() + 2);
@@ -68,11 +73,7 @@ pub(crate) fn wasm_to_array(compiler: &CraneliftCompiler, ty: &FuncType) -> Cont
     let mut ctx = new_context(UserFuncName::user(TRAMPOLINE_NAMESPACE + 1, 0), wasm_signature(ty));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let params = b.block_params(entry).to_vec();
+    let params = entry_block(&mut b);
     let (callee_vmctx, caller_vmctx) = (params[0], params[1]);
 
     let len = ty.params.len().max(ty.results.len());
