@@ -106,6 +106,17 @@ fn trapping_conversion_traps() {
     assert_eq!(traps(&fs[0]), vec![]);
 }
 
+/// Without guard pages, every access of `wat`'s functions has an explicit
+/// bounds check as well as the access itself: two `MemoryOutOfBounds` sites.
+fn assert_explicit_checks_add_a_trap_site(wat: &str) {
+    let tunables = Tunables { memory_reservation: 1 << 20, memory_guard_size: 0 };
+    let fs = compile_with(&compiler(), wat, &tunables).unwrap();
+    for f in &fs {
+        let t = traps(f);
+        assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 2, "{t:?}");
+    }
+}
+
 #[test]
 fn loads_and_stores_are_trap_sites() {
     let wat = r#"(module (memory 1)
@@ -116,13 +127,7 @@ fn loads_and_stores_are_trap_sites() {
         let t = traps(f);
         assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 1, "{t:?}");
     }
-    // Without guard pages there is an explicit check too.
-    let tunables = Tunables { memory_reservation: 1 << 20, memory_guard_size: 0 };
-    let fs = compile_with(&compiler(), wat, &tunables).unwrap();
-    for f in &fs {
-        let t = traps(f);
-        assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 2, "{t:?}");
-    }
+    assert_explicit_checks_add_a_trap_site(wat);
 }
 
 #[test]
@@ -257,13 +262,7 @@ fn v128_memory_accesses_are_trap_sites() {
         let t = traps(f);
         assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 1, "{t:?}");
     }
-    // Without guard pages there is an explicit check too.
-    let tunables = Tunables { memory_reservation: 1 << 20, memory_guard_size: 0 };
-    let fs = compile_with(&compiler(), wat, &tunables).unwrap();
-    for f in &fs {
-        let t = traps(f);
-        assert_eq!(t.iter().filter(|t| **t == Trap::MemoryOutOfBounds).count(), 2, "{t:?}");
-    }
+    assert_explicit_checks_add_a_trap_site(wat);
 }
 
 #[test]

@@ -18,7 +18,7 @@ struct EngineInner {
     config: Config,
     compiler: Box<dyn Compiler>,
     types: Mutex<TypeRegistry>,
-    host_trampolines: Mutex<HashMap<FuncType, Arc<CodeMemory>>>,
+    host_trampolines: Mutex<HashMap<FuncType, CodeMemory>>,
 }
 
 #[derive(Default)]
@@ -92,18 +92,20 @@ impl Engine {
     }
 
     /// The wasm-to-host trampoline for host functions of type `ty`: its
-    /// native-ABI entry address, compiled once per engine and type.
-    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> Result<(usize, Arc<CodeMemory>)> {
+    /// native-ABI entry address, compiled once per engine and type and kept
+    /// as long as the engine.
+    pub(crate) fn host_trampoline(&self, ty: &FuncType) -> Result<usize> {
         let mut cache = self.inner.host_trampolines.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(code) = cache.get(ty) {
-            return Ok((code.base(), code.clone()));
+            return Ok(code.base());
         }
         let compiled = self.compiler().compile_wasm_to_array_trampoline(ty)?;
         let traps: Vec<(u32, Trap)> = compiled.traps.iter().map(|t| (t.offset, t.trap)).collect();
         let len = u32::try_from(compiled.body.len())?;
         let info = CodeInfo { traps, funcs: vec![FuncRange { start: 0, end: len, func: None }], module: None };
-        let code = Arc::new(CodeMemory::new(&compiled.body, info)?);
-        cache.insert(ty.clone(), code.clone());
-        Ok((code.base(), code))
+        let code = CodeMemory::new(&compiled.body, info)?;
+        let base = code.base();
+        cache.insert(ty.clone(), code);
+        Ok(base)
     }
 }

@@ -147,7 +147,7 @@ impl Func {
     ) -> Func {
         let store = store.as_context_mut().0;
         let engine = store.engine.clone();
-        let (native_call, code) =
+        let native_call =
             engine.host_trampoline(&ty).expect("compiling a host trampoline cannot fail for a valid type");
         let type_index = engine.register_type(&ty).as_u32();
         let store_ptr: *mut StoreInner<T> = store;
@@ -167,7 +167,6 @@ impl Func {
         ctx.func_ref.vmctx = (&raw mut *ctx).cast();
         let func_ref: *const VMFuncRef = &ctx.func_ref;
         store.host_funcs.push(ctx);
-        store.host_trampolines.push(code);
         Func(store.push_func(func_ref, ty))
     }
 
@@ -195,7 +194,10 @@ impl Func {
 
     /// The function's type.
     pub fn ty(&self, store: impl AsContext) -> FuncType {
-        let store = store.as_context().0;
+        self.ty_opaque(store.as_context().0)
+    }
+
+    fn ty_opaque(&self, store: &StoreOpaque) -> FuncType {
         store.funcs[store.check(self.0)].ty.clone()
     }
 
@@ -278,12 +280,6 @@ impl Func {
             bail!("type mismatch: function is {ty}, requested {}", FuncType::new(params, results));
         }
         Ok(TypedFunc { func: *self, _marker: PhantomData })
-    }
-}
-
-impl Func {
-    fn ty_opaque(&self, store: &StoreOpaque) -> FuncType {
-        store.funcs[store.check(self.0)].ty.clone()
     }
 }
 

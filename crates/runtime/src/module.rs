@@ -41,27 +41,17 @@ pub(crate) fn wat_to_wasm(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
         return Ok(bytes.into());
     }
     let text = std::str::from_utf8(bytes).expect("Detect::WasmText implies UTF-8");
-    wat::parse_str(text).map(Into::into).map_err(|e| {
-        let offset = text_error_offset(&e, text);
+    // The `wast` parser (behind `wat`) keeps the error's span, so the
+    // offset comes straight from it.
+    let parse = || -> Result<Vec<u8>, wast::Error> {
+        let buf = wast::parser::ParseBuffer::new(text)?;
+        wast::parser::parse::<wast::Wat<'_>>(&buf)?.encode()
+    };
+    parse().map(Into::into).map_err(|mut e| {
+        let offset = e.span().offset() as u64;
+        e.set_text(text);
         anyhow::Error::new(WasmError::Invalid { message: e.to_string(), offset })
     })
-}
-
-/// The byte offset a text error points at, from its `line:col` rendering.
-fn text_error_offset(e: &wat::Error, text: &str) -> u64 {
-    // wat's errors render as "... --> file:LINE:COL"; recover the offset.
-    let rendered = e.to_string();
-    let pos = rendered.lines().find_map(|l| {
-        let l = l.trim();
-        let rest = l.strip_prefix("--> ")?;
-        let mut parts = rest.rsplitn(3, ':');
-        let col: usize = parts.next()?.parse().ok()?;
-        let line: usize = parts.next()?.parse().ok()?;
-        Some((line, col))
-    });
-    let Some((line, col)) = pos else { return 0 };
-    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    (line_start + col.saturating_sub(1)) as u64
 }
 
 impl Module {

@@ -6,7 +6,6 @@ use crate::engine::Engine;
 use crate::vm::{self, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits};
 use brisk_environ::{FuncType, GlobalType, MemoryType, TableType};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Identifies a store, so that handles from one store are refused by
@@ -71,7 +70,6 @@ pub struct StoreOpaque {
     pub(crate) instances: Vec<Box<vm::Instance>>,
     #[allow(clippy::vec_box, reason = "stable addresses")]
     pub(crate) host_funcs: Vec<Box<VMArrayCallHostFuncContext>>,
-    pub(crate) host_trampolines: Vec<Arc<vm::CodeMemory>>,
     pub(crate) host_memories: Vec<HostMemory>,
     pub(crate) host_tables: Vec<HostTable>,
     #[allow(clippy::vec_box, reason = "stable addresses")]
@@ -215,7 +213,6 @@ impl<T> Store<T> {
                     limits: Box::default(),
                     instances: Vec::new(),
                     host_funcs: Vec::new(),
-                    host_trampolines: Vec::new(),
                     host_memories: Vec::new(),
                     host_tables: Vec::new(),
                     host_globals: Vec::new(),

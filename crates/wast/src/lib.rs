@@ -16,9 +16,8 @@ use brisk::{Config, Engine, Extern, Instance, Linker, Module, Store, Trap, Val, 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
-use wast::core::{WastArgCore, WastRetCore};
 use wast::parser::{self, ParseBuffer};
-use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke};
 
 /// The outcome of one script.
 #[derive(Debug, Default, Clone)]
@@ -287,9 +286,3 @@ fn expect_trap(e: &anyhow::Error, message: &str) -> Result<()> {
         None => bail!("expected trap `{message}`, got error: {e:#}"),
     }
 }
-
-#[allow(dead_code, reason = "kept for directives that carry bare modules")]
-fn _wat(_: Wat<'_>) {}
-
-#[allow(dead_code, reason = "type used in signatures above")]
-fn _ret(_: WastRet<'_>, _: WastRetCore<'_>, _: WastArgCore<'_>) {}
