@@ -429,10 +429,7 @@ impl Instance {
         if src.checked_add(len)? > available {
             return None;
         }
-        let t = self.table_mut(table);
-        if dst.checked_add(len as u64)? > t.size() {
-            return None;
-        }
+        // `init` checks the destination range and writes all or nothing.
         let values = self.elem_values(&seg.items, src, len);
         self.table_mut(table).init(dst, &values)
     }
