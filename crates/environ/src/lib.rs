@@ -10,11 +10,13 @@
 //!   structure that interpreter, baseline and optimized code all address.
 //! * [`Tunables`] are the settings that change generated code; they are
 //!   hashed into every artifact.
+//! * [`artifact`] is the ELF format of precompiled modules, read in place.
 //! * [`Trap`] codes and [`BuiltinFunction`]s (the libcalls compiled code may
 //!   make) are the other half of the one native ABI.
 
 #![deny(missing_docs)]
 
+pub mod artifact;
 mod builtins;
 mod compile;
 mod error;

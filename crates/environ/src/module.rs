@@ -204,6 +204,47 @@ pub struct Module {
     pub func_names: HashMap<FuncIndex, String>,
 }
 
+/// The sizes of a module's index spaces: all [`VMOffsets`](crate::VMOffsets)
+/// needs to lay out a vmctx.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModuleCounts {
+    /// Functions, imported ones included.
+    pub funcs: u32,
+    /// Imported functions.
+    pub imported_funcs: u32,
+    /// Tables, imported ones included.
+    pub tables: u32,
+    /// Imported tables.
+    pub imported_tables: u32,
+    /// Memories, imported ones included.
+    pub memories: u32,
+    /// Imported memories.
+    pub imported_memories: u32,
+    /// Globals, imported ones included.
+    pub globals: u32,
+    /// Imported globals.
+    pub imported_globals: u32,
+}
+
+impl ModuleCounts {
+    /// The most entities of one kind a module may have: the validator's
+    /// limits are lower, and an artifact claiming more is refused, so a
+    /// vmctx layout can never overflow.
+    pub const MAX: u32 = 1 << 20;
+
+    /// Are the counts consistent (imports within totals) and within
+    /// [`ModuleCounts::MAX`]?
+    pub fn is_valid(&self) -> bool {
+        let pairs = [
+            (self.funcs, self.imported_funcs),
+            (self.tables, self.imported_tables),
+            (self.memories, self.imported_memories),
+            (self.globals, self.imported_globals),
+        ];
+        pairs.iter().all(|&(total, imported)| total <= Self::MAX && imported <= total)
+    }
+}
+
 macro_rules! index_space {
     ($defined:ident, $is_imported:ident, $to_index:ident, $num:ident, $idx:ty, $def:ty) => {
         /// The defined index, or `None` for an import.
@@ -240,6 +281,21 @@ impl Module {
         GlobalIndex,
         DefinedGlobalIndex
     );
+
+    /// The sizes of the index spaces.
+    pub fn counts(&self) -> ModuleCounts {
+        let n = |x: usize| u32::try_from(x).expect("index space sizes are validated to fit in u32");
+        ModuleCounts {
+            funcs: n(self.functions.len()),
+            imported_funcs: n(self.num_imported_funcs),
+            tables: n(self.tables.len()),
+            imported_tables: n(self.num_imported_tables),
+            memories: n(self.memories.len()),
+            imported_memories: n(self.num_imported_memories),
+            globals: n(self.globals.len()),
+            imported_globals: n(self.num_imported_globals),
+        }
+    }
 
     /// Number of defined functions.
     pub fn num_defined_funcs(&self) -> usize {

@@ -23,7 +23,7 @@
 //! The runtime's `#[repr(C)]` structs are checked against these offsets by
 //! tests beside their definitions.
 
-use crate::Module;
+use crate::ModuleCounts;
 use crate::types::*;
 
 /// Magic number in the first word of every vmctx.
@@ -141,18 +141,17 @@ fn align(offset: u32, to: u32) -> u32 {
 }
 
 impl VMOffsets {
-    /// Computes the layout for a module.
-    pub fn new(module: &Module) -> Self {
-        let n = |x: usize| u32::try_from(x).expect("index space sizes are validated to fit in u32");
+    /// Computes the layout for a module with these index spaces.
+    pub fn new(counts: &ModuleCounts) -> Self {
         let mut o = VMOffsets {
-            num_imported_funcs: n(module.num_imported_funcs),
-            num_imported_tables: n(module.num_imported_tables),
-            num_imported_memories: n(module.num_imported_memories),
-            num_imported_globals: n(module.num_imported_globals),
-            num_defined_tables: n(module.num_defined_tables()),
-            num_defined_memories: n(module.num_defined_memories()),
-            num_defined_globals: n(module.num_defined_globals()),
-            num_funcs: n(module.functions.len()),
+            num_imported_funcs: counts.imported_funcs,
+            num_imported_tables: counts.imported_tables,
+            num_imported_memories: counts.imported_memories,
+            num_imported_globals: counts.imported_globals,
+            num_defined_tables: counts.tables - counts.imported_tables,
+            num_defined_memories: counts.memories - counts.imported_memories,
+            num_defined_globals: counts.globals - counts.imported_globals,
+            num_funcs: counts.funcs,
             imported_functions: 0,
             imported_tables: 0,
             imported_memories: 0,

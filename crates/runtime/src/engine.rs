@@ -1,9 +1,11 @@
 //! The engine: configuration, compiler and engine-wide registries.
 
 use crate::config::Config;
-use crate::vm::{CodeInfo, CodeMemory, FuncRange};
+use crate::trap::FrameInfo;
+use crate::vm::{CodeLookup, Image, Registration};
 use anyhow::{Result, anyhow};
 use brisk_cranelift::{CompilerSettings, CraneliftCompiler};
+use brisk_environ::artifact::ArtifactSettings;
 use brisk_environ::{Compiler, FuncType, SharedTypeIndex, Trap};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +19,31 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     compiler: Box<dyn Compiler>,
+    artifact_settings: ArtifactSettings,
     types: Mutex<TypeRegistry>,
-    host_trampolines: Mutex<HashMap<FuncType, CodeMemory>>,
+    host_trampolines: Mutex<HashMap<FuncType, HostTrampoline>>,
+}
+
+/// A wasm-to-host trampoline's code, registered with the trap handler.
+struct HostTrampoline {
+    _registration: Registration,
+    code: Arc<TrampolineCode>,
+}
+
+struct TrampolineCode {
+    image: Image,
+    /// Trap sites as (offset, trap), sorted.
+    traps: Vec<(u32, Trap)>,
+}
+
+impl CodeLookup for TrampolineCode {
+    fn trap_at(&self, offset: u32) -> Option<Trap> {
+        self.traps.binary_search_by_key(&offset, |(o, _)| *o).ok().map(|i| self.traps[i].1)
+    }
+
+    fn frame_at(&self, _offset: u32) -> Option<FrameInfo> {
+        None
+    }
 }
 
 #[derive(Default)]
@@ -50,10 +75,22 @@ impl Engine {
         let settings = CompilerSettings { opt_level: config.opt_level, regalloc: config.regalloc };
         let compiler = CraneliftCompiler::new(settings).map_err(|e| anyhow!("unsupported host: {e}"))?;
         crate::vm::init_traps();
+        let tunables = &config.tunables;
+        let artifact_settings = ArtifactSettings::new([
+            ("opt-level", format!("{:?}", config.opt_level)),
+            ("regalloc", format!("{:?}", config.regalloc)),
+            ("memory-reservation", tunables.memory_reservation.to_string()),
+            ("memory-guard-size", tunables.memory_guard_size.to_string()),
+            ("wasm-features", format!("{:#x}", config.features.bits())),
+            // Everything else that shapes the code: the Cranelift version,
+            // its flags and the host CPU features it may use.
+            ("codegen", format!("{:016x}", compiler.settings_hash())),
+        ]);
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 compiler: Box::new(compiler),
+                artifact_settings,
                 types: Mutex::default(),
                 host_trampolines: Mutex::default(),
             }),
@@ -67,6 +104,24 @@ impl Engine {
 
     pub(crate) fn compiler(&self) -> &dyn Compiler {
         &*self.inner.compiler
+    }
+
+    /// The settings recorded in, and required of, artifacts.
+    pub(crate) fn artifact_settings(&self) -> &ArtifactSettings {
+        &self.inner.artifact_settings
+    }
+
+    /// Compiles a module (binary or text) to an artifact for this engine,
+    /// without loading it: the bytes [`Module::deserialize`](crate::Module::deserialize)
+    /// accepts, or to write to a file for
+    /// [`Module::deserialize_file`](crate::Module::deserialize_file).
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`](crate::Module::new).
+    pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        let wasm = crate::module::wat_to_wasm(bytes)?;
+        crate::module::compile_artifact(self, &wasm)
     }
 
     /// Do two handles refer to the same engine?
@@ -96,16 +151,18 @@ impl Engine {
     /// as long as the engine.
     pub(crate) fn host_trampoline(&self, ty: &FuncType) -> Result<usize> {
         let mut cache = self.inner.host_trampolines.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(code) = cache.get(ty) {
-            return Ok(code.base());
+        if let Some(t) = cache.get(ty) {
+            return Ok(t.code.image.base());
         }
         let compiled = self.compiler().compile_wasm_to_array_trampoline(ty)?;
-        let traps: Vec<(u32, Trap)> = compiled.traps.iter().map(|t| (t.offset, t.trap)).collect();
-        let len = u32::try_from(compiled.body.len())?;
-        let info = CodeInfo { traps, funcs: vec![FuncRange { start: 0, end: len, func: None }], module: None };
-        let code = CodeMemory::new(&compiled.body, info)?;
-        let base = code.base();
-        cache.insert(ty.clone(), code);
+        let traps = compiled.traps.iter().map(|t| (t.offset, t.trap)).collect();
+        let mut image = Image::copy_of(&compiled.body)?;
+        let len = compiled.body.len();
+        image.make_executable(0..len.next_multiple_of(crate::vm::page_size()))?;
+        let code = Arc::new(TrampolineCode { image, traps });
+        let base = code.image.base();
+        let registration = Registration::new(base, len, code.clone());
+        cache.insert(ty.clone(), HostTrampoline { _registration: registration, code });
         Ok(base)
     }
 }

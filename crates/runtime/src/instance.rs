@@ -44,17 +44,18 @@ impl Instance {
         if !crate::Engine::same(module.engine(), store.engine()) {
             bail!("module and store come from different engines");
         }
-        let env = module.env();
-        if imports.len() != env.imports.len() {
-            bail!("expected {} imports, got {}", env.imports.len(), imports.len());
+        let info = module.info();
+        if imports.len() != info.imports().len() {
+            bail!("expected {} imports, got {}", info.imports().len(), imports.len());
         }
         let mut resolved = vm::Imports::default();
-        for (import, ext) in env.imports.iter().zip(imports) {
+        for (import, ext) in info.imports().zip(imports) {
             let what = || format!("incompatible import type for `{}::{}`", import.module, import.name);
-            match (env.entity_type(import.index), ext) {
+            match (info.entity_type(import.index), ext) {
                 (EntityType::Function(ty), Extern::Func(f)) => {
-                    if store.funcs[store.check(f.0)].ty != env.types[ty] {
-                        bail!("{}: expected {}, found {}", what(), env.types[ty], store.funcs[store.check(f.0)].ty);
+                    let expected = module.func_type(ty);
+                    if store.funcs[store.check(f.0)].ty != expected {
+                        bail!("{}: expected {}, found {}", what(), expected, store.funcs[store.check(f.0)].ty);
                     }
                     resolved.funcs.push(f.func_ref(store));
                 }
@@ -94,7 +95,7 @@ impl Instance {
         store.instances.push(instance);
         let handle = Instance(store.stored(index));
         store.instances[index].initialize().map_err(|trap| anyhow::Error::new(trap).context(WasmBacktrace::default()))?;
-        if let Some(start) = env.start {
+        if let Some(start) = info.start() {
             let func_ref = store.instances[index].func_ref(start);
             // SAFETY: the funcref is in the instance's vmctx, owned by the store.
             let func = unsafe { Func::from_func_ref(store, func_ref) };
@@ -117,25 +118,25 @@ impl Instance {
 
     fn export(&self, store: &mut StoreOpaque, index: EntityIndex) -> Extern {
         let instance = self.vm(store);
-        let env = instance.module().env();
+        let info = instance.module().info();
         match index {
             EntityIndex::Function(f) => {
                 let func_ref = instance.func_ref(f);
-                let ty = env.func_type(f).clone();
+                let ty = info.func_type(info.func_type_index(f));
                 Extern::Func(Func(store.push_func(func_ref, ty)))
             }
             EntityIndex::Memory(m) => {
-                let ty = env.memories[m];
+                let ty = info.memory(m);
                 let import = instance.memory_import(m);
                 Extern::Memory(Memory(store.push_memory(import.memory, ty)))
             }
             EntityIndex::Table(t) => {
-                let ty = env.tables[t];
+                let ty = info.table(t);
                 let import = instance.table_import(t);
                 Extern::Table(Table(store.push_table(import.table, ty)))
             }
             EntityIndex::Global(g) => {
-                let ty = env.globals[g];
+                let ty = info.global(g);
                 let def = instance.global_ptr(g);
                 Extern::Global(Global(store.push_global(def, ty)))
             }
@@ -146,7 +147,7 @@ impl Instance {
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
         let store = &mut store.as_context_mut().0.opaque;
         let module = self.vm(store).module().clone();
-        module.env().exports.iter().map(|(name, index)| (name.clone(), self.export(store, *index))).collect()
+        module.info().exports().map(|(name, index)| (name.to_string(), self.export(store, index))).collect()
     }
 
     /// The exported function called `name`.

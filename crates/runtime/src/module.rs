@@ -1,11 +1,20 @@
+#![allow(unsafe_code, reason = "deserializing runs native code from an artifact the caller vouches for")]
+
 //! Compiled modules.
+//!
+//! A module is always an artifact image: freshly compiled code is written
+//! as an artifact and copied into a mapping, and a precompiled one is
+//! mapped from its file. Either way the runtime reads the module's tables
+//! in place through [`ModuleInfo`] and runs the code where it lies.
 
 use crate::engine::Engine;
-use crate::vm::{CodeInfo, CodeMemory, FuncRange};
-use anyhow::{Context, Result, bail};
+use crate::trap::FrameInfo;
+use crate::vm::{CodeLookup, Image, Registration};
+use anyhow::{Context, Result};
+use brisk_environ::artifact::{self, ArtifactLayout, ModuleInfo};
 use brisk_environ::{
-    CompiledFunction, DefinedFuncIndex, EntityIndex, EntityType, FuncIndex, Module as ModuleEnv, PrimaryMap,
-    RelocKind, SecondaryMap, Trap, Tunables, VMOffsets, WasmError,
+    CompiledFunction, DefinedFuncIndex, EntityIndex, EntityType, FuncType, Trap, Tunables, TypeIndex, VMOffsets,
+    WasmError,
 };
 use rayon::prelude::*;
 use std::path::Path;
@@ -20,12 +29,42 @@ pub struct Module {
 
 struct ModuleInner {
     engine: Engine,
-    env: Arc<ModuleEnv>,
+    image: Arc<ModuleImage>,
     offsets: VMOffsets,
-    code: CodeMemory,
-    func_offsets: PrimaryMap<DefinedFuncIndex, u32>,
-    array_trampolines: SecondaryMap<DefinedFuncIndex, u32>,
     type_ids: Box<[u32]>,
+    /// Keeps the code registered with the trap handler; dropped before the
+    /// image (the registry holds the image too, until then).
+    _registration: Registration,
+}
+
+/// An artifact in memory with its checked layout.
+struct ModuleImage {
+    image: Image,
+    layout: ArtifactLayout,
+}
+
+impl ModuleImage {
+    fn info(&self) -> ModuleInfo<'_> {
+        self.layout.info(self.image.bytes())
+    }
+}
+
+impl CodeLookup for ModuleImage {
+    fn trap_at(&self, offset: u32) -> Option<Trap> {
+        self.info().trap_at(offset)
+    }
+
+    fn frame_at(&self, offset: u32) -> Option<FrameInfo> {
+        let info = self.info();
+        let (start, func) = info.func_at(offset)?;
+        let func = func?;
+        Some(FrameInfo {
+            module_name: info.name().map(str::to_string),
+            func_index: func.as_u32(),
+            func_name: info.func_name(func).map(str::to_string),
+            code_offset: offset - start,
+        })
+    }
 }
 
 impl std::fmt::Debug for Module {
@@ -83,50 +122,79 @@ impl Module {
 
     /// Compiles a binary module.
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
-        let config = engine.config();
-        let translation = brisk_environ::translate_module(wasm, config.features)?;
-        let tunables = &config.tunables;
-        let compiler = engine.compiler();
-        let env = &translation.module;
+        let artifact = compile_artifact(engine, wasm)?;
+        let image = Image::copy_of(&artifact).context("failed to map code memory")?;
+        Module::from_image(engine, image)
+    }
 
-        let compile = |i: DefinedFuncIndex| compiler.compile_function(&translation, i, tunables);
-        let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
-        let funcs: Vec<CompiledFunction> = if config.parallel_compilation && indices.len() > 1 {
-            indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
-        } else {
-            indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+    /// The module's artifact: the bytes [`Module::deserialize`] and
+    /// [`Module::deserialize_file`] accept, for this engine's settings.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        Ok(self.inner.image.image.bytes().to_vec())
+    }
+
+    /// Loads an artifact made by [`Module::serialize`] or
+    /// [`Engine::precompile_module`], copying it into fresh memory.
+    ///
+    /// # Errors
+    ///
+    /// An error that downcasts to [`ArtifactError`](artifact::ArtifactError)
+    /// if the bytes are not an artifact, come from another Brisk version,
+    /// target or settings, or are truncated or corrupt.
+    ///
+    /// # Safety
+    ///
+    /// The artifact's machine code runs as it is: the bytes must come from
+    /// Brisk (the checks catch accidents such as truncation and bit flips,
+    /// not a forged file).
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let image = Image::copy_of(bytes.as_ref()).context("failed to map code memory")?;
+        Module::from_image(engine, image)
+    }
+
+    /// Loads an artifact file by mapping it: the file's pages are the only
+    /// copy of the code, nothing is decoded, and the work done does not grow
+    /// with the number of functions (apart from the metadata checksum and
+    /// page faults on first use).
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::deserialize`], and if the file cannot be opened.
+    ///
+    /// # Safety
+    ///
+    /// As [`Module::deserialize`]; moreover the file must not be modified or
+    /// truncated while the module lives (replace it by renaming a new file
+    /// over it instead, as Brisk's cache does).
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let open = || -> Result<Image> {
+            let file = std::fs::File::open(path)?;
+            // SAFETY: the caller vouches the file stays as it is.
+            Ok(unsafe { Image::map_file(&file)? })
         };
-        let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = translation
-            .escaping_funcs
-            .iter()
-            .map(|&def| {
-                let index = env.func_index(def);
-                Ok((def, compiler.compile_array_to_wasm_trampoline(env.func_type(index), index)?))
-            })
-            .collect::<Result<_, WasmError>>()?;
+        let image = open().with_context(|| format!("failed to map {}", path.display()))?;
+        Module::from_image(engine, image).with_context(|| format!("failed to load {}", path.display()))
+    }
 
-        let type_ids = env.types.values().map(|ty| engine.register_type(ty).as_u32()).collect();
-        let offsets = VMOffsets::new(env);
-        let (text, func_offsets, array_trampolines, info) = link(env, &funcs, &trampolines)?;
-        let env = Arc::new(translation.module);
-        let info = CodeInfo { module: Some(env.clone()), ..info };
-        let code = CodeMemory::new(&text, info).context("failed to map code memory")?;
-        Ok(Module {
-            inner: Arc::new(ModuleInner {
-                engine: engine.clone(),
-                env,
-                offsets,
-                code,
-                func_offsets,
-                array_trampolines,
-                type_ids,
-            }),
-        })
+    /// Checks an image, makes its code executable and registers it.
+    fn from_image(engine: &Engine, mut image: Image) -> Result<Module> {
+        let layout = ArtifactLayout::parse(image.bytes(), engine.artifact_settings())?;
+        let text = layout.text();
+        image.make_executable(text.clone()).context("failed to make code executable")?;
+        let image = Arc::new(ModuleImage { image, layout });
+        let info = image.info();
+        let type_ids = (0..info.num_types())
+            .map(|i| engine.register_type(&info.func_type(TypeIndex::from_u32(i as u32))).as_u32())
+            .collect();
+        let offsets = VMOffsets::new(&info.counts());
+        let registration = Registration::new(image.image.base() + text.start, text.len(), image.clone());
+        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), image, offsets, type_ids, _registration: registration }) })
     }
 
     /// The module's name from its name section.
     pub fn name(&self) -> Option<&str> {
-        self.inner.env.name.as_deref()
+        self.info().name()
     }
 
     /// The engine the module was compiled for.
@@ -137,23 +205,29 @@ impl Module {
     /// The machine code of all the module's functions, as laid out in
     /// memory (for inspection and determinism checks).
     pub fn text(&self) -> &[u8] {
-        self.inner.code.text()
+        &self.inner.image.image.bytes()[self.inner.image.layout.text()]
     }
 
     /// The module's imports: (module, name, type).
     pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &str, EntityType)> + '_ {
-        let env = &self.inner.env;
-        env.imports.iter().map(move |i| (i.module.as_str(), i.name.as_str(), env.entity_type(i.index)))
+        let info = self.info();
+        info.imports().map(move |i| (i.module, i.name, info.entity_type(i.index)))
     }
 
     /// The module's exports: (name, type).
     pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, EntityType)> + '_ {
-        let env = &self.inner.env;
-        env.exports.iter().map(move |(name, index)| (name.as_str(), env.entity_type(*index)))
+        let info = self.info();
+        info.exports().map(move |(name, index)| (name, info.entity_type(index)))
     }
 
-    pub(crate) fn env(&self) -> &ModuleEnv {
-        &self.inner.env
+    /// The module's tables, read in place from its artifact.
+    pub(crate) fn info(&self) -> ModuleInfo<'_> {
+        self.inner.image.info()
+    }
+
+    /// A function type of the module.
+    pub(crate) fn func_type(&self, ty: TypeIndex) -> FuncType {
+        self.info().func_type(ty)
     }
 
     pub(crate) fn offsets(&self) -> &VMOffsets {
@@ -168,76 +242,50 @@ impl Module {
         &self.inner.type_ids
     }
 
+    fn text_base(&self) -> usize {
+        self.inner.image.image.base() + self.inner.image.layout.text().start
+    }
+
     /// Native-ABI entry of a defined function.
     pub(crate) fn native_call(&self, def: DefinedFuncIndex) -> usize {
-        self.inner.code.base() + self.inner.func_offsets[def] as usize
+        self.text_base() + self.info().native_call_offset(def) as usize
     }
 
     /// Array-ABI entry of a defined function, or 0 if it cannot escape.
     pub(crate) fn array_call(&self, def: DefinedFuncIndex) -> usize {
-        match self.inner.array_trampolines[def] {
-            0 => 0,
-            off => self.inner.code.base() + off as usize,
-        }
+        self.info().array_call_offset(def).map_or(0, |off| self.text_base() + off as usize)
     }
 
     /// The exported entity called `name`.
     pub(crate) fn export_index(&self, name: &str) -> Option<EntityIndex> {
-        self.inner.env.export_names.get(name).copied()
+        self.info().export(name)
     }
 }
 
-type Linked = (Vec<u8>, PrimaryMap<DefinedFuncIndex, u32>, SecondaryMap<DefinedFuncIndex, u32>, CodeInfo);
+/// Compiles a module to its artifact: translate, compile every function
+/// (in parallel if configured) and its trampoline, link, write.
+pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
+    let config = engine.config();
+    let translation = brisk_environ::translate_module(wasm, config.features)?;
+    let tunables = &config.tunables;
+    let compiler = engine.compiler();
+    let env = &translation.module;
 
-/// Lays out functions and trampolines in one text section and resolves the
-/// calls between them. Everything is PC-relative inside the section, so
-/// the text can be mapped anywhere without further relocation.
-fn link(
-    env: &ModuleEnv,
-    funcs: &[CompiledFunction],
-    trampolines: &[(DefinedFuncIndex, CompiledFunction)],
-) -> Result<Linked> {
-    let mut text = Vec::new();
-    let mut ranges = Vec::new();
-    let mut traps = Vec::new();
-    let mut place = |text: &mut Vec<u8>, f: &CompiledFunction, func: Option<FuncIndex>| -> Result<u32> {
-        let align = f.alignment.max(16) as usize;
-        text.resize(text.len().next_multiple_of(align), 0xcc);
-        let start = u32::try_from(text.len()).context("module code exceeds 4 GiB")?;
-        text.extend_from_slice(&f.body);
-        let end = u32::try_from(text.len()).context("module code exceeds 4 GiB")?;
-        ranges.push(FuncRange { start, end, func });
-        traps.extend(f.traps.iter().map(|t| (start + t.offset, t.trap)));
-        Ok(start)
+    let compile = |i: DefinedFuncIndex| compiler.compile_function(&translation, i, tunables);
+    let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
+    let funcs: Vec<CompiledFunction> = if config.parallel_compilation && indices.len() > 1 {
+        indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+    } else {
+        indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
     };
-    let mut func_offsets = PrimaryMap::new();
-    for (i, f) in funcs.iter().enumerate() {
-        let def = DefinedFuncIndex::from_u32(i as u32);
-        func_offsets.push(place(&mut text, f, Some(env.func_index(def)))?);
-    }
-    let mut array_trampolines = SecondaryMap::new();
-    let mut tramp_offsets = Vec::new();
-    for (def, t) in trampolines {
-        let off = place(&mut text, t, None)?;
-        array_trampolines[*def] = off;
-        tramp_offsets.push(off);
-    }
-    let all = funcs.iter().zip(func_offsets.values().copied()).chain(trampolines.iter().map(|(_, t)| t).zip(tramp_offsets));
-    for (f, start) in all {
-        for r in &f.relocs {
-            let Some(target) = env.defined_func_index(r.target) else {
-                bail!("relocation to imported function {}", r.target.as_u32());
-            };
-            let at = (start + r.offset) as usize;
-            match r.kind {
-                RelocKind::X86CallPcRel4 => {
-                    let value = i64::from(func_offsets[target]) + r.addend - at as i64;
-                    let value = i32::try_from(value).context("call displacement out of range")?;
-                    text[at..at + 4].copy_from_slice(&value.to_le_bytes());
-                }
-            }
-        }
-    }
-    traps.sort_by_key(|(o, _): &(u32, Trap)| *o);
-    Ok((text, func_offsets, array_trampolines, CodeInfo { traps, funcs: ranges, module: None }))
+    let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = translation
+        .escaping_funcs
+        .iter()
+        .map(|&def| {
+            let index = env.func_index(def);
+            Ok((def, compiler.compile_array_to_wasm_trampoline(env.func_type(index), index)?))
+        })
+        .collect::<Result<_, WasmError>>()?;
+    let code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
+    artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)
 }

@@ -36,17 +36,7 @@ impl WasmBacktrace {
         for (i, &pc) in record.pcs[..record.len].iter().enumerate() {
             // Return addresses point after the call; look up the call itself.
             let lookup = if i == 0 { pc } else { pc - 1 };
-            let frame = lookup_pc(lookup, |info, offset| {
-                let f = info.func_at(offset)?;
-                let func = f.func?;
-                let module = info.module.as_ref()?;
-                Some(FrameInfo {
-                    module_name: module.name.clone(),
-                    func_index: func.as_u32(),
-                    func_name: module.func_name(func).map(str::to_string),
-                    code_offset: offset - f.start,
-                })
-            });
+            let frame = lookup_pc(lookup, |code, offset| code.frame_at(offset));
             if let Some(Some(frame)) = frame {
                 frames.push(frame);
             }

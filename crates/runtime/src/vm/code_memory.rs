@@ -1,108 +1,107 @@
-//! Executable memory holding a module's machine code, and the process-wide
-//! registry the signal handler consults to recognise wasm code.
+//! Machine code in memory, and the process-wide registry the signal
+//! handler consults to recognise wasm code.
 
 use super::mmap::Mmap;
-use brisk_environ::{FuncIndex, Module as ModuleEnv, Trap};
+use crate::trap::FrameInfo;
+use brisk_environ::Trap;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::{Arc, RwLock};
 
-/// What the runtime knows about one function in a code region.
-#[derive(Clone, Debug)]
-pub struct FuncRange {
-    /// Start offset in the region.
-    pub start: u32,
-    /// End offset (exclusive).
-    pub end: u32,
-    /// The wasm function, or `None` for a trampoline.
-    pub func: Option<FuncIndex>,
-}
-
-/// Metadata of a code region, shared with the registry.
+/// Read-only bytes in their own page-aligned mapping: an artifact, mapped
+/// from its file or copied in, part of which is made executable.
 #[derive(Debug)]
-pub struct CodeInfo {
-    /// Trap sites as (offset in region, trap), sorted by offset.
-    pub traps: Vec<(u32, Trap)>,
-    /// Functions, sorted by start.
-    pub funcs: Vec<FuncRange>,
-    /// The module, for names in backtraces.
-    pub module: Option<Arc<ModuleEnv>>,
-}
-
-impl CodeInfo {
-    /// The trap at `offset`, if it is a trap site.
-    pub fn trap_at(&self, offset: u32) -> Option<Trap> {
-        self.traps.binary_search_by_key(&offset, |(o, _)| *o).ok().map(|i| self.traps[i].1)
-    }
-
-    /// The function containing `offset`.
-    pub fn func_at(&self, offset: u32) -> Option<&FuncRange> {
-        let i = self.funcs.partition_point(|f| f.start <= offset);
-        let f = self.funcs.get(i.checked_sub(1)?)?;
-        (offset < f.end).then_some(f)
-    }
-}
-
-/// A region of executable code: written once, then read-only and
-/// executable until dropped, and registered with the trap handler while it
-/// lives.
-#[derive(Debug)]
-pub struct CodeMemory {
+pub struct Image {
     mmap: Mmap,
     len: usize,
 }
 
-impl CodeMemory {
-    /// Copies `code` into fresh memory, makes it executable and registers
-    /// it.
-    pub fn new(code: &[u8], info: CodeInfo) -> std::io::Result<CodeMemory> {
-        let mut mmap = Mmap::reserve(code.len())?;
-        let len = mmap.len();
-        mmap.make_accessible(0, len)?;
-        // SAFETY: the mapping is at least `code.len()` bytes, writable, and
-        // freshly created, so it overlaps nothing.
-        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), mmap.as_ptr(), code.len()) };
-        mmap.make_executable(0, len)?;
-        let info = Arc::new(info);
-        let start = mmap.as_ptr() as usize;
-        registry().write().unwrap_or_else(|e| e.into_inner()).insert(start + len, (start, info));
-        Ok(CodeMemory { mmap, len: code.len() })
+impl Image {
+    /// A copy of `bytes`.
+    pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
+        Ok(Image { mmap: Mmap::copy_of(bytes)?, len: bytes.len() })
+    }
+
+    /// The contents of a file, mapped in place: no copy is made.
+    ///
+    /// # Safety
+    ///
+    /// The file must not be truncated or written while the image lives.
+    pub unsafe fn map_file(file: &std::fs::File) -> std::io::Result<Image> {
+        let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+        // SAFETY: the caller vouches the file stays as it is.
+        Ok(Image { mmap: unsafe { Mmap::map_file(file, len)? }, len })
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes of the mapping are readable (copied
+        // in or backed by the file) for as long as `self` lives, and
+        // nothing writes them after creation.
+        unsafe { std::slice::from_raw_parts(self.mmap.as_ptr(), self.len) }
+    }
+
+    /// Makes a page-aligned range executable (and still readable).
+    pub fn make_executable(&mut self, range: Range<usize>) -> std::io::Result<()> {
+        if range.end > self.mmap.len() {
+            return Err(std::io::Error::other("executable range outside the image"));
+        }
+        self.mmap.make_executable(range.start, range.len())
     }
 
     /// Address of the first byte.
     pub fn base(&self) -> usize {
         self.mmap.as_ptr() as usize
     }
+}
 
-    /// The machine code.
-    pub fn text(&self) -> &[u8] {
-        // SAFETY: the first `len` bytes were initialised in `new` and the
-        // mapping is readable for as long as `self` lives.
-        unsafe { std::slice::from_raw_parts(self.mmap.as_ptr(), self.len) }
+/// What the trap handler and backtraces need to know about a code region.
+/// Implementations read their tables in place: the handler calls
+/// [`CodeLookup::trap_at`] from a signal context.
+pub trait CodeLookup: Send + Sync {
+    /// The trap at `offset`, if it is a trap site.
+    fn trap_at(&self, offset: u32) -> Option<Trap>;
+    /// The wasm frame whose code contains `offset`, if any (trampolines
+    /// are not wasm frames).
+    fn frame_at(&self, offset: u32) -> Option<FrameInfo>;
+}
+
+/// Keeps a code region registered with the trap handler while it lives.
+#[derive(Debug)]
+pub struct Registration {
+    end: usize,
+}
+
+impl Registration {
+    /// Registers `[start, start + len)`, described by `lookup`.
+    pub fn new(start: usize, len: usize, lookup: Arc<dyn CodeLookup>) -> Registration {
+        let end = start + len;
+        registry().write().unwrap_or_else(|e| e.into_inner()).insert(end, (start, lookup));
+        Registration { end }
     }
 }
 
-impl Drop for CodeMemory {
+impl Drop for Registration {
     fn drop(&mut self) {
-        let start = self.mmap.as_ptr() as usize;
-        registry().write().unwrap_or_else(|e| e.into_inner()).remove(&(start + self.mmap.len()));
+        registry().write().unwrap_or_else(|e| e.into_inner()).remove(&self.end);
     }
 }
 
-type Registry = RwLock<BTreeMap<usize, (usize, Arc<CodeInfo>)>>;
+type Registry = RwLock<BTreeMap<usize, (usize, Arc<dyn CodeLookup>)>>;
 
 fn registry() -> &'static Registry {
-    static REGISTRY: RwLock<BTreeMap<usize, (usize, Arc<CodeInfo>)>> = RwLock::new(BTreeMap::new());
+    static REGISTRY: Registry = RwLock::new(BTreeMap::new());
     &REGISTRY
 }
 
-/// Finds the code region containing `pc` and calls `f` with its info and
+/// Finds the code region containing `pc` and calls `f` with its lookup and
 /// the offset of `pc` in it. Called from the signal handler: it takes a
 /// read lock only, which no thread running wasm code can hold for writing.
-pub fn lookup_pc<R>(pc: usize, f: impl FnOnce(&CodeInfo, u32) -> R) -> Option<R> {
+pub fn lookup_pc<R>(pc: usize, f: impl FnOnce(&dyn CodeLookup, u32) -> R) -> Option<R> {
     let map = registry().read().ok()?;
-    let (end, (start, info)) = map.range(pc + 1..).next()?;
+    let (end, (start, lookup)) = map.range(pc + 1..).next()?;
     if pc < *start || pc >= *end {
         return None;
     }
-    Some(f(info, u32::try_from(pc - start).ok()?))
+    Some(f(&**lookup, u32::try_from(pc - start).ok()?))
 }

@@ -5,6 +5,7 @@ use super::memory::Memory;
 use super::table::Table;
 use super::vmcontext::*;
 use crate::module::Module;
+use brisk_environ::artifact::{ConstExprRef, ElemItem, ElemItemsRef, SegmentModeRef};
 use brisk_environ::*;
 use std::alloc::Layout;
 use std::ptr::NonNull;
@@ -67,14 +68,15 @@ impl Instance {
         store_index: usize,
     ) -> anyhow::Result<Box<Instance>> {
         let offsets = module.offsets();
-        let env = module.env();
+        let info = module.info();
+        let counts = info.counts();
         let layout = Layout::from_size_align(offsets.size().max(16) as usize, 16)?;
         // SAFETY: the layout has a non-zero size.
         let vmctx = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
             .ok_or_else(|| anyhow::anyhow!("out of memory allocating an instance"))?;
         let mut memories = PrimaryMap::new();
-        for (index, ty) in env.memories.iter().skip(env.num_imported_memories) {
-            let memory = Memory::new(ty, module.tunables()).map_err(|e| match e {
+        for index in (counts.imported_memories..counts.memories).map(MemoryIndex::from_u32) {
+            let memory = Memory::new(&info.memory(index), module.tunables()).map_err(|e| match e {
                 super::MemoryError::TooLarge => anyhow::anyhow!("memory {} is too large", index.index()),
                 super::MemoryError::Os(e) => anyhow::anyhow!("cannot reserve memory {}: {e}", index.index()),
             });
@@ -90,8 +92,8 @@ impl Instance {
             }
         }
         let mut tables = PrimaryMap::new();
-        for (index, ty) in env.tables.iter().skip(env.num_imported_tables) {
-            match Table::new(ty, 0) {
+        for index in (counts.imported_tables..counts.tables).map(TableIndex::from_u32) {
+            match Table::new(&info.table(index), 0) {
                 Some(t) => {
                     tables.push(Box::new(t));
                 }
@@ -108,8 +110,8 @@ impl Instance {
             layout,
             memories,
             tables,
-            dropped_data: vec![false; env.data.len()],
-            dropped_elems: vec![false; env.elems.len()],
+            dropped_data: vec![false; info.num_data()],
+            dropped_elems: vec![false; info.num_elems()],
             store_index,
         });
         // SAFETY: the vmctx is freshly allocated with the module's layout;
@@ -151,7 +153,7 @@ impl Instance {
     unsafe fn init_vmctx(&mut self, imports: Imports, store: *mut u8, limits: *const VMRuntimeLimits) {
         let module = self.module.clone();
         let offsets = module.offsets();
-        let env = module.env();
+        let info = module.info();
         let self_ptr: *mut Instance = self;
         // SAFETY: each write goes to a field of the vmctx at an offset
         // VMOffsets computed for this module, with the type that offset is
@@ -188,13 +190,13 @@ impl Instance {
                 let p = self.vmctx.as_ptr().add(offsets.defined_table(def) as usize).cast();
                 table.set_definition(p);
             }
-            for def in (0..env.num_defined_funcs()).map(DefinedFuncIndex::new) {
-                let index = env.func_index(def);
+            for def in (0..info.num_defined_funcs()).map(DefinedFuncIndex::new) {
+                let index = info.func_index(def);
                 *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = VMFuncRef {
                     native_call: module.native_call(def),
                     array_call: module.array_call(def),
                     vmctx: self.vmctx(),
-                    type_index: module.type_ids()[env.functions[index].index()],
+                    type_index: module.type_ids()[info.func_type_index(index).index()],
                     _pad: 0,
                 };
             }
@@ -202,10 +204,10 @@ impl Instance {
     }
 
     /// Evaluates a constant expression.
-    pub fn eval_const(&self, expr: &ConstExpr) -> ValRaw {
+    pub fn eval_const(&self, expr: ConstExprRef<'_>) -> ValRaw {
         let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
-        for op in &expr.ops {
-            let v = match *op {
+        for op in expr.ops() {
+            let v = match op {
                 ConstOp::I32Const(v) => ValRaw::i32(v),
                 ConstOp::I64Const(v) => ValRaw::i64(v),
                 ConstOp::F32Const(v) => ValRaw::f32(v),
@@ -220,7 +222,7 @@ impl Instance {
                 ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                     let b = stack.pop().unwrap_or_default().get_i32();
                     let a = stack.pop().unwrap_or_default().get_i32();
-                    ValRaw::i32(match *op {
+                    ValRaw::i32(match op {
                         ConstOp::I32Add => a.wrapping_add(b),
                         ConstOp::I32Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
@@ -229,7 +231,7 @@ impl Instance {
                 ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
                     let b = stack.pop().unwrap_or_default().get_i64();
                     let a = stack.pop().unwrap_or_default().get_i64();
-                    ValRaw::i64(match *op {
+                    ValRaw::i64(match op {
                         ConstOp::I64Add => a.wrapping_add(b),
                         ConstOp::I64Sub => a.wrapping_sub(b),
                         _ => a.wrapping_mul(b),
@@ -248,9 +250,8 @@ impl Instance {
 
     /// The storage of any global.
     pub fn global_ptr(&self, index: GlobalIndex) -> *mut VMGlobalDefinition {
-        let env = self.module.env();
         let offsets = self.module.offsets();
-        match env.defined_global_index(index) {
+        match self.module.info().defined_global_index(index) {
             Some(def) => self.ptr(offsets.defined_global(def)),
             // SAFETY: the import slot was filled at creation.
             None => unsafe { (*self.ptr::<VMGlobalImport>(offsets.imported_global(index))).from },
@@ -260,7 +261,7 @@ impl Instance {
     /// The definition and runtime object of any memory.
     pub fn memory_import(&self, index: MemoryIndex) -> VMMemoryImport {
         let offsets = self.module.offsets();
-        match self.module.env().defined_memory_index(index) {
+        match self.module.info().defined_memory_index(index) {
             Some(def) => {
                 let memory: *const Memory = &*self.memories[def];
                 VMMemoryImport { from: self.memories[def].definition(), memory: memory.cast_mut() }
@@ -276,7 +277,7 @@ impl Instance {
     /// The definition and runtime object of any table.
     pub fn table_import(&self, index: TableIndex) -> VMTableImport {
         let offsets = self.module.offsets();
-        match self.module.env().defined_table_index(index) {
+        match self.module.info().defined_table_index(index) {
             Some(def) => {
                 let table: *const Table = &*self.tables[def];
                 VMTableImport { from: self.tables[def].definition(), table: table.cast_mut() }
@@ -302,51 +303,57 @@ impl Instance {
     /// stops with its trap; earlier segments stay applied (WebAssembly 2.0).
     pub fn initialize(&mut self) -> Result<(), Trap> {
         let module = self.module.clone();
-        let env = module.env();
-        for (def, init) in env.global_inits.iter() {
-            let value = self.eval_const(init);
+        let info = module.info();
+        let counts = info.counts();
+        for index in (counts.imported_globals..counts.globals).map(GlobalIndex::from_u32) {
+            let value = self.eval_const(info.global_init(index));
+            let def = info.defined_global_index(index).expect("a defined global");
             let p: *mut VMGlobalDefinition = self.ptr(module.offsets().defined_global(def));
             // SAFETY: the defined global's storage lies inside the vmctx.
             unsafe { (*p).storage = value.get_u128().to_le_bytes() };
         }
-        for (elem, seg) in env.elems.iter() {
-            let (index, offset) = match &seg.mode {
-                SegmentMode::Passive => continue,
-                SegmentMode::Declared => {
+        for elem in (0..info.num_elems()).map(ElemIndex::new) {
+            let seg = info.elem(elem);
+            let (index, offset) = match seg.mode {
+                SegmentModeRef::Passive => continue,
+                SegmentModeRef::Declared => {
                     self.dropped_elems[elem.index()] = true;
                     continue;
                 }
-                SegmentMode::Active { index, offset } => (index, offset),
+                SegmentModeRef::Active { index, offset } => (index, offset),
             };
             self.dropped_elems[elem.index()] = true;
             let start = u64::from(self.eval_const(offset).get_i32() as u32);
-            let values = self.elem_values(&seg.items, 0, seg.items.len());
-            let table = self.table_import(*index).table;
+            let values = self.elem_values(seg.items, 0, seg.items.len());
+            let table = self.table_import(index).table;
             // SAFETY: see `memory_grow`.
             unsafe { (*table).init(start, &values) }.ok_or(Trap::TableOutOfBounds)?;
         }
-        for (data, seg) in env.data.iter() {
-            let SegmentMode::Active { index, offset } = &seg.mode else { continue };
+        for data in (0..info.num_data()).map(DataIndex::new) {
+            let seg = info.data(data);
+            let SegmentModeRef::Active { index, offset } = seg.mode else { continue };
             self.dropped_data[data.index()] = true;
             let start = self.eval_const(offset).get_i32() as u32 as usize;
-            let memory = self.memory_import(*index).memory;
+            let memory = self.memory_import(index).memory;
             // SAFETY: see `memory_grow`.
-            let data = unsafe { (*memory).data_mut() };
+            let bytes = unsafe { (*memory).data_mut() };
             let dst = start
                 .checked_add(seg.data.len())
-                .and_then(|end| data.get_mut(start..end))
+                .and_then(|end| bytes.get_mut(start..end))
                 .ok_or(Trap::MemoryOutOfBounds)?;
-            dst.copy_from_slice(&seg.data);
+            dst.copy_from_slice(seg.data);
         }
         Ok(())
     }
 
     /// Items `start..start + len` of an element segment as table values.
-    fn elem_values(&self, items: &ElemItems, start: usize, len: usize) -> Vec<usize> {
-        match items {
-            ElemItems::Functions(funcs) => funcs[start..start + len].iter().map(|f| self.func_ref(*f) as usize).collect(),
-            ElemItems::Exprs(exprs) => exprs[start..start + len].iter().map(|e| self.eval_const(e).get_ptr()).collect(),
-        }
+    fn elem_values(&self, items: ElemItemsRef<'_>, start: usize, len: usize) -> Vec<usize> {
+        (start..start + len)
+            .map(|i| match items.get(i) {
+                ElemItem::Func(f) => self.func_ref(f) as usize,
+                ElemItem::Expr(e) => self.eval_const(e).get_ptr(),
+            })
+            .collect()
     }
 
     fn memory_mut(&mut self, index: u32) -> &mut Memory {
@@ -388,7 +395,7 @@ impl Instance {
     /// `memory.init`.
     pub fn memory_init(&mut self, mem: u32, data: u32, dst: u64, src: u32, len: u32) -> Option<()> {
         let module = self.module.clone();
-        let bytes: &[u8] = if self.dropped_data[data as usize] { &[] } else { &module.env().data[DataIndex::from_u32(data)].data };
+        let bytes: &[u8] = if self.dropped_data[data as usize] { &[] } else { module.info().data(DataIndex::from_u32(data)).data };
         let src = src as usize;
         let seg = bytes.get(src..src.checked_add(len as usize)?)?;
         let memory = self.memory_mut(mem).data_mut();
@@ -423,14 +430,14 @@ impl Instance {
     /// `table.init`.
     pub fn table_init(&mut self, table: u32, elem: u32, dst: u64, src: u32, len: u32) -> Option<()> {
         let module = self.module.clone();
-        let seg = &module.env().elems[ElemIndex::from_u32(elem)];
+        let seg = module.info().elem(ElemIndex::from_u32(elem));
         let available = if self.dropped_elems[elem as usize] { 0 } else { seg.items.len() };
         let (src, len) = (src as usize, len as usize);
         if src.checked_add(len)? > available {
             return None;
         }
         // `init` checks the destination range and writes all or nothing.
-        let values = self.elem_values(&seg.items, src, len);
+        let values = self.elem_values(seg.items, src, len);
         self.table_mut(table).init(dst, &values)
     }
 

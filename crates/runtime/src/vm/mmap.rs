@@ -58,6 +58,44 @@ impl Mmap {
         Ok(Mmap { ptr, len })
     }
 
+    /// Maps the first `len` bytes of `file` privately and read-only.
+    ///
+    /// # Safety
+    ///
+    /// The file must not be truncated or written while the mapping lives:
+    /// its pages are read on demand, so a change shows through and a
+    /// truncation makes reads fault.
+    pub unsafe fn map_file(file: &std::fs::File, len: usize) -> io::Result<Mmap> {
+        use std::os::fd::AsRawFd;
+        if len == 0 {
+            return Mmap::reserve(0);
+        }
+        let rounded = round_up_to_page(len).ok_or_else(|| io::Error::other("mapping size overflows"))?;
+        // SAFETY: a private, read-only mapping of an open file at an
+        // address of the kernel's choosing touches no existing memory; the
+        // caller vouches that the file stays as it is.
+        let ptr = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_PRIVATE, file.as_raw_fd(), 0)
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+        Ok(Mmap { ptr, len: rounded })
+    }
+
+    /// A fresh read-only mapping holding a copy of `bytes`.
+    pub fn copy_of(bytes: &[u8]) -> io::Result<Mmap> {
+        let mut mmap = Mmap::reserve(bytes.len())?;
+        let len = mmap.len();
+        mmap.make_accessible(0, len)?;
+        // SAFETY: the mapping is at least `bytes.len()` bytes, writable and
+        // freshly created, so it overlaps nothing.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), mmap.as_ptr(), bytes.len()) };
+        mmap.make_readonly(0, len)?;
+        Ok(mmap)
+    }
+
     /// Start of the mapping.
     pub fn as_ptr(&self) -> *mut u8 {
         self.ptr.as_ptr()
@@ -72,6 +110,11 @@ impl Mmap {
     /// page-aligned and inside the mapping.
     pub fn make_accessible(&mut self, start: usize, len: usize) -> io::Result<()> {
         self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)
+    }
+
+    /// Makes `[start, start + len)` read-only.
+    pub fn make_readonly(&mut self, start: usize, len: usize) -> io::Result<()> {
+        self.protect(start, len, libc::PROT_READ)
     }
 
     /// Makes `[start, start + len)` readable and executable.

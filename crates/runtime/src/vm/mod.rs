@@ -13,9 +13,10 @@ mod table;
 mod traphandlers;
 mod vmcontext;
 
-pub use code_memory::{CodeInfo, CodeMemory, FuncRange, lookup_pc};
+pub use code_memory::{CodeLookup, Image, Registration, lookup_pc};
 pub use instance::{Imports, Instance};
 pub use memory::{Memory, MemoryError};
+pub use mmap::page_size;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
 pub use vmcontext::*;

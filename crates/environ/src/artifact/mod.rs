@@ -1,0 +1,403 @@
+//! The artifact format: a compiled module as an ELF file that loads by
+//! mapping it.
+//!
+//! ```text
+//!   ELF header                 (ET_REL, x86-64; covered by the checksum)
+//!   .text                      machine code at a page-aligned offset, padded
+//!                              to whole pages; a symbol per function
+//!   .brisk.header              magic, format version, Brisk version, target,
+//!                              settings hash and text, checksum, counts
+//!   .brisk.<table> ...         fixed-layout little-endian tables (below)
+//!   .symtab .strtab .shstrtab  names for objdump and perf (not read at load)
+//!   section headers            (covered by the checksum)
+//! ```
+//!
+//! Every table is an array of fixed-size records, or a byte pool that
+//! records point into with (offset, length) pairs. Nothing is decoded at
+//! load: [`ArtifactLayout::parse`] finds the sections, checks the header,
+//! the checksum and that every table holds whole records in consistent
+//! numbers, all in time independent of the number of functions except the
+//! checksum; [`ModuleInfo`] then reads records in place when the runtime
+//! asks for them.
+//!
+//! The checksum covers the ELF header, the section header table and every
+//! `.brisk.*` section: everything the loader reads except the machine code,
+//! which is not read at load (its pages fault in on first call).
+
+mod read;
+mod write;
+
+pub use read::*;
+pub use write::*;
+
+use crate::types::{EntityIndex, FuncIndex, GlobalIndex, MemoryIndex, TableIndex, WasmValType};
+
+/// First bytes of `.brisk.header`.
+pub const MAGIC: [u8; 8] = *b"BRISKART";
+/// Version of the layout described here; any change to it bumps this.
+pub const FORMAT_VERSION: u32 = 1;
+/// The Brisk version that writes and accepts artifacts.
+pub const BRISK_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Alignment of `.text` in the file and in memory, and the granule its
+/// size is padded to: a page on every host Brisk supports.
+pub const TEXT_ALIGN: u64 = 0x1000;
+/// Extension of artifact files.
+pub const EXTENSION: &str = "bwasm";
+
+/// The target artifacts are compiled for: the host's.
+pub fn host_target() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}
+
+macro_rules! sections {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal, $size:expr;)*) => {
+        /// The metadata sections of an artifact.
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum Section { $($(#[$doc])* $variant),* }
+
+        impl Section {
+            /// Every section, in the order they are written and checksummed.
+            pub const ALL: [Section; [$(Section::$variant),*].len()] = [$(Section::$variant),*];
+
+            /// The ELF section name.
+            pub const fn name(self) -> &'static str {
+                match self { $(Section::$variant => $name),* }
+            }
+
+            /// Size of one record (1 for byte pools).
+            pub const fn record_size(self) -> usize {
+                match self { $(Section::$variant => $size),* }
+            }
+        }
+    };
+}
+
+sections! {
+    /// Fixed header fields ([`header`]), then the settings text.
+    Header = ".brisk.header", 1;
+    /// Function types: `[params_offset, params_len, results_len]` into
+    /// `ValTypes` (params, then results).
+    Types = ".brisk.types", 12;
+    /// Value-type codes ([`valtype_code`]), one byte each.
+    ValTypes = ".brisk.valtypes", 1;
+    /// Every function, imports first:
+    /// `[type, name_offset, name_len, array_call]`; `name_offset` is
+    /// `u32::MAX` for no name; `array_call` is the text offset of a defined
+    /// function's host-to-wasm trampoline, 0 for none.
+    Funcs = ".brisk.funcs", 16;
+    /// Code ranges sorted by start: `[start, end, func]`. The first entries
+    /// are the defined functions in order; then trampolines, whose `func`
+    /// is `u32::MAX`.
+    Ranges = ".brisk.ranges", 12;
+    /// Trap sites' text offsets, sorted.
+    TrapOffsets = ".brisk.trap_offsets", 4;
+    /// Trap codes ([`Trap::code`](crate::Trap::code)), parallel to `TrapOffsets`.
+    TrapCodes = ".brisk.trap_codes", 1;
+    /// Tables: a limits record ([`LIMITS_SIZE`]) whose `kind` is the
+    /// element type's code.
+    Tables = ".brisk.tables", LIMITS_SIZE;
+    /// Memories: a limits record whose `kind` holds [`MEMORY64`] and
+    /// [`SHARED`].
+    Memories = ".brisk.memories", LIMITS_SIZE;
+    /// Globals: `[content, mutable, init_offset, init_len]`; the
+    /// initializer (defined globals only) is a run of `Consts`.
+    Globals = ".brisk.globals", 16;
+    /// Imports: `[module_offset, module_len, name_offset, name_len, kind, index]`.
+    Imports = ".brisk.imports", 24;
+    /// Exports in module order: `[name_offset, name_len, kind, index]`.
+    Exports = ".brisk.exports", 16;
+    /// Export numbers sorted by name, for lookup by binary search.
+    ExportsByName = ".brisk.exports_by_name", 4;
+    /// Element segments: `[mode, table, offset_offset, offset_len,
+    /// element, items_kind, items_offset, items_len]`; items are function
+    /// indices in `ElemItems` or (`items_kind` 1) `[offset, len]` pairs of
+    /// expressions in `ElemItems`.
+    Elems = ".brisk.elems", 32;
+    /// `u32` pool of element items.
+    ElemItems = ".brisk.elem_items", 4;
+    /// Constant-expression operators: `[opcode, 0, payload: 16 bytes]`.
+    Consts = ".brisk.consts", 24;
+    /// Data segments: `[mode, memory, offset_offset, offset_len,
+    /// data_offset, data_len]`.
+    DataSegments = ".brisk.data_segments", 24;
+    /// Byte pool of data-segment contents.
+    Data = ".brisk.data", 1;
+    /// Byte pool of names (UTF-8).
+    Strings = ".brisk.strings", 1;
+}
+
+/// Size of a limits record: `[kind, has_maximum, minimum: u64, maximum: u64]`.
+pub const LIMITS_SIZE: usize = 24;
+/// Memory flag: 64-bit index type.
+pub const MEMORY64: u32 = 1;
+/// Memory flag: shared.
+pub const SHARED: u32 = 2;
+
+/// Byte offsets of the fixed fields of `.brisk.header`.
+pub mod header {
+    /// `[u8; 8]`: [`MAGIC`](super::MAGIC).
+    pub const MAGIC: usize = 0;
+    /// `u32`: [`FORMAT_VERSION`](super::FORMAT_VERSION).
+    pub const FORMAT_VERSION: usize = 8;
+    /// `u32`: size of the fixed part, where the settings text starts.
+    pub const FIXED_SIZE: usize = 12;
+    /// `[u8; 32]`: the Brisk version, NUL-padded.
+    pub const BRISK_VERSION: usize = 16;
+    /// `[u8; 32]`: the target, NUL-padded.
+    pub const TARGET: usize = 48;
+    /// `u64`: hash of the settings text.
+    pub const SETTINGS_HASH: usize = 80;
+    /// `u64`: checksum of everything the loader reads but the code, with
+    /// this field taken as zero.
+    pub const CHECKSUM: usize = 88;
+    /// `u64`: file offset of `.text`.
+    pub const TEXT_OFFSET: usize = 96;
+    /// `u64`: size of `.text` (whole pages).
+    pub const TEXT_SIZE: usize = 104;
+    /// `u32`s: imported functions, tables, memories, globals.
+    pub const IMPORTED_FUNCS: usize = 112;
+    /// `u32`
+    pub const IMPORTED_TABLES: usize = 116;
+    /// `u32`
+    pub const IMPORTED_MEMORIES: usize = 120;
+    /// `u32`
+    pub const IMPORTED_GLOBALS: usize = 124;
+    /// `u32`: the start function, `u32::MAX` for none.
+    pub const START: usize = 128;
+    /// `u32`: defined functions, which are the first entries of `Ranges`.
+    pub const DEFINED_FUNCS: usize = 132;
+    /// `u32`s: the module's name in `Strings` (offset `u32::MAX`: none).
+    pub const NAME_OFFSET: usize = 136;
+    /// `u32`
+    pub const NAME_LEN: usize = 140;
+    /// Size of the fixed part.
+    pub const SIZE: usize = 144;
+    /// Size of the string fields.
+    pub const STRING_FIELD: usize = 32;
+}
+
+/// `u32::MAX`: "none" in optional index and offset fields.
+pub const NONE: u32 = u32::MAX;
+
+/// Mode codes of segments.
+pub const MODE_ACTIVE: u32 = 0;
+/// Passive segment.
+pub const MODE_PASSIVE: u32 = 1;
+/// Declared element segment.
+pub const MODE_DECLARED: u32 = 2;
+
+/// The code of a value type in artifacts.
+pub fn valtype_code(ty: WasmValType) -> u8 {
+    match ty {
+        WasmValType::I32 => 0,
+        WasmValType::I64 => 1,
+        WasmValType::F32 => 2,
+        WasmValType::F64 => 3,
+        WasmValType::V128 => 4,
+        WasmValType::FuncRef => 5,
+        WasmValType::ExternRef => 6,
+    }
+}
+
+/// Decodes [`valtype_code`].
+pub fn valtype_from_code(code: u32) -> Option<WasmValType> {
+    Some(match code {
+        0 => WasmValType::I32,
+        1 => WasmValType::I64,
+        2 => WasmValType::F32,
+        3 => WasmValType::F64,
+        4 => WasmValType::V128,
+        5 => WasmValType::FuncRef,
+        6 => WasmValType::ExternRef,
+        _ => return None,
+    })
+}
+
+fn entity_code(index: EntityIndex) -> (u32, u32) {
+    match index {
+        EntityIndex::Function(i) => (0, i.as_u32()),
+        EntityIndex::Table(i) => (1, i.as_u32()),
+        EntityIndex::Memory(i) => (2, i.as_u32()),
+        EntityIndex::Global(i) => (3, i.as_u32()),
+    }
+}
+
+fn entity_from_code(kind: u32, index: u32) -> Option<EntityIndex> {
+    Some(match kind {
+        0 => EntityIndex::Function(FuncIndex::from_u32(index)),
+        1 => EntityIndex::Table(TableIndex::from_u32(index)),
+        2 => EntityIndex::Memory(MemoryIndex::from_u32(index)),
+        3 => EntityIndex::Global(GlobalIndex::from_u32(index)),
+        _ => return None,
+    })
+}
+
+/// The settings a module was compiled with, as the engine describes them:
+/// one `key=value` line per setting that affects generated code. Their
+/// hash goes in the header; on a mismatch the loader names the settings
+/// that differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactSettings {
+    text: String,
+}
+
+impl ArtifactSettings {
+    /// Settings from `(key, value)` pairs.
+    pub fn new<K: AsRef<str>, V: std::fmt::Display>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut text = String::new();
+        for (k, v) in pairs {
+            text.push_str(k.as_ref());
+            text.push('=');
+            text.push_str(&v.to_string());
+            text.push('\n');
+        }
+        ArtifactSettings { text }
+    }
+
+    /// The `key=value` lines.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The hash stored in the header.
+    pub fn hash(&self) -> u64 {
+        hash64(0, self.text.as_bytes())
+    }
+
+    /// A description of how `found` differs from `self`, naming each
+    /// setting.
+    pub fn describe_difference(&self, found: &str) -> String {
+        let pairs = |t: &'_ str| -> Vec<(String, String)> {
+            t.lines()
+                .map(|l| l.split_once('=').unwrap_or((l, "")))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let (ours, theirs) = (pairs(&self.text), pairs(found));
+        let mut diffs = Vec::new();
+        for (k, v) in &ours {
+            match theirs.iter().find(|(tk, _)| tk == k) {
+                Some((_, tv)) if tv == v => {}
+                Some((_, tv)) => diffs.push(format!("{k}={tv} (this engine: {k}={v})")),
+                None => diffs.push(format!("no {k} (this engine: {k}={v})")),
+            }
+        }
+        for (k, v) in &theirs {
+            if !ours.iter().any(|(ok, _)| ok == k) {
+                diffs.push(format!("{k}={v} (unknown to this engine)"));
+            }
+        }
+        if diffs.is_empty() {
+            "settings whose hash differs".to_string()
+        } else {
+            diffs.join(", ")
+        }
+    }
+}
+
+/// Why an artifact was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArtifactError {
+    /// Not an ELF file with a Brisk header.
+    #[error("not a Brisk artifact: {0}")]
+    NotAnArtifact(String),
+    /// Written in another layout.
+    #[error("artifact format version {found}, this Brisk reads version {expected}")]
+    FormatVersion {
+        /// The file's version.
+        found: u32,
+        /// Ours.
+        expected: u32,
+    },
+    /// Written by another Brisk.
+    #[error("artifact compiled by Brisk {found}, this is Brisk {expected}")]
+    BriskVersion {
+        /// The file's version.
+        found: String,
+        /// Ours.
+        expected: String,
+    },
+    /// Compiled for another target.
+    #[error("artifact compiled for target {found}, this host is {expected}")]
+    Target {
+        /// The file's target.
+        found: String,
+        /// Ours.
+        expected: String,
+    },
+    /// Compiled with other settings.
+    #[error("artifact compiled with other settings: {0}")]
+    Settings(String),
+    /// Truncated or corrupted.
+    #[error("corrupt artifact: {0}")]
+    Corrupt(String),
+}
+
+/// A 64-bit hash in the style of XXH64: four lanes of multiply-rotate
+/// rounds over 32-byte stripes, then an avalanche. Every round is a
+/// bijection of its lane's state, so any single changed bit changes the
+/// result; it runs at memory speed, which keeps checksums cheap at load.
+pub fn hash64(seed: u64, bytes: &[u8]) -> u64 {
+    const P1: u64 = 0x9E37_79B1_85EB_CA87;
+    const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+    const P3: u64 = 0x1656_67B1_9E37_79F9;
+    fn round(lane: u64, word: u64) -> u64 {
+        lane.wrapping_add(word.wrapping_mul(P2)).rotate_left(31).wrapping_mul(P1)
+    }
+    let mut lanes = [seed.wrapping_add(P1).wrapping_add(P2), seed.wrapping_add(P2), seed, seed.wrapping_sub(P1)];
+    let mut stripe = |chunk: &[u8]| {
+        for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(8)) {
+            *lane = round(*lane, u64::from_le_bytes(word.try_into().expect("8-byte chunk")));
+        }
+    };
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        stripe(chunk);
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        let mut last = [0u8; 32];
+        last[..tail.len()].copy_from_slice(tail);
+        stripe(&last);
+    }
+    let mut h = (bytes.len() as u64).wrapping_mul(P3) ^ seed;
+    for lane in lanes {
+        h = (h ^ round(0, lane)).wrapping_mul(P1).wrapping_add(P3).rotate_left(27);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(P2);
+    h ^= h >> 29;
+    h = h.wrapping_mul(P3);
+    h ^ (h >> 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_sees_every_bit_and_length() {
+        let data: Vec<u8> = (0..97u32).map(|i| (i * 7 + 3) as u8).collect();
+        let base = hash64(0, &data);
+        assert_eq!(base, hash64(0, &data), "deterministic");
+        for bit in 0..data.len() * 8 {
+            let mut d = data.clone();
+            d[bit / 8] ^= 1 << (bit % 8);
+            assert_ne!(hash64(0, &d), base, "bit {bit}");
+        }
+        for len in 0..data.len() {
+            assert_ne!(hash64(0, &data[..len]), base, "truncated to {len}");
+        }
+        let zeros = [0u8; 40];
+        assert_ne!(hash64(0, &zeros[..33]), hash64(0, &zeros[..34]), "zero padding is not ambiguous");
+        assert_ne!(hash64(1, &data), base, "seed matters");
+    }
+
+    #[test]
+    fn settings_differences_are_named() {
+        let a = ArtifactSettings::new([("opt-level", "speed"), ("regalloc", "backtracking")]);
+        let b = ArtifactSettings::new([("opt-level", "none"), ("regalloc", "backtracking")]);
+        assert_ne!(a.hash(), b.hash());
+        assert_eq!(a.describe_difference(b.text()), "opt-level=none (this engine: opt-level=speed)");
+    }
+}

@@ -1,0 +1,619 @@
+//! Checking an artifact and reading its tables in place.
+
+use super::*;
+use crate::module::{ConstOp, ModuleCounts};
+use crate::types::*;
+use crate::Trap;
+use cranelift_entity::EntityRef;
+use object::Endianness;
+use object::elf::{EM_X86_64, FileHeader64, SectionHeader64};
+use object::read::elf::{FileHeader as _, SectionHeader as _};
+use std::ops::Range;
+
+/// Where an artifact's sections are in the file.
+pub(super) struct ElfSections {
+    pub text: Option<(usize, usize)>,
+    pub brisk: [Option<(usize, usize)>; Section::ALL.len()],
+    /// The ELF header and section header table, covered by the checksum.
+    pub elf_header: Range<usize>,
+    pub section_headers: Range<usize>,
+    pub machine: object::elf::Machine,
+}
+
+fn corrupt(what: impl std::fmt::Display) -> ArtifactError {
+    ArtifactError::Corrupt(what.to_string())
+}
+
+/// Finds the sections: work proportional to the number of sections, which
+/// is fixed.
+pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, ArtifactError> {
+    if !bytes.starts_with(&object::elf::ELFMAG) {
+        return Err(ArtifactError::NotAnArtifact("not an ELF file".into()));
+    }
+    let malformed = |e: object::read::Error| corrupt(format!("malformed ELF: {e}"));
+    let header = FileHeader64::<Endianness>::parse(bytes).map_err(malformed)?;
+    let endian = header.endian().map_err(malformed)?;
+    let sections = header.sections(endian, bytes).map_err(malformed)?;
+    let shoff = usize::try_from(header.e_shoff(endian)).map_err(|_| corrupt("section header offset"))?;
+    let shsize = sections.len() * size_of::<SectionHeader64<Endianness>>();
+    let section_headers = shoff..shoff.checked_add(shsize).ok_or_else(|| corrupt("section header table"))?;
+    let mut out = ElfSections {
+        text: None,
+        brisk: [None; Section::ALL.len()],
+        elf_header: 0..size_of::<FileHeader64<Endianness>>(),
+        section_headers,
+        machine: header.e_machine(endian),
+    };
+    for s in sections.iter() {
+        let name = sections.section_name(endian, s).map_err(malformed)?;
+        let Some((off, len)) = s.file_range(endian) else { continue };
+        let range = usize::try_from(off)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .filter(|(o, l)| o.checked_add(*l).is_some_and(|end| end <= bytes.len()));
+        let slot = if name == b".text" {
+            &mut out.text
+        } else if let Some(i) = Section::ALL.iter().position(|s| s.name().as_bytes() == name) {
+            &mut out.brisk[i]
+        } else {
+            continue;
+        };
+        let name = String::from_utf8_lossy(name);
+        let range = range.ok_or_else(|| corrupt(format!("section {name} lies outside the file (truncated?)")))?;
+        if slot.replace(range).is_some() {
+            return Err(corrupt(format!("two {name} sections")));
+        }
+    }
+    Ok(out)
+}
+
+/// The checksum of everything the loader reads except the code.
+pub(super) fn checksum(bytes: &[u8], layout: &ElfSections) -> u64 {
+    let piece = |r: Range<usize>| bytes.get(r).unwrap_or_default();
+    let mut h = hash64(0x6272_6973_6b21, piece(layout.elf_header.clone()));
+    h = hash64(h, piece(layout.section_headers.clone()));
+    for (section, range) in Section::ALL.iter().zip(&layout.brisk) {
+        let data = range.map_or(&[][..], |(off, len)| &bytes[off..off + len]);
+        h = if *section == Section::Header && data.len() >= header::SIZE {
+            let h = hash64(h, &data[..header::CHECKSUM]);
+            hash64(h, &data[header::CHECKSUM + 8..])
+        } else {
+            hash64(h, data)
+        };
+    }
+    h
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+fn string_field(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// A checked artifact: where its tables are and the counts in its header.
+/// Building one costs the same for every module apart from the checksum,
+/// which reads the metadata once; nothing is decoded.
+#[derive(Clone, Debug)]
+pub struct ArtifactLayout {
+    sections: [Range<usize>; Section::ALL.len()],
+    text: Range<usize>,
+    counts: ModuleCounts,
+    defined_funcs: u32,
+    start: Option<FuncIndex>,
+    name: (u32, u32),
+}
+
+impl ArtifactLayout {
+    /// Checks an artifact for this Brisk, this host and an engine with
+    /// `settings`: ELF structure, header, checksum, then that every table
+    /// holds whole records in numbers consistent with the header.
+    ///
+    /// # Errors
+    ///
+    /// An [`ArtifactError`] that says what is wrong.
+    pub fn parse(bytes: &[u8], settings: &ArtifactSettings) -> Result<ArtifactLayout, ArtifactError> {
+        let elf = elf_sections(bytes)?;
+        let (h_off, h_len) = elf.brisk[Section::Header as usize]
+            .ok_or_else(|| ArtifactError::NotAnArtifact("an ELF file without a .brisk.header section".into()))?;
+        let h = &bytes[h_off..h_off + h_len];
+        if h.len() < header::FIXED_SIZE + 4 || h[..8] != MAGIC {
+            return Err(ArtifactError::NotAnArtifact("bad magic in .brisk.header".into()));
+        }
+        let version = read_u32(h, header::FORMAT_VERSION);
+        if version != FORMAT_VERSION {
+            return Err(ArtifactError::FormatVersion { found: version, expected: FORMAT_VERSION });
+        }
+        if h.len() < header::SIZE || read_u32(h, header::FIXED_SIZE) as usize != header::SIZE {
+            return Err(corrupt("header too short"));
+        }
+        if read_u64(h, header::CHECKSUM) != checksum(bytes, &elf) {
+            return Err(corrupt("checksum mismatch"));
+        }
+        let brisk = string_field(&h[header::BRISK_VERSION..][..header::STRING_FIELD]);
+        if brisk != BRISK_VERSION {
+            return Err(ArtifactError::BriskVersion { found: brisk, expected: BRISK_VERSION.into() });
+        }
+        let target = string_field(&h[header::TARGET..][..header::STRING_FIELD]);
+        if target != host_target() || elf.machine != EM_X86_64 {
+            return Err(ArtifactError::Target { found: target, expected: host_target() });
+        }
+        if read_u64(h, header::SETTINGS_HASH) != settings.hash() {
+            let found = String::from_utf8_lossy(&h[header::SIZE..]);
+            return Err(ArtifactError::Settings(settings.describe_difference(&found)));
+        }
+
+        let mut sections: [Range<usize>; Section::ALL.len()] = Default::default();
+        for (i, s) in Section::ALL.iter().enumerate() {
+            let (off, len) = elf.brisk[i].ok_or_else(|| corrupt(format!("missing section {}", s.name())))?;
+            if len % s.record_size() != 0 {
+                return Err(corrupt(format!("section {} does not hold whole records", s.name())));
+            }
+            sections[i] = off..off + len;
+        }
+        let count = |s: Section| sections[s as usize].len() / s.record_size();
+        let (text_off, text_len) = elf.text.ok_or_else(|| corrupt("missing section .text"))?;
+        if read_u64(h, header::TEXT_OFFSET) != text_off as u64 || read_u64(h, header::TEXT_SIZE) != text_len as u64 {
+            return Err(corrupt(".text is not where the header says"));
+        }
+        if text_off as u64 % TEXT_ALIGN != 0 || text_len as u64 % TEXT_ALIGN != 0 {
+            return Err(corrupt(".text is not page-aligned"));
+        }
+        let n = |s: Section| u32::try_from(count(s)).unwrap_or(u32::MAX);
+        let counts = ModuleCounts {
+            funcs: n(Section::Funcs),
+            imported_funcs: read_u32(h, header::IMPORTED_FUNCS),
+            tables: n(Section::Tables),
+            imported_tables: read_u32(h, header::IMPORTED_TABLES),
+            memories: n(Section::Memories),
+            imported_memories: read_u32(h, header::IMPORTED_MEMORIES),
+            globals: n(Section::Globals),
+            imported_globals: read_u32(h, header::IMPORTED_GLOBALS),
+        };
+        let defined_funcs = read_u32(h, header::DEFINED_FUNCS);
+        let start = read_u32(h, header::START);
+        let consistent = counts.is_valid()
+            && defined_funcs == counts.funcs - counts.imported_funcs
+            && count(Section::Ranges) >= defined_funcs as usize
+            && count(Section::TrapOffsets) == count(Section::TrapCodes)
+            && (start == NONE || start < counts.funcs);
+        if !consistent {
+            return Err(corrupt("table sizes disagree with the header"));
+        }
+        Ok(ArtifactLayout {
+            sections,
+            text: text_off..text_off + text_len,
+            counts,
+            defined_funcs,
+            start: (start != NONE).then(|| FuncIndex::from_u32(start)),
+            name: (read_u32(h, header::NAME_OFFSET), read_u32(h, header::NAME_LEN)),
+        })
+    }
+
+    /// Where the machine code is in the file: page-aligned, whole pages.
+    pub fn text(&self) -> Range<usize> {
+        self.text.clone()
+    }
+
+    /// A view of the module's tables in `bytes`, the file this layout was
+    /// parsed from.
+    pub fn info<'a>(&'a self, bytes: &'a [u8]) -> ModuleInfo<'a> {
+        ModuleInfo { bytes, layout: self }
+    }
+}
+
+/// A module's environment read in place from its artifact.
+///
+/// Indices the runtime passes in come from the module itself and are in
+/// range for a well-formed artifact; the checksum stands between a damaged
+/// file and these accessors, and a crafted file with out-of-range indices
+/// makes them panic, never read out of bounds.
+#[derive(Clone, Copy)]
+pub struct ModuleInfo<'a> {
+    bytes: &'a [u8],
+    layout: &'a ArtifactLayout,
+}
+
+/// A constant expression read in place.
+#[derive(Clone, Copy, Debug)]
+pub struct ConstExprRef<'a> {
+    records: &'a [u8],
+}
+
+impl<'a> ConstExprRef<'a> {
+    /// The operators.
+    pub fn ops(self) -> impl Iterator<Item = ConstOp> + use<'a> {
+        self.records.chunks_exact(Section::Consts.record_size()).map(|r| {
+            let payload = u128::from_le_bytes(r[8..24].try_into().expect("16 bytes"));
+            let (lo32, lo64) = (payload as u32, payload as u64);
+            match read_u32(r, 0) {
+                0 => ConstOp::I32Const(lo32 as i32),
+                1 => ConstOp::I64Const(lo64 as i64),
+                2 => ConstOp::F32Const(lo32),
+                3 => ConstOp::F64Const(lo64),
+                4 => ConstOp::V128Const(payload),
+                5 => ConstOp::GlobalGet(GlobalIndex::from_u32(lo32)),
+                7 => ConstOp::RefFunc(FuncIndex::from_u32(lo32)),
+                8 => ConstOp::I32Add,
+                9 => ConstOp::I32Sub,
+                10 => ConstOp::I32Mul,
+                11 => ConstOp::I64Add,
+                12 => ConstOp::I64Sub,
+                13 => ConstOp::I64Mul,
+                _ => ConstOp::RefNull,
+            }
+        })
+    }
+}
+
+/// Where a segment goes, read in place.
+#[derive(Clone, Copy, Debug)]
+pub enum SegmentModeRef<'a, I> {
+    /// Copied in at instantiation.
+    Active {
+        /// Which table or memory.
+        index: I,
+        /// Where in it.
+        offset: ConstExprRef<'a>,
+    },
+    /// Used by `table.init` / `memory.init`.
+    Passive,
+    /// Declares functions for `ref.func` only.
+    Declared,
+}
+
+/// The items of an element segment, read in place.
+#[derive(Clone, Copy, Debug)]
+pub enum ElemItemsRef<'a> {
+    /// Function indices (`u32` each).
+    Functions(&'a [u8]),
+    /// Expressions (`[offset, len]` into the constants).
+    Exprs(&'a [u8], &'a [u8]),
+}
+
+/// One element-segment item.
+#[derive(Clone, Copy, Debug)]
+pub enum ElemItem<'a> {
+    /// A function.
+    Func(FuncIndex),
+    /// An expression producing a reference.
+    Expr(ConstExprRef<'a>),
+}
+
+impl<'a> ElemItemsRef<'a> {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            ElemItemsRef::Functions(f) => f.len() / 4,
+            ElemItemsRef::Exprs(e, _) => e.len() / 8,
+        }
+    }
+
+    /// Is the segment empty?
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Item `i`.
+    pub fn get(&self, i: usize) -> ElemItem<'a> {
+        match *self {
+            ElemItemsRef::Functions(f) => ElemItem::Func(FuncIndex::from_u32(read_u32(f, i * 4))),
+            ElemItemsRef::Exprs(e, consts) => {
+                let (off, len) = (read_u32(e, i * 8) as usize, read_u32(e, i * 8 + 4) as usize);
+                let size = Section::Consts.record_size();
+                ElemItem::Expr(ConstExprRef { records: &consts[off * size..(off + len) * size] })
+            }
+        }
+    }
+}
+
+/// An element segment, read in place.
+#[derive(Clone, Copy, Debug)]
+pub struct ElemRef<'a> {
+    /// Where it goes.
+    pub mode: SegmentModeRef<'a, TableIndex>,
+    /// The element type.
+    pub element: WasmValType,
+    /// The items.
+    pub items: ElemItemsRef<'a>,
+}
+
+/// A data segment, read in place.
+#[derive(Clone, Copy, Debug)]
+pub struct DataRef<'a> {
+    /// Where it goes.
+    pub mode: SegmentModeRef<'a, MemoryIndex>,
+    /// The bytes.
+    pub data: &'a [u8],
+}
+
+/// An import, read in place.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportRef<'a> {
+    /// First-level name.
+    pub module: &'a str,
+    /// Second-level name.
+    pub name: &'a str,
+    /// What it defines.
+    pub index: EntityIndex,
+}
+
+impl<'a> ModuleInfo<'a> {
+    fn section(&self, s: Section) -> &'a [u8] {
+        &self.bytes[self.layout.sections[s as usize].clone()]
+    }
+
+    fn count(&self, s: Section) -> usize {
+        self.layout.sections[s as usize].len() / s.record_size()
+    }
+
+    /// Record `i` of a table.
+    fn record(&self, s: Section, i: usize) -> &'a [u8] {
+        let size = s.record_size();
+        let table = self.section(s);
+        table.get(i * size..(i + 1) * size).unwrap_or_else(|| panic!("corrupt artifact: no record {i} in {}", s.name()))
+    }
+
+    fn field(&self, s: Section, i: usize, word: usize) -> u32 {
+        read_u32(self.record(s, i), word * 4)
+    }
+
+    fn string(&self, off: u32, len: u32) -> Option<&'a str> {
+        if off == NONE {
+            return None;
+        }
+        let bytes = self.section(Section::Strings).get(off as usize..off as usize + len as usize)?;
+        std::str::from_utf8(bytes).ok()
+    }
+
+    fn const_expr(&self, off: u32, len: u32) -> ConstExprRef<'a> {
+        let size = Section::Consts.record_size();
+        let (start, end) = (off as usize * size, (off as usize + len as usize) * size);
+        ConstExprRef { records: self.section(Section::Consts).get(start..end).unwrap_or_default() }
+    }
+
+    /// The sizes of the index spaces.
+    pub fn counts(&self) -> ModuleCounts {
+        self.layout.counts
+    }
+
+    /// The module's name.
+    pub fn name(&self) -> Option<&'a str> {
+        self.string(self.layout.name.0, self.layout.name.1)
+    }
+
+    /// Number of function types.
+    pub fn num_types(&self) -> usize {
+        self.count(Section::Types)
+    }
+
+    /// A function type.
+    pub fn func_type(&self, ty: TypeIndex) -> FuncType {
+        let r = self.record(Section::Types, ty.index());
+        let (off, params, results) = (read_u32(r, 0) as usize, read_u32(r, 4) as usize, read_u32(r, 8) as usize);
+        let codes = self.section(Section::ValTypes).get(off..off + params + results).unwrap_or_default();
+        let decode = |c: &u8| valtype_from_code(u32::from(*c)).unwrap_or(WasmValType::I32);
+        FuncType::new(codes[..params.min(codes.len())].iter().map(decode), codes[params.min(codes.len())..].iter().map(decode))
+    }
+
+    /// The type of a function.
+    pub fn func_type_index(&self, func: FuncIndex) -> TypeIndex {
+        TypeIndex::from_u32(self.field(Section::Funcs, func.index(), 0))
+    }
+
+    /// A function's name from the name section.
+    pub fn func_name(&self, func: FuncIndex) -> Option<&'a str> {
+        let r = self.record(Section::Funcs, func.index());
+        self.string(read_u32(r, 4), read_u32(r, 8))
+    }
+
+    /// Number of defined functions.
+    pub fn num_defined_funcs(&self) -> usize {
+        self.layout.defined_funcs as usize
+    }
+
+    /// The index-space index of a defined function.
+    pub fn func_index(&self, def: DefinedFuncIndex) -> FuncIndex {
+        FuncIndex::from_u32(def.as_u32() + self.layout.counts.imported_funcs)
+    }
+
+    /// The defined index of a function, or `None` for an import.
+    pub fn defined_func_index(&self, func: FuncIndex) -> Option<DefinedFuncIndex> {
+        func.as_u32().checked_sub(self.layout.counts.imported_funcs).map(DefinedFuncIndex::from_u32)
+    }
+
+    /// The defined index of a table, or `None` for an import.
+    pub fn defined_table_index(&self, t: TableIndex) -> Option<DefinedTableIndex> {
+        t.as_u32().checked_sub(self.layout.counts.imported_tables).map(DefinedTableIndex::from_u32)
+    }
+
+    /// The defined index of a memory, or `None` for an import.
+    pub fn defined_memory_index(&self, m: MemoryIndex) -> Option<DefinedMemoryIndex> {
+        m.as_u32().checked_sub(self.layout.counts.imported_memories).map(DefinedMemoryIndex::from_u32)
+    }
+
+    /// The defined index of a global, or `None` for an import.
+    pub fn defined_global_index(&self, g: GlobalIndex) -> Option<DefinedGlobalIndex> {
+        g.as_u32().checked_sub(self.layout.counts.imported_globals).map(DefinedGlobalIndex::from_u32)
+    }
+
+    /// Text offset of a defined function's native-ABI entry.
+    pub fn native_call_offset(&self, def: DefinedFuncIndex) -> u32 {
+        self.field(Section::Ranges, def.index(), 0)
+    }
+
+    /// Text offset of a defined function's host-to-wasm trampoline, if it
+    /// can escape.
+    pub fn array_call_offset(&self, def: DefinedFuncIndex) -> Option<u32> {
+        Some(self.field(Section::Funcs, self.func_index(def).index(), 3)).filter(|o| *o != 0)
+    }
+
+    fn limits(&self, s: Section, i: usize) -> (u32, u64, Option<u64>) {
+        let r = self.record(s, i);
+        let max = (read_u32(r, 4) != 0).then(|| read_u64(r, 16));
+        (read_u32(r, 0), read_u64(r, 8), max)
+    }
+
+    /// A table's type.
+    pub fn table(&self, t: TableIndex) -> TableType {
+        let (kind, minimum, maximum) = self.limits(Section::Tables, t.index());
+        TableType { element: valtype_from_code(kind).unwrap_or(WasmValType::FuncRef), minimum, maximum }
+    }
+
+    /// A memory's type.
+    pub fn memory(&self, m: MemoryIndex) -> MemoryType {
+        let (flags, minimum, maximum) = self.limits(Section::Memories, m.index());
+        MemoryType { minimum, maximum, memory64: flags & MEMORY64 != 0, shared: flags & SHARED != 0 }
+    }
+
+    /// A global's type.
+    pub fn global(&self, g: GlobalIndex) -> GlobalType {
+        let r = self.record(Section::Globals, g.index());
+        GlobalType { content: valtype_from_code(read_u32(r, 0)).unwrap_or(WasmValType::I32), mutable: read_u32(r, 4) != 0 }
+    }
+
+    /// A defined global's initializer.
+    pub fn global_init(&self, g: GlobalIndex) -> ConstExprRef<'a> {
+        let r = self.record(Section::Globals, g.index());
+        self.const_expr(read_u32(r, 8), read_u32(r, 12))
+    }
+
+    /// The type of an entity.
+    pub fn entity_type(&self, index: EntityIndex) -> EntityType {
+        match index {
+            EntityIndex::Function(f) => EntityType::Function(self.func_type_index(f)),
+            EntityIndex::Table(t) => EntityType::Table(self.table(t)),
+            EntityIndex::Memory(m) => EntityType::Memory(self.memory(m)),
+            EntityIndex::Global(g) => EntityType::Global(self.global(g)),
+        }
+    }
+
+    /// The imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportRef<'a>> + use<'a> {
+        let this = *self;
+        (0..self.count(Section::Imports)).map(move |i| {
+            let r = this.record(Section::Imports, i);
+            let w = |k: usize| read_u32(r, k * 4);
+            ImportRef {
+                module: this.string(w(0), w(1)).unwrap_or_default(),
+                name: this.string(w(2), w(3)).unwrap_or_default(),
+                index: entity_from_code(w(4), w(5)).unwrap_or(EntityIndex::Function(FuncIndex::from_u32(0))),
+            }
+        })
+    }
+
+    fn export_at(&self, i: usize) -> (&'a str, EntityIndex) {
+        let r = self.record(Section::Exports, i);
+        let w = |k: usize| read_u32(r, k * 4);
+        let index = entity_from_code(w(2), w(3)).unwrap_or(EntityIndex::Function(FuncIndex::from_u32(0)));
+        (self.string(w(0), w(1)).unwrap_or_default(), index)
+    }
+
+    /// The exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = (&'a str, EntityIndex)> + use<'a> {
+        let this = *self;
+        (0..self.count(Section::Exports)).map(move |i| this.export_at(i))
+    }
+
+    /// The export called `name`: a binary search over the names.
+    pub fn export(&self, name: &str) -> Option<EntityIndex> {
+        let by_name = self.section(Section::ExportsByName);
+        let (mut lo, mut hi) = (0, by_name.len() / 4);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (n, index) = self.export_at(read_u32(by_name, mid * 4) as usize);
+            match n.as_bytes().cmp(name.as_bytes()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(index),
+            }
+        }
+        None
+    }
+
+    /// The start function.
+    pub fn start(&self) -> Option<FuncIndex> {
+        self.layout.start
+    }
+
+    fn mode<I: EntityRef>(&self, w: &dyn Fn(usize) -> u32) -> SegmentModeRef<'a, I> {
+        match w(0) {
+            MODE_ACTIVE => SegmentModeRef::Active { index: I::new(w(1) as usize), offset: self.const_expr(w(2), w(3)) },
+            MODE_PASSIVE => SegmentModeRef::Passive,
+            _ => SegmentModeRef::Declared,
+        }
+    }
+
+    /// Number of element segments.
+    pub fn num_elems(&self) -> usize {
+        self.count(Section::Elems)
+    }
+
+    /// An element segment.
+    pub fn elem(&self, e: ElemIndex) -> ElemRef<'a> {
+        let r = self.record(Section::Elems, e.index());
+        let w = |k: usize| read_u32(r, k * 4);
+        let pool = self.section(Section::ElemItems);
+        let (off, len) = (w(6) as usize, w(7) as usize);
+        let items = if w(5) == 0 {
+            ElemItemsRef::Functions(pool.get(off * 4..(off + len) * 4).unwrap_or_default())
+        } else {
+            ElemItemsRef::Exprs(pool.get(off * 4..(off + 2 * len) * 4).unwrap_or_default(), self.section(Section::Consts))
+        };
+        ElemRef { mode: self.mode(&w), element: valtype_from_code(w(4)).unwrap_or(WasmValType::FuncRef), items }
+    }
+
+    /// Number of data segments.
+    pub fn num_data(&self) -> usize {
+        self.count(Section::DataSegments)
+    }
+
+    /// A data segment.
+    pub fn data(&self, d: DataIndex) -> DataRef<'a> {
+        let r = self.record(Section::DataSegments, d.index());
+        let w = |k: usize| read_u32(r, k * 4);
+        let (off, len) = (w(4) as usize, w(5) as usize);
+        DataRef { mode: self.mode(&w), data: self.section(Section::Data).get(off..off + len).unwrap_or_default() }
+    }
+
+    /// The trap at a text offset, if it is a trap site.
+    pub fn trap_at(&self, offset: u32) -> Option<Trap> {
+        let offsets = self.section(Section::TrapOffsets);
+        let (mut lo, mut hi) = (0, offsets.len() / 4);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match read_u32(offsets, mid * 4).cmp(&offset) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Trap::from_code(*self.section(Section::TrapCodes).get(mid)?),
+            }
+        }
+        None
+    }
+
+    /// The code range containing a text offset: its start and its wasm
+    /// function (`None` for a trampoline).
+    pub fn func_at(&self, offset: u32) -> Option<(u32, Option<FuncIndex>)> {
+        let n = self.count(Section::Ranges);
+        // The first range whose start is above `offset`, then step back.
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.field(Section::Ranges, mid, 0) <= offset {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = lo.checked_sub(1)?;
+        let r = self.record(Section::Ranges, i);
+        let (start, end, func) = (read_u32(r, 0), read_u32(r, 4), read_u32(r, 8));
+        (offset < end).then_some((start, (func != NONE).then(|| FuncIndex::from_u32(func))))
+    }
+}

@@ -1,0 +1,344 @@
+//! Linking compiled functions into one text section and writing the
+//! artifact.
+
+use super::*;
+use crate::module::{ConstExpr, ConstOp, ElemItems, Module, SegmentMode};
+use crate::types::{DefinedFuncIndex, FuncIndex};
+use crate::{CompiledFunction, RelocKind, Trap};
+use cranelift_entity::{EntityRef, PrimaryMap, SecondaryMap};
+use object::write::{Object, Symbol, SymbolSection};
+use object::{Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
+
+/// A function or trampoline in the text section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeRange {
+    /// Offset of the first byte.
+    pub start: u32,
+    /// Offset after the last byte.
+    pub end: u32,
+    /// The wasm function, or `None` for a trampoline.
+    pub func: Option<FuncIndex>,
+}
+
+/// A module's code laid out in one text section.
+#[derive(Debug, Default)]
+pub struct LinkedCode {
+    /// The machine code, padded with `int3` to whole [`TEXT_ALIGN`] units.
+    pub text: Vec<u8>,
+    /// Functions then trampolines, sorted by start.
+    pub ranges: Vec<CodeRange>,
+    /// For each trampoline range (after the functions), the function it
+    /// calls.
+    pub trampoline_targets: Vec<FuncIndex>,
+    /// Text offset of each defined function's host-to-wasm trampoline, 0
+    /// for none.
+    pub array_calls: SecondaryMap<DefinedFuncIndex, u32>,
+    /// Trap sites as (text offset, trap), sorted by offset.
+    pub traps: Vec<(u32, Trap)>,
+}
+
+/// Lays out functions and trampolines in one text section and resolves
+/// the calls between them. Everything is PC-relative inside the section,
+/// so the text can be mapped anywhere without relocation.
+///
+/// # Errors
+///
+/// A message if the code exceeds 4 GiB or a call cannot be resolved.
+pub fn link(
+    env: &Module,
+    funcs: &[CompiledFunction],
+    trampolines: &[(DefinedFuncIndex, CompiledFunction)],
+) -> Result<LinkedCode, String> {
+    let mut out = LinkedCode::default();
+    let too_big = || "module code exceeds 4 GiB".to_string();
+    let place = |out: &mut LinkedCode, f: &CompiledFunction, func: Option<FuncIndex>| -> Result<u32, String> {
+        let align = f.alignment.max(16) as usize;
+        out.text.resize(out.text.len().next_multiple_of(align), 0xcc);
+        let start = u32::try_from(out.text.len()).map_err(|_| too_big())?;
+        out.text.extend_from_slice(&f.body);
+        let end = u32::try_from(out.text.len()).map_err(|_| too_big())?;
+        out.ranges.push(CodeRange { start, end, func });
+        out.traps.extend(f.traps.iter().map(|t| (start + t.offset, t.trap)));
+        Ok(start)
+    };
+    let mut func_offsets: PrimaryMap<DefinedFuncIndex, u32> = PrimaryMap::new();
+    for (i, f) in funcs.iter().enumerate() {
+        let def = DefinedFuncIndex::new(i);
+        func_offsets.push(place(&mut out, f, Some(env.func_index(def)))?);
+    }
+    let mut tramp_offsets = Vec::with_capacity(trampolines.len());
+    for (def, t) in trampolines {
+        let off = place(&mut out, t, None)?;
+        out.array_calls[*def] = off;
+        out.trampoline_targets.push(env.func_index(*def));
+        tramp_offsets.push(off);
+    }
+    let bodies = funcs.iter().zip(func_offsets.values().copied());
+    let all = bodies.chain(trampolines.iter().map(|(_, t)| t).zip(tramp_offsets));
+    for (f, start) in all {
+        for r in &f.relocs {
+            let Some(target) = env.defined_func_index(r.target) else {
+                return Err(format!("relocation to imported function {}", r.target.as_u32()));
+            };
+            let at = (start + r.offset) as usize;
+            match r.kind {
+                RelocKind::X86CallPcRel4 => {
+                    let value = i64::from(func_offsets[target]) + r.addend - at as i64;
+                    let value = i32::try_from(value).map_err(|_| "call displacement out of range".to_string())?;
+                    out.text[at..at + 4].copy_from_slice(&value.to_le_bytes());
+                }
+            }
+        }
+    }
+    out.traps.sort_by_key(|(o, _)| *o);
+    let padded = out.text.len().next_multiple_of(TEXT_ALIGN as usize).max(TEXT_ALIGN as usize);
+    out.text.resize(padded, 0xcc);
+    Ok(out)
+}
+
+/// Writes the artifact of a module: its linked code and its environment,
+/// with the settings it was compiled with.
+///
+/// # Errors
+///
+/// A message if the ELF writer fails or a table outgrows 32-bit offsets.
+pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettings) -> Result<Vec<u8>, String> {
+    let mut tables = Tables::default();
+    tables.encode(env, code, settings)?;
+
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
+    obj.set_section_data(text, code.text.as_slice(), TEXT_ALIGN);
+    let num_defined = env.num_defined_funcs();
+    for (i, r) in code.ranges.iter().enumerate() {
+        let name = match r.func {
+            // ELF names end at a NUL, which wasm names may contain.
+            Some(f) => match env.func_name(f) {
+                Some(name) if !name.is_empty() => name.replace('\0', "\\0"),
+                _ => format!("wasm-function[{}]", f.as_u32()),
+            },
+            None => {
+                let target = code.trampoline_targets[i - num_defined];
+                format!("array-to-wasm[{}]", target.as_u32())
+            }
+        };
+        obj.add_symbol(Symbol {
+            name: name.into_bytes(),
+            value: u64::from(r.start),
+            size: u64::from(r.end - r.start),
+            kind: SymbolKind::Text,
+            scope: SymbolScope::Compilation,
+            weak: false,
+            section: SymbolSection::Section(text),
+            flags: SymbolFlags::None,
+        });
+    }
+    for (section, data) in Section::ALL.iter().zip(&tables.data) {
+        let id = obj.add_section(Vec::new(), section.name().as_bytes().to_vec(), SectionKind::Other);
+        obj.set_section_data(id, data.as_slice(), 8);
+    }
+    let mut bytes = obj.write().map_err(|e| format!("cannot write the artifact: {e}"))?;
+
+    // Now that the file layout is known, record where the text is and
+    // seal everything the loader reads with the checksum.
+    let layout = read::elf_sections(&bytes).map_err(|e| format!("the written artifact does not parse: {e}"))?;
+    let (text_off, text_len) = layout.text.ok_or("the written artifact has no .text")?;
+    let (header_off, _) = layout.brisk[0].ok_or("the written artifact has no header")?;
+    let h = &mut bytes[header_off..];
+    h[header::TEXT_OFFSET..][..8].copy_from_slice(&(text_off as u64).to_le_bytes());
+    h[header::TEXT_SIZE..][..8].copy_from_slice(&(text_len as u64).to_le_bytes());
+    let sum = read::checksum(&bytes, &layout);
+    bytes[header_off + header::CHECKSUM..][..8].copy_from_slice(&sum.to_le_bytes());
+    Ok(bytes)
+}
+
+/// The contents of the metadata sections, in [`Section::ALL`] order.
+#[derive(Default)]
+struct Tables {
+    data: [Vec<u8>; Section::ALL.len()],
+}
+
+fn u32_of(n: usize, what: &str) -> Result<u32, String> {
+    u32::try_from(n).map_err(|_| format!("{what} exceeds 4 GiB"))
+}
+
+impl Tables {
+    fn put(&mut self, s: Section, words: &[u32]) {
+        let d = &mut self.data[s as usize];
+        for w in words {
+            d.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    fn len(&self, s: Section) -> usize {
+        self.data[s as usize].len() / s.record_size()
+    }
+
+    /// Appends to a byte pool: (offset, length).
+    fn pool(&mut self, s: Section, bytes: &[u8]) -> Result<(u32, u32), String> {
+        let d = &mut self.data[s as usize];
+        let off = u32_of(d.len(), s.name())?;
+        d.extend_from_slice(bytes);
+        Ok((off, u32_of(bytes.len(), s.name())?))
+    }
+
+    fn string(&mut self, s: Option<&str>) -> Result<(u32, u32), String> {
+        match s {
+            Some(s) => self.pool(Section::Strings, s.as_bytes()),
+            None => Ok((NONE, 0)),
+        }
+    }
+
+    /// Appends a constant expression: (first record, number of records).
+    fn const_expr(&mut self, e: &ConstExpr) -> Result<(u32, u32), String> {
+        let start = u32_of(self.len(Section::Consts), "constant expressions")?;
+        for op in &e.ops {
+            let (code, payload): (u32, u128) = match *op {
+                ConstOp::I32Const(v) => (0, u128::from(v as u32)),
+                ConstOp::I64Const(v) => (1, u128::from(v as u64)),
+                ConstOp::F32Const(v) => (2, u128::from(v)),
+                ConstOp::F64Const(v) => (3, u128::from(v)),
+                ConstOp::V128Const(v) => (4, v),
+                ConstOp::GlobalGet(g) => (5, u128::from(g.as_u32())),
+                ConstOp::RefNull => (6, 0),
+                ConstOp::RefFunc(f) => (7, u128::from(f.as_u32())),
+                ConstOp::I32Add => (8, 0),
+                ConstOp::I32Sub => (9, 0),
+                ConstOp::I32Mul => (10, 0),
+                ConstOp::I64Add => (11, 0),
+                ConstOp::I64Sub => (12, 0),
+                ConstOp::I64Mul => (13, 0),
+            };
+            let d = &mut self.data[Section::Consts as usize];
+            d.extend_from_slice(&code.to_le_bytes());
+            d.extend_from_slice(&0u32.to_le_bytes());
+            d.extend_from_slice(&payload.to_le_bytes());
+        }
+        Ok((start, u32_of(e.ops.len(), "constant expressions")?))
+    }
+
+    fn limits(&mut self, s: Section, kind: u32, minimum: u64, maximum: Option<u64>) {
+        let d = &mut self.data[s as usize];
+        d.extend_from_slice(&kind.to_le_bytes());
+        d.extend_from_slice(&u32::from(maximum.is_some()).to_le_bytes());
+        d.extend_from_slice(&minimum.to_le_bytes());
+        d.extend_from_slice(&maximum.unwrap_or(0).to_le_bytes());
+    }
+
+    fn mode<I: EntityRef>(&mut self, mode: &SegmentMode<I>) -> Result<[u32; 4], String> {
+        Ok(match mode {
+            SegmentMode::Active { index, offset } => {
+                let (off, len) = self.const_expr(offset)?;
+                [MODE_ACTIVE, u32_of(index.index(), "index")?, off, len]
+            }
+            SegmentMode::Passive => [MODE_PASSIVE, 0, 0, 0],
+            SegmentMode::Declared => [MODE_DECLARED, 0, 0, 0],
+        })
+    }
+
+    fn encode(&mut self, env: &Module, code: &LinkedCode, settings: &ArtifactSettings) -> Result<(), String> {
+        use Section as S;
+        for ty in env.types.values() {
+            let vals: Vec<u8> = ty.params.iter().chain(ty.results.iter()).map(|t| valtype_code(*t)).collect();
+            let (off, _) = self.pool(S::ValTypes, &vals)?;
+            self.put(S::Types, &[off, u32_of(ty.params.len(), "params")?, u32_of(ty.results.len(), "results")?]);
+        }
+        for (index, ty) in env.functions.iter() {
+            let (name_off, name_len) = self.string(env.func_name(index))?;
+            let array_call = env.defined_func_index(index).map_or(0, |def| code.array_calls[def]);
+            self.put(S::Funcs, &[ty.as_u32(), name_off, name_len, array_call]);
+        }
+        for r in &code.ranges {
+            self.put(S::Ranges, &[r.start, r.end, r.func.map_or(NONE, |f| f.as_u32())]);
+        }
+        for (offset, trap) in &code.traps {
+            self.put(S::TrapOffsets, &[*offset]);
+            self.data[S::TrapCodes as usize].push(trap.code());
+        }
+        for t in env.tables.values() {
+            self.limits(S::Tables, u32::from(valtype_code(t.element)), t.minimum, t.maximum);
+        }
+        for m in env.memories.values() {
+            let flags = if m.memory64 { MEMORY64 } else { 0 } | if m.shared { SHARED } else { 0 };
+            self.limits(S::Memories, flags, m.minimum, m.maximum);
+        }
+        for (index, g) in env.globals.iter() {
+            let (off, len) = match env.defined_global_index(index) {
+                Some(def) => self.const_expr(&env.global_inits[def])?,
+                None => (0, 0),
+            };
+            self.put(S::Globals, &[u32::from(valtype_code(g.content)), u32::from(g.mutable), off, len]);
+        }
+        for import in &env.imports {
+            let (m_off, m_len) = self.string(Some(&import.module))?;
+            let (n_off, n_len) = self.string(Some(&import.name))?;
+            let (kind, index) = entity_code(import.index);
+            self.put(S::Imports, &[m_off, m_len, n_off, n_len, kind, index]);
+        }
+        for (name, index) in &env.exports {
+            let (off, len) = self.string(Some(name))?;
+            let (kind, index) = entity_code(*index);
+            self.put(S::Exports, &[off, len, kind, index]);
+        }
+        let mut by_name: Vec<u32> = (0..u32_of(env.exports.len(), "exports")?).collect();
+        by_name.sort_by(|&a, &b| env.exports[a as usize].0.as_bytes().cmp(env.exports[b as usize].0.as_bytes()));
+        self.put(S::ExportsByName, &by_name);
+        for seg in env.elems.values() {
+            let mode = self.mode(&seg.mode)?;
+            let items_off = u32_of(self.len(S::ElemItems), "element items")?;
+            let kind = match &seg.items {
+                ElemItems::Functions(funcs) => {
+                    let words: Vec<u32> = funcs.iter().map(|f| f.as_u32()).collect();
+                    self.put(S::ElemItems, &words);
+                    0
+                }
+                ElemItems::Exprs(exprs) => {
+                    for e in exprs {
+                        let (off, len) = self.const_expr(e)?;
+                        self.put(S::ElemItems, &[off, len]);
+                    }
+                    1
+                }
+            };
+            let len = u32_of(seg.items.len(), "element items")?;
+            let element = u32::from(valtype_code(seg.element));
+            self.put(S::Elems, &[mode[0], mode[1], mode[2], mode[3], element, kind, items_off, len]);
+        }
+        for seg in env.data.values() {
+            let mode = self.mode(&seg.mode)?;
+            let (off, len) = self.pool(S::Data, &seg.data)?;
+            self.put(S::DataSegments, &[mode[0], mode[1], mode[2], mode[3], off, len]);
+        }
+
+        let (name_off, name_len) = self.string(env.name.as_deref())?;
+        let counts = env.counts();
+        let mut h = vec![0u8; header::SIZE];
+        let mut put = |at: usize, bytes: &[u8]| h[at..at + bytes.len()].copy_from_slice(bytes);
+        put(header::MAGIC, &MAGIC);
+        put(header::FORMAT_VERSION, &FORMAT_VERSION.to_le_bytes());
+        put(header::FIXED_SIZE, &(header::SIZE as u32).to_le_bytes());
+        put(header::BRISK_VERSION, &string_field(BRISK_VERSION)?);
+        put(header::TARGET, &string_field(&host_target())?);
+        put(header::SETTINGS_HASH, &settings.hash().to_le_bytes());
+        put(header::IMPORTED_FUNCS, &counts.imported_funcs.to_le_bytes());
+        put(header::IMPORTED_TABLES, &counts.imported_tables.to_le_bytes());
+        put(header::IMPORTED_MEMORIES, &counts.imported_memories.to_le_bytes());
+        put(header::IMPORTED_GLOBALS, &counts.imported_globals.to_le_bytes());
+        put(header::START, &env.start.map_or(NONE, |f| f.as_u32()).to_le_bytes());
+        put(header::DEFINED_FUNCS, &u32_of(env.num_defined_funcs(), "functions")?.to_le_bytes());
+        put(header::NAME_OFFSET, &name_off.to_le_bytes());
+        put(header::NAME_LEN, &name_len.to_le_bytes());
+        h.extend_from_slice(settings.text().as_bytes());
+        self.data[S::Header as usize] = h;
+        Ok(())
+    }
+}
+
+fn string_field(s: &str) -> Result<[u8; header::STRING_FIELD], String> {
+    let mut field = [0u8; header::STRING_FIELD];
+    if s.len() > field.len() {
+        return Err(format!("`{s}` does not fit a header field"));
+    }
+    field[..s.len()].copy_from_slice(s.as_bytes());
+    Ok(field)
+}
