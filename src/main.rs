@@ -1,9 +1,11 @@
 //! The `brisk` command line.
 
 use anyhow::{Context, Result, anyhow, bail};
-use brisk::{Config, Engine, Linker, Module, OptLevel, RegallocAlgorithm, Store, Strategy, Val, ValType};
+use brisk::{
+    Cache, CacheOutcome, Config, Engine, Linker, Module, OptLevel, RegallocAlgorithm, Store, Strategy, Val, ValType,
+};
 use clap::{Args, Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Brisk: a WebAssembly runtime with predictable compile time.
@@ -16,10 +18,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a WebAssembly module (.wasm or .wat).
+    /// Run a WebAssembly module (.wasm or .wat) or a precompiled artifact.
     Run(RunArgs),
+    /// Compile a module to an artifact that `brisk run` loads by mapping it.
+    Compile(CompileArgs),
     /// Run .wast spec scripts and count passing directives.
     Wast(WastArgs),
+    /// Manage the compilation cache of `brisk run`.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Print the cache folder.
+    Path,
+    /// Remove every cached artifact.
+    Clear,
 }
 
 /// Options shared by every command that compiles code.
@@ -29,7 +46,9 @@ struct CommonOptions {
     ///   tier=optimized|auto               compiler tier (interp and baseline come later);
     ///   regalloc-algorithm=backtracking|single-pass
     ///                                     register allocator of the optimizing tier;
-    ///   parallel-compilation=y|n          compile functions on all cores (default y).
+    ///   parallel-compilation=y|n          compile functions on all cores (default y);
+    ///   cache=y|n                         `brisk run`: reuse compiled artifacts from the
+    ///                                     cache folder (`brisk cache path`; default y).
     #[arg(short = 'C', value_name = "KEY=VAL", verbatim_doc_comment)]
     codegen: Vec<String>,
     /// Optimization options, `-O key=value`:
@@ -46,6 +65,10 @@ struct CommonOptions {
 struct RunArgs {
     #[command(flatten)]
     options: CommonOptions,
+    /// Say on stderr how the module was loaded: compiled, from the cache,
+    /// or from an artifact, and how long it took.
+    #[arg(short, long)]
+    verbose: bool,
     /// Call this exported function instead of `_start`, and print its results.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
@@ -57,9 +80,27 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct CompileArgs {
+    #[command(flatten)]
+    options: CommonOptions,
+    /// The module (.wasm or .wat).
+    file: PathBuf,
+    /// Where to write the artifact (default: FILE with extension .bwasm).
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct WastArgs {
     #[command(flatten)]
     options: CommonOptions,
+    /// Compile every module to an artifact file and load it with
+    /// `Module::deserialize_file` before running its directives.
+    #[arg(long)]
+    round_trip: bool,
+    /// With --round-trip: keep the artifacts in this folder.
+    #[arg(long, value_name = "DIR", requires = "round_trip")]
+    artifact_dir: Option<PathBuf>,
     /// Print every failing directive.
     #[arg(short, long)]
     verbose: bool,
@@ -103,6 +144,9 @@ impl CommonOptions {
                 ("parallel-compilation", v) => {
                     config.parallel_compilation(yes_no("parallel-compilation", v)?);
                 }
+                ("cache", v) => {
+                    yes_no("cache", v)?;
+                }
                 (k, _) => bail!("unknown -C option `{k}`"),
             }
         }
@@ -132,6 +176,84 @@ impl CommonOptions {
         }
         Ok(config)
     }
+
+    /// `-C cache=y|n`, validated by [`CommonOptions::config`].
+    fn cache(&self) -> bool {
+        !self.codegen.iter().filter_map(|o| split(o).ok()).any(|(k, v)| k == "cache" && matches!(v, "n" | "no" | "false"))
+    }
+}
+
+/// Is the file an artifact? Only its first bytes are read.
+fn is_artifact_file(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    let mut file = std::fs::File::open(path).with_context(|| format!("failed to read {}", path.display()))?;
+    let n = file.read(&mut head).with_context(|| format!("failed to read {}", path.display()))?;
+    Ok(Engine::is_precompiled(&head[..n]))
+}
+
+/// Loads the module `brisk run` runs: an artifact by mapping it, else
+/// through the cache, else by compiling it in memory.
+#[allow(unsafe_code, reason = "an artifact the user names is loaded as native code, as any program they run")]
+fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
+    let path = &args.file;
+    let started = std::time::Instant::now();
+    let elapsed = || format!("{:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    if is_artifact_file(path)? {
+        // SAFETY: the user asked to run this artifact; a damaged file is
+        // refused by the loader's checks.
+        let module = unsafe { Module::deserialize_file(engine, path)? };
+        if args.verbose {
+            eprintln!("brisk: loaded artifact {} in {}", path.display(), elapsed());
+        }
+        return Ok(module);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    let cache = if args.options.cache() { Cache::user_default() } else { None };
+    let Some(cache) = cache else {
+        let module = Module::new(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))?;
+        if args.verbose {
+            eprintln!("brisk: compiled {} in {} (cache off)", path.display(), elapsed());
+        }
+        return Ok(module);
+    };
+    let (module, outcome) =
+        cache.load_or_compile(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))?;
+    if args.verbose {
+        match outcome {
+            CacheOutcome::Hit(p) => eprintln!("brisk: cache hit, loaded {} in {} (no compilation)", p.display(), elapsed()),
+            CacheOutcome::Compiled(p) => eprintln!("brisk: compiled in {}, cached as {}", elapsed(), p.display()),
+            CacheOutcome::Replaced(p, why) => {
+                eprintln!("brisk: cache entry {} unusable ({why}); compiled again in {}", p.display(), elapsed())
+            }
+            CacheOutcome::Uncached(why) => eprintln!("brisk: compiled in {}; not cached: {why}", elapsed()),
+        }
+    }
+    Ok(module)
+}
+
+fn compile(args: CompileArgs) -> Result<()> {
+    let engine = Engine::new(&args.options.config()?)?;
+    let path = &args.file;
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    if Engine::is_precompiled(&bytes) {
+        bail!("{} is already an artifact", path.display());
+    }
+    let artifact = engine.precompile_module(&bytes).with_context(|| format!("failed to compile {}", path.display()))?;
+    let out = args.output.unwrap_or_else(|| path.with_extension(brisk::ARTIFACT_EXTENSION));
+    std::fs::write(&out, artifact).with_context(|| format!("failed to write {}", out.display()))
+}
+
+fn cache(command: CacheCommand) -> Result<()> {
+    let cache = Cache::user_default().ok_or_else(|| anyhow!("no cache folder: neither XDG_CACHE_HOME nor HOME is set"))?;
+    match command {
+        CacheCommand::Path => println!("{}", cache.dir().display()),
+        CacheCommand::Clear => {
+            let n = cache.clear()?;
+            println!("removed {n} cached artifacts from {}", cache.dir().display());
+        }
+    }
+    Ok(())
 }
 
 fn parse_arg(ty: ValType, s: &str) -> Result<Val> {
@@ -173,7 +295,7 @@ fn show(v: &Val) -> String {
 
 fn run(args: RunArgs) -> Result<()> {
     let engine = Engine::new(&args.options.config()?)?;
-    let module = Module::from_file(&engine, &args.file)?;
+    let module = load_module(&engine, &args)?;
     let mut store = Store::new(&engine, ());
     let linker = Linker::new(&engine);
     let instance = linker.instantiate(&mut store, &module)?;
@@ -206,7 +328,11 @@ fn run(args: RunArgs) -> Result<()> {
 }
 
 fn wast(args: WastArgs) -> Result<bool> {
-    let runner = brisk_wast::WastRunner::new(&args.options.config()?)?;
+    let mut runner = brisk_wast::WastRunner::new(&args.options.config()?)?;
+    runner.allow_precompiled(true);
+    if args.round_trip {
+        runner.round_trip(args.artifact_dir.clone())?;
+    }
     let mut total = brisk_wast::Report::default();
     for file in &args.files {
         let report = match runner.run_file(file) {
@@ -239,7 +365,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args).map(|()| true),
+        Command::Compile(args) => compile(args).map(|()| true),
         Command::Wast(args) => wast(args),
+        Command::Cache { command } => cache(command).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Integration tests of Brisk's embedding API.
 
 mod api;
+mod artifact;
 mod bad_input;
 mod determinism;
 mod externref;

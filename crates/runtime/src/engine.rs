@@ -5,7 +5,8 @@ use crate::trap::FrameInfo;
 use crate::vm::{CodeLookup, Image, Registration};
 use anyhow::{Result, anyhow};
 use brisk_cranelift::{CompilerSettings, CraneliftCompiler};
-use brisk_environ::artifact::ArtifactSettings;
+use brisk_environ::artifact::{self, ArtifactSettings};
+use brisk_environ::{OptLevel, RegallocAlgorithm};
 use brisk_environ::{Compiler, FuncType, SharedTypeIndex, Trap};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,21 @@ impl CodeLookup for TrampolineCode {
     }
 }
 
+fn opt_level_name(level: OptLevel) -> &'static str {
+    match level {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+        OptLevel::SpeedAndSize => "speed-and-size",
+    }
+}
+
+fn regalloc_name(algo: RegallocAlgorithm) -> &'static str {
+    match algo {
+        RegallocAlgorithm::Backtracking => "backtracking",
+        RegallocAlgorithm::SinglePass => "single-pass",
+    }
+}
+
 #[derive(Default)]
 struct TypeRegistry {
     ids: HashMap<FuncType, u32>,
@@ -77,14 +93,14 @@ impl Engine {
         crate::vm::init_traps();
         let tunables = &config.tunables;
         let artifact_settings = ArtifactSettings::new([
-            ("opt-level", format!("{:?}", config.opt_level)),
-            ("regalloc", format!("{:?}", config.regalloc)),
+            ("opt-level", opt_level_name(config.opt_level).to_string()),
+            ("regalloc", regalloc_name(config.regalloc).to_string()),
             ("memory-reservation", tunables.memory_reservation.to_string()),
             ("memory-guard-size", tunables.memory_guard_size.to_string()),
             ("wasm-features", format!("{:#x}", config.features.bits())),
             // Everything else that shapes the code: the Cranelift version,
             // its flags and the host CPU features it may use.
-            ("codegen", format!("{:016x}", compiler.settings_hash())),
+            (artifact::CODEGEN_KEY, format!("{:016x}", compiler.settings_hash())),
         ]);
         Ok(Engine {
             inner: Arc::new(EngineInner {
@@ -104,6 +120,12 @@ impl Engine {
 
     pub(crate) fn compiler(&self) -> &dyn Compiler {
         &*self.inner.compiler
+    }
+
+    /// Do these bytes look like an artifact (an ELF file) rather than a
+    /// module? Only the header is looked at: loading checks the rest.
+    pub fn is_precompiled(bytes: &[u8]) -> bool {
+        bytes.starts_with(b"\x7fELF")
     }
 
     /// The settings recorded in, and required of, artifacts.

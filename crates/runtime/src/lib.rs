@@ -28,9 +28,15 @@
 //! Traps are errors that downcast to [`Trap`] and carry a
 //! [`WasmBacktrace`] as context. Malformed or invalid modules give an
 //! error that downcasts to [`WasmError`], which has the byte offset.
+//!
+//! [`Engine::precompile_module`] and [`Module::serialize`] give a module's
+//! artifact, an ELF file that [`Module::deserialize_file`] loads by mapping
+//! it; [`Cache`] keeps artifacts in a folder. A refused artifact gives an
+//! [`ArtifactError`].
 
 #![deny(missing_docs)]
 
+mod cache;
 mod config;
 mod engine;
 mod externals;
@@ -49,6 +55,8 @@ pub use wasmparser::WasmFeatures;
 pub use brisk_environ::{
     FuncType, GlobalType, MemoryType, TableType, Trap, WasmError, WasmValType as ValType,
 };
+pub use cache::{Cache, CacheOutcome};
+pub use brisk_environ::artifact::{ArtifactError, EXTENSION as ARTIFACT_EXTENSION};
 pub use config::{Config, OptLevel, RegallocAlgorithm, Strategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table};

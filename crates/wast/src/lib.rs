@@ -13,9 +13,9 @@ mod values;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use brisk::{Config, Engine, Extern, Instance, Linker, Module, Store, Trap, Val, WasmFeatures};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, QuoteWatTest, Wast, WastArg, WastDirective, WastExecute, WastInvoke};
 
@@ -46,9 +46,64 @@ pub struct WastRunner {
     config: Config,
     /// Engines by feature set: most scripts share the configured one.
     engines: RefCell<HashMap<WasmFeatures, Engine>>,
+    loading: Loading,
 }
 
-struct State {
+/// How a script's modules become [`Module`]s.
+#[derive(Default)]
+struct Loading {
+    /// Binary modules that are artifacts are loaded as such.
+    allow_precompiled: bool,
+    /// Round trip: compile to an artifact file, then map it.
+    round_trip: Option<ArtifactDir>,
+    /// Artifacts written so far, for unique names.
+    written: Cell<u64>,
+}
+
+/// Where round-trip artifacts go; removed at the end unless kept.
+struct ArtifactDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for ArtifactDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+impl Loading {
+    /// A module from a script's bytes, through an artifact file in
+    /// round-trip mode. `script` names the file.
+    #[allow(unsafe_code, reason = "loads artifacts this runner or the user's script supplies")]
+    fn load(&self, engine: &Engine, script: &str, bytes: &[u8]) -> Result<Module> {
+        if self.allow_precompiled && Engine::is_precompiled(bytes) {
+            // SAFETY: the user asked to run a script embedding artifacts.
+            return unsafe { Module::deserialize(engine, bytes) };
+        }
+        let Some(dir) = &self.round_trip else { return Module::new(engine, bytes) };
+        let artifact = engine.precompile_module(bytes)?;
+        let n = self.written.get();
+        self.written.set(n + 1);
+        let stem = Path::new(script).file_stem().and_then(|s| s.to_str()).unwrap_or("module");
+        let path = dir.path.join(format!("{stem}-{n}.{}", brisk::ARTIFACT_EXTENSION));
+        std::fs::write(&path, artifact).with_context(|| format!("failed to write {}", path.display()))?;
+        // SAFETY: the file was just written from this engine's output and
+        // nothing else writes it.
+        let module = unsafe { Module::deserialize_file(engine, &path) };
+        if !dir.keep {
+            // The mapping keeps the contents alive after the name is gone.
+            let _ = std::fs::remove_file(&path);
+        }
+        module
+    }
+}
+
+struct State<'r> {
+    loading: &'r Loading,
+    script: &'r str,
     store: Store<()>,
     linker: Linker<()>,
     named: HashMap<String, Instance>,
@@ -65,7 +120,32 @@ impl WastRunner {
     pub fn new(config: &Config) -> Result<Self> {
         let engine = Engine::new(config)?;
         let engines = HashMap::from([(config.enabled_wasm_features(), engine)]);
-        Ok(WastRunner { config: config.clone(), engines: RefCell::new(engines) })
+        Ok(WastRunner { config: config.clone(), engines: RefCell::new(engines), loading: Loading::default() })
+    }
+
+    /// Accept binary modules that are Brisk artifacts, as `brisk wast`
+    /// does: such a module is loaded, not compiled.
+    pub fn allow_precompiled(&mut self, allow: bool) {
+        self.loading.allow_precompiled = allow;
+    }
+
+    /// Round-trip mode: every module is compiled to an artifact, written
+    /// to a file and loaded with [`Module::deserialize_file`] before its
+    /// directives run. Artifacts go to `keep_in` and stay there, or to a
+    /// temporary folder removed as soon as each is mapped.
+    ///
+    /// # Errors
+    ///
+    /// Fails if the folder cannot be created.
+    pub fn round_trip(&mut self, keep_in: Option<PathBuf>) -> Result<()> {
+        let keep = keep_in.is_some();
+        let path = keep_in.unwrap_or_else(|| {
+            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            std::env::temp_dir().join(format!("brisk-wast-{}-{nanos}", std::process::id()))
+        });
+        std::fs::create_dir_all(&path).with_context(|| format!("failed to create {}", path.display()))?;
+        self.loading.round_trip = Some(ArtifactDir { path, keep });
+        Ok(())
     }
 
     /// The engine for a script: the configured features, plus those the
@@ -120,7 +200,15 @@ impl WastRunner {
         linker.allow_shadowing(true);
         let mut store = Store::new(&engine, ());
         spectest::define(&mut linker, &mut store)?;
-        let mut state = State { store, linker, named: HashMap::new(), definitions: HashMap::new(), current: None };
+        let mut state = State {
+            loading: &self.loading,
+            script: name,
+            store,
+            linker,
+            named: HashMap::new(),
+            definitions: HashMap::new(),
+            current: None,
+        };
         let mut report = Report::default();
         for directive in script.directives {
             let span = directive.span();
@@ -138,13 +226,17 @@ fn encode(module: &mut QuoteWat<'_>) -> Result<Vec<u8>> {
     Ok(module.encode()?)
 }
 
-impl State {
+impl State<'_> {
+    fn load(&self, bytes: &[u8]) -> Result<Module> {
+        self.loading.load(self.store.engine(), self.script, bytes)
+    }
+
     fn directive(&mut self, directive: WastDirective<'_>) -> Result<()> {
         match directive {
             WastDirective::Module(mut module) => {
                 let name = module.name().map(|n| n.name().to_string());
                 let bytes = encode(&mut module)?;
-                let m = Module::new(self.store.engine(), &bytes)?;
+                let m = self.load(&bytes)?;
                 let instance = self.linker.instantiate(&mut self.store, &m)?;
                 if let Some(name) = name {
                     self.named.insert(name, instance);
@@ -155,7 +247,7 @@ impl State {
             WastDirective::ModuleDefinition(mut module) => {
                 let name = module.name().map(|n| n.name().to_string());
                 let bytes = encode(&mut module)?;
-                let m = Module::new(self.store.engine(), &bytes)?;
+                let m = self.load(&bytes)?;
                 if let Some(name) = name {
                     self.definitions.insert(name, m);
                 }
@@ -215,7 +307,7 @@ impl State {
             WastDirective::AssertUnlinkable { module, message, .. } => {
                 let mut module = QuoteWat::Wat(module);
                 let bytes = encode(&mut module)?;
-                let m = Module::new(self.store.engine(), &bytes)?;
+                let m = self.load(&bytes)?;
                 match self.linker.instantiate(&mut self.store, &m) {
                     Ok(_) => bail!("expected unlinkable module (`{message}`), but it instantiated"),
                     Err(e) if e.downcast_ref::<Trap>().is_some() => bail!("expected link error, got trap: {e:#}"),
@@ -260,7 +352,7 @@ impl State {
             WastExecute::Wat(module) => {
                 let mut module = QuoteWat::Wat(module);
                 let bytes = encode(&mut module)?;
-                let m = Module::new(self.store.engine(), &bytes)?;
+                let m = self.load(&bytes)?;
                 self.linker.instantiate(&mut self.store, &m)?;
                 Ok(Vec::new())
             }

@@ -287,6 +287,11 @@ impl ArtifactSettings {
                 diffs.push(format!("{k}={v} (unknown to this engine)"));
             }
         }
+        // The last setting, `codegen`, hashes everything the compiler does,
+        // so it differs whenever another does; name it only alone.
+        if diffs.len() > 1 {
+            diffs.retain(|d| !d.starts_with(CODEGEN_KEY));
+        }
         if diffs.is_empty() {
             "settings whose hash differs".to_string()
         } else {
@@ -294,6 +299,10 @@ impl ArtifactSettings {
         }
     }
 }
+
+/// The setting that stands for all of the compiler's own flags (its
+/// version, options and the host CPU features it may use).
+pub const CODEGEN_KEY: &str = "codegen";
 
 /// Why an artifact was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -391,6 +400,15 @@ mod tests {
         let zeros = [0u8; 40];
         assert_ne!(hash64(0, &zeros[..33]), hash64(0, &zeros[..34]), "zero padding is not ambiguous");
         assert_ne!(hash64(1, &data), base, "seed matters");
+    }
+
+    #[test]
+    fn codegen_is_named_only_alone() {
+        let a = ArtifactSettings::new([("opt-level", "speed"), (CODEGEN_KEY, "1")]);
+        let b = ArtifactSettings::new([("opt-level", "none"), (CODEGEN_KEY, "2")]);
+        let c = ArtifactSettings::new([("opt-level", "speed"), (CODEGEN_KEY, "2")]);
+        assert_eq!(a.describe_difference(b.text()), "opt-level=none (this engine: opt-level=speed)");
+        assert_eq!(a.describe_difference(c.text()), "codegen=2 (this engine: codegen=1)");
     }
 
     #[test]

@@ -162,7 +162,7 @@ impl ArtifactLayout {
         if read_u64(h, header::TEXT_OFFSET) != text_off as u64 || read_u64(h, header::TEXT_SIZE) != text_len as u64 {
             return Err(corrupt(".text is not where the header says"));
         }
-        if text_off as u64 % TEXT_ALIGN != 0 || text_len as u64 % TEXT_ALIGN != 0 {
+        if !(text_off as u64).is_multiple_of(TEXT_ALIGN) || !(text_len as u64).is_multiple_of(TEXT_ALIGN) {
             return Err(corrupt(".text is not page-aligned"));
         }
         let n = |s: Section| u32::try_from(count(s)).unwrap_or(u32::MAX);

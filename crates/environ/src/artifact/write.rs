@@ -152,6 +152,23 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     Ok(bytes)
 }
 
+/// Recomputes the checksum of an artifact whose tables were edited, as
+/// tools and tests that rewrite artifacts on purpose must.
+///
+/// # Errors
+///
+/// If the bytes are not an artifact.
+pub fn reseal(bytes: &mut [u8]) -> Result<(), ArtifactError> {
+    let layout = read::elf_sections(bytes)?;
+    let (off, len) = layout.brisk[Section::Header as usize]
+        .filter(|(_, len)| *len >= header::SIZE)
+        .ok_or_else(|| ArtifactError::NotAnArtifact("no .brisk.header section".into()))?;
+    debug_assert!(len >= header::CHECKSUM + 8);
+    let sum = read::checksum(bytes, &layout);
+    bytes[off + header::CHECKSUM..][..8].copy_from_slice(&sum.to_le_bytes());
+    Ok(())
+}
+
 /// The contents of the metadata sections, in [`Section::ALL`] order.
 #[derive(Default)]
 struct Tables {
