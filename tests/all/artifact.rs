@@ -107,7 +107,7 @@ fn objdump_names_functions_and_text_is_page_aligned() {
     // `[ 1] .text PROGBITS <address> <offset> <size> ...`
     let fields: Vec<&str> = text.split(']').nth(1).unwrap().split_whitespace().collect();
     let offset = u64::from_str_radix(fields[3], 16).unwrap();
-    assert!(offset > 0 && offset % 4096 == 0, ".text at file offset {offset:#x}: {text}");
+    assert!(offset > 0 && offset.is_multiple_of(4096), ".text at file offset {offset:#x}: {text}");
 }
 
 fn artifact_error(result: anyhow::Result<Module>) -> ArtifactError {

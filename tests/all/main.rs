@@ -2,6 +2,7 @@
 
 mod api;
 mod artifact;
+mod cli_cache;
 mod bad_input;
 mod determinism;
 mod externref;

@@ -46,25 +46,30 @@ pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, ArtifactError> {
     };
     for s in sections.iter() {
         let name = sections.section_name(endian, s).map_err(malformed)?;
-        let Some((off, len)) = s.file_range(endian) else { continue };
-        let range = usize::try_from(off)
-            .ok()
-            .zip(usize::try_from(len).ok())
-            .filter(|(o, l)| o.checked_add(*l).is_some_and(|end| end <= bytes.len()));
         let slot = if name == b".text" {
             &mut out.text
-        } else if let Some(i) = Section::ALL.iter().position(|s| s.name().as_bytes() == name) {
+        } else if let Some(i) = name.strip_prefix(b".brisk.").and_then(section_index) {
             &mut out.brisk[i]
         } else {
             continue;
         };
-        let name = String::from_utf8_lossy(name);
-        let range = range.ok_or_else(|| corrupt(format!("section {name} lies outside the file (truncated?)")))?;
+        let name = || String::from_utf8_lossy(name).into_owned();
+        let (off, len) = s.file_range(endian).ok_or_else(|| corrupt(format!("section {} has no contents", name())))?;
+        let range = usize::try_from(off)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .filter(|(o, l)| o.checked_add(*l).is_some_and(|end| end <= bytes.len()))
+            .ok_or_else(|| corrupt(format!("section {} lies outside the file (truncated?)", name())))?;
         if slot.replace(range).is_some() {
-            return Err(corrupt(format!("two {name} sections")));
+            return Err(corrupt(format!("two {} sections", name())));
         }
     }
     Ok(out)
+}
+
+/// The index in [`Section::ALL`] of the section named `.brisk.{suffix}`.
+fn section_index(suffix: &[u8]) -> Option<usize> {
+    Section::ALL.iter().position(|s| s.name().as_bytes()[".brisk.".len()..] == *suffix)
 }
 
 /// The checksum of everything the loader reads except the code.
@@ -92,9 +97,19 @@ fn read_u64(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
-fn string_field(bytes: &[u8]) -> String {
+/// A NUL-padded header field without its padding.
+fn string_field(bytes: &[u8]) -> &[u8] {
     let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    &bytes[..end]
+}
+
+/// Is `target` [`host_target`]? (Without formatting it, as loads do.)
+fn is_host_target(target: &[u8]) -> bool {
+    let (arch, os) = (std::env::consts::ARCH.as_bytes(), std::env::consts::OS.as_bytes());
+    target.len() == arch.len() + 1 + os.len()
+        && target.starts_with(arch)
+        && target[arch.len()] == b'-'
+        && target.ends_with(os)
 }
 
 /// A checked artifact: where its tables are and the counts in its header.
@@ -137,12 +152,14 @@ impl ArtifactLayout {
             return Err(corrupt("checksum mismatch"));
         }
         let brisk = string_field(&h[header::BRISK_VERSION..][..header::STRING_FIELD]);
-        if brisk != BRISK_VERSION {
-            return Err(ArtifactError::BriskVersion { found: brisk, expected: BRISK_VERSION.into() });
+        if brisk != BRISK_VERSION.as_bytes() {
+            let found = String::from_utf8_lossy(brisk).into_owned();
+            return Err(ArtifactError::BriskVersion { found, expected: BRISK_VERSION.into() });
         }
         let target = string_field(&h[header::TARGET..][..header::STRING_FIELD]);
-        if target != host_target() || elf.machine != EM_X86_64 {
-            return Err(ArtifactError::Target { found: target, expected: host_target() });
+        if !is_host_target(target) || elf.machine != EM_X86_64 {
+            let found = String::from_utf8_lossy(target).into_owned();
+            return Err(ArtifactError::Target { found, expected: host_target() });
         }
         if read_u64(h, header::SETTINGS_HASH) != settings.hash() {
             let found = String::from_utf8_lossy(&h[header::SIZE..]);
