@@ -342,35 +342,52 @@ pub enum ArtifactError {
     Corrupt(String),
 }
 
-/// A 64-bit hash in the style of XXH64: four lanes of multiply-rotate
-/// rounds over 32-byte stripes, then an avalanche. Every round is a
-/// bijection of its lane's state, so any single changed bit changes the
-/// result; it runs at memory speed, which keeps checksums cheap at load.
+/// A fast 64-bit hash for checksums and cache keys, in the style of
+/// XXH3's long-input loop: eight lanes each add a 32x32-bit product of the
+/// keyed word, and the neighbouring lane adds the word itself, so every
+/// input bit reaches a plain sum (a single flipped bit always changes it)
+/// as well as a product. One multiply per 8 bytes keeps it near memory
+/// speed, which is what makes checksumming an artifact at load cheap. The
+/// lanes are folded through XXH64-style rounds and a final avalanche.
 pub fn hash64(seed: u64, bytes: &[u8]) -> u64 {
     const P1: u64 = 0x9E37_79B1_85EB_CA87;
     const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
     const P3: u64 = 0x1656_67B1_9E37_79F9;
+    const KEYS: [u64; 8] = [
+        0xbe4b_a423_396c_feb8,
+        0x1cad_21f7_2c81_017c,
+        0xdb97_9083_e96d_d4de,
+        0x1f67_b3b7_a4a4_4072,
+        0x78e5_c0cc_4ee6_79cb,
+        0x2172_ffcc_7dd0_5a82,
+        0x8e24_43f7_7441_69dc,
+        0xd8b1_4e41_ceb4_e9e8,
+    ];
     fn round(lane: u64, word: u64) -> u64 {
         lane.wrapping_add(word.wrapping_mul(P2)).rotate_left(31).wrapping_mul(P1)
     }
-    let mut lanes = [seed.wrapping_add(P1).wrapping_add(P2), seed.wrapping_add(P2), seed, seed.wrapping_sub(P1)];
-    let mut stripe = |chunk: &[u8]| {
-        for (lane, word) in lanes.iter_mut().zip(chunk.chunks_exact(8)) {
-            *lane = round(*lane, u64::from_le_bytes(word.try_into().expect("8-byte chunk")));
+    let mut acc = [P3, P1, P2, P3 ^ P1, P2 ^ P3, P1 ^ P2, P1.rotate_left(17), P2.rotate_left(29)];
+    let key: [u64; 8] = std::array::from_fn(|i| KEYS[i] ^ seed.rotate_left(i as u32 * 8));
+    let mut stripe = |chunk: &[u8; 64]| {
+        for i in 0..8 {
+            let w = u64::from_le_bytes(*chunk[i * 8..].first_chunk().expect("8 bytes"));
+            let k = w ^ key[i];
+            acc[i ^ 1] = acc[i ^ 1].wrapping_add(w);
+            acc[i] = acc[i].wrapping_add((k & 0xffff_ffff).wrapping_mul(k >> 32));
         }
     };
-    let mut chunks = bytes.chunks_exact(32);
+    let mut chunks = bytes.chunks_exact(64);
     for chunk in &mut chunks {
-        stripe(chunk);
+        stripe(chunk.try_into().expect("64-byte chunk"));
     }
     let tail = chunks.remainder();
     if !tail.is_empty() {
-        let mut last = [0u8; 32];
+        let mut last = [0u8; 64];
         last[..tail.len()].copy_from_slice(tail);
         stripe(&last);
     }
     let mut h = (bytes.len() as u64).wrapping_mul(P3) ^ seed;
-    for lane in lanes {
+    for lane in acc {
         h = (h ^ round(0, lane)).wrapping_mul(P1).wrapping_add(P3).rotate_left(27);
     }
     h ^= h >> 33;
