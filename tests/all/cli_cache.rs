@@ -98,3 +98,22 @@ fn compiled_artifacts_run_and_are_recognised_by_header() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("other settings: opt-level=speed (this engine: opt-level=none)"), "{err}");
 }
+
+#[test]
+fn brisk_wast_accepts_artifacts_in_scripts() {
+    let dir = TempDir::new("cli-wast-artifact");
+    let home = dir.path().join("cache");
+    let module = dir.path().join("m.wat");
+    std::fs::write(&module, MODULE).unwrap();
+    brisk(&home, &["compile", module.to_str().unwrap()]);
+    let artifact = std::fs::read(dir.path().join("m.bwasm")).unwrap();
+    let escaped: String = artifact.iter().map(|b| format!("\\{b:02x}")).collect();
+    let script = dir.path().join("a.wast");
+    std::fs::write(
+        &script,
+        format!("(module binary \"{escaped}\")\n(assert_return (invoke \"f\" (i32.const 1)) (i32.const 101))\n"),
+    )
+    .unwrap();
+    let (out, _) = brisk(&home, &["wast", script.to_str().unwrap()]);
+    assert!(out.ends_with("2 passed, 0 failed\n"), "{out}");
+}
