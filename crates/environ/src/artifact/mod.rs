@@ -186,31 +186,25 @@ pub const MODE_PASSIVE: u32 = 1;
 /// Declared element segment.
 pub const MODE_DECLARED: u32 = 2;
 
+/// Value types by their code in artifacts: the code is the position.
+const VALTYPES: [WasmValType; 7] = [
+    WasmValType::I32,
+    WasmValType::I64,
+    WasmValType::F32,
+    WasmValType::F64,
+    WasmValType::V128,
+    WasmValType::FuncRef,
+    WasmValType::ExternRef,
+];
+
 /// The code of a value type in artifacts.
 pub fn valtype_code(ty: WasmValType) -> u8 {
-    match ty {
-        WasmValType::I32 => 0,
-        WasmValType::I64 => 1,
-        WasmValType::F32 => 2,
-        WasmValType::F64 => 3,
-        WasmValType::V128 => 4,
-        WasmValType::FuncRef => 5,
-        WasmValType::ExternRef => 6,
-    }
+    VALTYPES.iter().position(|t| *t == ty).expect("every value type has a code") as u8
 }
 
 /// Decodes [`valtype_code`].
 pub fn valtype_from_code(code: u32) -> Option<WasmValType> {
-    Some(match code {
-        0 => WasmValType::I32,
-        1 => WasmValType::I64,
-        2 => WasmValType::F32,
-        3 => WasmValType::F64,
-        4 => WasmValType::V128,
-        5 => WasmValType::FuncRef,
-        6 => WasmValType::ExternRef,
-        _ => return None,
-    })
+    VALTYPES.get(usize::try_from(code).ok()?).copied()
 }
 
 fn entity_code(index: EntityIndex) -> (u32, u32) {
@@ -417,6 +411,14 @@ mod tests {
         let zeros = [0u8; 40];
         assert_ne!(hash64(0, &zeros[..33]), hash64(0, &zeros[..34]), "zero padding is not ambiguous");
         assert_ne!(hash64(1, &data), base, "seed matters");
+    }
+
+    #[test]
+    fn valtype_codes_round_trip() {
+        for ty in VALTYPES {
+            assert_eq!(valtype_from_code(u32::from(valtype_code(ty))), Some(ty));
+        }
+        assert_eq!(valtype_from_code(VALTYPES.len() as u32), None);
     }
 
     #[test]

@@ -89,6 +89,22 @@ pub(super) fn checksum(bytes: &[u8], layout: &ElfSections) -> u64 {
     h
 }
 
+/// The number of leading records `0..n` for which `pred` holds, given
+/// that it holds for a prefix: `slice::partition_point` over records that
+/// are read in place rather than held in a slice.
+fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
 fn read_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
@@ -541,17 +557,9 @@ impl<'a> ModuleInfo<'a> {
     /// The export called `name`: a binary search over the names.
     pub fn export(&self, name: &str) -> Option<EntityIndex> {
         let by_name = self.section(Section::ExportsByName);
-        let (mut lo, mut hi) = (0, by_name.len() / 4);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let (n, index) = self.export_at(read_u32(by_name, mid * 4) as usize);
-            match n.as_bytes().cmp(name.as_bytes()) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(index),
-            }
-        }
-        None
+        let export = |i: usize| self.export_at(read_u32(by_name, i * 4) as usize);
+        let i = partition_point(by_name.len() / 4, |i| export(i).0.as_bytes() < name.as_bytes());
+        Some(i).filter(|&i| i < by_name.len() / 4).map(export).filter(|(n, _)| *n == name).map(|(_, index)| index)
     }
 
     /// The start function.
@@ -602,33 +610,19 @@ impl<'a> ModuleInfo<'a> {
     /// The trap at a text offset, if it is a trap site.
     pub fn trap_at(&self, offset: u32) -> Option<Trap> {
         let offsets = self.section(Section::TrapOffsets);
-        let (mut lo, mut hi) = (0, offsets.len() / 4);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match read_u32(offsets, mid * 4).cmp(&offset) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Trap::from_code(*self.section(Section::TrapCodes).get(mid)?),
-            }
+        let i = partition_point(offsets.len() / 4, |i| read_u32(offsets, i * 4) < offset);
+        if i == offsets.len() / 4 || read_u32(offsets, i * 4) != offset {
+            return None;
         }
-        None
+        Trap::from_code(*self.section(Section::TrapCodes).get(i)?)
     }
 
     /// The code range containing a text offset: its start and its wasm
     /// function (`None` for a trampoline).
     pub fn func_at(&self, offset: u32) -> Option<(u32, Option<FuncIndex>)> {
-        let n = self.count(Section::Ranges);
         // The first range whose start is above `offset`, then step back.
-        let (mut lo, mut hi) = (0, n);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.field(Section::Ranges, mid, 0) <= offset {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let i = lo.checked_sub(1)?;
+        let after = partition_point(self.count(Section::Ranges), |i| self.field(Section::Ranges, i, 0) <= offset);
+        let i = after.checked_sub(1)?;
         let r = self.record(Section::Ranges, i);
         let (start, end, func) = (read_u32(r, 0), read_u32(r, 4), read_u32(r, 8));
         (offset < end).then_some((start, (func != NONE).then(|| FuncIndex::from_u32(func))))
