@@ -1,4 +1,87 @@
-//! Inputs generated in the repository: no blobs are checked in.
+//! Inputs, all made from what the repository holds: no blobs are checked in.
+//!
+//! - generated modules: a small one, a large one, one with many segments;
+//! - the compile corpus of fuzzer-shaped wasm-smith modules (`brisk-corpus`);
+//! - real C programs from Debian source packages, built by
+//!   `bench/programs/build.sh` with Debian's clang and wasi-libc;
+//! - compute kernels written as .wat in `bench/kernels/`.
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+
+/// A module to compile, by name.
+pub struct Input {
+    pub name: String,
+    pub wasm: Vec<u8>,
+}
+
+/// A named set of inputs.
+pub struct Corpus {
+    pub name: &'static str,
+    pub modules: Vec<Input>,
+}
+
+/// The fuzzer-shaped corpus: `count` wasm-smith modules from seeds 0..count.
+pub fn smith_corpus(count: u64) -> Corpus {
+    let modules = brisk_corpus::corpus(count).into_iter().map(|g| Input { name: g.name, wasm: g.wasm }).collect();
+    Corpus { name: "smith", modules }
+}
+
+/// The C programs, built (once; the script skips what exists) into
+/// `out`. An error says what is missing, e.g. the compiler.
+pub fn programs_corpus(root: &Path, out: &Path) -> Result<Corpus> {
+    let script = root.join("bench/programs/build.sh");
+    let status = Command::new("bash").arg(&script).arg(out).status().with_context(|| format!("running {}", script.display()))?;
+    if !status.success() {
+        bail!("{} failed ({status})", script.display());
+    }
+    let mut modules = Vec::new();
+    for entry in std::fs::read_dir(out)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            modules.push(Input { name, wasm: std::fs::read(&path)? });
+        }
+    }
+    modules.sort_by(|a, b| a.name.cmp(&b.name));
+    if modules.is_empty() {
+        bail!("{} built no programs", script.display());
+    }
+    Ok(Corpus { name: "programs", modules })
+}
+
+/// A compute kernel: `run(arg) -> i64`, deterministic, so every runtime
+/// must give the same result.
+pub struct Kernel {
+    pub name: &'static str,
+    pub wat: &'static str,
+    pub arg: i32,
+    pub quick_arg: i32,
+}
+
+pub fn kernels() -> Vec<Kernel> {
+    vec![
+        Kernel { name: "fib", wat: include_str!("../kernels/fib.wat"), arg: 30, quick_arg: 25 },
+        Kernel { name: "sieve", wat: include_str!("../kernels/sieve.wat"), arg: 4 << 20, quick_arg: 1 << 20 },
+        Kernel { name: "matmul", wat: include_str!("../kernels/matmul.wat"), arg: 160, quick_arg: 80 },
+        Kernel { name: "crc32", wat: include_str!("../kernels/crc32.wat"), arg: 4 << 20, quick_arg: 1 << 20 },
+    ]
+}
+
+/// A module with many segments and globals: instantiation work that
+/// grows with what the module declares, not with its code.
+pub fn segments_module() -> String {
+    let mut s = String::from("(module $segments\n  (memory (export \"memory\") 16)\n  (table 1000 funcref)\n");
+    s.push_str("  (func $f (result i32) (i32.const 1))\n");
+    for i in 0..64 {
+        s.push_str(&format!("  (global (export \"g{i}\") (mut i64) (i64.const {i}))\n"));
+        s.push_str(&format!("  (data (i32.const {}) \"{}\")\n", i * 4096, "segment-data-".repeat(20)));
+        s.push_str(&format!("  (elem (i32.const {}) $f $f $f $f $f $f $f $f $f $f)\n", i * 10));
+    }
+    s.push_str(")\n");
+    s
+}
 
 /// A small module: a handful of functions.
 pub fn small_module() -> String {

@@ -1,24 +1,44 @@
 //! `brisk-bench`: Brisk beside its peers, in release mode, in one run.
 //!
 //! ```text
-//! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs]
+//! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs] [--only GROUP,...]
 //! ```
 //!
-//! Prints a table, writes `bench/results.json` and regenerates
-//! `docs/benchmarks.md` (unless `--no-docs`).
+//! Groups: compile, load, instantiate, unload, run. Prints a table, writes
+//! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
+//! `--no-docs`, which `--only` implies).
 
+mod compile;
 mod inputs;
+mod instantiate;
 mod load;
+mod node;
 mod report;
+mod run;
 mod stats;
+mod unload;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
+use std::time::Instant;
 
-/// A peer's result as ours (wasmtime has its own error type).
+/// A peer's result as ours (the peers have error types of their own).
 pub fn peer<T, E: std::fmt::Debug>(r: std::result::Result<T, E>) -> Result<T> {
     r.map_err(|e| anyhow::anyhow!("{e:?}"))
 }
+
+/// What every group needs to know about the run.
+pub struct Setup {
+    pub root: PathBuf,
+    /// A folder for the run's files, removed at the end.
+    pub scratch: PathBuf,
+    pub quick: bool,
+    pub cores: usize,
+    /// Node.js's version, when it is installed (V8 is then a peer).
+    pub v8: Option<String>,
+}
+
+const GROUPS: [&str; 5] = ["compile", "load", "instantiate", "unload", "run"];
 
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -56,11 +76,21 @@ fn date() -> String {
 fn main() -> Result<()> {
     let mut quick = false;
     let mut docs = true;
-    for arg in std::env::args().skip(1) {
+    let mut only: Vec<String> = GROUPS.iter().map(|g| g.to_string()).collect();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--no-docs" => docs = false,
-            other => bail!("unknown argument `{other}` (expected --quick or --no-docs)"),
+            "--only" => {
+                let list = args.next().context("--only needs a list of groups")?;
+                only = list.split(',').map(str::to_string).collect();
+                if let Some(g) = only.iter().find(|g| !GROUPS.contains(&g.as_str())) {
+                    bail!("unknown group `{g}` (groups: {})", GROUPS.join(", "));
+                }
+                docs = false;
+            }
+            other => bail!("unknown argument `{other}` (expected --quick, --no-docs or --only GROUP,...)"),
         }
     }
     if cfg!(debug_assertions) {
@@ -69,18 +99,73 @@ fn main() -> Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the repository").to_path_buf();
     let scratch = std::env::temp_dir().join(format!("brisk-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
-
-    let mut rows = Vec::new();
-    rows.extend(load::run(quick, &scratch)?);
+    let setup = Setup {
+        root: root.clone(),
+        scratch: scratch.clone(),
+        quick,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        v8: node::node_version(),
+    };
+    let mut remarks = Vec::new();
+    if setup.v8.is_none() {
+        remarks.push("V8: Node.js is not installed, so V8 is not a peer in this run.".to_string());
+    }
+    let started = Instant::now();
+    let result = run_groups(&setup, &only, &mut remarks);
     let _ = std::fs::remove_dir_all(&scratch);
+    let figures = result?;
+    eprintln!("all groups: {:.0} s", started.elapsed().as_secs_f64());
 
-    let command = format!("cargo run --release --manifest-path bench/Cargo.toml --{}", if quick { " --quick" } else { "" });
-    let (machine, date) = (machine(), date());
-    report::print_table(&rows);
-    std::fs::write(root.join("bench/results.json"), report::json(&rows, &machine, &date, &command))?;
+    let mut command = String::from("cargo run --release --manifest-path bench/Cargo.toml");
+    if quick {
+        command.push_str(" -- --quick");
+    }
+    let peers = format!(
+        "wasmtime 48.0.8 (cranelift, winch, pulley), wasmi 2.0.0, {}",
+        setup.v8.as_ref().map_or_else(|| "no V8 (Node.js not installed)".to_string(), |v| format!("V8 {} (Node.js {v})", v8_version())),
+    );
+    let report = report::Report { figures, remarks, machine: machine(), date: date(), command, peers, quick };
+    report.print_table();
     if docs {
-        std::fs::write(root.join("docs/benchmarks.md"), report::markdown(&rows, &machine, &date, &command, quick))?;
+        std::fs::write(root.join("bench/results.json"), report.json())?;
+        std::fs::write(root.join("docs/benchmarks.md"), report.markdown())?;
         println!("wrote docs/benchmarks.md and bench/results.json");
     }
     Ok(())
+}
+
+fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Result<Vec<report::Figure>> {
+    let mut figures = Vec::new();
+    let wants = |g: &str| only.iter().any(|o| o == g);
+    if wants("compile") {
+        let mut corpora = vec![inputs::smith_corpus(if setup.quick { 12 } else { 40 })];
+        match inputs::programs_corpus(&setup.root, &setup.root.join("bench/target/programs")) {
+            Ok(c) => corpora.push(c),
+            Err(e) => remarks.push(format!("Compile time of the C programs: they could not be built ({e:#}).")),
+        }
+        figures.extend(compile::run(setup, &corpora)?);
+    }
+    for (group, f) in [
+        ("load", load::run as fn(&Setup) -> Result<Vec<report::Figure>>),
+        ("instantiate", instantiate::run),
+        ("unload", unload::run),
+        ("run", run::run),
+    ] {
+        if wants(group) {
+            let t = Instant::now();
+            figures.extend(f(setup).with_context(|| format!("benchmark group {group}"))?);
+            eprintln!("{group}: {:.0} s", t.elapsed().as_secs_f64());
+        }
+    }
+    remarks.push("Run time of the C programs: Brisk has no WASI yet.".to_string());
+    Ok(figures)
+}
+
+/// V8's version, as Node.js reports it.
+fn v8_version() -> String {
+    std::process::Command::new("node")
+        .args(["-p", "process.versions.v8"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }

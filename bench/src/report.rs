@@ -1,48 +1,394 @@
-//! Output: a table on stdout, a JSON file, and docs/benchmarks.md.
+//! Output: a table on stdout, `bench/results.json`, and
+//! `docs/benchmarks.md` with where Brisk stands on each promise.
 
-use crate::stats::{Stats, us};
+use crate::compile::{BRISK_OPT, BRISK_QUICK};
+use crate::stats::{Stats, time};
 use std::fmt::Write as _;
 
-/// One Brisk figure beside a peer's.
-pub struct Row {
-    pub group: &'static str,
-    pub case: String,
-    pub brisk: Stats,
-    pub peer_name: String,
-    pub peer: Stats,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Compile,
+    /// One module of a compile corpus (JSON and the slowest-modules table).
+    CompileModule,
+    Load,
+    Instantiate,
+    Unload,
+    Run,
 }
 
-impl Row {
-    /// Peer time over Brisk time: above 1, Brisk is faster.
-    pub fn speedup(&self) -> f64 {
-        self.peer.median / self.brisk.median
+impl Group {
+    fn id(self) -> &'static str {
+        match self {
+            Group::Compile => "compile",
+            Group::CompileModule => "compile-module",
+            Group::Load => "load",
+            Group::Instantiate => "instantiate",
+            Group::Unload => "unload",
+            Group::Run => "run",
+        }
     }
+}
+
+/// One contender's figure on one case.
+pub struct Figure {
+    pub group: Group,
+    pub case: String,
+    pub contender: String,
+    /// For a peer: the Brisk contender it is compared with, on the same case.
+    pub versus: Option<&'static str>,
+    /// Seconds per operation.
+    pub stats: Stats,
+    pub notes: Vec<(&'static str, String)>,
+}
+
+impl Figure {
+    pub fn new(group: Group, case: &str, contender: &str, versus: Option<&'static str>, stats: Stats) -> Figure {
+        Figure { group, case: case.into(), contender: contender.into(), versus, stats, notes: Vec::new() }
+    }
+
+    pub fn notes(mut self, notes: Vec<(&'static str, String)>) -> Figure {
+        self.notes = notes;
+        self
+    }
+
+    pub fn note(mut self, key: &'static str, value: String) -> Figure {
+        self.notes.push((key, value));
+        self
+    }
+
+    fn note_value(&self, key: &str) -> Option<&str> {
+        self.notes.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Everything one run measured, and what it could not.
+pub struct Report {
+    pub figures: Vec<Figure>,
+    /// What was not measured, and why.
+    pub remarks: Vec<String>,
+    pub machine: String,
+    pub date: String,
+    pub command: String,
+    pub peers: String,
+    pub quick: bool,
 }
 
 fn range(s: &Stats) -> String {
-    format!("{} [{} – {}]", us(s.median), us(s.min), us(s.max))
+    format!("{} [{} – {}]", time(s.median), time(s.min), time(s.max))
 }
 
+/// "2.10x faster" / "1.30x slower", from peer time over Brisk time.
 fn verdict(speedup: f64) -> String {
-    if speedup >= 1.0 { format!("Brisk {speedup:.2}x faster") } else { format!("Brisk {:.2}x slower", 1.0 / speedup) }
+    if speedup >= 1.0 { format!("{speedup:.2}x faster") } else { format!("{:.2}x slower", 1.0 / speedup) }
 }
 
-pub fn print_table(rows: &[Row]) {
-    for r in rows {
-        println!("{:<6} {}", r.group, r.case);
-        println!("         brisk    {}", range(&r.brisk));
-        println!("         {:<8} {}   ({})", r.peer_name.split_whitespace().next().unwrap_or(""), range(&r.peer), verdict(r.speedup()));
+impl Report {
+    fn get(&self, group: Group, case: &str, contender: &str) -> Option<&Figure> {
+        self.figures.iter().find(|f| f.group == group && f.case == case && f.contender == contender)
     }
-}
 
-fn json_stats(s: &Stats) -> String {
-    format!(
-        "{{\"median_us\": {:.3}, \"min_us\": {:.3}, \"max_us\": {:.3}, \"rounds\": {}}}",
-        s.median * 1e6,
-        s.min * 1e6,
-        s.max * 1e6,
-        s.rounds
-    )
+    /// Peer time over Brisk time for a peer's figure: above 1, Brisk is faster.
+    pub fn speedup(&self, f: &Figure) -> Option<f64> {
+        let brisk = self.get(f.group, &f.case, f.versus?)?;
+        Some(f.stats.median / brisk.stats.median)
+    }
+
+    fn cases(&self, group: Group) -> Vec<&str> {
+        let mut cases: Vec<&str> = Vec::new();
+        for f in self.figures.iter().filter(|f| f.group == group) {
+            if !cases.contains(&f.case.as_str()) {
+                cases.push(&f.case);
+            }
+        }
+        cases
+    }
+
+    fn in_case(&self, group: Group, case: &str) -> impl Iterator<Item = &Figure> {
+        self.figures.iter().filter(move |f| f.group == group && f.case == case)
+    }
+
+    /// The fastest peer on a case.
+    fn best_peer(&self, group: Group, case: &str) -> Option<&Figure> {
+        self.in_case(group, case).filter(|f| f.versus.is_some()).min_by(|a, b| a.stats.median.total_cmp(&b.stats.median))
+    }
+
+    pub fn print_table(&self) {
+        for group in [Group::Compile, Group::Load, Group::Instantiate, Group::Unload, Group::Run] {
+            for case in self.cases(group) {
+                println!("{:<11} {case}", group.id());
+                for f in self.in_case(group, case) {
+                    let vs = self.speedup(f).map_or_else(String::new, |s| format!("  (Brisk {})", verdict(s)));
+                    println!("            {:<42} {}{vs}", f.contender, range(&f.stats));
+                }
+            }
+        }
+        for r in &self.remarks {
+            println!("not measured: {r}");
+        }
+    }
+
+    pub fn json(&self) -> String {
+        let mut out = String::from("{\n");
+        let _ = writeln!(
+            out,
+            "  \"machine\": {},\n  \"date\": {},\n  \"command\": {},\n  \"peers\": {},",
+            json_string(&self.machine),
+            json_string(&self.date),
+            json_string(&self.command),
+            json_string(&self.peers)
+        );
+        out.push_str("  \"not_measured\": [");
+        out.push_str(&self.remarks.iter().map(|r| json_string(r)).collect::<Vec<_>>().join(", "));
+        out.push_str("],\n  \"results\": [\n");
+        for (i, f) in self.figures.iter().enumerate() {
+            let s = &f.stats;
+            let _ = write!(
+                out,
+                "    {{\"group\": {}, \"case\": {}, \"contender\": {}, \"median_s\": {:e}, \"min_s\": {:e}, \"max_s\": {:e}, \"rounds\": {}",
+                json_string(f.group.id()),
+                json_string(&f.case),
+                json_string(&f.contender),
+                s.median,
+                s.min,
+                s.max,
+                s.rounds
+            );
+            if let (Some(v), Some(r)) = (f.versus, self.speedup(f)) {
+                let _ = write!(out, ", \"versus\": {}, \"versus_over_this\": {:.4}", json_string(v), 1.0 / r);
+            }
+            for (k, v) in &f.notes {
+                let _ = write!(out, ", {}: {}", json_string(k), json_string(v));
+            }
+            out.push('}');
+            out.push_str(if i + 1 < self.figures.len() { ",\n" } else { "\n" });
+        }
+        out.push_str("  ]\n}\n");
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = String::from("# Benchmarks\n\n");
+        md.push_str(
+            "Generated by the benchmark crate in `bench/` (a workspace of its own, so the peers are never part of\n\
+             Brisk's build or tests). Every figure is the median of repeated rounds, with the minimum and maximum\n\
+             in brackets; within each round every contender takes its turn, in an order that rotates from round to\n\
+             round, in the same run and on the same inputs. \"vs Brisk\" is the peer's time over the time of the\n\
+             Brisk configuration named beside it: above 1, Brisk is faster.\n\n",
+        );
+        let _ = writeln!(md, "- Command: `{}`{}", self.command, if self.quick { " (quick mode: fewer rounds, smaller inputs)" } else { "" });
+        let _ = writeln!(md, "- Date: {}", self.date);
+        let _ = writeln!(md, "- Machine: {}", self.machine);
+        let _ = writeln!(md, "- Peers: {}\n", self.peers);
+
+        md.push_str("## Where Brisk stands\n\n");
+        self.promises(&mut md);
+
+        self.section(&mut md, Group::Compile, "Compile time", "Whole corpora compiled to runnable modules (`Module::new`, or `new WebAssembly.Module` for V8), one round at a time, contenders taking turns module by module. The time is the corpus total over the modules every contender compiled; `median`, `p99` and `max` are over per-module medians. Per-module medians for every module are in `bench/results.json`.");
+        self.slowest(&mut md);
+        self.section(&mut md, Group::Load, "Artifact load", "`Module::deserialize_file` on an artifact in the page cache; the module is dropped after the clock stops.");
+        self.section(&mut md, Group::Instantiate, "Instantiation", "A new store and instance of a compiled module, with no imports; dropped after the clock stops.");
+        self.section(&mut md, Group::Unload, "Unload", "Modules loaded from an artifact (untimed), then all dropped at once; the time is per module.");
+        self.section(&mut md, Group::Run, "Run time", "One call of the kernel's `run(arg)` on an instance made beforehand, after a warm-up call. Every runtime returned the same result (checked).");
+        if !self.remarks.is_empty() {
+            md.push_str("## Not measured\n\n");
+            for r in &self.remarks {
+                let _ = writeln!(md, "- {r}");
+            }
+        }
+        md
+    }
+
+    fn section(&self, md: &mut String, group: Group, title: &str, intro: &str) {
+        let cases = self.cases(group);
+        if cases.is_empty() {
+            return;
+        }
+        let _ = writeln!(md, "## {title}\n\n{intro}\n");
+        let keys: Vec<&str> = {
+            let mut keys = Vec::new();
+            for f in self.figures.iter().filter(|f| f.group == group) {
+                for (k, _) in &f.notes {
+                    if !keys.contains(k) {
+                        keys.push(*k);
+                    }
+                }
+            }
+            keys
+        };
+        for case in cases {
+            let _ = writeln!(md, "**{case}**\n");
+            let _ = write!(md, "| contender | time | vs Brisk |");
+            for k in &keys {
+                let _ = write!(md, " {k} |");
+            }
+            let _ = write!(md, "\n|---|---|---|");
+            md.push_str(&"---|".repeat(keys.len()));
+            md.push('\n');
+            for f in self.in_case(group, case) {
+                let vs = match (f.versus, self.speedup(f)) {
+                    (Some(v), Some(s)) => format!("{s:.2} (vs {})", v.trim_start_matches("Brisk ")),
+                    _ => String::new(),
+                };
+                let name = if f.versus.is_none() { format!("**{}**", f.contender) } else { f.contender.clone() };
+                let _ = write!(md, "| {name} | {} | {vs} |", range(&f.stats));
+                for k in &keys {
+                    let _ = write!(md, " {} |", f.note_value(k).unwrap_or(""));
+                }
+                md.push('\n');
+            }
+            md.push('\n');
+        }
+    }
+
+    /// The modules Brisk's optimizing configuration takes longest on, one
+    /// thread, with every contender's time on them.
+    fn slowest(&self, md: &mut String) {
+        let mut brisk: Vec<&Figure> = self
+            .figures
+            .iter()
+            .filter(|f| f.group == Group::CompileModule && f.contender == BRISK_OPT && f.case.ends_with(", 1 thread"))
+            .collect();
+        if brisk.is_empty() {
+            return;
+        }
+        brisk.sort_by(|a, b| b.stats.median.total_cmp(&a.stats.median));
+        let contenders: Vec<&str> = {
+            let mut v: Vec<&str> = Vec::new();
+            for f in self.in_case(Group::CompileModule, &brisk[0].case) {
+                v.push(&f.contender);
+            }
+            v
+        };
+        md.push_str("### Slowest modules\n\nThe five modules Brisk's optimizing configuration takes longest on (one thread), with every contender's median on them.\n\n| module |");
+        for c in &contenders {
+            let _ = write!(md, " {c} |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---|".repeat(contenders.len()));
+        md.push('\n');
+        for b in brisk.iter().take(5) {
+            let _ = write!(md, "| {} |", b.case.trim_end_matches(", 1 thread"));
+            for c in &contenders {
+                let cell = self.get(Group::CompileModule, &b.case, c).map_or_else(String::new, |f| time(f.stats.median));
+                let _ = write!(md, " {cell} |");
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+
+    fn promises(&self, md: &mut String) {
+        // Predictable compile time.
+        md.push_str("**Predictable compile time.** ");
+        let mut any = false;
+        for case in self.cases(Group::Compile) {
+            let (Some(quick), Some(opt)) = (self.get(Group::Compile, case, BRISK_QUICK), self.get(Group::Compile, case, BRISK_OPT)) else { continue };
+            any = true;
+            let _ = write!(md, "On the {case}, Brisk's quickest configuration takes {} ({} MiB/s, slowest module {})", time(quick.stats.median), quick.note_value("MiB/s").unwrap_or("?"), quick.note_value("max").unwrap_or("?"));
+            if let Some(w) = self.get(Group::Compile, case, "wasmtime cranelift none + single-pass").and_then(|f| self.speedup(f)) {
+                let _ = write!(md, ", {} than wasmtime with the same Cranelift settings", verdict(w));
+            }
+            if let Some(best) = self.best_peer(Group::Compile, case) {
+                let s = best.stats.median / quick.stats.median;
+                let _ = write!(md, "; the quickest peer, {}, takes {} (slowest module {}): Brisk is {}", best.contender, time(best.stats.median), best.note_value("max").unwrap_or("?"), verdict(s));
+            }
+            let _ = write!(md, ". Optimizing, Brisk takes {}", time(opt.stats.median));
+            for peer in ["wasmtime cranelift speed + backtracking", "V8 TurboFan"] {
+                if let Some(s) = self.get(Group::Compile, case, peer).and_then(|f| self.speedup(f)) {
+                    let _ = write!(md, ", {} than {peer}", verdict(s));
+                }
+            }
+            md.push_str(".\n");
+        }
+        if any {
+            md.push_str(
+                "Brisk has only its optimizing tier so far: the single-pass baseline compiler and the interpreter,\n\
+                 which are to answer Winch, Liftoff and wasmi, are not built, so on compile time Brisk trails those\n\
+                 peers by the factors above until they are.\n",
+            );
+        } else {
+            md.push_str("Not measured in this run.\n");
+        }
+        md.push('\n');
+
+        // mmap-and-go.
+        md.push_str("**mmap-and-go.** ");
+        let load = self.cases(Group::Load);
+        if let [small, large] = load.as_slice() {
+            let b = |case: &str| self.get(Group::Load, case, crate::load::BRISK);
+            let w = |case: &str| self.get(Group::Load, case, crate::load::WASMTIME).and_then(|f| self.speedup(f));
+            if let (Some(bs), Some(bl), Some(ws), Some(wl)) = (b(small), b(large), w(small), w(large)) {
+                let scale = bl.stats.median / bs.stats.median;
+                let met = |ok: bool| if ok { "met" } else { "not met" };
+                let _ = writeln!(
+                    md,
+                    "Loading an artifact, against wasmtime (the one peer that loads precompiled native code): Brisk is\n\
+                     {} on the {small} case ({}) and {} on the {large} case ({}); the goal of at least 2x is {} and {}.\n\
+                     Brisk's large load takes {scale:.2}x its small one (goal: within 2x, {}). A small load is a handful of\n\
+                     system calls (open, statx, mmap, mprotect of `.text`, close) and a page fault, most of its cost on this\n\
+                     machine; what grows with the module is the checksum over the metadata tables and the page faults of\n\
+                     reading them. The code is neither read nor copied, nothing is decoded, nothing is done per function.",
+                    verdict(ws),
+                    time(bs.stats.median),
+                    verdict(wl),
+                    time(bl.stats.median),
+                    met(ws >= 2.0),
+                    met(wl >= 2.0),
+                    met(scale <= 2.0),
+                );
+            }
+        } else {
+            md.push_str("Not measured in this run.\n");
+        }
+        md.push('\n');
+
+        // Cheap lifecycle.
+        md.push_str("**Cheap lifecycle.** ");
+        for case in self.cases(Group::Instantiate) {
+            if let (Some(b), Some(best)) = (self.get(Group::Instantiate, case, "Brisk"), self.best_peer(Group::Instantiate, case)) {
+                let s = best.stats.median / b.stats.median;
+                let _ = write!(md, "Instantiating ({case}) takes Brisk {}; the quickest peer, {}, {}: Brisk is {}. ", time(b.stats.median), best.contender, time(best.stats.median), verdict(s));
+            }
+        }
+        let unload = self.cases(Group::Unload);
+        let brisk_unload: Vec<&Figure> = unload.iter().filter_map(|c| self.get(Group::Unload, c, "Brisk (no native unwind info)")).collect();
+        if let (Some(first), Some(last)) = (brisk_unload.first(), brisk_unload.last()) {
+            let _ = write!(md, "Dropping modules costs Brisk {} per module at {} and {} at {}", time(first.stats.median), first.case, time(last.stats.median), last.case);
+            for peer in ["wasmtime, native unwind info on (default)", "wasmtime, native unwind info off"] {
+                if let (Some(pf), Some(pl)) = (self.get(Group::Unload, &first.case, peer), self.get(Group::Unload, &last.case, peer)) {
+                    let _ = write!(md, "; {peer}: {} and {}", time(pf.stats.median), time(pl.stats.median));
+                }
+            }
+            md.push_str(". Brisk does not emit native unwind info at all yet (its backtraces walk frame pointers), so its\n\"unwind info on\" figure does not exist; when it does, it is to be registered per module and dropped in O(1).\n");
+        }
+        md.push('\n');
+
+        // Run time.
+        md.push_str("**Run time** (not a promise, but what users feel). ");
+        let mut logs: Vec<(&str, f64, usize)> = Vec::new();
+        for case in self.cases(Group::Run) {
+            for f in self.in_case(Group::Run, case) {
+                if let Some(s) = self.speedup(f) {
+                    match logs.iter_mut().find(|(n, _, _)| *n == f.contender) {
+                        Some(e) => {
+                            e.1 += s.ln();
+                            e.2 += 1;
+                        }
+                        None => logs.push((&f.contender, s.ln(), 1)),
+                    }
+                }
+            }
+        }
+        if logs.is_empty() {
+            md.push_str("Not measured in this run.\n");
+        } else {
+            md.push_str("Over the kernels (geometric mean of the ratios), Brisk's optimizing tier is ");
+            let parts: Vec<String> = logs.iter().map(|(n, l, k)| format!("{} than {n}", verdict((l / *k as f64).exp()))).collect();
+            md.push_str(&parts.join(", "));
+            md.push_str(".\n");
+        }
+        md.push('\n');
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -59,69 +405,4 @@ fn json_string(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-pub fn json(rows: &[Row], machine: &str, date: &str, command: &str) -> String {
-    let mut out = String::from("{\n");
-    let _ = writeln!(out, "  \"machine\": {},\n  \"date\": {},\n  \"command\": {},\n  \"results\": [", json_string(machine), json_string(date), json_string(command));
-    for (i, r) in rows.iter().enumerate() {
-        let _ = write!(
-            out,
-            "    {{\"group\": {}, \"case\": {}, \"brisk\": {}, \"peer\": {}, \"peer_stats\": {}, \"peer_over_brisk\": {:.3}}}",
-            json_string(r.group),
-            json_string(&r.case),
-            json_stats(&r.brisk),
-            json_string(&r.peer_name),
-            json_stats(&r.peer),
-            r.speedup()
-        );
-        out.push_str(if i + 1 < rows.len() { ",\n" } else { "\n" });
-    }
-    out.push_str("  ]\n}\n");
-    out
-}
-
-pub fn markdown(rows: &[Row], machine: &str, date: &str, command: &str, quick: bool) -> String {
-    let mut md = String::from("# Benchmarks\n\n");
-    md.push_str("Generated by the benchmark crate in `bench/` (a workspace of its own, so the peers are never part of\n");
-    md.push_str("Brisk's build or tests). Every figure is the median of repeated rounds, with the minimum and maximum\n");
-    md.push_str("in brackets; Brisk and the peer take turns within each round, in the same process, on the same inputs.\n\n");
-    let _ = writeln!(md, "- Command: `{command}`{}", if quick { " (quick mode: fewer rounds and a smaller large module)" } else { "" });
-    let _ = writeln!(md, "- Date: {date}");
-    let _ = writeln!(md, "- Machine: {machine}\n");
-
-    md.push_str("## Promises\n\n");
-    let load: Vec<&Row> = rows.iter().filter(|r| r.group == "load").collect();
-    if let [small, large] = load.as_slice() {
-        let scale = large.brisk.median / small.brisk.median;
-        let met = |ok: bool| if ok { "goal met" } else { "goal not met" };
-        let _ = writeln!(
-            md,
-            "- **mmap-and-go** (load a precompiled artifact), against wasmtime, the one peer that loads precompiled\n  \
-             native code: Brisk is {:.2}x faster on the small module and {:.2}x faster on the large one (goal: at\n  \
-             least 2x on both: {} on the small one, {} on the large one). Brisk's load time for the large module\n  \
-             is {scale:.2}x the small module's (goal: within 2x: {}).",
-            small.speedup(),
-            large.speedup(),
-            met(small.speedup() >= 2.0),
-            met(large.speedup() >= 2.0),
-            met(scale <= 2.0),
-        );
-        md.push_str(
-            "  Where the time goes: a small load is five system calls (open, statx, mmap, mprotect of `.text`, close)\n  \
-             and one page fault, which on this machine are most of its cost; wasmtime makes the same calls. What grows\n  \
-             with the module is the checksum, which reads every metadata table once (trap tables, function and\n  \
-             range tables, names), and the page faults that reading takes; the code itself is neither read nor\n  \
-             copied. Nothing is decoded and nothing is done per function.\n",
-        );
-    }
-    md.push_str("- **Predictable compile time**, **cheap lifecycle** and run time: not measured yet (issue 5).\n\n");
-
-    md.push_str("## Artifact load\n\n");
-    md.push_str("`Module::deserialize_file` on an artifact in the page cache; the module is dropped after the clock stops.\n\n");
-    md.push_str("| case | Brisk | peer (default configuration) | peer time | peer / Brisk |\n|---|---|---|---|---|\n");
-    for r in &load {
-        let _ = writeln!(md, "| {} | {} | {} | {} | {:.2} |", r.case, range(&r.brisk), r.peer_name, range(&r.peer), r.speedup());
-    }
-    md
 }

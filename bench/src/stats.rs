@@ -1,8 +1,7 @@
-//! Repeated, alternating measurement: every figure is the median of
-//! rounds, with the minimum and maximum, and Brisk and the peer take turns
-//! within each round so that drift in the machine hits both alike.
-
-use std::time::Instant;
+//! Repeated measurement: every figure is the median of rounds, with the
+//! minimum and maximum, and the contenders take turns within each round (in
+//! an order that rotates from round to round) so that drift in the machine
+//! hits all of them alike.
 
 /// Summary of repeated timings, in seconds per operation.
 #[derive(Clone, Copy, Debug)]
@@ -14,57 +13,68 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn from_samples(samples: &mut [f64]) -> Stats {
+    pub fn from_samples(samples: &[f64]) -> Stats {
         assert!(!samples.is_empty(), "at least one sample");
-        samples.sort_by(f64::total_cmp);
-        let n = samples.len();
-        let median = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 };
-        Stats { median, min: samples[0], max: samples[n - 1], rounds: n }
+        let mut s = samples.to_vec();
+        s.sort_by(f64::total_cmp);
+        let n = s.len();
+        let median = if n % 2 == 1 { s[n / 2] } else { (s[n / 2 - 1] + s[n / 2]) / 2.0 };
+        Stats { median, min: s[0], max: s[n - 1], rounds: n }
     }
 }
 
-/// Times `iters` calls of each closure per round, for `rounds` rounds,
-/// alternating which goes first. What a call returns is kept until the
-/// round's clock stops, so its drop is not timed.
-pub fn alternate<A, B>(
-    rounds: usize,
-    iters: usize,
-    mut a: impl FnMut() -> A,
-    mut b: impl FnMut() -> B,
-) -> (Stats, Stats) {
-    // Warm up both: code paths, page cache, allocator.
-    drop((a(), b()));
-    let (mut sa, mut sb) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
+/// The order in which `n` contenders take their turn in round `round`.
+pub fn turn_order(n: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..n).map(move |i| (i + round) % n)
+}
+
+/// The `q`-quantile (0..=1) of `values`, nearest rank.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    v[rank - 1]
+}
+
+/// A time for tables: ns, µs, ms or s.
+pub fn time(seconds: f64) -> String {
+    let (value, unit) = if seconds >= 1.0 {
+        (seconds, "s")
+    } else if seconds >= 1e-3 {
+        (seconds * 1e3, "ms")
+    } else if seconds >= 1e-6 {
+        (seconds * 1e6, "µs")
+    } else {
+        (seconds * 1e9, "ns")
+    };
+    if value >= 100.0 { format!("{value:.0} {unit}") } else if value >= 10.0 { format!("{value:.1} {unit}") } else { format!("{value:.2} {unit}") }
+}
+
+/// Measures `n` contenders: a warm-up operation each, then `rounds`
+/// rounds in which each contender, in turn, does `iters` operations.
+/// `op(c)` does one operation of contender `c` and returns its seconds.
+pub fn measure(rounds: usize, iters: usize, n: usize, mut op: impl FnMut(usize) -> anyhow::Result<f64>) -> anyhow::Result<Vec<Stats>> {
+    for c in 0..n {
+        op(c)?;
+    }
+    let mut samples = vec![Vec::with_capacity(rounds); n];
     for round in 0..rounds {
-        let mut run_a = || {
-            let mut keep = Vec::with_capacity(iters);
-            let t = Instant::now();
+        for c in turn_order(n, round) {
+            let mut total = 0.0;
             for _ in 0..iters {
-                keep.push(a());
+                total += op(c)?;
             }
-            sa.push(t.elapsed().as_secs_f64() / iters as f64);
-        };
-        let mut run_b = || {
-            let mut keep = Vec::with_capacity(iters);
-            let t = Instant::now();
-            for _ in 0..iters {
-                keep.push(b());
-            }
-            sb.push(t.elapsed().as_secs_f64() / iters as f64);
-        };
-        if round % 2 == 0 {
-            run_a();
-            run_b();
-        } else {
-            run_b();
-            run_a();
+            samples[c].push(total / iters as f64);
         }
     }
-    (Stats::from_samples(&mut sa), Stats::from_samples(&mut sb))
+    Ok(samples.iter().map(|s| Stats::from_samples(s)).collect())
 }
 
-/// Microseconds, for tables.
-pub fn us(seconds: f64) -> String {
-    let us = seconds * 1e6;
-    if us >= 100.0 { format!("{us:.0} µs") } else if us >= 10.0 { format!("{us:.1} µs") } else { format!("{us:.2} µs") }
+/// Runs `f` and returns the seconds it took; what it returns is dropped
+/// after the clock stops.
+pub fn timed<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<f64> {
+    let start = std::time::Instant::now();
+    let result = f();
+    let seconds = start.elapsed().as_secs_f64();
+    result.map(|_| seconds)
 }

@@ -1,0 +1,63 @@
+//! Instantiation: a fresh store and instance of an already compiled
+//! module, for modules of few and many functions and one with many
+//! segments.
+
+use crate::node::{NodePeer, V8Tier};
+use crate::report::{Figure, Group};
+use crate::stats::{measure, timed};
+use crate::{Setup, inputs, peer};
+use anyhow::Result;
+
+const BRISK: &str = "Brisk";
+
+pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
+    let brisk_engine = brisk::Engine::default();
+    let wasmtime_engine = peer(wasmtime::Engine::new(&wasmtime::Config::new()))?;
+    let wasmi_engine = wasmi::Engine::default();
+    let mut v8 = match setup.v8 {
+        Some(_) => Some(NodePeer::start(&setup.root, V8Tier::TurboFan, false)?),
+        None => None,
+    };
+    let large_funcs = if setup.quick { 2_000 } else { 5_000 };
+    let cases = [
+        ("small: 3 functions".to_string(), inputs::small_module()),
+        (format!("large: {large_funcs} functions"), inputs::large_module(large_funcs)),
+        ("segments: 64 data and 64 element segments, 64 globals".to_string(), inputs::segments_module()),
+    ];
+    let (rounds, iters) = if setup.quick { (9, 20) } else { (31, 50) };
+    let mut names = vec![BRISK, "wasmtime cranelift (default configuration)", "wasmi (default configuration)"];
+    if v8.is_some() {
+        names.push("V8 TurboFan");
+    }
+    let mut figures = Vec::new();
+    for (i, (case, wat)) in cases.iter().enumerate() {
+        let wasm = wat::parse_str(wat)?;
+        let path = setup.scratch.join(format!("instantiate-{i}.wasm"));
+        std::fs::write(&path, &wasm)?;
+        let brisk_module = brisk::Module::new(&brisk_engine, &wasm)?;
+        let wasmtime_module = peer(wasmtime::Module::new(&wasmtime_engine, &wasm))?;
+        let wasmi_module = peer(wasmi::Module::new(&wasmi_engine, &wasm))?;
+        let stats = measure(rounds, iters, names.len(), |c| match c {
+            0 => timed(|| {
+                let mut store = brisk::Store::new(&brisk_engine, ());
+                let instance = brisk::Instance::new(&mut store, &brisk_module, &[])?;
+                Ok((store, instance))
+            }),
+            1 => timed(|| {
+                let mut store = wasmtime::Store::new(&wasmtime_engine, ());
+                let instance = peer(wasmtime::Instance::new(&mut store, &wasmtime_module, &[]))?;
+                Ok((store, instance))
+            }),
+            2 => timed(|| {
+                let mut store = wasmi::Store::new(&wasmi_engine, ());
+                let instance = peer(wasmi::Instance::new(&mut store, &wasmi_module, &[]))?;
+                Ok((store, instance))
+            }),
+            _ => v8.as_mut().expect("V8 is a contender").instantiate(&path),
+        })?;
+        for (c, name) in names.iter().enumerate() {
+            figures.push(Figure::new(Group::Instantiate, case, name, (c > 0).then_some(BRISK), stats[c]));
+        }
+    }
+    Ok(figures)
+}

@@ -1,0 +1,117 @@
+//! Run time: the compute kernels in `bench/kernels/`, one call of
+//! `run(arg)` per round on an instance made beforehand, after a warm-up
+//! call. Every runtime must return the same result.
+
+use crate::node::{NodePeer, V8Tier};
+use crate::report::{Figure, Group};
+use crate::stats::measure;
+use crate::{Setup, inputs, peer};
+use anyhow::{Result, bail};
+use std::time::Instant;
+
+const BRISK: &str = "Brisk cranelift speed";
+
+enum Runner {
+    Brisk(brisk::Store<()>, brisk::TypedFunc<i32, i64>),
+    Wasmtime(wasmtime::Store<()>, wasmtime::TypedFunc<i32, i64>),
+    Wasmi(wasmi::Store<()>, wasmi::TypedFunc<i32, i64>),
+    V8(usize),
+}
+
+fn wasmtime_config(set: impl FnOnce(&mut wasmtime::Config) -> Result<()>) -> Result<wasmtime::Engine> {
+    let mut c = wasmtime::Config::new();
+    set(&mut c)?;
+    peer(wasmtime::Engine::new(&c))
+}
+
+pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
+    let brisk_engine = brisk::Engine::default();
+    let wasmtime_engines = [
+        ("wasmtime cranelift speed", wasmtime_config(|_| Ok(()))?),
+        (
+            "wasmtime winch",
+            wasmtime_config(|c| {
+                c.strategy(wasmtime::Strategy::Winch);
+                Ok(())
+            })?,
+        ),
+        ("wasmtime pulley", wasmtime_config(|c| peer(c.target("pulley64")).map(drop))?),
+    ];
+    let wasmi_engine = wasmi::Engine::default();
+    let mut v8 = Vec::new();
+    if setup.v8.is_some() {
+        v8.push(("V8 TurboFan", NodePeer::start(&setup.root, V8Tier::TurboFan, false)?));
+        v8.push(("V8 Liftoff", NodePeer::start(&setup.root, V8Tier::Liftoff, false)?));
+    }
+    let rounds = if setup.quick { 3 } else { 5 };
+    let mut figures = Vec::new();
+    for kernel in inputs::kernels() {
+        let arg = if setup.quick { kernel.quick_arg } else { kernel.arg };
+        let wasm = wat::parse_str(kernel.wat)?;
+        let path = setup.scratch.join(format!("kernel-{}.wasm", kernel.name));
+        std::fs::write(&path, &wasm)?;
+
+        let mut names = vec![BRISK];
+        let mut runners = Vec::new();
+        {
+            let module = brisk::Module::new(&brisk_engine, &wasm)?;
+            let mut store = brisk::Store::new(&brisk_engine, ());
+            let instance = brisk::Instance::new(&mut store, &module, &[])?;
+            let f = instance.get_typed_func::<i32, i64>(&mut store, "run")?;
+            runners.push(Runner::Brisk(store, f));
+        }
+        for (name, engine) in &wasmtime_engines {
+            let module = peer(wasmtime::Module::new(engine, &wasm))?;
+            let mut store = wasmtime::Store::new(engine, ());
+            let instance = peer(wasmtime::Instance::new(&mut store, &module, &[]))?;
+            let f = peer(instance.get_typed_func::<i32, i64>(&mut store, "run"))?;
+            names.push(name);
+            runners.push(Runner::Wasmtime(store, f));
+        }
+        {
+            let module = peer(wasmi::Module::new(&wasmi_engine, &wasm))?;
+            let mut store = wasmi::Store::new(&wasmi_engine, ());
+            let instance = peer(wasmi::Instance::new(&mut store, &module, &[]))?;
+            let f = peer(instance.get_typed_func::<i32, i64>(&store, "run"))?;
+            names.push("wasmi");
+            runners.push(Runner::Wasmi(store, f));
+        }
+        for (i, (name, _)) in v8.iter().enumerate() {
+            names.push(name);
+            runners.push(Runner::V8(i));
+        }
+
+        let mut expected: Option<String> = None;
+        let stats = measure(rounds, 1, runners.len(), |c| {
+            let (seconds, result) = match &mut runners[c] {
+                Runner::Brisk(store, f) => {
+                    let t = Instant::now();
+                    let r = f.call(&mut *store, arg)?;
+                    (t.elapsed().as_secs_f64(), r.to_string())
+                }
+                Runner::Wasmtime(store, f) => {
+                    let t = Instant::now();
+                    let r = peer(f.call(&mut *store, arg))?;
+                    (t.elapsed().as_secs_f64(), r.to_string())
+                }
+                Runner::Wasmi(store, f) => {
+                    let t = Instant::now();
+                    let r = peer(f.call(&mut *store, arg))?;
+                    (t.elapsed().as_secs_f64(), r.to_string())
+                }
+                Runner::V8(i) => v8[*i].1.run(&path, "run", arg)?,
+            };
+            match &expected {
+                None => expected = Some(result),
+                Some(e) if *e == result => {}
+                Some(e) => bail!("{}({arg}): {} returned {result}, {} returned {e}", kernel.name, names[c], names[0]),
+            }
+            Ok(seconds)
+        })?;
+        let case = format!("{}({arg})", kernel.name);
+        for (c, name) in names.iter().enumerate() {
+            figures.push(Figure::new(Group::Run, &case, name, (c > 0).then_some(BRISK), stats[c]));
+        }
+    }
+    Ok(figures)
+}
