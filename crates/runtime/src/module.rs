@@ -18,7 +18,7 @@ use brisk_environ::{
 };
 use rayon::prelude::*;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A compiled WebAssembly module, ready to instantiate in any store of its
 /// engine. Cheap to clone.
@@ -32,9 +32,20 @@ struct ModuleInner {
     image: Arc<ModuleImage>,
     offsets: VMOffsets,
     type_ids: Box<[u32]>,
+    /// What every instance copies into its defined functions' funcrefs,
+    /// built by the first instantiation rather than at load, which does
+    /// nothing per function.
+    func_refs: OnceLock<Box<[FuncRefTemplate]>>,
     /// Keeps the code registered with the trap handler; dropped before the
     /// image (the registry holds the image too, until then).
     _registration: Registration,
+}
+
+/// A defined function's funcref, less the instance's vmctx.
+pub(crate) struct FuncRefTemplate {
+    pub native_call: usize,
+    pub array_call: usize,
+    pub type_index: u32,
 }
 
 /// An artifact in memory with its checked layout.
@@ -189,7 +200,14 @@ impl Module {
             .collect();
         let offsets = VMOffsets::new(&info.counts());
         let registration = Registration::new(image.image.base() + text.start, text.len(), image.clone());
-        Ok(Module { inner: Arc::new(ModuleInner { engine: engine.clone(), image, offsets, type_ids, _registration: registration }) })
+        Ok(Module { inner: Arc::new(ModuleInner {
+            engine: engine.clone(),
+            image,
+            offsets,
+            type_ids,
+            func_refs: OnceLock::new(),
+            _registration: registration,
+        }) })
     }
 
     /// The module's name from its name section.
@@ -254,6 +272,22 @@ impl Module {
     /// Array-ABI entry of a defined function, or 0 if it cannot escape.
     pub(crate) fn array_call(&self, def: DefinedFuncIndex) -> usize {
         self.info().array_call_offset(def).map_or(0, |off| self.text_base() + off as usize)
+    }
+
+    /// The funcref fields of every defined function but its vmctx, in
+    /// defined-function order.
+    pub(crate) fn func_ref_template(&self) -> &[FuncRefTemplate] {
+        self.inner.func_refs.get_or_init(|| {
+            let info = self.info();
+            (0..info.num_defined_funcs())
+                .map(|i| DefinedFuncIndex::from_u32(i as u32))
+                .map(|def| FuncRefTemplate {
+                    native_call: self.native_call(def),
+                    array_call: self.array_call(def),
+                    type_index: self.type_ids()[info.func_type_index(info.func_index(def)).as_u32() as usize],
+                })
+                .collect()
+        })
     }
 
     /// The exported entity called `name`.

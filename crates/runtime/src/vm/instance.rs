@@ -157,7 +157,9 @@ impl Instance {
         let self_ptr: *mut Instance = self;
         // SAFETY: each write goes to a field of the vmctx at an offset
         // VMOffsets computed for this module, with the type that offset is
-        // documented to hold; the imports are valid per `new`'s contract.
+        // documented to hold (the defined functions' funcrefs are
+        // `num_defined_funcs` consecutive records from the first defined
+        // one); the imports are valid per `new`'s contract.
         unsafe {
             *self.ptr::<u32>(VMCTX_MAGIC) = VMCONTEXT_MAGIC;
             *self.ptr::<*const VMRuntimeLimits>(VMCTX_RUNTIME_LIMITS) = limits;
@@ -190,15 +192,17 @@ impl Instance {
                 let p = self.vmctx.as_ptr().add(offsets.defined_table(def) as usize).cast();
                 table.set_definition(p);
             }
-            for def in (0..info.num_defined_funcs()).map(DefinedFuncIndex::new) {
-                let index = info.func_index(def);
-                *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = VMFuncRef {
-                    native_call: module.native_call(def),
-                    array_call: module.array_call(def),
+            // Defined functions' funcrefs follow the imported ones'.
+            let first = FuncIndex::from_u32(info.counts().imported_funcs);
+            let defined = self.ptr::<VMFuncRef>(offsets.func_ref(first));
+            for (i, t) in module.func_ref_template().iter().enumerate() {
+                defined.add(i).write(VMFuncRef {
+                    native_call: t.native_call,
+                    array_call: t.array_call,
                     vmctx: self.vmctx(),
-                    type_index: module.type_ids()[info.func_type_index(index).index()],
+                    type_index: t.type_index,
                     _pad: 0,
-                };
+                });
             }
         }
     }
