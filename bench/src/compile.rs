@@ -185,7 +185,7 @@ fn measure(contenders: &mut [Contender], corpus: &Corpus, paths: &[PathBuf], rou
         // Per module, for the JSON file and the slowest-modules table.
         for &m in &common {
             let module = &corpus.modules[m];
-            let case = format!("{} ({:.0} KiB), {threads}", module.name, module.wasm.len() as f64 / 1024.0);
+            let case = format!("{}: {} ({:.0} KiB), {threads}", corpus.name, module.name, module.wasm.len() as f64 / 1024.0);
             figures.push(Figure::new(Group::CompileModule, &case, &contender.name, contender.versus, Stats::from_samples(&samples[c][m])));
         }
     }
