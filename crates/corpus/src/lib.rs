@@ -72,38 +72,39 @@ impl Shape {
 /// wasm-smith's configuration for a shape: fuzzer-like code, WebAssembly 2.0
 /// with SIMD and without reference types, no imports, no start function.
 pub fn config(shape: &Shape) -> Config {
-    let mut c = Config::default();
-    c.max_funcs = shape.max_funcs;
-    c.min_funcs = 1;
-    c.min_types = 4;
-    c.max_instructions = shape.max_instructions;
-    c.max_nesting_depth = shape.max_nesting;
-    c.max_imports = 0;
-    c.allow_start_export = false;
-    c.max_memories = 1;
-    c.max_tables = 2;
-    // WebAssembly 2.0 and SIMD, nothing later.
-    c.simd_enabled = true;
-    c.bulk_memory_enabled = true;
-    // Off: Winch, a peer in the benchmarks, cannot compile `externref`
-    // (Wasmtime ties it to its GC support). Tables of `funcref` remain.
-    c.reference_types_enabled = false;
-    c.multi_value_enabled = true;
-    c.saturating_float_to_int_enabled = true;
-    c.sign_extension_ops_enabled = true;
-    c.relaxed_simd_enabled = false;
-    c.exceptions_enabled = false;
-    c.gc_enabled = false;
-    c.tail_call_enabled = false;
-    c.threads_enabled = false;
-    c.memory64_enabled = false;
-    c.wide_arithmetic_enabled = false;
-    c.extended_const_enabled = false;
-    c.custom_page_sizes_enabled = false;
-    c.compact_imports_enabled = false;
-    c.custom_descriptors_enabled = false;
-    c.shared_everything_threads_enabled = false;
-    c
+    Config {
+        max_funcs: shape.max_funcs,
+        min_funcs: 1,
+        min_types: 4,
+        max_instructions: shape.max_instructions,
+        max_nesting_depth: shape.max_nesting,
+        max_imports: 0,
+        allow_start_export: false,
+        max_memories: 1,
+        max_tables: 2,
+        // WebAssembly 2.0 and SIMD, nothing later.
+        simd_enabled: true,
+        bulk_memory_enabled: true,
+        multi_value_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        // Off: Winch, a peer in the benchmarks, cannot compile `externref`
+        // (Wasmtime ties it to its GC support). Tables of `funcref` remain.
+        reference_types_enabled: false,
+        relaxed_simd_enabled: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        tail_call_enabled: false,
+        threads_enabled: false,
+        memory64_enabled: false,
+        wide_arithmetic_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        compact_imports_enabled: false,
+        custom_descriptors_enabled: false,
+        shared_everything_threads_enabled: false,
+        ..Config::default()
+    }
 }
 
 /// Random input for wasm-smith. No byte is zero: wasm-smith ends a body at
