@@ -14,7 +14,7 @@ const BRISK: &str = "Brisk cranelift speed";
 enum Runner {
     Brisk(brisk::Store<()>, brisk::TypedFunc<i32, i64>),
     Wasmtime(wasmtime::Store<()>, wasmtime::TypedFunc<i32, i64>),
-    Wasmi(wasmi::Store<()>, wasmi::TypedFunc<i32, i64>),
+    Wasmi(Box<wasmi::Store<()>>, wasmi::TypedFunc<i32, i64>),
     V8(usize),
 }
 
@@ -74,7 +74,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             let instance = peer(wasmi::Instance::new(&mut store, &module, &[]))?;
             let f = peer(instance.get_typed_func::<i32, i64>(&store, "run"))?;
             names.push("wasmi");
-            runners.push(Runner::Wasmi(store, f));
+            runners.push(Runner::Wasmi(Box::new(store), f));
         }
         for (i, (name, _)) in v8.iter().enumerate() {
             names.push(name);
@@ -96,7 +96,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
                 }
                 Runner::Wasmi(store, f) => {
                     let t = Instant::now();
-                    let r = peer(f.call(&mut *store, arg))?;
+                    let r = peer(f.call(&mut **store, arg))?;
                     (t.elapsed().as_secs_f64(), r.to_string())
                 }
                 Runner::V8(i) => v8[*i].1.run(&path, "run", arg)?,
