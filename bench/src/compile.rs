@@ -6,7 +6,7 @@ use crate::inputs::Corpus;
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{Stats, quantile, timed, turn_order};
-use crate::{Setup, peer};
+use crate::{Setup, Wasmtime, peer};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -46,11 +46,8 @@ fn brisk(name: &str, opt: brisk::OptLevel, regalloc: brisk::RegallocAlgorithm, p
     Ok(Contender { name: name.into(), versus: None, compiler: Compiler::Brisk(brisk::Engine::new(&c)?) })
 }
 
-fn wasmtime(name: &str, versus: &'static str, parallel: bool, set: impl FnOnce(&mut wasmtime::Config) -> Result<()>) -> Result<Contender> {
-    let mut c = wasmtime::Config::new();
-    c.parallel_compilation(parallel);
-    set(&mut c)?;
-    Ok(Contender { name: name.into(), versus: Some(versus), compiler: Compiler::Wasmtime(peer(wasmtime::Engine::new(&c))?) })
+fn wasmtime(kind: Wasmtime, versus: &'static str, parallel: bool) -> Result<Contender> {
+    Ok(Contender { name: kind.name().into(), versus: Some(versus), compiler: Compiler::Wasmtime(kind.engine(parallel)?) })
 }
 
 fn wasmi(name: &str, mode: wasmi::CompilationMode) -> Contender {
@@ -65,23 +62,10 @@ fn contenders(setup: &Setup, parallel: bool) -> Result<Vec<Contender>> {
     let mut v = vec![
         brisk(BRISK_QUICK, O::None, R::SinglePass, parallel)?,
         brisk(BRISK_OPT, O::Speed, R::Backtracking, parallel)?,
-        wasmtime("wasmtime cranelift none + single-pass", BRISK_QUICK, parallel, |c| {
-            c.strategy(wasmtime::Strategy::Cranelift)
-                .cranelift_opt_level(wasmtime::OptLevel::None)
-                .cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
-            Ok(())
-        })?,
-        wasmtime("wasmtime cranelift speed + backtracking", BRISK_OPT, parallel, |c| {
-            c.strategy(wasmtime::Strategy::Cranelift)
-                .cranelift_opt_level(wasmtime::OptLevel::Speed)
-                .cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::Backtracking);
-            Ok(())
-        })?,
-        wasmtime("wasmtime winch", BRISK_QUICK, parallel, |c| {
-            c.strategy(wasmtime::Strategy::Winch);
-            Ok(())
-        })?,
-        wasmtime("wasmtime pulley", BRISK_QUICK, parallel, |c| peer(c.target("pulley64")).map(drop))?,
+        wasmtime(Wasmtime::CraneliftQuick, BRISK_QUICK, parallel)?,
+        wasmtime(Wasmtime::CraneliftSpeed, BRISK_OPT, parallel)?,
+        wasmtime(Wasmtime::Winch, BRISK_QUICK, parallel)?,
+        wasmtime(Wasmtime::Pulley, BRISK_QUICK, parallel)?,
     ];
     if !parallel {
         // wasmi translates on one thread only.

@@ -38,6 +38,48 @@ pub struct Setup {
     pub v8: Option<String>,
 }
 
+/// The wasmtime configurations Brisk is measured against.
+#[derive(Clone, Copy, Debug)]
+pub enum Wasmtime {
+    CraneliftQuick,
+    CraneliftSpeed,
+    Winch,
+    Pulley,
+}
+
+impl Wasmtime {
+    pub fn name(self) -> &'static str {
+        match self {
+            Wasmtime::CraneliftQuick => "wasmtime cranelift none + single-pass",
+            Wasmtime::CraneliftSpeed => "wasmtime cranelift speed + backtracking",
+            Wasmtime::Winch => "wasmtime winch",
+            Wasmtime::Pulley => "wasmtime pulley",
+        }
+    }
+
+    /// An engine of this configuration, compiling on one thread or on all.
+    pub fn engine(self, parallel: bool) -> Result<wasmtime::Engine> {
+        use wasmtime::{OptLevel, RegallocAlgorithm, Strategy};
+        let mut c = wasmtime::Config::new();
+        c.parallel_compilation(parallel);
+        match self {
+            Wasmtime::CraneliftQuick => {
+                c.strategy(Strategy::Cranelift).cranelift_opt_level(OptLevel::None).cranelift_regalloc_algorithm(RegallocAlgorithm::SinglePass);
+            }
+            Wasmtime::CraneliftSpeed => {
+                c.strategy(Strategy::Cranelift).cranelift_opt_level(OptLevel::Speed).cranelift_regalloc_algorithm(RegallocAlgorithm::Backtracking);
+            }
+            Wasmtime::Winch => {
+                c.strategy(Strategy::Winch);
+            }
+            Wasmtime::Pulley => {
+                peer(c.target("pulley64"))?;
+            }
+        }
+        peer(wasmtime::Engine::new(&c))
+    }
+}
+
 const GROUPS: [&str; 5] = ["compile", "load", "instantiate", "unload", "run"];
 
 fn machine() -> String {

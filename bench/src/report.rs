@@ -282,7 +282,7 @@ impl Report {
             let (Some(quick), Some(opt)) = (self.get(Group::Compile, case, BRISK_QUICK), self.get(Group::Compile, case, BRISK_OPT)) else { continue };
             any = true;
             let _ = write!(md, "On the {case}, Brisk's quickest configuration takes {} ({} MiB/s, slowest module {})", time(quick.stats.median), quick.note_value("MiB/s").unwrap_or("?"), quick.note_value("max").unwrap_or("?"));
-            if let Some(w) = self.get(Group::Compile, case, "wasmtime cranelift none + single-pass").and_then(|f| self.speedup(f)) {
+            if let Some(w) = self.get(Group::Compile, case, crate::Wasmtime::CraneliftQuick.name()).and_then(|f| self.speedup(f)) {
                 let _ = write!(md, ", {} than wasmtime with the same Cranelift settings", verdict(w));
             }
             if let Some(best) = self.best_peer(Group::Compile, case) {
@@ -290,7 +290,7 @@ impl Report {
                 let _ = write!(md, "; the quickest peer, {}, takes {} (slowest module {}): Brisk is {}", best.contender, time(best.stats.median), best.note_value("max").unwrap_or("?"), verdict(s));
             }
             let _ = write!(md, ". Optimizing, Brisk takes {}", time(opt.stats.median));
-            for peer in ["wasmtime cranelift speed + backtracking", "V8 TurboFan"] {
+            for peer in [crate::Wasmtime::CraneliftSpeed.name(), "V8 TurboFan"] {
                 if let Some(s) = self.get(Group::Compile, case, peer).and_then(|f| self.speedup(f)) {
                     let _ = write!(md, ", {} than {peer}", verdict(s));
                 }

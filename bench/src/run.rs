@@ -4,10 +4,9 @@
 
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
-use crate::stats::measure;
-use crate::{Setup, inputs, peer};
-use anyhow::{Result, bail};
-use std::time::Instant;
+use crate::stats::{clock, measure};
+use crate::{Setup, Wasmtime, inputs, peer};
+use anyhow::{Context, Result, bail};
 
 const BRISK: &str = "Brisk cranelift speed";
 
@@ -18,25 +17,12 @@ enum Runner {
     V8(usize),
 }
 
-fn wasmtime_config(set: impl FnOnce(&mut wasmtime::Config) -> Result<()>) -> Result<wasmtime::Engine> {
-    let mut c = wasmtime::Config::new();
-    set(&mut c)?;
-    peer(wasmtime::Engine::new(&c))
-}
-
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let brisk_engine = brisk::Engine::default();
-    let wasmtime_engines = [
-        ("wasmtime cranelift speed", wasmtime_config(|_| Ok(()))?),
-        (
-            "wasmtime winch",
-            wasmtime_config(|c| {
-                c.strategy(wasmtime::Strategy::Winch);
-                Ok(())
-            })?,
-        ),
-        ("wasmtime pulley", wasmtime_config(|c| peer(c.target("pulley64")).map(drop))?),
-    ];
+    let wasmtime_engines = [Wasmtime::CraneliftSpeed, Wasmtime::Winch, Wasmtime::Pulley]
+        .map(|kind| kind.engine(true).map(|engine| (kind.name(), engine)))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
     let wasmi_engine = wasmi::Engine::default();
     let mut v8 = Vec::new();
     if setup.v8.is_some() {
@@ -81,25 +67,16 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             runners.push(Runner::V8(i));
         }
 
-        let mut expected: Option<String> = None;
+        let mut expected: Option<i64> = None;
         let stats = measure(rounds, 1, runners.len(), |c| {
             let (seconds, result) = match &mut runners[c] {
-                Runner::Brisk(store, f) => {
-                    let t = Instant::now();
-                    let r = f.call(&mut *store, arg)?;
-                    (t.elapsed().as_secs_f64(), r.to_string())
+                Runner::Brisk(store, f) => clock(|| f.call(&mut *store, arg))?,
+                Runner::Wasmtime(store, f) => clock(|| peer(f.call(&mut *store, arg)))?,
+                Runner::Wasmi(store, f) => clock(|| peer(f.call(&mut **store, arg)))?,
+                Runner::V8(i) => {
+                    let (seconds, result) = v8[*i].1.run(&path, "run", arg)?;
+                    (seconds, result.parse::<i64>().with_context(|| format!("V8's result `{result}`"))?)
                 }
-                Runner::Wasmtime(store, f) => {
-                    let t = Instant::now();
-                    let r = peer(f.call(&mut *store, arg))?;
-                    (t.elapsed().as_secs_f64(), r.to_string())
-                }
-                Runner::Wasmi(store, f) => {
-                    let t = Instant::now();
-                    let r = peer(f.call(&mut **store, arg))?;
-                    (t.elapsed().as_secs_f64(), r.to_string())
-                }
-                Runner::V8(i) => v8[*i].1.run(&path, "run", arg)?,
             };
             match &expected {
                 None => expected = Some(result),

@@ -70,11 +70,15 @@ pub fn measure(rounds: usize, iters: usize, n: usize, mut op: impl FnMut(usize) 
     Ok(samples.iter().map(|s| Stats::from_samples(s)).collect())
 }
 
+/// Runs `f`; returns the seconds it took and what it returned.
+pub fn clock<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(f64, T)> {
+    let start = std::time::Instant::now();
+    let result = f()?;
+    Ok((start.elapsed().as_secs_f64(), result))
+}
+
 /// Runs `f` and returns the seconds it took; what it returns is dropped
 /// after the clock stops.
 pub fn timed<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<f64> {
-    let start = std::time::Instant::now();
-    let result = f();
-    let seconds = start.elapsed().as_secs_f64();
-    result.map(|_| seconds)
+    clock(f).map(|(seconds, _)| seconds)
 }
