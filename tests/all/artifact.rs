@@ -233,3 +233,32 @@ fn bit_flips_in_header_and_metadata_are_refused() {
     assert!(flips > 5_000, "only {flips} flips tried");
     exercise(&load(&engine, &bytes).unwrap());
 }
+
+/// The same through files: `deserialize_file` reads where the code is from
+/// the header before it maps the file and checks it, so a damaged header
+/// must not make it run code or accept the file.
+#[test]
+#[allow(unsafe_code, reason = "loads damaged artifact files, which must be refused")]
+fn bit_flips_in_mapped_headers_are_refused() {
+    let engine = Engine::default();
+    let bytes = engine.precompile_module(WAT.as_bytes()).unwrap();
+    let dir = TempDir::new("artifact-flipped-files");
+    let path = dir.path().join("f.bwasm");
+    let header = checked_ranges(&bytes).into_iter().find(|(name, _)| name == ".brisk.header").unwrap().1;
+    assert_eq!(header.start, 64, "the header follows the ELF header");
+    let mut flips = 0;
+    for bit in 0..header.end * 8 {
+        let mut v = bytes.clone();
+        v[bit / 8] ^= 1 << (bit % 8);
+        std::fs::write(&path, &v).unwrap();
+        // SAFETY: nothing modifies the file while the load runs.
+        let err = unsafe { Module::deserialize_file(&engine, &path) }.expect_err("a damaged file loads");
+        assert!(err.downcast_ref::<ArtifactError>().is_some(), "bit {bit}: {err:#}");
+        flips += 1;
+    }
+    assert!(flips > 2_000, "only {flips} flips tried");
+    std::fs::write(&path, &bytes).unwrap();
+    // SAFETY: as above.
+    exercise(&unsafe { Module::deserialize_file(&engine, &path) }.unwrap());
+}
+

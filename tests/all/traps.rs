@@ -666,3 +666,39 @@ fn max_wasm_stack_larger_than_the_thread_stack_traps() {
         .unwrap();
     handle.join().expect("the thread survives and the trap is reported");
 }
+
+/// Trap sites are looked up by 64 KiB block of code: in a module whose
+/// code spans several blocks, every site reports its own trap, and code
+/// next to a site does not.
+#[test]
+fn traps_are_found_in_every_block_of_a_large_module() {
+    let funcs: i32 = 3000;
+    let mut wat = String::from("(module (memory 1)\n");
+    for i in 0..funcs {
+        wat.push_str(&format!(
+            "(func (export \"div{i}\") (param i32) (result i32) (i32.div_u (i32.const {i}) (local.get 0)))
+             (func (export \"load{i}\") (param i32) (result i32) (i32.load offset={} (local.get 0)))\n",
+            i * 4
+        ));
+    }
+    wat.push(')');
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat).unwrap();
+    assert!(module.text().len() > 3 * 65536, "code spans several blocks: {} bytes", module.text().len());
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    for i in (0..funcs).step_by(101).chain([funcs - 1]) {
+        let div = instance.get_typed_func::<i32, i32>(&mut store, &format!("div{i}")).unwrap();
+        let load = instance.get_typed_func::<i32, i32>(&mut store, &format!("load{i}")).unwrap();
+        assert_eq!(div.call(&mut store, 1).unwrap(), i);
+        assert_eq!(load.call(&mut store, 0).unwrap(), 0);
+        let err = div.call(&mut store, 0).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::IntegerDivisionByZero), "div{i}: {err:#}");
+        let err = load.call(&mut store, -8).unwrap_err();
+        assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds), "load{i}: {err:#}");
+        let frames = err.downcast_ref::<WasmBacktrace>().unwrap().frames().to_vec();
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].func_index, 2 * i as u32 + 1, "load{i}");
+    }
+}
+

@@ -68,7 +68,6 @@ impl CodeLookup for ModuleImage {
     fn frame_at(&self, offset: u32) -> Option<FrameInfo> {
         let info = self.info();
         let (start, func) = info.func_at(offset)?;
-        let func = func?;
         Some(FrameInfo {
             module_name: info.name().map(str::to_string),
             func_index: func.as_u32(),
@@ -178,11 +177,24 @@ impl Module {
     /// truncated while the module lives (replace it by renaming a new file
     /// over it instead, as Brisk's cache does).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        use std::os::unix::fs::FileExt;
         let path = path.as_ref();
         let open = || -> Result<Image> {
             let file = std::fs::File::open(path)?;
+            // Where the code is, read before mapping so that it is made
+            // executable while none of its pages is mapped yet (the checks
+            // come later, in `from_image`, which uses the range they find).
+            let mut prefix = [0u8; artifact::PREFIX_LEN];
+            let read = file.read_at(&mut prefix, 0)?;
             // SAFETY: the caller vouches the file stays as it is.
-            Ok(unsafe { Image::map_file(&file)? })
+            let mut image = unsafe { Image::map_file(&file)? };
+            if let Some(text) = artifact::text_hint(&prefix[..read]) {
+                // A wrong hint (a corrupt file) is harmless: nothing runs
+                // before the checks, and `from_image` protects the range
+                // they find, undoing this one.
+                let _ = image.make_executable(text);
+            }
+            Ok(image)
         };
         let image = open().with_context(|| format!("failed to map {}", path.display()))?;
         Module::from_image(engine, image).with_context(|| format!("failed to load {}", path.display()))

@@ -3,14 +3,23 @@
 //!
 //! ```text
 //!   ELF header                 (ET_REL, x86-64; covered by the checksum)
+//!   .brisk.header              at file offset 64 (HEADER_FILE_OFFSET): magic,
+//!                              format version, Brisk version, target,
+//!                              settings hash and text, checksum, counts,
+//!                              where the code is
+//!   .brisk.<table> ...         fixed-layout little-endian tables (below)
 //!   .text                      machine code at a page-aligned offset, padded
 //!                              to whole pages; a symbol per function
-//!   .brisk.header              magic, format version, Brisk version, target,
-//!                              settings hash and text, checksum, counts
-//!   .brisk.<table> ...         fixed-layout little-endian tables (below)
 //!   .symtab .strtab .shstrtab  names for objdump and perf (not read at load)
 //!   section headers            (covered by the checksum)
 //! ```
+//!
+//! The header comes first so that a loader learns where the code is from
+//! the file's first bytes ([`text_hint`]) and makes those pages executable
+//! before it touches the mapping: changing the protection of pages that
+//! are not yet mapped costs nothing per page, while pages already faulted
+//! in (reading the metadata maps their neighbours too) must each be
+//! changed.
 //!
 //! Every table is an array of fixed-size records, or a byte pool that
 //! records point into with (offset, length) pairs. Nothing is decoded at
@@ -35,12 +44,16 @@ use crate::types::{EntityIndex, FuncIndex, GlobalIndex, MemoryIndex, TableIndex,
 /// First bytes of `.brisk.header`.
 pub const MAGIC: [u8; 8] = *b"BRISKART";
 /// Version of the layout described here; any change to it bumps this.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The Brisk version that writes and accepts artifacts.
 pub const BRISK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Alignment of `.text` in the file and in memory, and the granule its
 /// size is padded to: a page on every host Brisk supports.
 pub const TEXT_ALIGN: u64 = 0x1000;
+/// File offset of `.brisk.header`: right after the ELF header.
+pub const HEADER_FILE_OFFSET: usize = 64;
+/// How many of a file's first bytes [`text_hint`] reads.
+pub const PREFIX_LEN: usize = HEADER_FILE_OFFSET + header::SIZE;
 /// Extension of artifact files.
 pub const EXTENSION: &str = "bwasm";
 
@@ -80,17 +93,30 @@ sections! {
     Types = ".brisk.types", 12;
     /// Value-type codes ([`valtype_code`]), one byte each.
     ValTypes = ".brisk.valtypes", 1;
-    /// Every function, imports first:
-    /// `[type, name_offset, name_len, array_call]`; `name_offset` is
-    /// `u32::MAX` for no name; `array_call` is the text offset of a defined
-    /// function's host-to-wasm trampoline, 0 for none.
-    Funcs = ".brisk.funcs", 16;
-    /// Code ranges sorted by start: `[start, end, func]`. The first entries
-    /// are the defined functions in order; then trampolines, whose `func`
-    /// is `u32::MAX`.
-    Ranges = ".brisk.ranges", 12;
-    /// Trap sites' text offsets, sorted.
-    TrapOffsets = ".brisk.trap_offsets", 4;
+    /// The type of every function, imports first: `u32` each.
+    Funcs = ".brisk.funcs", 4;
+    /// Text offset of every defined function's native-ABI entry, in
+    /// order (so sorted): `u32` each. A function's code ends where the
+    /// next one starts; the last ends at the header's `FUNCS_END`, where
+    /// the trampolines begin.
+    FuncStarts = ".brisk.func_starts", 4;
+    /// The functions that can escape, sorted: `[defined index, text offset
+    /// of its host-to-wasm trampoline]`.
+    ArrayCalls = ".brisk.array_calls", 8;
+    /// Function names from the name section, when it has any: for every
+    /// function, the end of its name in `FuncNames` (it starts where the
+    /// previous one ends; empty for none). Empty when no function is named.
+    FuncNameEnds = ".brisk.func_name_ends", 4;
+    /// Byte pool of function names (UTF-8).
+    FuncNames = ".brisk.func_names", 1;
+    /// Where each [`TRAP_BLOCK`] of text starts in the trap tables: for
+    /// block `b`, the index of the first trap site at or after offset
+    /// `b * TRAP_BLOCK`; one entry per block and a last one, the number of
+    /// sites: `u32` each.
+    TrapBlocks = ".brisk.trap_blocks", 4;
+    /// Trap sites' text offsets, sorted, less their block's start: `u16`
+    /// each.
+    TrapOffsets = ".brisk.trap_offsets", 2;
     /// Trap codes ([`Trap::code`](crate::Trap::code)), parallel to `TrapOffsets`.
     TrapCodes = ".brisk.trap_codes", 1;
     /// Tables: a limits record ([`LIMITS_SIZE`]) whose `kind` is the
@@ -125,6 +151,10 @@ sections! {
     /// Byte pool of names (UTF-8).
     Strings = ".brisk.strings", 1;
 }
+
+/// The span of text whose trap sites share the upper bits of their
+/// offsets, which `TrapBlocks` holds once so each site keeps 16 bits.
+pub const TRAP_BLOCK: u32 = 1 << 16;
 
 /// Size of a limits record: `[kind, has_maximum, minimum: u64, maximum: u64]`.
 pub const LIMITS_SIZE: usize = 24;
@@ -164,14 +194,16 @@ pub mod header {
     pub const IMPORTED_GLOBALS: usize = 124;
     /// `u32`: the start function, `u32::MAX` for none.
     pub const START: usize = 128;
-    /// `u32`: defined functions, which are the first entries of `Ranges`.
+    /// `u32`: defined functions, the entries of `FuncStarts`.
     pub const DEFINED_FUNCS: usize = 132;
     /// `u32`s: the module's name in `Strings` (offset `u32::MAX`: none).
     pub const NAME_OFFSET: usize = 136;
     /// `u32`
     pub const NAME_LEN: usize = 140;
+    /// `u32`: text offset of the end of the last defined function.
+    pub const FUNCS_END: usize = 144;
     /// Size of the fixed part.
-    pub const SIZE: usize = 144;
+    pub const SIZE: usize = 148;
     /// Size of the string fields.
     pub const STRING_FIELD: usize = 32;
 }

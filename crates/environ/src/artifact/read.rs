@@ -128,6 +128,21 @@ fn is_host_target(target: &[u8]) -> bool {
         && target.ends_with(os)
 }
 
+/// Where the header at the start of a file says the code is, read from
+/// the file's first [`PREFIX_LEN`] bytes: a hint that lets a loader make
+/// the code executable before it touches the mapping. Nothing else is
+/// checked; [`ArtifactLayout::parse`] checks everything, and the code is
+/// where [`ArtifactLayout::text`] says.
+pub fn text_hint(prefix: &[u8]) -> Option<Range<usize>> {
+    let h = prefix.get(HEADER_FILE_OFFSET..PREFIX_LEN)?;
+    if !prefix.starts_with(&object::elf::ELFMAG) || h[..8] != MAGIC || read_u32(h, header::FORMAT_VERSION) != FORMAT_VERSION {
+        return None;
+    }
+    let offset = usize::try_from(read_u64(h, header::TEXT_OFFSET)).ok()?;
+    let len = usize::try_from(read_u64(h, header::TEXT_SIZE)).ok()?;
+    Some(offset..offset.checked_add(len)?)
+}
+
 /// A checked artifact: where its tables are and the counts in its header.
 /// Building one costs the same for every module apart from the checksum,
 /// which reads the metadata once; nothing is decoded.
@@ -139,6 +154,7 @@ pub struct ArtifactLayout {
     defined_funcs: u32,
     start: Option<FuncIndex>,
     name: (u32, u32),
+    funcs_end: u32,
 }
 
 impl ArtifactLayout {
@@ -163,6 +179,9 @@ impl ArtifactLayout {
         }
         if h.len() < header::SIZE || read_u32(h, header::FIXED_SIZE) as usize != header::SIZE {
             return Err(corrupt("header too short"));
+        }
+        if h_off != HEADER_FILE_OFFSET {
+            return Err(corrupt(format!(".brisk.header at file offset {h_off}, not {HEADER_FILE_OFFSET}")));
         }
         if read_u64(h, header::CHECKSUM) != checksum(bytes, &elf) {
             return Err(corrupt("checksum mismatch"));
@@ -211,10 +230,14 @@ impl ArtifactLayout {
         };
         let defined_funcs = read_u32(h, header::DEFINED_FUNCS);
         let start = read_u32(h, header::START);
+        let funcs_end = read_u32(h, header::FUNCS_END);
         let consistent = counts.is_valid()
             && defined_funcs == counts.funcs - counts.imported_funcs
-            && count(Section::Ranges) >= defined_funcs as usize
+            && count(Section::FuncStarts) == defined_funcs as usize
+            && (count(Section::FuncNameEnds) == 0 || count(Section::FuncNameEnds) == counts.funcs as usize)
             && count(Section::TrapOffsets) == count(Section::TrapCodes)
+            && count(Section::TrapBlocks) == text_len.div_ceil(TRAP_BLOCK as usize) + 1
+            && funcs_end as usize <= text_len
             && (start == NONE || start < counts.funcs);
         if !consistent {
             return Err(corrupt("table sizes disagree with the header"));
@@ -226,6 +249,7 @@ impl ArtifactLayout {
             defined_funcs,
             start: (start != NONE).then(|| FuncIndex::from_u32(start)),
             name: (read_u32(h, header::NAME_OFFSET), read_u32(h, header::NAME_LEN)),
+            funcs_end,
         })
     }
 
@@ -442,8 +466,13 @@ impl<'a> ModuleInfo<'a> {
 
     /// A function's name from the name section.
     pub fn func_name(&self, func: FuncIndex) -> Option<&'a str> {
-        let r = self.record(Section::Funcs, func.index());
-        self.string(read_u32(r, 4), read_u32(r, 8))
+        if self.count(Section::FuncNameEnds) == 0 {
+            return None;
+        }
+        let end = |i: usize| self.field(Section::FuncNameEnds, i, 0) as usize;
+        let start = func.index().checked_sub(1).map_or(0, end);
+        let bytes = self.section(Section::FuncNames).get(start..end(func.index()))?;
+        std::str::from_utf8(bytes).ok().filter(|name| !name.is_empty())
     }
 
     /// Number of defined functions.
@@ -478,13 +507,15 @@ impl<'a> ModuleInfo<'a> {
 
     /// Text offset of a defined function's native-ABI entry.
     pub fn native_call_offset(&self, def: DefinedFuncIndex) -> u32 {
-        self.field(Section::Ranges, def.index(), 0)
+        self.field(Section::FuncStarts, def.index(), 0)
     }
 
     /// Text offset of a defined function's host-to-wasm trampoline, if it
-    /// can escape.
+    /// can escape: a binary search over the functions that can.
     pub fn array_call_offset(&self, def: DefinedFuncIndex) -> Option<u32> {
-        Some(self.field(Section::Funcs, self.func_index(def).index(), 3)).filter(|o| *o != 0)
+        let n = self.count(Section::ArrayCalls);
+        let i = partition_point(n, |i| self.field(Section::ArrayCalls, i, 0) < def.as_u32());
+        (i < n && self.field(Section::ArrayCalls, i, 0) == def.as_u32()).then(|| self.field(Section::ArrayCalls, i, 1))
     }
 
     fn limits(&self, s: Section, i: usize) -> (u32, u64, Option<u64>) {
@@ -607,24 +638,30 @@ impl<'a> ModuleInfo<'a> {
         DataRef { mode: self.mode(&w), data: self.section(Section::Data).get(off..off + len).unwrap_or_default() }
     }
 
-    /// The trap at a text offset, if it is a trap site.
+    /// The trap at a text offset, if it is a trap site: a binary search
+    /// over the sites of its block of text.
     pub fn trap_at(&self, offset: u32) -> Option<Trap> {
-        let offsets = self.section(Section::TrapOffsets);
-        let i = partition_point(offsets.len() / 4, |i| read_u32(offsets, i * 4) < offset);
-        if i == offsets.len() / 4 || read_u32(offsets, i * 4) != offset {
+        let block = (offset / TRAP_BLOCK) as usize;
+        let first = |b: usize| self.section(Section::TrapBlocks).get(b * 4..b * 4 + 4).map(|w| read_u32(w, 0) as usize);
+        let sites = self.section(Section::TrapOffsets).get(first(block)? * 2..first(block + 1)? * 2)?;
+        let low = (offset % TRAP_BLOCK) as u16;
+        let site = |i: usize| u16::from_le_bytes([sites[i * 2], sites[i * 2 + 1]]);
+        let i = partition_point(sites.len() / 2, |i| site(i) < low);
+        if i == sites.len() / 2 || site(i) != low {
             return None;
         }
-        Trap::from_code(*self.section(Section::TrapCodes).get(i)?)
+        Trap::from_code(*self.section(Section::TrapCodes).get(first(block)? + i)?)
     }
 
-    /// The code range containing a text offset: its start and its wasm
-    /// function (`None` for a trampoline).
-    pub fn func_at(&self, offset: u32) -> Option<(u32, Option<FuncIndex>)> {
-        // The first range whose start is above `offset`, then step back.
-        let after = partition_point(self.count(Section::Ranges), |i| self.field(Section::Ranges, i, 0) <= offset);
-        let i = after.checked_sub(1)?;
-        let r = self.record(Section::Ranges, i);
-        let (start, end, func) = (read_u32(r, 0), read_u32(r, 4), read_u32(r, 8));
-        (offset < end).then_some((start, (func != NONE).then(|| FuncIndex::from_u32(func))))
+    /// The wasm function whose code contains a text offset, and the
+    /// offset where that code starts; `None` outside functions (in
+    /// trampolines).
+    pub fn func_at(&self, offset: u32) -> Option<(u32, FuncIndex)> {
+        // The first function starting above `offset`, then step back.
+        let n = self.count(Section::FuncStarts);
+        let start = |i: usize| self.field(Section::FuncStarts, i, 0);
+        let i = partition_point(n, |i| start(i) <= offset).checked_sub(1)?;
+        let end = if i + 1 < n { start(i + 1) } else { self.layout.funcs_end };
+        (offset < end).then(|| (start(i), self.func_index(DefinedFuncIndex::from_u32(i as u32))))
     }
 }

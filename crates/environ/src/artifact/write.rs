@@ -107,6 +107,12 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     tables.encode(env, code, settings)?;
 
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    // The header first, at HEADER_FILE_OFFSET; then the tables; then the
+    // code, which the writer aligns to a page.
+    for (section, data) in Section::ALL.iter().zip(&tables.data) {
+        let id = obj.add_section(Vec::new(), section.name().as_bytes().to_vec(), SectionKind::Other);
+        obj.set_section_data(id, data.as_slice(), 8);
+    }
     let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
     obj.set_section_data(text, code.text.as_slice(), TEXT_ALIGN);
     let num_defined = env.num_defined_funcs();
@@ -133,10 +139,6 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
             flags: SymbolFlags::None,
         });
     }
-    for (section, data) in Section::ALL.iter().zip(&tables.data) {
-        let id = obj.add_section(Vec::new(), section.name().as_bytes().to_vec(), SectionKind::Other);
-        obj.set_section_data(id, data.as_slice(), 8);
-    }
     let mut bytes = obj.write().map_err(|e| format!("cannot write the artifact: {e}"))?;
 
     // Now that the file layout is known, record where the text is and
@@ -144,6 +146,9 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     let layout = read::elf_sections(&bytes).map_err(|e| format!("the written artifact does not parse: {e}"))?;
     let (text_off, text_len) = layout.text.ok_or("the written artifact has no .text")?;
     let (header_off, _) = layout.brisk[0].ok_or("the written artifact has no header")?;
+    if header_off != HEADER_FILE_OFFSET {
+        return Err(format!("the ELF writer put the header at {header_off}, not {HEADER_FILE_OFFSET}"));
+    }
     let h = &mut bytes[header_off..];
     h[header::TEXT_OFFSET..][..8].copy_from_slice(&(text_off as u64).to_le_bytes());
     h[header::TEXT_SIZE..][..8].copy_from_slice(&(text_len as u64).to_le_bytes());
@@ -260,16 +265,32 @@ impl Tables {
             let (off, _) = self.pool(S::ValTypes, &vals)?;
             self.put(S::Types, &[off, u32_of(ty.params.len(), "params")?, u32_of(ty.results.len(), "results")?]);
         }
-        for (index, ty) in env.functions.iter() {
-            let (name_off, name_len) = self.string(env.func_name(index))?;
-            let array_call = env.defined_func_index(index).map_or(0, |def| code.array_calls[def]);
-            self.put(S::Funcs, &[ty.as_u32(), name_off, name_len, array_call]);
+        for ty in env.functions.values() {
+            self.put(S::Funcs, &[ty.as_u32()]);
         }
-        for r in &code.ranges {
-            self.put(S::Ranges, &[r.start, r.end, r.func.map_or(NONE, |f| f.as_u32())]);
+        let defined = &code.ranges[..env.num_defined_funcs()];
+        for r in defined {
+            self.put(S::FuncStarts, &[r.start]);
+        }
+        for (def, offset) in code.array_calls.iter().filter(|(_, o)| **o != 0) {
+            self.put(S::ArrayCalls, &[def.as_u32(), *offset]);
+        }
+        if env.functions.keys().any(|f| env.func_name(f).is_some_and(|n| !n.is_empty())) {
+            for f in env.functions.keys() {
+                let (off, len) = self.pool(S::FuncNames, env.func_name(f).unwrap_or_default().as_bytes())?;
+                self.put(S::FuncNameEnds, &[off + len]);
+            }
+        }
+        let blocks = code.text.len().div_ceil(TRAP_BLOCK as usize);
+        let mut sites = code.traps.iter().peekable();
+        for block in 0..=blocks {
+            let start = (block * TRAP_BLOCK as usize) as u64;
+            while sites.next_if(|(offset, _)| u64::from(*offset) < start).is_some() {}
+            let first = code.traps.len() - sites.len();
+            self.put(S::TrapBlocks, &[u32_of(first, "trap sites")?]);
         }
         for (offset, trap) in &code.traps {
-            self.put(S::TrapOffsets, &[*offset]);
+            self.data[S::TrapOffsets as usize].extend_from_slice(&((offset % TRAP_BLOCK) as u16).to_le_bytes());
             self.data[S::TrapCodes as usize].push(trap.code());
         }
         for t in env.tables.values() {
@@ -345,6 +366,7 @@ impl Tables {
         put(header::DEFINED_FUNCS, &u32_of(env.num_defined_funcs(), "functions")?.to_le_bytes());
         put(header::NAME_OFFSET, &name_off.to_le_bytes());
         put(header::NAME_LEN, &name_len.to_le_bytes());
+        put(header::FUNCS_END, &defined.last().map_or(0, |r| r.end).to_le_bytes());
         h.extend_from_slice(settings.text().as_bytes());
         self.data[S::Header as usize] = h;
         Ok(())

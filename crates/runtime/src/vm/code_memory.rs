@@ -14,12 +14,13 @@ use std::sync::{Arc, RwLock};
 pub struct Image {
     mmap: Mmap,
     len: usize,
+    executable: Option<Range<usize>>,
 }
 
 impl Image {
     /// A copy of `bytes`.
     pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
-        Ok(Image { mmap: Mmap::copy_of(bytes)?, len: bytes.len() })
+        Ok(Image { mmap: Mmap::copy_of(bytes)?, len: bytes.len(), executable: None })
     }
 
     /// The contents of a file, mapped in place: no copy is made.
@@ -30,7 +31,7 @@ impl Image {
     pub unsafe fn map_file(file: &std::fs::File) -> std::io::Result<Image> {
         let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
         // SAFETY: the caller vouches the file stays as it is.
-        Ok(Image { mmap: unsafe { Mmap::map_file(file, len)? }, len })
+        Ok(Image { mmap: unsafe { Mmap::map_file(file, len)? }, len, executable: None })
     }
 
     /// The bytes.
@@ -41,12 +42,21 @@ impl Image {
         unsafe { std::slice::from_raw_parts(self.mmap.as_ptr(), self.len) }
     }
 
-    /// Makes a page-aligned range executable (and still readable).
+    /// Makes a page-aligned range executable (and still readable), and
+    /// the range made executable before, if another, read-only again.
     pub fn make_executable(&mut self, range: Range<usize>) -> std::io::Result<()> {
-        if range.end > self.mmap.len() {
+        if self.executable.as_ref() == Some(&range) {
+            return Ok(());
+        }
+        if range.end > self.mmap.len() || range.start > range.end {
             return Err(std::io::Error::other("executable range outside the image"));
         }
-        self.mmap.make_executable(range.start, range.len())
+        if let Some(old) = self.executable.take() {
+            self.mmap.make_readonly(old.start, old.len())?;
+        }
+        self.mmap.make_executable(range.start, range.len())?;
+        self.executable = Some(range);
+        Ok(())
     }
 
     /// Address of the first byte.
