@@ -10,7 +10,8 @@
 //!   .brisk.<table> ...         fixed-layout little-endian tables (below)
 //!   .text                      machine code at a page-aligned offset, padded
 //!                              to whole pages; a symbol per function
-//!   .symtab .strtab .shstrtab  names for objdump and perf (not read at load)
+//!   .symtab .strtab .shstrtab  function names, for objdump, perf and
+//!                              backtraces (not read at load)
 //!   section headers            (covered by the checksum)
 //! ```
 //!
@@ -29,9 +30,16 @@
 //! checksum; [`ModuleInfo`] then reads records in place when the runtime
 //! asks for them.
 //!
-//! The checksum covers the ELF header, the section header table and every
-//! `.brisk.*` section: everything the loader reads except the machine code,
-//! which is not read at load (its pages fault in on first call).
+//! The header holds a directory of the tables, so the loader reads no ELF
+//! structure beyond the ELF header: the section headers are for tools.
+//! The checksum covers the file from its start to the end of the last
+//! table (the ELF header, the Brisk header and every `.brisk.*` section):
+//! everything the runtime acts on, except the machine code, which is not
+//! read at load (its pages fault in on first call).
+//! Function names are not in the tables: they are the names of the
+//! functions' ELF symbols, which objdump, perf and Brisk's backtraces all
+//! read, so they are stored once. Names only label backtraces, so they are
+//! bounds-checked when read, not checksummed.
 
 mod read;
 mod write;
@@ -53,7 +61,7 @@ pub const TEXT_ALIGN: u64 = 0x1000;
 /// File offset of `.brisk.header`: right after the ELF header.
 pub const HEADER_FILE_OFFSET: usize = 64;
 /// How many of a file's first bytes [`text_hint`] reads.
-pub const PREFIX_LEN: usize = HEADER_FILE_OFFSET + header::SIZE;
+pub const PREFIX_LEN: usize = HEADER_FILE_OFFSET + header::TEXT_SIZE + 8;
 /// Extension of artifact files.
 pub const EXTENSION: &str = "bwasm";
 
@@ -103,12 +111,6 @@ sections! {
     /// The functions that can escape, sorted: `[defined index, text offset
     /// of its host-to-wasm trampoline]`.
     ArrayCalls = ".brisk.array_calls", 8;
-    /// Function names from the name section, when it has any: for every
-    /// function, the end of its name in `FuncNames` (it starts where the
-    /// previous one ends; empty for none). Empty when no function is named.
-    FuncNameEnds = ".brisk.func_name_ends", 4;
-    /// Byte pool of function names (UTF-8).
-    FuncNames = ".brisk.func_names", 1;
     /// Where each [`TRAP_BLOCK`] of text starts in the trap tables: for
     /// block `b`, the index of the first trap site at or after offset
     /// `b * TRAP_BLOCK`; one entry per block and a last one, the number of
@@ -202,8 +204,24 @@ pub mod header {
     pub const NAME_LEN: usize = 140;
     /// `u32`: text offset of the end of the last defined function.
     pub const FUNCS_END: usize = 144;
+    /// `u32`: index in `.symtab` of the first defined function's symbol;
+    /// the others follow in order.
+    pub const FUNC_SYMBOLS: usize = 148;
+    /// `u32`: file offset of the end of the last table, where the
+    /// checksummed part of the file ends.
+    pub const META_END: usize = 152;
+    /// `u32`s: file offset and size of `.symtab`.
+    pub const SYMTAB: usize = 156;
+    /// `u32`s: file offset and size of `.strtab`.
+    pub const STRTAB: usize = 164;
+    /// `u64`: size of the whole file, so that a file cut short anywhere,
+    /// even in parts the loader does not read, is refused.
+    pub const FILE_SIZE: usize = 172;
+    /// `[offset: u32, size: u32]` of every section in
+    /// [`Section::ALL`](super::Section::ALL) order, the header included.
+    pub const DIRECTORY: usize = 180;
     /// Size of the fixed part.
-    pub const SIZE: usize = 148;
+    pub const SIZE: usize = DIRECTORY + 8 * super::Section::ALL.len();
     /// Size of the string fields.
     pub const STRING_FIELD: usize = 32;
 }
@@ -228,6 +246,11 @@ const VALTYPES: [WasmValType; 7] = [
     WasmValType::FuncRef,
     WasmValType::ExternRef,
 ];
+
+/// The symbol name of a function the name section does not name.
+pub fn unnamed_symbol(func: FuncIndex) -> String {
+    format!("wasm-function[{}]", func.as_u32())
+}
 
 /// The code of a value type in artifacts.
 pub fn valtype_code(ty: WasmValType) -> u8 {

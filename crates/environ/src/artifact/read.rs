@@ -5,64 +5,43 @@ use crate::module::{ConstOp, ModuleCounts};
 use crate::types::*;
 use crate::Trap;
 use cranelift_entity::EntityRef;
-use object::Endianness;
-use object::elf::{EM_X86_64, FileHeader64, SectionHeader64};
-use object::read::elf::{FileHeader as _, SectionHeader as _};
 use std::ops::Range;
 
-/// Where an artifact's sections are in the file.
+/// Where the ELF writer put an artifact's sections. Only the writer looks:
+/// it records what the loader needs in the header.
 pub(super) struct ElfSections {
     pub text: Option<(usize, usize)>,
+    /// `.symtab` and `.strtab`, for function names (not checksummed).
+    pub symtab: Option<(usize, usize)>,
+    pub strtab: Option<(usize, usize)>,
     pub brisk: [Option<(usize, usize)>; Section::ALL.len()],
-    /// The ELF header and section header table, covered by the checksum.
-    pub elf_header: Range<usize>,
-    pub section_headers: Range<usize>,
-    pub machine: object::elf::Machine,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> ArtifactError {
     ArtifactError::Corrupt(what.to_string())
 }
 
-/// Finds the sections: work proportional to the number of sections, which
-/// is fixed.
-pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, ArtifactError> {
-    if !bytes.starts_with(&object::elf::ELFMAG) {
-        return Err(ArtifactError::NotAnArtifact("not an ELF file".into()));
-    }
-    let malformed = |e: object::read::Error| corrupt(format!("malformed ELF: {e}"));
-    let header = FileHeader64::<Endianness>::parse(bytes).map_err(malformed)?;
+/// Finds the sections of a file the writer just made.
+pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, String> {
+    use object::read::elf::{FileHeader as _, SectionHeader as _};
+    let malformed = |e: object::read::Error| format!("malformed ELF: {e}");
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(bytes).map_err(malformed)?;
     let endian = header.endian().map_err(malformed)?;
     let sections = header.sections(endian, bytes).map_err(malformed)?;
-    let shoff = usize::try_from(header.e_shoff(endian)).map_err(|_| corrupt("section header offset"))?;
-    let shsize = sections.len() * size_of::<SectionHeader64<Endianness>>();
-    let section_headers = shoff..shoff.checked_add(shsize).ok_or_else(|| corrupt("section header table"))?;
-    let mut out = ElfSections {
-        text: None,
-        brisk: [None; Section::ALL.len()],
-        elf_header: 0..size_of::<FileHeader64<Endianness>>(),
-        section_headers,
-        machine: header.e_machine(endian),
-    };
+    let mut out = ElfSections { text: None, symtab: None, strtab: None, brisk: [None; Section::ALL.len()] };
     for s in sections.iter() {
         let name = sections.section_name(endian, s).map_err(malformed)?;
-        let slot = if name == b".text" {
-            &mut out.text
-        } else if let Some(i) = name.strip_prefix(b".brisk.").and_then(section_index) {
-            &mut out.brisk[i]
-        } else {
-            continue;
+        let slot = match name {
+            b".text" => &mut out.text,
+            b".symtab" => &mut out.symtab,
+            b".strtab" => &mut out.strtab,
+            _ => match name.strip_prefix(b".brisk.").and_then(section_index) {
+                Some(i) => &mut out.brisk[i],
+                None => continue,
+            },
         };
-        let name = || String::from_utf8_lossy(name).into_owned();
-        let (off, len) = s.file_range(endian).ok_or_else(|| corrupt(format!("section {} has no contents", name())))?;
-        let range = usize::try_from(off)
-            .ok()
-            .zip(usize::try_from(len).ok())
-            .filter(|(o, l)| o.checked_add(*l).is_some_and(|end| end <= bytes.len()))
-            .ok_or_else(|| corrupt(format!("section {} lies outside the file (truncated?)", name())))?;
-        if slot.replace(range).is_some() {
-            return Err(corrupt(format!("two {} sections", name())));
-        }
+        let (off, len) = s.file_range(endian).ok_or_else(|| format!("section {} has no contents", String::from_utf8_lossy(name)))?;
+        *slot = Some((off as usize, len as usize));
     }
     Ok(out)
 }
@@ -72,21 +51,13 @@ fn section_index(suffix: &[u8]) -> Option<usize> {
     Section::ALL.iter().position(|s| s.name().as_bytes()[".brisk.".len()..] == *suffix)
 }
 
-/// The checksum of everything the loader reads except the code.
-pub(super) fn checksum(bytes: &[u8], layout: &ElfSections) -> u64 {
-    let piece = |r: Range<usize>| bytes.get(r).unwrap_or_default();
-    let mut h = hash64(0x6272_6973_6b21, piece(layout.elf_header.clone()));
-    h = hash64(h, piece(layout.section_headers.clone()));
-    for (section, range) in Section::ALL.iter().zip(&layout.brisk) {
-        let data = range.map_or(&[][..], |(off, len)| &bytes[off..off + len]);
-        h = if *section == Section::Header && data.len() >= header::SIZE {
-            let h = hash64(h, &data[..header::CHECKSUM]);
-            hash64(h, &data[header::CHECKSUM + 8..])
-        } else {
-            hash64(h, data)
-        };
-    }
-    h
+/// The checksum of the file's first `meta_end` bytes (the ELF header, the
+/// Brisk header and the tables), with the checksum field taken as zero.
+/// `meta_end` must lie past the header and inside `bytes`.
+pub(super) fn checksum(bytes: &[u8], meta_end: usize) -> u64 {
+    let at = HEADER_FILE_OFFSET + header::CHECKSUM;
+    let h = hash64(0x6272_6973_6b21, &bytes[..at]);
+    hash64(h, &bytes[at + 8..meta_end])
 }
 
 /// The number of leading records `0..n` for which `pred` holds, given
@@ -105,12 +76,18 @@ fn partition_point(n: usize, pred: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
-fn read_u32(bytes: &[u8], at: usize) -> u32 {
+pub(super) fn read_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
 fn read_u64(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// An `[offset, length]` pair of `u32`s as a range (unchecked).
+fn range_field(bytes: &[u8], at: usize) -> Range<usize> {
+    let off = read_u32(bytes, at) as usize;
+    off..off + read_u32(bytes, at + 4) as usize
 }
 
 /// A NUL-padded header field without its padding.
@@ -126,6 +103,12 @@ fn is_host_target(target: &[u8]) -> bool {
         && target.starts_with(arch)
         && target[arch.len()] == b'-'
         && target.ends_with(os)
+}
+
+/// Is `name` [`unnamed_symbol`]`(func)`? (Without formatting it.)
+fn is_unnamed_symbol(name: &str, func: FuncIndex) -> bool {
+    name.strip_prefix("wasm-function[").and_then(|n| n.strip_suffix(']')).and_then(|n| n.parse::<u32>().ok())
+        == Some(func.as_u32())
 }
 
 /// Where the header at the start of a file says the code is, read from
@@ -155,6 +138,9 @@ pub struct ArtifactLayout {
     start: Option<FuncIndex>,
     name: (u32, u32),
     funcs_end: u32,
+    func_symbols: usize,
+    symtab: Range<usize>,
+    strtab: Range<usize>,
 }
 
 impl ArtifactLayout {
@@ -166,56 +152,71 @@ impl ArtifactLayout {
     ///
     /// An [`ArtifactError`] that says what is wrong.
     pub fn parse(bytes: &[u8], settings: &ArtifactSettings) -> Result<ArtifactLayout, ArtifactError> {
-        let elf = elf_sections(bytes)?;
-        let (h_off, h_len) = elf.brisk[Section::Header as usize]
-            .ok_or_else(|| ArtifactError::NotAnArtifact("an ELF file without a .brisk.header section".into()))?;
-        let h = &bytes[h_off..h_off + h_len];
-        if h.len() < header::FIXED_SIZE + 4 || h[..8] != MAGIC {
-            return Err(ArtifactError::NotAnArtifact("bad magic in .brisk.header".into()));
+        if !bytes.starts_with(&object::elf::ELFMAG) {
+            return Err(ArtifactError::NotAnArtifact("not an ELF file".into()));
         }
+        let h = bytes
+            .get(HEADER_FILE_OFFSET..)
+            .filter(|h| h.len() >= header::FIXED_SIZE + 4 && h[..8] == MAGIC)
+            .ok_or_else(|| ArtifactError::NotAnArtifact("an ELF file without a Brisk header".into()))?;
         let version = read_u32(h, header::FORMAT_VERSION);
         if version != FORMAT_VERSION {
             return Err(ArtifactError::FormatVersion { found: version, expected: FORMAT_VERSION });
         }
         if h.len() < header::SIZE || read_u32(h, header::FIXED_SIZE) as usize != header::SIZE {
-            return Err(corrupt("header too short"));
+            return Err(corrupt("header truncated"));
         }
-        if h_off != HEADER_FILE_OFFSET {
-            return Err(corrupt(format!(".brisk.header at file offset {h_off}, not {HEADER_FILE_OFFSET}")));
+        let meta_end = read_u32(h, header::META_END) as usize;
+        if meta_end < HEADER_FILE_OFFSET + header::SIZE || meta_end > bytes.len() {
+            return Err(corrupt("the tables extend past the end of the file (truncated?)"));
         }
-        if read_u64(h, header::CHECKSUM) != checksum(bytes, &elf) {
+        if read_u64(h, header::CHECKSUM) != checksum(bytes, meta_end) {
             return Err(corrupt("checksum mismatch"));
         }
+        let size = read_u64(h, header::FILE_SIZE);
+        if size != bytes.len() as u64 {
+            return Err(corrupt(format!("{} bytes long, written as {size} (truncated?)", bytes.len())));
+        }
+        // From here on every byte read up to `meta_end` is as written.
+        // From here on every byte read up to `meta_end` is as written.
         let brisk = string_field(&h[header::BRISK_VERSION..][..header::STRING_FIELD]);
         if brisk != BRISK_VERSION.as_bytes() {
             let found = String::from_utf8_lossy(brisk).into_owned();
             return Err(ArtifactError::BriskVersion { found, expected: BRISK_VERSION.into() });
         }
         let target = string_field(&h[header::TARGET..][..header::STRING_FIELD]);
-        if !is_host_target(target) || elf.machine != EM_X86_64 {
+        let elf_machine = u16::from_le_bytes([bytes[18], bytes[19]]);
+        let elf_64_le = bytes[4] == object::elf::ELFCLASS64.0 && bytes[5] == object::elf::ELFDATA2LSB.0;
+        if !is_host_target(target) || !elf_64_le || elf_machine != object::elf::EM_X86_64.0 {
             let found = String::from_utf8_lossy(target).into_owned();
             return Err(ArtifactError::Target { found, expected: host_target() });
-        }
-        if read_u64(h, header::SETTINGS_HASH) != settings.hash() {
-            let found = String::from_utf8_lossy(&h[header::SIZE..]);
-            return Err(ArtifactError::Settings(settings.describe_difference(&found)));
         }
 
         let mut sections: [Range<usize>; Section::ALL.len()] = Default::default();
         for (i, s) in Section::ALL.iter().enumerate() {
-            let (off, len) = elf.brisk[i].ok_or_else(|| corrupt(format!("missing section {}", s.name())))?;
-            if len % s.record_size() != 0 {
-                return Err(corrupt(format!("section {} does not hold whole records", s.name())));
+            let entry = header::DIRECTORY + 8 * i;
+            let (off, len) = (read_u32(h, entry) as usize, read_u32(h, entry + 4) as usize);
+            if off < HEADER_FILE_OFFSET || off + len > meta_end || len % s.record_size() != 0 {
+                return Err(corrupt(format!("section {} is out of place", s.name())));
             }
             sections[i] = off..off + len;
         }
-        let count = |s: Section| sections[s as usize].len() / s.record_size();
-        let (text_off, text_len) = elf.text.ok_or_else(|| corrupt("missing section .text"))?;
-        if read_u64(h, header::TEXT_OFFSET) != text_off as u64 || read_u64(h, header::TEXT_SIZE) != text_len as u64 {
-            return Err(corrupt(".text is not where the header says"));
+        let header_len = sections[Section::Header as usize].len();
+        if sections[Section::Header as usize].start != HEADER_FILE_OFFSET || header_len < header::SIZE {
+            return Err(corrupt("the header is out of place"));
         }
-        if !(text_off as u64).is_multiple_of(TEXT_ALIGN) || !(text_len as u64).is_multiple_of(TEXT_ALIGN) {
+        if read_u64(h, header::SETTINGS_HASH) != settings.hash() {
+            let found = String::from_utf8_lossy(&h[header::SIZE..header_len]);
+            return Err(ArtifactError::Settings(settings.describe_difference(&found)));
+        }
+        let count = |s: Section| sections[s as usize].len() / s.record_size();
+        let (text_off, text_len) = (read_u64(h, header::TEXT_OFFSET), read_u64(h, header::TEXT_SIZE));
+        if !text_off.is_multiple_of(TEXT_ALIGN) || !text_len.is_multiple_of(TEXT_ALIGN) {
             return Err(corrupt(".text is not page-aligned"));
+        }
+        let (text_off, text_len) = (text_off as usize, text_len as usize);
+        if text_off < meta_end || text_off.checked_add(text_len).is_none_or(|end| end > bytes.len()) {
+            return Err(corrupt(".text lies outside the file (truncated?)"));
         }
         let n = |s: Section| u32::try_from(count(s)).unwrap_or(u32::MAX);
         let counts = ModuleCounts {
@@ -234,7 +235,6 @@ impl ArtifactLayout {
         let consistent = counts.is_valid()
             && defined_funcs == counts.funcs - counts.imported_funcs
             && count(Section::FuncStarts) == defined_funcs as usize
-            && (count(Section::FuncNameEnds) == 0 || count(Section::FuncNameEnds) == counts.funcs as usize)
             && count(Section::TrapOffsets) == count(Section::TrapCodes)
             && count(Section::TrapBlocks) == text_len.div_ceil(TRAP_BLOCK as usize) + 1
             && funcs_end as usize <= text_len
@@ -250,6 +250,9 @@ impl ArtifactLayout {
             start: (start != NONE).then(|| FuncIndex::from_u32(start)),
             name: (read_u32(h, header::NAME_OFFSET), read_u32(h, header::NAME_LEN)),
             funcs_end,
+            func_symbols: read_u32(h, header::FUNC_SYMBOLS) as usize,
+            symtab: range_field(h, header::SYMTAB),
+            strtab: range_field(h, header::STRTAB),
         })
     }
 
@@ -464,15 +467,23 @@ impl<'a> ModuleInfo<'a> {
         TypeIndex::from_u32(self.field(Section::Funcs, func.index(), 0))
     }
 
-    /// A function's name from the name section.
+    /// A function's name from the name section: the name of its ELF
+    /// symbol, unless that is the one made up for unnamed functions. Read
+    /// with bounds checks, as names are not checksummed: damage gives a
+    /// wrong name or none.
     pub fn func_name(&self, func: FuncIndex) -> Option<&'a str> {
-        if self.count(Section::FuncNameEnds) == 0 {
+        const SYM_SIZE: usize = 24;
+        let def = self.defined_func_index(func)?;
+        let i = self.layout.func_symbols.checked_add(def.index())?;
+        let symtab = self.bytes.get(self.layout.symtab.clone())?;
+        let sym = symtab.get(i.checked_mul(SYM_SIZE)?..)?.get(..SYM_SIZE)?;
+        // The symbol must be the function's: `st_value` is its start.
+        if read_u64(sym, 8) != u64::from(self.native_call_offset(def)) {
             return None;
         }
-        let end = |i: usize| self.field(Section::FuncNameEnds, i, 0) as usize;
-        let start = func.index().checked_sub(1).map_or(0, end);
-        let bytes = self.section(Section::FuncNames).get(start..end(func.index()))?;
-        std::str::from_utf8(bytes).ok().filter(|name| !name.is_empty())
+        let strings = self.bytes.get(self.layout.strtab.clone())?.get(read_u32(sym, 0) as usize..)?;
+        let name = std::str::from_utf8(&strings[..strings.iter().position(|b| *b == 0)?]).ok()?;
+        (!is_unnamed_symbol(name, func)).then_some(name)
     }
 
     /// Number of defined functions.

@@ -121,7 +121,7 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
             // ELF names end at a NUL, which wasm names may contain.
             Some(f) => match env.func_name(f) {
                 Some(name) if !name.is_empty() => name.replace('\0', "\\0"),
-                _ => format!("wasm-function[{}]", f.as_u32()),
+                _ => unnamed_symbol(f),
             },
             None => {
                 let target = code.trampoline_targets[i - num_defined];
@@ -141,20 +141,63 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     }
     let mut bytes = obj.write().map_err(|e| format!("cannot write the artifact: {e}"))?;
 
-    // Now that the file layout is known, record where the text is and
-    // seal everything the loader reads with the checksum.
+    // Now that the file layout is known, record it in the header (where
+    // the text, the symbols and every table are) and seal the metadata
+    // with the checksum.
     let layout = read::elf_sections(&bytes).map_err(|e| format!("the written artifact does not parse: {e}"))?;
     let (text_off, text_len) = layout.text.ok_or("the written artifact has no .text")?;
-    let (header_off, _) = layout.brisk[0].ok_or("the written artifact has no header")?;
-    if header_off != HEADER_FILE_OFFSET {
-        return Err(format!("the ELF writer put the header at {header_off}, not {HEADER_FILE_OFFSET}"));
+    let mut directory = Vec::with_capacity(Section::ALL.len());
+    for (section, place) in Section::ALL.iter().zip(layout.brisk) {
+        let (off, len) = place.ok_or_else(|| format!("the written artifact has no {}", section.name()))?;
+        directory.push((u32_of(off, "metadata")?, u32_of(len, "metadata")?));
     }
-    let h = &mut bytes[header_off..];
-    h[header::TEXT_OFFSET..][..8].copy_from_slice(&(text_off as u64).to_le_bytes());
-    h[header::TEXT_SIZE..][..8].copy_from_slice(&(text_len as u64).to_le_bytes());
-    let sum = read::checksum(&bytes, &layout);
-    bytes[header_off + header::CHECKSUM..][..8].copy_from_slice(&sum.to_le_bytes());
+    let meta_end = directory.iter().map(|(off, len)| off + len).max().unwrap_or(0);
+    if directory[Section::Header as usize].0 as usize != HEADER_FILE_OFFSET || meta_end as usize > text_off {
+        return Err("the ELF writer laid out the header, tables and text in another order".into());
+    }
+    let first_symbol = first_func_symbol(&bytes, code)?;
+    let file_size = bytes.len() as u64;
+    let mut put = |at: usize, value: &[u8]| bytes[HEADER_FILE_OFFSET + at..][..value.len()].copy_from_slice(value);
+    put(header::TEXT_OFFSET, &(text_off as u64).to_le_bytes());
+    put(header::TEXT_SIZE, &(text_len as u64).to_le_bytes());
+    put(header::FUNC_SYMBOLS, &first_symbol.to_le_bytes());
+    put(header::META_END, &meta_end.to_le_bytes());
+    put(header::FILE_SIZE, &file_size.to_le_bytes());
+    for (at, place) in [(header::SYMTAB, layout.symtab), (header::STRTAB, layout.strtab)] {
+        let (off, len) = place.unwrap_or((0, 0));
+        put(at, &u32_of(off, "symbols")?.to_le_bytes());
+        put(at + 4, &u32_of(len, "symbols")?.to_le_bytes());
+    }
+    for (i, (off, len)) in directory.iter().enumerate() {
+        put(header::DIRECTORY + 8 * i, &off.to_le_bytes());
+        put(header::DIRECTORY + 8 * i + 4, &len.to_le_bytes());
+    }
+    reseal(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes)
+}
+
+/// The index in `.symtab` of the first defined function's symbol, checking
+/// that the symbols of the others follow in order.
+fn first_func_symbol(bytes: &[u8], code: &LinkedCode) -> Result<u32, String> {
+    use object::read::elf::{FileHeader as _, Sym as _};
+    let bad = |e: object::read::Error| format!("the written artifact's symbols do not parse: {e}");
+    let header = object::elf::FileHeader64::<Endianness>::parse(bytes).map_err(bad)?;
+    let endian = header.endian().map_err(bad)?;
+    let sections = header.sections(endian, bytes).map_err(bad)?;
+    let symbols = sections.symbols(endian, bytes, object::elf::SHT_SYMTAB).map_err(bad)?;
+    let funcs: Vec<u64> = code.ranges.iter().filter(|r| r.func.is_some()).map(|r| u64::from(r.start)).collect();
+    // Non-function symbols (the null symbol first) never match a start.
+    let values: Vec<Option<u64>> =
+        symbols.symbols().iter().map(|s| (s.st_type() == object::elf::STT_FUNC).then(|| s.st_value(endian))).collect();
+    let funcs: Vec<Option<u64>> = funcs.into_iter().map(Some).collect();
+    let first = match funcs.first() {
+        Some(start) => values.iter().position(|v| v == start).ok_or("no symbol for the first function")?,
+        None => 0,
+    };
+    if values.get(first..first + funcs.len()) != Some(&funcs[..]) {
+        return Err("function symbols are not in order".into());
+    }
+    u32_of(first, "symbols")
 }
 
 /// Recomputes the checksum of an artifact whose tables were edited, as
@@ -164,13 +207,16 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
 ///
 /// If the bytes are not an artifact.
 pub fn reseal(bytes: &mut [u8]) -> Result<(), ArtifactError> {
-    let layout = read::elf_sections(bytes)?;
-    let (off, len) = layout.brisk[Section::Header as usize]
-        .filter(|(_, len)| *len >= header::SIZE)
-        .ok_or_else(|| ArtifactError::NotAnArtifact("no .brisk.header section".into()))?;
-    debug_assert!(len >= header::CHECKSUM + 8);
-    let sum = read::checksum(bytes, &layout);
-    bytes[off + header::CHECKSUM..][..8].copy_from_slice(&sum.to_le_bytes());
+    let field = HEADER_FILE_OFFSET + header::META_END;
+    let meta_end = bytes.get(field..field + 4).map_or(0, |w| read::read_u32(w, 0) as usize);
+    if !bytes.get(HEADER_FILE_OFFSET..).is_some_and(|h| h.starts_with(&MAGIC))
+        || meta_end < HEADER_FILE_OFFSET + header::SIZE
+        || meta_end > bytes.len()
+    {
+        return Err(ArtifactError::NotAnArtifact("no Brisk header and tables".into()));
+    }
+    let sum = read::checksum(bytes, meta_end);
+    bytes[HEADER_FILE_OFFSET + header::CHECKSUM..][..8].copy_from_slice(&sum.to_le_bytes());
     Ok(())
 }
 
@@ -274,12 +320,6 @@ impl Tables {
         }
         for (def, offset) in code.array_calls.iter().filter(|(_, o)| **o != 0) {
             self.put(S::ArrayCalls, &[def.as_u32(), *offset]);
-        }
-        if env.functions.keys().any(|f| env.func_name(f).is_some_and(|n| !n.is_empty())) {
-            for f in env.functions.keys() {
-                let (off, len) = self.pool(S::FuncNames, env.func_name(f).unwrap_or_default().as_bytes())?;
-                self.put(S::FuncNameEnds, &[off + len]);
-            }
         }
         let blocks = code.text.len().div_ceil(TRAP_BLOCK as usize);
         let mut sites = code.traps.iter().peekable();
