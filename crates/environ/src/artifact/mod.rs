@@ -111,16 +111,15 @@ sections! {
     /// The functions that can escape, sorted: `[defined index, text offset
     /// of its host-to-wasm trampoline]`.
     ArrayCalls = ".brisk.array_calls", 8;
-    /// Where each [`TRAP_BLOCK`] of text starts in the trap tables: for
-    /// block `b`, the index of the first trap site at or after offset
+    /// Where each [`TRAP_BLOCK`] of text starts in `TrapSites`: for block
+    /// `b`, the index of the first trap site at or after offset
     /// `b * TRAP_BLOCK`; one entry per block and a last one, the number of
     /// sites: `u32` each.
     TrapBlocks = ".brisk.trap_blocks", 4;
-    /// Trap sites' text offsets, sorted, less their block's start: `u16`
-    /// each.
-    TrapOffsets = ".brisk.trap_offsets", 2;
-    /// Trap codes ([`Trap::code`](crate::Trap::code)), parallel to `TrapOffsets`.
-    TrapCodes = ".brisk.trap_codes", 1;
+    /// Trap sites sorted by text offset, a `u16` each: the offset less its
+    /// block's start, shifted left by [`TRAP_CODE_BITS`], or'ed with the
+    /// trap's code ([`Trap::code`](crate::Trap::code)).
+    TrapSites = ".brisk.trap_sites", 2;
     /// Tables: a limits record ([`LIMITS_SIZE`]) whose `kind` is the
     /// element type's code.
     Tables = ".brisk.tables", LIMITS_SIZE;
@@ -155,8 +154,13 @@ sections! {
 }
 
 /// The span of text whose trap sites share the upper bits of their
-/// offsets, which `TrapBlocks` holds once so each site keeps 16 bits.
-pub const TRAP_BLOCK: u32 = 1 << 16;
+/// offsets, which `TrapBlocks` holds once, so that a site's offset in its
+/// block and its code fit 16 bits: 2 bytes a site, and 2 KiB of blocks
+/// per MiB of code.
+pub const TRAP_BLOCK: u32 = 1 << (16 - TRAP_CODE_BITS);
+/// Bits of a trap site that hold the trap's code.
+pub const TRAP_CODE_BITS: u32 = 5;
+const _: () = assert!(crate::Trap::ALL.len() < 1 << TRAP_CODE_BITS, "trap codes fit TRAP_CODE_BITS");
 
 /// Size of a limits record: `[kind, has_maximum, minimum: u64, maximum: u64]`.
 pub const LIMITS_SIZE: usize = 24;

@@ -235,7 +235,6 @@ impl ArtifactLayout {
         let consistent = counts.is_valid()
             && defined_funcs == counts.funcs - counts.imported_funcs
             && count(Section::FuncStarts) == defined_funcs as usize
-            && count(Section::TrapOffsets) == count(Section::TrapCodes)
             && count(Section::TrapBlocks) == text_len.div_ceil(TRAP_BLOCK as usize) + 1
             && funcs_end as usize <= text_len
             && (start == NONE || start < counts.funcs);
@@ -654,14 +653,12 @@ impl<'a> ModuleInfo<'a> {
     pub fn trap_at(&self, offset: u32) -> Option<Trap> {
         let block = (offset / TRAP_BLOCK) as usize;
         let first = |b: usize| self.section(Section::TrapBlocks).get(b * 4..b * 4 + 4).map(|w| read_u32(w, 0) as usize);
-        let sites = self.section(Section::TrapOffsets).get(first(block)? * 2..first(block + 1)? * 2)?;
-        let low = (offset % TRAP_BLOCK) as u16;
+        let sites = self.section(Section::TrapSites).get(first(block)? * 2..first(block + 1)? * 2)?;
         let site = |i: usize| u16::from_le_bytes([sites[i * 2], sites[i * 2 + 1]]);
-        let i = partition_point(sites.len() / 2, |i| site(i) < low);
-        if i == sites.len() / 2 || site(i) != low {
-            return None;
-        }
-        Trap::from_code(*self.section(Section::TrapCodes).get(first(block)? + i)?)
+        let low = (offset % TRAP_BLOCK) as u16;
+        let i = partition_point(sites.len() / 2, |i| site(i) >> TRAP_CODE_BITS < low);
+        let found = Some(i).filter(|&i| i < sites.len() / 2).map(site).filter(|s| s >> TRAP_CODE_BITS == low)?;
+        Trap::from_code((found & ((1 << TRAP_CODE_BITS) - 1)) as u8)
     }
 
     /// The wasm function whose code contains a text offset, and the

@@ -330,8 +330,8 @@ impl Tables {
             self.put(S::TrapBlocks, &[u32_of(first, "trap sites")?]);
         }
         for (offset, trap) in &code.traps {
-            self.data[S::TrapOffsets as usize].extend_from_slice(&((offset % TRAP_BLOCK) as u16).to_le_bytes());
-            self.data[S::TrapCodes as usize].push(trap.code());
+            let site = ((offset % TRAP_BLOCK) << TRAP_CODE_BITS) as u16 | u16::from(trap.code());
+            self.data[S::TrapSites as usize].extend_from_slice(&site.to_le_bytes());
         }
         for t in env.tables.values() {
             self.limits(S::Tables, u32::from(valtype_code(t.element)), t.minimum, t.maximum);
