@@ -6,13 +6,14 @@
 //!   .brisk.header              at file offset 64 (HEADER_FILE_OFFSET): magic,
 //!                              format version, Brisk version, target,
 //!                              settings hash and text, checksum, counts,
-//!                              where the code is
+//!                              where the code, the symbols and every
+//!                              table are
 //!   .brisk.<table> ...         fixed-layout little-endian tables (below)
 //!   .text                      machine code at a page-aligned offset, padded
 //!                              to whole pages; a symbol per function
 //!   .symtab .strtab .shstrtab  function names, for objdump, perf and
 //!                              backtraces (not read at load)
-//!   section headers            (covered by the checksum)
+//!   section headers            for tools (not read at load)
 //! ```
 //!
 //! The header comes first so that a loader learns where the code is from
@@ -24,7 +25,7 @@
 //!
 //! Every table is an array of fixed-size records, or a byte pool that
 //! records point into with (offset, length) pairs. Nothing is decoded at
-//! load: [`ArtifactLayout::parse`] finds the sections, checks the header,
+//! load: [`ArtifactLayout::parse`] checks the header,
 //! the checksum and that every table holds whole records in consistent
 //! numbers, all in time independent of the number of functions except the
 //! checksum; [`ModuleInfo`] then reads records in place when the runtime

@@ -185,11 +185,10 @@ fn first_func_symbol(bytes: &[u8], code: &LinkedCode) -> Result<u32, String> {
     let endian = header.endian().map_err(bad)?;
     let sections = header.sections(endian, bytes).map_err(bad)?;
     let symbols = sections.symbols(endian, bytes, object::elf::SHT_SYMTAB).map_err(bad)?;
-    let funcs: Vec<u64> = code.ranges.iter().filter(|r| r.func.is_some()).map(|r| u64::from(r.start)).collect();
+    let funcs: Vec<Option<u64>> = code.ranges.iter().filter(|r| r.func.is_some()).map(|r| Some(u64::from(r.start))).collect();
     // Non-function symbols (the null symbol first) never match a start.
     let values: Vec<Option<u64>> =
         symbols.symbols().iter().map(|s| (s.st_type() == object::elf::STT_FUNC).then(|| s.st_value(endian))).collect();
-    let funcs: Vec<Option<u64>> = funcs.into_iter().map(Some).collect();
     let first = match funcs.first() {
         Some(start) => values.iter().position(|v| v == start).ok_or("no symbol for the first function")?,
         None => 0,
@@ -322,11 +321,9 @@ impl Tables {
             self.put(S::ArrayCalls, &[def.as_u32(), *offset]);
         }
         let blocks = code.text.len().div_ceil(TRAP_BLOCK as usize);
-        let mut sites = code.traps.iter().peekable();
-        for block in 0..=blocks {
-            let start = (block * TRAP_BLOCK as usize) as u64;
-            while sites.next_if(|(offset, _)| u64::from(*offset) < start).is_some() {}
-            let first = code.traps.len() - sites.len();
+        for block in 0..=blocks as u64 {
+            let start = block * u64::from(TRAP_BLOCK);
+            let first = code.traps.partition_point(|(offset, _)| u64::from(*offset) < start);
             self.put(S::TrapBlocks, &[u32_of(first, "trap sites")?]);
         }
         for (offset, trap) in &code.traps {
