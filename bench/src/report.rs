@@ -322,7 +322,7 @@ impl Report {
                     "Loading an artifact, against wasmtime (the one peer that loads precompiled native code): Brisk is\n\
                      {} on the {small} case ({}; goal at least 2x: {}) and {} on the {large} case ({}; goal: {}).\n\
                      Brisk's large load takes {scale:.2}x its small one (goal: within 2x: {}). A small load is a handful of\n\
-                     system calls (open, pread of the header, statx, mmap, mprotect of `.text` before any page of the\n\
+                     system calls (open, pread of the header, lseek for the size, mmap, mprotect of `.text` before any page of the\n\
                      file is mapped, close) and one page fault, most of its cost on this machine; what grows with the\n\
                      module is the checksum over the metadata tables (about 20 bytes per function: type, start, trap\n\
                      sites at 2 bytes each) and the page faults of reading them. The code is neither read nor copied,\n\
