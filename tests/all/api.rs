@@ -413,6 +413,10 @@ fn modules_and_stores_of_different_engines() {
     assert!(Instance::new(&mut store, &module, &[]).is_err());
 }
 
+/// `add(i32, i64) -> i64`, for the signature checks.
+const ADD_I32_I64: &str = r#"(module (func (export "add") (param i32 i64) (result i64)
+    (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))"#;
+
 #[test]
 fn typed_func_mismatch() {
     let engine = Engine::default();
@@ -420,8 +424,7 @@ fn typed_func_mismatch() {
     let inst = instance(
         &engine,
         &mut store,
-        r#"(module (func (export "add") (param i32 i64) (result i64)
-             (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))"#,
+        ADD_I32_I64,
     );
     let add = inst.get_func(&mut store, "add").unwrap();
     assert!(add.typed::<(i32, i64), i64>(&store).is_ok());
@@ -444,8 +447,7 @@ fn untyped_call_checks_arguments() {
     let inst = instance(
         &engine,
         &mut store,
-        r#"(module (func (export "add") (param i32 i64) (result i64)
-             (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))"#,
+        ADD_I32_I64,
     );
     let add = inst.get_func(&mut store, "add").unwrap();
     let mut one = [Val::I64(0)];

@@ -45,6 +45,11 @@ pub(crate) struct ControlFrame {
 }
 
 impl ControlFrame {
+    /// A frame no branch has targeted yet.
+    fn new(kind: FrameKind, next: ir::Block, height: usize, num_params: usize, num_results: usize) -> Self {
+        ControlFrame { kind, next, height, num_params, num_results, branched_to: false }
+    }
+
     /// The block a branch to this frame goes to and how many values it
     /// takes.
     fn branch_target(&self) -> (ir::Block, usize) {
@@ -72,14 +77,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn push_function_frame(&mut self) {
         let results = self.results.clone();
         let next = self.new_block_with_params(&results);
-        self.control.push(ControlFrame {
-            kind: FrameKind::Block,
-            next,
-            height: 0,
-            num_params: 0,
-            num_results: results.len(),
-            branched_to: false,
-        });
+        self.control.push(ControlFrame::new(FrameKind::Block, next, 0, 0, results.len()));
     }
 
     fn frame(&self, depth: u32, offset: u64) -> WasmResult<&ControlFrame> {
@@ -104,14 +102,7 @@ impl FuncTranslator<'_, '_> {
         let (params, results) = self.block_type(ty, offset)?;
         let next = self.new_block_with_params(&results);
         let height = self.stack.len().checked_sub(params.len()).ok_or_else(|| invalid("stack underflow", offset))?;
-        self.control.push(ControlFrame {
-            kind: FrameKind::Block,
-            next,
-            height,
-            num_params: params.len(),
-            num_results: results.len(),
-            branched_to: false,
-        });
+        self.control.push(ControlFrame::new(FrameKind::Block, next, height, params.len(), results.len()));
         Ok(())
     }
 
@@ -124,14 +115,7 @@ impl FuncTranslator<'_, '_> {
         self.b.switch_to_block(header);
         let height = self.stack.len();
         self.stack.extend_from_slice(self.b.block_params(header));
-        self.control.push(ControlFrame {
-            kind: FrameKind::Loop { header },
-            next,
-            height,
-            num_params: params.len(),
-            num_results: results.len(),
-            branched_to: false,
-        });
+        self.control.push(ControlFrame::new(FrameKind::Loop { header }, next, height, params.len(), results.len()));
         Ok(())
     }
 
@@ -147,14 +131,8 @@ impl FuncTranslator<'_, '_> {
         self.b.switch_to_block(then_block);
         let param_values = self.peek_n(params.len(), offset)?.to_vec();
         let height = self.stack.len() - params.len();
-        self.control.push(ControlFrame {
-            kind: FrameKind::If { else_block, params: param_values, has_else: false },
-            next,
-            height,
-            num_params: params.len(),
-            num_results: results.len(),
-            branched_to: false,
-        });
+        let kind = FrameKind::If { else_block, params: param_values, has_else: false };
+        self.control.push(ControlFrame::new(kind, next, height, params.len(), results.len()));
         Ok(())
     }
 
