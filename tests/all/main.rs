@@ -4,6 +4,7 @@ mod api;
 mod artifact;
 mod cli_cache;
 mod bad_input;
+mod budget;
 mod determinism;
 mod externref;
 mod host_funcs;

@@ -109,7 +109,7 @@ fn trapping_conversion_traps() {
 /// Without guard pages, every access of `wat`'s functions has an explicit
 /// bounds check as well as the access itself: two `MemoryOutOfBounds` sites.
 fn assert_explicit_checks_add_a_trap_site(wat: &str) {
-    let tunables = Tunables { memory_reservation: 1 << 20, memory_guard_size: 0 };
+    let tunables = Tunables { memory_reservation: 1 << 20, memory_guard_size: 0, ..Tunables::default() };
     let fs = compile_with(&compiler(), wat, &tunables).unwrap();
     for f in &fs {
         let t = traps(f);

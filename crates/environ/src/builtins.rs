@@ -74,6 +74,11 @@ builtins! {
     TableFill(Pointer, I32, I64, Pointer, I64) -> I32;
 }
 
+/// What `memory.grow` and `table.grow` return when the store's resource
+/// limiter failed with an error: compiled code traps, and the runtime
+/// returns the error kept aside.
+pub const GROW_ERROR: i64 = -2;
+
 impl BuiltinFunction {
     /// Byte offset of this builtin's entry in the builtin table.
     pub fn table_offset(self) -> u32 {

@@ -10,11 +10,23 @@ pub struct Tunables {
     /// A static offset plus access size that fits in the guard needs no
     /// bounds check either.
     pub memory_guard_size: u64,
+    /// Compiled code counts fuel (see `fuel.rs`) and traps with `OutOfFuel`
+    /// when a store's fuel runs out.
+    pub consume_fuel: bool,
+    /// Compiled code checks the engine's epoch against the store's
+    /// deadline at function entries and loop headers and traps with
+    /// `Interrupt` when it is reached.
+    pub epoch_interruption: bool,
 }
 
 impl Default for Tunables {
     fn default() -> Self {
-        Tunables { memory_reservation: 1 << 32, memory_guard_size: 1 << 31 }
+        Tunables {
+            memory_reservation: 1 << 32,
+            memory_guard_size: 1 << 31,
+            consume_fuel: false,
+            epoch_interruption: false,
+        }
     }
 }
 

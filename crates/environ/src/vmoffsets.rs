@@ -42,8 +42,10 @@ pub mod runtime_limits {
     pub const LAST_WASM_EXIT_FP: u32 = 24;
     /// Return address of the last wasm-to-host exit (`usize`).
     pub const LAST_WASM_EXIT_PC: u32 = 32;
+    /// The engine's epoch counter (`*const u64`), read at epoch checks.
+    pub const EPOCH_COUNTER: u32 = 40;
     /// Size of the struct.
-    pub const SIZE: u32 = 40;
+    pub const SIZE: u32 = 48;
 }
 
 /// Offsets of fields in `VMFuncRef`, what a funcref points to.

@@ -99,6 +99,26 @@ impl Config {
         self
     }
 
+    /// Count fuel: every operator costs some (Wasmtime's costs, one table
+    /// for every tier) and wasm traps with
+    /// [`Trap::OutOfFuel`](crate::Trap::OutOfFuel) when its store's fuel
+    /// ([`Store::set_fuel`](crate::Store::set_fuel)) runs out. Costs a few
+    /// percent of run time. Default: off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.tunables.consume_fuel = enable;
+        self
+    }
+
+    /// Check the engine's epoch at function entries and loop headers, so
+    /// [`Engine::increment_epoch`](crate::Engine::increment_epoch) can
+    /// interrupt wasm that passed its store's deadline
+    /// ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline))
+    /// with [`Trap::Interrupt`](crate::Trap::Interrupt). Default: off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.tunables.epoch_interruption = enable;
+        self
+    }
+
     /// The WebAssembly features modules are validated against. Default:
     /// WebAssembly 2.0.
     pub fn wasm_features(&mut self, features: wasmparser::WasmFeatures) -> &mut Self {

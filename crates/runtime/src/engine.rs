@@ -9,6 +9,7 @@ use brisk_environ::artifact::{self, ArtifactSettings};
 use brisk_environ::{OptLevel, RegallocAlgorithm};
 use brisk_environ::{Compiler, FuncType, SharedTypeIndex, Trap};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A compilation environment shared by modules and stores: cheap to clone.
@@ -23,6 +24,8 @@ struct EngineInner {
     artifact_settings: ArtifactSettings,
     types: Mutex<TypeRegistry>,
     host_trampolines: Mutex<HashMap<FuncType, HostTrampoline>>,
+    /// The epoch, which stores' deadlines are measured against.
+    epoch: AtomicU64,
 }
 
 /// A wasm-to-host trampoline's code, registered with the trap handler.
@@ -98,6 +101,8 @@ impl Engine {
             ("memory-reservation", tunables.memory_reservation.to_string()),
             ("memory-guard-size", tunables.memory_guard_size.to_string()),
             ("wasm-features", format!("{:#x}", config.features.bits())),
+            ("consume-fuel", tunables.consume_fuel.to_string()),
+            ("epoch-interruption", tunables.epoch_interruption.to_string()),
             // Everything else that shapes the code: the Cranelift version,
             // its flags and the host CPU features it may use.
             (artifact::CODEGEN_KEY, format!("{:016x}", compiler.settings_hash())),
@@ -109,6 +114,7 @@ impl Engine {
                 artifact_settings,
                 types: Mutex::default(),
                 host_trampolines: Mutex::default(),
+                epoch: AtomicU64::new(0),
             }),
         })
     }
@@ -116,6 +122,23 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Advances the epoch by one. Wasm running in a store whose deadline
+    /// this reaches traps with [`Trap::Interrupt`] at its next function
+    /// entry or loop header (with [`Config::epoch_interruption`]). Cheap and
+    /// safe to call from any thread, for example a timer.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    /// The counter compiled code reads.
+    pub(crate) fn epoch_counter(&self) -> *const AtomicU64 {
+        &self.inner.epoch
     }
 
     pub(crate) fn compiler(&self) -> &dyn Compiler {

@@ -133,6 +133,22 @@ impl Memory {
         self.vm_mut(store).data_mut()
     }
 
+    /// The memory's contents and the embedder's data, both mutably: what a
+    /// host function needs to serve a guest's buffers from its own state.
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let inner = store.into().0;
+        // The memory's bytes live in their own mapping, never inside the
+        // store's data, so the two borrows are disjoint.
+        let memory: *mut vm::Memory = inner.opaque.memories[inner.opaque.check(self.0)].memory;
+        // SAFETY: the memory is owned by the store, which is borrowed
+        // mutably for 'a; its mapping does not overlap `inner.data`.
+        let data = unsafe { (*memory).data_mut() };
+        (data, &mut inner.data)
+    }
+
     /// Copies `buf.len()` bytes at `offset` into `buf`.
     ///
     /// # Errors
@@ -162,8 +178,19 @@ impl Memory {
     /// # Errors
     ///
     /// Fails if the memory would exceed its maximum.
+    /// Asks the store's [`ResourceLimiter`](crate::ResourceLimiter) first.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        self.vm_mut(store.as_context_mut().0).grow(delta).ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
+        let inner = store.as_context_mut().0;
+        let refused = || anyhow!("failed to grow memory by {delta} pages");
+        if delta != 0 {
+            let memory = self.vm(&inner.opaque);
+            let (current, maximum) = (memory.byte_size(), memory.declared_maximum());
+            let desired = memory.desired_bytes(delta).ok_or_else(refused)?;
+            if !inner.resource_growing(vm::Growth::Memory, current, desired, maximum)? {
+                return Err(refused());
+            }
+        }
+        self.vm_mut(&mut inner.opaque).grow(delta).ok_or_else(refused)
     }
 
     pub(crate) fn vm_size(&self, store: &StoreOpaque) -> u64 {
@@ -281,14 +308,26 @@ impl Table {
     /// # Errors
     ///
     /// Fails beyond the maximum or on a type mismatch.
+    /// Asks the store's [`ResourceLimiter`](crate::ResourceLimiter) first.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let store = &mut store.as_context_mut().0.opaque;
-        let ty = store.tables[store.check(self.0)].ty;
+        let inner = store.as_context_mut().0;
+        let refused = || anyhow!("failed to grow table by {delta}");
+        let ty = inner.opaque.tables[inner.opaque.check(self.0)].ty;
         if init.ty() != ty.element {
             bail!("value is a {}, table holds {}", init.ty(), ty.element);
         }
+        if delta != 0 {
+            let table = self.vm(&inner.opaque);
+            let current = usize::try_from(table.size()).unwrap_or(usize::MAX);
+            let desired = usize::try_from(delta).ok().and_then(|d| d.checked_add(current)).ok_or_else(refused)?;
+            let maximum = table.declared_maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+            if !inner.resource_growing(vm::Growth::Table, current, desired, maximum)? {
+                return Err(refused());
+            }
+        }
+        let store = &mut inner.opaque;
         let raw = init.to_raw(store).get_ptr();
-        self.vm_mut(store).grow(delta, raw).ok_or_else(|| anyhow!("failed to grow table by {delta}"))
+        self.vm_mut(store).grow(delta, raw).ok_or_else(refused)
     }
 
     pub(crate) fn vm_size(&self, store: &StoreOpaque) -> u64 {

@@ -10,7 +10,7 @@ use crate::store::{AsContextMut, StoreOpaque, Stored};
 use crate::trap::WasmBacktrace;
 use crate::vm;
 use anyhow::{Result, anyhow, bail};
-use brisk_environ::{EntityIndex, EntityType, TableType};
+use brisk_environ::{EntityIndex, EntityType, MemoryIndex, TableIndex, TableType, WASM_PAGE_SIZE};
 
 /// An instantiated module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,8 +36,28 @@ impl Instance {
     /// stays in the store (tables it wrote to may refer to it), as the
     /// spec requires.
     pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
-        let store = &mut store.as_context_mut().0.opaque;
-        Self::new_opaque(store, module, imports)
+        let inner = store.as_context_mut().0;
+        // The store's limiter decides on the initial sizes of the memories
+        // and tables the instance defines, as on any growth.
+        let info = module.info();
+        let counts = info.counts();
+        for index in (counts.imported_memories..counts.memories).map(MemoryIndex::from_u32) {
+            let ty = info.memory(index);
+            let bytes = |pages: u64| pages.checked_mul(WASM_PAGE_SIZE).and_then(|b| usize::try_from(b).ok());
+            let minimum = bytes(ty.minimum).unwrap_or(usize::MAX);
+            let maximum = ty.maximum.map(|m| bytes(m).unwrap_or(usize::MAX));
+            if !inner.resource_growing(vm::Growth::Memory, 0, minimum, maximum)? {
+                bail!("memory minimum size of {} pages exceeds memory limits", ty.minimum);
+            }
+        }
+        for index in (counts.imported_tables..counts.tables).map(TableIndex::from_u32) {
+            let ty = info.table(index);
+            let elements = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+            if !inner.resource_growing(vm::Growth::Table, 0, elements(ty.minimum), ty.maximum.map(elements))? {
+                bail!("table minimum size of {} elements exceeds table limits", ty.minimum);
+            }
+        }
+        Self::new_opaque(&mut inner.opaque, module, imports)
     }
 
     pub(crate) fn new_opaque(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {

@@ -3,6 +3,7 @@
 //! Stores: the owners of all runtime state.
 
 use crate::engine::Engine;
+use crate::limits::ResourceLimiter;
 use crate::vm::{self, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits};
 use brisk_environ::{FuncType, GlobalType, MemoryType, TableType};
 use std::collections::HashMap;
@@ -85,6 +86,8 @@ pub struct StoreOpaque {
     pub(crate) globals: Vec<GlobalData>,
     /// Dedupes handles: the address of the runtime object -> its index.
     pub(crate) handles: HashMap<(u8, usize), usize>,
+    /// The embedder's resource limiter, as builtins call it.
+    pub(crate) limiter: Option<vm::Limiter>,
 }
 
 // SAFETY: all raw pointers in a store point to memory the store owns (or
@@ -174,6 +177,46 @@ impl StoreOpaque {
 pub struct StoreInner<T> {
     pub(crate) opaque: StoreOpaque,
     pub(crate) data: T,
+    limiter: Option<LimiterFn<T>>,
+}
+
+type LimiterFn<T> = Box<dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync>;
+
+impl<T> StoreInner<T> {
+    /// Asks the embedder's limiter whether `what` may grow.
+    pub(crate) fn resource_growing(
+        &mut self,
+        what: vm::Growth,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> anyhow::Result<bool> {
+        let Some(get) = self.limiter.as_mut() else { return Ok(true) };
+        let limiter = get(&mut self.data);
+        match what {
+            vm::Growth::Memory => limiter.memory_growing(current, desired, maximum),
+            vm::Growth::Table => limiter.table_growing(current, desired, maximum),
+        }
+    }
+}
+
+/// The limiter hook builtins call, monomorphized for the store's data.
+///
+/// # Safety
+///
+/// `store` is the `StoreInner<T>` the hook was installed in, alive, and no
+/// reference into it is in use (builtins run while the host waits in a call
+/// into wasm).
+unsafe fn limiter_hook<T>(
+    store: *mut u8,
+    what: vm::Growth,
+    current: usize,
+    desired: usize,
+    maximum: Option<usize>,
+) -> anyhow::Result<bool> {
+    // SAFETY: per the contract.
+    let inner = unsafe { &mut *store.cast::<StoreInner<T>>() };
+    inner.resource_growing(what, current, desired, maximum)
 }
 
 impl<T> std::ops::Deref for StoreInner<T> {
@@ -205,7 +248,7 @@ impl<T> std::fmt::Debug for Store<T> {
 impl<T> Store<T> {
     /// A new store for `engine`, holding `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        Store {
+        let store = Store {
             inner: Box::new(StoreInner {
                 opaque: StoreOpaque {
                     id: StoreId::fresh(),
@@ -223,10 +266,16 @@ impl<T> Store<T> {
                     tables: Vec::new(),
                     globals: Vec::new(),
                     handles: HashMap::new(),
+                    limiter: None,
                 },
                 data,
+                limiter: None,
             }),
-        }
+        };
+        // SAFETY: the counter lives in the engine, which the store keeps
+        // alive; compiled code only reads it.
+        unsafe { *store.inner.limits.epoch_counter.get() = store.inner.engine.epoch_counter() };
+        store
     }
 
     /// The embedder's data.
@@ -248,6 +297,63 @@ impl<T> Store<T> {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Sets the fuel left to `fuel`. Every operator costs fuel (see
+    /// `brisk_environ::fuel_cost`: Wasmtime's costs); wasm that runs out
+    /// traps with [`Trap::OutOfFuel`](crate::Trap::OutOfFuel). A new store
+    /// has none.
+    ///
+    /// # Errors
+    ///
+    /// Fails unless the engine was configured with
+    /// [`Config::consume_fuel`](crate::Config::consume_fuel).
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.check_fuel_enabled()?;
+        let fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+        // SAFETY: no wasm of this store runs while the host holds `&mut self`.
+        unsafe { *self.inner.limits.fuel_consumed.get() = -fuel };
+        Ok(())
+    }
+
+    /// The fuel left.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::set_fuel`].
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.check_fuel_enabled()?;
+        // SAFETY: as in `set_fuel`; read only.
+        let consumed = unsafe { *self.inner.limits.fuel_consumed.get() };
+        Ok(u64::try_from(consumed.saturating_neg()).unwrap_or(0))
+    }
+
+    fn check_fuel_enabled(&self) -> anyhow::Result<()> {
+        if !self.inner.engine.config().tunables.consume_fuel {
+            anyhow::bail!("fuel is not configured in this store: enable Config::consume_fuel");
+        }
+        Ok(())
+    }
+
+    /// Sets the epoch deadline `ticks` beyond the engine's current epoch:
+    /// once [`Engine::increment_epoch`] has been called that often, wasm
+    /// of this store traps with [`Trap::Interrupt`](crate::Trap::Interrupt)
+    /// at its next function entry or loop header. Needs
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption);
+    /// a new store's deadline is 0, so it traps at once until set.
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let deadline = self.inner.engine.current_epoch().saturating_add(ticks);
+        // SAFETY: as in `set_fuel`.
+        unsafe { *self.inner.limits.epoch_deadline.get() = deadline };
+    }
+
+    /// Installs a resource limiter: `get` returns it from the store's data,
+    /// and it is asked before any memory or table of the store grows.
+    pub fn limiter(&mut self, get: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static) {
+        let inner = &mut *self.inner;
+        inner.limiter = Some(Box::new(get));
+        let store: *mut StoreInner<T> = inner;
+        inner.opaque.limiter = Some(vm::Limiter { hook: limiter_hook::<T>, store: store.cast() });
     }
 }
 

@@ -90,6 +90,7 @@ impl FuncTranslator<'_, '_> {
         let delta = self.index_i64(delta);
         let t = self.const_i32(table);
         let old = self.call_builtin(BuiltinFunction::TableGrow, &[t, delta, init]);
+        self.trap_on_grow_error(old);
         let old = self.b.ins().ireduce(types::I32, old);
         self.stack.push(old);
         Ok(())

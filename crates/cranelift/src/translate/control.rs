@@ -113,6 +113,7 @@ impl FuncTranslator<'_, '_> {
         let values = self.pop_n(params.len(), offset)?;
         self.b.ins().jump(header, &args(&values));
         self.b.switch_to_block(header);
+        self.budget_checks();
         let height = self.stack.len();
         self.stack.extend_from_slice(self.b.block_params(header));
         self.control.push(ControlFrame::new(FrameKind::Loop { header }, next, height, params.len(), results.len()));
@@ -191,6 +192,7 @@ impl FuncTranslator<'_, '_> {
             self.stack.extend_from_slice(self.b.block_params(frame.next));
             if self.control.is_empty() {
                 let results = self.b.block_params(frame.next).to_vec();
+                self.fuel_save();
                 self.b.ins().return_(&results);
                 self.reachable = false;
             }
@@ -303,6 +305,7 @@ impl FuncTranslator<'_, '_> {
 
     pub(crate) fn translate_return(&mut self, offset: u64) -> WasmResult<()> {
         let values = self.peek_n(self.results.len(), offset)?.to_vec();
+        self.fuel_save();
         self.b.ins().return_(&values);
         self.set_unreachable();
         Ok(())

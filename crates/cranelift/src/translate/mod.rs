@@ -10,6 +10,7 @@
 //! * this file: the translator state and everything that reads the vmctx
 //!   (memories, globals, tables, calls).
 
+mod budget;
 mod bulk;
 mod control;
 mod ops;
@@ -22,6 +23,7 @@ use brisk_environ::{
     ModuleTranslation, TableIndex, Trap, Tunables, TypeIndex, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS,
     VMOffsets, WasmError, WasmResult, WasmValType, func_ref, memory_def, runtime_limits, table_def,
 };
+use budget::Fuel;
 use control::ControlFrame;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{
@@ -76,6 +78,8 @@ pub(crate) fn translate_function(
             direct_funcs: HashMap::new(),
             builtin_sigs: HashMap::new(),
             results: ty.results.iter().map(|t| value_type(*t)).collect(),
+            limits: None,
+            fuel: None,
         };
 
         // Parameters, then the declared locals, zero-initialized.
@@ -97,12 +101,22 @@ pub(crate) fn translate_function(
             }
         }
 
+        t.budget_prologue();
         t.push_function_frame();
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset()?;
             if t.reachable {
-                t.translate_operator(op, offset)?;
+                if t.fuel.is_some() {
+                    t.fuel_before_op(&op);
+                    let reload = brisk_environ::fuel_reload_after(&op);
+                    t.translate_operator(op, offset)?;
+                    if reload {
+                        t.fuel_after_call();
+                    }
+                } else {
+                    t.translate_operator(op, offset)?;
+                }
             } else {
                 t.skip_unreachable_operator(&op, offset)?;
             }
@@ -166,6 +180,11 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     builtin_sigs: HashMap<BuiltinFunction, SigRef>,
     /// The function's result types.
     pub(crate) results: Vec<ir::Type>,
+    /// The store's `VMRuntimeLimits`, loaded at entry when fuel or epoch
+    /// checks need it.
+    limits: Option<Value>,
+    /// Fuel accounting, when the engine counts fuel.
+    fuel: Option<Fuel>,
 }
 
 impl FuncTranslator<'_, '_> {
@@ -365,9 +384,17 @@ impl FuncTranslator<'_, '_> {
         let delta = self.b.ins().uextend(types::I64, delta);
         let index = self.b.ins().iconst(types::I32, i64::from(mem.as_u32()));
         let old = self.call_builtin(BuiltinFunction::MemoryGrow, &[delta, index]);
+        self.trap_on_grow_error(old);
         let old = self.b.ins().ireduce(types::I32, old);
         self.stack.push(old);
         Ok(())
+    }
+
+    /// After `memory.grow` or `table.grow`: the store's limiter failed, and
+    /// the runtime returns its error once the code traps.
+    pub(crate) fn trap_on_grow_error(&mut self, old: Value) {
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, old, brisk_environ::GROW_ERROR);
+        self.trapnz(failed, Trap::HostError);
     }
 
     /// Calls a builtin with the vmctx and `args`; returns its result.

@@ -1,6 +1,7 @@
 //! Instances: a vmctx plus the memories and tables the instance owns.
 
 use super::libcalls::BUILTINS;
+use super::limiter::{Growth, Limiter};
 use super::memory::Memory;
 use super::table::Table;
 use super::vmcontext::*;
@@ -294,12 +295,35 @@ impl Instance {
         }
     }
 
-    /// `memory.grow` on any memory of the instance.
-    pub fn memory_grow(&mut self, index: MemoryIndex, delta: u64) -> Option<u64> {
+    /// `memory.grow` on any memory of the instance, after asking the
+    /// store's limiter: the old size in pages, `Ok(None)` when refused.
+    ///
+    /// # Errors
+    ///
+    /// The limiter's error.
+    ///
+    /// # Safety
+    ///
+    /// As [`Limiter::growing`]: called from a builtin.
+    pub unsafe fn memory_grow(
+        &mut self,
+        index: MemoryIndex,
+        delta: u64,
+        limiter: Option<Limiter>,
+    ) -> anyhow::Result<Option<u64>> {
         let memory = self.memory_import(index).memory;
         // SAFETY: the memory is owned by this instance or by an instance or
         // store that outlives it; nothing else borrows it while wasm runs.
-        unsafe { (*memory).grow(delta) }
+        let memory = unsafe { &mut *memory };
+        let Some(desired) = memory.desired_bytes(delta) else { return Ok(None) };
+        if let Some(l) = limiter
+            && delta != 0
+            // SAFETY: per the contract.
+            && !unsafe { l.growing(Growth::Memory, memory.byte_size(), desired, memory.declared_maximum())? }
+        {
+            return Ok(None);
+        }
+        Ok(memory.grow(delta))
     }
 
     /// Initializes defined globals, then applies active element and data
@@ -445,9 +469,35 @@ impl Instance {
         self.table_mut(table).init(dst, &values)
     }
 
-    /// `table.grow`: the old size, or `None`.
-    pub fn table_grow(&mut self, table: u32, delta: u64, init: usize) -> Option<u64> {
-        self.table_mut(table).grow(delta, init)
+    /// `table.grow`, after asking the store's limiter: the old size, or
+    /// `Ok(None)` when refused.
+    ///
+    /// # Errors
+    ///
+    /// The limiter's error.
+    ///
+    /// # Safety
+    ///
+    /// As [`Limiter::growing`]: called from a builtin.
+    pub unsafe fn table_grow(
+        &mut self,
+        table: u32,
+        delta: u64,
+        init: usize,
+        limiter: Option<Limiter>,
+    ) -> anyhow::Result<Option<u64>> {
+        let t = self.table_mut(table);
+        let current = usize::try_from(t.size()).unwrap_or(usize::MAX);
+        let Some(desired) = usize::try_from(delta).ok().and_then(|d| d.checked_add(current)) else { return Ok(None) };
+        let maximum = t.declared_maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        // SAFETY: per the contract.
+        if let Some(l) = limiter
+            && delta != 0
+            && !unsafe { l.growing(Growth::Table, current, desired, maximum)? }
+        {
+            return Ok(None);
+        }
+        Ok(self.table_mut(table).grow(delta, init))
     }
 
     /// `table.fill`.

@@ -2,8 +2,11 @@
 //! They never unwind: failure is a sentinel the caller turns into a trap.
 
 use super::instance::Instance;
+use super::limiter::Limiter;
+use super::traphandlers::current_call_state;
 use super::vmcontext::VMContext;
-use brisk_environ::MemoryIndex;
+use crate::store::StoreOpaque;
+use brisk_environ::{GROW_ERROR, MemoryIndex, VMCTX_STORE};
 
 /// The builtin table, in `BuiltinFunction` order.
 #[repr(C)]
@@ -113,12 +116,21 @@ builtin! {
         }
     }
 }
-builtin! {
-    /// `table.grow`: the old size, or -1.
-    fn table_grow(table: u32, delta: u64, init: usize) -> i64 {
-        |i: &mut Instance| i.table_grow(table, delta, init).and_then(|old| i64::try_from(old).ok()).unwrap_or(-1)
-    }
+/// `table.grow`: the old size, -1 when it cannot grow, or
+/// [`GROW_ERROR`] when the store's limiter failed.
+///
+/// # Safety
+///
+/// `vmctx` is the live vmctx of an instance, as compiled code passes it.
+unsafe extern "C" fn table_grow(vmctx: *mut VMContext, table: u32, delta: u64, init: usize) -> i64 {
+    // SAFETY: compiled code passes its own live vmctx.
+    let limiter = unsafe { store_limiter(vmctx) };
+    // SAFETY: as above.
+    let instance = unsafe { instance(vmctx) };
+    // SAFETY: a builtin, entered from compiled code.
+    grow_result(unsafe { instance.table_grow(table, delta, init, limiter) })
 }
+
 builtin! {
     /// `table.fill`: 1, or 0 to trap.
     fn table_fill(table: u32, dst: u64, value: usize, len: u64) -> u32 {
@@ -126,17 +138,48 @@ builtin! {
     }
 }
 
-/// `memory.grow`: old size in pages, or -1.
+/// `memory.grow`: old size in pages, -1 when it cannot grow, or
+/// [`GROW_ERROR`] when the store's limiter failed.
 ///
 /// # Safety
 ///
 /// `vmctx` is the live vmctx of an instance, as compiled code passes it.
 unsafe extern "C" fn memory_grow(vmctx: *mut VMContext, delta: u64, memory: u32) -> i64 {
     // SAFETY: compiled code passes its own live vmctx.
-    let instance = unsafe { Instance::from_vmctx(vmctx) };
-    match instance.memory_grow(MemoryIndex::from_u32(memory), delta) {
-        Some(old) => i64::try_from(old).unwrap_or(-1),
-        None => -1,
+    let limiter = unsafe { store_limiter(vmctx) };
+    // SAFETY: as above.
+    let instance = unsafe { instance(vmctx) };
+    // SAFETY: a builtin, entered from compiled code.
+    grow_result(unsafe { instance.memory_grow(MemoryIndex::from_u32(memory), delta, limiter) })
+}
+
+/// The limiter of the store that owns `vmctx`, if one is installed.
+///
+/// # Safety
+///
+/// `vmctx` is the live vmctx of an instance.
+unsafe fn store_limiter(vmctx: *mut VMContext) -> Option<Limiter> {
+    // SAFETY: the header's store field points at the owning store, which
+    // outlives its instances; the limiter is only read.
+    unsafe {
+        let store = *vmctx.cast::<u8>().add(VMCTX_STORE as usize).cast::<*const StoreOpaque>();
+        (*store).limiter
+    }
+}
+
+/// The builtin result of a growth: the old size, -1, or `GROW_ERROR` with
+/// the limiter's error kept for the outermost call to return.
+fn grow_result(r: anyhow::Result<Option<u64>>) -> i64 {
+    match r {
+        Ok(Some(old)) => i64::try_from(old).unwrap_or(-1),
+        Ok(None) => -1,
+        Err(e) => {
+            let state = current_call_state();
+            // SAFETY: builtins run inside `catch_traps`, whose call state
+            // lives on the stack below this frame.
+            unsafe { (*state).host_error = Some(e) };
+            GROW_ERROR
+        }
     }
 }
 

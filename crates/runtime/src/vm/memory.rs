@@ -25,6 +25,8 @@ pub struct Memory {
     current_length: usize,
     /// Largest length in bytes the memory may reach.
     maximum: usize,
+    /// The type's declared maximum in bytes, as resource limiters see it.
+    declared_maximum: Option<usize>,
     /// The definition compiled code reads; kept in sync with the length.
     def: *mut VMMemoryDefinition,
 }
@@ -71,6 +73,7 @@ impl Memory {
             accessible,
             current_length: minimum,
             maximum: maximum.min(reserve),
+            declared_maximum: ty.maximum.and_then(|m| usize::try_from(m).ok()?.checked_mul(page)),
             def: std::ptr::null_mut(),
         })
     }
@@ -114,6 +117,17 @@ impl Memory {
     /// Current length in wasm pages.
     pub fn pages(&self) -> u64 {
         (self.current_length as u64) / WASM_PAGE_SIZE
+    }
+
+    /// The declared maximum in bytes, if any.
+    pub fn declared_maximum(&self) -> Option<usize> {
+        self.declared_maximum
+    }
+
+    /// The size in bytes that growing by `delta` pages asks for (`None`
+    /// when it cannot even be represented).
+    pub fn desired_bytes(&self, delta: u64) -> Option<usize> {
+        usize::try_from(delta.checked_mul(WASM_PAGE_SIZE)?).ok()?.checked_add(self.current_length)
     }
 
     /// Grows by `delta` pages; returns the old size in pages, or `None` if

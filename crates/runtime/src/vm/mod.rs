@@ -7,6 +7,7 @@
 mod code_memory;
 mod instance;
 mod libcalls;
+mod limiter;
 mod memory;
 mod mmap;
 mod table;
@@ -15,6 +16,7 @@ mod vmcontext;
 
 pub use code_memory::{CodeLookup, Image, Registration, lookup_pc};
 pub use instance::{Imports, Instance};
+pub use limiter::{Growth, Limiter};
 pub use memory::{Memory, MemoryError};
 pub use mmap::page_size;
 pub use table::{MAX_TABLE_ELEMENTS, Table};

@@ -13,6 +13,8 @@ pub const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
 pub struct Table {
     elements: Vec<usize>,
     maximum: u64,
+    /// The type's declared maximum, as resource limiters see it.
+    declared_maximum: Option<u64>,
     def: *mut VMTableDefinition,
 }
 
@@ -32,6 +34,7 @@ impl Table {
         Some(Table {
             elements: vec![init; len],
             maximum: ty.maximum.unwrap_or(u64::from(u32::MAX)).min(MAX_TABLE_ELEMENTS),
+            declared_maximum: ty.maximum,
             def: std::ptr::null_mut(),
         })
     }
@@ -87,6 +90,11 @@ impl Table {
         let end = start.checked_add(values.len())?;
         self.elements.get_mut(start..end)?.copy_from_slice(values);
         Some(())
+    }
+
+    /// The declared maximum, if any.
+    pub fn declared_maximum(&self) -> Option<u64> {
+        self.declared_maximum
     }
 
     /// Grows by `delta` elements of `init`; returns the old size or `None`.

@@ -4,6 +4,7 @@
 
 use super::{Memory, Table};
 use std::cell::UnsafeCell;
+use std::sync::atomic::AtomicU64;
 
 /// Opaque type of a vmctx: an instance's, or a host function's context.
 #[repr(C)]
@@ -25,6 +26,9 @@ pub struct VMRuntimeLimits {
     pub last_wasm_exit_fp: UnsafeCell<usize>,
     /// Return address at the last exit from wasm to the host.
     pub last_wasm_exit_pc: UnsafeCell<usize>,
+    /// The engine's epoch counter, which epoch checks compare with
+    /// `epoch_deadline`; null until the store sets it.
+    pub epoch_counter: UnsafeCell<*const AtomicU64>,
 }
 
 impl Default for VMRuntimeLimits {
@@ -35,6 +39,7 @@ impl Default for VMRuntimeLimits {
             epoch_deadline: UnsafeCell::new(0),
             last_wasm_exit_fp: UnsafeCell::new(0),
             last_wasm_exit_pc: UnsafeCell::new(0),
+            epoch_counter: UnsafeCell::new(std::ptr::null()),
         }
     }
 }
@@ -224,6 +229,7 @@ mod tests {
         assert_eq!(offset_of!(VMRuntimeLimits, stack_limit), rl::STACK_LIMIT as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, fuel_consumed), rl::FUEL_CONSUMED as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, epoch_deadline), rl::EPOCH_DEADLINE as usize);
+        assert_eq!(offset_of!(VMRuntimeLimits, epoch_counter), rl::EPOCH_COUNTER as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, last_wasm_exit_fp), rl::LAST_WASM_EXIT_FP as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, last_wasm_exit_pc), rl::LAST_WASM_EXIT_PC as usize);
         assert_eq!(size_of::<VMRuntimeLimits>(), rl::SIZE as usize);

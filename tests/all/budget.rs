@@ -1,0 +1,172 @@
+//! Bounded execution: fuel, epoch interruption and resource limits.
+
+use brisk::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap};
+
+/// Sums n, n-1, ..., 1 in a loop. Fuel per call, with Wasmtime's costs
+/// (block, loop and end free; every other operator 1): each iteration runs
+/// 12 operators, the last test 3, and the result's `local.get` 1, so a call
+/// costs `12 n + 4`.
+const SUM: &str = r#"(module
+  (import "host" "twice" (func $twice (param i32) (result i32)))
+  (func $sum (export "sum") (param i32) (result i32) (local i32)
+    (block (loop
+      (br_if 1 (i32.eqz (local.get 0)))
+      (local.set 1 (i32.add (local.get 1) (local.get 0)))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br 0)))
+    (local.get 1))
+  ;; Costs: const 1 + call 1 + sum(3) 40 + const 1 + call 1 + sum(2) 28 +
+  ;; add 1 + the host call 1 (the host burns none) + end 0 = 74.
+  (func (export "calls") (result i32)
+    (i32.add (call $sum (i32.const 3)) (call $sum (i32.const 2)))
+    (call $twice))
+  (func (export "spin") (loop (br 0))))"#;
+
+fn fuel_engine() -> Engine {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    Engine::new(&config).unwrap()
+}
+
+fn instantiate(engine: &Engine, wat: &str) -> (Store<()>, brisk::Instance) {
+    let module = Module::new(engine, wat).unwrap();
+    let mut linker = Linker::new(engine);
+    linker.func_wrap("host", "twice", |x: i32| x * 2).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
+
+fn trap_of(e: &brisk::Error) -> Option<Trap> {
+    e.downcast_ref::<Trap>().copied()
+}
+
+#[test]
+fn fuel_consumed_is_wasmtimes_count() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instantiate(&engine, SUM);
+    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+    for n in [0, 1, 10, 1000] {
+        store.set_fuel(1_000_000).unwrap();
+        assert_eq!(sum.call(&mut store, n).unwrap(), n * (n + 1) / 2);
+        let used = 1_000_000 - store.get_fuel().unwrap();
+        assert_eq!(used, 12 * n as u64 + 4, "n = {n}");
+    }
+    let calls = instance.get_typed_func::<(), i32>(&mut store, "calls").unwrap();
+    store.set_fuel(1000).unwrap();
+    assert_eq!(calls.call(&mut store, ()).unwrap(), 18);
+    assert_eq!(1000 - store.get_fuel().unwrap(), 74);
+}
+
+#[test]
+fn running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel() {
+    let engine = fuel_engine();
+    let (mut store, instance) = instantiate(&engine, SUM);
+    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+    // 10 iterations cost 124, but fuel is only checked at function entry
+    // and loop headers: the eleventh check, after 120, must find some left,
+    // and the last 4 operators run on credit (the store then shows 0).
+    store.set_fuel(120).unwrap();
+    let e = sum.call(&mut store, 10).unwrap_err();
+    assert_eq!(trap_of(&e), Some(Trap::OutOfFuel), "{e:?}");
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    store.set_fuel(121).unwrap();
+    assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
+    assert_eq!(store.get_fuel().unwrap(), 0);
+    store.set_fuel(125).unwrap();
+    assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
+    assert_eq!(store.get_fuel().unwrap(), 1);
+    // No fuel: the check at function entry traps.
+    store.set_fuel(0).unwrap();
+    assert_eq!(trap_of(&sum.call(&mut store, 0).unwrap_err()), Some(Trap::OutOfFuel));
+    // An infinite loop ends, and where it ends is the same every time.
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    let mut left = Vec::new();
+    for _ in 0..3 {
+        store.set_fuel(100_000).unwrap();
+        assert_eq!(trap_of(&spin.call(&mut store, ()).unwrap_err()), Some(Trap::OutOfFuel));
+        left.push(store.get_fuel().unwrap());
+    }
+    assert_eq!(left, [0, 0, 0]);
+}
+
+#[test]
+fn fuel_needs_the_config() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    assert!(store.set_fuel(10).is_err());
+    assert!(store.get_fuel().is_err());
+}
+
+#[test]
+fn epoch_deadline_interrupts_an_infinite_loop() {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config).unwrap();
+    let (mut store, instance) = instantiate(&engine, SUM);
+    let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
+    // Deadline 0 (a new store's): traps at the first check.
+    assert_eq!(trap_of(&spin.call(&mut store, ()).unwrap_err()), Some(Trap::Interrupt));
+    store.set_epoch_deadline(1);
+    let ticker = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    let e = spin.call(&mut store, ()).unwrap_err();
+    ticker.join().unwrap();
+    assert_eq!(trap_of(&e), Some(Trap::Interrupt), "{e:?}");
+    // A deadline in the future lets calls finish.
+    store.set_epoch_deadline(10);
+    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+    assert_eq!(sum.call(&mut store, 100).unwrap(), 5050);
+}
+
+const GROW: &str = r#"(module
+  (memory (export "memory") 1)
+  (table 1 funcref)
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func (export "grow_table") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))"#;
+
+fn limited(limits: StoreLimits, wat: &str) -> (Store<StoreLimits>, brisk::Result<brisk::Instance>) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, limits);
+    store.limiter(|l| l);
+    let instance = brisk::Instance::new(&mut store, &module, &[]);
+    (store, instance)
+}
+
+#[test]
+fn limiter_refuses_memory_and_table_growth() {
+    let limits = StoreLimitsBuilder::new().memory_size(3 << 16).table_elements(5).build();
+    let (mut store, instance) = limited(limits, GROW);
+    let instance = instance.unwrap();
+    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+    assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1, "a fourth page is over the limit");
+    assert_eq!(grow.call(&mut store, 0).unwrap(), 3);
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    assert!(memory.grow(&mut store, 1).is_err());
+    let grow_table = instance.get_typed_func::<i32, i32>(&mut store, "grow_table").unwrap();
+    assert_eq!(grow_table.call(&mut store, 4).unwrap(), 1);
+    assert_eq!(grow_table.call(&mut store, 1).unwrap(), -1);
+}
+
+#[test]
+fn limiter_refuses_instantiation_and_can_trap() {
+    let limits = StoreLimitsBuilder::new().memory_size(1 << 16).build();
+    let (_, instance) = limited(limits, r#"(module (memory 2))"#);
+    let e = instance.unwrap_err();
+    assert!(e.to_string().contains("exceeds memory limits"), "{e}");
+
+    let limits = StoreLimitsBuilder::new().memory_size(1 << 16).trap_on_grow_failure(true).build();
+    let (mut store, instance) = limited(limits, GROW);
+    let grow = instance.unwrap().get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
+    let e = grow.call(&mut store, 1).unwrap_err();
+    assert!(e.to_string().contains("forcing a trap"), "{e:?}");
+    // The store stays usable.
+    assert_eq!(grow.call(&mut store, 0).unwrap(), 1);
+}
