@@ -1,14 +1,18 @@
 //! The `brisk` command line.
 
+mod run;
+
 use anyhow::{Context, Result, anyhow, bail};
-use brisk::{
-    Cache, CacheOutcome, Config, Engine, Linker, Module, OptLevel, RegallocAlgorithm, Store, Strategy, Val, ValType,
-};
+use brisk::{Cache, CacheOutcome, Config, Engine, Module, OptLevel, RegallocAlgorithm, Strategy};
 use clap::{Args, Parser, Subcommand};
+use run::{Bounds, Outcome, RunArgs};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Brisk: a WebAssembly runtime with predictable compile time.
+///
+/// `brisk FILE [ARGS...]` is short for `brisk run FILE [ARGS...]`.
 #[derive(Parser)]
 #[command(name = "brisk", version, about)]
 struct Cli {
@@ -56,27 +60,14 @@ struct CommonOptions {
     #[arg(short = 'O', value_name = "KEY=VAL", verbatim_doc_comment)]
     optimize: Vec<String>,
     /// WebAssembly options, `-W key=value`:
-    ///   max-wasm-stack=BYTES              most native stack wasm may use (default 524288).
+    ///   max-wasm-stack=BYTES              most native stack wasm may use (default 524288);
+    ///   fuel=N                            run with N fuel (each operator costs 1, as in
+    ///                                     Wasmtime); trap when it runs out;
+    ///   timeout=DURATION                  interrupt wasm after DURATION (500ms, 2s, 1m);
+    ///   max-memory-size=BYTES             most bytes any linear memory may grow to
+    ///                                     (memory.grow returns -1 beyond it).
     #[arg(short = 'W', value_name = "KEY=VAL", verbatim_doc_comment)]
     wasm: Vec<String>,
-}
-
-#[derive(Args)]
-struct RunArgs {
-    #[command(flatten)]
-    options: CommonOptions,
-    /// Say on stderr how the module was loaded: compiled, from the cache,
-    /// or from an artifact, and how long it took.
-    #[arg(short, long)]
-    verbose: bool,
-    /// Call this exported function instead of `_start`, and print its results.
-    #[arg(long, value_name = "NAME")]
-    invoke: Option<String>,
-    /// The module to run.
-    file: PathBuf,
-    /// Arguments for `--invoke`, parsed as the function's parameter types.
-    #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
-    args: Vec<String>,
 }
 
 #[derive(Args)]
@@ -109,21 +100,39 @@ struct WastArgs {
     files: Vec<PathBuf>,
 }
 
-fn split(opt: &str) -> Result<(&str, &str)> {
-    opt.split_once('=').ok_or_else(|| anyhow!("option `{opt}` is not of the form KEY=VALUE"))
+/// A mistake in the command line: reported like clap's own, exit code 2.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
-fn yes_no(key: &str, v: &str) -> Result<bool> {
+impl std::error::Error for Usage {}
+
+fn usage(message: impl Into<String>) -> Usage {
+    Usage(message.into())
+}
+
+fn split(opt: &str) -> Result<(&str, &str), Usage> {
+    opt.split_once('=').ok_or_else(|| usage(format!("option `{opt}` is not of the form KEY=VALUE")))
+}
+
+fn yes_no(key: &str, v: &str) -> Result<bool, Usage> {
     match v {
         "y" | "yes" | "true" => Ok(true),
         "n" | "no" | "false" => Ok(false),
-        _ => bail!("`{key}` takes y or n, not `{v}`"),
+        _ => Err(usage(format!("`{key}` takes y or n, not `{v}`"))),
     }
 }
 
 impl CommonOptions {
-    fn config(&self) -> Result<Config> {
+    /// The engine's configuration, and the `-W` options that bound a run.
+    fn config(&self) -> Result<(Config, Bounds), Usage> {
         let mut config = Config::new();
+        let mut bounds = Bounds::default();
         for opt in &self.codegen {
             match split(opt)? {
                 ("tier", "optimized") => {
@@ -132,22 +141,24 @@ impl CommonOptions {
                 ("tier", "auto") => {
                     config.strategy(Strategy::Auto);
                 }
-                ("tier", t @ ("interp" | "baseline")) => bail!("tier `{t}` is not implemented yet"),
-                ("tier", t) => bail!("unknown tier `{t}` (expected optimized or auto)"),
+                ("tier", t @ ("interp" | "baseline")) => return Err(usage(format!("tier `{t}` is not implemented yet"))),
+                ("tier", t) => return Err(usage(format!("unknown tier `{t}` (expected optimized or auto)"))),
                 ("regalloc-algorithm", "backtracking") => {
                     config.cranelift_regalloc_algorithm(RegallocAlgorithm::Backtracking);
                 }
                 ("regalloc-algorithm", "single-pass") => {
                     config.cranelift_regalloc_algorithm(RegallocAlgorithm::SinglePass);
                 }
-                ("regalloc-algorithm", a) => bail!("unknown register allocator `{a}` (backtracking or single-pass)"),
+                ("regalloc-algorithm", a) => {
+                    return Err(usage(format!("unknown register allocator `{a}` (backtracking or single-pass)")));
+                }
                 ("parallel-compilation", v) => {
                     config.parallel_compilation(yes_no("parallel-compilation", v)?);
                 }
                 ("cache", v) => {
                     yes_no("cache", v)?;
                 }
-                (k, _) => bail!("unknown -C option `{k}`"),
+                (k, _) => return Err(usage(format!("unknown -C option `{k}`"))),
             }
         }
         for opt in &self.optimize {
@@ -161,20 +172,29 @@ impl CommonOptions {
                 ("opt-level", "s") => {
                     config.cranelift_opt_level(OptLevel::SpeedAndSize);
                 }
-                ("opt-level", l) => bail!("unknown opt-level `{l}` (0, 1, 2 or s)"),
-                (k, _) => bail!("unknown -O option `{k}`"),
+                ("opt-level", l) => return Err(usage(format!("unknown opt-level `{l}` (0, 1, 2 or s)"))),
+                (k, _) => return Err(usage(format!("unknown -O option `{k}`"))),
             }
         }
         for opt in &self.wasm {
             match split(opt)? {
                 ("max-wasm-stack", v) => {
-                    let bytes: usize = v.parse().with_context(|| format!("max-wasm-stack: `{v}` is not a number"))?;
-                    config.max_wasm_stack(bytes);
+                    config.max_wasm_stack(run::parse_bytes("max-wasm-stack", v)?);
                 }
-                (k, _) => bail!("unknown -W option `{k}`"),
+                ("fuel", v) => {
+                    let fuel = v.parse().map_err(|_| usage(format!("fuel: `{v}` is not a number")))?;
+                    config.consume_fuel(true);
+                    bounds.fuel = Some(fuel);
+                }
+                ("timeout", v) => {
+                    config.epoch_interruption(true);
+                    bounds.timeout = Some(run::parse_duration(v)?);
+                }
+                ("max-memory-size", v) => bounds.max_memory_size = Some(run::parse_bytes("max-memory-size", v)?),
+                (k, _) => return Err(usage(format!("unknown -W option `{k}`"))),
             }
         }
-        Ok(config)
+        Ok((config, bounds))
     }
 
     /// `-C cache=y|n`, validated by [`CommonOptions::config`].
@@ -196,7 +216,7 @@ fn is_artifact_file(path: &Path) -> Result<bool> {
 /// through the cache, else by compiling it in memory.
 #[allow(unsafe_code, reason = "an artifact the user names is loaded as native code, as any program they run")]
 fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
-    let path = &args.file;
+    let path = &args.file();
     let started = std::time::Instant::now();
     let elapsed = || format!("{:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     if is_artifact_file(path)? {
@@ -204,7 +224,7 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
         // refused by the loader's checks.
         let module = unsafe { Module::deserialize_file(engine, path)? };
         if args.verbose {
-            eprintln!("brisk: loaded artifact {} in {}", path.display(), elapsed());
+            eprint_line(&format!("brisk: loaded artifact {} in {}", path.display(), elapsed()));
         }
         return Ok(module);
     }
@@ -213,27 +233,27 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
     let Some(cache) = cache else {
         let module = Module::new(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))?;
         if args.verbose {
-            eprintln!("brisk: compiled {} in {} (cache off)", path.display(), elapsed());
+            eprint_line(&format!("brisk: compiled {} in {} (cache off)", path.display(), elapsed()));
         }
         return Ok(module);
     };
     let (module, outcome) =
         cache.load_or_compile(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))?;
     if args.verbose {
-        match outcome {
-            CacheOutcome::Hit(p) => eprintln!("brisk: cache hit, loaded {} in {} (no compilation)", p.display(), elapsed()),
-            CacheOutcome::Compiled(p) => eprintln!("brisk: compiled in {}, cached as {}", elapsed(), p.display()),
+        eprint_line(&match outcome {
+            CacheOutcome::Hit(p) => format!("brisk: cache hit, loaded {} in {} (no compilation)", p.display(), elapsed()),
+            CacheOutcome::Compiled(p) => format!("brisk: compiled in {}, cached as {}", elapsed(), p.display()),
             CacheOutcome::Replaced(p, why) => {
-                eprintln!("brisk: cache entry {} unusable ({why}); compiled again in {}", p.display(), elapsed())
+                format!("brisk: cache entry {} unusable ({why}); compiled again in {}", p.display(), elapsed())
             }
-            CacheOutcome::Uncached(why) => eprintln!("brisk: compiled in {}; not cached: {why}", elapsed()),
-        }
+            CacheOutcome::Uncached(why) => format!("brisk: compiled in {}; not cached: {why}", elapsed()),
+        });
     }
     Ok(module)
 }
 
 fn compile(args: CompileArgs) -> Result<()> {
-    let engine = Engine::new(&args.options.config()?)?;
+    let engine = Engine::new(&args.options.config()?.0)?;
     let path = &args.file;
     let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
     if Engine::is_precompiled(&bytes) {
@@ -247,88 +267,17 @@ fn compile(args: CompileArgs) -> Result<()> {
 fn cache(command: CacheCommand) -> Result<()> {
     let cache = Cache::user_default().ok_or_else(|| anyhow!("no cache folder: neither XDG_CACHE_HOME nor HOME is set"))?;
     match command {
-        CacheCommand::Path => println!("{}", cache.dir().display()),
+        CacheCommand::Path => print_line(&cache.dir().display().to_string()),
         CacheCommand::Clear => {
             let n = cache.clear()?;
-            println!("removed {n} cached artifacts from {}", cache.dir().display());
+            print_line(&format!("removed {n} cached artifacts from {}", cache.dir().display()));
         }
-    }
-    Ok(())
-}
-
-fn parse_arg(ty: ValType, s: &str) -> Result<Val> {
-    let bad = || anyhow!("`{s}` is not a valid {ty}");
-    Ok(match ty {
-        ValType::I32 => Val::I32(match s.parse::<i32>() {
-            Ok(v) => v,
-            Err(_) => s.parse::<u32>().map_err(|_| bad())? as i32,
-        }),
-        ValType::I64 => Val::I64(match s.parse::<i64>() {
-            Ok(v) => v,
-            Err(_) => s.parse::<u64>().map_err(|_| bad())? as i64,
-        }),
-        ValType::F32 => Val::F32(s.parse::<f32>().map_err(|_| bad())?.to_bits()),
-        ValType::F64 => Val::F64(s.parse::<f64>().map_err(|_| bad())?.to_bits()),
-        ValType::V128 => {
-            let hex = s.strip_prefix("0x").ok_or_else(bad)?;
-            Val::V128(u128::from_str_radix(hex, 16).map_err(|_| bad())?)
-        }
-        ValType::FuncRef | ValType::ExternRef if s != "null" => bail!("only `null` can be passed as a {ty}"),
-        ValType::FuncRef => Val::FuncRef(None),
-        ValType::ExternRef => Val::ExternRef(None),
-    })
-}
-
-fn show(v: &Val) -> String {
-    match v {
-        Val::I32(x) => x.to_string(),
-        Val::I64(x) => x.to_string(),
-        Val::F32(x) => f32::from_bits(*x).to_string(),
-        Val::F64(x) => f64::from_bits(*x).to_string(),
-        Val::V128(x) => format!("{x:#034x}"),
-        Val::FuncRef(None) => "null".to_string(),
-        Val::FuncRef(Some(_)) => "funcref".to_string(),
-        Val::ExternRef(None) => "null".to_string(),
-        Val::ExternRef(Some(_)) => "externref".to_string(),
-    }
-}
-
-fn run(args: RunArgs) -> Result<()> {
-    let engine = Engine::new(&args.options.config()?)?;
-    let module = load_module(&engine, &args)?;
-    let mut store = Store::new(&engine, ());
-    let linker = Linker::new(&engine);
-    let instance = linker.instantiate(&mut store, &module)?;
-    let name = match &args.invoke {
-        Some(name) => name.clone(),
-        None => {
-            if !args.args.is_empty() {
-                bail!("arguments given without --invoke");
-            }
-            if instance.get_func(&mut store, "_start").is_none() {
-                return Ok(());
-            }
-            "_start".to_string()
-        }
-    };
-    let func = instance
-        .get_func(&mut store, &name)
-        .ok_or_else(|| anyhow!("module has no exported function `{name}`"))?;
-    let ty = func.ty(&store);
-    if args.args.len() != ty.params.len() {
-        bail!("`{name}` takes {} arguments ({ty}), {} given", ty.params.len(), args.args.len());
-    }
-    let params = ty.params.iter().zip(&args.args).map(|(t, s)| parse_arg(*t, s)).collect::<Result<Vec<_>>>()?;
-    let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t).unwrap_or(Val::FuncRef(None))).collect();
-    func.call(&mut store, &params, &mut results)?;
-    for r in &results {
-        println!("{}", show(r));
     }
     Ok(())
 }
 
 fn wast(args: WastArgs) -> Result<bool> {
-    let mut runner = brisk_wast::WastRunner::new(&args.options.config()?)?;
+    let mut runner = brisk_wast::WastRunner::new(&args.options.config()?.0)?;
     runner.allow_precompiled(true);
     if args.round_trip {
         runner.round_trip(args.artifact_dir.clone())?;
@@ -339,15 +288,15 @@ fn wast(args: WastArgs) -> Result<bool> {
             Ok(r) => r,
             Err(e) => brisk_wast::Report { passed: 0, failures: vec![format!("{e:#}")] },
         };
-        println!("{}: {} passed, {} failed", file.display(), report.passed, report.failed());
+        print_line(&format!("{}: {} passed, {} failed", file.display(), report.passed, report.failed()));
         if args.verbose {
             for f in &report.failures {
-                println!("  {f}");
+                print_line(&format!("  {f}"));
             }
         }
         total.merge(report);
     }
-    println!("{} passed, {} failed", total.passed, total.failed());
+    print_line(&format!("{} passed, {} failed", total.passed, total.failed()));
     Ok(total.failed() == 0)
 }
 
@@ -361,20 +310,64 @@ fn render_error(e: &anyhow::Error) -> String {
     }
 }
 
+/// A line on stdout. A closed stdout (`brisk ... | head`) is not worth a
+/// panic: the line is dropped.
+fn print_line(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// A line on stderr, likewise.
+fn eprint_line(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The exit code of a run that trapped: Wasmtime's on Unix (128 + SIGABRT).
+const TRAP_EXIT: u8 = 134;
+/// The exit code of a command-line mistake (clap's).
+const USAGE_EXIT: u8 = 2;
+
+/// `brisk FILE ...` means `brisk run FILE ...`: when the first argument is
+/// not a command (nor a flag of `brisk` itself), `run` is put before it.
+fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const OWN: &[&str] = &["run", "compile", "wast", "cache", "help", "-h", "--help", "-V", "--version"];
+    if let Some(first) = args.get(1)
+        && !OWN.contains(&first.to_string_lossy().as_ref())
+    {
+        args.insert(1, "run".into());
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Run(args) => run(args).map(|()| true),
-        Command::Compile(args) => compile(args).map(|()| true),
-        Command::Wast(args) => wast(args),
-        Command::Cache { command } => cache(command).map(|()| true),
-    };
-    match result {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+    let cli = match Cli::try_parse_from(with_default_command(std::env::args_os().collect())) {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("error: {}", render_error(&e));
-            ExitCode::FAILURE
+            // Help and version go to stdout with code 0, mistakes to stderr
+            // with code 2; a closed stream is ignored either way.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(USAGE_EXIT));
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Compile(args) => compile(args).map(|()| Outcome::Done),
+        Command::Wast(args) => wast(args).map(|ok| if ok { Outcome::Done } else { Outcome::Exit(1) }),
+        Command::Cache { command } => cache(command).map(|()| Outcome::Done),
+    };
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        // WASI exit statuses are below 126 (`proc_exit` refuses others).
+        Ok(Outcome::Exit(code)) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprint_line(&format!("error: {}", render_error(&e)));
+            if e.downcast_ref::<brisk::Trap>().is_some() {
+                ExitCode::from(TRAP_EXIT)
+            } else if e.downcast_ref::<Usage>().is_some() {
+                ExitCode::from(USAGE_EXIT)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

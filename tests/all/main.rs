@@ -11,3 +11,4 @@ mod host_funcs;
 mod rss;
 mod traps;
 mod util;
+mod wasi_programs;
