@@ -229,16 +229,22 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
         return Ok(module);
     }
     let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    // The cache and `Module::new` see bytes without a name. A text module
+    // that fails is compiled again from its file, whose errors name it with
+    // a line and column; errors are the rare path.
+    let compile_error = |e: anyhow::Error| match bytes.starts_with(b"\0asm") {
+        false => Module::from_file(engine, path).err().unwrap_or(e),
+        true => e.context(format!("failed to compile {}", path.display())),
+    };
     let cache = if args.options.cache() { Cache::user_default() } else { None };
     let Some(cache) = cache else {
-        let module = Module::new(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))?;
+        let module = Module::new(engine, &bytes).map_err(compile_error)?;
         if args.verbose {
             eprint_line(&format!("brisk: compiled {} in {} (cache off)", path.display(), elapsed()));
         }
         return Ok(module);
     };
-    let (module, outcome) =
-        cache.load_or_compile(engine, &bytes).with_context(|| format!("failed to compile {}", path.display()))?;
+    let (module, outcome) = cache.load_or_compile(engine, &bytes).map_err(compile_error)?;
     if args.verbose {
         eprint_line(&match outcome {
             CacheOutcome::Hit(p) => format!("brisk: cache hit, loaded {} in {} (no compilation)", p.display(), elapsed()),

@@ -30,21 +30,21 @@ fn second_run_skips_compilation_and_changes_recompile() {
     std::fs::write(&module, MODULE).unwrap();
     let m = module.to_str().unwrap();
 
-    let (out, err) = brisk(&home, &["run", "-v", m, "--invoke", "f", "1"]);
+    let (out, err) = brisk(&home, &["run", "-v", "--invoke", "f", m, "1"]);
     assert_eq!(out, "101\n");
     assert!(err.contains("compiled in"), "first run compiles: {err}");
-    let (out, err) = brisk(&home, &["run", "-v", m, "--invoke", "f", "1"]);
+    let (out, err) = brisk(&home, &["run", "-v", "--invoke", "f", m, "1"]);
     assert_eq!(out, "101\n");
     assert!(err.contains("cache hit") && err.contains("no compilation"), "second run hits: {err}");
 
     // One byte changed: `100` becomes `200`.
     std::fs::write(&module, MODULE.replace("100", "200")).unwrap();
-    let (out, err) = brisk(&home, &["run", "-v", m, "--invoke", "f", "1"]);
+    let (out, err) = brisk(&home, &["run", "-v", "--invoke", "f", m, "1"]);
     assert_eq!(out, "201\n");
     assert!(err.contains("compiled in"), "a changed module compiles: {err}");
 
     // Other settings are another entry.
-    let (_, err) = brisk(&home, &["run", "-v", "-O", "opt-level=0", m, "--invoke", "f", "1"]);
+    let (_, err) = brisk(&home, &["run", "-v", "-O", "opt-level=0", "--invoke", "f", m, "1"]);
     assert!(err.contains("compiled in"), "other settings compile: {err}");
 
     // A corrupt entry is compiled again and replaced.
@@ -55,20 +55,20 @@ fn second_run_skips_compilation_and_changes_recompile() {
         bytes[100] ^= 0x40; // in the checksummed header
         std::fs::write(e, bytes).unwrap();
     }
-    let (out, err) = brisk(&home, &["run", "-v", m, "--invoke", "f", "1"]);
+    let (out, err) = brisk(&home, &["run", "-v", "--invoke", "f", m, "1"]);
     assert_eq!(out, "201\n");
     assert!(err.contains("unusable") && err.contains("corrupt"), "a corrupt entry is replaced: {err}");
-    let (_, err) = brisk(&home, &["run", "-v", m, "--invoke", "f", "1"]);
+    let (_, err) = brisk(&home, &["run", "-v", "--invoke", "f", m, "1"]);
     assert!(err.contains("cache hit"), "the replacement is used: {err}");
 
-    let (_, err) = brisk(&home, &["run", "-v", "-C", "cache=n", m, "--invoke", "f", "1"]);
+    let (_, err) = brisk(&home, &["run", "-v", "-C", "cache=n", "--invoke", "f", m, "1"]);
     assert!(err.contains("cache off"), "{err}");
 
     let (out, _) = brisk(&home, &["cache", "path"]);
     assert_eq!(out.trim(), home.join("brisk").to_str().unwrap());
     let (out, _) = brisk(&home, &["cache", "clear"]);
     assert_eq!(out.trim(), format!("removed 3 cached artifacts from {}", home.join("brisk").display()));
-    let (_, err) = brisk(&home, &["run", "-v", m, "--invoke", "f", "1"]);
+    let (_, err) = brisk(&home, &["run", "-v", "--invoke", "f", m, "1"]);
     assert!(err.contains("compiled in"), "after clear: {err}");
 }
 
@@ -84,13 +84,13 @@ fn compiled_artifacts_run_and_are_recognised_by_header() {
     // The name does not matter: the header does.
     let renamed = dir.path().join("program.wasm");
     std::fs::rename(&artifact, &renamed).unwrap();
-    let (out, err) = brisk(&home, &["run", "-v", renamed.to_str().unwrap(), "--invoke", "f", "5"]);
+    let (out, err) = brisk(&home, &["run", "-v", "--invoke", "f", renamed.to_str().unwrap(), "5"]);
     assert_eq!(out, "105\n");
     assert!(err.contains("loaded artifact"), "{err}");
     assert!(!home.exists(), "running an artifact does not touch the cache");
 
     let out = Command::new(env!("CARGO_BIN_EXE_brisk"))
-        .args(["run", "-O", "opt-level=0", renamed.to_str().unwrap(), "--invoke", "f", "5"])
+        .args(["run", "-O", "opt-level=0", "--invoke", "f", renamed.to_str().unwrap(), "5"])
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -3,6 +3,7 @@
 mod api;
 mod artifact;
 mod cli_cache;
+mod cli_run;
 mod bad_input;
 mod budget;
 mod determinism;

@@ -69,7 +69,15 @@ impl std::error::Error for WasmError {}
 impl From<wasmparser::BinaryReaderError> for WasmError {
     #[cold]
     fn from(e: wasmparser::BinaryReaderError) -> Self {
-        WasmError::Invalid { message: e.message().to_string(), offset: e.offset() }
+        let message = e.message();
+        // wasmparser's bad-magic message is a multi-line debug dump of two
+        // byte arrays; say it in one line.
+        let message = if message.starts_with("magic header not detected") {
+            "not a WebAssembly module: it does not start with the magic bytes `\\0asm`".to_string()
+        } else {
+            message.to_string()
+        };
+        WasmError::Invalid { message, offset: e.offset() }
     }
 }
 

@@ -165,7 +165,7 @@ impl Engine {
     ///
     /// As [`Module::new`](crate::Module::new).
     pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
-        let wasm = crate::module::wat_to_wasm(bytes)?;
+        let wasm = crate::text::wat_to_wasm(bytes, None)?;
         crate::module::compile_artifact(self, &wasm)
     }
 

@@ -47,6 +47,7 @@ mod limits;
 mod linker;
 mod module;
 mod store;
+mod text;
 mod trap;
 mod values;
 mod vm;

@@ -8,6 +8,7 @@
 //! in place through [`ModuleInfo`] and runs the code where it lies.
 
 use crate::engine::Engine;
+use crate::text;
 use crate::trap::FrameInfo;
 use crate::vm::{CodeLookup, Image, Registration};
 use anyhow::{Context, Result};
@@ -83,26 +84,6 @@ impl std::fmt::Debug for Module {
     }
 }
 
-/// Turns `.wat` text into a binary; passes binaries through. Errors carry
-/// a byte offset either way.
-pub(crate) fn wat_to_wasm(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
-    if wat::Detect::from_bytes(bytes) != wat::Detect::WasmText {
-        return Ok(bytes.into());
-    }
-    let text = std::str::from_utf8(bytes).expect("Detect::WasmText implies UTF-8");
-    // The `wast` parser (behind `wat`) keeps the error's span, so the
-    // offset comes straight from it.
-    let parse = || -> Result<Vec<u8>, wast::Error> {
-        let buf = wast::parser::ParseBuffer::new(text)?;
-        wast::parser::parse::<wast::Wat<'_>>(&buf)?.encode()
-    };
-    parse().map(Into::into).map_err(|mut e| {
-        let offset = e.span().offset() as u64;
-        e.set_text(text);
-        anyhow::Error::new(WasmError::Invalid { message: e.to_string(), offset })
-    })
-}
-
 impl Module {
     /// Compiles a module from its binary or text form.
     ///
@@ -111,22 +92,35 @@ impl Module {
     /// A malformed or invalid module gives an error that downcasts to
     /// [`WasmError`], with the byte offset; a module using an unimplemented
     /// feature likewise.
+    /// Errors in text point at the text: `<anon>:line:column`.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let wasm = wat_to_wasm(bytes.as_ref())?;
-        Self::from_binary(engine, &wasm)
+        Self::new_named(engine, bytes.as_ref(), None)
     }
 
-    /// Compiles a module from a file (binary or text).
+    fn new_named(engine: &Engine, bytes: &[u8], path: Option<&Path>) -> Result<Module> {
+        let wasm = text::wat_to_wasm(bytes, path)?;
+        Self::from_binary(engine, &wasm).map_err(|e| match text::as_text(bytes) {
+            Some(text) => text::locate(e, text, &wasm, path),
+            None => e,
+        })
+    }
+
+    /// Compiles a module from a file (binary or text); errors in text name
+    /// the file, with line and column.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
-        Module::new(engine, bytes).with_context(|| format!("failed to compile {}", path.display()))
+        Module::new_named(engine, &bytes, Some(path)).with_context(|| format!("failed to compile {}", path.display()))
     }
 
     /// Validates a module without compiling it.
     pub fn validate(engine: &Engine, bytes: &[u8]) -> Result<()> {
-        let wasm = wat_to_wasm(bytes)?;
-        brisk_environ::translate_module(&wasm, engine.config().features)?;
+        let wasm = text::wat_to_wasm(bytes, None)?;
+        brisk_environ::translate_module(&wasm, engine.config().features)
+            .map_err(|e| match text::as_text(bytes) {
+                Some(text) => text::locate(anyhow::Error::new(e), text, &wasm, None),
+                None => anyhow::Error::new(e),
+            })?;
         Ok(())
     }
 
