@@ -6,7 +6,9 @@
 //! [`expected_failures`] with a reason; a listed directive that passes is
 //! an error too, so the list can only shrink.
 //!
-//! The last configuration is a round trip: every module is compiled to an
+//! One configuration counts fuel and checks epochs (with budgets no script
+//! reaches), so the bounded-execution code is held to the spec too. The
+//! last configuration is a round trip: every module is compiled to an
 //! artifact file and loaded with `Module::deserialize_file` first.
 //!
 //! `cargo test --test wast` runs every configuration; pass a substring to
@@ -51,6 +53,15 @@ const TIERS: &[TierConfig] = &[
     TierConfig {
         name: "optimized/opt-level=0/single-pass",
         config: || optimized(OptLevel::None, RegallocAlgorithm::SinglePass),
+        round_trip: false,
+    },
+    TierConfig {
+        name: "optimized/opt-level=2/backtracking/fuel+epochs",
+        config: || {
+            let mut c = optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking);
+            c.consume_fuel(true).epoch_interruption(true);
+            c
+        },
         round_trip: false,
     },
     TierConfig {

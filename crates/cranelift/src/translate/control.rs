@@ -113,9 +113,13 @@ impl FuncTranslator<'_, '_> {
         let values = self.pop_n(params.len(), offset)?;
         self.b.ins().jump(header, &args(&values));
         self.b.switch_to_block(header);
+        // Taken before the checks: reading the fuel variable in the
+        // unsealed header gives it one more block parameter, which is not
+        // a wasm value.
+        let values = self.b.block_params(header).to_vec();
         self.budget_checks();
         let height = self.stack.len();
-        self.stack.extend_from_slice(self.b.block_params(header));
+        self.stack.extend_from_slice(&values);
         self.control.push(ControlFrame::new(FrameKind::Loop { header }, next, height, params.len(), results.len()));
         Ok(())
     }
