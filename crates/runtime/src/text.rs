@@ -69,7 +69,7 @@ fn span_of(text: &str, wasm: &[u8], offset: u64) -> Option<Span> {
     for payload in wasmparser::Parser::new(0).parse_all(wasm) {
         let wasmparser::Payload::CodeSectionEntry(body) = payload.ok()? else { continue };
         let range = body.range();
-        if !(range.start as u64..range.end as u64).contains(&offset) {
+        if !(range.start..range.end).contains(&offset) {
             func += 1;
             continue;
         }
@@ -77,7 +77,7 @@ fn span_of(text: &str, wasm: &[u8], offset: u64) -> Option<Span> {
         let mut index = 0usize;
         while !ops.eof() {
             let Ok((_, at)) = ops.read_with_offset() else { break };
-            if at as u64 > offset {
+            if at > offset {
                 break;
             }
             op = Some(index);
