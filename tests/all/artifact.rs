@@ -6,6 +6,7 @@
 
 use crate::util::{TempDir, XorShift};
 use brisk::{ArtifactError, Config, Engine, Linker, Module, OptLevel, Store, Trap, Val, WasmBacktrace};
+use brisk_environ::artifact::Section;
 use object::{Object, ObjectSection};
 use std::process::Command;
 
@@ -295,3 +296,258 @@ fn damaged_symbols_only_change_names() {
     assert!(renamed > 0, "some damage shows in the names");
 }
 
+
+/// A module with an index of every kind in its tables: imports and exports
+/// of every kind, active, passive and declared element segments (function
+/// and expression items), active and passive data segments, globals
+/// initialized by `global.get` and `ref.func`, and a start function.
+const INDICES_WAT: &str = r#"
+(module $indices
+  (import "host" "f" (func $hf (param i32) (result i32)))
+  (import "host" "t" (table $ht 2 funcref))
+  (import "host" "m" (memory $hm 1))
+  (import "host" "g" (global $hg i32))
+  (table $t (export "table") 4 funcref)
+  (global $g (export "global") (mut i32) (global.get $hg))
+  (global $fr (mut funcref) (ref.func $b))
+  (elem (table $t) (i32.const 0) func $a $b)
+  (elem $p funcref (ref.func $a) (ref.null func))
+  (elem declare func $b)
+  (data (memory $hm) (i32.const 8) "hi")
+  (data $pd "passive")
+  (export "hostf" (func $hf))
+  (export "memory" (memory $hm))
+  (start $init)
+  (func $a (export "a") (param i32) (result i32) (i32.add (local.get 0) (global.get $g)))
+  (func $b (param i32) (result i32) (call $hf (local.get 0)))
+  (func $init (global.set $g (i32.add (global.get $g) (i32.const 2))))
+  (func (export "run") (result i32)
+    (table.init $t $p (i32.const 2) (i32.const 0) (i32.const 2))
+    (memory.init $pd (i32.const 100) (i32.const 0) (i32.const 3))
+    (call_indirect $t (param i32) (result i32) (i32.const 5) (i32.const 1))))
+"#;
+
+/// What `INDICES_WAT` imports.
+const HOST_WAT: &str = r#"
+(module
+  (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (table (export "t") 2 funcref)
+  (memory (export "m") 1)
+  (global (export "g") i32 (i32.const 40)))
+"#;
+
+/// Instantiates a module of `INDICES_WAT`'s shape with its imports.
+fn instantiate_indices(module: &Module) -> anyhow::Result<(Store<()>, brisk::Instance)> {
+    let engine = module.engine();
+    let mut store = Store::new(engine, ());
+    let mut linker = Linker::new(engine);
+    let host = linker.instantiate(&mut store, &Module::new(engine, HOST_WAT)?)?;
+    linker.instance(&mut store, "host", host)?;
+    let instance = linker.instantiate(&mut store, module)?;
+    Ok((store, instance))
+}
+
+/// An artifact's tables, to read and rewrite records in place.
+struct Tables {
+    bytes: Vec<u8>,
+}
+
+impl Tables {
+    /// Where a table is in the file.
+    fn range(&self, s: Section) -> std::ops::Range<usize> {
+        let file = object::File::parse(&*self.bytes).unwrap();
+        let (off, len) = file.section_by_name(s.name()).unwrap().file_range().unwrap();
+        off as usize..(off + len) as usize
+    }
+
+    fn records(&self, s: Section) -> usize {
+        self.range(s).len() / s.record_size()
+    }
+
+    fn at(&self, s: Section, record: usize, word: usize) -> usize {
+        let at = self.range(s).start + record * s.record_size() + word * 4;
+        assert!(at + 4 <= self.range(s).end, "{} has no word {word} in record {record}", s.name());
+        at
+    }
+
+    fn word(&self, s: Section, record: usize, word: usize) -> u32 {
+        let at = self.at(s, record, word);
+        u32::from_le_bytes(self.bytes[at..at + 4].try_into().unwrap())
+    }
+
+    /// The first record for which `pred` holds, given a record's words.
+    fn find(&self, s: Section, pred: impl Fn(&dyn Fn(usize) -> u32) -> bool) -> usize {
+        (0..self.records(s)).find(|&r| pred(&|w| self.word(s, r, w))).unwrap_or_else(|| panic!("no such record in {}", s.name()))
+    }
+
+    /// A copy with one word rewritten and the checksum recomputed, so that
+    /// it passes the checksum and only the index checks can refuse it.
+    fn with(&self, s: Section, record: usize, word: usize, value: u32) -> Vec<u8> {
+        self.with_at(self.at(s, record, word), value)
+    }
+
+    /// The same for a header field.
+    fn with_header(&self, field: usize, value: u32) -> Vec<u8> {
+        self.with_at(brisk_environ::artifact::HEADER_FILE_OFFSET + field, value)
+    }
+
+    fn with_at(&self, at: usize, value: u32) -> Vec<u8> {
+        let mut v = self.bytes.clone();
+        v[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        brisk_environ::artifact::reseal(&mut v).unwrap();
+        v
+    }
+}
+
+/// Where an artifact with a bad index must be refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// By `Module::deserialize`: what the loader checks.
+    Load,
+    /// By instantiation: what is checked where it is used, so that loading
+    /// does nothing per function.
+    Instantiate,
+}
+
+/// Asserts that an artifact is refused at `stage` with an `ArtifactError`
+/// whose message contains `expected`, and returns the message.
+fn refused(engine: &Engine, bytes: &[u8], stage: Stage, expected: &str) -> String {
+    let err = match load(engine, bytes) {
+        Err(e) => {
+            assert_eq!(stage, Stage::Load, "refused at load, not at instantiation: {e:#}");
+            e
+        }
+        Ok(module) => {
+            assert_eq!(stage, Stage::Instantiate, "{expected}: the artifact loads");
+            match instantiate_indices(&module) {
+                Err(e) => e,
+                Ok(_) => panic!("{expected}: the artifact instantiates"),
+            }
+        }
+    };
+    let artifact = err.downcast_ref::<ArtifactError>().unwrap_or_else(|| panic!("not an ArtifactError: {err:#}"));
+    assert!(matches!(artifact, ArtifactError::Corrupt(_)), "{artifact}");
+    let message = artifact.to_string();
+    assert!(message.contains(expected), "`{message}` does not say `{expected}`");
+    message
+}
+
+/// An artifact that passes the checksum but holds an index out of range
+/// (rewritten in place, then resealed) is refused with an error naming the
+/// table and the index, at load or, for what the loader does not read per
+/// function, at instantiation: never an access out of bounds.
+#[test]
+#[allow(unsafe_code, reason = "loads artifacts with bad indices, which must be refused")]
+fn out_of_range_indices_are_refused() {
+    use Section as S;
+    use brisk_environ::artifact::header;
+    let engine = Engine::default();
+    let t = Tables { bytes: engine.precompile_module(INDICES_WAT.as_bytes()).unwrap() };
+    {
+        let module = load(&engine, &t.bytes).expect("the artifact loads");
+        let (mut store, instance) = instantiate_indices(&module).unwrap();
+        let a = instance.get_typed_func::<i32, i32>(&mut store, "a").unwrap();
+        assert_eq!(a.call(&mut store, 1).unwrap(), 43, "the start function ran");
+        let run = instance.get_typed_func::<(), i32>(&mut store, "run").unwrap();
+        assert_eq!(run.call(&mut store, ()).unwrap(), 6);
+        assert_eq!(instance.exports(&mut store).len(), 6);
+    }
+    let mut cases = 0;
+    let mut check = |bytes: Vec<u8>, stage: Stage, expected: &str| {
+        refused(&engine, &bytes, stage, expected);
+        cases += 1;
+    };
+    let big = 1000;
+
+    // Exports of every kind, their kinds, names and the by-name index.
+    let kinds = ["function", "table", "memory", "global"];
+    let mut seen = [false; 4];
+    for e in 0..t.records(S::Exports) {
+        let kind = t.word(S::Exports, e, 2) as usize;
+        seen[kind] = true;
+        let what = format!(".brisk.exports record {e}: {} index {big} is out of range", kinds[kind]);
+        check(t.with(S::Exports, e, 3, big), Stage::Load, &what);
+    }
+    assert_eq!(seen, [true; 4], "exports of every kind");
+    check(t.with(S::Exports, 0, 2, 4), Stage::Load, ".brisk.exports record 0: unknown kind 4");
+    check(t.with(S::Exports, 0, 0, u32::MAX - 8), Stage::Load, ".brisk.exports record 0: name");
+    check(t.with(S::ExportsByName, 0, 0, big), Stage::Load, ".brisk.exports_by_name record 0: export index 1000");
+    let first = t.word(S::ExportsByName, 0, 0);
+    check(t.with(S::ExportsByName, 1, 0, first), Stage::Load, ".brisk.exports_by_name record 1: the exports are not sorted");
+
+    // Imports: kind, index and how many of each kind.
+    let table_import = t.find(S::Imports, |w| w(4) == 1);
+    check(t.with(S::Imports, table_import, 5, 1), Stage::Load, "imports table index 1, expected table 0");
+    check(t.with(S::Imports, table_import, 4, 9), Stage::Load, "unknown kind 9");
+    check(t.with(S::Imports, table_import, 2, u32::MAX - 8), Stage::Load, ".brisk.imports record 1: name");
+    check(t.with_header(header::IMPORTED_GLOBALS, 0), Stage::Load, ".brisk.imports defines");
+
+    // Element segments: table, offset expression, items.
+    let active = t.find(S::Elems, |w| w(0) == 0 && w(5) == 0);
+    let what = format!(".brisk.elems record {active}: table index 7 is out of range");
+    check(t.with(S::Elems, active, 1, 7), Stage::Load, &what);
+    check(t.with(S::Elems, active, 2, big), Stage::Load, "constant expression 1000..");
+    check(t.with(S::Elems, active, 6, u32::MAX - 8), Stage::Load, "lie outside .brisk.elem_items");
+    let item = t.word(S::Elems, active, 6) as usize;
+    let what = format!(".brisk.elems record {active}: item 1: function index {big} is out of range");
+    check(t.with(S::ElemItems, item + 1, 0, big), Stage::Load, &what);
+    let exprs = t.find(S::Elems, |w| w(5) == 1);
+    let pair = t.word(S::Elems, exprs, 6) as usize;
+    let what = format!(".brisk.elems record {exprs}: constant expression {big}..");
+    check(t.with(S::ElemItems, pair, 0, big), Stage::Load, &what);
+    check(t.with(S::Elems, active, 4, 0), Stage::Load, "element type code 0 is not a reference type");
+
+    // Constant expressions: `ref.func` and `global.get` indices.
+    let ref_func = t.find(S::Consts, |w| w(0) == 7);
+    let what = format!(".brisk.consts record {ref_func}: ref.func {big}: function index out of range");
+    check(t.with(S::Consts, ref_func, 2, big), Stage::Load, &what);
+    let global_get = t.find(S::Consts, |w| w(0) == 5);
+    let what = format!(".brisk.consts record {global_get}: global.get {big}: global index out of range");
+    check(t.with(S::Consts, global_get, 2, big), Stage::Load, &what);
+    check(t.with(S::Consts, global_get, 0, 99), Stage::Load, "unknown operator code 99");
+
+    // Globals: initializer range and value type.
+    let defined = t.find(S::Globals, |w| w(3) != 0);
+    check(t.with(S::Globals, defined, 2, big), Stage::Load, &format!(".brisk.globals record {defined}: constant expression"));
+    check(t.with(S::Globals, defined, 0, 50), Stage::Load, "unknown value type code 50");
+
+    // Data segments: memory, bytes, mode.
+    let data = t.find(S::DataSegments, |w| w(0) == 0);
+    let what = format!(".brisk.data_segments record {data}: memory index 3 is out of range");
+    check(t.with(S::DataSegments, data, 1, 3), Stage::Load, &what);
+    check(t.with(S::DataSegments, data, 4, u32::MAX - 8), Stage::Load, "lie outside .brisk.data");
+    check(t.with(S::DataSegments, data, 0, 2), Stage::Load, "unknown mode 2");
+
+    // Types, tables and the start function.
+    check(t.with(S::Types, 0, 0, big), Stage::Load, ".brisk.types record 0: value types 1000..");
+    check(t.with(S::Tables, 1, 0, 0), Stage::Load, ".brisk.tables record 1: element type code 0");
+    check(t.with_header(header::START, big), Stage::Load, "disagree");
+    check(t.with_header(header::START, 1), Stage::Load, "start function 1 has type");
+
+    // Function types: of imports and exports at load; of the others, which
+    // the loader does not read, at instantiation.
+    check(t.with(S::Funcs, 0, 0, big), Stage::Load, ".brisk.funcs record 0: type index 1000 is out of range");
+    check(t.with(S::Funcs, 1, 0, big), Stage::Load, ".brisk.funcs record 1: type index 1000 is out of range");
+    check(t.with(S::Funcs, 2, 0, big), Stage::Instantiate, ".brisk.funcs record 2: type index 1000 is out of range");
+
+    // Function starts and trampolines, checked where they are read.
+    check(t.with(S::FuncStarts, 1, 0, u32::MAX - 8), Stage::Instantiate, ".brisk.func_starts record 0");
+    let second = t.word(S::FuncStarts, 1, 0);
+    check(t.with(S::FuncStarts, 0, 0, second), Stage::Instantiate, ".brisk.func_starts record 0");
+    check(t.with(S::ArrayCalls, 0, 1, u32::MAX - 8), Stage::Instantiate, ".brisk.array_calls record 0");
+    assert!(cases >= 35, "{cases} cases");
+
+    // The same through a mapped file.
+    let dir = TempDir::new("artifact-bad-index");
+    let path = dir.path().join("i.bwasm");
+    std::fs::write(&path, t.with(S::Exports, 0, 3, big)).unwrap();
+    // SAFETY: nothing modifies the file while the load runs.
+    let err = unsafe { Module::deserialize_file(&engine, &path) }.expect_err("a bad export index loads");
+    let message = err.downcast_ref::<ArtifactError>().unwrap_or_else(|| panic!("not an ArtifactError: {err:#}")).to_string();
+    assert!(message.contains(".brisk.exports record 0"), "{message}");
+    std::fs::write(&path, t.with(S::Funcs, 2, 0, big)).unwrap();
+    // SAFETY: as above.
+    let module = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    let err = instantiate_indices(&module).expect_err("a bad function type instantiates");
+    assert!(err.downcast_ref::<ArtifactError>().is_some(), "{err:#}");
+}

@@ -114,9 +114,13 @@ impl Instance {
         let instance = unsafe { vm::Instance::new(module, resolved, store_ptr.cast(), &*store.limits, index)? };
         store.instances.push(instance);
         let handle = Instance(store.stored(index));
-        store.instances[index].initialize().map_err(|trap| anyhow::Error::new(trap).context(WasmBacktrace::default()))?;
+        store.instances[index]
+            .initialize()
+            .map_err(|e| if e.is::<brisk_environ::Trap>() { e.context(WasmBacktrace::default()) } else { e })?;
         if let Some(start) = info.start() {
-            let func_ref = store.instances[index].func_ref(start);
+            // In range: the loader checks the start function.
+            let func_ref =
+                store.instances[index].func_ref(start).ok_or_else(|| anyhow!("start function {} out of range", start.as_u32()))?;
             // SAFETY: the funcref is in the instance's vmctx, owned by the store.
             let func = unsafe { Func::from_func_ref(store, func_ref) };
             // SAFETY: start functions take and return nothing.
@@ -133,41 +137,40 @@ impl Instance {
     pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
         let store = &mut store.as_context_mut().0.opaque;
         let index = self.vm(store).module().export_index(name)?;
-        Some(self.export(store, index))
+        self.export(store, index)
     }
 
-    fn export(&self, store: &mut StoreOpaque, index: EntityIndex) -> Extern {
+    /// The entity an export names; `None` for an index out of range, which
+    /// the loader refuses.
+    fn export(&self, store: &mut StoreOpaque, index: EntityIndex) -> Option<Extern> {
         let instance = self.vm(store);
         let info = instance.module().info();
-        match index {
+        Some(match index {
             EntityIndex::Function(f) => {
-                let func_ref = instance.func_ref(f);
+                let func_ref = instance.func_ref(f)?;
                 let ty = info.func_type(info.func_type_index(f));
                 Extern::Func(Func(store.push_func(func_ref, ty)))
             }
             EntityIndex::Memory(m) => {
-                let ty = info.memory(m);
-                let import = instance.memory_import(m);
-                Extern::Memory(Memory(store.push_memory(import.memory, ty)))
+                let import = instance.memory_import(m)?;
+                Extern::Memory(Memory(store.push_memory(import.memory, info.memory(m))))
             }
             EntityIndex::Table(t) => {
-                let ty = info.table(t);
-                let import = instance.table_import(t);
-                Extern::Table(Table(store.push_table(import.table, ty)))
+                let import = instance.table_import(t)?;
+                Extern::Table(Table(store.push_table(import.table, info.table(t))))
             }
             EntityIndex::Global(g) => {
-                let ty = info.global(g);
-                let def = instance.global_ptr(g);
-                Extern::Global(Global(store.push_global(def, ty)))
+                let def = instance.global_ptr(g)?;
+                Extern::Global(Global(store.push_global(def, info.global(g))))
             }
-        }
+        })
     }
 
     /// All exports, in order.
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
         let store = &mut store.as_context_mut().0.opaque;
         let module = self.vm(store).module().clone();
-        module.info().exports().map(|(name, index)| (name.to_string(), self.export(store, index))).collect()
+        module.info().exports().filter_map(|(name, index)| Some((name.to_string(), self.export(store, index)?))).collect()
     }
 
     /// The exported function called `name`.

@@ -35,8 +35,9 @@ struct ModuleInner {
     type_ids: Box<[u32]>,
     /// What every instance copies into its defined functions' funcrefs,
     /// built by the first instantiation rather than at load, which does
-    /// nothing per function.
-    func_refs: OnceLock<Box<[FuncRefTemplate]>>,
+    /// nothing per function; building it checks each function's type and
+    /// code offsets, so an artifact with a bad one fails to instantiate.
+    func_refs: OnceLock<Result<Box<[FuncRefTemplate]>, artifact::ArtifactError>>,
     /// Keeps the code registered with the trap handler; dropped before the
     /// image (the registry holds the image too, until then).
     _registration: Registration,
@@ -270,30 +271,32 @@ impl Module {
         self.inner.image.image.base() + self.inner.image.layout.text().start
     }
 
-    /// Native-ABI entry of a defined function.
-    pub(crate) fn native_call(&self, def: DefinedFuncIndex) -> usize {
-        self.text_base() + self.info().native_call_offset(def) as usize
-    }
-
-    /// Array-ABI entry of a defined function, or 0 if it cannot escape.
-    pub(crate) fn array_call(&self, def: DefinedFuncIndex) -> usize {
-        self.info().array_call_offset(def).map_or(0, |off| self.text_base() + off as usize)
+    /// The funcref fields of a defined function but its vmctx, checked:
+    /// its code lies in `.text` and its type is one of the module's.
+    fn func_ref_fields(&self, def: DefinedFuncIndex) -> Result<FuncRefTemplate, artifact::ArtifactError> {
+        let info = self.info();
+        let native_call = self.text_base() + info.native_call_offset(def)? as usize;
+        let array_call = info.array_call_offset(def)?.map_or(0, |off| self.text_base() + off as usize);
+        let ty = info.checked_func_type_index(info.func_index(def))?;
+        // In range: `type_ids` has an entry per type.
+        let type_index = self.type_ids()[ty.as_u32() as usize];
+        Ok(FuncRefTemplate { native_call, array_call, type_index })
     }
 
     /// The funcref fields of every defined function but its vmctx, in
-    /// defined-function order.
-    pub(crate) fn func_ref_template(&self) -> &[FuncRefTemplate] {
-        self.inner.func_refs.get_or_init(|| {
-            let info = self.info();
-            (0..info.num_defined_funcs())
-                .map(|i| DefinedFuncIndex::from_u32(i as u32))
-                .map(|def| FuncRefTemplate {
-                    native_call: self.native_call(def),
-                    array_call: self.array_call(def),
-                    type_index: self.type_ids()[info.func_type_index(info.func_index(def)).as_u32() as usize],
-                })
-                .collect()
-        })
+    /// defined-function order. The first call checks every function's
+    /// type and code offsets (the loader reads neither).
+    ///
+    /// # Errors
+    ///
+    /// The [`ArtifactError`](artifact::ArtifactError) of the first function
+    /// whose type or code offsets are out of range.
+    pub(crate) fn func_ref_template(&self) -> Result<&[FuncRefTemplate], artifact::ArtifactError> {
+        let template = self.inner.func_refs.get_or_init(|| {
+            let defs = (0..self.info().num_defined_funcs()).map(|i| DefinedFuncIndex::from_u32(i as u32));
+            defs.map(|def| self.func_ref_fields(def)).collect()
+        });
+        template.as_deref().map_err(Clone::clone)
     }
 
     /// The exported entity called `name`.

@@ -31,6 +31,22 @@
 //! checksum; [`ModuleInfo`] then reads records in place when the runtime
 //! asks for them.
 //!
+//! The checksum catches damage, not a file rewritten and resealed, so
+//! every index and range the runtime takes from the tables is checked
+//! too, and a bad one is an [`ArtifactError`] naming the table and the
+//! record, never an access out of bounds. The loader checks those of the
+//! tables read at instantiation, one pass over each: types, tables,
+//! memories, globals, constant expressions (`global.get`, `ref.func`),
+//! imports (in index order, as many as the header says), exports and the
+//! by-name index, element segments and their items, data segments, the
+//! start function (in range, with an empty type) and the module name.
+//! What has a record per function is not walked at load but checked where
+//! it is read: a function's type ([`ModuleInfo::checked_func_type_index`])
+//! and its code offsets ([`ModuleInfo::native_call_offset`],
+//! [`ModuleInfo::array_call_offset`]), which the first instantiation reads
+//! for every defined function; trap sites and function starts looked up
+//! by binary search are read with bounds checks.
+//!
 //! The header holds a directory of the tables, so the loader reads no ELF
 //! structure beyond the ELF header: the section headers are for tools.
 //! The checksum covers the file from its start to the end of the last

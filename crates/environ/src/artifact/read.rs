@@ -21,6 +21,11 @@ fn corrupt(what: impl std::fmt::Display) -> ArtifactError {
     ArtifactError::Corrupt(what.to_string())
 }
 
+/// A record of a table with a bad index or range in it.
+fn bad(s: Section, i: usize, what: impl std::fmt::Display) -> ArtifactError {
+    corrupt(format!("{} record {i}: {what}", s.name()))
+}
+
 /// Finds the sections of a file the writer just made.
 pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, String> {
     use object::read::elf::{FileHeader as _, SectionHeader as _};
@@ -146,7 +151,9 @@ pub struct ArtifactLayout {
 impl ArtifactLayout {
     /// Checks an artifact for this Brisk, this host and an engine with
     /// `settings`: ELF structure, header, checksum, then that every table
-    /// holds whole records in numbers consistent with the header.
+    /// holds whole records in numbers consistent with the header, then the
+    /// indices and ranges in the tables that instantiation reads (one pass
+    /// over each of them; none has a record per function).
     ///
     /// # Errors
     ///
@@ -177,7 +184,6 @@ impl ArtifactLayout {
         if size != bytes.len() as u64 {
             return Err(corrupt(format!("{} bytes long, written as {size} (truncated?)", bytes.len())));
         }
-        // From here on every byte read up to `meta_end` is as written.
         // From here on every byte read up to `meta_end` is as written.
         let brisk = string_field(&h[header::BRISK_VERSION..][..header::STRING_FIELD]);
         if brisk != BRISK_VERSION.as_bytes() {
@@ -241,7 +247,7 @@ impl ArtifactLayout {
         if !consistent {
             return Err(corrupt("table sizes disagree with the header"));
         }
-        Ok(ArtifactLayout {
+        let layout = ArtifactLayout {
             sections,
             text: text_off..text_off + text_len,
             counts,
@@ -252,7 +258,9 @@ impl ArtifactLayout {
             func_symbols: read_u32(h, header::FUNC_SYMBOLS) as usize,
             symtab: range_field(h, header::SYMTAB),
             strtab: range_field(h, header::STRTAB),
-        })
+        };
+        layout.info(bytes).check_indices()?;
+        Ok(layout)
     }
 
     /// Where the machine code is in the file: page-aligned, whole pages.
@@ -269,10 +277,16 @@ impl ArtifactLayout {
 
 /// A module's environment read in place from its artifact.
 ///
-/// Indices the runtime passes in come from the module itself and are in
-/// range for a well-formed artifact; the checksum stands between a damaged
-/// file and these accessors, and a crafted file with out-of-range indices
-/// makes them panic, never read out of bounds.
+/// Every index and range in the small tables (types, tables, memories,
+/// globals, constant expressions, imports, exports, element and data
+/// segments, the start function) was checked by [`ArtifactLayout::parse`],
+/// so what these accessors return for indices the module itself holds is
+/// in range. What grows with the number of functions is checked where it
+/// is read instead, so that loading does no work per function: a
+/// function's type ([`ModuleInfo::checked_func_type_index`]), its code
+/// ([`ModuleInfo::native_call_offset`], [`ModuleInfo::array_call_offset`])
+/// and the trap sites. An index the module does not hold makes an accessor
+/// panic, never read out of bounds.
 #[derive(Clone, Copy)]
 pub struct ModuleInfo<'a> {
     bytes: &'a [u8],
@@ -366,7 +380,7 @@ impl<'a> ElemItemsRef<'a> {
             ElemItemsRef::Exprs(e, consts) => {
                 let (off, len) = (read_u32(e, i * 8) as usize, read_u32(e, i * 8 + 4) as usize);
                 let size = Section::Consts.record_size();
-                ElemItem::Expr(ConstExprRef { records: &consts[off * size..(off + len) * size] })
+                ElemItem::Expr(ConstExprRef { records: consts.get(off * size..(off + len) * size).unwrap_or_default() })
             }
         }
     }
@@ -461,9 +475,37 @@ impl<'a> ModuleInfo<'a> {
         FuncType::new(codes[..params.min(codes.len())].iter().map(decode), codes[params.min(codes.len())..].iter().map(decode))
     }
 
-    /// The type of a function.
+    /// The type of a function whose type was checked: an import, an
+    /// export or the start function (see [`ModuleInfo::checked_func_type_index`]
+    /// for the others).
+    ///
+    /// # Panics
+    ///
+    /// If the function or its type index is out of range.
     pub fn func_type_index(&self, func: FuncIndex) -> TypeIndex {
-        TypeIndex::from_u32(self.field(Section::Funcs, func.index(), 0))
+        self.checked_func_type_index(func).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The type of a function, checked: the function is in `.brisk.funcs`
+    /// and its type in `.brisk.types`. The loader does not read the type of
+    /// every function; instantiation checks those of the defined functions
+    /// when it first builds their funcrefs.
+    ///
+    /// # Errors
+    ///
+    /// An out-of-range function or type index.
+    pub fn checked_func_type_index(&self, func: FuncIndex) -> Result<TypeIndex, ArtifactError> {
+        let s = Section::Funcs;
+        let i = func.index();
+        let ty = self
+            .section(s)
+            .get(i * 4..i * 4 + 4)
+            .map(|r| read_u32(r, 0))
+            .ok_or_else(|| corrupt(format!("function index {i} is out of range ({} in {})", self.count(s), s.name())))?;
+        if ty as usize >= self.num_types() {
+            return Err(bad(s, i, format!("type index {ty} is out of range ({} types)", self.num_types())));
+        }
+        Ok(TypeIndex::from_u32(ty))
     }
 
     /// A function's name from the name section: the name of its ELF
@@ -477,7 +519,7 @@ impl<'a> ModuleInfo<'a> {
         let symtab = self.bytes.get(self.layout.symtab.clone())?;
         let sym = symtab.get(i.checked_mul(SYM_SIZE)?..)?.get(..SYM_SIZE)?;
         // The symbol must be the function's: `st_value` is its start.
-        if read_u64(sym, 8) != u64::from(self.native_call_offset(def)) {
+        if read_u64(sym, 8) != u64::from(self.native_call_offset(def).ok()?) {
             return None;
         }
         let strings = self.bytes.get(self.layout.strtab.clone())?.get(read_u32(sym, 0) as usize..)?;
@@ -515,17 +557,50 @@ impl<'a> ModuleInfo<'a> {
         g.as_u32().checked_sub(self.layout.counts.imported_globals).map(DefinedGlobalIndex::from_u32)
     }
 
-    /// Text offset of a defined function's native-ABI entry.
-    pub fn native_call_offset(&self, def: DefinedFuncIndex) -> u32 {
-        self.field(Section::FuncStarts, def.index(), 0)
+    /// Text offset of a defined function's native-ABI entry, checked where
+    /// it is read (the loader does not read every start): the function
+    /// starts before the next one (or, for the last, before the end of the
+    /// functions, which lies inside `.text`), so it lies inside `.text`
+    /// and starts are increasing wherever they are used.
+    ///
+    /// # Errors
+    ///
+    /// An out-of-range function index or misplaced start.
+    pub fn native_call_offset(&self, def: DefinedFuncIndex) -> Result<u32, ArtifactError> {
+        let s = Section::FuncStarts;
+        let (i, n) = (def.index(), self.count(s));
+        if i >= n {
+            return Err(corrupt(format!("defined function index {i} is out of range ({n} in {})", s.name())));
+        }
+        let start = self.field(s, i, 0);
+        let end = if i + 1 < n { self.field(s, i + 1, 0) } else { self.layout.funcs_end };
+        if start >= end || end > self.layout.funcs_end {
+            let funcs_end = self.layout.funcs_end;
+            return Err(bad(s, i, format!("function starts at {start:#x}, not before {end:#x} (functions end at {funcs_end:#x})")));
+        }
+        Ok(start)
     }
 
     /// Text offset of a defined function's host-to-wasm trampoline, if it
-    /// can escape: a binary search over the functions that can.
-    pub fn array_call_offset(&self, def: DefinedFuncIndex) -> Option<u32> {
-        let n = self.count(Section::ArrayCalls);
-        let i = partition_point(n, |i| self.field(Section::ArrayCalls, i, 0) < def.as_u32());
-        (i < n && self.field(Section::ArrayCalls, i, 0) == def.as_u32()).then(|| self.field(Section::ArrayCalls, i, 1))
+    /// can escape: a binary search over the functions that can. The offset
+    /// is checked to lie in `.text` after the functions, where the
+    /// trampolines are.
+    ///
+    /// # Errors
+    ///
+    /// A trampoline offset outside the trampolines.
+    pub fn array_call_offset(&self, def: DefinedFuncIndex) -> Result<Option<u32>, ArtifactError> {
+        let s = Section::ArrayCalls;
+        let n = self.count(s);
+        let i = partition_point(n, |i| self.field(s, i, 0) < def.as_u32());
+        if i >= n || self.field(s, i, 0) != def.as_u32() {
+            return Ok(None);
+        }
+        let offset = self.field(s, i, 1);
+        if offset < self.layout.funcs_end || offset as usize >= self.layout.text.len() {
+            return Err(bad(s, i, format!("trampoline offset {offset:#x} lies outside the trampolines")));
+        }
+        Ok(Some(offset))
     }
 
     fn limits(&self, s: Section, i: usize) -> (u32, u64, Option<u64>) {
@@ -671,5 +746,232 @@ impl<'a> ModuleInfo<'a> {
         let i = partition_point(n, |i| start(i) <= offset).checked_sub(1)?;
         let end = if i + 1 < n { start(i + 1) } else { self.layout.funcs_end };
         (offset < end).then(|| (start(i), self.func_index(DefinedFuncIndex::from_u32(i as u32))))
+    }
+}
+
+/// The names of the entity kinds, by their code in artifacts.
+const KIND_NAMES: [&str; 4] = ["function", "table", "memory", "global"];
+
+/// The checks [`ArtifactLayout::parse`] makes of the indices and ranges in
+/// the tables the runtime reads at instantiation. Each record of these
+/// tables is read once; none of them has a record per function (element
+/// items and constant expressions grow only with the segments that list
+/// functions), and neither `.brisk.funcs` nor `.brisk.func_starts` is
+/// walked: those are checked where they are read.
+impl ModuleInfo<'_> {
+    fn check_indices(&self) -> Result<(), ArtifactError> {
+        use Section as S;
+        let c = self.layout.counts;
+        let is_ref = |t: &WasmValType| matches!(t, WasmValType::FuncRef | WasmValType::ExternRef);
+
+        // Function types: their value types lie in the pool and decode.
+        let valtypes = self.section(S::ValTypes);
+        for i in 0..self.num_types() {
+            let r = self.record(S::Types, i);
+            let (off, len) = (read_u32(r, 0) as usize, read_u32(r, 4) as usize + read_u32(r, 8) as usize);
+            let codes = valtypes
+                .get(off..off + len)
+                .ok_or_else(|| bad(S::Types, i, format!("value types {off}..{} lie outside {}", off + len, S::ValTypes.name())))?;
+            if let Some(code) = codes.iter().find(|c| valtype_from_code(u32::from(**c)).is_none()) {
+                return Err(bad(S::Types, i, format!("unknown value type code {code}")));
+            }
+        }
+        for i in 0..c.tables as usize {
+            let kind = self.field(S::Tables, i, 0);
+            if !valtype_from_code(kind).is_some_and(|t| is_ref(&t)) {
+                return Err(bad(S::Tables, i, format!("element type code {kind} is not a reference type")));
+            }
+        }
+        for i in 0..c.memories as usize {
+            let flags = self.field(S::Memories, i, 0);
+            if flags & !(MEMORY64 | SHARED) != 0 {
+                return Err(bad(S::Memories, i, format!("unknown flags {flags:#x}")));
+            }
+        }
+        // Constant expressions: known operators whose indices are in range.
+        for i in 0..self.count(S::Consts) {
+            let (op, index) = (self.field(S::Consts, i, 0), self.field(S::Consts, i, 2));
+            match op {
+                0..=4 | 6 | 8..=13 => {}
+                5 if index < c.globals => {}
+                7 if index < c.funcs => {}
+                5 => return Err(bad(S::Consts, i, format!("global.get {index}: global index out of range ({} globals)", c.globals))),
+                7 => return Err(bad(S::Consts, i, format!("ref.func {index}: function index out of range ({} functions)", c.funcs))),
+                _ => return Err(bad(S::Consts, i, format!("unknown operator code {op}"))),
+            }
+        }
+        for i in 0..c.globals as usize {
+            let content = self.field(S::Globals, i, 0);
+            if valtype_from_code(content).is_none() {
+                return Err(bad(S::Globals, i, format!("unknown value type code {content}")));
+            }
+            if i >= c.imported_globals as usize {
+                self.check_const_range(S::Globals, i, self.field(S::Globals, i, 2), self.field(S::Globals, i, 3))?;
+            }
+        }
+
+        // Imports come first in their index spaces, in order: the k-th
+        // import of a kind is that kind's index k, and there are as many
+        // of each kind as the header says (the vmctx has that many slots).
+        let mut next = [0u32; 4];
+        for i in 0..self.count(S::Imports) {
+            let w = |k: usize| self.field(S::Imports, i, k);
+            self.check_string(S::Imports, i, w(0), w(1))?;
+            self.check_string(S::Imports, i, w(2), w(3))?;
+            let (kind, index) = (w(4), w(5));
+            let entity = entity_from_code(kind, index).ok_or_else(|| bad(S::Imports, i, format!("unknown kind {kind}")))?;
+            let expected = &mut next[kind as usize];
+            if index != *expected {
+                let what = KIND_NAMES[kind as usize];
+                return Err(bad(S::Imports, i, format!("imports {what} index {index}, expected {what} {expected}")));
+            }
+            *expected += 1;
+            if let EntityIndex::Function(f) = entity {
+                self.checked_func_type_index(f)?;
+            }
+        }
+        let imported = [c.imported_funcs, c.imported_tables, c.imported_memories, c.imported_globals];
+        if next != imported {
+            return Err(corrupt(format!(
+                "{} defines {next:?} imported functions, tables, memories and globals, the header {imported:?}",
+                S::Imports.name()
+            )));
+        }
+
+        let exports = self.count(S::Exports);
+        for i in 0..exports {
+            let w = |k: usize| self.field(S::Exports, i, k);
+            self.check_string(S::Exports, i, w(0), w(1))?;
+            let (kind, index) = (w(2), w(3));
+            let entity = entity_from_code(kind, index).ok_or_else(|| bad(S::Exports, i, format!("unknown kind {kind}")))?;
+            let count = [c.funcs, c.tables, c.memories, c.globals][kind as usize];
+            if index >= count {
+                let what = KIND_NAMES[kind as usize];
+                return Err(bad(S::Exports, i, format!("{what} index {index} is out of range ({count} {what}s)")));
+            }
+            if let EntityIndex::Function(f) = entity {
+                self.checked_func_type_index(f)?;
+            }
+        }
+        // A permutation of the exports sorted by name: strictly, as names
+        // are unique, which also rules out repeats.
+        if self.count(S::ExportsByName) != exports {
+            return Err(corrupt(format!("{} does not list the {exports} exports", S::ExportsByName.name())));
+        }
+        let mut previous: Option<&[u8]> = None;
+        for i in 0..exports {
+            let e = self.field(S::ExportsByName, i, 0);
+            if e as usize >= exports {
+                return Err(bad(S::ExportsByName, i, format!("export index {e} is out of range ({exports} exports)")));
+            }
+            let name = self.export_at(e as usize).0.as_bytes();
+            if previous.is_some_and(|p| p >= name) {
+                return Err(bad(S::ExportsByName, i, "the exports are not sorted by name"));
+            }
+            previous = Some(name);
+        }
+
+        // The start function is called with no values.
+        if let Some(start) = self.layout.start {
+            let ty = self.checked_func_type_index(start)?;
+            let r = self.record(S::Types, ty.index());
+            if read_u32(r, 4) != 0 || read_u32(r, 8) != 0 {
+                return Err(corrupt(format!("start function {} has type {}, which takes or returns values", start.as_u32(), ty.as_u32())));
+            }
+        }
+
+        let pool = self.section(S::ElemItems);
+        for i in 0..self.num_elems() {
+            let w = |k: usize| self.field(S::Elems, i, k);
+            let element = valtype_from_code(w(4))
+                .filter(is_ref)
+                .ok_or_else(|| bad(S::Elems, i, format!("element type code {} is not a reference type", w(4))))?;
+            self.check_mode(S::Elems, i, &w, c.tables, "table", true)?;
+            if w(0) == MODE_ACTIVE {
+                let table = self.table(TableIndex::from_u32(w(1)));
+                if table.element != element {
+                    let what = format!("{element:?} segment for table {} of {:?}", w(1), table.element);
+                    return Err(bad(S::Elems, i, what));
+                }
+            }
+            let (off, len) = (w(6) as usize, w(7) as usize);
+            let words = if w(5) == 0 { len } else { 2 * len };
+            let items = pool.get(off * 4..(off + words) * 4).ok_or_else(|| {
+                bad(S::Elems, i, format!("items {off}..{} lie outside {}", off + words, S::ElemItems.name()))
+            })?;
+            match w(5) {
+                0 if element == WasmValType::FuncRef => {
+                    let funcs = items.chunks_exact(4).map(|f| read_u32(f, 0));
+                    if let Some((k, f)) = funcs.enumerate().find(|(_, f)| *f >= c.funcs) {
+                        let what = format!("item {k}: function index {f} is out of range ({} functions)", c.funcs);
+                        return Err(bad(S::Elems, i, what));
+                    }
+                }
+                1 => {
+                    for pair in items.chunks_exact(8) {
+                        self.check_const_range(S::Elems, i, read_u32(pair, 0), read_u32(pair, 4))?;
+                    }
+                }
+                kind => return Err(bad(S::Elems, i, format!("item kind {kind} for {element:?} elements"))),
+            }
+        }
+
+        let data = self.section(S::Data);
+        for i in 0..self.num_data() {
+            let w = |k: usize| self.field(S::DataSegments, i, k);
+            self.check_mode(S::DataSegments, i, &w, c.memories, "memory", false)?;
+            let (off, len) = (w(4) as usize, w(5) as usize);
+            if off + len > data.len() {
+                let what = format!("bytes {off}..{} lie outside {} ({} bytes)", off + len, S::Data.name(), data.len());
+                return Err(bad(S::DataSegments, i, what));
+            }
+        }
+
+        let (name_off, name_len) = self.layout.name;
+        if name_off != NONE && self.string(name_off, name_len).is_none() {
+            return Err(corrupt(format!("the module name is not a string in {}", S::Strings.name())));
+        }
+        Ok(())
+    }
+
+    /// Checks a segment's mode, and for an active segment the index of its
+    /// table or memory (`what`, of which there are `count`) and its offset
+    /// expression.
+    fn check_mode(
+        &self,
+        s: Section,
+        i: usize,
+        w: &dyn Fn(usize) -> u32,
+        count: u32,
+        what: &str,
+        declared: bool,
+    ) -> Result<(), ArtifactError> {
+        match w(0) {
+            MODE_ACTIVE if w(1) >= count => Err(bad(s, i, format!("{what} index {} is out of range ({count} {what}s)", w(1)))),
+            MODE_ACTIVE => self.check_const_range(s, i, w(2), w(3)),
+            MODE_PASSIVE => Ok(()),
+            MODE_DECLARED if declared => Ok(()),
+            mode => Err(bad(s, i, format!("unknown mode {mode}"))),
+        }
+    }
+
+    /// Checks that a constant expression (`len` records from `off`) lies in
+    /// `.brisk.consts`.
+    fn check_const_range(&self, s: Section, i: usize, off: u32, len: u32) -> Result<(), ArtifactError> {
+        let n = self.count(Section::Consts);
+        let end = off as usize + len as usize;
+        if end > n {
+            let what = format!("constant expression {off}..{end} lies outside {} ({n} records)", Section::Consts.name());
+            return Err(bad(s, i, what));
+        }
+        Ok(())
+    }
+
+    /// Checks that a name is a UTF-8 string in `.brisk.strings`.
+    fn check_string(&self, s: Section, i: usize, off: u32, len: u32) -> Result<(), ArtifactError> {
+        match self.string(off, len) {
+            Some(_) => Ok(()),
+            None => Err(bad(s, i, format!("name {off}+{len} is not a UTF-8 string in {}", Section::Strings.name()))),
+        }
     }
 }

@@ -6,7 +6,7 @@ use super::memory::Memory;
 use super::table::Table;
 use super::vmcontext::*;
 use crate::module::Module;
-use brisk_environ::artifact::{ConstExprRef, ElemItem, ElemItemsRef, SegmentModeRef};
+use brisk_environ::artifact::{self, ConstExprRef, ElemItem, ElemItemsRef, SegmentModeRef};
 use brisk_environ::*;
 use std::alloc::Layout;
 use std::ptr::NonNull;
@@ -71,6 +71,14 @@ impl Instance {
         let offsets = module.offsets();
         let info = module.info();
         let counts = info.counts();
+        // The vmctx has a slot per import of each kind.
+        let given = [imports.funcs.len(), imports.tables.len(), imports.memories.len(), imports.globals.len()];
+        let expected = [counts.imported_funcs, counts.imported_tables, counts.imported_memories, counts.imported_globals];
+        if given.iter().zip(expected).any(|(&g, e)| g != e as usize) {
+            anyhow::bail!("imports of each kind: {given:?} given, the module has {expected:?}");
+        }
+        // Checks every defined function's type and code (the first time).
+        let func_refs = module.func_ref_template()?;
         let layout = Layout::from_size_align(offsets.size().max(16) as usize, 16)?;
         // SAFETY: the layout has a non-zero size.
         let vmctx = NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) })
@@ -116,8 +124,10 @@ impl Instance {
             store_index,
         });
         // SAFETY: the vmctx is freshly allocated with the module's layout;
-        // the caller vouches for the imports and pointers.
-        unsafe { instance.init_vmctx(imports, store, limits) };
+        // the caller vouches for the imports and pointers, which are as
+        // many as the module's imports (checked above); `func_refs` is the
+        // module's, with an entry per defined function.
+        unsafe { instance.init_vmctx(imports, func_refs, store, limits) };
         Ok(instance)
     }
 
@@ -142,25 +152,43 @@ impl Instance {
         &self.module
     }
 
+    /// A field of the vmctx. Callers pass offsets that `VMOffsets` computed
+    /// from indices checked against the module's counts, so the field lies
+    /// inside the vmctx; the assertion makes sure that no index, however it
+    /// was checked, yields a pointer outside it.
     fn ptr<T>(&self, offset: u32) -> *mut T {
-        // SAFETY: every offset passed here comes from the module's
-        // VMOffsets and lies inside the vmctx allocation.
+        assert!(
+            (offset as usize).checked_add(size_of::<T>()).is_some_and(|end| end <= self.layout.size()),
+            "vmctx field at {offset} of {} bytes lies outside the vmctx ({} bytes)",
+            size_of::<T>(),
+            self.layout.size(),
+        );
+        // SAFETY: checked above: the field lies inside the vmctx allocation.
         unsafe { self.vmctx.as_ptr().add(offset as usize).cast() }
     }
 
     /// # Safety
     ///
-    /// Called once, from `new`.
-    unsafe fn init_vmctx(&mut self, imports: Imports, store: *mut u8, limits: *const VMRuntimeLimits) {
+    /// Called once, from `new`, with as many imports of each kind as the
+    /// module has and the module's funcref template.
+    unsafe fn init_vmctx(
+        &mut self,
+        imports: Imports,
+        func_refs: &[crate::module::FuncRefTemplate],
+        store: *mut u8,
+        limits: *const VMRuntimeLimits,
+    ) {
         let module = self.module.clone();
         let offsets = module.offsets();
         let info = module.info();
         let self_ptr: *mut Instance = self;
         // SAFETY: each write goes to a field of the vmctx at an offset
-        // VMOffsets computed for this module, with the type that offset is
-        // documented to hold (the defined functions' funcrefs are
-        // `num_defined_funcs` consecutive records from the first defined
-        // one); the imports are valid per `new`'s contract.
+        // VMOffsets computed for this module from an index below the count
+        // of its kind (imports: as many as the module has, per the
+        // contract), with the type that offset is documented to hold (the
+        // defined functions' funcrefs are `num_defined_funcs` consecutive
+        // records from the first defined one, and `func_refs` has that many
+        // entries); the imports are valid per `new`'s contract.
         unsafe {
             *self.ptr::<u32>(VMCTX_MAGIC) = VMCONTEXT_MAGIC;
             *self.ptr::<*const VMRuntimeLimits>(VMCTX_RUNTIME_LIMITS) = limits;
@@ -193,10 +221,15 @@ impl Instance {
                 let p = self.vmctx.as_ptr().add(offsets.defined_table(def) as usize).cast();
                 table.set_definition(p);
             }
-            // Defined functions' funcrefs follow the imported ones'.
-            let first = FuncIndex::from_u32(info.counts().imported_funcs);
-            let defined = self.ptr::<VMFuncRef>(offsets.func_ref(first));
-            for (i, t) in module.func_ref_template().iter().enumerate() {
+            // Defined functions' funcrefs follow the imported ones' and end
+            // the vmctx (so not through `ptr`: with no defined functions,
+            // `first` is the end of the vmctx).
+            let first = offsets.func_ref(FuncIndex::from_u32(info.counts().imported_funcs)) as usize;
+            let defined = self.vmctx.as_ptr().add(first).cast::<VMFuncRef>();
+            let num_defined = info.num_defined_funcs();
+            debug_assert_eq!(func_refs.len(), num_defined);
+            debug_assert!(first + size_of::<VMFuncRef>() * num_defined <= self.layout.size());
+            for (i, t) in func_refs.iter().take(num_defined).enumerate() {
                 defined.add(i).write(VMFuncRef {
                     native_call: t.native_call,
                     array_call: t.array_call,
@@ -208,8 +241,10 @@ impl Instance {
         }
     }
 
-    /// Evaluates a constant expression.
-    pub fn eval_const(&self, expr: ConstExprRef<'_>) -> ValRaw {
+    /// Evaluates a constant expression; `None` if it names a global or
+    /// function the instance does not have (the loader refuses such
+    /// artifacts).
+    pub fn eval_const(&self, expr: ConstExprRef<'_>) -> Option<ValRaw> {
         let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
         for op in expr.ops() {
             let v = match op {
@@ -219,11 +254,12 @@ impl Instance {
                 ConstOp::F64Const(v) => ValRaw::f64(v),
                 ConstOp::V128Const(v) => ValRaw::u128(v),
                 ConstOp::GlobalGet(g) => {
+                    let global = self.global_ptr(g)?;
                     // SAFETY: the global's definition is live and 16 bytes.
-                    unsafe { ValRaw::u128(u128::from_le_bytes((*self.global_ptr(g)).storage)) }
+                    unsafe { ValRaw::u128(u128::from_le_bytes((*global).storage)) }
                 }
                 ConstOp::RefNull => ValRaw::ptr(0),
-                ConstOp::RefFunc(f) => ValRaw::ptr(self.func_ref(f) as usize),
+                ConstOp::RefFunc(f) => ValRaw::ptr(self.func_ref(f)? as usize),
                 ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
                     let b = stack.pop().unwrap_or_default().get_i32();
                     let a = stack.pop().unwrap_or_default().get_i32();
@@ -245,54 +281,66 @@ impl Instance {
             };
             stack.push(v);
         }
-        stack.pop().unwrap_or_default()
+        Some(stack.pop().unwrap_or_default())
     }
 
-    /// The funcref of any function of the instance.
-    pub fn func_ref(&self, index: FuncIndex) -> *mut VMFuncRef {
-        self.ptr(self.module.offsets().func_ref(index))
+    /// The funcref of any function of the instance; `None` for an index
+    /// out of range.
+    pub fn func_ref(&self, index: FuncIndex) -> Option<*mut VMFuncRef> {
+        (index.as_u32() < self.module.info().counts().funcs).then(|| self.ptr(self.module.offsets().func_ref(index)))
     }
 
-    /// The storage of any global.
-    pub fn global_ptr(&self, index: GlobalIndex) -> *mut VMGlobalDefinition {
+    /// The storage of any global; `None` for an index out of range.
+    pub fn global_ptr(&self, index: GlobalIndex) -> Option<*mut VMGlobalDefinition> {
         let offsets = self.module.offsets();
-        match self.module.info().defined_global_index(index) {
-            Some(def) => self.ptr(offsets.defined_global(def)),
-            // SAFETY: the import slot was filled at creation.
-            None => unsafe { (*self.ptr::<VMGlobalImport>(offsets.imported_global(index))).from },
+        let info = self.module.info();
+        if index.as_u32() >= info.counts().globals {
+            return None;
         }
+        Some(match info.defined_global_index(index) {
+            Some(def) => self.ptr(offsets.defined_global(def)),
+            // SAFETY: the import slot (below the number of imported
+            // globals, as the index is not a defined one) was filled at
+            // creation.
+            None => unsafe { (*self.ptr::<VMGlobalImport>(offsets.imported_global(index))).from },
+        })
     }
 
-    /// The definition and runtime object of any memory.
-    pub fn memory_import(&self, index: MemoryIndex) -> VMMemoryImport {
+    /// The definition and runtime object of any memory; `None` for an
+    /// index out of range.
+    pub fn memory_import(&self, index: MemoryIndex) -> Option<VMMemoryImport> {
         let offsets = self.module.offsets();
-        match self.module.info().defined_memory_index(index) {
+        Some(match self.module.info().defined_memory_index(index) {
             Some(def) => {
-                let memory: *const Memory = &*self.memories[def];
-                VMMemoryImport { from: self.memories[def].definition(), memory: memory.cast_mut() }
+                let memory = self.memories.get(def)?;
+                VMMemoryImport { from: memory.definition(), memory: (&raw const **memory).cast_mut() }
             }
-            // SAFETY: the import slot was filled at creation.
+            // SAFETY: the import slot (below the number of imported
+            // memories, as the index is not a defined one) was filled at
+            // creation.
             None => unsafe {
                 let i = &*self.ptr::<VMMemoryImport>(offsets.imported_memory(index));
                 VMMemoryImport { from: i.from, memory: i.memory }
             },
-        }
+        })
     }
 
-    /// The definition and runtime object of any table.
-    pub fn table_import(&self, index: TableIndex) -> VMTableImport {
+    /// The definition and runtime object of any table; `None` for an index
+    /// out of range.
+    pub fn table_import(&self, index: TableIndex) -> Option<VMTableImport> {
         let offsets = self.module.offsets();
-        match self.module.info().defined_table_index(index) {
+        Some(match self.module.info().defined_table_index(index) {
             Some(def) => {
-                let table: *const Table = &*self.tables[def];
-                VMTableImport { from: self.tables[def].definition(), table: table.cast_mut() }
+                let table = self.tables.get(def)?;
+                VMTableImport { from: table.definition(), table: (&raw const **table).cast_mut() }
             }
-            // SAFETY: the import slot was filled at creation.
+            // SAFETY: the import slot (below the number of imported tables,
+            // as the index is not a defined one) was filled at creation.
             None => unsafe {
                 let i = &*self.ptr::<VMTableImport>(offsets.imported_table(index));
                 VMTableImport { from: i.from, table: i.table }
             },
-        }
+        })
     }
 
     /// `memory.grow` on any memory of the instance, after asking the
@@ -311,7 +359,8 @@ impl Instance {
         delta: u64,
         limiter: Option<Limiter>,
     ) -> anyhow::Result<Option<u64>> {
-        let memory = self.memory_import(index).memory;
+        let Some(import) = self.memory_import(index) else { anyhow::bail!("no memory {}", index.as_u32()) };
+        let memory = import.memory;
         // SAFETY: the memory is owned by this instance or by an instance or
         // store that outlives it; nothing else borrows it while wasm runs.
         let memory = unsafe { &mut *memory };
@@ -328,15 +377,23 @@ impl Instance {
 
     /// Initializes defined globals, then applies active element and data
     /// segments in order, as instantiation does. A segment out of bounds
-    /// stops with its trap; earlier segments stay applied (WebAssembly 2.0).
-    pub fn initialize(&mut self) -> Result<(), Trap> {
+    /// stops with its trap (the error is a [`Trap`]); earlier segments stay
+    /// applied (WebAssembly 2.0).
+    ///
+    /// # Errors
+    ///
+    /// The trap, or an index the module does not have (the loader refuses
+    /// artifacts with those, so this is a last line of defence).
+    pub fn initialize(&mut self) -> anyhow::Result<()> {
         let module = self.module.clone();
         let info = module.info();
         let counts = info.counts();
+        let corrupt = |what: String| anyhow::Error::new(artifact::ArtifactError::Corrupt(what));
         for index in (counts.imported_globals..counts.globals).map(GlobalIndex::from_u32) {
-            let value = self.eval_const(info.global_init(index));
-            let def = info.defined_global_index(index).expect("a defined global");
-            let p: *mut VMGlobalDefinition = self.ptr(module.offsets().defined_global(def));
+            let value = self
+                .eval_const(info.global_init(index))
+                .ok_or_else(|| corrupt(format!("the initializer of global {} names an index out of range", index.as_u32())))?;
+            let p = self.global_ptr(index).expect("a defined global is in range");
             // SAFETY: the defined global's storage lies inside the vmctx.
             unsafe { (*p).storage = value.get_u128().to_le_bytes() };
         }
@@ -351,9 +408,10 @@ impl Instance {
                 SegmentModeRef::Active { index, offset } => (index, offset),
             };
             self.dropped_elems[elem.index()] = true;
-            let start = u64::from(self.eval_const(offset).get_i32() as u32);
-            let values = self.elem_values(seg.items, 0, seg.items.len());
-            let table = self.table_import(index).table;
+            let bad = || corrupt(format!("element segment {} names an index out of range", elem.index()));
+            let start = u64::from(self.eval_const(offset).ok_or_else(bad)?.get_i32() as u32);
+            let values = self.elem_values(seg.items, 0, seg.items.len()).ok_or_else(bad)?;
+            let table = self.table_import(index).ok_or_else(bad)?.table;
             // SAFETY: see `memory_grow`.
             unsafe { (*table).init(start, &values) }.ok_or(Trap::TableOutOfBounds)?;
         }
@@ -361,8 +419,9 @@ impl Instance {
             let seg = info.data(data);
             let SegmentModeRef::Active { index, offset } = seg.mode else { continue };
             self.dropped_data[data.index()] = true;
-            let start = self.eval_const(offset).get_i32() as u32 as usize;
-            let memory = self.memory_import(index).memory;
+            let bad = || corrupt(format!("data segment {} names an index out of range", data.index()));
+            let start = self.eval_const(offset).ok_or_else(bad)?.get_i32() as u32 as usize;
+            let memory = self.memory_import(index).ok_or_else(bad)?.memory;
             // SAFETY: see `memory_grow`.
             let bytes = unsafe { (*memory).data_mut() };
             let dst = start
@@ -374,33 +433,34 @@ impl Instance {
         Ok(())
     }
 
-    /// Items `start..start + len` of an element segment as table values.
-    fn elem_values(&self, items: ElemItemsRef<'_>, start: usize, len: usize) -> Vec<usize> {
+    /// Items `start..start + len` of an element segment as table values;
+    /// `None` if one names a function or global out of range.
+    fn elem_values(&self, items: ElemItemsRef<'_>, start: usize, len: usize) -> Option<Vec<usize>> {
         (start..start + len)
             .map(|i| match items.get(i) {
-                ElemItem::Func(f) => self.func_ref(f) as usize,
-                ElemItem::Expr(e) => self.eval_const(e).get_ptr(),
+                ElemItem::Func(f) => self.func_ref(f).map(|f| f as usize),
+                ElemItem::Expr(e) => self.eval_const(e).map(|v| v.get_ptr()),
             })
             .collect()
     }
 
-    fn memory_mut(&mut self, index: u32) -> &mut Memory {
-        let memory = self.memory_import(MemoryIndex::from_u32(index)).memory;
+    fn memory_mut(&mut self, index: u32) -> Option<&mut Memory> {
+        let memory = self.memory_import(MemoryIndex::from_u32(index))?.memory;
         // SAFETY: see `memory_grow`.
-        unsafe { &mut *memory }
+        Some(unsafe { &mut *memory })
     }
 
-    fn table_mut(&mut self, index: u32) -> &mut Table {
-        let table = self.table_import(TableIndex::from_u32(index)).table;
+    fn table_mut(&mut self, index: u32) -> Option<&mut Table> {
+        let table = self.table_import(TableIndex::from_u32(index))?.table;
         // SAFETY: see `memory_grow`.
-        unsafe { &mut *table }
+        Some(unsafe { &mut *table })
     }
 
     /// `memory.copy`; `None` means out of bounds.
     pub fn memory_copy(&mut self, dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> Option<()> {
-        let src_base = self.memory_mut(src_mem).data().as_ptr();
-        let src_len = self.memory_mut(src_mem).byte_size();
-        let dst_data = self.memory_mut(dst_mem).data_mut();
+        let src_base = self.memory_mut(src_mem)?.data().as_ptr();
+        let src_len = self.memory_mut(src_mem)?.byte_size();
+        let dst_data = self.memory_mut(dst_mem)?.data_mut();
         let (dst, src, len) = (usize::try_from(dst).ok()?, usize::try_from(src).ok()?, usize::try_from(len).ok()?);
         if src.checked_add(len)? > src_len || dst.checked_add(len)? > dst_data.len() {
             return None;
@@ -413,7 +473,7 @@ impl Instance {
 
     /// `memory.fill`.
     pub fn memory_fill(&mut self, mem: u32, dst: u64, byte: u8, len: u64) -> Option<()> {
-        let data = self.memory_mut(mem).data_mut();
+        let data = self.memory_mut(mem)?.data_mut();
         let dst = usize::try_from(dst).ok()?;
         let end = dst.checked_add(usize::try_from(len).ok()?)?;
         data.get_mut(dst..end)?.fill(byte);
@@ -426,7 +486,7 @@ impl Instance {
         let bytes: &[u8] = if self.dropped_data[data as usize] { &[] } else { module.info().data(DataIndex::from_u32(data)).data };
         let src = src as usize;
         let seg = bytes.get(src..src.checked_add(len as usize)?)?;
-        let memory = self.memory_mut(mem).data_mut();
+        let memory = self.memory_mut(mem)?.data_mut();
         let dst = usize::try_from(dst).ok()?;
         memory.get_mut(dst..dst.checked_add(seg.len())?)?.copy_from_slice(seg);
         Some(())
@@ -445,14 +505,14 @@ impl Instance {
     /// `table.copy`.
     pub fn table_copy(&mut self, dst_table: u32, src_table: u32, dst: u64, src: u64, len: u64) -> Option<()> {
         let values = {
-            let table = self.table_mut(src_table);
+            let table = self.table_mut(src_table)?;
             let end = src.checked_add(len)?;
             if end > table.size() {
                 return None;
             }
             (src..end).map(|i| table.get(i)).collect::<Option<Vec<_>>>()?
         };
-        self.table_mut(dst_table).init(dst, &values)
+        self.table_mut(dst_table)?.init(dst, &values)
     }
 
     /// `table.init`.
@@ -465,8 +525,8 @@ impl Instance {
             return None;
         }
         // `init` checks the destination range and writes all or nothing.
-        let values = self.elem_values(seg.items, src, len);
-        self.table_mut(table).init(dst, &values)
+        let values = self.elem_values(seg.items, src, len)?;
+        self.table_mut(table)?.init(dst, &values)
     }
 
     /// `table.grow`, after asking the store's limiter: the old size, or
@@ -486,23 +546,23 @@ impl Instance {
         init: usize,
         limiter: Option<Limiter>,
     ) -> anyhow::Result<Option<u64>> {
-        let t = self.table_mut(table);
+        let Some(t) = self.table_mut(table) else { anyhow::bail!("no table {table}") };
         let current = usize::try_from(t.size()).unwrap_or(usize::MAX);
         let Some(desired) = usize::try_from(delta).ok().and_then(|d| d.checked_add(current)) else { return Ok(None) };
         let maximum = t.declared_maximum().map(|m| usize::try_from(m).unwrap_or(usize::MAX));
-        // SAFETY: per the contract.
         if let Some(l) = limiter
             && delta != 0
+            // SAFETY: per the contract.
             && !unsafe { l.growing(Growth::Table, current, desired, maximum)? }
         {
             return Ok(None);
         }
-        Ok(self.table_mut(table).grow(delta, init))
+        Ok(self.table_mut(table).and_then(|t| t.grow(delta, init)))
     }
 
     /// `table.fill`.
     pub fn table_fill(&mut self, table: u32, dst: u64, value: usize, len: u64) -> Option<()> {
-        let t = self.table_mut(table);
+        let t = self.table_mut(table)?;
         if dst.checked_add(len)? > t.size() {
             return None;
         }
