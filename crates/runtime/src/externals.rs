@@ -74,20 +74,20 @@ impl Memory {
     /// Fails if the minimum is larger than the maximum or than Brisk
     /// supports, or if the OS refuses the reservation.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         if ty.maximum.is_some_and(|max| max < ty.minimum) {
             bail!("memory minimum exceeds its maximum");
         }
         let tunables = store.engine.config().tunables.clone();
         let memory = vm::Memory::new(&ty, &tunables).map_err(|e| anyhow!("cannot create memory: {e:?}"))?;
-        let mut host = HostMemory {
-            def: Box::new(vm::VMMemoryDefinition { base: std::ptr::null_mut(), current_length: 0 }),
-            memory: Box::new(memory),
+        let host = HostMemory {
+            def: vm::VmBox::new(vm::VMMemoryDefinition { base: std::ptr::null_mut(), current_length: 0 }),
+            memory: vm::VmBox::new(memory),
         };
-        // SAFETY: the definition is boxed next to the memory and lives as
-        // long as it, in the store.
-        unsafe { host.memory.set_definition(&mut *host.def) };
-        let ptr: *mut vm::Memory = &mut *host.memory;
+        // SAFETY: the memory is new and unshared; the definition lives as
+        // long as it, beside it in the store.
+        unsafe { host.memory.get_mut().set_definition(host.def.as_ptr()) };
+        let ptr = host.memory.as_ptr();
         store.host_memories.push(host);
         Ok(Memory(store.push_memory(ptr, ty)))
     }
@@ -129,7 +129,7 @@ impl Memory {
 
     /// The memory's contents, mutably.
     pub fn data_mut<'a, T: 'a>(&self, store: impl Into<crate::StoreContextMut<'a, T>>) -> &'a mut [u8] {
-        let store = store.into().0;
+        let store = store.into().into_inner();
         self.vm_mut(store).data_mut()
     }
 
@@ -139,7 +139,7 @@ impl Memory {
         &self,
         store: impl Into<crate::StoreContextMut<'a, T>>,
     ) -> (&'a mut [u8], &'a mut T) {
-        let inner = store.into().0;
+        let inner = store.into().into_inner();
         // The memory's bytes live in their own mapping, never inside the
         // store's data, so the two borrows are disjoint.
         let memory: *mut vm::Memory = inner.opaque.memories[inner.opaque.check(self.0)].memory;
@@ -167,7 +167,7 @@ impl Memory {
     ///
     /// Fails if the range is out of bounds.
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
-        let data = self.vm_mut(store.as_context_mut().0).data_mut();
+        let data = self.vm_mut(store.as_context_mut().into_inner()).data_mut();
         let dst = offset.checked_add(buf.len()).and_then(|end| data.get_mut(offset..end));
         dst.ok_or_else(|| anyhow!("out of bounds memory access"))?.copy_from_slice(buf);
         Ok(())
@@ -180,7 +180,7 @@ impl Memory {
     /// Fails if the memory would exceed its maximum.
     /// Asks the store's [`ResourceLimiter`](crate::ResourceLimiter) first.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        let inner = store.as_context_mut().0;
+        let inner = store.as_context_mut().into_inner();
         let refused = || anyhow!("failed to grow memory by {delta} pages");
         if delta != 0 {
             let memory = self.vm(&inner.opaque);
@@ -210,7 +210,8 @@ impl<'a, T> From<&'a crate::Store<T>> for crate::StoreContext<'a, T> {
 }
 impl<'a, T> From<&'a mut crate::Store<T>> for crate::StoreContext<'a, T> {
     fn from(s: &'a mut crate::Store<T>) -> Self {
-        crate::StoreContext(s.as_context_mut().0)
+        let s: &'a crate::Store<T> = s;
+        s.as_context()
     }
 }
 impl<'a, T> From<&'a mut crate::Store<T>> for crate::StoreContextMut<'a, T> {
@@ -220,7 +221,8 @@ impl<'a, T> From<&'a mut crate::Store<T>> for crate::StoreContextMut<'a, T> {
 }
 impl<'a, T> From<&'a mut crate::Caller<'_, T>> for crate::StoreContext<'a, T> {
     fn from(s: &'a mut crate::Caller<'_, T>) -> Self {
-        crate::StoreContext(s.as_context_mut().0)
+        let s: &'a crate::Caller<'_, T> = s;
+        s.as_context()
     }
 }
 impl<'a, T> From<&'a mut crate::Caller<'_, T>> for crate::StoreContextMut<'a, T> {
@@ -240,19 +242,20 @@ impl Table {
     /// Fails if `init` does not match the element type or the table is too
     /// large.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         if init.ty() != ty.element {
             bail!("table initial value is a {}, expected {}", init.ty(), ty.element);
         }
         let raw = init.to_raw(store).get_ptr();
         let table = vm::Table::new(&ty, raw).ok_or_else(|| anyhow!("table is too large"))?;
-        let mut host = HostTable {
-            def: Box::new(vm::VMTableDefinition { base: std::ptr::null_mut(), current_elements: 0 }),
-            table: Box::new(table),
+        let host = HostTable {
+            def: vm::VmBox::new(vm::VMTableDefinition { base: std::ptr::null_mut(), current_elements: 0 }),
+            table: vm::VmBox::new(table),
         };
-        // SAFETY: the definition is boxed next to the table and lives as long.
-        unsafe { host.table.set_definition(&mut *host.def) };
-        let ptr: *mut vm::Table = &mut *host.table;
+        // SAFETY: the table is new and unshared; the definition lives as
+        // long as it, beside it in the store.
+        unsafe { host.table.get_mut().set_definition(host.def.as_ptr()) };
+        let ptr = host.table.as_ptr();
         store.host_tables.push(host);
         Ok(Table(store.push_table(ptr, ty)))
     }
@@ -282,7 +285,7 @@ impl Table {
 
     /// Element `index`, or `None` if out of bounds.
     pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         let raw = self.vm(store).get(index)?;
         let ty = store.tables[store.check(self.0)].ty;
         Some(Val::from_raw(store, vm::ValRaw::ptr(raw), ty.element))
@@ -294,7 +297,7 @@ impl Table {
     ///
     /// Fails if out of bounds or of the wrong type.
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         let ty = store.tables[store.check(self.0)].ty;
         if val.ty() != ty.element {
             bail!("value is a {}, table holds {}", val.ty(), ty.element);
@@ -310,7 +313,7 @@ impl Table {
     /// Fails beyond the maximum or on a type mismatch.
     /// Asks the store's [`ResourceLimiter`](crate::ResourceLimiter) first.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
-        let inner = store.as_context_mut().0;
+        let inner = store.as_context_mut().into_inner();
         let refused = || anyhow!("failed to grow table by {delta}");
         let ty = inner.opaque.tables[inner.opaque.check(self.0)].ty;
         if init.ty() != ty.element {
@@ -351,13 +354,13 @@ impl Global {
     ///
     /// Fails if `val` does not match the type.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         if val.ty() != ty.content {
             bail!("global value is a {}, expected {}", val.ty(), ty.content);
         }
-        let mut def = Box::new(VMGlobalDefinition::default());
-        def.storage = val.to_raw(store).get_u128().to_le_bytes();
-        let ptr: *mut VMGlobalDefinition = &mut *def;
+        let storage = val.to_raw(store).get_u128().to_le_bytes();
+        let def = vm::VmBox::new(VMGlobalDefinition { storage });
+        let ptr = def.as_ptr();
         store.host_globals.push(def);
         Ok(Global(store.push_global(ptr, ty)))
     }
@@ -370,7 +373,7 @@ impl Global {
 
     /// The current value.
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         let data = &store.globals[store.check(self.0)];
         let ty = data.ty.content;
         // SAFETY: the definition is owned by the store.
@@ -384,7 +387,7 @@ impl Global {
     ///
     /// Fails if the global is immutable or `val` has the wrong type.
     pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         let data = &store.globals[store.check(self.0)];
         if !data.ty.mutable {
             bail!("immutable global cannot be set");

@@ -21,9 +21,9 @@ impl ExternRef {
     /// None today; the `Result` keeps the signature of runtimes that
     /// collect externrefs.
     pub fn new<T: Any + Send + Sync>(mut store: impl AsContextMut, value: T) -> Result<ExternRef> {
-        let store = &mut store.as_context_mut().0.opaque;
-        let mut data = Box::new(VMExternData { value: Box::new(value) });
-        let ptr: *mut VMExternData = &mut *data;
+        let store = &mut store.as_context_mut().into_inner().opaque;
+        let data = crate::vm::VmBox::new(VMExternData { value: Box::new(value) });
+        let ptr = data.as_ptr();
         store.extern_data.push(data);
         Ok(ExternRef(store.push_externref(ptr)))
     }

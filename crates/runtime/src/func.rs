@@ -3,7 +3,7 @@
 //! Functions: calling wasm from the host, and host functions wasm can call.
 
 use crate::instance::Instance;
-use crate::store::{AsContext, AsContextMut, StoreContextMut, StoreInner, StoreOpaque, Stored};
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner, StoreOpaque, Stored};
 use crate::trap::WasmBacktrace;
 use crate::values::Val;
 use crate::vm::{self, CallError, VMArrayCallHostFuncContext, VMContext, VMFuncRef, ValRaw};
@@ -11,6 +11,7 @@ use anyhow::{Result, anyhow, bail};
 use brisk_environ::{FuncType, VMCONTEXT_MAGIC, WasmValType as ValType, host_func_context};
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
+use std::ptr::NonNull;
 
 /// A function: exported by an instance, or defined by the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,11 +22,12 @@ type HostFn<T> = Box<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + S
 struct HostFuncState<T> {
     func: HostFn<T>,
     ty: FuncType,
-    store: *mut StoreInner<T>,
+    /// The store's canonical pointer (see `Store` on aliasing).
+    store: NonNull<StoreInner<T>>,
 }
 
 // SAFETY: the store pointer is only dereferenced on the thread that is
-// running the store's wasm, while the store is borrowed for that call.
+// running the store's wasm, while the store is lent to that call.
 unsafe impl<T> Send for HostFuncState<T> {}
 // SAFETY: as above.
 unsafe impl<T> Sync for HostFuncState<T> {}
@@ -56,20 +58,21 @@ impl<T> Caller<'_, T> {
 
     /// The engine.
     pub fn engine(&self) -> &crate::Engine {
-        self.store.0.engine()
+        let StoreContext(inner) = self.store.as_context();
+        inner.engine()
     }
 }
 
 impl<T> AsContext for Caller<'_, T> {
     type Data = T;
-    fn as_context(&self) -> crate::StoreContext<'_, T> {
-        crate::StoreContext(self.store.0)
+    fn as_context(&self) -> StoreContext<'_, T> {
+        self.store.as_context()
     }
 }
 
 impl<T> AsContextMut for Caller<'_, T> {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
-        StoreContextMut(self.store.0)
+        self.store.as_context_mut()
     }
 }
 
@@ -93,23 +96,30 @@ unsafe extern "C" fn host_shim<T: 'static>(
             .host_state
             .downcast_ref::<HostFuncState<T>>()
             .ok_or_else(|| anyhow!("host function called with a store of another type"))?;
-        // SAFETY: the store outlives its host functions, and while wasm
-        // runs the store is not otherwise accessed by the host.
-        let store = unsafe { &mut *state.store };
+        // SAFETY: the store outlives its host functions, and while wasm runs
+        // no reference into it is live (the caller lent it to this call):
+        // the context reborrows the canonical pointer for each access.
+        let mut cx = unsafe { StoreContextMut::from_raw(state.store) };
         // SAFETY: `caller_vmctx` is null or a live vmctx; its magic tells an
-        // instance's from a host function's.
+        // instance's from a host function's. Only a plain field is read.
         let instance = unsafe {
             (!caller_vmctx.is_null() && *caller_vmctx.cast::<u32>() == VMCONTEXT_MAGIC)
-                .then(|| vm::Instance::from_vmctx(caller_vmctx).store_index)
+                .then(|| vm::Instance::store_index_of(caller_vmctx))
         };
-        // SAFETY: per the contract, `values` holds `len` slots.
+        // SAFETY: per the contract, `values` holds `len` slots, owned by the
+        // caller's frame, not by the store.
         let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
         let ty = &state.ty;
-        let params: Vec<Val> = ty.params.iter().zip(values.iter()).map(|(t, v)| Val::from_raw(store, *v, *t)).collect();
+        let (params, instance) = {
+            let store = cx.opaque();
+            let params: Vec<Val> =
+                ty.params.iter().zip(values.iter()).map(|(t, v)| Val::from_raw(store, *v, *t)).collect();
+            (params, instance.map(|i| Instance(store.stored(i))))
+        };
         let mut results: Vec<Val> =
             ty.results.iter().map(|t| Val::default_for(*t).unwrap_or(Val::FuncRef(None))).collect();
-        let instance = instance.map(|i| Instance(store.stored(i)));
-        (state.func)(Caller { store: StoreContextMut(store), instance }, &params, &mut results)?;
+        (state.func)(Caller { store: cx.as_context_mut(), instance }, &params, &mut results)?;
+        let store = cx.opaque();
         for (i, (r, t)) in results.iter().zip(ty.results.iter()).enumerate() {
             if r.ty() != *t {
                 bail!("host function returned a {} as result {i}, expected {t}", r.ty());
@@ -145,13 +155,14 @@ impl Func {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Func {
-        let store = store.as_context_mut().0;
+        let mut cx = store.as_context_mut();
+        let store_ptr = cx.as_ptr();
+        let store = cx.opaque();
         let engine = store.engine.clone();
         let native_call =
             engine.host_trampoline(&ty).expect("compiling a host trampoline cannot fail for a valid type");
         let type_index = engine.register_type(&ty).as_u32();
-        let store_ptr: *mut StoreInner<T> = store;
-        let mut ctx = Box::new(VMArrayCallHostFuncContext {
+        let ctx = vm::VmBox::new(VMArrayCallHostFuncContext {
             magic: host_func_context::MAGIC_VALUE,
             _pad: 0,
             array_call: host_shim::<T>,
@@ -164,8 +175,13 @@ impl Func {
             },
             host_state: Box::new(HostFuncState { func: Box::new(func), ty: ty.clone(), store: store_ptr }),
         });
-        ctx.func_ref.vmctx = (&raw mut *ctx).cast();
-        let func_ref: *const VMFuncRef = &ctx.func_ref;
+        let ctx_ptr = ctx.as_ptr();
+        // SAFETY: the context is new and unshared; its funcref points back
+        // at it, through the pointer every later access derives from.
+        let func_ref: *const VMFuncRef = unsafe {
+            (*ctx_ptr).func_ref.vmctx = ctx_ptr.cast();
+            &raw const (*ctx_ptr).func_ref
+        };
         store.host_funcs.push(ctx);
         Func(store.push_func(func_ref, ty))
     }
@@ -209,52 +225,68 @@ impl Func {
     /// downcasts to [`Trap`](crate::Trap) and carries a
     /// [`WasmBacktrace`]), or if a host function fails.
     pub fn call(&self, mut store: impl AsContextMut, params: &[Val], results: &mut [Val]) -> Result<()> {
-        let store = &mut store.as_context_mut().0.opaque;
-        let ty = self.ty_opaque(store);
-        if params.len() != ty.params.len() {
-            bail!("expected {} arguments, got {}", ty.params.len(), params.len());
-        }
-        if results.len() != ty.results.len() {
-            bail!("expected {} results, got {}", ty.results.len(), results.len());
-        }
-        let mut raw = vec![ValRaw::default(); ty.params.len().max(ty.results.len())];
-        for (i, (p, t)) in params.iter().zip(ty.params.iter()).enumerate() {
-            if p.ty() != *t {
-                bail!("argument {i} is a {}, expected {t}", p.ty());
+        let mut cx = store.as_context_mut();
+        let (ty, mut raw) = {
+            let store = cx.opaque();
+            let ty = self.ty_opaque(store);
+            if params.len() != ty.params.len() {
+                bail!("expected {} arguments, got {}", ty.params.len(), params.len());
             }
-            if let Val::FuncRef(Some(f)) = p
-                && f.0.store != store.id
-            {
-                bail!("argument {i} is a function of another store");
+            if results.len() != ty.results.len() {
+                bail!("expected {} results, got {}", ty.results.len(), results.len());
             }
-            raw[i] = p.to_raw(store);
-        }
+            let mut raw = vec![ValRaw::default(); ty.params.len().max(ty.results.len())];
+            for (i, (p, t)) in params.iter().zip(ty.params.iter()).enumerate() {
+                if p.ty() != *t {
+                    bail!("argument {i} is a {}, expected {t}", p.ty());
+                }
+                if let Val::FuncRef(Some(f)) = p
+                    && f.0.store != store.id
+                {
+                    bail!("argument {i} is a function of another store");
+                }
+                raw[i] = p.to_raw(store);
+            }
+            (ty, raw)
+        };
         // SAFETY: `raw` has room for the parameters and results of `ty`,
-        // which is the function's type.
-        unsafe { self.call_raw(store, &mut raw)? };
+        // which is the function's type; the pointer is the context's.
+        unsafe { self.call_raw(cx.opaque_ptr(), &mut raw)? };
+        let store = cx.opaque();
         for (i, t) in ty.results.iter().enumerate() {
             results[i] = Val::from_raw(store, raw[i], *t);
         }
         Ok(())
     }
 
+    /// Calls into wasm. Takes the store's canonical pointer rather than a
+    /// reference, so that no reference into the store is live while wasm
+    /// (and the host functions and builtins it calls, which reborrow the
+    /// store themselves) runs.
+    ///
     /// # Safety
     ///
-    /// `values` holds the arguments in the function's types and has room
-    /// for its results.
-    pub(crate) unsafe fn call_raw(&self, store: &mut StoreOpaque, values: &mut [ValRaw]) -> Result<()> {
-        let func_ref = self.func_ref(store);
-        // SAFETY: the funcref is owned by the store.
-        let fr = unsafe { *func_ref };
+    /// `store` is the canonical pointer of a live store that nothing else
+    /// borrows during the call (a context's [`StoreContextMut::opaque_ptr`]
+    /// while the context is lent to this call); `values` holds the
+    /// arguments in the function's types and has room for its results.
+    pub(crate) unsafe fn call_raw(&self, store: NonNull<StoreOpaque>, values: &mut [ValRaw]) -> Result<()> {
+        let (fr, max_stack, limits) = {
+            // SAFETY: per the contract; this reborrow ends before the call.
+            let store = unsafe { store.as_ref() };
+            let func_ref = self.func_ref(store);
+            // SAFETY: the funcref is owned by the store.
+            (unsafe { *func_ref }, store.engine.config().max_wasm_stack, store.limits.as_ptr())
+        };
         if fr.array_call == 0 {
             bail!("function cannot be called from the host");
         }
-        let max_stack = store.engine.config().max_wasm_stack;
         // SAFETY: the entry point matches the function's type (the caller
-        // checked the values), and every vmctx involved is owned by the store.
+        // checked the values), every vmctx involved is owned by the store,
+        // and no reference into the store is live across the call.
         let r = unsafe {
             vm::catch_traps(
-                &store.limits,
+                limits,
                 max_stack,
                 fr.array_call,
                 fr.vmctx,
@@ -304,7 +336,7 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
     ///
     /// As [`Func::call`].
     pub fn call(&self, mut store: impl AsContextMut, params: P) -> Result<R> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let mut cx = store.as_context_mut();
         let mut raw = [ValRaw::default(); 16];
         let mut heap;
         let n = P::count().max(R::count());
@@ -314,10 +346,11 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
             heap = vec![ValRaw::default(); n];
             &mut heap
         };
-        params.store(store, values)?;
-        // SAFETY: `typed` checked the function's type against P and R.
-        unsafe { self.func.call_raw(store, values)? };
-        Ok(R::load(store, values))
+        params.store(cx.opaque(), values)?;
+        // SAFETY: `typed` checked the function's type against P and R; the
+        // pointer is the context's.
+        unsafe { self.func.call_raw(cx.opaque_ptr(), values)? };
+        Ok(R::load(cx.opaque(), values))
     }
 
     /// The untyped function.

@@ -10,6 +10,7 @@ use crate::store::{AsContextMut, StoreOpaque, Stored};
 use crate::trap::WasmBacktrace;
 use crate::vm;
 use anyhow::{Result, anyhow, bail};
+use std::ptr::NonNull;
 use brisk_environ::{EntityIndex, EntityType, MemoryIndex, TableIndex, TableType, WASM_PAGE_SIZE};
 
 /// An instantiated module.
@@ -36,7 +37,8 @@ impl Instance {
     /// stays in the store (tables it wrote to may refer to it), as the
     /// spec requires.
     pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
-        let inner = store.as_context_mut().0;
+        let mut cx = store.as_context_mut();
+        let inner = cx.inner();
         // The store's limiter decides on the initial sizes of the memories
         // and tables the instance defines, as on any growth.
         let info = module.info();
@@ -57,10 +59,25 @@ impl Instance {
                 bail!("table minimum size of {} elements exceeds table limits", ty.minimum);
             }
         }
-        Self::new_opaque(&mut inner.opaque, module, imports)
+        let store_ptr = cx.opaque_ptr();
+        let (handle, start) = Self::create(store_ptr, cx.opaque(), module, imports)?;
+        if let Some(start) = start {
+            // SAFETY: start functions take and return nothing; the pointer
+            // is the context's, and no reference into the store is live.
+            unsafe { start.call_raw(cx.opaque_ptr(), &mut [])? };
+        }
+        Ok(handle)
     }
 
-    pub(crate) fn new_opaque(store: &mut StoreOpaque, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    /// Creates and initializes the instance in `store` (whose canonical
+    /// pointer is `store_ptr`); returns it and its start function, which
+    /// the caller runs with no reference into the store live.
+    fn create(
+        store_ptr: NonNull<StoreOpaque>,
+        store: &mut StoreOpaque,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<(Instance, Option<Func>)> {
         if !crate::Engine::same(module.engine(), store.engine()) {
             bail!("module and store come from different engines");
         }
@@ -108,34 +125,35 @@ impl Instance {
             }
         }
         let index = store.instances.len();
-        let store_ptr: *mut StoreOpaque = store;
         // SAFETY: the imports were type-checked above and are owned by this
-        // store, which also owns the new instance.
-        let instance = unsafe { vm::Instance::new(module, resolved, store_ptr.cast(), &*store.limits, index)? };
+        // store, which also owns the new instance; the store pointer is the
+        // canonical one.
+        let instance = unsafe { vm::Instance::new(module, resolved, store_ptr.as_ptr().cast(), store.limits.as_ptr(), index)? };
         store.instances.push(instance);
         let handle = Instance(store.stored(index));
-        store.instances[index]
+        // SAFETY: the instance is new: nothing else refers to it yet.
+        let vm_instance = unsafe { store.instances[index].get_mut() };
+        vm_instance
             .initialize()
             .map_err(|e| if e.is::<brisk_environ::Trap>() { e.context(WasmBacktrace::default()) } else { e })?;
-        if let Some(start) = info.start() {
-            // In range: the loader checks the start function.
-            let func_ref =
-                store.instances[index].func_ref(start).ok_or_else(|| anyhow!("start function {} out of range", start.as_u32()))?;
-            // SAFETY: the funcref is in the instance's vmctx, owned by the store.
-            let func = unsafe { Func::from_func_ref(store, func_ref) };
-            // SAFETY: start functions take and return nothing.
-            unsafe { func.call_raw(store, &mut [])? };
-        }
-        Ok(handle)
+        let Some(start) = info.start() else { return Ok((handle, None)) };
+        // In range: the loader checks the start function.
+        let func_ref =
+            vm_instance.func_ref(start).ok_or_else(|| anyhow!("start function {} out of range", start.as_u32()))?;
+        // SAFETY: the funcref is in the instance's vmctx, owned by the store.
+        let func = unsafe { Func::from_func_ref(store, func_ref) };
+        Ok((handle, Some(func)))
     }
 
     fn vm<'a>(&self, store: &'a StoreOpaque) -> &'a vm::Instance {
-        &store.instances[store.check(self.0)]
+        // SAFETY: the store is borrowed for 'a, and references into an
+        // instance are only made through its store.
+        unsafe { store.instances[store.check(self.0)].get() }
     }
 
     /// The export called `name`.
     pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         let index = self.vm(store).module().export_index(name)?;
         self.export(store, index)
     }
@@ -168,7 +186,7 @@ impl Instance {
 
     /// All exports, in order.
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
-        let store = &mut store.as_context_mut().0.opaque;
+        let store = &mut store.as_context_mut().into_inner().opaque;
         let module = self.vm(store).module().clone();
         module.info().exports().filter_map(|(name, index)| Some((name.to_string(), self.export(store, index)?))).collect()
     }

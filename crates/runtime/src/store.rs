@@ -4,9 +4,11 @@
 
 use crate::engine::Engine;
 use crate::limits::ResourceLimiter;
-use crate::vm::{self, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits};
+use crate::vm::{self, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits, VmBox};
 use brisk_environ::{FuncType, GlobalType, MemoryType, TableType};
 use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Identifies a store, so that handles from one store are refused by
@@ -50,34 +52,31 @@ pub(crate) struct GlobalData {
 
 /// A memory created by the host, with the definition compiled code reads.
 pub(crate) struct HostMemory {
-    pub(crate) def: Box<vm::VMMemoryDefinition>,
-    pub(crate) memory: Box<vm::Memory>,
+    pub(crate) def: VmBox<vm::VMMemoryDefinition>,
+    pub(crate) memory: VmBox<vm::Memory>,
 }
 
 /// A table created by the host.
 pub(crate) struct HostTable {
-    pub(crate) def: Box<vm::VMTableDefinition>,
-    pub(crate) table: Box<vm::Table>,
+    pub(crate) def: VmBox<vm::VMTableDefinition>,
+    pub(crate) table: VmBox<vm::Table>,
 }
 
 /// The part of a store that does not depend on `T`.
 pub struct StoreOpaque {
     pub(crate) id: StoreId,
     pub(crate) engine: Engine,
-    pub(crate) limits: Box<VMRuntimeLimits>,
-    // Boxed: vmctx headers, funcrefs and tables point into these, so they
-    // must not move when the vectors grow.
-    #[allow(clippy::vec_box, reason = "stable addresses")]
-    pub(crate) instances: Vec<Box<vm::Instance>>,
-    #[allow(clippy::vec_box, reason = "stable addresses")]
-    pub(crate) host_funcs: Vec<Box<VMArrayCallHostFuncContext>>,
+    // `VmBox`es: vmctx headers, funcrefs and tables point into these, so
+    // they must not move when the vectors grow, and are only ever reached
+    // through their raw pointers (see `vm::VmBox`).
+    pub(crate) limits: VmBox<VMRuntimeLimits>,
+    pub(crate) instances: Vec<VmBox<vm::Instance>>,
+    pub(crate) host_funcs: Vec<VmBox<VMArrayCallHostFuncContext>>,
     pub(crate) host_memories: Vec<HostMemory>,
     pub(crate) host_tables: Vec<HostTable>,
-    #[allow(clippy::vec_box, reason = "stable addresses")]
-    pub(crate) host_globals: Vec<Box<VMGlobalDefinition>>,
+    pub(crate) host_globals: Vec<VmBox<VMGlobalDefinition>>,
     /// Host values behind externrefs; freed with the store.
-    #[allow(clippy::vec_box, reason = "stable addresses")]
-    pub(crate) extern_data: Vec<Box<vm::VMExternData>>,
+    pub(crate) extern_data: Vec<VmBox<vm::VMExternData>>,
     /// Externref handles: the data each points to.
     pub(crate) externrefs: Vec<*mut vm::VMExternData>,
     pub(crate) funcs: Vec<FuncData>,
@@ -235,25 +234,41 @@ impl<T> std::ops::DerefMut for StoreInner<T> {
 /// All runtime state of a group of instances: their memories, tables,
 /// globals and host functions, plus the embedder's data `T`. Dropping the
 /// store frees everything in it.
+///
+/// # Aliasing across calls into wasm
+///
+/// While wasm runs, host functions and builtins reach the store through
+/// raw pointers kept in vmctxs and funcrefs, and take their own `&mut` to
+/// it. So the store lives in a [`VmBox`] whose pointer is the *canonical*
+/// one: every pointer handed to compiled code is a copy of it, and every
+/// access, from the API or from a host function, is a short reborrow of it
+/// ([`StoreContextMut`] holds the pointer, not a reference). The rule that
+/// makes this sound: no reference into the store is live across a call
+/// into wasm. `Func::call_raw` takes the pointer, not a reference, so the
+/// borrow checker enforces it for every caller.
 pub struct Store<T> {
-    inner: Box<StoreInner<T>>,
+    inner: VmBox<StoreInner<T>>,
 }
 
 impl<T> std::fmt::Debug for Store<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("instances", &self.inner.instances.len()).finish_non_exhaustive()
+        f.debug_struct("Store").field("instances", &self.inner().instances.len()).finish_non_exhaustive()
     }
 }
 
 impl<T> Store<T> {
     /// A new store for `engine`, holding `data`.
     pub fn new(engine: &Engine, data: T) -> Store<T> {
-        let store = Store {
-            inner: Box::new(StoreInner {
+        let limits = VmBox::new(VMRuntimeLimits::default());
+        // SAFETY: the limits are new and unshared; the counter lives in the
+        // engine, which the store keeps alive, and compiled code only reads it.
+        unsafe { *limits.get().epoch_counter.get() = engine.epoch_counter() };
+        Store {
+            inner: VmBox::new(StoreInner {
                 opaque: StoreOpaque {
                     id: StoreId::fresh(),
                     engine: engine.clone(),
-                    limits: Box::default(),
+                    limits,
                     instances: Vec::new(),
                     host_funcs: Vec::new(),
                     host_memories: Vec::new(),
@@ -271,32 +286,40 @@ impl<T> Store<T> {
                 data,
                 limiter: None,
             }),
-        };
-        // SAFETY: the counter lives in the engine, which the store keeps
-        // alive; compiled code only reads it.
-        unsafe { *store.inner.limits.epoch_counter.get() = store.inner.engine.epoch_counter() };
-        store
+        }
+    }
+
+    fn inner(&self) -> &StoreInner<T> {
+        // SAFETY: `&self` excludes `&mut Store`, the only way to reach the
+        // store mutably outside a call into wasm, and a call into wasm needs
+        // `&mut Store`.
+        unsafe { self.inner.get() }
+    }
+
+    fn inner_mut(&mut self) -> &mut StoreInner<T> {
+        // SAFETY: `&mut self` is exclusive, and no reference into the store
+        // outlives a call into wasm (see the type's docs).
+        unsafe { self.inner.get_mut() }
     }
 
     /// The embedder's data.
     pub fn data(&self) -> &T {
-        &self.inner.data
+        &self.inner().data
     }
 
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
-        &mut self.inner.data
+        &mut self.inner_mut().data
     }
 
     /// Consumes the store, returning the embedder's data.
     pub fn into_data(self) -> T {
-        let inner = *self.inner;
-        inner.data
+        self.inner.into_inner().data
     }
 
     /// The engine.
     pub fn engine(&self) -> &Engine {
-        &self.inner.engine
+        &self.inner().engine
     }
 
     /// Sets the fuel left to `fuel`. Every operator costs fuel (see
@@ -312,7 +335,7 @@ impl<T> Store<T> {
         self.check_fuel_enabled()?;
         let fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
         // SAFETY: no wasm of this store runs while the host holds `&mut self`.
-        unsafe { *self.inner.limits.fuel_consumed.get() = -fuel };
+        unsafe { *self.inner().limits.get().fuel_consumed.get() = -fuel };
         Ok(())
     }
 
@@ -324,12 +347,12 @@ impl<T> Store<T> {
     pub fn get_fuel(&self) -> anyhow::Result<u64> {
         self.check_fuel_enabled()?;
         // SAFETY: as in `set_fuel`; read only.
-        let consumed = unsafe { *self.inner.limits.fuel_consumed.get() };
+        let consumed = unsafe { *self.inner().limits.get().fuel_consumed.get() };
         Ok(u64::try_from(consumed.saturating_neg()).unwrap_or(0))
     }
 
     fn check_fuel_enabled(&self) -> anyhow::Result<()> {
-        if !self.inner.engine.config().tunables.consume_fuel {
+        if !self.inner().engine.config().tunables.consume_fuel {
             anyhow::bail!("fuel is not configured in this store: enable Config::consume_fuel");
         }
         Ok(())
@@ -342,17 +365,17 @@ impl<T> Store<T> {
     /// [`Config::epoch_interruption`](crate::Config::epoch_interruption);
     /// a new store's deadline is 0, so it traps at once until set.
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
-        let deadline = self.inner.engine.current_epoch().saturating_add(ticks);
+        let deadline = self.inner().engine.current_epoch().saturating_add(ticks);
         // SAFETY: as in `set_fuel`.
-        unsafe { *self.inner.limits.epoch_deadline.get() = deadline };
+        unsafe { *self.inner().limits.get().epoch_deadline.get() = deadline };
     }
 
     /// Installs a resource limiter: `get` returns it from the store's data,
     /// and it is asked before any memory or table of the store grows.
     pub fn limiter(&mut self, get: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static) {
-        let inner = &mut *self.inner;
+        let store = self.inner.as_ptr();
+        let inner = self.inner_mut();
         inner.limiter = Some(Box::new(get));
-        let store: *mut StoreInner<T> = inner;
         inner.opaque.limiter = Some(vm::Limiter { hook: limiter_hook::<T>, store: store.cast() });
     }
 }
@@ -360,8 +383,55 @@ impl<T> Store<T> {
 /// A shared borrow of a store.
 pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
 
-/// An exclusive borrow of a store.
-pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+/// An exclusive borrow of a store: its canonical pointer, reborrowed for
+/// each access (see [`Store`] on aliasing across calls into wasm).
+pub struct StoreContextMut<'a, T> {
+    ptr: NonNull<StoreInner<T>>,
+    _borrow: PhantomData<&'a mut StoreInner<T>>,
+}
+
+impl<'a, T> StoreContextMut<'a, T> {
+    /// A context for the store at `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is a store's canonical pointer, the store outlives `'a`, and
+    /// for `'a` nothing else accesses it but through this context (or
+    /// through contexts made while this one is lent to a call into wasm).
+    pub(crate) unsafe fn from_raw(ptr: NonNull<StoreInner<T>>) -> Self {
+        StoreContextMut { ptr, _borrow: PhantomData }
+    }
+
+    /// The canonical pointer, for a call into wasm.
+    pub(crate) fn as_ptr(&self) -> NonNull<StoreInner<T>> {
+        self.ptr
+    }
+
+    /// The store, for as long as the context is borrowed.
+    pub(crate) fn inner(&mut self) -> &mut StoreInner<T> {
+        // SAFETY: per `from_raw`; `&mut self` keeps this reborrow the only
+        // one made through this context while it lives.
+        unsafe { self.ptr.as_mut() }
+    }
+
+    /// The store, for all of `'a`: for results that borrow from it (such as
+    /// a memory's bytes) and for code that makes no call into wasm.
+    pub(crate) fn into_inner(self) -> &'a mut StoreInner<T> {
+        // SAFETY: per `from_raw`, consuming the context.
+        unsafe { &mut *self.ptr.as_ptr() }
+    }
+
+    /// The store's `T`-independent part.
+    pub(crate) fn opaque(&mut self) -> &mut StoreOpaque {
+        &mut self.inner().opaque
+    }
+
+    /// The canonical pointer to the `T`-independent part (the first field
+    /// of a `#[repr(C)]` struct: the same address, the same provenance).
+    pub(crate) fn opaque_ptr(&self) -> NonNull<StoreOpaque> {
+        self.ptr.cast()
+    }
+}
 
 impl<T> StoreContext<'_, T> {
     /// The embedder's data.
@@ -373,11 +443,12 @@ impl<T> StoreContext<'_, T> {
 impl<T> StoreContextMut<'_, T> {
     /// The embedder's data.
     pub fn data(&self) -> &T {
-        &self.0.data
+        // SAFETY: a shared reborrow for the life of `&self`, per `from_raw`.
+        unsafe { &self.ptr.as_ref().data }
     }
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
-        &mut self.0.data
+        &mut self.inner().data
     }
 }
 
@@ -398,13 +469,16 @@ pub trait AsContextMut: AsContext {
 impl<T> AsContext for Store<T> {
     type Data = T;
     fn as_context(&self) -> StoreContext<'_, T> {
-        StoreContext(&self.inner)
+        StoreContext(self.inner())
     }
 }
 
 impl<T> AsContextMut for Store<T> {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
-        StoreContextMut(&mut self.inner)
+        let ptr = NonNull::new(self.inner.as_ptr()).expect("a VmBox pointer is not null");
+        // SAFETY: the canonical pointer, with the store borrowed mutably
+        // for the context's lifetime.
+        unsafe { StoreContextMut::from_raw(ptr) }
     }
 }
 
@@ -418,13 +492,15 @@ impl<T> AsContext for StoreContext<'_, T> {
 impl<T> AsContext for StoreContextMut<'_, T> {
     type Data = T;
     fn as_context(&self) -> StoreContext<'_, T> {
-        StoreContext(self.0)
+        // SAFETY: a shared reborrow for the life of `&self`, per `from_raw`.
+        StoreContext(unsafe { self.ptr.as_ref() })
     }
 }
 
 impl<T> AsContextMut for StoreContextMut<'_, T> {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
-        StoreContextMut(self.0)
+        // SAFETY: the same canonical pointer, lent for the life of `&mut self`.
+        unsafe { StoreContextMut::from_raw(self.ptr) }
     }
 }
 

@@ -6,7 +6,8 @@ use crate::trap::FrameInfo;
 use brisk_environ::Trap;
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::{Arc, RwLock};
+use std::cell::Cell;
+use std::sync::{Arc, RwLock, TryLockError};
 
 /// Read-only bytes in their own page-aligned mapping: an artifact, mapped
 /// from its file or copied in, part of which is made executable.
@@ -90,14 +91,20 @@ impl Registration {
     /// Registers `[start, start + len)`, described by `lookup`.
     pub fn new(start: usize, len: usize, lookup: Arc<dyn CodeLookup>) -> Registration {
         let end = start + len;
-        registry().write().unwrap_or_else(|e| e.into_inner()).insert(end, (start, lookup));
+        with_registry(|r| {
+            let mut map = r.write().unwrap_or_else(|e| e.into_inner());
+            map.insert(end, (start, lookup));
+        });
         Registration { end }
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        registry().write().unwrap_or_else(|e| e.into_inner()).remove(&self.end);
+        // The entry is dropped after the lock is released: its lookup may
+        // be the last owner of a module's code.
+        let removed = with_registry(|r| r.write().unwrap_or_else(|e| e.into_inner()).remove(&self.end));
+        drop(removed);
     }
 }
 
@@ -108,14 +115,64 @@ fn registry() -> &'static Registry {
     &REGISTRY
 }
 
-/// Finds the code region containing `pc` and calls `f` with its lookup and
-/// the offset of `pc` in it. Called from the signal handler: it takes a
-/// read lock only, which no thread running wasm code can hold for writing.
-pub fn lookup_pc<R>(pc: usize, f: impl FnOnce(&dyn CodeLookup, u32) -> R) -> Option<R> {
-    let map = registry().read().ok()?;
+thread_local! {
+    /// Is this thread inside the registry's lock (reading or writing)? A
+    /// signal that interrupts it there is no wasm fault, and the handler
+    /// must not wait for a lock its own thread holds.
+    static IN_REGISTRY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the registry, marking this thread as inside it.
+fn with_registry<R>(f: impl FnOnce(&Registry) -> R) -> R {
+    IN_REGISTRY.with(|c| c.set(true));
+    let r = f(registry());
+    IN_REGISTRY.with(|c| c.set(false));
+    r
+}
+
+/// The region containing `pc`: `f` gets its lookup and the offset of `pc`.
+fn find<R>(
+    map: &BTreeMap<usize, (usize, Arc<dyn CodeLookup>)>,
+    pc: usize,
+    f: impl FnOnce(&dyn CodeLookup, u32) -> R,
+) -> Option<R> {
     let (end, (start, lookup)) = map.range(pc + 1..).next()?;
     if pc < *start || pc >= *end {
         return None;
     }
     Some(f(&**lookup, u32::try_from(pc - start).ok()?))
+}
+
+/// Finds the code region containing `pc` and calls `f` with its lookup and
+/// the offset of `pc` in it (for backtraces, outside signal handlers).
+pub fn lookup_pc<R>(pc: usize, f: impl FnOnce(&dyn CodeLookup, u32) -> R) -> Option<R> {
+    with_registry(|r| find(&r.read().unwrap_or_else(|e| e.into_inner()), pc, f))
+}
+
+/// [`lookup_pc`] for the signal handler, which must never wait for a lock
+/// the interrupted code may hold:
+///
+/// * a thread interrupted inside the registry holds (or waits for) its lock
+///   and is not running wasm: `None` at once, and the signal goes to the
+///   previous handler;
+/// * otherwise the lock is only *tried*: another thread holds it for the few
+///   instructions of a map insert or lookup, so a bounded spin suffices; if
+///   the bound runs out, `None` again (the fault is reported as a crash,
+///   never turned into a hang).
+///
+/// `f` runs under the read lock and must itself be async-signal-safe
+/// (trap tables are read in place).
+pub fn lookup_pc_from_signal<R>(pc: usize, f: impl FnOnce(&dyn CodeLookup, u32) -> R) -> Option<R> {
+    if IN_REGISTRY.with(|c| c.get()) {
+        return None;
+    }
+    const SPINS: u32 = 1 << 20;
+    for _ in 0..SPINS {
+        match registry().try_read() {
+            Ok(map) => return find(&map, pc, f),
+            Err(TryLockError::Poisoned(e)) => return find(&e.into_inner(), pc, f),
+            Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
+        }
+    }
+    None
 }

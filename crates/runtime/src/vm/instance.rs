@@ -4,6 +4,7 @@ use super::libcalls::BUILTINS;
 use super::limiter::{Growth, Limiter};
 use super::memory::Memory;
 use super::table::Table;
+use super::vmbox::VmBox;
 use super::vmcontext::*;
 use crate::module::Module;
 use brisk_environ::artifact::{self, ConstExprRef, ElemItem, ElemItemsRef, SegmentModeRef};
@@ -29,8 +30,10 @@ pub struct Instance {
     module: Module,
     vmctx: NonNull<u8>,
     layout: Layout,
-    memories: PrimaryMap<DefinedMemoryIndex, Box<Memory>>,
-    tables: PrimaryMap<DefinedTableIndex, Box<Table>>,
+    // `VmBox`es: the vmctx, other instances' imports and the store point
+    // at these.
+    memories: PrimaryMap<DefinedMemoryIndex, VmBox<Memory>>,
+    tables: PrimaryMap<DefinedTableIndex, VmBox<Table>>,
     /// Data segments dropped by `data.drop` or by instantiation (active ones).
     dropped_data: Vec<bool>,
     /// Element segments dropped by `elem.drop` or by instantiation.
@@ -67,7 +70,7 @@ impl Instance {
         store: *mut u8,
         limits: *const VMRuntimeLimits,
         store_index: usize,
-    ) -> anyhow::Result<Box<Instance>> {
+    ) -> anyhow::Result<VmBox<Instance>> {
         let offsets = module.offsets();
         let info = module.info();
         let counts = info.counts();
@@ -91,7 +94,7 @@ impl Instance {
             });
             match memory {
                 Ok(m) => {
-                    memories.push(Box::new(m));
+                    memories.push(VmBox::new(m));
                 }
                 Err(e) => {
                     // SAFETY: allocated above with this layout, not yet shared.
@@ -104,7 +107,7 @@ impl Instance {
         for index in (counts.imported_tables..counts.tables).map(TableIndex::from_u32) {
             match Table::new(&info.table(index), 0) {
                 Some(t) => {
-                    tables.push(Box::new(t));
+                    tables.push(VmBox::new(t));
                 }
                 None => {
                     // SAFETY: as above.
@@ -113,7 +116,7 @@ impl Instance {
                 }
             }
         }
-        let mut instance = Box::new(Instance {
+        let instance = VmBox::new(Instance {
             module: module.clone(),
             vmctx,
             layout,
@@ -127,8 +130,26 @@ impl Instance {
         // the caller vouches for the imports and pointers, which are as
         // many as the module's imports (checked above); `func_refs` is the
         // module's, with an entry per defined function.
-        unsafe { instance.init_vmctx(imports, func_refs, store, limits) };
+        unsafe {
+            let ptr = instance.as_ptr();
+            (*ptr).init_vmctx(imports, func_refs, store, limits, ptr);
+        }
         Ok(instance)
+    }
+
+    /// The store index of the instance behind a vmctx, read without making
+    /// a reference to the instance.
+    ///
+    /// # Safety
+    ///
+    /// `vmctx` is the vmctx of a live instance.
+    pub unsafe fn store_index_of(vmctx: *mut VMContext) -> usize {
+        // SAFETY: the header's instance field points at the instance; one
+        // plain field is read through the raw pointer.
+        unsafe {
+            let instance = *vmctx.cast::<u8>().add(VMCTX_INSTANCE as usize).cast::<*const Instance>();
+            (*instance).store_index
+        }
     }
 
     /// The instance behind a vmctx.
@@ -138,7 +159,8 @@ impl Instance {
     /// `vmctx` is the vmctx of a live instance, and no other reference to
     /// that instance is in use.
     pub unsafe fn from_vmctx<'a>(vmctx: *mut VMContext) -> &'a mut Instance {
-        // SAFETY: the header's instance field points at the owning box.
+        // SAFETY: the header's instance field holds the instance's canonical
+        // pointer (its `VmBox`'s); exclusivity is the caller's contract.
         unsafe { &mut *(*(vmctx.cast::<u8>().add(VMCTX_INSTANCE as usize).cast::<*mut Instance>())) }
     }
 
@@ -177,11 +199,11 @@ impl Instance {
         func_refs: &[crate::module::FuncRefTemplate],
         store: *mut u8,
         limits: *const VMRuntimeLimits,
+        self_ptr: *mut Instance,
     ) {
         let module = self.module.clone();
         let offsets = module.offsets();
         let info = module.info();
-        let self_ptr: *mut Instance = self;
         // SAFETY: each write goes to a field of the vmctx at an offset
         // VMOffsets computed for this module from an index below the count
         // of its kind (imports: as many as the module has, per the
@@ -213,13 +235,14 @@ impl Instance {
             for (i, g) in imports.globals.into_iter().enumerate() {
                 *self.ptr::<VMGlobalImport>(offsets.imported_global(GlobalIndex::new(i))) = g;
             }
-            for (def, memory) in self.memories.iter_mut() {
+            // The memories and tables are new: nothing else refers to them.
+            for (def, memory) in self.memories.iter() {
                 let p = self.vmctx.as_ptr().add(offsets.defined_memory(def) as usize).cast();
-                memory.set_definition(p);
+                memory.get_mut().set_definition(p);
             }
-            for (def, table) in self.tables.iter_mut() {
+            for (def, table) in self.tables.iter() {
                 let p = self.vmctx.as_ptr().add(offsets.defined_table(def) as usize).cast();
-                table.set_definition(p);
+                table.get_mut().set_definition(p);
             }
             // Defined functions' funcrefs follow the imported ones' and end
             // the vmctx (so not through `ptr`: with no defined functions,
@@ -313,7 +336,10 @@ impl Instance {
         Some(match self.module.info().defined_memory_index(index) {
             Some(def) => {
                 let memory = self.memories.get(def)?;
-                VMMemoryImport { from: memory.definition(), memory: (&raw const **memory).cast_mut() }
+                // SAFETY: instance-owned memories are only reached through
+                // their `VmBox` pointers; reading the definition pointer
+                // makes no lasting reference.
+                VMMemoryImport { from: unsafe { memory.get() }.definition(), memory: memory.as_ptr() }
             }
             // SAFETY: the import slot (below the number of imported
             // memories, as the index is not a defined one) was filled at
@@ -332,7 +358,8 @@ impl Instance {
         Some(match self.module.info().defined_table_index(index) {
             Some(def) => {
                 let table = self.tables.get(def)?;
-                VMTableImport { from: table.definition(), table: (&raw const **table).cast_mut() }
+                // SAFETY: as for memories above.
+                VMTableImport { from: unsafe { table.get() }.definition(), table: table.as_ptr() }
             }
             // SAFETY: the import slot (below the number of imported tables,
             // as the index is not a defined one) was filled at creation.

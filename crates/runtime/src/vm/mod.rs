@@ -12,6 +12,7 @@ mod memory;
 mod mmap;
 mod table;
 mod traphandlers;
+mod vmbox;
 mod vmcontext;
 
 pub use code_memory::{CodeLookup, Image, Registration, lookup_pc};
@@ -21,4 +22,5 @@ pub use memory::{Memory, MemoryError};
 pub use mmap::page_size;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
+pub use vmbox::VmBox;
 pub use vmcontext::*;

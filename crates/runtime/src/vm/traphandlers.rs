@@ -15,7 +15,7 @@
 //! host function returns `false`, its trampoline executes a trap
 //! instruction, and the same path runs.
 
-use super::code_memory::lookup_pc;
+use super::code_memory::lookup_pc_from_signal;
 use super::vmcontext::{VMContext, VMRuntimeLimits, ValRaw};
 use brisk_environ::Trap;
 use std::cell::Cell;
@@ -136,9 +136,10 @@ pub enum CallError {
 ///
 /// `array_call` must be an array-ABI entry compiled for the callee's type,
 /// `values` must hold `len` slots, enough for its parameters and results,
-/// and the vmctx pointers must be live for the call.
+/// and the vmctx pointers and `limits` (the store's) must be live for the
+/// call.
 pub unsafe fn catch_traps(
-    limits: &VMRuntimeLimits,
+    limits: *const VMRuntimeLimits,
     max_wasm_stack: usize,
     array_call: usize,
     callee_vmctx: *mut VMContext,
@@ -158,16 +159,17 @@ pub unsafe fn catch_traps(
     // The outermost entry sets the stack limit; nested entries (wasm ->
     // host -> wasm) keep it, so the whole chain shares one budget.
     let here = &state as *const _ as usize;
-    // SAFETY: the limits are only accessed by this thread while it runs
-    // wasm of this store (stores are not Sync).
-    let old_limit = unsafe { *limits.stack_limit.get() };
+    // SAFETY: the limits are live per the contract, and only accessed by
+    // this thread while it runs wasm of this store (only plain fields
+    // behind `UnsafeCell`s, through the store's pointer).
+    let old_limit = unsafe { *(*limits).stack_limit.get() };
     if old_limit == usize::MAX {
         // Never let wasm run into the thread's real guard page, whatever
         // `max_wasm_stack` says: keep `HOST_STACK_RESERVE` above the
         // lowest usable stack address for host frames called from wasm.
         let floor = thread_stack_low().map_or(0, |low| low.saturating_add(HOST_STACK_RESERVE));
         // SAFETY: as above.
-        unsafe { *limits.stack_limit.get() = here.saturating_sub(max_wasm_stack).max(floor) };
+        unsafe { *(*limits).stack_limit.get() = here.saturating_sub(max_wasm_stack).max(floor) };
     }
     CURRENT.with(|c| c.set(&mut state));
     // SAFETY: the caller guarantees the entry point and its arguments are
@@ -176,7 +178,7 @@ pub unsafe fn catch_traps(
     let ok = unsafe { brisk_entry_trampoline(array_call, callee_vmctx, caller_vmctx, values, len, &mut state.jmp) };
     CURRENT.with(|c| c.set(state.prev));
     // SAFETY: as above.
-    unsafe { *limits.stack_limit.get() = old_limit };
+    unsafe { *(*limits).stack_limit.get() = old_limit };
     if let Some(panic) = state.host_panic.take() {
         std::panic::resume_unwind(panic);
     }
@@ -313,7 +315,7 @@ unsafe fn handle_trap(context: *mut libc::ucontext_t) -> bool {
     let regs = unsafe { &mut (*context).uc_mcontext.gregs };
     let pc = regs[libc::REG_RIP as usize] as usize;
     let fp = regs[libc::REG_RBP as usize] as usize;
-    let Some(Some(trap)) = lookup_pc(pc, |info, offset| info.trap_at(offset)) else {
+    let Some(Some(trap)) = lookup_pc_from_signal(pc, |info, offset| info.trap_at(offset)) else {
         return false;
     };
     // SAFETY: `state` is this thread's live call state (set by
