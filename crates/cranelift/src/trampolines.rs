@@ -6,9 +6,7 @@
 
 use crate::abi::{self, array_call_signature, value_type, wasm_signature};
 use crate::{CraneliftCompiler, FUNC_NAMESPACE, new_context};
-use brisk_environ::{
-    FuncIndex, FuncType, Trap, VALRAW_SIZE, VMCTX_RUNTIME_LIMITS, host_func_context, runtime_limits,
-};
+use brisk_environ::{FuncIndex, FuncType, Trap, VALRAW_SIZE, host_func_context};
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{
     self, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserExternalName,
@@ -82,13 +80,6 @@ pub(crate) fn wasm_to_array(compiler: &CraneliftCompiler, ty: &FuncType) -> Cont
     for (i, p) in params[2..].iter().enumerate() {
         b.ins().stack_store(types::I64, *p, slot, slot_offset(i));
     }
-
-    // Record where wasm was left, for backtraces taken in the host.
-    let limits = b.ins().load(types::I64, abi::vm_readonly_flags(), caller_vmctx, VMCTX_RUNTIME_LIMITS as i32);
-    let fp = b.ins().get_frame_pointer(types::I64);
-    let pc = b.ins().get_return_address(types::I64);
-    b.ins().store(abi::vm_flags(), fp, limits, runtime_limits::LAST_WASM_EXIT_FP as i32);
-    b.ins().store(abi::vm_flags(), pc, limits, runtime_limits::LAST_WASM_EXIT_PC as i32);
 
     let host = b.ins().load(types::I64, abi::vm_readonly_flags(), callee_vmctx, host_func_context::ARRAY_CALL as i32);
     let values = b.ins().stack_addr(types::I64, slot, 0);

@@ -38,14 +38,10 @@ pub mod runtime_limits {
     pub const FUEL_CONSUMED: u32 = 8;
     /// Epoch deadline (`u64`).
     pub const EPOCH_DEADLINE: u32 = 16;
-    /// Frame pointer of the last wasm-to-host exit (`usize`).
-    pub const LAST_WASM_EXIT_FP: u32 = 24;
-    /// Return address of the last wasm-to-host exit (`usize`).
-    pub const LAST_WASM_EXIT_PC: u32 = 32;
     /// The engine's epoch counter (`*const u64`), read at epoch checks.
-    pub const EPOCH_COUNTER: u32 = 40;
+    pub const EPOCH_COUNTER: u32 = 24;
     /// Size of the struct.
-    pub const SIZE: u32 = 48;
+    pub const SIZE: u32 = 32;
 }
 
 /// Offsets of fields in `VMFuncRef`, what a funcref points to.
@@ -236,4 +232,64 @@ impl VMOffsets {
     pub fn func_refs_begin(&self) -> u32 {
         self.func_refs
     }
+}
+
+/// Bump when compiled code and the runtime start to disagree in a way the
+/// layout constants below do not show (a builtin's meaning, how fuel is
+/// counted, a trampoline's contract): old artifacts are then refused.
+pub const ABI_VERSION: u32 = 2;
+
+/// A fingerprint of everything compiled code assumes about the runtime:
+/// [`ABI_VERSION`], the vmctx header and the layouts of the structures code
+/// reads (limits, funcrefs, definitions, imports), the builtins' table and
+/// signatures, the trap codes and the growth-error sentinel. It is part of an
+/// artifact's settings, so an artifact (or a cache entry) from a build with
+/// another ABI is refused instead of run.
+pub fn abi_fingerprint() -> u64 {
+    use crate::{BuiltinFunction, BuiltinType, GROW_ERROR, Trap};
+    let mut words: Vec<u64> = vec![
+        u64::from(ABI_VERSION),
+        u64::from(VMCTX_MAGIC),
+        u64::from(VMCTX_RUNTIME_LIMITS),
+        u64::from(VMCTX_BUILTINS),
+        u64::from(VMCTX_TYPE_IDS),
+        u64::from(VMCTX_STORE),
+        u64::from(VMCTX_INSTANCE),
+        u64::from(runtime_limits::STACK_LIMIT),
+        u64::from(runtime_limits::FUEL_CONSUMED),
+        u64::from(runtime_limits::EPOCH_DEADLINE),
+        u64::from(runtime_limits::EPOCH_COUNTER),
+        u64::from(runtime_limits::SIZE),
+        u64::from(func_ref::NATIVE_CALL),
+        u64::from(func_ref::ARRAY_CALL),
+        u64::from(func_ref::VMCTX),
+        u64::from(func_ref::TYPE_INDEX),
+        u64::from(func_ref::SIZE),
+        u64::from(memory_def::BASE),
+        u64::from(memory_def::CURRENT_LENGTH),
+        u64::from(table_def::BASE),
+        u64::from(table_def::CURRENT_ELEMENTS),
+        u64::from(GLOBAL_DEF_SIZE),
+        u64::from(FUNCTION_IMPORT_SIZE),
+        u64::from(ENTITY_IMPORT_SIZE),
+        u64::from(GLOBAL_IMPORT_SIZE),
+        u64::from(TABLE_ELEMENT_SIZE),
+        GROW_ERROR as u64,
+    ];
+    for b in BuiltinFunction::ALL {
+        words.push(u64::from(b.table_offset()));
+        let code = |t: BuiltinType| t as u64;
+        words.extend(b.params().iter().map(|t| code(*t)));
+        words.push(code(b.result()) | 0x100);
+    }
+    words.extend(Trap::ALL.iter().map(|t| *t as u64));
+    // FNV-1a over the words: fixed, so the same in every process.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for w in words {
+        for byte in w.to_le_bytes() {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
 }

@@ -103,6 +103,9 @@ impl Engine {
             ("wasm-features", format!("{:#x}", config.features.bits())),
             ("consume-fuel", tunables.consume_fuel.to_string()),
             ("epoch-interruption", tunables.epoch_interruption.to_string()),
+            // What compiled code assumes of the runtime: another build's
+            // artifacts and cache entries are refused if it differs.
+            ("abi", format!("{:016x}", brisk_environ::abi_fingerprint())),
             // Everything else that shapes the code: the Cranelift version,
             // its flags and the host CPU features it may use.
             (artifact::CODEGEN_KEY, format!("{:016x}", compiler.settings_hash())),

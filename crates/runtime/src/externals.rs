@@ -1,9 +1,7 @@
-#![allow(unsafe_code, reason = "memories, tables and globals are shared with compiled code through raw pointers")]
-
 //! Memories, tables, globals, and the `Extern` that holds any of them.
 
 use crate::func::Func;
-use crate::store::{AsContext, AsContextMut, HostMemory, HostTable, StoreOpaque, Stored};
+use crate::store::{AsContext, AsContextMut, StoreOpaque, Stored};
 use crate::values::Val;
 use crate::vm::{self, VMGlobalDefinition};
 use anyhow::{Result, anyhow, bail};
@@ -80,29 +78,16 @@ impl Memory {
         }
         let tunables = store.engine.config().tunables.clone();
         let memory = vm::Memory::new(&ty, &tunables).map_err(|e| anyhow!("cannot create memory: {e:?}"))?;
-        let host = HostMemory {
-            def: vm::VmBox::new(vm::VMMemoryDefinition { base: std::ptr::null_mut(), current_length: 0 }),
-            memory: vm::VmBox::new(memory),
-        };
-        // SAFETY: the memory is new and unshared; the definition lives as
-        // long as it, beside it in the store.
-        unsafe { host.memory.get_mut().set_definition(host.def.as_ptr()) };
-        let ptr = host.memory.as_ptr();
-        store.host_memories.push(host);
-        Ok(Memory(store.push_memory(ptr, ty)))
+        Ok(Memory(store.add_host_memory(memory, ty)))
     }
 
     fn vm<'a>(&self, store: &'a StoreOpaque) -> &'a vm::Memory {
-        // SAFETY: the memory is owned by the store (directly or through an
-        // instance), and the store is borrowed for the returned lifetime.
-        unsafe { &*store.memories[store.check(self.0)].memory }
+        store.memories[store.check(self.0)].memory.get(store)
     }
 
     fn vm_mut<'a>(&self, store: &'a mut StoreOpaque) -> &'a mut vm::Memory {
-        // SAFETY: as in `vm`, with the store borrowed mutably.
-        let i = store.check(self.0);
-        // SAFETY: as in `vm`, with the store borrowed mutably.
-        unsafe { &mut *store.memories[i].memory }
+        let memory = store.memories[store.check(self.0)].memory;
+        memory.get_mut(store)
     }
 
     /// The memory's type (with its declared minimum).
@@ -140,13 +125,9 @@ impl Memory {
         store: impl Into<crate::StoreContextMut<'a, T>>,
     ) -> (&'a mut [u8], &'a mut T) {
         let inner = store.into().into_inner();
-        // The memory's bytes live in their own mapping, never inside the
-        // store's data, so the two borrows are disjoint.
-        let memory: *mut vm::Memory = inner.opaque.memories[inner.opaque.check(self.0)].memory;
-        // SAFETY: the memory is owned by the store, which is borrowed
-        // mutably for 'a; its mapping does not overlap `inner.data`.
-        let data = unsafe { (*memory).data_mut() };
-        (data, &mut inner.data)
+        // The store's runtime part and its data are separate fields, so the
+        // two borrows are disjoint (and the bytes live in their own mapping).
+        (self.vm_mut(&mut inner.opaque).data_mut(), &mut inner.data)
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf`.
@@ -198,7 +179,7 @@ impl Memory {
     }
 
     pub(crate) fn vm_import(&self, store: &StoreOpaque) -> vm::VMMemoryImport {
-        let memory = store.memories[store.check(self.0)].memory;
+        let memory = store.memories[store.check(self.0)].memory.as_ptr();
         vm::VMMemoryImport { from: self.vm(store).definition(), memory }
     }
 }
@@ -248,28 +229,16 @@ impl Table {
         }
         let raw = init.to_raw(store).get_ptr();
         let table = vm::Table::new(&ty, raw).ok_or_else(|| anyhow!("table is too large"))?;
-        let host = HostTable {
-            def: vm::VmBox::new(vm::VMTableDefinition { base: std::ptr::null_mut(), current_elements: 0 }),
-            table: vm::VmBox::new(table),
-        };
-        // SAFETY: the table is new and unshared; the definition lives as
-        // long as it, beside it in the store.
-        unsafe { host.table.get_mut().set_definition(host.def.as_ptr()) };
-        let ptr = host.table.as_ptr();
-        store.host_tables.push(host);
-        Ok(Table(store.push_table(ptr, ty)))
+        Ok(Table(store.add_host_table(table, ty)))
     }
 
     fn vm<'a>(&self, store: &'a StoreOpaque) -> &'a vm::Table {
-        // SAFETY: as for memories.
-        unsafe { &*store.tables[store.check(self.0)].table }
+        store.tables[store.check(self.0)].table.get(store)
     }
 
     fn vm_mut<'a>(&self, store: &'a mut StoreOpaque) -> &'a mut vm::Table {
-        // SAFETY: as for memories.
-        let i = store.check(self.0);
-        // SAFETY: as for memories.
-        unsafe { &mut *store.tables[i].table }
+        let table = store.tables[store.check(self.0)].table;
+        table.get_mut(store)
     }
 
     /// The table's type.
@@ -338,7 +307,7 @@ impl Table {
     }
 
     pub(crate) fn vm_import(&self, store: &StoreOpaque) -> vm::VMTableImport {
-        let table = store.tables[store.check(self.0)].table;
+        let table = store.tables[store.check(self.0)].table.as_ptr();
         vm::VMTableImport { from: self.vm(store).definition(), table }
     }
 }
@@ -359,10 +328,7 @@ impl Global {
             bail!("global value is a {}, expected {}", val.ty(), ty.content);
         }
         let storage = val.to_raw(store).get_u128().to_le_bytes();
-        let def = vm::VmBox::new(VMGlobalDefinition { storage });
-        let ptr = def.as_ptr();
-        store.host_globals.push(def);
-        Ok(Global(store.push_global(ptr, ty)))
+        Ok(Global(store.add_host_global(VMGlobalDefinition { storage }, ty)))
     }
 
     /// The global's type.
@@ -376,8 +342,7 @@ impl Global {
         let store = &mut store.as_context_mut().into_inner().opaque;
         let data = &store.globals[store.check(self.0)];
         let ty = data.ty.content;
-        // SAFETY: the definition is owned by the store.
-        let raw = vm::ValRaw::u128(u128::from_le_bytes(unsafe { (*data.def).storage }));
+        let raw = vm::ValRaw::u128(u128::from_le_bytes(data.def.get(store).storage));
         Val::from_raw(store, raw, ty)
     }
 
@@ -397,13 +362,12 @@ impl Global {
         }
         let bytes = val.to_raw(store).get_u128().to_le_bytes();
         let def = store.globals[store.check(self.0)].def;
-        // SAFETY: the definition is owned by the store, which we borrow mutably.
-        unsafe { (*def).storage = bytes };
+        def.get_mut(store).storage = bytes;
         Ok(())
     }
 
     pub(crate) fn vm_import(&self, store: &StoreOpaque) -> vm::VMGlobalImport {
-        vm::VMGlobalImport { from: store.globals[store.check(self.0)].def }
+        vm::VMGlobalImport { from: store.globals[store.check(self.0)].def.as_ptr() }
     }
 }
 

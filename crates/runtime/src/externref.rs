@@ -1,5 +1,3 @@
-#![allow(unsafe_code, reason = "externref data is reached through raw pointers that wasm holds")]
-
 //! External references: host values passed through wasm.
 
 use crate::store::{AsContextMut, StoreContext, StoreOpaque, Stored};
@@ -22,26 +20,16 @@ impl ExternRef {
     /// collect externrefs.
     pub fn new<T: Any + Send + Sync>(mut store: impl AsContextMut, value: T) -> Result<ExternRef> {
         let store = &mut store.as_context_mut().into_inner().opaque;
-        let data = crate::vm::VmBox::new(VMExternData { value: Box::new(value) });
-        let ptr = data.as_ptr();
-        store.extern_data.push(data);
-        Ok(ExternRef(store.push_externref(ptr)))
+        Ok(ExternRef(store.add_extern_data(VMExternData { value: Box::new(value) })))
     }
 
     /// The host value.
     pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a (dyn Any + Send + Sync) {
         let store: &'a StoreOpaque = &store.into().0.opaque;
-        let ptr = store.externrefs[store.check(self.0)];
-        // SAFETY: the data is owned by the store (boxed, never moved or
-        // freed before the store), which is borrowed for `'a`.
-        unsafe { &*(*ptr).value }
+        &*store.externrefs[store.check(self.0)].get(store).value
     }
 
     pub(crate) fn raw(&self, store: &StoreOpaque) -> *mut VMExternData {
-        store.externrefs[store.check(self.0)]
-    }
-
-    pub(crate) fn from_raw(store: &mut StoreOpaque, ptr: *mut VMExternData) -> ExternRef {
-        ExternRef(store.push_externref(ptr))
+        store.externrefs[store.check(self.0)].as_ptr()
     }
 }

@@ -162,7 +162,7 @@ impl Func {
         let native_call =
             engine.host_trampoline(&ty).expect("compiling a host trampoline cannot fail for a valid type");
         let type_index = engine.register_type(&ty).as_u32();
-        let ctx = vm::VmBox::new(VMArrayCallHostFuncContext {
+        let ctx = VMArrayCallHostFuncContext {
             magic: host_func_context::MAGIC_VALUE,
             _pad: 0,
             array_call: host_shim::<T>,
@@ -174,16 +174,8 @@ impl Func {
                 _pad: 0,
             },
             host_state: Box::new(HostFuncState { func: Box::new(func), ty: ty.clone(), store: store_ptr }),
-        });
-        let ctx_ptr = ctx.as_ptr();
-        // SAFETY: the context is new and unshared; its funcref points back
-        // at it, through the pointer every later access derives from.
-        let func_ref: *const VMFuncRef = unsafe {
-            (*ctx_ptr).func_ref.vmctx = ctx_ptr.cast();
-            &raw const (*ctx_ptr).func_ref
         };
-        store.host_funcs.push(ctx);
-        Func(store.push_func(func_ref, ty))
+        Func(store.add_host_func(ctx, ty))
     }
 
     /// A host function from a Rust closure with typed parameters and
@@ -200,12 +192,12 @@ impl Func {
     ///
     /// `func_ref` points at a live funcref owned by `store`.
     pub(crate) unsafe fn from_func_ref(store: &mut StoreOpaque, func_ref: *const VMFuncRef) -> Func {
-        let ty = store.func_ref_type(func_ref);
-        Func(store.push_func(func_ref, ty))
+        // SAFETY: per the contract.
+        Func(unsafe { store.push_func_ref(func_ref) })
     }
 
     pub(crate) fn func_ref(&self, store: &StoreOpaque) -> *const VMFuncRef {
-        store.funcs[store.check(self.0)].func_ref
+        store.funcs[store.check(self.0)].func_ref.as_ptr()
     }
 
     /// The function's type.
@@ -274,9 +266,8 @@ impl Func {
         let (fr, max_stack, limits) = {
             // SAFETY: per the contract; this reborrow ends before the call.
             let store = unsafe { store.as_ref() };
-            let func_ref = self.func_ref(store);
-            // SAFETY: the funcref is owned by the store.
-            (unsafe { *func_ref }, store.engine.config().max_wasm_stack, store.limits.as_ptr())
+            let fr = *store.funcs[store.check(self.0)].func_ref.get(store);
+            (fr, store.engine.config().max_wasm_stack, store.limits.as_ptr())
         };
         if fr.array_call == 0 {
             bail!("function cannot be called from the host");

@@ -161,27 +161,7 @@ impl Instance {
     /// The entity an export names; `None` for an index out of range, which
     /// the loader refuses.
     fn export(&self, store: &mut StoreOpaque, index: EntityIndex) -> Option<Extern> {
-        let instance = self.vm(store);
-        let info = instance.module().info();
-        Some(match index {
-            EntityIndex::Function(f) => {
-                let func_ref = instance.func_ref(f)?;
-                let ty = info.func_type(info.func_type_index(f));
-                Extern::Func(Func(store.push_func(func_ref, ty)))
-            }
-            EntityIndex::Memory(m) => {
-                let import = instance.memory_import(m)?;
-                Extern::Memory(Memory(store.push_memory(import.memory, info.memory(m))))
-            }
-            EntityIndex::Table(t) => {
-                let import = instance.table_import(t)?;
-                Extern::Table(Table(store.push_table(import.table, info.table(t))))
-            }
-            EntityIndex::Global(g) => {
-                let def = instance.global_ptr(g)?;
-                Extern::Global(Global(store.push_global(def, info.global(g))))
-            }
-        })
+        store.export(store.check(self.0), index)
     }
 
     /// All exports, in order.

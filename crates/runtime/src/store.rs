@@ -4,8 +4,8 @@
 
 use crate::engine::Engine;
 use crate::limits::ResourceLimiter;
-use crate::vm::{self, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits, VmBox};
-use brisk_environ::{FuncType, GlobalType, MemoryType, TableType};
+use crate::vm::{self, StorePtr, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits, VmBox};
+use brisk_environ::{EntityIndex, FuncType, GlobalType, MemoryType, TableType};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -31,22 +31,22 @@ pub(crate) struct Stored {
 }
 
 pub(crate) struct FuncData {
-    pub(crate) func_ref: *const VMFuncRef,
+    pub(crate) func_ref: StorePtr<VMFuncRef>,
     pub(crate) ty: FuncType,
 }
 
 pub(crate) struct MemoryData {
-    pub(crate) memory: *mut vm::Memory,
+    pub(crate) memory: StorePtr<vm::Memory>,
     pub(crate) ty: MemoryType,
 }
 
 pub(crate) struct TableData {
-    pub(crate) table: *mut vm::Table,
+    pub(crate) table: StorePtr<vm::Table>,
     pub(crate) ty: TableType,
 }
 
 pub(crate) struct GlobalData {
-    pub(crate) def: *mut VMGlobalDefinition,
+    pub(crate) def: StorePtr<VMGlobalDefinition>,
     pub(crate) ty: GlobalType,
 }
 
@@ -78,7 +78,7 @@ pub struct StoreOpaque {
     /// Host values behind externrefs; freed with the store.
     pub(crate) extern_data: Vec<VmBox<vm::VMExternData>>,
     /// Externref handles: the data each points to.
-    pub(crate) externrefs: Vec<*mut vm::VMExternData>,
+    pub(crate) externrefs: Vec<StorePtr<vm::VMExternData>>,
     pub(crate) funcs: Vec<FuncData>,
     pub(crate) memories: Vec<MemoryData>,
     pub(crate) tables: Vec<TableData>,
@@ -94,6 +94,11 @@ pub struct StoreOpaque {
 unsafe impl Send for StoreOpaque {}
 // SAFETY: shared access to a store only reads.
 unsafe impl Sync for StoreOpaque {}
+// SAFETY: every `StorePtr` in the store's tables is made below, by the
+// `add_*` and `push_*` functions, from objects the store owns (its `VmBox`es
+// and its instances' memories, tables, globals and funcrefs); the API
+// reaches them only through borrows of the store, never while its wasm runs.
+unsafe impl vm::StoreOwner for StoreOpaque {}
 
 impl StoreOpaque {
     pub(crate) fn engine(&self) -> &Engine {
@@ -120,51 +125,176 @@ impl StoreOpaque {
         i
     }
 
-    pub(crate) fn push_func(&mut self, func_ref: *const VMFuncRef, ty: FuncType) -> Stored {
-        let i = self.dedupe(0, func_ref as usize, |s| {
+    /// Records a funcref.
+    ///
+    /// # Safety
+    ///
+    /// `func_ref` points at a live funcref the store owns: in one of its
+    /// instances' vmctxs or host-function contexts.
+    pub(crate) unsafe fn push_func(&mut self, func_ref: *const VMFuncRef, ty: FuncType) -> Stored {
+        // SAFETY: per the contract.
+        let func_ref = unsafe { StorePtr::new(func_ref.cast_mut()) };
+        let i = self.dedupe(0, func_ref.as_ptr() as usize, |s| {
             s.funcs.push(FuncData { func_ref, ty });
             s.funcs.len() - 1
         });
         self.stored(i)
     }
 
-    pub(crate) fn push_memory(&mut self, memory: *mut vm::Memory, ty: MemoryType) -> Stored {
-        let i = self.dedupe(1, memory as usize, |s| {
+    /// Records a funcref of a type read from it.
+    ///
+    /// # Safety
+    ///
+    /// As [`StoreOpaque::push_func`].
+    pub(crate) unsafe fn push_func_ref(&mut self, func_ref: *const VMFuncRef) -> Stored {
+        // SAFETY: per the contract.
+        let ptr = unsafe { StorePtr::new(func_ref.cast_mut()) };
+        let ty = self.func_ref_type(ptr);
+        // SAFETY: per the contract.
+        unsafe { self.push_func(func_ref, ty) }
+    }
+
+    fn push_memory(&mut self, memory: StorePtr<vm::Memory>, ty: MemoryType) -> Stored {
+        let i = self.dedupe(1, memory.as_ptr() as usize, |s| {
             s.memories.push(MemoryData { memory, ty });
             s.memories.len() - 1
         });
         self.stored(i)
     }
 
-    pub(crate) fn push_table(&mut self, table: *mut vm::Table, ty: TableType) -> Stored {
-        let i = self.dedupe(2, table as usize, |s| {
+    fn push_table(&mut self, table: StorePtr<vm::Table>, ty: TableType) -> Stored {
+        let i = self.dedupe(2, table.as_ptr() as usize, |s| {
             s.tables.push(TableData { table, ty });
             s.tables.len() - 1
         });
         self.stored(i)
     }
 
-    pub(crate) fn push_global(&mut self, def: *mut VMGlobalDefinition, ty: GlobalType) -> Stored {
-        let i = self.dedupe(3, def as usize, |s| {
+    fn push_global(&mut self, def: StorePtr<VMGlobalDefinition>, ty: GlobalType) -> Stored {
+        let i = self.dedupe(3, def.as_ptr() as usize, |s| {
             s.globals.push(GlobalData { def, ty });
             s.globals.len() - 1
         });
         self.stored(i)
     }
 
-    pub(crate) fn push_externref(&mut self, data: *mut vm::VMExternData) -> Stored {
-        let i = self.dedupe(4, data as usize, |s| {
+    /// Records an externref.
+    ///
+    /// # Safety
+    ///
+    /// `data` is externref data the store owns (from one of its `VmBox`es,
+    /// as wasm of this store can only hold those).
+    pub(crate) unsafe fn push_externref(&mut self, data: *mut vm::VMExternData) -> Stored {
+        // SAFETY: per the contract.
+        let data = unsafe { StorePtr::new(data) };
+        let i = self.dedupe(4, data.as_ptr() as usize, |s| {
             s.externrefs.push(data);
             s.externrefs.len() - 1
         });
         self.stored(i)
     }
 
+    /// A memory created by the host, owned by the store.
+    pub(crate) fn add_host_memory(&mut self, memory: vm::Memory, ty: MemoryType) -> Stored {
+        let host = HostMemory {
+            def: VmBox::new(vm::VMMemoryDefinition { base: std::ptr::null_mut(), current_length: 0 }),
+            memory: VmBox::new(memory),
+        };
+        // SAFETY: the memory is new and unshared; the definition lives as
+        // long as it, beside it in the store.
+        unsafe { host.memory.get_mut().set_definition(host.def.as_ptr()) };
+        // SAFETY: the store owns the memory from here on.
+        let ptr = unsafe { StorePtr::new(host.memory.as_ptr()) };
+        self.host_memories.push(host);
+        self.push_memory(ptr, ty)
+    }
+
+    /// A table created by the host, owned by the store.
+    pub(crate) fn add_host_table(&mut self, table: vm::Table, ty: TableType) -> Stored {
+        let host = HostTable {
+            def: VmBox::new(vm::VMTableDefinition { base: std::ptr::null_mut(), current_elements: 0 }),
+            table: VmBox::new(table),
+        };
+        // SAFETY: as for memories.
+        unsafe { host.table.get_mut().set_definition(host.def.as_ptr()) };
+        // SAFETY: the store owns the table from here on.
+        let ptr = unsafe { StorePtr::new(host.table.as_ptr()) };
+        self.host_tables.push(host);
+        self.push_table(ptr, ty)
+    }
+
+    /// A global created by the host, owned by the store.
+    pub(crate) fn add_host_global(&mut self, def: VMGlobalDefinition, ty: GlobalType) -> Stored {
+        let def = VmBox::new(def);
+        // SAFETY: the store owns the definition from here on.
+        let ptr = unsafe { StorePtr::new(def.as_ptr()) };
+        self.host_globals.push(def);
+        self.push_global(ptr, ty)
+    }
+
+    /// Externref data created by the host, owned by the store.
+    pub(crate) fn add_extern_data(&mut self, data: vm::VMExternData) -> Stored {
+        let data = VmBox::new(data);
+        let ptr = data.as_ptr();
+        self.extern_data.push(data);
+        // SAFETY: the store owns the data from here on.
+        unsafe { self.push_externref(ptr) }
+    }
+
+    /// A host function's context, owned by the store; its funcref points
+    /// back at it.
+    pub(crate) fn add_host_func(&mut self, ctx: VMArrayCallHostFuncContext, ty: FuncType) -> Stored {
+        let ctx = VmBox::new(ctx);
+        let ctx_ptr = ctx.as_ptr();
+        // SAFETY: the context is new and unshared; its funcref points back
+        // at it through the pointer every later access derives from.
+        let func_ref: *const VMFuncRef = unsafe {
+            (*ctx_ptr).func_ref.vmctx = ctx_ptr.cast();
+            &raw const (*ctx_ptr).func_ref
+        };
+        self.host_funcs.push(ctx);
+        // SAFETY: the funcref is in a context the store now owns.
+        unsafe { self.push_func(func_ref, ty) }
+    }
+
+    /// The entity export `index` of instance `instance` names; `None` for
+    /// an index out of range (which the loader refuses).
+    pub(crate) fn export(&mut self, instance: usize, index: EntityIndex) -> Option<crate::Extern> {
+        use crate::{Extern, Func, Global, Memory, Table};
+        // SAFETY: the instance is owned by the store, borrowed here; the
+        // pointers taken from it are to objects it (or, for imports, another
+        // instance or the store) owns.
+        let vm_instance = unsafe { self.instances.get(instance)?.get() };
+        let module = vm_instance.module().clone();
+        let info = module.info();
+        Some(match index {
+            EntityIndex::Function(f) => {
+                let func_ref = vm_instance.func_ref(f)?;
+                let ty = info.func_type(info.func_type_index(f));
+                // SAFETY: a funcref in the instance's vmctx.
+                Extern::Func(Func(unsafe { self.push_func(func_ref, ty) }))
+            }
+            EntityIndex::Memory(m) => {
+                // SAFETY: see above.
+                let ptr = unsafe { StorePtr::new(vm_instance.memory_import(m)?.memory) };
+                Extern::Memory(Memory(self.push_memory(ptr, info.memory(m))))
+            }
+            EntityIndex::Table(t) => {
+                // SAFETY: see above.
+                let ptr = unsafe { StorePtr::new(vm_instance.table_import(t)?.table) };
+                Extern::Table(Table(self.push_table(ptr, info.table(t))))
+            }
+            EntityIndex::Global(g) => {
+                // SAFETY: see above.
+                let ptr = unsafe { StorePtr::new(vm_instance.global_ptr(g)?) };
+                Extern::Global(Global(self.push_global(ptr, info.global(g))))
+            }
+        })
+    }
+
     /// The function type behind a funcref's shared type id.
-    pub(crate) fn func_ref_type(&self, func_ref: *const VMFuncRef) -> FuncType {
-        // SAFETY: funcrefs handed to the store point into live vmctxs or
-        // host contexts the store owns.
-        let id = unsafe { (*func_ref).type_index };
+    pub(crate) fn func_ref_type(&self, func_ref: StorePtr<VMFuncRef>) -> FuncType {
+        let id = func_ref.get(self).type_index;
         self.engine.shared_type(id).expect("funcref type ids are registered with the engine")
     }
 }

@@ -97,7 +97,9 @@ impl Val {
             ValType::V128 => Val::V128(raw.get_u128()),
             ValType::ExternRef => {
                 let p = raw.get_ptr();
-                Val::ExternRef((p != 0).then(|| ExternRef::from_raw(store, p as *mut _)))
+                // SAFETY: a non-null externref from wasm is data the store
+                // owns: wasm of a store only gets this store's externrefs.
+                Val::ExternRef((p != 0).then(|| ExternRef(unsafe { store.push_externref(p as *mut _) })))
             }
             ValType::FuncRef => {
                 let p = raw.get_ptr();

@@ -22,5 +22,5 @@ pub use memory::{Memory, MemoryError};
 pub use mmap::page_size;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
-pub use vmbox::VmBox;
+pub use vmbox::{StoreOwner, StorePtr, VmBox};
 pub use vmcontext::*;

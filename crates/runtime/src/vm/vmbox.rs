@@ -78,3 +78,72 @@ impl<T: ?Sized> std::fmt::Debug for VmBox<T> {
         write!(f, "VmBox({:p})", self.0)
     }
 }
+
+/// Marks the type that owns the objects behind [`StorePtr`]s: the store.
+///
+/// # Safety
+///
+/// The implementor owns (directly or through what it keeps alive) every
+/// object whose [`StorePtr`] it records, for as long as it lives, keeps
+/// those pointers only in its own tables, and gives access to the objects
+/// only through `&self` (shared) and `&mut self` (exclusive), never while
+/// wasm of its own runs (see the store's aliasing rule).
+pub unsafe trait StoreOwner {}
+
+/// A pointer to an object its store owns (a memory, table, global,
+/// externref's data or funcref), recorded in the store's handle tables.
+/// Borrowing the store borrows the object: [`StorePtr::get`] and
+/// [`StorePtr::get_mut`] are safe because a `&mut` to the store is the
+/// only way to reach its objects mutably outside wasm.
+pub struct StorePtr<T: ?Sized>(NonNull<T>);
+
+impl<T: ?Sized> Clone for StorePtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: ?Sized> Copy for StorePtr<T> {}
+
+// SAFETY: a `StorePtr` is only dereferenced through a borrow of its store,
+// which moves between threads as a whole.
+unsafe impl<T: ?Sized> Send for StorePtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized> Sync for StorePtr<T> {}
+
+impl<T: ?Sized> StorePtr<T> {
+    /// # Safety
+    ///
+    /// `ptr` points to an object owned by the store that will record this
+    /// `StorePtr` (per [`StoreOwner`]), reached through its canonical
+    /// pointer.
+    pub unsafe fn new(ptr: *mut T) -> StorePtr<T> {
+        StorePtr(NonNull::new(ptr).expect("store objects are never null"))
+    }
+
+    /// The raw pointer, for compiled code and vmctx fields.
+    pub fn as_ptr(self) -> *mut T {
+        self.0.as_ptr()
+    }
+
+    /// The object, for as long as its store is borrowed.
+    pub fn get<S: StoreOwner>(self, _store: &S) -> &T {
+        // SAFETY: per `StoreOwner`, the store owns the object and outlives the
+        // borrow, and while it is borrowed shared nothing mutates the object.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The object, exclusively, for as long as its store is borrowed so.
+    #[allow(clippy::needless_pass_by_ref_mut, reason = "the exclusive borrow of the store is the proof")]
+    pub fn get_mut<S: StoreOwner>(self, _store: &mut S) -> &mut T {
+        // SAFETY: per `StoreOwner`, an exclusive borrow of the store is
+        // exclusive access to everything it owns.
+        unsafe { &mut *self.0.as_ptr() }
+    }
+}
+
+impl<T: ?Sized> std::fmt::Debug for StorePtr<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StorePtr({:p})", self.0)
+    }
+}

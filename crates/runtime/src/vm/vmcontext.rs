@@ -22,10 +22,6 @@ pub struct VMRuntimeLimits {
     pub fuel_consumed: UnsafeCell<i64>,
     /// Epoch deadline.
     pub epoch_deadline: UnsafeCell<u64>,
-    /// Frame pointer at the last exit from wasm to the host.
-    pub last_wasm_exit_fp: UnsafeCell<usize>,
-    /// Return address at the last exit from wasm to the host.
-    pub last_wasm_exit_pc: UnsafeCell<usize>,
     /// The engine's epoch counter, which epoch checks compare with
     /// `epoch_deadline`; null until the store sets it.
     pub epoch_counter: UnsafeCell<*const AtomicU64>,
@@ -37,8 +33,6 @@ impl Default for VMRuntimeLimits {
             stack_limit: UnsafeCell::new(usize::MAX),
             fuel_consumed: UnsafeCell::new(0),
             epoch_deadline: UnsafeCell::new(0),
-            last_wasm_exit_fp: UnsafeCell::new(0),
-            last_wasm_exit_pc: UnsafeCell::new(0),
             epoch_counter: UnsafeCell::new(std::ptr::null()),
         }
     }
@@ -230,8 +224,6 @@ mod tests {
         assert_eq!(offset_of!(VMRuntimeLimits, fuel_consumed), rl::FUEL_CONSUMED as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, epoch_deadline), rl::EPOCH_DEADLINE as usize);
         assert_eq!(offset_of!(VMRuntimeLimits, epoch_counter), rl::EPOCH_COUNTER as usize);
-        assert_eq!(offset_of!(VMRuntimeLimits, last_wasm_exit_fp), rl::LAST_WASM_EXIT_FP as usize);
-        assert_eq!(offset_of!(VMRuntimeLimits, last_wasm_exit_pc), rl::LAST_WASM_EXIT_PC as usize);
         assert_eq!(size_of::<VMRuntimeLimits>(), rl::SIZE as usize);
         assert_eq!(offset_of!(VMFuncRef, native_call), fr::NATIVE_CALL as usize);
         assert_eq!(offset_of!(VMFuncRef, array_call), fr::ARRAY_CALL as usize);
