@@ -440,3 +440,52 @@ fn start_function_calls_host_that_reads_memory() {
     linker.instantiate(&mut store, &module).unwrap();
     assert_eq!(store.data(), b"xyz");
 }
+
+/// Wasm calls the host, which calls back into wasm, which calls the host
+/// again, several levels deep; every level uses the store (its data, the
+/// caller's memory, growing it) before and after the call it makes. No
+/// reference into the store may survive a call into wasm, so each level
+/// reborrows it afterwards and sees what the inner levels did.
+#[test]
+fn host_and_wasm_call_each_other_reentrantly() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (import "host" "down" (func $down (param i32) (result i32)))
+          (memory (export "memory") 1)
+          ;; Records its depth in memory, then asks the host to go one deeper.
+          (func (export "level") (param i32) (result i32)
+            (i32.store8 (local.get 0) (i32.add (local.get 0) (i32.const 65)))
+            (i32.add (call $down (local.get 0)) (i32.const 1))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::<State>::new(&engine);
+    linker
+        .func_wrap("host", "down", |mut caller: Caller<'_, State>, depth: i32| -> anyhow::Result<i32> {
+            caller.data_mut().calls += 1;
+            let memory = memory_of(&mut caller)?;
+            if depth >= 6 {
+                memory.grow(&mut caller, 1)?;
+                return Ok(0);
+            }
+            let level = caller.get_export("level").and_then(Extern::into_func).unwrap();
+            let level = level.typed::<i32, i32>(&caller)?;
+            let before = caller.data().calls;
+            let r = level.call(&mut caller, depth + 1)?;
+            // The inner levels' effects are visible through fresh borrows.
+            assert!(caller.data().calls > before);
+            assert_eq!(memory.size(&caller), 2, "grown by the innermost level");
+            caller.data_mut().seen.push(format!("{depth}"));
+            Ok(r)
+        })
+        .unwrap();
+    let mut store = Store::new(&engine, State::default());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let level = instance.get_typed_func::<i32, i32>(&mut store, "level").unwrap();
+    assert_eq!(level.call(&mut store, 0).unwrap(), 7);
+    assert_eq!(store.data().calls, 7);
+    assert_eq!(store.data().seen, ["5", "4", "3", "2", "1", "0"]);
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    assert_eq!(&memory.data(&store)[..7], b"ABCDEFG");
+}

@@ -268,6 +268,15 @@ const fn zeroed_sigaction() -> libc::sigaction {
     unsafe { std::mem::MaybeUninit::zeroed().assume_init() }
 }
 
+/// The handler of SIGSEGV, SIGBUS, SIGILL and SIGFPE: a fault in wasm code
+/// resumes at the entry stub's landing pad; any other goes to the previous
+/// handler. Async-signal-safe: no allocation, and no lock it could wait for
+/// (see `lookup_pc_from_signal`).
+///
+/// # Safety
+///
+/// Only the kernel calls it, as an `SA_SIGINFO` handler: `siginfo` and
+/// `context` are the signal's.
 unsafe extern "C" fn trap_handler(signum: libc::c_int, siginfo: *mut libc::siginfo_t, context: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
     let handled = unsafe { handle_trap(context.cast()) };
