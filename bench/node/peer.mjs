@@ -8,11 +8,23 @@
 //   compile PATH             -> ok NANOS
 //   instantiate PATH         -> ok NANOS          (module compiled once, untimed)
 //   run PATH EXPORT ARG      -> ok NANOS RESULT   (instance made once, untimed)
+//   wasi "PATH" "HOSTDIR" "GUESTDIR" "ARGV0" "ARG"...
+//                            -> ok NANOS EXIT STDOUT_BASE64
+//       runs a WASI preview 1 command with node:wasi (module compiled once,
+//       untimed): HOSTDIR preopened as GUESTDIR, argv ARGV0 ARG..., an empty
+//       environment, stdin /dev/null, stdout and stderr captured in memory.
+//       Timed: new WASI + instantiate + start. The words are JSON strings.
 //   quit
 //
 // Any failure answers `err MESSAGE` and the process goes on.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+
+// Silence "ExperimentalWarning: WASI is an experimental feature".
+const emitWarning = process.emitWarning;
+process.emitWarning = (w, ...rest) =>
+  /WASI/.test(String(w)) ? undefined : emitWarning.call(process, w, ...rest);
+const { WASI } = await import('node:wasi');
 
 const bytes = new Map();     // path -> Uint8Array
 const modules = new Map();   // path -> WebAssembly.Module
@@ -81,7 +93,58 @@ function handle(words) {
     const ns = process.hrtime.bigint() - t;
     return `ok ${ns} ${r}`;
   }
+  if (op === 'wasi') {
+    return runWasi(words.slice(1).map((w) => JSON.parse(w)));
+  }
   return `err unknown request ${op}`;
+}
+
+// A WASI command: see the protocol above. Every import is wrapped in a plain
+// JS function, as in bench/programs/run-node.mjs: Node 20's node:wasi
+// imports use V8 fast API calls that can see a stale memory after
+// memory.grow (nodejs/node#53087). fd_write on fds 1 and 2 is answered here,
+// into memory, so nothing reaches this process's own stdout (the protocol).
+function runWasi([path, hostDir, guestDir, ...argv]) {
+  const m = moduleOf(path);
+  if (globalThis.gc) globalThis.gc();
+  const stdin = openSync('/dev/null', 'r');
+  const chunks = [];
+  let instance;
+  try {
+    const t = process.hrtime.bigint();
+    const wasi = new WASI({
+      version: 'preview1',
+      args: argv,
+      env: {},
+      preopens: { [guestDir]: hostDir },
+      stdin,
+      returnOnExit: true,
+    });
+    const imports = {};
+    for (const [name, fn] of Object.entries(wasi.wasiImport)) {
+      imports[name] = (...a) => fn(...a);
+    }
+    const fdWrite = wasi.wasiImport.fd_write;
+    imports.fd_write = (fd, iovs, iovsLen, nwritten) => {
+      if (fd !== 1 && fd !== 2) return fdWrite(fd, iovs, iovsLen, nwritten);
+      const view = new DataView(instance.exports.memory.buffer);
+      let n = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + 8 * i, true);
+        const len = view.getUint32(iovs + 8 * i + 4, true);
+        if (fd === 1) chunks.push(new Uint8Array(view.buffer, ptr, len).slice());
+        n += len;
+      }
+      view.setUint32(nwritten, n, true);
+      return 0;
+    };
+    instance = new WebAssembly.Instance(m, { wasi_snapshot_preview1: imports });
+    const exit = wasi.start(instance) ?? 0;
+    const ns = process.hrtime.bigint() - t;
+    return `ok ${ns} ${exit} ${Buffer.concat(chunks).toString('base64')}`;
+  } finally {
+    closeSync(stdin);
+  }
 }
 
 const rl = createInterface({ input: process.stdin });

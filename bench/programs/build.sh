@@ -2,7 +2,7 @@
 # bench/programs/build.sh - build real C programs from Debian bookworm source
 # packages into wasm32-wasi command modules, for Brisk's benchmark suite.
 #
-#   bench/programs/build.sh [--force] [--no-check] OUTDIR [NAME...]
+#   bench/programs/build.sh [--force] [--no-check] [--native] OUTDIR [NAME...]
 #
 # Writes OUTDIR/NAME.wasm for each program (default: all of them):
 #   sqlite3  the sqlite3 shell            (source package sqlite3)
@@ -34,6 +34,14 @@
 #    (WebAssembly.validate) and run once under Node's WASI through
 #    run-node.mjs with a small smoke test; a wrong answer fails the script.
 #
+#  * --native: build the same programs for the host instead, with gcc -O2,
+#    from the same extracted sources, with the same defines, stub headers and
+#    drivers (only what is wasm-specific is left out: the --target and
+#    wasi-libc flags, wasi-libc's emulation libraries, and xz's sigset stub),
+#    into OUTDIR/native/NAME (build trees in OUTDIR/build-native/NAME).  The
+#    check then runs the native binary on the smoke test.  compare.sh uses
+#    these to compare Brisk's output with a native build's.
+#
 # Idempotent: a program whose OUTDIR/NAME.wasm exists is skipped unless
 # --force is given (--force rebuilds from the kept sources).  Build logs are in
 # OUTDIR/build/NAME/build.log.  Builds run serially (one compiler at a time).
@@ -60,12 +68,14 @@ usage() {
 # ---------------------------------------------------------------- arguments
 FORCE=0
 CHECK=1
+NATIVE=0
 OUTDIR=
 SELECTED=()
 for arg in "$@"; do
   case "$arg" in
     --force) FORCE=1 ;;
     --no-check) CHECK=0 ;;
+    --native) NATIVE=1 ;;
     -h|--help) usage ;;
     -*) die "unknown option $arg" ;;
     *) if [[ -z "$OUTDIR" ]]; then OUTDIR=$arg; else SELECTED+=("$arg"); fi ;;
@@ -82,6 +92,18 @@ CC=${CC:-clang}
 HOST_CC=${HOST_CC:-gcc}
 check_tools() {
   local missing=() t
+  if [[ $NATIVE == 1 ]]; then
+    for t in "$HOST_CC" make tclsh apt-get apt-config dpkg-source patch xz bzip2 tar; do
+      command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    [[ -f $KEYRING ]] || missing+=("$KEYRING (debian-archive-keyring)")
+    if [[ ${#missing[@]} -gt 0 ]]; then
+      echo "build.sh: missing tools: ${missing[*]}" >&2
+      echo "build.sh: install them with:  $INSTALL_LINE" >&2
+      exit 1
+    fi
+    return
+  fi
   for t in "$CC" wasm-ld "$HOST_CC" make tclsh apt-get apt-config dpkg-source patch xz bzip2 tar; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
   done
@@ -106,12 +128,33 @@ SRC_ROOT=$OUTDIR/src
 BUILD_ROOT=$OUTDIR/build
 APT_DIR=$OUTDIR/apt
 
-RESOURCE_INC=$("$CC" -print-resource-dir)/include
-# Common flags for every wasm compile.
-WASM_CFLAGS=(--target=wasm32-wasi -O2 -nostdinc -isystem "$RESOURCE_INC" -isystem "$WASI_INC")
+if [[ $NATIVE == 0 ]]; then
+  RESOURCE_INC=$("$CC" -print-resource-dir)/include
+  # Common flags for every wasm compile.
+  WASM_CFLAGS=(--target=wasm32-wasi -O2 -nostdinc -isystem "$RESOURCE_INC" -isystem "$WASI_INC")
+  # wasi-libc's emulation libraries, for the programs that need them.
+  EMU_SIGNAL=-lwasi-emulated-signal
+  EMU_MMAN=-lwasi-emulated-mman
+  EMU_CLOCKS=-lwasi-emulated-process-clocks
+  EMU_GETPID=-lwasi-emulated-getpid
+  LIBM=()
+else
+  # --native: the host's gcc and libc; the same -O2.
+  BUILD_ROOT=$OUTDIR/build-native
+  mkdir -p "$OUTDIR/native"
+  EMU_SIGNAL= EMU_MMAN= EMU_CLOCKS= EMU_GETPID=
+  LIBM=(-lm)
+fi
 wasm_cc() { "$CC" "${WASM_CFLAGS[@]}" "$@"; }
 # Debian's wasi-libc.a carries DWARF; --strip-debug drops it (keeps "name").
 wasm_link() { "$CC" --target=wasm32-wasi -O2 -Wl,--strip-debug "$@"; }
+# The compiler and linker for the mode: wasm32-wasi, or the host (--native).
+target_cc() { if [[ $NATIVE == 1 ]]; then "$HOST_CC" -O2 "$@"; else wasm_cc "$@"; fi; }
+target_link() {
+  if [[ $NATIVE == 1 ]]; then "$HOST_CC" -O2 "$@" "${LIBM[@]}"; else wasm_link "$@"; fi
+}
+# The emulation libraries named, for the wasm link only (empty when native).
+emu_libs() { local l; for l in "$@"; do [[ -n "$l" ]] && echo "$l"; done; return 0; }
 
 # run LOG CMD... : run a build step with its output in LOG; show LOG's tail on failure.
 run() {
@@ -232,13 +275,13 @@ int chmod(const char *, mode_t);
 EOF
   # 3. Compile and link.
   local flags=("${SQLITE_DEBIAN_FLAGS[@]}" "${SQLITE_WASI_FLAGS[@]}" -Istub -Ihost)
-  run "$LOG" wasm_cc "${flags[@]}" -c host/sqlite3.c -o sqlite3.o
-  run "$LOG" wasm_cc "${flags[@]}" -c host/shell.c -o shell.o
-  run "$LOG" wasm_cc "${flags[@]}" -c "$SRC_DIR/src/test_demovfs.c" -o test_demovfs.o
-  run "$LOG" wasm_cc "${flags[@]}" -c "$SCRIPT_DIR/sqlite_wasi.c" -o sqlite_wasi.o
-  run "$LOG" wasm_link sqlite3.o shell.o test_demovfs.o sqlite_wasi.o -o "$OUT" \
-    -lwasi-emulated-signal -lwasi-emulated-mman \
-    -lwasi-emulated-process-clocks -lwasi-emulated-getpid
+  run "$LOG" target_cc "${flags[@]}" -c host/sqlite3.c -o sqlite3.o
+  run "$LOG" target_cc "${flags[@]}" -c host/shell.c -o shell.o
+  run "$LOG" target_cc "${flags[@]}" -c "$SRC_DIR/src/test_demovfs.c" -o test_demovfs.o
+  run "$LOG" target_cc "${flags[@]}" -c "$SCRIPT_DIR/sqlite_wasi.c" -o sqlite_wasi.o
+  local libs
+  mapfile -t libs < <(emu_libs "$EMU_SIGNAL" "$EMU_MMAN" "$EMU_CLOCKS" "$EMU_GETPID")
+  run "$LOG" target_link sqlite3.o shell.o test_demovfs.o sqlite_wasi.o -o "$OUT" "${libs[@]}"
 }
 
 # lua: src/*.c except luac.c, with -DLUA_COMPAT_5_3 as Debian/upstream, and
@@ -257,10 +300,12 @@ build_lua() {
   local objs=() f
   for f in "$SRC_DIR"/src/*.c "$SCRIPT_DIR/lua_wasi.c"; do
     case $(basename "$f") in luac.c|onelua.c) continue ;; esac
-    run "$LOG" wasm_cc "${flags[@]}" -c "$f" -o "$(basename "$f" .c).o"
+    run "$LOG" target_cc "${flags[@]}" -c "$f" -o "$(basename "$f" .c).o"
     objs+=("$(basename "$f" .c).o")
   done
-  run "$LOG" wasm_link "${objs[@]}" -o "$OUT" -lwasi-emulated-signal -lwasi-emulated-process-clocks
+  local libs
+  mapfile -t libs < <(emu_libs "$EMU_SIGNAL" "$EMU_CLOCKS")
+  run "$LOG" target_link "${objs[@]}" -o "$OUT" "${libs[@]}"
 }
 
 # zlib: the library sources (as in zlib's Makefile) + zlib_bench.c.
@@ -269,22 +314,22 @@ build_zlib() {
   local objs=() f
   for f in adler32 compress crc32 deflate gzclose gzlib gzread gzwrite infback \
            inffast inflate inftrees trees uncompr zutil; do
-    run "$LOG" wasm_cc -DHAVE_UNISTD_H -DHAVE_STDARG_H -I"$SRC_DIR" -c "$SRC_DIR/$f.c" -o "$f.o"
+    run "$LOG" target_cc -DHAVE_UNISTD_H -DHAVE_STDARG_H -I"$SRC_DIR" -c "$SRC_DIR/$f.c" -o "$f.o"
     objs+=("$f.o")
   done
-  run "$LOG" wasm_cc -I"$SRC_DIR" -c "$SCRIPT_DIR/zlib_bench.c" -o zlib_bench.o
-  run "$LOG" wasm_link "${objs[@]}" zlib_bench.o -o "$OUT"
+  run "$LOG" target_cc -I"$SRC_DIR" -c "$SCRIPT_DIR/zlib_bench.c" -o zlib_bench.o
+  run "$LOG" target_link "${objs[@]}" zlib_bench.o -o "$OUT"
 }
 
 # bzip2: libbz2's sources (as in bzip2's Makefile) + bzip2_bench.c.
 build_bzip2() {
   local objs=() f
   for f in blocksort huffman crctable randtable compress decompress bzlib; do
-    run "$LOG" wasm_cc -D_FILE_OFFSET_BITS=64 -I"$SRC_DIR" -c "$SRC_DIR/$f.c" -o "$f.o"
+    run "$LOG" target_cc -D_FILE_OFFSET_BITS=64 -I"$SRC_DIR" -c "$SRC_DIR/$f.c" -o "$f.o"
     objs+=("$f.o")
   done
-  run "$LOG" wasm_cc -I"$SRC_DIR" -c "$SCRIPT_DIR/bzip2_bench.c" -o bzip2_bench.o
-  run "$LOG" wasm_link "${objs[@]}" bzip2_bench.o -o "$OUT"
+  run "$LOG" target_cc -I"$SRC_DIR" -c "$SCRIPT_DIR/bzip2_bench.c" -o bzip2_bench.o
+  run "$LOG" target_link "${objs[@]}" bzip2_bench.o -o "$OUT"
 }
 
 # xz: liblzma configured by autoconf for wasm32-wasi (--disable-threads, no
@@ -295,6 +340,18 @@ build_bzip2() {
 # link liblzma's object files directly (the Makefile's archive is made by the
 # host `ar`, which cannot index wasm objects).
 build_xz() {
+  if [[ $NATIVE == 1 ]]; then
+    # The same configure options for the host (no sigset stub: glibc has it).
+    mkdir -p lzma
+    (cd lzma && run "$LOG" "$SRC_DIR/configure" CC="$HOST_CC" CFLAGS="-O2" \
+       --disable-threads --disable-shared --enable-static --disable-nls \
+       --disable-xz --disable-xzdec --disable-lzmadec --disable-lzmainfo \
+       --disable-lzma-links --disable-scripts --disable-doc \
+     && run "$LOG" make -C src/liblzma)
+    run "$LOG" target_cc -I"$SRC_DIR/src/liblzma/api" -c "$SCRIPT_DIR/xz_bench.c" -o xz_bench.o
+    run "$LOG" target_link lzma/src/liblzma/liblzma_la-*.o xz_bench.o -o "$OUT"
+    return
+  fi
   local sigset_h=$PWD/stub/wasi-sigset.h
   mkdir -p stub lzma
   cat >"$sigset_h" <<'EOF'
@@ -333,10 +390,15 @@ smoke_expect() {  # a regular expression for the whole output
 smoke() {
   local name=$1 out rc=0 args=()
   mapfile -t args < <(smoke_args "$name")
-  out=$(cd "$OUTDIR" && node "$SCRIPT_DIR/run-node.mjs" "$name.wasm" "${args[@]}" 2>&1) || rc=$?
+  if [[ $NATIVE == 1 ]]; then
+    out=$(cd "$OUTDIR" && "./native/$name" "${args[@]}" 2>&1) || rc=$?
+  else
+    out=$(cd "$OUTDIR" && node "$SCRIPT_DIR/run-node.mjs" "$name.wasm" "${args[@]}" 2>&1) || rc=$?
+  fi
   if [[ $rc != 0 ]] || ! [[ "$out" =~ $(smoke_expect "$name") ]]; then
     echo "build.sh: error: smoke test of $name failed (exit $rc):" >&2
-    echo "  node run-node.mjs $name.wasm ${args[*]}" >&2
+    if [[ $NATIVE == 1 ]]; then echo "  native/$name ${args[*]}" >&2
+    else echo "  node run-node.mjs $name.wasm ${args[*]}" >&2; fi
     printf '%s\n' "$out" | sed 's/^/  | /' >&2
     exit 1
   fi
@@ -345,7 +407,9 @@ smoke() {
 
 # ------------------------------------------------------------------ main
 HAVE_NODE=0
-if [[ $CHECK == 1 ]]; then
+if [[ $CHECK == 1 && $NATIVE == 1 ]]; then
+  HAVE_NODE=1  # (the check runs the native binary itself, no node needed)
+elif [[ $CHECK == 1 ]]; then
   if command -v node >/dev/null 2>&1; then HAVE_NODE=1
   else note "node not found: skipping the validate/run checks"; fi
 fi
@@ -354,6 +418,7 @@ SUMMARY=()
 for name in "${SELECTED[@]}"; do
   pkg=${PACKAGE_OF[$name]}
   OUT=$OUTDIR/$name.wasm
+  [[ $NATIVE == 1 ]] && OUT=$OUTDIR/native/$name
   if [[ -f "$OUT" && $FORCE == 0 ]]; then
     status=cached
     version=$(source_version "$pkg")
@@ -372,7 +437,7 @@ for name in "${SELECTED[@]}"; do
   fi
   check="-"
   if [[ $HAVE_NODE == 1 ]]; then
-    check="node: $(smoke "$name")"
+    if [[ $NATIVE == 1 ]]; then check="native: $(smoke "$name")"; else check="node: $(smoke "$name")"; fi
   fi
   SUMMARY+=("$(printf '%-8s %-8s %-22s %9d bytes  %-16s %s' \
     "$name" "$pkg" "$version" "$(stat -c %s "$OUT")" "$status" "$check")")

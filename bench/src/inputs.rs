@@ -32,10 +32,7 @@ pub fn smith_corpus(count: u64) -> Corpus {
 /// `out`. An error says what is missing, e.g. the compiler.
 pub fn programs_corpus(root: &Path, out: &Path) -> Result<Corpus> {
     let script = root.join("bench/programs/build.sh");
-    let status = Command::new("bash").arg(&script).arg(out).status().with_context(|| format!("running {}", script.display()))?;
-    if !status.success() {
-        bail!("{} failed ({status})", script.display());
-    }
+    build_programs(root, out)?;
     let mut modules = Vec::new();
     for entry in std::fs::read_dir(out)? {
         let path = entry?.path();
@@ -53,6 +50,17 @@ pub fn programs_corpus(root: &Path, out: &Path) -> Result<Corpus> {
 
 /// A compute kernel: `run(arg) -> i64`, deterministic, so every runtime
 /// must give the same result.
+/// Builds the C programs into `out` with `bench/programs/build.sh` (which
+/// skips the programs already built).
+pub fn build_programs(root: &Path, out: &Path) -> Result<()> {
+    let script = root.join("bench/programs/build.sh");
+    let status = Command::new("bash").arg(&script).arg(out).status().with_context(|| format!("running {}", script.display()))?;
+    if !status.success() {
+        bail!("{} failed ({status})", script.display());
+    }
+    Ok(())
+}
+
 pub struct Kernel {
     pub name: &'static str,
     pub wat: &'static str,

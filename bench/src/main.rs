@@ -4,7 +4,7 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs] [--only GROUP,...]
 //! ```
 //!
-//! Groups: compile, load, instantiate, unload, run. Prints a table, writes
+//! Groups: compile, load, instantiate, unload, run, programs. Prints a table, writes
 //! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
 //! `--no-docs`, which `--only` implies).
 
@@ -13,6 +13,7 @@ mod inputs;
 mod instantiate;
 mod load;
 mod node;
+mod programs;
 mod report;
 mod run;
 mod stats;
@@ -80,7 +81,7 @@ impl Wasmtime {
     }
 }
 
-const GROUPS: [&str; 5] = ["compile", "load", "instantiate", "unload", "run"];
+const GROUPS: [&str; 6] = ["compile", "load", "instantiate", "unload", "run", "programs"];
 
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -163,7 +164,7 @@ fn main() -> Result<()> {
         command.push_str(" -- --quick");
     }
     let peers = format!(
-        "wasmtime 48.0.8 (cranelift, winch, pulley), wasmi 2.0.0, {}",
+        "wasmtime 48.0.8 (cranelift, winch, pulley; wasmtime-wasi 48.0.8 for WASI), wasmi 2.0.0, {}",
         setup.v8.as_ref().map_or_else(|| "no V8 (Node.js not installed)".to_string(), |v| format!("V8 {} (Node.js {v})", v8_version())),
     );
     let report = report::Report { figures, remarks, machine: machine(), date: date(), command, peers, quick };
@@ -192,6 +193,7 @@ fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Resu
         ("instantiate", instantiate::run),
         ("unload", unload::run),
         ("run", run::run),
+        ("programs", programs::run),
     ] {
         if wants(group) {
             let t = Instant::now();
@@ -199,7 +201,6 @@ fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Resu
             eprintln!("{group}: {:.0} s", t.elapsed().as_secs_f64());
         }
     }
-    remarks.push("Run time of the C programs: Brisk has no WASI yet.".to_string());
     Ok(figures)
 }
 

@@ -48,7 +48,7 @@ impl NodePeer {
 
     /// Sends one request; returns V8's own timing in seconds and the rest
     /// of the answer.
-    fn request(&mut self, line: &str) -> Result<(f64, String)> {
+    pub(crate) fn request(&mut self, line: &str) -> Result<(f64, String)> {
         let stdin = self.stdin.as_mut().context("node's input is closed")?;
         writeln!(stdin, "{line}")?;
         stdin.flush()?;
