@@ -12,15 +12,45 @@ use brisk_environ::{FuncType, VMCONTEXT_MAGIC, WasmValType as ValType, host_func
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// A function: exported by an instance, or defined by the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Func(pub(crate) Stored);
 
-type HostFn<T> = Box<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync>;
+type DynamicHostFn<T> = dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+type RawHostFn<T> = dyn Fn(Caller<'_, T>, &mut [ValRaw]) -> Result<()> + Send + Sync;
+
+/// A host function's body, shared by every store a linker defines it in.
+#[doc(hidden)]
+pub struct HostBody<T>(HostBodyKind<T>);
+
+enum HostBodyKind<T> {
+    /// Over [`Val`]s, checked at run time: `Func::new`, `Linker::func_new`.
+    Dynamic(Arc<DynamicHostFn<T>>),
+    /// Over the array-ABI slots directly, typed at compile time:
+    /// `Func::wrap`, `Linker::func_wrap`. No conversion through `Val` and
+    /// no allocation per call: the path WASI's calls take.
+    Raw(Arc<RawHostFn<T>>),
+}
+
+impl<T> Clone for HostBody<T> {
+    fn clone(&self) -> Self {
+        HostBody(match &self.0 {
+            HostBodyKind::Dynamic(f) => HostBodyKind::Dynamic(f.clone()),
+            HostBodyKind::Raw(f) => HostBodyKind::Raw(f.clone()),
+        })
+    }
+}
+
+impl<T> HostBody<T> {
+    pub(crate) fn dynamic(f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static) -> Self {
+        HostBody(HostBodyKind::Dynamic(Arc::new(f)))
+    }
+}
 
 struct HostFuncState<T> {
-    func: HostFn<T>,
+    func: HostBody<T>,
     ty: FuncType,
     /// The store's canonical pointer (see `Store` on aliasing).
     store: NonNull<StoreInner<T>>,
@@ -40,6 +70,11 @@ pub struct Caller<'a, T> {
 }
 
 impl<T> Caller<'_, T> {
+    /// This caller again, for a call that takes it by value.
+    fn reborrow(&mut self) -> Caller<'_, T> {
+        Caller { store: self.store.as_context_mut(), instance: self.instance }
+    }
+
     /// The embedder's data.
     pub fn data(&self) -> &T {
         self.store.data()
@@ -109,16 +144,21 @@ unsafe extern "C" fn host_shim<T: 'static>(
         // SAFETY: per the contract, `values` holds `len` slots, owned by the
         // caller's frame, not by the store.
         let values = unsafe { std::slice::from_raw_parts_mut(values, len) };
+        let instance = instance.map(|i| Instance(cx.opaque().stored(i)));
+        let f = match &state.func.0 {
+            // The trampoline's slots have room for the parameters and the
+            // results, and the closure's types are the function's.
+            HostBodyKind::Raw(f) => return f(Caller { store: cx.as_context_mut(), instance }, values),
+            HostBodyKind::Dynamic(f) => f,
+        };
         let ty = &state.ty;
-        let (params, instance) = {
+        let params: Vec<Val> = {
             let store = cx.opaque();
-            let params: Vec<Val> =
-                ty.params.iter().zip(values.iter()).map(|(t, v)| Val::from_raw(store, *v, *t)).collect();
-            (params, instance.map(|i| Instance(store.stored(i))))
+            ty.params.iter().zip(values.iter()).map(|(t, v)| Val::from_raw(store, *v, *t)).collect()
         };
         let mut results: Vec<Val> =
             ty.results.iter().map(|t| Val::default_for(*t).unwrap_or(Val::FuncRef(None))).collect();
-        (state.func)(Caller { store: cx.as_context_mut(), instance }, &params, &mut results)?;
+        f(Caller { store: cx.as_context_mut(), instance }, &params, &mut results)?;
         let store = cx.opaque();
         for (i, (r, t)) in results.iter().zip(ty.results.iter()).enumerate() {
             if r.ty() != *t {
@@ -151,10 +191,14 @@ impl Func {
     ///
     /// An `Err` it returns becomes the error of the outermost wasm call.
     pub fn new<T: 'static>(
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Func {
+        Func::with_body(store, ty, HostBody::dynamic(func))
+    }
+
+    pub(crate) fn with_body<T: 'static>(mut store: impl AsContextMut<Data = T>, ty: FuncType, body: HostBody<T>) -> Func {
         let mut cx = store.as_context_mut();
         let store_ptr = cx.as_ptr();
         let store = cx.opaque();
@@ -173,7 +217,7 @@ impl Func {
                 type_index,
                 _pad: 0,
             },
-            host_state: Box::new(HostFuncState { func: Box::new(func), ty: ty.clone(), store: store_ptr }),
+            host_state: Box::new(HostFuncState { func: body, ty: ty.clone(), store: store_ptr }),
         };
         Func(store.add_host_func(ctx, ty))
     }
@@ -185,7 +229,7 @@ impl Func {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Func {
         let (ty, f) = func.into_func();
-        Func::new(store, ty, f)
+        Func::with_body(store, ty, f)
     }
 
     /// # Safety
@@ -501,6 +545,8 @@ pub trait WasmResults: Sized + Send + Sync {
     fn count() -> usize;
     /// Reads the values from the array ABI.
     fn load(store: &mut StoreOpaque, src: &[ValRaw]) -> Self;
+    /// Writes the values into the array ABI (a host function's results).
+    fn store_raw(self, store: &StoreOpaque, dst: &mut [ValRaw]) -> Result<()>;
     /// Writes the values as [`Val`]s.
     fn into_vals(self, out: &mut [Val]);
 }
@@ -527,6 +573,10 @@ impl<A: WasmTy> WasmResults for A {
     }
     fn load(store: &mut StoreOpaque, src: &[ValRaw]) -> Self {
         A::from_raw(store, src[0])
+    }
+    fn store_raw(self, store: &StoreOpaque, dst: &mut [ValRaw]) -> Result<()> {
+        dst[0] = self.to_raw(store)?;
+        Ok(())
     }
     fn into_vals(self, out: &mut [Val]) {
         out[0] = self.into_val();
@@ -561,6 +611,11 @@ macro_rules! tuples {
                 ($($a::from_raw(store, src[$i]),)*)
             }
             #[allow(unused_variables, reason = "the empty tuple uses neither")]
+            fn store_raw(self, store: &StoreOpaque, dst: &mut [ValRaw]) -> Result<()> {
+                $(dst[$i] = self.$i.to_raw(store)?;)*
+                Ok(())
+            }
+            #[allow(unused_variables, reason = "the empty tuple uses neither")]
             fn into_vals(self, out: &mut [Val]) {
                 $(out[$i] = self.$i.into_val();)*
             }
@@ -588,6 +643,9 @@ impl WasmResults for () {
         0
     }
     fn load(_: &mut StoreOpaque, _: &[ValRaw]) -> Self {}
+    fn store_raw(self, _: &StoreOpaque, _: &mut [ValRaw]) -> Result<()> {
+        Ok(())
+    }
     fn into_vals(self, _: &mut [Val]) {}
 }
 
@@ -627,8 +685,8 @@ impl<R: WasmResults> WasmRet for Result<R> {
 /// A Rust closure usable as a host function: `Fn(Caller<T>, A...) -> R`
 /// or `Fn(A...) -> R`.
 pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
-    /// The function type and a dynamic closure.
-    fn into_func(self) -> (FuncType, HostFn<T>);
+    /// The function type and its body.
+    fn into_func(self) -> (FuncType, HostBody<T>);
 }
 
 macro_rules! into_func {
@@ -638,15 +696,15 @@ macro_rules! into_func {
             Closure: Fn(Caller<'_, T>, $($a),*) -> R + Send + Sync + 'static,
             R: WasmRet + 'static,
         {
-            #[allow(unused_variables, non_snake_case, reason = "macro plumbing")]
-            fn into_func(self) -> (FuncType, HostFn<T>) {
+            #[allow(unused_variables, unused_mut, non_snake_case, reason = "macro plumbing")]
+            fn into_func(self) -> (FuncType, HostBody<T>) {
                 let ty = FuncType::new(vec![$($a::valtype()),*], <R::Results as WasmResults>::types());
-                let f: HostFn<T> = Box::new(move |caller: Caller<'_, T>, params: &[Val], results: &mut [Val]| {
-                    $(let $a = $a::from_val(params[$i]);)*
-                    (self)(caller, $($a),*).into_result()?.into_vals(results);
-                    Ok(())
-                });
-                (ty, f)
+                let f = move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| -> Result<()> {
+                    $(let $a = $a::from_raw(caller.store.opaque(), raw[$i]);)*
+                    let results = (self)(caller.reborrow(), $($a),*).into_result()?;
+                    results.store_raw(caller.store.opaque(), raw)
+                };
+                (ty, HostBody(HostBodyKind::Raw(Arc::new(f))))
             }
         }
 
@@ -655,15 +713,15 @@ macro_rules! into_func {
             Closure: Fn($($a),*) -> R + Send + Sync + 'static,
             R: WasmRet + 'static,
         {
-            #[allow(unused_variables, non_snake_case, reason = "macro plumbing")]
-            fn into_func(self) -> (FuncType, HostFn<T>) {
+            #[allow(unused_variables, unused_mut, non_snake_case, reason = "macro plumbing")]
+            fn into_func(self) -> (FuncType, HostBody<T>) {
                 let ty = FuncType::new(vec![$($a::valtype()),*], <R::Results as WasmResults>::types());
-                let f: HostFn<T> = Box::new(move |_caller: Caller<'_, T>, params: &[Val], results: &mut [Val]| {
-                    $(let $a = $a::from_val(params[$i]);)*
-                    (self)($($a),*).into_result()?.into_vals(results);
-                    Ok(())
-                });
-                (ty, f)
+                let f = move |mut caller: Caller<'_, T>, raw: &mut [ValRaw]| -> Result<()> {
+                    $(let $a = $a::from_raw(caller.store.opaque(), raw[$i]);)*
+                    let results = (self)($($a),*).into_result()?;
+                    results.store_raw(caller.store.opaque(), raw)
+                };
+                (ty, HostBody(HostBodyKind::Raw(Arc::new(f))))
             }
         }
     )*};

@@ -1,7 +1,7 @@
 //! Linkers: resolve a module's imports by name.
 
 use crate::externals::Extern;
-use crate::func::{Caller, Func, IntoFunc};
+use crate::func::{Caller, Func, HostBody, IntoFunc};
 use crate::instance::Instance;
 use crate::module::Module;
 use crate::store::{AsContextMut, StoreContextMut};
@@ -9,13 +9,10 @@ use crate::values::Val;
 use crate::{Engine, FuncType};
 use anyhow::{Result, anyhow, bail};
 use std::collections::HashMap;
-use std::sync::Arc;
-
-type SharedHostFn<T> = Arc<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync>;
 
 enum Definition<T> {
     Extern(Extern),
-    HostFunc(FuncType, SharedHostFn<T>),
+    HostFunc(FuncType, HostBody<T>),
 }
 
 impl<T> Clone for Definition<T> {
@@ -84,7 +81,7 @@ impl<T: 'static> Linker<T> {
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
-        self.insert(module, name, Definition::HostFunc(ty, Arc::new(func)))?;
+        self.insert(module, name, Definition::HostFunc(ty, HostBody::dynamic(func)))?;
         Ok(self)
     }
 
@@ -100,7 +97,7 @@ impl<T: 'static> Linker<T> {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self> {
         let (ty, f) = func.into_func();
-        self.insert(module, name, Definition::HostFunc(ty, Arc::from(f)))?;
+        self.insert(module, name, Definition::HostFunc(ty, f))?;
         Ok(self)
     }
 
@@ -126,10 +123,7 @@ impl<T: 'static> Linker<T> {
     fn materialize(&self, store: StoreContextMut<'_, T>, def: &Definition<T>) -> Extern {
         match def {
             Definition::Extern(e) => *e,
-            Definition::HostFunc(ty, f) => {
-                let f = f.clone();
-                Extern::Func(Func::new(store, ty.clone(), move |c, p, r| f(c, p, r)))
-            }
+            Definition::HostFunc(ty, f) => Extern::Func(Func::with_body(store, ty.clone(), f.clone())),
         }
     }
 

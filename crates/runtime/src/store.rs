@@ -7,9 +7,37 @@ use crate::limits::ResourceLimiter;
 use crate::vm::{self, StorePtr, VMArrayCallHostFuncContext, VMFuncRef, VMGlobalDefinition, VMRuntimeLimits, VmBox};
 use brisk_environ::{EntityIndex, FuncType, GlobalType, MemoryType, TableType};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The hasher of the handle table: its keys are addresses of the store's
+/// own objects, so a multiply-rotate hash (FxHash's) is enough, and
+/// host functions look exports up on every call (WASI's `memory`), where
+/// SipHash showed up in profiles.
+#[derive(Default)]
+pub(crate) struct AddrHasher(u64);
+
+impl std::hash::Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
 
 /// Identifies a store, so that handles from one store are refused by
 /// another.
@@ -84,7 +112,7 @@ pub struct StoreOpaque {
     pub(crate) tables: Vec<TableData>,
     pub(crate) globals: Vec<GlobalData>,
     /// Dedupes handles: the address of the runtime object -> its index.
-    pub(crate) handles: HashMap<(u8, usize), usize>,
+    pub(crate) handles: HashMap<(u8, usize), usize, BuildHasherDefault<AddrHasher>>,
     /// The embedder's resource limiter, as builtins call it.
     pub(crate) limiter: Option<vm::Limiter>,
 }
@@ -410,7 +438,7 @@ impl<T> Store<T> {
                     memories: Vec::new(),
                     tables: Vec::new(),
                     globals: Vec::new(),
-                    handles: HashMap::new(),
+                    handles: HashMap::default(),
                     limiter: None,
                 },
                 data,

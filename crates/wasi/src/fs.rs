@@ -66,17 +66,18 @@ fn dir_with(ctx: &WasiCtx, fd: u32, need: DirPerms) -> WasiResult<&DirEntry> {
     Ok(d)
 }
 
-/// Reads into the guest buffers in turn with `read(buf, done_so_far)`,
-/// stopping at the first short read, as `readv` does. An error after some
-/// bytes arrived reports those bytes instead.
-pub(crate) fn read_iovs(
-    mem: &mut Mem<'_>,
+/// Moves data through the guest buffers `iovs` in turn, as `readv` and
+/// `writev` do: `step((buf, len), room, done_so_far)` transfers at most
+/// `room` bytes (all of `len`, unless the count would overflow) of the guest
+/// buffer at `buf` and says how many it moved. Stops at the
+/// first short transfer; an error after some bytes moved reports those
+/// bytes instead. The total never exceeds what the `u32` result can count.
+fn each_iov(
     iovs: &[(u32, u32)],
-    mut read: impl FnMut(&mut [u8], usize) -> WasiResult<usize>,
+    mut step: impl FnMut((u32, u32), usize, usize) -> WasiResult<usize>,
 ) -> WasiResult<usize> {
     let mut total = 0usize;
     for &(buf, len) in iovs {
-        // The result is a u32: never read more than it can count.
         let room = (u32::MAX as usize - total).min(len as usize);
         if room == 0 {
             if len == 0 {
@@ -84,8 +85,7 @@ pub(crate) fn read_iovs(
             }
             break;
         }
-        let slice = &mut mem.slice_mut(buf, len)?[..room];
-        match read(slice, total) {
+        match step((buf, len), room, total) {
             Ok(n) => {
                 total += n;
                 if n < room {
@@ -99,35 +99,24 @@ pub(crate) fn read_iovs(
     Ok(total)
 }
 
-/// Writes the guest buffers in turn with `write(buf, done_so_far)`, as
-/// `writev` does.
+/// Reads into the guest buffers with `read(buf, done_so_far)` (see
+/// [`each_iov`]).
+pub(crate) fn read_iovs(
+    mem: &mut Mem<'_>,
+    iovs: &[(u32, u32)],
+    mut read: impl FnMut(&mut [u8], usize) -> WasiResult<usize>,
+) -> WasiResult<usize> {
+    each_iov(iovs, |(buf, len), room, done| read(&mut mem.slice_mut(buf, len)?[..room], done))
+}
+
+/// Writes the guest buffers with `write(buf, done_so_far)` (see
+/// [`each_iov`]).
 pub(crate) fn write_iovs(
     mem: &Mem<'_>,
     iovs: &[(u32, u32)],
     mut write: impl FnMut(&[u8], usize) -> WasiResult<usize>,
 ) -> WasiResult<usize> {
-    let mut total = 0usize;
-    for &(buf, len) in iovs {
-        let room = (u32::MAX as usize - total).min(len as usize);
-        if room == 0 {
-            if len == 0 {
-                continue;
-            }
-            break;
-        }
-        let slice = &mem.slice(buf, len)?[..room];
-        match write(slice, total) {
-            Ok(n) => {
-                total += n;
-                if n < room {
-                    break;
-                }
-            }
-            Err(_) if total > 0 => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(total)
+    each_iov(iovs, |(buf, len), room, done| write(&mem.slice(buf, len)?[..room], done))
 }
 
 pub(crate) fn fd_advise(

@@ -659,9 +659,12 @@ impl<'a> ModuleInfo<'a> {
 
     fn export_at(&self, i: usize) -> (&'a str, EntityIndex) {
         let r = self.record(Section::Exports, i);
-        let w = |k: usize| read_u32(r, k * 4);
-        let index = entity_from_code(w(2), w(3)).unwrap_or(EntityIndex::Function(FuncIndex::from_u32(0)));
-        (self.string(w(0), w(1)).unwrap_or_default(), index)
+        (self.string(read_u32(r, 0), read_u32(r, 4)).unwrap_or_default(), self.export_entity(i))
+    }
+
+    fn export_entity(&self, i: usize) -> EntityIndex {
+        let r = self.record(Section::Exports, i);
+        entity_from_code(read_u32(r, 8), read_u32(r, 12)).unwrap_or(EntityIndex::Function(FuncIndex::from_u32(0)))
     }
 
     /// The exports, in order.
@@ -670,12 +673,21 @@ impl<'a> ModuleInfo<'a> {
         (0..self.count(Section::Exports)).map(move |i| this.export_at(i))
     }
 
-    /// The export called `name`: a binary search over the names.
+    /// The export called `name`: a binary search over the names, comparing
+    /// bytes (host functions look exports up on every call, such as WASI's
+    /// `memory`), and decoding only the record found.
     pub fn export(&self, name: &str) -> Option<EntityIndex> {
         let by_name = self.section(Section::ExportsByName);
-        let export = |i: usize| self.export_at(read_u32(by_name, i * 4) as usize);
-        let i = partition_point(by_name.len() / 4, |i| export(i).0.as_bytes() < name.as_bytes());
-        Some(i).filter(|&i| i < by_name.len() / 4).map(export).filter(|(n, _)| *n == name).map(|(_, index)| index)
+        let record = |i: usize| read_u32(by_name, i * 4) as usize;
+        let name_bytes = |i: usize| {
+            let r = self.record(Section::Exports, record(i));
+            let (off, len) = (read_u32(r, 0), read_u32(r, 4));
+            let strings = self.section(Section::Strings);
+            if off == NONE { None } else { strings.get(off as usize..off as usize + len as usize) }
+        };
+        let n = by_name.len() / 4;
+        let i = partition_point(n, |i| name_bytes(i).unwrap_or_default() < name.as_bytes());
+        (i < n && name_bytes(i) == Some(name.as_bytes())).then(|| self.export_entity(record(i)))
     }
 
     /// The start function.
