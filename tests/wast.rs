@@ -83,6 +83,24 @@ fn suites() -> Vec<(&'static str, Vec<TestFile<'static>>)> {
         ("wasm-v1", spec(SpecVersion::V1).collect()),
         ("wasm-v2", spec(SpecVersion::V2).collect()),
         ("proposals/simd", proposal(Proposal::Simd).collect()),
+        // Regression tests from fuzzing (fuzz/README.md): tests/misc_testsuite/*.wast.
+        ("misc_testsuite", {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/misc_testsuite");
+            let mut paths: Vec<_> = std::fs::read_dir(&dir)
+                .expect("tests/misc_testsuite")
+                .map(|e| e.expect("a directory entry").path())
+                .filter(|p| p.extension().is_some_and(|e| e == "wast"))
+                .collect();
+            paths.sort();
+            paths
+                .into_iter()
+                .map(|p| TestFile {
+                    parent: "misc_testsuite".into(),
+                    name: p.file_name().expect("a file name").to_string_lossy().into_owned(),
+                    contents: Box::leak(std::fs::read_to_string(&p).expect("a readable script").into_boxed_str()),
+                })
+                .collect()
+        }),
     ]
 }
 

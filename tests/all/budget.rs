@@ -91,6 +91,42 @@ fn running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel() {
 }
 
 #[test]
+fn bulk_operations_cost_fuel_per_byte_and_element() {
+    let engine = fuel_engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory 1) (table 10 funcref)
+          ;; const 1 + const 1 + get 1 + fill 1 + n per byte = n + 4
+          (func (export "fill") (param i32) (memory.fill (i32.const 0) (i32.const 7) (local.get 0)))
+          ;; a constant count: 3 + 1 + 100
+          (func (export "fill100") (memory.fill (i32.const 0) (i32.const 7) (i32.const 100)))
+          ;; ref.null 1 + get 1 + grow 1 + n per element + drop 0 = n + 3
+          (func (export "grow") (param i32) (drop (table.grow (ref.null func) (local.get 0)))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = brisk::Instance::new(&mut store, &module, &[]).unwrap();
+    let fill = instance.get_typed_func::<i32, ()>(&mut store, "fill").unwrap();
+    let fill100 = instance.get_typed_func::<(), ()>(&mut store, "fill100").unwrap();
+    let grow = instance.get_typed_func::<i32, ()>(&mut store, "grow").unwrap();
+    for n in [0u64, 1, 1000] {
+        store.set_fuel(1_000_000).unwrap();
+        fill.call(&mut store, n as i32).unwrap();
+        assert_eq!(1_000_000 - store.get_fuel().unwrap(), n + 4, "fill {n}");
+    }
+    store.set_fuel(1_000_000).unwrap();
+    fill100.call(&mut store, ()).unwrap();
+    assert_eq!(1_000_000 - store.get_fuel().unwrap(), 104);
+    store.set_fuel(1_000_000).unwrap();
+    grow.call(&mut store, 5).unwrap();
+    assert_eq!(1_000_000 - store.get_fuel().unwrap(), 8);
+    // Charged before the operation runs, and checked there: a fill larger
+    // than the fuel left traps with OutOfFuel, not after doing the work.
+    store.set_fuel(50_000).unwrap();
+    assert_eq!(trap_of(&fill.call(&mut store, 60_000).unwrap_err()), Some(Trap::OutOfFuel));
+}
+
+#[test]
 fn fuel_needs_the_config() {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());

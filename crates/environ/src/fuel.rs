@@ -20,6 +20,14 @@
 //! * [`FuelSync`] says where a native tier must bring its running count up
 //!   to date: before control leaves straight-line code, and, around calls
 //!   and returns, in the store itself, since other functions read it there.
+//! * Bulk operations whose work is proportional to an operand (the count on
+//!   top of the stack: `memory.copy/fill/init`, `table.copy/fill/init/grow`)
+//!   cost [`fuel_per_unit`] per byte or element more, charged before they
+//!   run (before their bounds check), and are then a check point like a
+//!   loop header (the check flushes the running count first), except when
+//!   the count is a constant whose cost is at most [`SMALL_BULK_OP_FUEL`].
+//!   Wasmtime 48's defaults again ("constant" meaning an `iconst` in the
+//!   compiled code: an operand produced by a constant instruction).
 
 use wasmparser::Operator;
 
@@ -37,6 +45,26 @@ pub fn fuel_cost(op: &Operator<'_>) -> i64 {
         _ => 1,
     }
 }
+
+/// Extra fuel per unit (byte or element) of a bulk operation's count, which
+/// is the operand on top of the stack; `None` for other operators.
+pub fn fuel_per_unit(op: &Operator<'_>) -> Option<i64> {
+    match op {
+        Operator::MemoryCopy { .. }
+        | Operator::MemoryFill { .. }
+        | Operator::MemoryInit { .. }
+        | Operator::TableCopy { .. }
+        | Operator::TableFill { .. }
+        | Operator::TableInit { .. }
+        | Operator::TableGrow { .. } => Some(1),
+        // `memory.grow` has no charge per page.
+        _ => None,
+    }
+}
+
+/// A bulk operation with a constant count costing at most this much is not
+/// a fuel check point.
+pub const SMALL_BULK_OP_FUEL: i64 = 128;
 
 /// What a tier that buffers fuel in a register must do before an operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +112,14 @@ pub fn fuel_reload_after(op: &Operator<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_costs_are_wasmtimes() {
+        assert_eq!(fuel_per_unit(&Operator::MemoryFill { mem: 0 }), Some(1));
+        assert_eq!(fuel_per_unit(&Operator::TableGrow { table: 0 }), Some(1));
+        assert_eq!(fuel_per_unit(&Operator::MemoryGrow { mem: 0 }), None);
+        assert_eq!(fuel_per_unit(&Operator::I32Add), None);
+    }
 
     #[test]
     fn costs_are_wasmtimes() {

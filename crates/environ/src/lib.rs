@@ -31,7 +31,7 @@ mod vmoffsets;
 pub use builtins::{BuiltinFunction, BuiltinType, GROW_ERROR};
 pub use compile::*;
 pub use error::{WasmError, WasmResult};
-pub use fuel::{FuelSync, fuel_cost, fuel_reload_after, fuel_sync};
+pub use fuel::{FuelSync, SMALL_BULK_OP_FUEL, fuel_cost, fuel_per_unit, fuel_reload_after, fuel_sync};
 pub use module::*;
 pub use translate::{FuncCostFeatures, FunctionBodyData, ModuleTranslation, translate_module, wasm_features};
 pub use trap::Trap;

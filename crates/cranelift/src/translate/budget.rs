@@ -11,8 +11,8 @@
 
 use super::FuncTranslator;
 use crate::abi::{self, vm_flags, vm_readonly_flags};
-use brisk_environ::{FuelSync, Trap, VMCTX_RUNTIME_LIMITS, fuel_cost, fuel_sync, runtime_limits};
-use cranelift_codegen::ir::{InstBuilder, Value, condcodes::IntCC, types};
+use brisk_environ::{FuelSync, SMALL_BULK_OP_FUEL, Trap, VMCTX_RUNTIME_LIMITS, fuel_cost, fuel_sync, runtime_limits};
+use cranelift_codegen::ir::{InstBuilder, InstructionData, Opcode, Value, condcodes::IntCC, types};
 use cranelift_frontend::Variable;
 
 /// A function's fuel accounting state.
@@ -41,9 +41,11 @@ impl FuncTranslator<'_, '_> {
         self.budget_checks();
     }
 
-    /// The checks at function entry and at every loop header.
+    /// The checks at function entry, at every loop header, and at bulk
+    /// operations that are not small constants.
     pub(crate) fn budget_checks(&mut self) {
         let Some(limits) = self.limits else { return };
+        self.fuel_flush();
         if let Some(fuel) = &self.fuel {
             let consumed = self.b.use_var(fuel.var);
             let out = self.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, consumed, 0);
@@ -98,6 +100,45 @@ impl FuncTranslator<'_, '_> {
                 self.fuel_save();
             }
         }
+    }
+
+    /// Before a bulk operation whose count is `units` (an `i32`): charge
+    /// the operator's `fuel_per_unit` per unit, then check as at a loop
+    /// header unless the count is a small constant (the shared scheme of
+    /// `brisk_environ::fuel`).
+    pub(crate) fn bulk_budget(&mut self, units: Value) {
+        if self.limits.is_none() {
+            return;
+        }
+        let per_unit = self.bulk_per_unit;
+        let constant = self.b.func.dfg.value_def(units).inst().and_then(|inst| match self.b.func.dfg.insts[inst] {
+            InstructionData::UnaryImm { opcode: Opcode::Iconst, imm } => Some(i64::from(imm.bits() as u32)),
+            _ => None,
+        });
+        if self.fuel.is_some() && per_unit > 0 {
+            match constant {
+                Some(n) => {
+                    if let Some(fuel) = &mut self.fuel {
+                        fuel.pending = fuel.pending.saturating_add(n.saturating_mul(per_unit));
+                    }
+                }
+                None => {
+                    self.fuel_flush();
+                    if let Some(fuel) = &self.fuel {
+                        let var = fuel.var;
+                        let n = self.b.ins().uextend(types::I64, units);
+                        let cost = self.b.ins().imul_imm_u(n, per_unit);
+                        let consumed = self.b.use_var(var);
+                        let consumed = self.b.ins().iadd(consumed, cost);
+                        self.b.def_var(var, consumed);
+                    }
+                }
+            }
+        }
+        if constant.is_some_and(|n| n.saturating_mul(per_unit) <= SMALL_BULK_OP_FUEL) {
+            return;
+        }
+        self.budget_checks();
     }
 
     /// After a call: the callee may have changed the store's fuel.

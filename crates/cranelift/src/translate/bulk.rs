@@ -25,6 +25,7 @@ impl FuncTranslator<'_, '_> {
         self.memory_index(dst_mem, offset)?;
         self.memory_index(src_mem, offset)?;
         let len = self.pop(offset)?;
+        self.bulk_budget(len);
         let (dst, src) = self.pop2(offset)?;
         let (dst, src, len) = (self.index_i64(dst), self.index_i64(src), self.index_i64(len));
         let (dm, sm) = (self.const_i32(dst_mem), self.const_i32(src_mem));
@@ -36,6 +37,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn memory_fill(&mut self, mem: u32, offset: u64) -> WasmResult<()> {
         self.memory_index(mem, offset)?;
         let len = self.pop(offset)?;
+        self.bulk_budget(len);
         let (dst, byte) = self.pop2(offset)?;
         let (dst, len) = (self.index_i64(dst), self.index_i64(len));
         let m = self.const_i32(mem);
@@ -47,6 +49,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn memory_init(&mut self, data: u32, mem: u32, offset: u64) -> WasmResult<()> {
         self.memory_index(mem, offset)?;
         let len = self.pop(offset)?;
+        self.bulk_budget(len);
         let (dst, src) = self.pop2(offset)?;
         let dst = self.index_i64(dst);
         let (m, d) = (self.const_i32(mem), self.const_i32(data));
@@ -65,6 +68,7 @@ impl FuncTranslator<'_, '_> {
         self.table_definition(dst_table, offset)?;
         self.table_definition(src_table, offset)?;
         let len = self.pop(offset)?;
+        self.bulk_budget(len);
         let (dst, src) = self.pop2(offset)?;
         let (dst, src, len) = (self.index_i64(dst), self.index_i64(src), self.index_i64(len));
         let (dt, st) = (self.const_i32(dst_table), self.const_i32(src_table));
@@ -76,6 +80,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn table_init(&mut self, elem: u32, table: u32, offset: u64) -> WasmResult<()> {
         self.table_definition(table, offset)?;
         let len = self.pop(offset)?;
+        self.bulk_budget(len);
         let (dst, src) = self.pop2(offset)?;
         let dst = self.index_i64(dst);
         let (t, e) = (self.const_i32(table), self.const_i32(elem));
@@ -87,6 +92,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn table_grow(&mut self, table: u32, offset: u64) -> WasmResult<()> {
         self.table_definition(table, offset)?;
         let (init, delta) = self.pop2(offset)?;
+        self.bulk_budget(delta);
         let delta = self.index_i64(delta);
         let t = self.const_i32(table);
         let old = self.call_builtin(BuiltinFunction::TableGrow, &[t, delta, init]);
@@ -100,6 +106,7 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn table_fill(&mut self, table: u32, offset: u64) -> WasmResult<()> {
         self.table_definition(table, offset)?;
         let len = self.pop(offset)?;
+        self.bulk_budget(len);
         let (dst, value) = self.pop2(offset)?;
         let (dst, len) = (self.index_i64(dst), self.index_i64(len));
         let t = self.const_i32(table);

@@ -80,6 +80,7 @@ pub(crate) fn translate_function(
             results: ty.results.iter().map(|t| value_type(*t)).collect(),
             limits: None,
             fuel: None,
+            bulk_per_unit: 0,
         };
 
         // Parameters, then the declared locals, zero-initialized.
@@ -107,6 +108,9 @@ pub(crate) fn translate_function(
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset()?;
             if t.reachable {
+                if t.limits.is_some() {
+                    t.bulk_per_unit = brisk_environ::fuel_per_unit(&op).unwrap_or(0);
+                }
                 if t.fuel.is_some() {
                     t.fuel_before_op(&op);
                     let reload = brisk_environ::fuel_reload_after(&op);
@@ -185,6 +189,8 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     limits: Option<Value>,
     /// Fuel accounting, when the engine counts fuel.
     fuel: Option<Fuel>,
+    /// The current operator's `fuel_per_unit` (when fuel or epochs are on).
+    bulk_per_unit: i64,
 }
 
 impl FuncTranslator<'_, '_> {
