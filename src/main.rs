@@ -28,10 +28,10 @@ enum Command {
     Compile(CompileArgs),
     /// Run .wast spec scripts and count passing directives.
     Wast(WastArgs),
-    /// Manage the compilation cache of `brisk run`.
+    /// Manage the compilation cache of `brisk run` (alone: `brisk cache size`).
     Cache {
         #[command(subcommand)]
-        command: CacheCommand,
+        command: Option<CacheCommand>,
     },
 }
 
@@ -39,8 +39,55 @@ enum Command {
 enum CacheCommand {
     /// Print the cache folder.
     Path,
+    /// Print the folder, the number of entries, their total size and the
+    /// size limit (BRISK_CACHE_SIZE, default 1G; least recently used
+    /// entries are removed beyond it).
+    Size,
     /// Remove every cached artifact.
     Clear,
+}
+
+/// The environment variable that sets the cache's size limit.
+const CACHE_SIZE_VAR: &str = "BRISK_CACHE_SIZE";
+
+/// The user's cache with its size limit from [`CACHE_SIZE_VAR`]; `None`
+/// if there is no folder for it.
+fn user_cache() -> Result<Option<Cache>> {
+    let Some(cache) = Cache::user_default() else { return Ok(None) };
+    let Some(v) = std::env::var_os(CACHE_SIZE_VAR) else { return Ok(Some(cache)) };
+    let v = v.to_string_lossy();
+    let size = parse_size(&v)
+        .ok_or_else(|| anyhow!("{CACHE_SIZE_VAR}=`{v}` is not a size (bytes, or a number with K, M or G)"))?;
+    Ok(Some(cache.with_max_size(size)))
+}
+
+/// `123`, `64K`, `512M`, `2G` (powers of 1024; `KiB`, `MiB`, `GiB` too).
+fn parse_size(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let n: u64 = v[..digits].parse().ok()?;
+    let shift = match v[digits..].trim_start() {
+        "" | "B" => 0,
+        "K" | "KiB" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        _ => return None,
+    };
+    n.checked_mul(1 << shift)
+}
+
+/// A size for people: `812 B`, `12.0 KiB`, `1.0 GiB`.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let (mut value, mut unit) = (bytes as f64 / 1024.0, 0);
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// Options shared by every command that compiles code.
@@ -218,10 +265,11 @@ fn is_artifact_file(path: &Path) -> Result<bool> {
 fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
     let path = &args.file();
     let started = std::time::Instant::now();
-    let elapsed = || format!("{:.1} ms", started.elapsed().as_secs_f64() * 1e3);
+    let elapsed = || format!("{:.2} ms", started.elapsed().as_secs_f64() * 1e3);
     if is_artifact_file(path)? {
-        // SAFETY: the user asked to run this artifact; a damaged file is
-        // refused by the loader's checks.
+        // SAFETY: the user asked to run this artifact and vouches for its
+        // code, as for any program they run: the loader refuses damaged
+        // metadata but does not read the code (the cache verifies it).
         let module = unsafe { Module::deserialize_file(engine, path)? };
         if args.verbose {
             eprint_line(&format!("brisk: loaded artifact {} in {}", path.display(), elapsed()));
@@ -236,7 +284,7 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
         false => Module::from_file(engine, path).err().unwrap_or(e),
         true => e.context(format!("failed to compile {}", path.display())),
     };
-    let cache = if args.options.cache() { Cache::user_default() } else { None };
+    let cache = if args.options.cache() { user_cache()? } else { None };
     let Some(cache) = cache else {
         let module = Module::new(engine, &bytes).map_err(compile_error)?;
         if args.verbose {
@@ -247,7 +295,9 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
     let (module, outcome) = cache.load_or_compile(engine, &bytes).map_err(compile_error)?;
     if args.verbose {
         eprint_line(&match outcome {
-            CacheOutcome::Hit(p) => format!("brisk: cache hit, loaded {} in {} (no compilation)", p.display(), elapsed()),
+            CacheOutcome::Hit(p) => {
+                format!("brisk: cache hit, loaded and verified {} in {} (no compilation)", p.display(), elapsed())
+            }
             CacheOutcome::Compiled(p) => format!("brisk: compiled in {}, cached as {}", elapsed(), p.display()),
             CacheOutcome::Replaced(p, why) => {
                 format!("brisk: cache entry {} unusable ({why}); compiled again in {}", p.display(), elapsed())
@@ -270,10 +320,22 @@ fn compile(args: CompileArgs) -> Result<()> {
     std::fs::write(&out, artifact).with_context(|| format!("failed to write {}", out.display()))
 }
 
-fn cache(command: CacheCommand) -> Result<()> {
-    let cache = Cache::user_default().ok_or_else(|| anyhow!("no cache folder: neither XDG_CACHE_HOME nor HOME is set"))?;
-    match command {
+fn cache(command: Option<CacheCommand>) -> Result<()> {
+    let cache = user_cache()?.ok_or_else(|| anyhow!("no cache folder: neither XDG_CACHE_HOME nor HOME is set"))?;
+    match command.unwrap_or(CacheCommand::Size) {
         CacheCommand::Path => print_line(&cache.dir().display().to_string()),
+        CacheCommand::Size => {
+            let usage = cache.usage()?;
+            print_line(&format!(
+                "{}: {} {}, {} ({} bytes); limit {} ({CACHE_SIZE_VAR})",
+                cache.dir().display(),
+                usage.entries,
+                if usage.entries == 1 { "entry" } else { "entries" },
+                human_size(usage.bytes),
+                usage.bytes,
+                human_size(cache.max_size()),
+            ));
+        }
         CacheCommand::Clear => {
             let n = cache.clear()?;
             print_line(&format!("removed {n} cached artifacts from {}", cache.dir().display()));

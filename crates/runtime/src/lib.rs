@@ -31,7 +31,8 @@
 //!
 //! [`Engine::precompile_module`] and [`Module::serialize`] give a module's
 //! artifact, an ELF file that [`Module::deserialize_file`] loads by mapping
-//! it; [`Cache`] keeps artifacts in a folder. A refused artifact gives an
+//! it; [`Cache`] keeps artifacts in a folder and verifies an entry whole
+//! (code included) before using it. A refused artifact gives an
 //! [`ArtifactError`].
 
 #![deny(missing_docs)]
@@ -57,7 +58,7 @@ pub use wasmparser::WasmFeatures;
 pub use brisk_environ::{
     FuncType, GlobalType, MemoryType, TableType, Trap, WasmError, WasmValType as ValType,
 };
-pub use cache::{Cache, CacheOutcome};
+pub use cache::{Cache, CacheOutcome, CacheUsage};
 pub use brisk_environ::artifact::{ArtifactError, EXTENSION as ARTIFACT_EXTENSION};
 pub use config::{Config, OptLevel, RegallocAlgorithm, Strategy};
 pub use engine::Engine;

@@ -150,8 +150,9 @@ impl Module {
     /// # Safety
     ///
     /// The artifact's machine code runs as it is: the bytes must come from
-    /// Brisk (the checks catch accidents such as truncation and bit flips,
-    /// not a forged file).
+    /// Brisk, and the caller vouches for the code. The checks are those of
+    /// [`Module::deserialize_file`]: damaged or truncated metadata is
+    /// refused, damaged code is not detected.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let image = Image::copy_of(bytes.as_ref()).context("failed to map code memory")?;
         Module::from_image(engine, image)
@@ -162,13 +163,38 @@ impl Module {
     /// with the number of functions (apart from the metadata checksum and
     /// page faults on first use).
     ///
+    /// # What is checked
+    ///
+    /// Everything the runtime acts on apart from the code, in time that
+    /// does not grow with the size of the code:
+    ///
+    /// - the file's size, and a checksum over the ELF header, the Brisk
+    ///   header and every table: damaged or truncated metadata is refused
+    ///   (up to the odds of a 64-bit hash collision), so is a file from
+    ///   another Brisk version, target or settings;
+    /// - every index and range the runtime takes from the tables (those of
+    ///   the small tables here, per-function ones where first used), so a
+    ///   table that passes the checksum yet is wrong gives an error, never
+    ///   an access outside the module's own structures.
+    ///
+    /// Not checked: the machine code (`.text`) and the function names
+    /// (`.symtab`, `.strtab`). Checking the code would read every page of
+    /// it; it is native code that the caller vouches for, and it runs as
+    /// it is: **a single damaged byte of code is not detected**, and may
+    /// make the process crash or compute wrong results. For artifacts kept
+    /// on disk where damage is possible, load them through
+    /// [`Cache`](crate::Cache), which also checks a hash of the rest of the
+    /// file (code and names) on every hit before any code runs, and
+    /// compiles the module again on a mismatch.
+    ///
     /// # Errors
     ///
     /// As [`Module::deserialize`], and if the file cannot be opened.
     ///
     /// # Safety
     ///
-    /// As [`Module::deserialize`]; moreover the file must not be modified or
+    /// As [`Module::deserialize`]: the code must be intact, which these
+    /// checks do not establish. Moreover the file must not be modified or
     /// truncated while the module lives (replace it by renaming a new file
     /// over it instead, as Brisk's cache does).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
@@ -243,6 +269,12 @@ impl Module {
     pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, EntityType)> + '_ {
         let info = self.info();
         info.exports().map(move |(name, index)| (name, info.entity_type(index)))
+    }
+
+    /// The whole artifact, as mapped from its file or copied in (for
+    /// [`artifact::verify_code`]).
+    pub(crate) fn artifact_bytes(&self) -> &[u8] {
+        self.inner.image.image.bytes()
     }
 
     /// The module's tables, read in place from its artifact.

@@ -69,7 +69,7 @@ use crate::types::{EntityIndex, FuncIndex, GlobalIndex, MemoryIndex, TableIndex,
 /// First bytes of `.brisk.header`.
 pub const MAGIC: [u8; 8] = *b"BRISKART";
 /// Version of the layout described here; any change to it bumps this.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The Brisk version that writes and accepts artifacts.
 pub const BRISK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Alignment of `.text` in the file and in memory, and the granule its
@@ -238,9 +238,15 @@ pub mod header {
     /// `u64`: size of the whole file, so that a file cut short anywhere,
     /// even in parts the loader does not read, is refused.
     pub const FILE_SIZE: usize = 172;
+    /// `u64`: [`code_hash`](super::code_hash) of the file from
+    /// `META_END` to its end (the code, the symbols and the section
+    /// headers): with the checksum, the whole file. Loading does not check
+    /// it (that reads every page of code); [`verify_code`](super::verify_code)
+    /// does, and the cache calls it on every hit.
+    pub const CODE_HASH: usize = 180;
     /// `[offset: u32, size: u32]` of every section in
     /// [`Section::ALL`](super::Section::ALL) order, the header included.
-    pub const DIRECTORY: usize = 180;
+    pub const DIRECTORY: usize = 188;
     /// Size of the fixed part.
     pub const SIZE: usize = DIRECTORY + 8 * super::Section::ALL.len();
     /// Size of the string fields.
@@ -410,6 +416,43 @@ pub enum ArtifactError {
     /// Truncated or corrupted.
     #[error("corrupt artifact: {0}")]
     Corrupt(String),
+}
+
+/// The hash of the part of an artifact that its checksum leaves out: the
+/// file from the end of its tables (`meta_end`) to its end, that is the
+/// code, the symbols and the section headers. Recorded in the header at
+/// [`header::CODE_HASH`].
+///
+/// # Panics
+///
+/// If `meta_end` is past the end of `bytes`.
+pub fn code_hash(bytes: &[u8], meta_end: usize) -> u64 {
+    hash64(0x636f_6465_6861_7368, &bytes[meta_end..])
+}
+
+/// Checks what [`ArtifactLayout::parse`] does not: that the code, the
+/// symbols and the section headers hash to the header's
+/// [`header::CODE_HASH`]. After `parse` has accepted `bytes` (which checks
+/// the header and tables, this field included, against the checksum), an
+/// `Ok` means that every byte of the file is as written, up to the odds of
+/// a 64-bit hash collision; nothing is promised about a forged file. It
+/// reads the whole file past the tables: [`hash64`] runs at about 25 GB/s
+/// (40 µs per MiB) on pages in memory, plus the page faults of a mapping.
+///
+/// # Errors
+///
+/// [`ArtifactError::Corrupt`] on a mismatch, or if `bytes` has no header.
+pub fn verify_code(bytes: &[u8]) -> Result<(), ArtifactError> {
+    let field = |at: usize, len: usize| bytes.get(HEADER_FILE_OFFSET + at..HEADER_FILE_OFFSET + at + len);
+    let meta_end = field(header::META_END, 4).map(|w| read::read_u32(w, 0) as usize);
+    let stored = field(header::CODE_HASH, 8).map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")));
+    match (meta_end, stored) {
+        (Some(meta_end), Some(stored)) if meta_end <= bytes.len() => match code_hash(bytes, meta_end) == stored {
+            true => Ok(()),
+            false => Err(ArtifactError::Corrupt("code hash mismatch: the code or the symbols are damaged".into())),
+        },
+        _ => Err(ArtifactError::Corrupt("no header to verify the code against".into())),
+    }
 }
 
 /// A fast 64-bit hash for checksums and cache keys, in the style of

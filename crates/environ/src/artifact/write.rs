@@ -157,12 +157,16 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     }
     let first_symbol = first_func_symbol(&bytes, code)?;
     let file_size = bytes.len() as u64;
+    // The header lies before `meta_end`: filling it in below leaves the
+    // hashed part as it is.
+    let tail_hash = code_hash(&bytes, meta_end as usize);
     let mut put = |at: usize, value: &[u8]| bytes[HEADER_FILE_OFFSET + at..][..value.len()].copy_from_slice(value);
     put(header::TEXT_OFFSET, &(text_off as u64).to_le_bytes());
     put(header::TEXT_SIZE, &(text_len as u64).to_le_bytes());
     put(header::FUNC_SYMBOLS, &first_symbol.to_le_bytes());
     put(header::META_END, &meta_end.to_le_bytes());
     put(header::FILE_SIZE, &file_size.to_le_bytes());
+    put(header::CODE_HASH, &tail_hash.to_le_bytes());
     for (at, place) in [(header::SYMTAB, layout.symtab), (header::STRTAB, layout.strtab)] {
         let (off, len) = place.unwrap_or((0, 0));
         put(at, &u32_of(off, "symbols")?.to_le_bytes());
