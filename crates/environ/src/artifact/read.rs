@@ -438,11 +438,21 @@ impl<'a> ModuleInfo<'a> {
     }
 
     fn string(&self, off: u32, len: u32) -> Option<&'a str> {
+        std::str::from_utf8(self.string_bytes(off, len)?).ok()
+    }
+
+    /// A string's bytes, undecoded (for comparisons and range checks).
+    fn string_bytes(&self, off: u32, len: u32) -> Option<&'a [u8]> {
         if off == NONE {
             return None;
         }
-        let bytes = self.section(Section::Strings).get(off as usize..off as usize + len as usize)?;
-        std::str::from_utf8(bytes).ok()
+        self.section(Section::Strings).get(off as usize..off as usize + len as usize)
+    }
+
+    /// Export `i`'s name, undecoded.
+    fn export_name_bytes(&self, i: usize) -> Option<&'a [u8]> {
+        let r = self.record(Section::Exports, i);
+        self.string_bytes(read_u32(r, 0), read_u32(r, 4))
     }
 
     fn const_expr(&self, off: u32, len: u32) -> ConstExprRef<'a> {
@@ -679,12 +689,7 @@ impl<'a> ModuleInfo<'a> {
     pub fn export(&self, name: &str) -> Option<EntityIndex> {
         let by_name = self.section(Section::ExportsByName);
         let record = |i: usize| read_u32(by_name, i * 4) as usize;
-        let name_bytes = |i: usize| {
-            let r = self.record(Section::Exports, record(i));
-            let (off, len) = (read_u32(r, 0), read_u32(r, 4));
-            let strings = self.section(Section::Strings);
-            if off == NONE { None } else { strings.get(off as usize..off as usize + len as usize) }
-        };
+        let name_bytes = |i: usize| self.export_name_bytes(record(i));
         let n = by_name.len() / 4;
         let i = partition_point(n, |i| name_bytes(i).unwrap_or_default() < name.as_bytes());
         (i < n && name_bytes(i) == Some(name.as_bytes())).then(|| self.export_entity(record(i)))
@@ -853,7 +858,11 @@ impl ModuleInfo<'_> {
         let exports = self.count(S::Exports);
         for i in 0..exports {
             let w = |k: usize| self.field(S::Exports, i, k);
-            self.check_string(S::Exports, i, w(0), w(1))?;
+            // In range of the strings: names are decoded (checked) where
+            // they are read, so load does no UTF-8 pass over every name.
+            if self.string_bytes(w(0), w(1)).is_none() {
+                return Err(bad(S::Exports, i, format!("name {}+{} lies outside {}", w(0), w(1), S::Strings.name())));
+            }
             let (kind, index) = (w(2), w(3));
             let entity = entity_from_code(kind, index).ok_or_else(|| bad(S::Exports, i, format!("unknown kind {kind}")))?;
             let count = [c.funcs, c.tables, c.memories, c.globals][kind as usize];
@@ -876,7 +885,7 @@ impl ModuleInfo<'_> {
             if e as usize >= exports {
                 return Err(bad(S::ExportsByName, i, format!("export index {e} is out of range ({exports} exports)")));
             }
-            let name = self.export_at(e as usize).0.as_bytes();
+            let name = self.export_name_bytes(e as usize).unwrap_or_default();
             if previous.is_some_and(|p| p >= name) {
                 return Err(bad(S::ExportsByName, i, "the exports are not sorted by name"));
             }
