@@ -51,17 +51,8 @@ pub trait Instance {
     }
 }
 
-/// A value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValKind {
-    I32,
-    I64,
-    F32,
-    F64,
-    V128,
-    FuncRef,
-    ExternRef,
-}
+/// A value type: Brisk's own, which the other engines' types map onto.
+pub type ValKind = brisk::ValType;
 
 /// A value as compared across runtimes. Floats are kept as bits; two
 /// floats are equal when their bits are, or when both are NaN (the module

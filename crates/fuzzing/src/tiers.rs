@@ -3,7 +3,7 @@
 //! baseline compiler) is one line in [`TIERS`].
 
 use crate::engine::{DiffValue, Engine, InstantiateError, Instance, Outcome, TrapKind, ValKind};
-use brisk::{Config, Extern, Module, OptLevel, RegallocAlgorithm, Store, Strategy, Trap, Val, ValType};
+use brisk::{Config, Extern, Module, OptLevel, RegallocAlgorithm, Store, Strategy, Trap, Val};
 
 /// The fuel every fuel-counting engine (Brisk's and Wasmtime's) gets for
 /// each call and for instantiation: more than terminating generated code
@@ -180,18 +180,6 @@ pub fn trap_kind(t: Trap) -> TrapKind {
     }
 }
 
-fn kind(t: &ValType) -> ValKind {
-    match t {
-        ValType::I32 => ValKind::I32,
-        ValType::I64 => ValKind::I64,
-        ValType::F32 => ValKind::F32,
-        ValType::F64 => ValKind::F64,
-        ValType::V128 => ValKind::V128,
-        ValType::FuncRef => ValKind::FuncRef,
-        ValType::ExternRef => ValKind::ExternRef,
-    }
-}
-
 fn to_diff(v: &Val) -> DiffValue {
     match v {
         Val::I32(x) => DiffValue::I32(*x),
@@ -228,7 +216,7 @@ impl Instance for BriskInstance {
         for (name, ext) in self.instance.exports(&mut self.store) {
             if let Extern::Func(f) = ext {
                 let ty = f.ty(&self.store);
-                out.push((name, ty.params.iter().map(kind).collect(), ty.results.iter().map(kind).collect()));
+                out.push((name, ty.params.to_vec(), ty.results.to_vec()));
             }
         }
         out
