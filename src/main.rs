@@ -188,8 +188,16 @@ impl CommonOptions {
                 ("tier", "auto") => {
                     config.strategy(Strategy::Auto);
                 }
-                ("tier", t @ ("interp" | "baseline")) => return Err(usage(format!("tier `{t}` is not implemented yet"))),
-                ("tier", t) => return Err(usage(format!("unknown tier `{t}` (expected optimized or auto)"))),
+                ("tier", "interp") => {
+                    config.strategy(Strategy::Interpreter);
+                }
+                ("tier", "mixed") => {
+                    config.strategy(Strategy::Mixed);
+                }
+                ("tier", t @ "baseline") => return Err(usage(format!("tier `{t}` is not implemented yet"))),
+                ("tier", t) => {
+                    return Err(usage(format!("unknown tier `{t}` (expected auto, optimized, interp or mixed)")));
+                }
                 ("regalloc-algorithm", "backtracking") => {
                     config.cranelift_regalloc_algorithm(RegallocAlgorithm::Backtracking);
                 }

@@ -108,3 +108,24 @@ pub mod host_func_context {
 
 /// Size of one `ValRaw` slot in the array ABI.
 pub const VALRAW_SIZE: u32 = 16;
+
+/// Layout of a `VMInterpFuncContext`: the callee vmctx of an interpreted
+/// function's funcref. Its first two fields are those of a host function's
+/// context, so the wasm-to-array trampoline that native callers reach it
+/// through is the host functions' one.
+pub mod interp_func_context {
+    /// Magic number (`u32`).
+    pub const MAGIC: u32 = 0;
+    /// The interpreter's array-ABI entry point (as for host functions).
+    pub const ARRAY_CALL: u32 = 8;
+    /// The instance's vmctx.
+    pub const VMCTX: u32 = 16;
+    /// The module's bytecode blob (`*const u32`).
+    pub const CODE: u32 = 24;
+    /// The function's `DefinedFuncIndex` (`u32`).
+    pub const FUNC: u32 = 32;
+    /// Size.
+    pub const SIZE: u32 = 40;
+    /// Magic value.
+    pub const MAGIC_VALUE: u32 = u32::from_le_bytes(*b"bint");
+}

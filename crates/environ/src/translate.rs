@@ -60,6 +60,17 @@ pub struct ModuleTranslation<'data> {
     /// Defined functions the host may call: exported, in an element segment
     /// or referenced by `ref.func`. Each gets a host-to-wasm trampoline.
     pub escaping_funcs: Vec<DefinedFuncIndex>,
+    /// Which defined functions the interpreter runs (empty: none). Set by
+    /// the runtime's tier choice before compiling: native code calls these
+    /// through their funcrefs, never directly.
+    pub interpreted: Vec<bool>,
+}
+
+impl ModuleTranslation<'_> {
+    /// Is defined function `def` interpreted?
+    pub fn is_interpreted(&self, def: DefinedFuncIndex) -> bool {
+        self.interpreted.get(def.as_u32() as usize).copied().unwrap_or(false)
+    }
 }
 
 fn invalid(message: impl Into<String>, offset: u64) -> WasmError {
@@ -287,7 +298,7 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<Modul
     let mut escaping_funcs: Vec<DefinedFuncIndex> =
         escaping.into_iter().filter_map(|f| module.defined_func_index(f)).collect();
     escaping_funcs.sort_unstable();
-    Ok(ModuleTranslation { module, function_bodies, escaping_funcs })
+    Ok(ModuleTranslation { module, function_bodies, escaping_funcs, interpreted: Vec::new() })
 }
 
 fn note_ref_funcs(expr: &ConstExpr, escaping: &mut HashSet<FuncIndex>) {

@@ -11,6 +11,14 @@ pub enum Strategy {
     Auto,
     /// The optimizing tier on Cranelift.
     Optimized,
+    /// The interpreter: translation linear in every feature of a
+    /// function, no native code (but the entry trampolines native callers
+    /// use), explicit bounds checks.
+    Interpreter,
+    /// Every other function interpreted, the rest optimized: for testing
+    /// the tiers against each other (calls, funcrefs, traps and backtraces
+    /// crossing tiers in every module).
+    Mixed,
 }
 
 pub use brisk_environ::{OptLevel, RegallocAlgorithm};

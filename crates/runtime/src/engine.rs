@@ -1,5 +1,6 @@
 //! The engine: configuration, compiler and engine-wide registries.
 
+use crate::Strategy;
 use crate::config::Config;
 use crate::trap::FrameInfo;
 use crate::vm::{CodeLookup, Image, Registration};
@@ -95,7 +96,13 @@ impl Engine {
         let compiler = CraneliftCompiler::new(settings).map_err(|e| anyhow!("unsupported host: {e}"))?;
         crate::vm::init_traps();
         let tunables = &config.tunables;
+        let tier = match config.strategy {
+            Strategy::Auto | Strategy::Optimized => "optimized",
+            Strategy::Interpreter => "interp",
+            Strategy::Mixed => "mixed",
+        };
         let artifact_settings = ArtifactSettings::new([
+            ("tier", tier.to_string()),
             ("opt-level", opt_level_name(config.opt_level).to_string()),
             ("regalloc", regalloc_name(config.regalloc).to_string()),
             ("memory-reservation", tunables.memory_reservation.to_string()),

@@ -125,6 +125,9 @@ impl Instance {
             }
         }
         let index = store.instances.len();
+        if module.has_bytecode() && store.interp.is_none() {
+            store.interp = Some(vm::VmBox::new(vm::new_interp_stack()));
+        }
         // SAFETY: the imports were type-checked above and are owned by this
         // store, which also owns the new instance; the store pointer is the
         // canonical one.

@@ -7,6 +7,7 @@
 //! mapped from its file. Either way the runtime reads the module's tables
 //! in place through [`ModuleInfo`] and runs the code where it lies.
 
+use crate::Strategy;
 use crate::engine::Engine;
 use crate::text;
 use crate::trap::FrameInfo;
@@ -41,6 +42,8 @@ struct ModuleInner {
     /// Keeps the code registered with the trap handler; dropped before the
     /// image (the registry holds the image too, until then).
     _registration: Registration,
+    /// Registers the bytecode, so that backtraces name interpreted frames.
+    _bytecode_registration: Option<Registration>,
 }
 
 /// A defined function's funcref, less the instance's vmctx.
@@ -48,6 +51,9 @@ pub(crate) struct FuncRefTemplate {
     pub native_call: usize,
     pub array_call: usize,
     pub type_index: u32,
+    /// The function is interpreted: its callee vmctx is a
+    /// `VMInterpFuncContext` of the instance.
+    pub interpreted: bool,
 }
 
 /// An artifact in memory with its checked layout.
@@ -77,6 +83,45 @@ impl CodeLookup for ModuleImage {
             code_offset: offset - start,
         })
     }
+}
+
+/// Looks up interpreted frames: offsets are into the module's bytecode.
+struct BytecodeLookup(Arc<ModuleImage>);
+
+impl CodeLookup for BytecodeLookup {
+    fn trap_at(&self, _offset: u32) -> Option<Trap> {
+        None
+    }
+
+    fn frame_at(&self, offset: u32) -> Option<FrameInfo> {
+        let info = self.0.info();
+        let blob = info.bytecode();
+        let word = offset / 4;
+        // The interpreted function whose code starts last at or before the
+        // offset (functions' code is laid out in index order).
+        let n = info.num_defined_funcs();
+        let mut found = None;
+        for def in 0..n {
+            let start = bytecode_word(blob, brisk_interp::layout::HEADER_WORDS + brisk_interp::layout::FUNC_WORDS * def)?;
+            if start != 0 && start <= word {
+                found = Some((def, start));
+            }
+        }
+        let (def, start) = found?;
+        let func = info.func_index(DefinedFuncIndex::from_u32(def as u32));
+        Some(FrameInfo {
+            module_name: info.name().map(str::to_string),
+            func_index: func.as_u32(),
+            func_name: info.func_name(func).map(str::to_string),
+            code_offset: (word - start) * 4,
+        })
+    }
+}
+
+/// Word `i` of a bytecode blob, if it has one.
+fn bytecode_word(blob: &[u8], i: usize) -> Option<u32> {
+    let b = blob.get(4 * i..4 * i + 4)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 impl std::fmt::Debug for Module {
@@ -233,6 +278,20 @@ impl Module {
             .collect();
         let offsets = VMOffsets::new(&info.counts());
         let registration = Registration::new(image.image.base() + text.start, text.len(), image.clone());
+        let blob = info.bytecode();
+        if !blob.is_empty() {
+            use brisk_interp::layout;
+            let words = blob.len() / 4;
+            let ok = blob.len().is_multiple_of(4)
+                && bytecode_word(blob, 0) == Some(layout::MAGIC)
+                && bytecode_word(blob, layout::NUM_FUNCS) == Some(info.num_defined_funcs() as u32)
+                && words >= layout::HEADER_WORDS + layout::FUNC_WORDS * info.num_defined_funcs();
+            if !ok {
+                return Err(artifact::ArtifactError::Corrupt("bytecode header does not match the module".into()).into());
+            }
+        }
+        let bytecode_registration = (!blob.is_empty())
+            .then(|| Registration::new(blob.as_ptr() as usize, blob.len(), Arc::new(BytecodeLookup(image.clone()))));
         Ok(Module { inner: Arc::new(ModuleInner {
             engine: engine.clone(),
             image,
@@ -240,6 +299,7 @@ impl Module {
             type_ids,
             func_refs: OnceLock::new(),
             _registration: registration,
+            _bytecode_registration: bytecode_registration,
         }) })
     }
 
@@ -299,6 +359,16 @@ impl Module {
         &self.inner.type_ids
     }
 
+    /// Does the module have interpreted functions?
+    pub(crate) fn has_bytecode(&self) -> bool {
+        !self.info().bytecode().is_empty()
+    }
+
+    /// The module's bytecode blob (empty if none).
+    pub(crate) fn bytecode(&self) -> &[u8] {
+        self.info().bytecode()
+    }
+
     fn text_base(&self) -> usize {
         self.inner.image.image.base() + self.inner.image.layout.text().start
     }
@@ -307,12 +377,44 @@ impl Module {
     /// its code lies in `.text` and its type is one of the module's.
     fn func_ref_fields(&self, def: DefinedFuncIndex) -> Result<FuncRefTemplate, artifact::ArtifactError> {
         let info = self.info();
+        let blob = info.bytecode();
+        if !blob.is_empty() {
+            use brisk_interp::layout;
+            let rec = layout::HEADER_WORDS + layout::FUNC_WORDS * def.as_u32() as usize;
+            let code = bytecode_word(blob, rec + layout::FUNC_CODE).unwrap_or(0);
+            if code != 0 {
+                let corrupt = |m: &str| artifact::ArtifactError::Corrupt(format!("bytecode of function {}: {m}", def.as_u32()));
+                let field = |f: usize| bytecode_word(blob, rec + f).unwrap_or(u32::MAX);
+                let (frame, params, locals, results) =
+                    (field(layout::FUNC_FRAME), field(layout::FUNC_PARAMS), field(layout::FUNC_LOCALS), field(layout::FUNC_RESULTS));
+                if code as usize >= blob.len() / 4 || params > locals || locals > frame || results > frame {
+                    return Err(corrupt("record out of range"));
+                }
+                let ty = info.checked_func_type_index(info.func_index(def))?;
+                let func_type = info.func_type(ty);
+                if func_type.params.len() != params as usize || func_type.results.len() != results as usize {
+                    return Err(corrupt("arity differs from its type"));
+                }
+                let native_call = self
+                    .inner
+                    .engine
+                    .host_trampoline(&func_type)
+                    .map_err(|e| corrupt(&format!("no native entry: {e:#}")))?;
+                let type_index = self.type_ids()[ty.as_u32() as usize];
+                return Ok(FuncRefTemplate {
+                    native_call,
+                    array_call: crate::vm::interp_entry as *const () as usize,
+                    type_index,
+                    interpreted: true,
+                });
+            }
+        }
         let native_call = self.text_base() + info.native_call_offset(def)? as usize;
         let array_call = info.array_call_offset(def)?.map_or(0, |off| self.text_base() + off as usize);
         let ty = info.checked_func_type_index(info.func_index(def))?;
         // In range: `type_ids` has an entry per type.
         let type_index = self.type_ids()[ty.as_u32() as usize];
-        Ok(FuncRefTemplate { native_call, array_call, type_index })
+        Ok(FuncRefTemplate { native_call, array_call, type_index, interpreted: false })
     }
 
     /// The funcref fields of every defined function but its vmctx, in
@@ -341,26 +443,62 @@ impl Module {
 /// (in parallel if configured) and its trampoline, link, write.
 pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
     let config = engine.config();
-    let translation = brisk_environ::translate_module(wasm, config.features)?;
+    let mut translation = brisk_environ::translate_module(wasm, config.features)?;
     let tunables = &config.tunables;
     let compiler = engine.compiler();
-    let env = &translation.module;
-
-    let compile = |i: DefinedFuncIndex| compiler.compile_function(&translation, i, tunables);
-    let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
-    let funcs: Vec<CompiledFunction> = if config.parallel_compilation && indices.len() > 1 {
-        indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
-    } else {
-        indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+    let n = translation.function_bodies.len();
+    translation.interpreted = match config.strategy {
+        Strategy::Interpreter => vec![true; n],
+        // Every other function, starting with the first: calls and funcrefs
+        // cross tiers both ways in any module with two functions.
+        Strategy::Mixed => (0..n).map(|i| i % 2 == 0).collect(),
+        Strategy::Auto | Strategy::Optimized => Vec::new(),
     };
-    let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = translation
-        .escaping_funcs
+    let translation = translation;
+    let env = &translation.module;
+    let any_interpreted = translation.interpreted.iter().any(|i| *i);
+    let interpreted = |def: DefinedFuncIndex| translation.is_interpreted(def);
+    let options = brisk_interp::TranslateOptions {
+        consume_fuel: tunables.consume_fuel,
+        epoch_interruption: tunables.epoch_interruption,
+        interpreted: &interpreted,
+    };
+
+    let compile = |i: DefinedFuncIndex| -> Result<(CompiledFunction, Option<brisk_interp::FuncCode>), WasmError> {
+        if translation.is_interpreted(i) {
+            Ok((CompiledFunction::default(), Some(brisk_interp::translate_function(&translation, i, &options)?)))
+        } else {
+            Ok((compiler.compile_function(&translation, i, tunables)?, None))
+        }
+    };
+    let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
+    let compiled: Vec<(CompiledFunction, Option<brisk_interp::FuncCode>)> =
+        if config.parallel_compilation && indices.len() > 1 {
+            indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+        } else {
+            indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+        };
+    let (funcs, codes): (Vec<CompiledFunction>, Vec<Option<brisk_interp::FuncCode>>) = compiled.into_iter().unzip();
+    // Host-to-wasm trampolines for native functions that can escape; with
+    // interpreted functions in the module, for every native one (the
+    // interpreter calls them through their array entry).
+    let mut native_entries: Vec<DefinedFuncIndex> = if any_interpreted {
+        indices.iter().copied().filter(|d| !translation.is_interpreted(*d)).collect()
+    } else {
+        translation.escaping_funcs.clone()
+    };
+    native_entries.retain(|d| !translation.is_interpreted(*d));
+    let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = native_entries
         .iter()
         .map(|&def| {
             let index = env.func_index(def);
             Ok((def, compiler.compile_array_to_wasm_trampoline(env.func_type(index), index)?))
         })
         .collect::<Result<_, WasmError>>()?;
-    let code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
+    let mut code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
+    if any_interpreted {
+        code.bytecode =
+            brisk_interp::build_module_code(&codes, brisk_interp::memory_place(&translation)).map_err(anyhow::Error::msg)?;
+    }
     artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)
 }

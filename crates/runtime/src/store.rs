@@ -115,6 +115,9 @@ pub struct StoreOpaque {
     pub(crate) handles: HashMap<(u8, usize), usize, BuildHasherDefault<AddrHasher>>,
     /// The embedder's resource limiter, as builtins call it.
     pub(crate) limiter: Option<vm::Limiter>,
+    /// The interpreter's stack, made when the first module with
+    /// interpreted functions is instantiated.
+    pub(crate) interp: Option<VmBox<brisk_interp::exec::Stack>>,
 }
 
 // SAFETY: all raw pointers in a store point to memory the store owns (or
@@ -440,6 +443,7 @@ impl<T> Store<T> {
                     globals: Vec::new(),
                     handles: HashMap::default(),
                     limiter: None,
+                    interp: None,
                 },
                 data,
                 limiter: None,

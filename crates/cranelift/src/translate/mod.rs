@@ -66,6 +66,7 @@ pub(crate) fn translate_function(
         let mut t = FuncTranslator {
             b,
             module,
+            interpreted: &translation.interpreted,
             offsets: &offsets,
             tunables,
             vmctx,
@@ -164,6 +165,8 @@ fn off(offset: u32) -> i32 {
 pub(crate) struct FuncTranslator<'a, 'f> {
     pub(crate) b: FunctionBuilder<'f>,
     module: &'a Module,
+    /// Which defined functions are interpreted (called through funcrefs).
+    interpreted: &'a [bool],
     offsets: &'a VMOffsets,
     tunables: &'a Tunables,
     /// This function's vmctx (the callee vmctx parameter).
@@ -556,6 +559,16 @@ impl FuncTranslator<'_, '_> {
             let at = off(self.offsets.imported_function(callee));
             let code = self.b.ins().load(types::I64, vm_readonly_flags(), self.vmctx, at);
             let vmctx = self.b.ins().load(types::I64, vm_readonly_flags(), self.vmctx, at + 8);
+            let sig = self.signature(ty, offset)?;
+            let args = self.call_args(ty, vmctx, offset)?;
+            let inst = self.b.ins().call_indirect(sig, code, &args);
+            self.finish_call(inst);
+        } else if self.module.defined_func_index(callee).is_some_and(|d| self.interpreted.get(d.index()) == Some(&true)) {
+            // An interpreted function: its funcref's native entry (the
+            // trampoline into the interpreter) with its callee vmctx.
+            let at = off(self.offsets.func_ref(callee));
+            let code = self.b.ins().load(types::I64, vm_readonly_flags(), self.vmctx, at + func_ref::NATIVE_CALL as i32);
+            let vmctx = self.b.ins().load(types::I64, vm_readonly_flags(), self.vmctx, at + func_ref::VMCTX as i32);
             let sig = self.signature(ty, offset)?;
             let args = self.call_args(ty, vmctx, offset)?;
             let inst = self.b.ins().call_indirect(sig, code, &args);

@@ -69,7 +69,7 @@ use crate::types::{EntityIndex, FuncIndex, GlobalIndex, MemoryIndex, TableIndex,
 /// First bytes of `.brisk.header`.
 pub const MAGIC: [u8; 8] = *b"BRISKART";
 /// Version of the layout described here; any change to it bumps this.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The Brisk version that writes and accepts artifacts.
 pub const BRISK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Alignment of `.text` in the file and in memory, and the granule its
@@ -168,6 +168,9 @@ sections! {
     Data = ".brisk.data", 1;
     /// Byte pool of names (UTF-8).
     Strings = ".brisk.strings", 1;
+    /// The interpreter's bytecode for the module (`brisk_interp`'s blob),
+    /// empty when every function is native. Read in place, 8-aligned.
+    Bytecode = ".brisk.bytecode", 1;
 }
 
 /// The span of text whose trap sites share the upper bits of their

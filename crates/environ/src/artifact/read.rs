@@ -613,6 +613,11 @@ impl<'a> ModuleInfo<'a> {
         Ok(Some(offset))
     }
 
+    /// The interpreter's bytecode blob, empty if every function is native.
+    pub fn bytecode(&self) -> &'a [u8] {
+        self.section(Section::Bytecode)
+    }
+
     fn limits(&self, s: Section, i: usize) -> (u32, u64, Option<u64>) {
         let r = self.record(s, i);
         let max = (read_u32(r, 4) != 0).then(|| read_u64(r, 16));

@@ -35,6 +35,9 @@ pub struct LinkedCode {
     pub array_calls: SecondaryMap<DefinedFuncIndex, u32>,
     /// Trap sites as (text offset, trap), sorted by offset.
     pub traps: Vec<(u32, Trap)>,
+    /// The interpreter's bytecode blob (empty if no function is
+    /// interpreted).
+    pub bytecode: Vec<u8>,
 }
 
 /// Lays out functions and trampolines in one text section and resolves
@@ -317,6 +320,7 @@ impl Tables {
         for ty in env.functions.values() {
             self.put(S::Funcs, &[ty.as_u32()]);
         }
+        self.data[S::Bytecode as usize].extend_from_slice(&code.bytecode);
         let defined = &code.ranges[..env.num_defined_funcs()];
         for r in defined {
             self.put(S::FuncStarts, &[r.start]);

@@ -40,6 +40,10 @@ pub struct Instance {
     dropped_elems: Vec<bool>,
     /// Index of this instance in its store.
     pub store_index: usize,
+    /// The callee vmctx of each defined function's funcref when it is
+    /// interpreted (empty if the module has no interpreted function); the
+    /// funcrefs point into it, so it is never resized.
+    interp_ctxs: Box<[super::VMInterpFuncContext]>,
 }
 
 // SAFETY: an instance is owned by one store and moves with it; the raw
@@ -125,6 +129,7 @@ impl Instance {
             dropped_data: vec![false; info.num_data()],
             dropped_elems: vec![false; info.num_elems()],
             store_index,
+            interp_ctxs: Box::new([]),
         });
         // SAFETY: the vmctx is freshly allocated with the module's layout;
         // the caller vouches for the imports and pointers, which are as
@@ -247,16 +252,27 @@ impl Instance {
             // Defined functions' funcrefs follow the imported ones' and end
             // the vmctx (so not through `ptr`: with no defined functions,
             // `first` is the end of the vmctx).
+            if func_refs.iter().any(|t| t.interpreted) {
+                let code = module.bytecode().as_ptr().cast::<u32>();
+                self.interp_ctxs = (0..func_refs.len())
+                    .map(|i| super::VMInterpFuncContext::new(self.vmctx(), code, i as u32))
+                    .collect();
+            }
             let first = offsets.func_ref(FuncIndex::from_u32(info.counts().imported_funcs)) as usize;
             let defined = self.vmctx.as_ptr().add(first).cast::<VMFuncRef>();
             let num_defined = info.num_defined_funcs();
             debug_assert_eq!(func_refs.len(), num_defined);
             debug_assert!(first + size_of::<VMFuncRef>() * num_defined <= self.layout.size());
             for (i, t) in func_refs.iter().take(num_defined).enumerate() {
+                let vmctx = if t.interpreted {
+                    (&raw mut self.interp_ctxs[i]).cast::<VMContext>()
+                } else {
+                    self.vmctx()
+                };
                 defined.add(i).write(VMFuncRef {
                     native_call: t.native_call,
                     array_call: t.array_call,
-                    vmctx: self.vmctx(),
+                    vmctx,
                     type_index: t.type_index,
                     _pad: 0,
                 });

@@ -6,6 +6,7 @@
 
 mod code_memory;
 mod instance;
+mod interp;
 mod libcalls;
 mod limiter;
 mod memory;
@@ -17,6 +18,7 @@ mod vmcontext;
 
 pub use code_memory::{CodeLookup, Image, Registration, lookup_pc};
 pub use instance::{Imports, Instance};
+pub use interp::{VMInterpFuncContext, interp_entry, new_interp_stack};
 pub use limiter::{Growth, Limiter};
 pub use memory::{Memory, MemoryError};
 pub use mmap::page_size;

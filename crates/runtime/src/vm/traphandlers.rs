@@ -59,6 +59,15 @@ pub struct CallThreadState {
     prev: *mut CallThreadState,
 }
 
+impl CallThreadState {
+    /// Records a trap raised without a signal (by the interpreter). If
+    /// native code called the interpreter, its trampoline then traps and
+    /// the signal handler appends the native frames to this record.
+    pub fn set_pending_trap(&mut self, record: TrapRecord) {
+        self.trap = Some(record);
+    }
+}
+
 thread_local! {
     static CURRENT: Cell<*mut CallThreadState> = const { Cell::new(ptr::null_mut()) };
 }
@@ -188,13 +197,15 @@ pub unsafe fn catch_traps(
     if let Some(e) = state.host_error.take() {
         return Err(CallError::Host(e));
     }
+    // Checked before `ok` too: the interpreter entered directly from the
+    // host reports its trap through the stub's normal path.
+    if let Some(t) = state.trap.take() {
+        return Err(CallError::Trap(Box::new(t)));
+    }
     if ok != 0 {
         return Ok(());
     }
-    match state.trap.take() {
-        Some(t) => Err(CallError::Trap(Box::new(t))),
-        None => Err(CallError::Host(anyhow::anyhow!("host function failed without an error"))),
-    }
+    Err(CallError::Host(anyhow::anyhow!("host function failed without an error")))
 }
 
 /// Stack kept free below wasm's limit for host functions and builtins that
@@ -330,8 +341,14 @@ unsafe fn handle_trap(context: *mut libc::ucontext_t) -> bool {
     // SAFETY: `state` is this thread's live call state (set by
     // `catch_traps`, which is still on the stack below us).
     let state = unsafe { &mut *state };
-    let mut record = TrapRecord { trap, pcs: [0; MAX_BACKTRACE], len: 1, depth: 1 };
-    record.pcs[0] = pc;
+    // A trap the interpreter already recorded (its trampoline's trap
+    // instruction brought us here): the native frames follow its own.
+    let mut record = state.trap.take().unwrap_or(TrapRecord { trap, pcs: [0; MAX_BACKTRACE], len: 0, depth: 0 });
+    if record.len < MAX_BACKTRACE {
+        record.pcs[record.len] = pc;
+        record.len += 1;
+    }
+    record.depth += 1;
     // SAFETY: wasm code keeps frame pointers, so from the faulting frame up
     // to the entry stub's frame every `fp` points at a (saved fp, return
     // address) pair on this thread's stack; the walk stops at the entry

@@ -1,0 +1,1118 @@
+#![allow(unsafe_code, reason = "the executor core reads frames, vmctx fields and linear memory through raw pointers")]
+
+//! The executor: runs bytecode on Brisk's runtime structures.
+//!
+//! One loop per entry from outside (the host, native code, or a host
+//! function called from here); calls between interpreted functions stay
+//! in the loop, on the [`Stack`]'s own bounded frames. Calls to anything
+//! else (native code, host functions) go through [`Host::call`], which the
+//! runtime implements with its trap-catching entry, so a trap in native
+//! code never unwinds through the executor's Rust frames.
+//!
+//! The executor trusts its bytecode as native code trusts its machine
+//! code: slot indices, branch offsets and vmctx offsets were produced by
+//! the translator for this module's layout (an artifact's integrity is
+//! the loader's business). What wasm controls is checked: memory and
+//! table bounds, null and mistyped funcrefs, stack depth, fuel.
+
+use crate::layout;
+use crate::op::*;
+use crate::simd;
+use brisk_environ::{
+    BuiltinFunction, GROW_ERROR, Trap, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS, func_ref,
+    interp_func_context as ictx, memory_def, runtime_limits, table_def,
+};
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A frame slot.
+type Slot = u128;
+
+/// What the executor needs of the runtime.
+pub trait Host {
+    /// How a call out failed.
+    type Error;
+
+    /// Calls `func_ref` (a `VMFuncRef` whose function is not interpreted)
+    /// through its array-ABI entry with `values` (`len` slots, the
+    /// arguments; the results on return), catching traps.
+    ///
+    /// # Safety
+    ///
+    /// `func_ref` is a live funcref of the store; `values` holds `len`
+    /// slots, enough for the function's parameters and results.
+    unsafe fn call(
+        &mut self,
+        func_ref: *const u8,
+        caller_vmctx: *mut u8,
+        values: *mut Slot,
+        len: usize,
+    ) -> Result<(), Self::Error>;
+}
+
+/// Why execution stopped early.
+#[derive(Debug)]
+pub enum Unwind<E> {
+    /// Interpreted code trapped.
+    Trap(Trap),
+    /// A call out failed.
+    Host(E),
+}
+
+/// A failed execution: why, and the interpreted frames that were active,
+/// innermost first, as addresses inside the instruction each frame was
+/// executing (for backtraces).
+#[derive(Debug)]
+pub struct Error<E> {
+    /// Why.
+    pub unwind: Unwind<E>,
+    /// The frames' instruction addresses.
+    pub frames: Vec<usize>,
+}
+
+#[derive(Clone, Copy)]
+struct Frame {
+    /// Where the caller resumes.
+    ip: *const u32,
+    fp: *mut Slot,
+    vmctx: *mut u8,
+    code: *const u32,
+}
+
+/// A store's interpreter stack: value slots and call frames, both bounded.
+/// Entries from outside (host, native code) nest on it.
+pub struct Stack {
+    slots: Box<[UnsafeCell<Slot>]>,
+    /// First free slot.
+    top: Cell<usize>,
+    frames: UnsafeCell<Vec<Frame>>,
+    max_frames: usize,
+}
+
+// SAFETY: a stack belongs to one store, which is used by one thread at a
+// time; the raw pointers in frames point into that store's structures.
+unsafe impl Send for Stack {}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack").field("slots", &self.slots.len()).field("top", &self.top.get()).finish()
+    }
+}
+
+impl Stack {
+    /// A stack of `slots` value slots and at most `max_frames` frames.
+    /// The memory is allocated zeroed, so pages are only touched when used.
+    pub fn new(slots: usize, max_frames: usize) -> Stack {
+        let zeroed = Box::<[UnsafeCell<Slot>]>::new_zeroed_slice(slots);
+        // SAFETY: an all-zero `UnsafeCell<u128>` is a valid zero.
+        let slots = unsafe { zeroed.assume_init() };
+        Stack { slots, top: Cell::new(0), frames: UnsafeCell::new(Vec::new()), max_frames }
+    }
+}
+
+/// Reads a `T` from the vmctx (or any structure) at byte offset `off`.
+///
+/// # Safety
+///
+/// `base + off` holds a `T`.
+#[inline(always)]
+unsafe fn field<T: Copy>(base: *const u8, off: u32) -> T {
+    // SAFETY: per the contract.
+    unsafe { base.add(off as usize).cast::<T>().read() }
+}
+
+/// The definition a place word designates.
+///
+/// # Safety
+///
+/// `place` was made by the translator for `vmctx`'s module.
+#[inline(always)]
+unsafe fn resolve(vmctx: *mut u8, place: u32) -> *mut u8 {
+    let off = place & !layout::IMPORTED;
+    // SAFETY: per the contract, the vmctx field is a definition or an
+    // import whose first field points at the definition.
+    unsafe {
+        if place & layout::IMPORTED != 0 { field::<*mut u8>(vmctx, off) } else { vmctx.add(off as usize) }
+    }
+}
+
+/// Calls interpreted function `ctx` (an `interp_func_context`) with
+/// `values` (`len` slots: its arguments, then its results).
+///
+/// # Safety
+///
+/// `ctx` is a live interpreted function's context whose instance belongs
+/// to the store `stack` belongs to; `values` holds `len` slots, at least
+/// its parameter and result counts; no other thread uses the store.
+pub unsafe fn call<H: Host>(
+    stack: &Stack,
+    host: &mut H,
+    ctx: *const u8,
+    values: *mut Slot,
+    len: usize,
+) -> Result<(), Error<H::Error>> {
+    // SAFETY: per the contract, `ctx` is an interpreted function's context.
+    let (vmctx, code, def) = unsafe {
+        (field::<*mut u8>(ctx, ictx::VMCTX), field::<*const u32>(ctx, ictx::CODE), field::<u32>(ctx, ictx::FUNC))
+    };
+    let entry_top = stack.top.get();
+    // SAFETY: only this thread touches the frames; no reference to them is
+    // held across calls out.
+    let base_depth = unsafe { (*stack.frames.get()).len() };
+    let mut ex = Executor { stack, host, ip: std::ptr::null(), fp: std::ptr::null_mut(), vmctx, code, base_depth };
+    // SAFETY: per the contract.
+    let r = unsafe { ex.enter(def, values, len) };
+    let r = r.map_err(|unwind| Error { unwind, frames: ex.backtrace() });
+    // SAFETY: as above; this entry's frames are dropped.
+    unsafe { (*stack.frames.get()).truncate(base_depth) };
+    stack.top.set(entry_top);
+    r
+}
+
+struct Executor<'s, H> {
+    stack: &'s Stack,
+    host: &'s mut H,
+    /// The current instruction (saved when leaving the loop).
+    ip: *const u32,
+    fp: *mut Slot,
+    vmctx: *mut u8,
+    code: *const u32,
+    /// Frames below this entry's.
+    base_depth: usize,
+}
+
+/// A function's record in its module's blob.
+#[derive(Clone, Copy)]
+struct FuncRecord {
+    code: u32,
+    frame: u32,
+    params: u32,
+    locals: u32,
+    results: u32,
+}
+
+/// # Safety
+///
+/// `code` is a module blob and `def` one of its functions.
+#[inline(always)]
+unsafe fn record(code: *const u32, def: u32) -> FuncRecord {
+    let at = layout::HEADER_WORDS + layout::FUNC_WORDS * def as usize;
+    // SAFETY: per the contract the record is in the blob.
+    unsafe {
+        let r = code.add(at);
+        FuncRecord {
+            code: *r.add(layout::FUNC_CODE),
+            frame: *r.add(layout::FUNC_FRAME),
+            params: *r.add(layout::FUNC_PARAMS),
+            locals: *r.add(layout::FUNC_LOCALS),
+            results: *r.add(layout::FUNC_RESULTS),
+        }
+    }
+}
+
+/// Memory 0's base and length.
+///
+/// # Safety
+///
+/// `code` is the blob of `vmctx`'s module.
+#[inline(always)]
+unsafe fn memory(vmctx: *mut u8, code: *const u32) -> (*mut u8, usize) {
+    // SAFETY: per the contract, the place word is the module's memory's.
+    unsafe {
+        let place = *code.add(layout::MEMORY);
+        if place == layout::NO_PLACE {
+            return (std::ptr::null_mut(), 0);
+        }
+        let def = resolve(vmctx, place);
+        (field::<*mut u8>(def, memory_def::BASE), field::<usize>(def, memory_def::CURRENT_LENGTH))
+    }
+}
+
+/// The address of the native stack pointer, roughly.
+#[inline(always)]
+fn native_sp() -> usize {
+    let x = 0u8;
+    std::hint::black_box(&x) as *const u8 as usize
+}
+
+impl<H: Host> Executor<'_, H> {
+    fn slots_base(&self) -> *mut Slot {
+        UnsafeCell::raw_get(self.stack.slots.as_ptr())
+    }
+
+    /// The frames of this entry, innermost first.
+    fn backtrace(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        if self.ip.is_null() {
+            return out;
+        }
+        // One byte into the instruction: inside it whether read as a pc or
+        // as a return address (less one).
+        out.push(self.ip as usize + 1);
+        // SAFETY: the frames vector is only touched by this thread.
+        let frames = unsafe { &*self.stack.frames.get() };
+        for f in frames[self.base_depth..].iter().rev() {
+            out.push(f.ip as usize - 1);
+        }
+        out
+    }
+
+    /// Runs function `def` of the current module with arguments from
+    /// `values`, leaving its results there.
+    unsafe fn enter(&mut self, def: u32, values: *mut Slot, len: usize) -> Result<(), Unwind<H::Error>> {
+        // SAFETY: per `call`'s contract, `vmctx` is a live instance's.
+        let limits = unsafe { field::<*const u8>(self.vmctx, VMCTX_RUNTIME_LIMITS) };
+        // SAFETY: as above; the limit is a plain field.
+        let stack_limit = unsafe { field::<usize>(limits, runtime_limits::STACK_LIMIT) };
+        if native_sp() < stack_limit {
+            return Err(Unwind::Trap(Trap::StackOverflow));
+        }
+        // SAFETY: `def` is interpreted in the current module per `call`'s
+        // contract.
+        let rec = unsafe { record(self.code, def) };
+        let start = self.stack.top.get();
+        let end = start + rec.frame as usize;
+        if end > self.stack.slots.len() {
+            return Err(Unwind::Trap(Trap::StackOverflow));
+        }
+        // SAFETY: the frame is inside the slots (checked); `values` holds
+        // `len >= params` slots per the contract.
+        unsafe {
+            self.fp = self.slots_base().add(start);
+            std::ptr::copy_nonoverlapping(values, self.fp, rec.params as usize);
+            std::ptr::write_bytes(self.fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
+            self.ip = self.code.add(rec.code as usize);
+        }
+        // SAFETY: the state is a valid frame of `def`.
+        unsafe { self.run()? };
+        // SAFETY: the finished frame holds the results in its first slots,
+        // and `values` has room for them.
+        unsafe { std::ptr::copy_nonoverlapping(self.fp, values, (rec.results as usize).min(len)) };
+        Ok(())
+    }
+
+    /// Executes from the current state until the entry frame returns.
+    ///
+    /// # Safety
+    ///
+    /// `ip`, `fp`, `vmctx` and `code` are a valid state of a frame on this
+    /// entry's stack.
+    #[allow(clippy::too_many_lines)]
+    unsafe fn run(&mut self) -> Result<(), Unwind<H::Error>> {
+        let mut ip = self.ip;
+        let mut fp = self.fp;
+        let mut vmctx = self.vmctx;
+        let mut code = self.code;
+        let slots = self.slots_base();
+        let nslots = self.stack.slots.len();
+        let max_frames = self.stack.max_frames;
+        // SAFETY: `vmctx`/`code` are a valid pair per the contract.
+        let (mut mem_base, mut mem_len) = unsafe { memory(vmctx, code) };
+
+        // SAFETY: the whole loop relies on the translator's invariants: the
+        // code of each function is a valid instruction sequence whose slot
+        // operands are below its frame size, whose branch offsets land on
+        // instructions of the same function and whose vmctx offsets and
+        // place words are those of its module's layout; the frame was
+        // checked to fit the slots when it was opened. Memory and table
+        // accesses are bounds-checked against the definitions' current
+        // lengths below.
+        unsafe {
+            macro_rules! w {
+                ($i:expr) => {
+                    *ip.add($i)
+                };
+            }
+            macro_rules! slot {
+                ($i:expr) => {
+                    fp.add(*ip.add($i) as usize)
+                };
+            }
+            macro_rules! get {
+                ($t:ty, $i:expr) => {
+                    slot!($i).cast::<$t>().read()
+                };
+            }
+            macro_rules! put {
+                ($t:ty, $i:expr, $v:expr) => {{
+                    let v: $t = $v;
+                    slot!($i).cast::<$t>().write(v)
+                }};
+            }
+            macro_rules! sync {
+                () => {
+                    self.ip = ip;
+                    self.fp = fp;
+                    self.vmctx = vmctx;
+                    self.code = code;
+                };
+            }
+            macro_rules! trap {
+                ($t:expr) => {{
+                    sync!();
+                    return Err(Unwind::Trap($t));
+                }};
+            }
+            macro_rules! un {
+                ($t:ty => $r:ty, |$a:ident| $e:expr) => {{
+                    let $a = get!($t, 2);
+                    put!($r, 1, $e);
+                    ip = ip.add(3);
+                }};
+            }
+            macro_rules! bin {
+                ($t:ty => $r:ty, |$a:ident, $b:ident| $e:expr) => {{
+                    let $a = get!($t, 2);
+                    let $b = get!($t, 3);
+                    put!($r, 1, $e);
+                    ip = ip.add(4);
+                }};
+            }
+            macro_rules! cmp {
+                ($t:ty, |$a:ident, $b:ident| $e:expr) => {
+                    bin!($t => u32, |$a, $b| u32::from($e))
+                };
+            }
+            /// The address of an `$n`-byte access at `addr slot + offset`.
+            macro_rules! addr {
+                ($addr:expr, $off:expr, $n:expr) => {{
+                    let ea = get!(u32, $addr) as usize + w!($off) as usize;
+                    if ea + $n > mem_len {
+                        trap!(Trap::MemoryOutOfBounds);
+                    }
+                    mem_base.add(ea)
+                }};
+            }
+            macro_rules! load {
+                ($t:ty => $r:ty) => {{
+                    let p = addr!(2, 3, size_of::<$t>());
+                    put!($r, 1, p.cast::<$t>().read_unaligned() as $r);
+                    ip = ip.add(4);
+                }};
+            }
+            macro_rules! store {
+                ($t:ty) => {{
+                    let p = addr!(1, 3, size_of::<$t>());
+                    p.cast::<$t>().write_unaligned(get!($t, 2));
+                    ip = ip.add(4);
+                }};
+            }
+            macro_rules! builtin {
+                ($b:expr, fn($($t:ty),*) -> $r:ty) => {{
+                    let table = field::<*const usize>(vmctx, VMCTX_BUILTINS);
+                    let f: unsafe extern "C" fn(*mut u8, $($t),*) -> $r =
+                        std::mem::transmute(*table.add($b as usize));
+                    f
+                }};
+            }
+            macro_rules! limits {
+                () => {
+                    field::<*mut u8>(vmctx, VMCTX_RUNTIME_LIMITS)
+                };
+            }
+            macro_rules! check_ok {
+                ($ok:expr, $trap:expr) => {
+                    if $ok == 0 {
+                        trap!($trap);
+                    }
+                };
+            }
+            /// Opens a frame for interpreted `$def` of module `$code` with
+            /// instance `$vmctx` at slot `base` of the current frame,
+            /// returning to `$ret`.
+            macro_rules! call_interp {
+                ($def:expr, $base:expr, $ret:expr, $vmctx:expr, $code:expr) => {{
+                    let frames = &mut *self.stack.frames.get();
+                    if frames.len() >= max_frames {
+                        trap!(Trap::StackOverflow);
+                    }
+                    let rec = record($code, $def);
+                    let new_fp = fp.add($base);
+                    if new_fp.offset_from(slots) as usize + rec.frame as usize > nslots {
+                        trap!(Trap::StackOverflow);
+                    }
+                    frames.push(Frame { ip: $ret, fp, vmctx, code });
+                    std::ptr::write_bytes(new_fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
+                    fp = new_fp;
+                    if vmctx != $vmctx {
+                        vmctx = $vmctx;
+                        code = $code;
+                        (mem_base, mem_len) = memory(vmctx, code);
+                    }
+                    ip = code.add(rec.code as usize);
+                }};
+            }
+            /// Calls the funcref `$fr` with values at slot `$base`.
+            macro_rules! call_func_ref {
+                ($fr:expr, $base:expr, $len:expr, $ret:expr) => {{
+                    let fr: *const u8 = $fr;
+                    let callee = field::<*mut u8>(fr, func_ref::VMCTX);
+                    if !callee.is_null() && field::<u32>(callee, ictx::MAGIC) == ictx::MAGIC_VALUE {
+                        let def = field::<u32>(callee, ictx::FUNC);
+                        let cvm = field::<*mut u8>(callee, ictx::VMCTX);
+                        let ccode = field::<*const u32>(callee, ictx::CODE);
+                        call_interp!(def, $base, $ret, cvm, ccode);
+                    } else {
+                        sync!();
+                        let values = fp.add($base);
+                        let saved_top = self.stack.top.get();
+                        self.stack.top.set(values.offset_from(slots) as usize + $len);
+                        let r = self.host.call(fr, vmctx, values, $len);
+                        self.stack.top.set(saved_top);
+                        if let Err(e) = r {
+                            return Err(Unwind::Host(e));
+                        }
+                        (mem_base, mem_len) = memory(vmctx, code);
+                        ip = $ret;
+                    }
+                }};
+            }
+
+            loop {
+                match w!(0) {
+                    TRAP => trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)),
+                    BR => ip = ip.add(1).offset(w!(1) as i32 as isize),
+                    BR_IF_NEZ => {
+                        if get!(u32, 1) != 0 {
+                            ip = ip.add(2).offset(w!(2) as i32 as isize);
+                        } else {
+                            ip = ip.add(3);
+                        }
+                    }
+                    BR_IF_EQZ => {
+                        if get!(u32, 1) == 0 {
+                            ip = ip.add(2).offset(w!(2) as i32 as isize);
+                        } else {
+                            ip = ip.add(3);
+                        }
+                    }
+                    BR_TABLE => {
+                        let n = w!(2);
+                        let i = get!(u32, 1).min(n) as usize;
+                        let at = ip.add(3 + i);
+                        ip = at.offset(*at as i32 as isize);
+                    }
+                    RET => {
+                        let frames = &mut *self.stack.frames.get();
+                        if frames.len() == self.base_depth {
+                            sync!();
+                            return Ok(());
+                        }
+                        let f = frames.pop().unwrap_unchecked();
+                        ip = f.ip;
+                        fp = f.fp;
+                        if f.vmctx != vmctx {
+                            vmctx = f.vmctx;
+                            code = f.code;
+                        }
+                        (mem_base, mem_len) = memory(vmctx, code);
+                    }
+                    CALL => call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code),
+                    CALL_REF => {
+                        let fr = vmctx.add(w!(1) as usize);
+                        call_func_ref!(fr, w!(2) as usize, w!(3) as usize, ip.add(4));
+                    }
+                    CALL_INDIRECT => {
+                        let table = resolve(vmctx, w!(1));
+                        let i = get!(u32, 3) as usize;
+                        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
+                            trap!(Trap::TableOutOfBounds);
+                        }
+                        let fr = *field::<*const *const u8>(table, table_def::BASE).add(i);
+                        if fr.is_null() {
+                            trap!(Trap::IndirectCallToNull);
+                        }
+                        let expected = *field::<*const u32>(vmctx, VMCTX_TYPE_IDS).add(w!(2) as usize);
+                        if field::<u32>(fr, func_ref::TYPE_INDEX) != expected {
+                            trap!(Trap::BadSignature);
+                        }
+                        call_func_ref!(fr, w!(4) as usize, w!(5) as usize, ip.add(6));
+                    }
+                    FUEL_ADD => {
+                        let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
+                        *p += i64::from(w!(1));
+                        ip = ip.add(2);
+                    }
+                    FUEL_CHECK => {
+                        if field::<i64>(limits!(), runtime_limits::FUEL_CONSUMED) >= 0 {
+                            trap!(Trap::OutOfFuel);
+                        }
+                        ip = ip.add(1);
+                    }
+                    EPOCH_CHECK => {
+                        let limits = limits!();
+                        let counter = field::<*const AtomicU64>(limits, runtime_limits::EPOCH_COUNTER);
+                        let deadline = field::<u64>(limits, runtime_limits::EPOCH_DEADLINE);
+                        if !counter.is_null() && (*counter).load(Ordering::Relaxed) >= deadline {
+                            trap!(Trap::Interrupt);
+                        }
+                        ip = ip.add(1);
+                    }
+                    FUEL_BULK => {
+                        let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
+                        *p += i64::from(get!(u32, 1)) * i64::from(w!(2));
+                        ip = ip.add(3);
+                    }
+                    COPY => {
+                        put!(Slot, 1, get!(Slot, 2));
+                        ip = ip.add(3);
+                    }
+                    CONST32 => {
+                        put!(u64, 1, u64::from(w!(2)));
+                        ip = ip.add(3);
+                    }
+                    CONST64 => {
+                        put!(u64, 1, u64::from(w!(2)) | u64::from(w!(3)) << 32);
+                        ip = ip.add(4);
+                    }
+                    CONST128 => {
+                        let v = (0..4).fold(0u128, |v, i| v | u128::from(w!(2 + i)) << (32 * i));
+                        put!(Slot, 1, v);
+                        ip = ip.add(6);
+                    }
+                    SELECT => {
+                        let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { get!(Slot, 4) };
+                        put!(Slot, 1, v);
+                        ip = ip.add(5);
+                    }
+                    GLOBAL_GET => {
+                        let g = resolve(vmctx, w!(2));
+                        put!(Slot, 1, g.cast::<Slot>().read());
+                        ip = ip.add(3);
+                    }
+                    GLOBAL_SET => {
+                        let g = resolve(vmctx, w!(1));
+                        g.cast::<Slot>().write(get!(Slot, 2));
+                        ip = ip.add(3);
+                    }
+                    I32_LOAD => load!(u32 => u32),
+                    I64_LOAD => load!(u64 => u64),
+                    I32_LOAD8_S => load!(i8 => i32),
+                    I32_LOAD8_U => load!(u8 => u32),
+                    I32_LOAD16_S => load!(i16 => i32),
+                    I32_LOAD16_U => load!(u16 => u32),
+                    I64_LOAD8_S => load!(i8 => i64),
+                    I64_LOAD8_U => load!(u8 => u64),
+                    I64_LOAD16_S => load!(i16 => i64),
+                    I64_LOAD16_U => load!(u16 => u64),
+                    I64_LOAD32_S => load!(i32 => i64),
+                    I64_LOAD32_U => load!(u32 => u64),
+                    V128_LOAD => load!(u128 => u128),
+                    STORE8 => store!(u8),
+                    STORE16 => store!(u16),
+                    STORE32 => store!(u32),
+                    STORE64 => store!(u64),
+                    STORE128 => store!(u128),
+                    USE_MEMORY => {
+                        let def = resolve(vmctx, w!(1));
+                        mem_base = field::<*mut u8>(def, memory_def::BASE);
+                        mem_len = field::<usize>(def, memory_def::CURRENT_LENGTH);
+                        ip = ip.add(2);
+                    }
+                    USE_MEMORY0 => {
+                        (mem_base, mem_len) = memory(vmctx, code);
+                        ip = ip.add(1);
+                    }
+                    MEMORY_SIZE => {
+                        put!(u32, 1, (mem_len >> 16) as u32);
+                        ip = ip.add(2);
+                    }
+                    MEMORY_GROW => {
+                        let f = builtin!(BuiltinFunction::MemoryGrow, fn(u64, u32) -> i64);
+                        sync!();
+                        let old = f(vmctx, u64::from(get!(u32, 2)), w!(3));
+                        if old == GROW_ERROR {
+                            trap!(Trap::HostError);
+                        }
+                        (mem_base, mem_len) = memory(vmctx, code);
+                        put!(u32, 1, old as u32);
+                        ip = ip.add(4);
+                    }
+                    MEMORY_FILL => {
+                        let f = builtin!(BuiltinFunction::MemoryFill, fn(u32, u64, u32, u64) -> u32);
+                        let ok = f(vmctx, w!(4), u64::from(get!(u32, 1)), get!(u32, 2), u64::from(get!(u32, 3)));
+                        check_ok!(ok, Trap::MemoryOutOfBounds);
+                        ip = ip.add(5);
+                    }
+                    MEMORY_COPY => {
+                        let f = builtin!(BuiltinFunction::MemoryCopy, fn(u32, u64, u32, u64, u64) -> u32);
+                        let (dst, src, len) = (u64::from(get!(u32, 1)), u64::from(get!(u32, 2)), u64::from(get!(u32, 3)));
+                        let ok = f(vmctx, w!(4), dst, w!(5), src, len);
+                        check_ok!(ok, Trap::MemoryOutOfBounds);
+                        ip = ip.add(6);
+                    }
+                    MEMORY_INIT => {
+                        let f = builtin!(BuiltinFunction::MemoryInit, fn(u32, u32, u64, u32, u32) -> u32);
+                        let ok = f(vmctx, w!(5), w!(1), u64::from(get!(u32, 2)), get!(u32, 3), get!(u32, 4));
+                        check_ok!(ok, Trap::MemoryOutOfBounds);
+                        ip = ip.add(6);
+                    }
+                    DATA_DROP => {
+                        let f = builtin!(BuiltinFunction::DataDrop, fn(u32) -> u32);
+                        f(vmctx, w!(1));
+                        ip = ip.add(2);
+                    }
+                    TABLE_GET => {
+                        let table = resolve(vmctx, w!(2));
+                        let i = get!(u32, 3) as usize;
+                        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
+                            trap!(Trap::TableOutOfBounds);
+                        }
+                        put!(u64, 1, *field::<*const u64>(table, table_def::BASE).add(i));
+                        ip = ip.add(4);
+                    }
+                    TABLE_SET => {
+                        let table = resolve(vmctx, w!(1));
+                        let i = get!(u32, 2) as usize;
+                        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
+                            trap!(Trap::TableOutOfBounds);
+                        }
+                        *field::<*mut u64>(table, table_def::BASE).add(i) = get!(u64, 3);
+                        ip = ip.add(4);
+                    }
+                    TABLE_SIZE => {
+                        let table = resolve(vmctx, w!(2));
+                        put!(u32, 1, field::<usize>(table, table_def::CURRENT_ELEMENTS) as u32);
+                        ip = ip.add(3);
+                    }
+                    TABLE_GROW => {
+                        let f = builtin!(BuiltinFunction::TableGrow, fn(u32, u64, usize) -> i64);
+                        sync!();
+                        let old = f(vmctx, w!(2), u64::from(get!(u32, 4)), get!(usize, 3));
+                        if old == GROW_ERROR {
+                            trap!(Trap::HostError);
+                        }
+                        put!(u32, 1, old as u32);
+                        ip = ip.add(5);
+                    }
+                    TABLE_FILL => {
+                        let f = builtin!(BuiltinFunction::TableFill, fn(u32, u64, usize, u64) -> u32);
+                        let ok = f(vmctx, w!(1), u64::from(get!(u32, 2)), get!(usize, 3), u64::from(get!(u32, 4)));
+                        check_ok!(ok, Trap::TableOutOfBounds);
+                        ip = ip.add(5);
+                    }
+                    TABLE_COPY => {
+                        let f = builtin!(BuiltinFunction::TableCopy, fn(u32, u32, u64, u64, u64) -> u32);
+                        let ok = f(vmctx, w!(1), w!(2), u64::from(get!(u32, 3)), u64::from(get!(u32, 4)), u64::from(get!(u32, 5)));
+                        check_ok!(ok, Trap::TableOutOfBounds);
+                        ip = ip.add(6);
+                    }
+                    TABLE_INIT => {
+                        let f = builtin!(BuiltinFunction::TableInit, fn(u32, u32, u64, u32, u32) -> u32);
+                        let ok = f(vmctx, w!(1), w!(2), u64::from(get!(u32, 3)), get!(u32, 4), get!(u32, 5));
+                        check_ok!(ok, Trap::TableOutOfBounds);
+                        ip = ip.add(6);
+                    }
+                    ELEM_DROP => {
+                        let f = builtin!(BuiltinFunction::ElemDrop, fn(u32) -> u32);
+                        f(vmctx, w!(1));
+                        ip = ip.add(2);
+                    }
+                    REF_FUNC => {
+                        put!(u64, 1, vmctx.add(w!(2) as usize) as u64);
+                        ip = ip.add(3);
+                    }
+                    REF_IS_NULL => un!(u64 => u32, |a| u32::from(a == 0)),
+                    SIMD_UNARY => {
+                        let op = simd::SimdOp::from_u16(w!(3) as u16);
+                        put!(Slot, 1, op.map_or(0, |op| simd::unary(op, get!(Slot, 2))));
+                        ip = ip.add(4);
+                    }
+                    SIMD_BINARY => {
+                        let op = simd::SimdOp::from_u16(w!(4) as u16);
+                        put!(Slot, 1, op.map_or(0, |op| simd::binary(op, get!(Slot, 2), get!(Slot, 3))));
+                        ip = ip.add(5);
+                    }
+                    SIMD_TERNARY => {
+                        let op = simd::SimdOp::from_u16(w!(5) as u16);
+                        let v = op.map_or(0, |op| simd::ternary(op, get!(Slot, 2), get!(Slot, 3), get!(Slot, 4)));
+                        put!(Slot, 1, v);
+                        ip = ip.add(6);
+                    }
+                    SIMD_SHIFT => {
+                        let op = simd::SimdOp::from_u16(w!(4) as u16);
+                        put!(Slot, 1, op.map_or(0, |op| simd::shift(op, get!(Slot, 2), get!(u32, 3))));
+                        ip = ip.add(5);
+                    }
+                    SIMD_TEST => {
+                        let op = simd::SimdOp::from_u16(w!(3) as u16);
+                        put!(u32, 1, op.map_or(0, |op| simd::test(op, get!(Slot, 2))));
+                        ip = ip.add(4);
+                    }
+                    SIMD_SPLAT => {
+                        let op = simd::SimdOp::from_u16(w!(3) as u16);
+                        put!(Slot, 1, op.map_or(0, |op| simd::splat(op, get!(u64, 2))));
+                        ip = ip.add(4);
+                    }
+                    SIMD_EXTRACT => {
+                        let op = simd::SimdOp::from_u16(w!(3) as u16);
+                        let v = op.map_or(0, |op| simd::extract_lane(op, get!(Slot, 2), w!(4) as u8));
+                        put!(u64, 1, v);
+                        ip = ip.add(5);
+                    }
+                    SIMD_REPLACE => {
+                        let op = simd::SimdOp::from_u16(w!(4) as u16);
+                        let v = op.map_or(0, |op| simd::replace_lane(op, get!(Slot, 2), w!(5) as u8, get!(u64, 3)));
+                        put!(Slot, 1, v);
+                        ip = ip.add(6);
+                    }
+                    SIMD_SHUFFLE => {
+                        let mut lanes = [0u8; 16];
+                        for i in 0..4 {
+                            lanes[4 * i..4 * i + 4].copy_from_slice(&w!(4 + i).to_le_bytes());
+                        }
+                        put!(Slot, 1, simd::shuffle(get!(Slot, 2), get!(Slot, 3), &lanes));
+                        ip = ip.add(8);
+                    }
+                    V128_LOAD_WIDEN => {
+                        let p = addr!(2, 3, 8);
+                        let raw = p.cast::<u64>().read_unaligned();
+                        let kind = match w!(4) {
+                            0 => simd::Widen::I8x8S,
+                            1 => simd::Widen::I8x8U,
+                            2 => simd::Widen::I16x4S,
+                            3 => simd::Widen::I16x4U,
+                            4 => simd::Widen::I32x2S,
+                            _ => simd::Widen::I32x2U,
+                        };
+                        put!(Slot, 1, simd::widen(kind, raw));
+                        ip = ip.add(5);
+                    }
+                    V128_LOAD_SPLAT => {
+                        let n = w!(4) as usize;
+                        let p = addr!(2, 3, n);
+                        let mut bytes = [0u8; 8];
+                        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n);
+                        let x = u64::from_le_bytes(bytes);
+                        let mut v = 0u128;
+                        for i in 0..16 / n {
+                            v |= u128::from(x) << (i * n * 8);
+                        }
+                        put!(Slot, 1, v);
+                        ip = ip.add(5);
+                    }
+                    V128_LOAD_ZERO => {
+                        let n = w!(4) as usize;
+                        let p = addr!(2, 3, n);
+                        let mut bytes = [0u8; 16];
+                        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n);
+                        put!(Slot, 1, u128::from_le_bytes(bytes));
+                        ip = ip.add(5);
+                    }
+                    V128_LOAD_LANE => {
+                        let (n, lane) = (w!(5) as usize, w!(6) as usize);
+                        let p = addr!(2, 4, n);
+                        let mut bytes = get!(Slot, 3).to_le_bytes();
+                        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr().add(lane * n), n);
+                        put!(Slot, 1, u128::from_le_bytes(bytes));
+                        ip = ip.add(7);
+                    }
+                    V128_STORE_LANE => {
+                        let (n, lane) = (w!(4) as usize, w!(5) as usize);
+                        let p = addr!(1, 3, n);
+                        let bytes = get!(Slot, 2).to_le_bytes();
+                        std::ptr::copy_nonoverlapping(bytes.as_ptr().add(lane * n), p, n);
+                        ip = ip.add(6);
+                    }
+
+                    I32_EQZ => un!(u32 => u32, |a| u32::from(a == 0)),
+                    I32_EQ => cmp!(u32, |a, b| a == b),
+                    I32_NE => cmp!(u32, |a, b| a != b),
+                    I32_LT_S => cmp!(i32, |a, b| a < b),
+                    I32_LT_U => cmp!(u32, |a, b| a < b),
+                    I32_GT_S => cmp!(i32, |a, b| a > b),
+                    I32_GT_U => cmp!(u32, |a, b| a > b),
+                    I32_LE_S => cmp!(i32, |a, b| a <= b),
+                    I32_LE_U => cmp!(u32, |a, b| a <= b),
+                    I32_GE_S => cmp!(i32, |a, b| a >= b),
+                    I32_GE_U => cmp!(u32, |a, b| a >= b),
+                    I64_EQZ => un!(u64 => u32, |a| u32::from(a == 0)),
+                    I64_EQ => cmp!(u64, |a, b| a == b),
+                    I64_NE => cmp!(u64, |a, b| a != b),
+                    I64_LT_S => cmp!(i64, |a, b| a < b),
+                    I64_LT_U => cmp!(u64, |a, b| a < b),
+                    I64_GT_S => cmp!(i64, |a, b| a > b),
+                    I64_GT_U => cmp!(u64, |a, b| a > b),
+                    I64_LE_S => cmp!(i64, |a, b| a <= b),
+                    I64_LE_U => cmp!(u64, |a, b| a <= b),
+                    I64_GE_S => cmp!(i64, |a, b| a >= b),
+                    I64_GE_U => cmp!(u64, |a, b| a >= b),
+                    F32_EQ => cmp!(f32, |a, b| a == b),
+                    F32_NE => cmp!(f32, |a, b| a != b),
+                    F32_LT => cmp!(f32, |a, b| a < b),
+                    F32_GT => cmp!(f32, |a, b| a > b),
+                    F32_LE => cmp!(f32, |a, b| a <= b),
+                    F32_GE => cmp!(f32, |a, b| a >= b),
+                    F64_EQ => cmp!(f64, |a, b| a == b),
+                    F64_NE => cmp!(f64, |a, b| a != b),
+                    F64_LT => cmp!(f64, |a, b| a < b),
+                    F64_GT => cmp!(f64, |a, b| a > b),
+                    F64_LE => cmp!(f64, |a, b| a <= b),
+                    F64_GE => cmp!(f64, |a, b| a >= b),
+                    I32_CLZ => un!(u32 => u32, |a| a.leading_zeros()),
+                    I32_CTZ => un!(u32 => u32, |a| a.trailing_zeros()),
+                    I32_POPCNT => un!(u32 => u32, |a| a.count_ones()),
+                    I32_ADD => bin!(u32 => u32, |a, b| a.wrapping_add(b)),
+                    I32_SUB => bin!(u32 => u32, |a, b| a.wrapping_sub(b)),
+                    I32_MUL => bin!(u32 => u32, |a, b| a.wrapping_mul(b)),
+                    I32_DIV_S => {
+                        let (a, b) = (get!(i32, 2), get!(i32, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        if a == i32::MIN && b == -1 {
+                            trap!(Trap::IntegerOverflow);
+                        }
+                        put!(i32, 1, a / b);
+                        ip = ip.add(4);
+                    }
+                    I32_DIV_U => {
+                        let (a, b) = (get!(u32, 2), get!(u32, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        put!(u32, 1, a / b);
+                        ip = ip.add(4);
+                    }
+                    I32_REM_S => {
+                        let (a, b) = (get!(i32, 2), get!(i32, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        put!(i32, 1, a.wrapping_rem(b));
+                        ip = ip.add(4);
+                    }
+                    I32_REM_U => {
+                        let (a, b) = (get!(u32, 2), get!(u32, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        put!(u32, 1, a % b);
+                        ip = ip.add(4);
+                    }
+                    I32_AND => bin!(u32 => u32, |a, b| a & b),
+                    I32_OR => bin!(u32 => u32, |a, b| a | b),
+                    I32_XOR => bin!(u32 => u32, |a, b| a ^ b),
+                    I32_SHL => bin!(u32 => u32, |a, b| a.wrapping_shl(b)),
+                    I32_SHR_S => bin!(i32 => i32, |a, b| a.wrapping_shr(b as u32)),
+                    I32_SHR_U => bin!(u32 => u32, |a, b| a.wrapping_shr(b)),
+                    I32_ROTL => bin!(u32 => u32, |a, b| a.rotate_left(b)),
+                    I32_ROTR => bin!(u32 => u32, |a, b| a.rotate_right(b)),
+                    I64_CLZ => un!(u64 => u64, |a| u64::from(a.leading_zeros())),
+                    I64_CTZ => un!(u64 => u64, |a| u64::from(a.trailing_zeros())),
+                    I64_POPCNT => un!(u64 => u64, |a| u64::from(a.count_ones())),
+                    I64_ADD => bin!(u64 => u64, |a, b| a.wrapping_add(b)),
+                    I64_SUB => bin!(u64 => u64, |a, b| a.wrapping_sub(b)),
+                    I64_MUL => bin!(u64 => u64, |a, b| a.wrapping_mul(b)),
+                    I64_DIV_S => {
+                        let (a, b) = (get!(i64, 2), get!(i64, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        if a == i64::MIN && b == -1 {
+                            trap!(Trap::IntegerOverflow);
+                        }
+                        put!(i64, 1, a / b);
+                        ip = ip.add(4);
+                    }
+                    I64_DIV_U => {
+                        let (a, b) = (get!(u64, 2), get!(u64, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        put!(u64, 1, a / b);
+                        ip = ip.add(4);
+                    }
+                    I64_REM_S => {
+                        let (a, b) = (get!(i64, 2), get!(i64, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        put!(i64, 1, a.wrapping_rem(b));
+                        ip = ip.add(4);
+                    }
+                    I64_REM_U => {
+                        let (a, b) = (get!(u64, 2), get!(u64, 3));
+                        if b == 0 {
+                            trap!(Trap::IntegerDivisionByZero);
+                        }
+                        put!(u64, 1, a % b);
+                        ip = ip.add(4);
+                    }
+                    I64_AND => bin!(u64 => u64, |a, b| a & b),
+                    I64_OR => bin!(u64 => u64, |a, b| a | b),
+                    I64_XOR => bin!(u64 => u64, |a, b| a ^ b),
+                    I64_SHL => bin!(u64 => u64, |a, b| a.wrapping_shl(b as u32)),
+                    I64_SHR_S => bin!(i64 => i64, |a, b| a.wrapping_shr(b as u32)),
+                    I64_SHR_U => bin!(u64 => u64, |a, b| a.wrapping_shr(b as u32)),
+                    I64_ROTL => bin!(u64 => u64, |a, b| a.rotate_left(b as u32)),
+                    I64_ROTR => bin!(u64 => u64, |a, b| a.rotate_right(b as u32)),
+                    F32_ABS => un!(u32 => u32, |a| a & 0x7fff_ffff),
+                    F32_NEG => un!(u32 => u32, |a| a ^ 0x8000_0000),
+                    F32_CEIL => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.ceil() }),
+                    F32_FLOOR => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.floor() }),
+                    F32_TRUNC => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.trunc() }),
+                    F32_NEAREST => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.round_ties_even() }),
+                    F32_SQRT => un!(f32 => f32, |a| a.sqrt()),
+                    F32_ADD => bin!(f32 => f32, |a, b| a + b),
+                    F32_SUB => bin!(f32 => f32, |a, b| a - b),
+                    F32_MUL => bin!(f32 => f32, |a, b| a * b),
+                    F32_DIV => bin!(f32 => f32, |a, b| a / b),
+                    F32_MIN => bin!(f32 => f32, |a, b| fmin32(a, b)),
+                    F32_MAX => bin!(f32 => f32, |a, b| fmax32(a, b)),
+                    F32_COPYSIGN => bin!(u32 => u32, |a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000)),
+                    F64_ABS => un!(u64 => u64, |a| a & 0x7fff_ffff_ffff_ffff),
+                    F64_NEG => un!(u64 => u64, |a| a ^ 0x8000_0000_0000_0000),
+                    F64_CEIL => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.ceil() }),
+                    F64_FLOOR => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.floor() }),
+                    F64_TRUNC => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.trunc() }),
+                    F64_NEAREST => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.round_ties_even() }),
+                    F64_SQRT => un!(f64 => f64, |a| a.sqrt()),
+                    F64_ADD => bin!(f64 => f64, |a, b| a + b),
+                    F64_SUB => bin!(f64 => f64, |a, b| a - b),
+                    F64_MUL => bin!(f64 => f64, |a, b| a * b),
+                    F64_DIV => bin!(f64 => f64, |a, b| a / b),
+                    F64_MIN => bin!(f64 => f64, |a, b| fmin64(a, b)),
+                    F64_MAX => bin!(f64 => f64, |a, b| fmax64(a, b)),
+                    F64_COPYSIGN => {
+                        bin!(u64 => u64, |a, b| (a & 0x7fff_ffff_ffff_ffff) | (b & 0x8000_0000_0000_0000))
+                    }
+                    I32_WRAP_I64 => un!(u64 => u32, |a| a as u32),
+                    I32_TRUNC_F32_S => {
+                        let a = get!(f32, 2);
+                        match trunc(f64::from(a), -2147483649.0, 2147483648.0) {
+                            Ok(v) => put!(i32, 1, v as i32),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I32_TRUNC_F32_U => {
+                        let a = get!(f32, 2);
+                        match trunc(f64::from(a), -1.0, 4294967296.0) {
+                            Ok(v) => put!(u32, 1, v as u32),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I32_TRUNC_F64_S => {
+                        match trunc(get!(f64, 2), -2147483649.0, 2147483648.0) {
+                            Ok(v) => put!(i32, 1, v as i32),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I32_TRUNC_F64_U => {
+                        match trunc(get!(f64, 2), -1.0, 4294967296.0) {
+                            Ok(v) => put!(u32, 1, v as u32),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I64_TRUNC_F32_S => {
+                        match trunc(f64::from(get!(f32, 2)), -9223373136366403584.0, 9223372036854775808.0) {
+                            Ok(v) => put!(i64, 1, v as i64),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I64_TRUNC_F32_U => {
+                        match trunc(f64::from(get!(f32, 2)), -1.0, 18446744073709551616.0) {
+                            Ok(v) => put!(u64, 1, v as u64),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I64_TRUNC_F64_S => {
+                        match trunc(get!(f64, 2), -9223372036854777856.0, 9223372036854775808.0) {
+                            Ok(v) => put!(i64, 1, v as i64),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I64_TRUNC_F64_U => {
+                        match trunc(get!(f64, 2), -1.0, 18446744073709551616.0) {
+                            Ok(v) => put!(u64, 1, v as u64),
+                            Err(t) => trap!(t),
+                        }
+                        ip = ip.add(3);
+                    }
+                    I64_EXTEND_I32_S => un!(i32 => i64, |a| i64::from(a)),
+                    I64_EXTEND_I32_U => un!(u32 => u64, |a| u64::from(a)),
+                    F32_CONVERT_I32_S => un!(i32 => f32, |a| a as f32),
+                    F32_CONVERT_I32_U => un!(u32 => f32, |a| a as f32),
+                    F32_CONVERT_I64_S => un!(i64 => f32, |a| a as f32),
+                    F32_CONVERT_I64_U => un!(u64 => f32, |a| a as f32),
+                    F32_DEMOTE_F64 => un!(f64 => f32, |a| a as f32),
+                    F64_CONVERT_I32_S => un!(i32 => f64, |a| f64::from(a)),
+                    F64_CONVERT_I32_U => un!(u32 => f64, |a| f64::from(a)),
+                    F64_CONVERT_I64_S => un!(i64 => f64, |a| a as f64),
+                    F64_CONVERT_I64_U => un!(u64 => f64, |a| a as f64),
+                    F64_PROMOTE_F32 => un!(f32 => f64, |a| f64::from(a)),
+                    I32_EXTEND8_S => un!(u32 => i32, |a| i32::from(a as i8)),
+                    I32_EXTEND16_S => un!(u32 => i32, |a| i32::from(a as i16)),
+                    I64_EXTEND8_S => un!(u64 => i64, |a| i64::from(a as i8)),
+                    I64_EXTEND16_S => un!(u64 => i64, |a| i64::from(a as i16)),
+                    I64_EXTEND32_S => un!(u64 => i64, |a| i64::from(a as i32)),
+                    I32_TRUNC_SAT_F32_S => un!(f32 => i32, |a| a as i32),
+                    I32_TRUNC_SAT_F32_U => un!(f32 => u32, |a| a as u32),
+                    I32_TRUNC_SAT_F64_S => un!(f64 => i32, |a| a as i32),
+                    I32_TRUNC_SAT_F64_U => un!(f64 => u32, |a| a as u32),
+                    I64_TRUNC_SAT_F32_S => un!(f32 => i64, |a| a as i64),
+                    I64_TRUNC_SAT_F32_U => un!(f32 => u64, |a| a as u64),
+                    I64_TRUNC_SAT_F64_S => un!(f64 => i64, |a| a as i64),
+                    I64_TRUNC_SAT_F64_U => un!(f64 => u64, |a| a as u64),
+                    _ => trap!(Trap::UnreachableCodeReached),
+                }
+            }
+        }
+    }
+}
+
+/// Truncation toward zero of `x` if it is strictly between `lo` and `hi`
+/// (the exclusive bounds of the target's range, exact in f64 for every
+/// wasm conversion); the trap otherwise.
+#[inline(always)]
+fn trunc(x: f64, lo: f64, hi: f64) -> Result<f64, Trap> {
+    if x.is_nan() {
+        Err(Trap::BadConversionToInteger)
+    } else if x > lo && x < hi {
+        Ok(x.trunc())
+    } else {
+        Err(Trap::IntegerOverflow)
+    }
+}
+
+macro_rules! min_max {
+    ($min:ident, $max:ident, $t:ty) => {
+        /// Wasm's `min`: NaN if either is, and -0 below +0.
+        #[inline(always)]
+        fn $min(a: $t, b: $t) -> $t {
+            if a.is_nan() || b.is_nan() {
+                a + b
+            } else if a == b {
+                <$t>::from_bits(a.to_bits() | b.to_bits())
+            } else if a < b {
+                a
+            } else {
+                b
+            }
+        }
+
+        /// Wasm's `max`: NaN if either is, and +0 above -0.
+        #[inline(always)]
+        fn $max(a: $t, b: $t) -> $t {
+            if a.is_nan() || b.is_nan() {
+                a + b
+            } else if a == b {
+                <$t>::from_bits(a.to_bits() & b.to_bits())
+            } else if a > b {
+                a
+            } else {
+                b
+            }
+        }
+    };
+}
+
+min_max!(fmin32, fmax32, f32);
+min_max!(fmin64, fmax64, f64);

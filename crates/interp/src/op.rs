@@ -1,0 +1,267 @@
+//! The bytecode's instructions.
+//!
+//! Code is a sequence of little-endian `u32` words. An instruction is its
+//! opcode word followed by its operands, each one word unless noted:
+//! `dst`, `a`, `b`, `c` are frame slots (16 bytes each, indexed from the
+//! frame pointer), `rel` a branch offset in words relative to the word that
+//! holds it, `imm` an immediate. The length of every instruction is fixed
+//! by its opcode ([`len`]).
+//!
+//! Numeric operators that only read slots and write one are listed once in
+//! [`numeric_ops!`]: their opcodes, their wasm operators and their shapes
+//! (`dst a` for unary, `dst a b` for binary) come from that list.
+
+/// Defines opcode constants numbered from 0 in order.
+macro_rules! opcodes {
+    ($($(#[$doc:meta])* $name:ident = $len:expr;)*) => {
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[repr(u32)]
+        enum Numbering { $($name,)* LAST_FIXED }
+        $($(#[$doc])* pub const $name: u32 = Numbering::$name as u32;)*
+        /// First opcode of the numeric operators.
+        pub const FIRST_NUMERIC: u32 = Numbering::LAST_FIXED as u32;
+        /// Lengths in words of the opcodes below [`FIRST_NUMERIC`].
+        const FIXED_LEN: [u8; FIRST_NUMERIC as usize] = [$($len,)*];
+    };
+}
+
+opcodes! {
+    /// `trap code`: a trap (`unreachable`, or an operator that always traps).
+    TRAP = 2;
+    /// `br rel`
+    BR = 2;
+    /// `br_if_nez a rel`: branch if the i32 in `a` is not zero.
+    BR_IF_NEZ = 3;
+    /// `br_if_eqz a rel`: branch if the i32 in `a` is zero.
+    BR_IF_EQZ = 3;
+    /// `br_table a n rel*(n+1)`: the last target is the default (length
+    /// `3 + n + 1`).
+    BR_TABLE = 3;
+    /// `ret`: results are in slots `0..n` of the frame.
+    RET = 1;
+    /// `call def base`: call defined function `def` of this module, whose
+    /// code is interpreted; its frame starts at slot `base`, where the
+    /// arguments are and the results will be.
+    CALL = 3;
+    /// `call_ref off base len`: call the funcref at vmctx offset `off` (an
+    /// imported function, or a defined one with native code); `len` is the
+    /// larger of its parameter and result counts.
+    CALL_REF = 4;
+    /// `call_indirect table type a base len`: call element `a` of a table
+    /// (`table` is a place word) checking its type against the module's
+    /// type `type`.
+    CALL_INDIRECT = 6;
+    /// `fuel_add imm`: charge `imm` fuel.
+    FUEL_ADD = 2;
+    /// `fuel_check`: trap with `OutOfFuel` if fuel is exhausted.
+    FUEL_CHECK = 1;
+    /// `epoch_check`: trap with `Interrupt` past the epoch deadline.
+    EPOCH_CHECK = 1;
+    /// `fuel_bulk a imm`: charge `imm` fuel per unit of the i32 in `a`.
+    FUEL_BULK = 3;
+    /// `copy dst a`: all 16 bytes.
+    COPY = 3;
+    /// `const32 dst imm`
+    CONST32 = 3;
+    /// `const64 dst lo hi`
+    CONST64 = 4;
+    /// `const128 dst w0 w1 w2 w3`
+    CONST128 = 6;
+    /// `select dst cond a b`: `dst = cond != 0 ? a : b`.
+    SELECT = 5;
+    /// `global_get dst place`
+    GLOBAL_GET = 3;
+    /// `global_set place a`
+    GLOBAL_SET = 3;
+    /// Loads: `op dst addr offset` from memory 0.
+    I32_LOAD = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD = 4;
+    /// See [`I32_LOAD`].
+    I32_LOAD8_S = 4;
+    /// See [`I32_LOAD`].
+    I32_LOAD8_U = 4;
+    /// See [`I32_LOAD`].
+    I32_LOAD16_S = 4;
+    /// See [`I32_LOAD`].
+    I32_LOAD16_U = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD8_S = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD8_U = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD16_S = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD16_U = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD32_S = 4;
+    /// See [`I32_LOAD`].
+    I64_LOAD32_U = 4;
+    /// See [`I32_LOAD`].
+    V128_LOAD = 4;
+    /// Stores: `op addr value offset` to memory 0.
+    STORE8 = 4;
+    /// See [`STORE8`].
+    STORE16 = 4;
+    /// See [`STORE8`].
+    STORE32 = 4;
+    /// See [`STORE8`].
+    STORE64 = 4;
+    /// See [`STORE8`].
+    STORE128 = 4;
+    /// `use_memory place`: the next instruction accesses this memory
+    /// instead of memory 0 (multi-memory; followed by `use_memory0`).
+    USE_MEMORY = 2;
+    /// `use_memory0`: back to memory 0.
+    USE_MEMORY0 = 1;
+    /// `memory_size dst`: of the memory in use.
+    MEMORY_SIZE = 2;
+    /// `memory_grow dst a mem`
+    MEMORY_GROW = 4;
+    /// `memory_fill dst value len mem`
+    MEMORY_FILL = 5;
+    /// `memory_copy dst src len dst_mem src_mem`
+    MEMORY_COPY = 6;
+    /// `memory_init data dst src len mem`
+    MEMORY_INIT = 6;
+    /// `data_drop data`
+    DATA_DROP = 2;
+    /// `table_get dst table a`
+    TABLE_GET = 4;
+    /// `table_set table a value`
+    TABLE_SET = 4;
+    /// `table_size dst table`
+    TABLE_SIZE = 3;
+    /// `table_grow dst table init len` (`table` is an index here)
+    TABLE_GROW = 5;
+    /// `table_fill table dst value len` (`table` is an index)
+    TABLE_FILL = 5;
+    /// `table_copy dst_table src_table dst src len` (indices)
+    TABLE_COPY = 6;
+    /// `table_init table elem dst src len` (index)
+    TABLE_INIT = 6;
+    /// `elem_drop elem`
+    ELEM_DROP = 2;
+    /// `ref_func dst off`: the funcref at vmctx offset `off`.
+    REF_FUNC = 3;
+    /// `ref_is_null dst a`
+    REF_IS_NULL = 3;
+    /// `simd_unary dst a op`
+    SIMD_UNARY = 4;
+    /// `simd_binary dst a b op`
+    SIMD_BINARY = 5;
+    /// `simd_ternary dst a b c op`
+    SIMD_TERNARY = 6;
+    /// `simd_shift dst a b op`
+    SIMD_SHIFT = 5;
+    /// `simd_test dst a op`
+    SIMD_TEST = 4;
+    /// `simd_splat dst a op`
+    SIMD_SPLAT = 4;
+    /// `simd_extract dst a op lane`
+    SIMD_EXTRACT = 5;
+    /// `simd_replace dst a b op lane`
+    SIMD_REPLACE = 6;
+    /// `simd_shuffle dst a b w0 w1 w2 w3`
+    SIMD_SHUFFLE = 8;
+    /// `v128_load_widen dst addr offset kind`
+    V128_LOAD_WIDEN = 5;
+    /// `v128_load_splat dst addr offset bytes`
+    V128_LOAD_SPLAT = 5;
+    /// `v128_load_zero dst addr offset bytes`
+    V128_LOAD_ZERO = 5;
+    /// `v128_load_lane dst addr a offset bytes lane`: `a` with one lane loaded.
+    V128_LOAD_LANE = 7;
+    /// `v128_store_lane addr a offset bytes lane`
+    V128_STORE_LANE = 6;
+}
+
+/// The numeric operators: `wasm operator => OPCODE (arity)`.
+macro_rules! numeric_ops {
+    ($m:ident) => {
+        $m! {
+            I32Eqz => I32_EQZ 1, I32Eq => I32_EQ 2, I32Ne => I32_NE 2, I32LtS => I32_LT_S 2, I32LtU => I32_LT_U 2,
+            I32GtS => I32_GT_S 2, I32GtU => I32_GT_U 2, I32LeS => I32_LE_S 2, I32LeU => I32_LE_U 2,
+            I32GeS => I32_GE_S 2, I32GeU => I32_GE_U 2,
+            I64Eqz => I64_EQZ 1, I64Eq => I64_EQ 2, I64Ne => I64_NE 2, I64LtS => I64_LT_S 2, I64LtU => I64_LT_U 2,
+            I64GtS => I64_GT_S 2, I64GtU => I64_GT_U 2, I64LeS => I64_LE_S 2, I64LeU => I64_LE_U 2,
+            I64GeS => I64_GE_S 2, I64GeU => I64_GE_U 2,
+            F32Eq => F32_EQ 2, F32Ne => F32_NE 2, F32Lt => F32_LT 2, F32Gt => F32_GT 2, F32Le => F32_LE 2,
+            F32Ge => F32_GE 2,
+            F64Eq => F64_EQ 2, F64Ne => F64_NE 2, F64Lt => F64_LT 2, F64Gt => F64_GT 2, F64Le => F64_LE 2,
+            F64Ge => F64_GE 2,
+            I32Clz => I32_CLZ 1, I32Ctz => I32_CTZ 1, I32Popcnt => I32_POPCNT 1,
+            I32Add => I32_ADD 2, I32Sub => I32_SUB 2, I32Mul => I32_MUL 2, I32DivS => I32_DIV_S 2,
+            I32DivU => I32_DIV_U 2, I32RemS => I32_REM_S 2, I32RemU => I32_REM_U 2, I32And => I32_AND 2,
+            I32Or => I32_OR 2, I32Xor => I32_XOR 2, I32Shl => I32_SHL 2, I32ShrS => I32_SHR_S 2,
+            I32ShrU => I32_SHR_U 2, I32Rotl => I32_ROTL 2, I32Rotr => I32_ROTR 2,
+            I64Clz => I64_CLZ 1, I64Ctz => I64_CTZ 1, I64Popcnt => I64_POPCNT 1,
+            I64Add => I64_ADD 2, I64Sub => I64_SUB 2, I64Mul => I64_MUL 2, I64DivS => I64_DIV_S 2,
+            I64DivU => I64_DIV_U 2, I64RemS => I64_REM_S 2, I64RemU => I64_REM_U 2, I64And => I64_AND 2,
+            I64Or => I64_OR 2, I64Xor => I64_XOR 2, I64Shl => I64_SHL 2, I64ShrS => I64_SHR_S 2,
+            I64ShrU => I64_SHR_U 2, I64Rotl => I64_ROTL 2, I64Rotr => I64_ROTR 2,
+            F32Abs => F32_ABS 1, F32Neg => F32_NEG 1, F32Ceil => F32_CEIL 1, F32Floor => F32_FLOOR 1,
+            F32Trunc => F32_TRUNC 1, F32Nearest => F32_NEAREST 1, F32Sqrt => F32_SQRT 1,
+            F32Add => F32_ADD 2, F32Sub => F32_SUB 2, F32Mul => F32_MUL 2, F32Div => F32_DIV 2,
+            F32Min => F32_MIN 2, F32Max => F32_MAX 2, F32Copysign => F32_COPYSIGN 2,
+            F64Abs => F64_ABS 1, F64Neg => F64_NEG 1, F64Ceil => F64_CEIL 1, F64Floor => F64_FLOOR 1,
+            F64Trunc => F64_TRUNC 1, F64Nearest => F64_NEAREST 1, F64Sqrt => F64_SQRT 1,
+            F64Add => F64_ADD 2, F64Sub => F64_SUB 2, F64Mul => F64_MUL 2, F64Div => F64_DIV 2,
+            F64Min => F64_MIN 2, F64Max => F64_MAX 2, F64Copysign => F64_COPYSIGN 2,
+            I32WrapI64 => I32_WRAP_I64 1, I32TruncF32S => I32_TRUNC_F32_S 1, I32TruncF32U => I32_TRUNC_F32_U 1,
+            I32TruncF64S => I32_TRUNC_F64_S 1, I32TruncF64U => I32_TRUNC_F64_U 1,
+            I64ExtendI32S => I64_EXTEND_I32_S 1, I64ExtendI32U => I64_EXTEND_I32_U 1,
+            I64TruncF32S => I64_TRUNC_F32_S 1, I64TruncF32U => I64_TRUNC_F32_U 1,
+            I64TruncF64S => I64_TRUNC_F64_S 1, I64TruncF64U => I64_TRUNC_F64_U 1,
+            F32ConvertI32S => F32_CONVERT_I32_S 1, F32ConvertI32U => F32_CONVERT_I32_U 1,
+            F32ConvertI64S => F32_CONVERT_I64_S 1, F32ConvertI64U => F32_CONVERT_I64_U 1,
+            F32DemoteF64 => F32_DEMOTE_F64 1,
+            F64ConvertI32S => F64_CONVERT_I32_S 1, F64ConvertI32U => F64_CONVERT_I32_U 1,
+            F64ConvertI64S => F64_CONVERT_I64_S 1, F64ConvertI64U => F64_CONVERT_I64_U 1,
+            F64PromoteF32 => F64_PROMOTE_F32 1,
+            I32Extend8S => I32_EXTEND8_S 1, I32Extend16S => I32_EXTEND16_S 1,
+            I64Extend8S => I64_EXTEND8_S 1, I64Extend16S => I64_EXTEND16_S 1, I64Extend32S => I64_EXTEND32_S 1,
+            I32TruncSatF32S => I32_TRUNC_SAT_F32_S 1, I32TruncSatF32U => I32_TRUNC_SAT_F32_U 1,
+            I32TruncSatF64S => I32_TRUNC_SAT_F64_S 1, I32TruncSatF64U => I32_TRUNC_SAT_F64_U 1,
+            I64TruncSatF32S => I64_TRUNC_SAT_F32_S 1, I64TruncSatF32U => I64_TRUNC_SAT_F32_U 1,
+            I64TruncSatF64S => I64_TRUNC_SAT_F64_S 1, I64TruncSatF64U => I64_TRUNC_SAT_F64_U 1,
+        }
+    };
+}
+
+macro_rules! define_numeric {
+    ($($wasm:ident => $name:ident $arity:literal),* $(,)?) => {
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[repr(u32)]
+        enum NumericNumbering { $($name,)* END }
+        $(#[doc = concat!("`", stringify!($wasm), "`, ", stringify!($arity), "-ary.")]
+          pub const $name: u32 = FIRST_NUMERIC + NumericNumbering::$name as u32;)*
+        /// One past the last opcode.
+        pub const END: u32 = FIRST_NUMERIC + NumericNumbering::END as u32;
+
+        /// The opcode and arity of a numeric wasm operator.
+        pub fn numeric(op: &wasmparser::Operator<'_>) -> Option<(u32, u32)> {
+            use wasmparser::Operator as O;
+            Some(match op {
+                $(O::$wasm => ($name, $arity),)*
+                _ => return None,
+            })
+        }
+
+        const NUMERIC_ARITY: [u8; (END - FIRST_NUMERIC) as usize] = [$($arity,)*];
+    };
+}
+
+numeric_ops!(define_numeric);
+
+/// Length in words of an instruction with opcode `op` (for `BR_TABLE`, of
+/// its fixed part; `None` for an unknown opcode.
+pub fn len(op: u32) -> Option<usize> {
+    if op < FIRST_NUMERIC {
+        Some(usize::from(FIXED_LEN[op as usize]))
+    } else if op < END {
+        Some(2 + usize::from(NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize]))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,1161 @@
+//! Wasm function bodies to register bytecode, in one forward pass.
+//!
+//! The body has been validated already (by `brisk_environ::translate_module`),
+//! so operand types are trusted and only counted: every value takes one
+//! slot, whatever its type.
+
+use crate::layout::{IMPORTED, NO_PLACE};
+use crate::op::{self, *};
+use crate::simd::{self, SimdForm};
+use brisk_environ::{
+    DefinedFuncIndex, FuncIndex, GlobalIndex, ModuleTranslation, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
+    VMOffsets, WasmError, WasmResult, fuel_cost, fuel_per_unit, fuel_sync, FuelSync,
+};
+use wasmparser::{BlockType, Operator};
+
+/// A translated function.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FuncCode {
+    /// The instructions.
+    pub code: Vec<u32>,
+    /// Slots of the frame: locals, then the operand stack.
+    pub frame_slots: u32,
+    /// Parameters.
+    pub params: u32,
+    /// Locals, parameters included.
+    pub locals: u32,
+    /// Results.
+    pub results: u32,
+}
+
+/// What translation needs beyond the module.
+pub struct TranslateOptions<'a> {
+    /// Charge fuel.
+    pub consume_fuel: bool,
+    /// Check the epoch.
+    pub epoch_interruption: bool,
+    /// Whether a defined function is interpreted (called with `CALL`) or
+    /// native (called through its funcref).
+    pub interpreted: &'a (dyn Fn(DefinedFuncIndex) -> bool + Sync),
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Where an operand-stack entry's value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    /// In the entry's own slot.
+    Temp,
+    /// In a local's slot (the entry is on that local's chain).
+    Local(u32),
+    /// A constant (i32 zero-extended, f32/f64 bits), not yet in any slot.
+    Const(u64),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    val: Val,
+    /// For `Local` entries: the next lower entry on the same local's chain.
+    next_same: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Block,
+    Loop,
+    If,
+    Else,
+    Function,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Ctrl {
+    kind: Kind,
+    /// Operand-stack height below the block's parameters.
+    height: u32,
+    params: u32,
+    results: u32,
+    /// `Loop`: the code position of the header. Others: head of the chain
+    /// of forward branches to the end (`NONE`: none).
+    label: u32,
+    /// `If`: the `br_if_eqz` to patch with the else branch's start.
+    else_patch: u32,
+    /// Some branch targets the block's end (so it is reachable).
+    branched: bool,
+}
+
+impl Ctrl {
+    /// Values a branch to this block carries.
+    fn branch_arity(&self) -> u32 {
+        if self.kind == Kind::Loop { self.params } else { self.results }
+    }
+}
+
+struct Translator<'a, 'o> {
+    translation: &'a ModuleTranslation<'a>,
+    offsets: VMOffsets,
+    options: &'a TranslateOptions<'o>,
+    code: Vec<u32>,
+    locals: u32,
+    stack: Vec<Entry>,
+    max_height: u32,
+    /// Per local: the highest entry that refers to it (`NONE`: none).
+    local_heads: Vec<u32>,
+    /// Positions of entries that referred to a local when pushed (some
+    /// may since have been materialized), increasing.
+    lazy: Vec<u32>,
+    control: Vec<Ctrl>,
+    reachable: bool,
+    /// Depth of blocks skipped in unreachable code.
+    skip_depth: u32,
+    /// The dst word of the last instruction if it wrote the top entry's
+    /// slot and nothing has been emitted or bound since.
+    last_dst: Option<usize>,
+    fuel_pending: i64,
+}
+
+fn unsupported(what: &str, offset: usize) -> WasmError {
+    WasmError::unsupported(format!("the interpreter does not support {what}"), offset as u64)
+}
+
+/// A place word for an entity at vmctx offset `off`.
+fn place(off: u32, imported: bool) -> u32 {
+    off | if imported { IMPORTED } else { 0 }
+}
+
+/// The place word of memory 0 of a module ([`NO_PLACE`] if it has none).
+pub fn memory_place(translation: &ModuleTranslation<'_>) -> u32 {
+    let module = &translation.module;
+    if module.memories.is_empty() {
+        return NO_PLACE;
+    }
+    let offsets = VMOffsets::new(&module.counts());
+    let m = brisk_environ::MemoryIndex::from_u32(0);
+    match module.defined_memory_index(m) {
+        Some(def) => place(offsets.defined_memory(def), false),
+        None => place(offsets.imported_memory(m), true),
+    }
+}
+
+/// Translates defined function `index`.
+///
+/// # Errors
+///
+/// [`WasmError::Unsupported`] for operators outside WebAssembly 2.0 with
+/// SIMD; a malformed body (which validation would have refused) gives
+/// [`WasmError::Invalid`].
+pub fn translate_function(
+    translation: &ModuleTranslation<'_>,
+    index: DefinedFuncIndex,
+    options: &TranslateOptions<'_>,
+) -> WasmResult<FuncCode> {
+    let module = &translation.module;
+    let data = translation
+        .function_bodies
+        .get(index)
+        .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
+    let ty = module.func_type(module.func_index(index));
+    let params = ty.params.len() as u32;
+    let mut locals = params;
+    let mut reader = data.body.get_locals_reader()?;
+    for _ in 0..reader.get_count() {
+        let (count, _) = reader.read()?;
+        locals = locals
+            .checked_add(count)
+            .filter(|l| *l <= 1 << 24)
+            .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
+    }
+    let mut t = Translator {
+        translation,
+        offsets: VMOffsets::new(&module.counts()),
+        options,
+        code: Vec::with_capacity(data.body.as_bytes().len() * 2),
+        locals,
+        stack: Vec::new(),
+        max_height: 0,
+        local_heads: vec![NONE; locals as usize],
+        lazy: Vec::new(),
+        control: Vec::new(),
+        reachable: true,
+        skip_depth: 0,
+        last_dst: None,
+        fuel_pending: 0,
+    };
+    t.budget_checks();
+    t.control.push(Ctrl {
+        kind: Kind::Function,
+        height: 0,
+        params: 0,
+        results: ty.results.len() as u32,
+        label: NONE,
+        else_patch: NONE,
+        branched: false,
+    });
+    let mut ops = data.body.get_operators_reader()?;
+    while !ops.eof() {
+        let (op, offset) = ops.read_with_offset()?;
+        let offset = offset as usize;
+        if t.reachable {
+            if options.consume_fuel {
+                t.fuel_before(&op);
+            }
+            t.operator(op, offset)?;
+        } else {
+            t.skip(&op, offset)?;
+        }
+        if t.control.is_empty() {
+            break;
+        }
+    }
+    let frame_slots = locals
+        .checked_add(t.max_height)
+        .and_then(|s| s.checked_add(1))
+        .ok_or_else(|| WasmError::Invalid { message: "frame too large".into(), offset: 0 })?;
+    let results = ty.results.len() as u32;
+    // The frame also holds the results and the array ABI's buffer.
+    let frame_slots = frame_slots.max(params.max(results));
+    Ok(FuncCode { code: t.code, frame_slots, params, locals, results })
+}
+
+impl Translator<'_, '_> {
+    // ---- emission ----
+
+    fn emit(&mut self, words: &[u32]) {
+        self.last_dst = None;
+        self.code.extend_from_slice(words);
+    }
+
+    /// Emits an instruction whose first operand (`words[1]`) is its result
+    /// slot, which is the top entry's.
+    fn emit_result(&mut self, words: &[u32]) {
+        let at = self.code.len() + 1;
+        self.emit(words);
+        self.last_dst = Some(at);
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// Emits a branch offset word to `target` (a code position).
+    fn emit_rel_to(&mut self, target: u32) {
+        let at = self.here();
+        self.code.push(target.wrapping_sub(at));
+    }
+
+    /// Emits a forward branch offset word on the chain of `ctrl`.
+    fn emit_rel_forward(&mut self, depth: usize) {
+        let at = self.here();
+        let i = self.control.len() - 1 - depth;
+        let c = &mut self.control[i];
+        self.code.push(c.label);
+        c.label = at;
+        c.branched = true;
+    }
+
+    /// Points every branch on `chain` at the current position.
+    fn bind_chain(&mut self, mut chain: u32) {
+        let here = self.here();
+        while chain != NONE {
+            let next = self.code[chain as usize];
+            self.code[chain as usize] = here.wrapping_sub(chain);
+            chain = next;
+        }
+        self.last_dst = None;
+    }
+
+    /// Patches the single branch word at `at` to point here.
+    fn bind_one(&mut self, at: u32) {
+        self.code[at as usize] = self.here().wrapping_sub(at);
+        self.last_dst = None;
+    }
+
+    // ---- the operand stack ----
+
+    fn height(&self) -> u32 {
+        self.stack.len() as u32
+    }
+
+    fn slot_at(&self, pos: u32) -> u32 {
+        self.locals + pos
+    }
+
+    fn push(&mut self, val: Val) {
+        let pos = self.height();
+        let mut next_same = NONE;
+        if let Val::Local(l) = val {
+            next_same = self.local_heads[l as usize];
+            self.local_heads[l as usize] = pos;
+            self.lazy.push(pos);
+        }
+        self.stack.push(Entry { val, next_same });
+        self.max_height = self.max_height.max(pos + 1);
+    }
+
+    /// Pushes a result computed into the new top slot, returning the slot.
+    fn push_temp(&mut self) -> u32 {
+        self.push(Val::Temp);
+        self.slot_at(self.height() - 1)
+    }
+
+
+    fn pop_entry(&mut self) -> Entry {
+        let e = self.stack.pop().unwrap_or(Entry { val: Val::Const(0), next_same: NONE });
+        let pos = self.height();
+        if let Val::Local(l) = e.val {
+            self.local_heads[l as usize] = e.next_same;
+        }
+        while self.lazy.last().is_some_and(|&p| p >= pos) {
+            self.lazy.pop();
+        }
+        e
+    }
+
+    /// Pops the top entry and returns the slot its value is in, emitting a
+    /// constant into its own slot if need be.
+    fn pop(&mut self) -> u32 {
+        let e = self.pop_entry();
+        let slot = self.slot_at(self.height());
+        match e.val {
+            Val::Temp => slot,
+            Val::Local(l) => l,
+            Val::Const(c) => {
+                self.emit_const(slot, c);
+                slot
+            }
+        }
+    }
+
+    fn emit_const(&mut self, slot: u32, c: u64) {
+        match u32::try_from(c) {
+            Ok(c) => self.emit(&[CONST32, slot, c]),
+            Err(_) => self.emit(&[CONST64, slot, c as u32, (c >> 32) as u32]),
+        }
+    }
+
+    /// Puts entry `pos`'s value into its own slot.
+    fn materialize(&mut self, pos: u32) {
+        let e = self.stack[pos as usize];
+        let slot = self.slot_at(pos);
+        match e.val {
+            Val::Temp => return,
+            Val::Local(l) => self.emit(&[COPY, slot, l]),
+            Val::Const(c) => self.emit_const(slot, c),
+        }
+        self.stack[pos as usize].val = Val::Temp;
+    }
+
+    /// Copies every entry that still refers to local `l` into its own slot,
+    /// before `l` is written.
+    fn spill_local(&mut self, l: u32) {
+        let mut pos = std::mem::replace(&mut self.local_heads[l as usize], NONE);
+        while pos != NONE {
+            let next = self.stack[pos as usize].next_same;
+            self.materialize(pos);
+            pos = next;
+        }
+    }
+
+    /// Materializes every entry that refers to a local (at block
+    /// boundaries, where code that may not run would otherwise do it).
+    fn spill_all_locals(&mut self) {
+        for i in 0..self.lazy.len() {
+            let pos = self.lazy[i];
+            if let Val::Local(l) = self.stack[pos as usize].val {
+                self.local_heads[l as usize] = NONE;
+                self.materialize(pos);
+            }
+        }
+        self.lazy.clear();
+    }
+
+    /// Materializes the top `n` entries (a call's arguments, a block's
+    /// parameters).
+    fn materialize_top(&mut self, n: u32) {
+        let h = self.height();
+        // From the top down, so that each entry taken off its local's
+        // chain is the chain's head.
+        for pos in (h - n..h).rev() {
+            if let Val::Local(l) = self.stack[pos as usize].val {
+                self.local_heads[l as usize] = self.stack[pos as usize].next_same;
+            }
+            self.materialize(pos);
+        }
+    }
+
+    /// Copies the top `n` values to the slots of positions
+    /// `height..height + n` (a branch's values to its target).
+    fn move_top_to(&mut self, n: u32, height: u32) {
+        let h = self.height();
+        for i in 0..n {
+            let from = h - n + i;
+            let dst = self.slot_at(height + i);
+            match self.stack[from as usize].val {
+                Val::Temp => {
+                    let src = self.slot_at(from);
+                    if src != dst {
+                        self.emit(&[COPY, dst, src]);
+                    }
+                }
+                Val::Local(l) => self.emit(&[COPY, dst, l]),
+                Val::Const(c) => self.emit_const(dst, c),
+            }
+        }
+    }
+
+    /// Truncates the stack to `height`, then pushes `n` temps.
+    fn reset_stack(&mut self, height: u32, n: u32) {
+        while self.height() > height {
+            self.pop_entry();
+        }
+        for _ in 0..n {
+            self.push(Val::Temp);
+        }
+    }
+
+    // ---- fuel and epochs ----
+
+    fn fuel_flush(&mut self) {
+        if self.fuel_pending != 0 {
+            let n = std::mem::take(&mut self.fuel_pending);
+            // Costs are per operator and per constant unit: an i32's worth
+            // at most per instruction, so the sum fits u32 for any body
+            // validation accepts; saturate regardless.
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            self.emit(&[FUEL_ADD, n]);
+        }
+    }
+
+    fn budget_checks(&mut self) {
+        if self.options.consume_fuel {
+            self.fuel_flush();
+            self.emit(&[FUEL_CHECK]);
+        }
+        if self.options.epoch_interruption {
+            self.emit(&[EPOCH_CHECK]);
+        }
+    }
+
+    fn fuel_before(&mut self, op: &Operator<'_>) {
+        self.fuel_pending += fuel_cost(op);
+        match fuel_sync(op) {
+            FuelSync::None => {}
+            FuelSync::Flush | FuelSync::FlushAndStore => self.fuel_flush(),
+        }
+    }
+
+    /// Before a bulk operation whose count is the top entry.
+    fn bulk_budget(&mut self, op: &Operator<'_>) {
+        if !self.options.consume_fuel && !self.options.epoch_interruption {
+            return;
+        }
+        let per_unit = fuel_per_unit(op).unwrap_or(0);
+        let top = self.height() - 1;
+        let constant = match self.stack[top as usize].val {
+            Val::Const(c) => Some(i64::from(c as u32)),
+            _ => None,
+        };
+        if self.options.consume_fuel && per_unit > 0 {
+            match constant {
+                Some(n) => self.fuel_pending = self.fuel_pending.saturating_add(n.saturating_mul(per_unit)),
+                None => {
+                    self.fuel_flush();
+                    let slot = match self.stack[top as usize].val {
+                        Val::Local(l) => l,
+                        _ => self.slot_at(top),
+                    };
+                    self.emit(&[FUEL_BULK, slot, per_unit as u32]);
+                }
+            }
+        }
+        if constant.is_some_and(|n| n.saturating_mul(per_unit) <= SMALL_BULK_OP_FUEL) {
+            return;
+        }
+        self.budget_checks();
+    }
+
+    // ---- control ----
+
+    fn block_arity(&self, ty: BlockType) -> (u32, u32) {
+        match ty {
+            BlockType::Empty => (0, 0),
+            BlockType::Type(_) => (0, 1),
+            BlockType::FuncType(i) => {
+                let ty = &self.translation.module.types[TypeIndex::from_u32(i)];
+                (ty.params.len() as u32, ty.results.len() as u32)
+            }
+        }
+    }
+
+    fn push_ctrl(&mut self, kind: Kind, ty: BlockType) -> Ctrl {
+        let (params, results) = self.block_arity(ty);
+        self.spill_all_locals();
+        self.materialize_top(params);
+        let c = Ctrl {
+            kind,
+            height: self.height() - params,
+            params,
+            results,
+            label: NONE,
+            else_patch: NONE,
+            branched: false,
+            };
+        self.control.push(c);
+        c
+    }
+
+    /// A branch to the block `depth` levels out: moves its values, jumps.
+    fn branch(&mut self, depth: u32) {
+        let i = self.control.len() - 1 - depth as usize;
+        let target = self.control[i];
+        if target.kind == Kind::Function {
+            self.ret();
+            return;
+        }
+        self.move_top_to(target.branch_arity(), target.height);
+        self.emit(&[BR]);
+        self.branch_word(depth);
+    }
+
+    /// Emits the offset word of a branch to the block `depth` levels out.
+    fn branch_word(&mut self, depth: u32) {
+        let i = self.control.len() - 1 - depth as usize;
+        let target = self.control[i];
+        if target.kind == Kind::Loop {
+            self.emit_rel_to(target.label);
+        } else {
+            self.emit_rel_forward(depth as usize);
+        }
+    }
+
+    /// Does a branch to `depth` need no moves (its values already sit in
+    /// the target's slots)?
+    fn branch_in_place(&self, depth: u32) -> bool {
+        let target = self.control[self.control.len() - 1 - depth as usize];
+        if target.kind == Kind::Function {
+            return false;
+        }
+        let n = target.branch_arity();
+        let h = self.height();
+        (0..n).all(|i| {
+            let from = h - n + i;
+            self.stack[from as usize].val == Val::Temp && from == target.height + i
+        })
+    }
+
+    fn ret(&mut self) {
+        let n = self.control[0].results;
+        let h = self.height();
+        // A result read from a local that an earlier result overwrites
+        // must be copied out first.
+        for pos in (h - n..h).rev() {
+            if let Val::Local(l) = self.stack[pos as usize].val
+                && l < n
+            {
+                self.local_heads[l as usize] = self.stack[pos as usize].next_same;
+                self.materialize(pos);
+            }
+        }
+        for i in 0..n {
+            let from = h - n + i;
+            match self.stack[from as usize].val {
+                Val::Temp => {
+                    let src = self.slot_at(from);
+                    if src != i {
+                        self.emit(&[COPY, i, src]);
+                    }
+                }
+                Val::Local(l) => {
+                    if l != i {
+                        self.emit(&[COPY, i, l]);
+                    }
+                }
+                Val::Const(c) => self.emit_const(i, c),
+            }
+        }
+        self.emit(&[RET]);
+    }
+
+    fn set_unreachable(&mut self) {
+        self.reachable = false;
+        self.skip_depth = 0;
+    }
+
+    /// `end` of the innermost block, reachable or not.
+    fn end(&mut self) {
+        let Some(c) = self.control.pop() else { return };
+        if self.reachable {
+            match c.kind {
+                Kind::Function => {
+                    self.control.push(c);
+                    self.ret();
+                    self.control.pop();
+                    return;
+                }
+                _ => self.move_top_to(c.results, c.height),
+            }
+        } else if c.kind == Kind::Function {
+            return;
+        }
+        let mut reachable = self.reachable || c.branched;
+        if c.kind == Kind::If {
+            // No else: the false branch passes the parameters through as
+            // the results, already in their slots.
+            self.bind_one(c.else_patch);
+            reachable = true;
+        }
+        if c.kind != Kind::Loop {
+            self.bind_chain(c.label);
+        }
+        self.reset_stack(c.height, c.results);
+        self.reachable = reachable;
+        self.last_dst = None;
+    }
+
+    fn else_(&mut self) {
+        let Some(mut c) = self.control.pop() else { return };
+        if self.reachable {
+            self.move_top_to(c.results, c.height);
+            self.emit(&[BR]);
+            let at = self.here();
+            self.code.push(c.label);
+            c.label = at;
+            c.branched = true;
+        }
+        self.bind_one(c.else_patch);
+        c.else_patch = NONE;
+        self.reset_stack(c.height, c.params);
+        c.kind = Kind::Else;
+        // Blocks are only entered in reachable code.
+        self.reachable = true;
+        self.control.push(c);
+    }
+
+    /// An operator in unreachable code: only block structure matters.
+    fn skip(&mut self, op: &Operator<'_>, offset: usize) -> WasmResult<()> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.skip_depth += 1,
+            Operator::Else if self.skip_depth == 0 => self.else_(),
+            Operator::End if self.skip_depth == 0 => {
+                self.end();
+            }
+            Operator::End => self.skip_depth -= 1,
+            _ => {}
+        }
+        let _ = offset;
+        Ok(())
+    }
+
+    // ---- places ----
+
+    fn global_place(&self, g: u32) -> u32 {
+        let module = &self.translation.module;
+        let g = GlobalIndex::from_u32(g);
+        match module.defined_global_index(g) {
+            Some(def) => place(self.offsets.defined_global(def), false),
+            None => place(self.offsets.imported_global(g), true),
+        }
+    }
+
+    fn table_place(&self, t: u32) -> u32 {
+        let module = &self.translation.module;
+        let t = TableIndex::from_u32(t);
+        match module.defined_table_index(t) {
+            Some(def) => place(self.offsets.defined_table(def), false),
+            None => place(self.offsets.imported_table(t), true),
+        }
+    }
+
+    fn call_args(&mut self, params: u32) -> u32 {
+        self.materialize_top(params);
+        let base = self.slot_at(self.height() - params);
+        for _ in 0..params {
+            self.pop_entry();
+        }
+        base
+    }
+
+    fn call_results(&mut self, results: u32) {
+        for _ in 0..results {
+            self.push(Val::Temp);
+        }
+    }
+
+    // ---- operators ----
+
+    fn unary(&mut self, opcode: u32) {
+        let a = self.pop();
+        let dst = self.push_temp();
+        self.emit_result(&[opcode, dst, a]);
+    }
+
+    fn binary(&mut self, opcode: u32) {
+        let b = self.pop();
+        let a = self.pop();
+        let dst = self.push_temp();
+        self.emit_result(&[opcode, dst, a, b]);
+    }
+
+    fn load(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
+        let off = self.memarg_offset(memarg, offset)?;
+        let addr = self.pop();
+        let dst = self.push_temp();
+        self.emit_result(&[opcode, dst, addr, off]);
+        self.end_memarg(memarg);
+        Ok(())
+    }
+
+    fn store(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
+        let off = self.memarg_offset(memarg, offset)?;
+        let value = self.pop();
+        let addr = self.pop();
+        self.emit(&[opcode, addr, value, off]);
+        self.end_memarg(memarg);
+        Ok(())
+    }
+
+    /// The static offset of an access; for a memory other than memory 0,
+    /// first switches the executor to it.
+    fn memarg_offset(&mut self, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<u32> {
+        let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
+            return Err(unsupported("GC array accesses", offset));
+        };
+        if memarg.ordering.is_some() {
+            return Err(unsupported("atomic accesses", offset));
+        }
+        let off = u32::try_from(memarg.offset).map_err(|_| unsupported("64-bit memory offsets", offset))?;
+        if mem != 0 {
+            let place = self.memory_place(mem);
+            self.emit(&[USE_MEMORY, place]);
+        }
+        Ok(off)
+    }
+
+    /// After an access through `memarg`: back to memory 0 if need be.
+    fn end_memarg(&mut self, memarg: &wasmparser::MemArg) {
+        if memarg.target != wasmparser::MemArgTarget::Memory(0) {
+            let last = self.last_dst;
+            self.emit(&[USE_MEMORY0]);
+            // The switch does not touch slots.
+            self.last_dst = last;
+        }
+    }
+
+    fn memory_place(&self, mem: u32) -> u32 {
+        let module = &self.translation.module;
+        let m = brisk_environ::MemoryIndex::from_u32(mem);
+        match module.defined_memory_index(m) {
+            Some(def) => place(self.offsets.defined_memory(def), false),
+            None => place(self.offsets.imported_memory(m), true),
+        }
+    }
+
+    fn operator(&mut self, op: Operator<'_>, offset: usize) -> WasmResult<()> {
+        use Operator as O;
+        if let Some((opcode, arity)) = op::numeric(&op) {
+            if arity == 1 { self.unary(opcode) } else { self.binary(opcode) }
+            return Ok(());
+        }
+        if let Some(form) = simd::classify(&op) {
+            self.simd(form);
+            return Ok(());
+        }
+        match op {
+            // Same bits, same slot.
+            O::Nop
+            | O::I32ReinterpretF32
+            | O::I64ReinterpretF64
+            | O::F32ReinterpretI32
+            | O::F64ReinterpretI64 => {}
+            O::Unreachable => {
+                self.emit(&[TRAP, u32::from(Trap::UnreachableCodeReached.code())]);
+                self.set_unreachable();
+            }
+            O::Block { blockty } => {
+                self.push_ctrl(Kind::Block, blockty);
+            }
+            O::Loop { blockty } => {
+                let mut c = self.push_ctrl(Kind::Loop, blockty);
+                self.last_dst = None;
+                c.label = self.here();
+                *self.control.last_mut().expect("just pushed") = c;
+                self.budget_checks();
+            }
+            O::If { blockty } => {
+                let cond = self.pop();
+                let mut c = self.push_ctrl(Kind::If, blockty);
+                self.emit(&[BR_IF_EQZ, cond]);
+                c.else_patch = self.here();
+                self.code.push(0);
+                *self.control.last_mut().expect("just pushed") = c;
+            }
+            O::Else => self.else_(),
+            O::End => self.end(),
+            O::Br { relative_depth } => {
+                self.branch(relative_depth);
+                self.set_unreachable();
+            }
+            O::BrIf { relative_depth } => {
+                let cond = self.pop();
+                if self.branch_in_place(relative_depth) {
+                    self.emit(&[BR_IF_NEZ, cond]);
+                    self.branch_word(relative_depth);
+                } else {
+                    self.emit(&[BR_IF_EQZ, cond]);
+                    let skip = self.here();
+                    self.code.push(0);
+                    self.branch(relative_depth);
+                    self.bind_one(skip);
+                }
+            }
+            O::BrTable { targets } => {
+                let index = self.pop();
+                let n = targets.len();
+                let mut depths = Vec::with_capacity(n as usize + 1);
+                for t in targets.targets() {
+                    depths.push(t?);
+                }
+                depths.push(targets.default());
+                self.emit(&[BR_TABLE, index, n]);
+                let table = self.here();
+                self.code.extend(std::iter::repeat_n(0, depths.len()));
+                for (i, &depth) in depths.iter().enumerate() {
+                    let word = table + i as u32;
+                    if self.branch_in_place(depth) {
+                        // Point the table's word straight at the target:
+                        // emit its offset into place.
+                        let i_ctrl = self.control.len() - 1 - depth as usize;
+                        let target = self.control[i_ctrl];
+                        if target.kind == Kind::Loop {
+                            self.code[word as usize] = target.label.wrapping_sub(word);
+                        } else {
+                            self.code[word as usize] = target.label;
+                            self.control[i_ctrl].label = word;
+                            self.control[i_ctrl].branched = true;
+                        }
+                    } else {
+                        self.bind_one(word);
+                        self.branch(depth);
+                    }
+                }
+                self.set_unreachable();
+            }
+            O::Return => {
+                self.ret();
+                self.set_unreachable();
+            }
+            O::Call { function_index } => {
+                let module = &self.translation.module;
+                let f = FuncIndex::from_u32(function_index);
+                let ty = module.func_type(f);
+                let (params, results) = (ty.params.len() as u32, ty.results.len() as u32);
+                let base = self.call_args(params);
+                match module.defined_func_index(f) {
+                    Some(def) if (self.options.interpreted)(def) => self.emit(&[CALL, def.as_u32(), base]),
+                    _ => self.emit(&[CALL_REF, self.offsets.func_ref(f), base, params.max(results)]),
+                }
+                self.call_results(results);
+            }
+            O::CallIndirect { type_index, table_index } => {
+                let ty = &self.translation.module.types[TypeIndex::from_u32(type_index)];
+                let (params, results) = (ty.params.len() as u32, ty.results.len() as u32);
+                let index = self.pop();
+                // The index sits above the arguments; it is read before the
+                // call overwrites anything.
+                let base = self.call_args(params);
+                let table = self.table_place(table_index);
+                self.emit(&[CALL_INDIRECT, table, type_index, index, base, params.max(results)]);
+                self.call_results(results);
+            }
+            O::Drop => {
+                self.pop_entry();
+            }
+            O::Select | O::TypedSelect { .. } => {
+                let cond = self.pop();
+                let b = self.pop();
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SELECT, dst, cond, a, b]);
+            }
+            O::LocalGet { local_index } => self.push(Val::Local(local_index)),
+            O::LocalSet { local_index } => self.local_set(local_index, false),
+            O::LocalTee { local_index } => self.local_set(local_index, true),
+            O::GlobalGet { global_index } => {
+                let p = self.global_place(global_index);
+                let dst = self.push_temp();
+                self.emit_result(&[GLOBAL_GET, dst, p]);
+            }
+            O::GlobalSet { global_index } => {
+                let p = self.global_place(global_index);
+                let a = self.pop();
+                self.emit(&[GLOBAL_SET, p, a]);
+            }
+            O::I32Load { memarg } | O::F32Load { memarg } => self.load(I32_LOAD, &memarg, offset)?,
+            O::I64Load { memarg } | O::F64Load { memarg } => self.load(I64_LOAD, &memarg, offset)?,
+            O::I32Load8S { memarg } => self.load(I32_LOAD8_S, &memarg, offset)?,
+            O::I32Load8U { memarg } => self.load(I32_LOAD8_U, &memarg, offset)?,
+            O::I32Load16S { memarg } => self.load(I32_LOAD16_S, &memarg, offset)?,
+            O::I32Load16U { memarg } => self.load(I32_LOAD16_U, &memarg, offset)?,
+            O::I64Load8S { memarg } => self.load(I64_LOAD8_S, &memarg, offset)?,
+            O::I64Load8U { memarg } => self.load(I64_LOAD8_U, &memarg, offset)?,
+            O::I64Load16S { memarg } => self.load(I64_LOAD16_S, &memarg, offset)?,
+            O::I64Load16U { memarg } => self.load(I64_LOAD16_U, &memarg, offset)?,
+            O::I64Load32S { memarg } => self.load(I64_LOAD32_S, &memarg, offset)?,
+            O::I64Load32U { memarg } => self.load(I64_LOAD32_U, &memarg, offset)?,
+            O::V128Load { memarg } => self.load(V128_LOAD, &memarg, offset)?,
+            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
+                self.store(STORE32, &memarg, offset)?
+            }
+            O::I64Store { memarg } | O::F64Store { memarg } => self.store(STORE64, &memarg, offset)?,
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(STORE8, &memarg, offset)?,
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(STORE16, &memarg, offset)?,
+            O::V128Store { memarg } => self.store(STORE128, &memarg, offset)?,
+            O::MemorySize { mem } => {
+                let dst = self.push_temp();
+                if mem != 0 {
+                    let place = self.memory_place(mem);
+                    self.emit(&[USE_MEMORY, place]);
+                }
+                self.emit(&[MEMORY_SIZE, dst]);
+                if mem != 0 {
+                    self.emit(&[USE_MEMORY0]);
+                }
+            }
+            O::MemoryGrow { mem } => {
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[MEMORY_GROW, dst, a, mem]);
+            }
+            O::I32Const { value } => self.push(Val::Const(u64::from(value as u32))),
+            O::I64Const { value } => self.push(Val::Const(value as u64)),
+            O::F32Const { value } => self.push(Val::Const(u64::from(value.bits()))),
+            O::F64Const { value } => self.push(Val::Const(value.bits())),
+            O::RefNull { .. } => self.push(Val::Const(0)),
+            O::RefIsNull => self.unary(REF_IS_NULL),
+            O::RefFunc { function_index } => {
+                let off = self.offsets.func_ref(FuncIndex::from_u32(function_index));
+                let dst = self.push_temp();
+                self.emit_result(&[REF_FUNC, dst, off]);
+            }
+            O::MemoryInit { data_index, mem } => {
+                self.bulk_budget(&op);
+                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                self.emit(&[MEMORY_INIT, data_index, dst, src, len, mem]);
+            }
+            O::DataDrop { data_index } => self.emit(&[DATA_DROP, data_index]),
+            O::MemoryCopy { dst_mem, src_mem } => {
+                self.bulk_budget(&op);
+                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                self.emit(&[MEMORY_COPY, dst, src, len, dst_mem, src_mem]);
+            }
+            O::MemoryFill { mem } => {
+                self.bulk_budget(&op);
+                let (len, value, dst) = (self.pop(), self.pop(), self.pop());
+                self.emit(&[MEMORY_FILL, dst, value, len, mem]);
+            }
+            O::TableInit { elem_index, table } => {
+                self.bulk_budget(&op);
+                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                self.emit(&[TABLE_INIT, table, elem_index, dst, src, len]);
+            }
+            O::ElemDrop { elem_index } => self.emit(&[ELEM_DROP, elem_index]),
+            O::TableCopy { dst_table, src_table } => {
+                self.bulk_budget(&op);
+                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                self.emit(&[TABLE_COPY, dst_table, src_table, dst, src, len]);
+            }
+            O::TableGet { table } => {
+                let p = self.table_place(table);
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[TABLE_GET, dst, p, a]);
+            }
+            O::TableSet { table } => {
+                let p = self.table_place(table);
+                let value = self.pop();
+                let index = self.pop();
+                self.emit(&[TABLE_SET, p, index, value]);
+            }
+            O::TableGrow { table } => {
+                self.bulk_budget(&op);
+                let len = self.pop();
+                let init = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[TABLE_GROW, dst, table, init, len]);
+            }
+            O::TableSize { table } => {
+                let p = self.table_place(table);
+                let dst = self.push_temp();
+                self.emit_result(&[TABLE_SIZE, dst, p]);
+            }
+            O::TableFill { table } => {
+                self.bulk_budget(&op);
+                let (len, value, dst) = (self.pop(), self.pop(), self.pop());
+                self.emit(&[TABLE_FILL, table, dst, value, len]);
+            }
+            O::V128Load8x8S { memarg } => self.load_widen(simd::Widen::I8x8S, &memarg, offset)?,
+            O::V128Load8x8U { memarg } => self.load_widen(simd::Widen::I8x8U, &memarg, offset)?,
+            O::V128Load16x4S { memarg } => self.load_widen(simd::Widen::I16x4S, &memarg, offset)?,
+            O::V128Load16x4U { memarg } => self.load_widen(simd::Widen::I16x4U, &memarg, offset)?,
+            O::V128Load32x2S { memarg } => self.load_widen(simd::Widen::I32x2S, &memarg, offset)?,
+            O::V128Load32x2U { memarg } => self.load_widen(simd::Widen::I32x2U, &memarg, offset)?,
+            O::V128Load8Splat { memarg } => self.load_sized(V128_LOAD_SPLAT, 1, &memarg, offset)?,
+            O::V128Load16Splat { memarg } => self.load_sized(V128_LOAD_SPLAT, 2, &memarg, offset)?,
+            O::V128Load32Splat { memarg } => self.load_sized(V128_LOAD_SPLAT, 4, &memarg, offset)?,
+            O::V128Load64Splat { memarg } => self.load_sized(V128_LOAD_SPLAT, 8, &memarg, offset)?,
+            O::V128Load32Zero { memarg } => self.load_sized(V128_LOAD_ZERO, 4, &memarg, offset)?,
+            O::V128Load64Zero { memarg } => self.load_sized(V128_LOAD_ZERO, 8, &memarg, offset)?,
+            O::V128Load8Lane { memarg, lane } => self.load_lane(1, lane, &memarg, offset)?,
+            O::V128Load16Lane { memarg, lane } => self.load_lane(2, lane, &memarg, offset)?,
+            O::V128Load32Lane { memarg, lane } => self.load_lane(4, lane, &memarg, offset)?,
+            O::V128Load64Lane { memarg, lane } => self.load_lane(8, lane, &memarg, offset)?,
+            O::V128Store8Lane { memarg, lane } => self.store_lane(1, lane, &memarg, offset)?,
+            O::V128Store16Lane { memarg, lane } => self.store_lane(2, lane, &memarg, offset)?,
+            O::V128Store32Lane { memarg, lane } => self.store_lane(4, lane, &memarg, offset)?,
+            O::V128Store64Lane { memarg, lane } => self.store_lane(8, lane, &memarg, offset)?,
+            other => return Err(unsupported(&format!("{other:?}"), offset)),
+        }
+        Ok(())
+    }
+
+    fn local_set(&mut self, l: u32, tee: bool) {
+        let top = self.height() - 1;
+        let e = self.stack[top as usize];
+        // The previous instruction computed the value: make it write the
+        // local directly, if nothing still refers to the local's old value.
+        if let (Val::Temp, Some(at)) = (e.val, self.last_dst)
+            && self.code[at] == self.slot_at(top)
+            && self.local_heads[l as usize] == NONE
+        {
+            self.code[at] = l;
+            self.pop_entry();
+            if tee {
+                self.push(Val::Local(l));
+            }
+            self.last_dst = None;
+            return;
+        }
+        if e.val == Val::Local(l) {
+            // `local.get l; local.set l` and the tee equivalent: no effect.
+            if !tee {
+                self.pop_entry();
+            }
+            return;
+        }
+        let e = self.pop_entry();
+        self.spill_local(l);
+        let src = match e.val {
+            Val::Temp => Some(self.slot_at(top)),
+            Val::Local(m) => Some(m),
+            Val::Const(c) => {
+                self.emit_const(l, c);
+                None
+            }
+        };
+        if let Some(src) = src {
+            self.emit(&[COPY, l, src]);
+        }
+        if tee {
+            self.push(e.val);
+        }
+    }
+
+    fn load_widen(&mut self, kind: simd::Widen, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
+        let off = self.memarg_offset(memarg, offset)?;
+        let addr = self.pop();
+        let dst = self.push_temp();
+        self.emit_result(&[V128_LOAD_WIDEN, dst, addr, off, kind as u32]);
+        self.end_memarg(memarg);
+        Ok(())
+    }
+
+    fn load_sized(&mut self, opcode: u32, bytes: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
+        let off = self.memarg_offset(memarg, offset)?;
+        let addr = self.pop();
+        let dst = self.push_temp();
+        self.emit_result(&[opcode, dst, addr, off, bytes]);
+        self.end_memarg(memarg);
+        Ok(())
+    }
+
+    fn load_lane(&mut self, bytes: u32, lane: u8, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
+        let off = self.memarg_offset(memarg, offset)?;
+        let v = self.pop();
+        let addr = self.pop();
+        let dst = self.push_temp();
+        self.emit_result(&[V128_LOAD_LANE, dst, addr, v, off, bytes, u32::from(lane)]);
+        self.end_memarg(memarg);
+        Ok(())
+    }
+
+    fn store_lane(&mut self, bytes: u32, lane: u8, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
+        let off = self.memarg_offset(memarg, offset)?;
+        let v = self.pop();
+        let addr = self.pop();
+        self.emit(&[V128_STORE_LANE, addr, v, off, bytes, u32::from(lane)]);
+        self.end_memarg(memarg);
+        Ok(())
+    }
+
+    fn simd(&mut self, form: SimdForm) {
+        match form {
+            SimdForm::Const(v) => {
+                let dst = self.push_temp();
+                let w = |i: u32| (v >> (32 * i)) as u32;
+                self.emit_result(&[CONST128, dst, w(0), w(1), w(2), w(3)]);
+            }
+            SimdForm::Unary(op) => {
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_UNARY, dst, a, op as u32]);
+            }
+            SimdForm::Binary(op) => {
+                let b = self.pop();
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_BINARY, dst, a, b, op as u32]);
+            }
+            SimdForm::Ternary(op) => {
+                let c = self.pop();
+                let b = self.pop();
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_TERNARY, dst, a, b, c, op as u32]);
+            }
+            SimdForm::Shift(op) => {
+                let b = self.pop();
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_SHIFT, dst, a, b, op as u32]);
+            }
+            SimdForm::Test(op) => {
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_TEST, dst, a, op as u32]);
+            }
+            SimdForm::Splat(op) => {
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_SPLAT, dst, a, op as u32]);
+            }
+            SimdForm::ExtractLane(op, lane) => {
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_EXTRACT, dst, a, op as u32, u32::from(lane)]);
+            }
+            SimdForm::ReplaceLane(op, lane) => {
+                let b = self.pop();
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[SIMD_REPLACE, dst, a, b, op as u32, u32::from(lane)]);
+            }
+            SimdForm::Shuffle(lanes) => {
+                let b = self.pop();
+                let a = self.pop();
+                let dst = self.push_temp();
+                let w = |i: usize| u32::from_le_bytes([lanes[4 * i], lanes[4 * i + 1], lanes[4 * i + 2], lanes[4 * i + 3]]);
+                self.emit_result(&[SIMD_SHUFFLE, dst, a, b, w(0), w(1), w(2), w(3)]);
+            }
+        }
+    }
+}
