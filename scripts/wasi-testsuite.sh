@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the official WASI preview-1 test suite (../shared/wasi-testsuite,
 # prebuilt) through its own runner with `brisk run` as the runtime, as its
-# README describes. Needs Python 3.12 (pyenv's 3.12.1 here) with colorama and
+# README describes, on the tier `BRISK_TIER` names (default: auto; e.g.
+# `BRISK_TIER=interp scripts/wasi-testsuite.sh`). Needs Python 3.12 (pyenv's 3.12.1 here) with colorama and
 # requests, installed from PyPI when missing. Prints the runner's summary.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,5 +23,5 @@ trap 'rm -rf "$WORK"' EXIT
 cp -r "$SUITE" "$WORK/suite"
 cd "$WORK/suite"
 # Its own cache, so no earlier state of the user's is involved.
-XDG_CACHE_HOME=$WORK/cache WASMTIME="$ROOT/target/debug/brisk run" \
+XDG_CACHE_HOME=$WORK/cache WASMTIME="$ROOT/target/debug/brisk run -C tier=${BRISK_TIER:-auto}" \
   python3 ./run-tests -r adapters/wasmtime.py

@@ -94,7 +94,8 @@ fn human_size(bytes: u64) -> String {
 #[derive(Args, Clone, Default)]
 struct CommonOptions {
     /// Codegen options, `-C key=value`:
-    ///   tier=optimized|auto               compiler tier (interp and baseline come later);
+    ///   tier=auto|optimized|interp|mixed  compiler tier (auto: optimized for now; mixed:
+    ///                                     every other function interpreted, for testing);
     ///   regalloc-algorithm=backtracking|single-pass
     ///                                     register allocator of the optimizing tier;
     ///   parallel-compilation=y|n          compile functions on all cores (default y);

@@ -8,8 +8,9 @@
 //!
 //! One configuration counts fuel and checks epochs (with budgets no script
 //! reaches), so the bounded-execution code is held to the spec too. The
-//! last configuration is a round trip: every module is compiled to an
-//! artifact file and loaded with `Module::deserialize_file` first.
+//! round-trip configurations compile every module to an artifact file and
+//! load it with `Module::deserialize_file` first. The interpreter runs
+//! alone and mixed with the optimizing tier (every other function).
 //!
 //! `cargo test --test wast` runs every configuration; pass a substring to
 //! run only matching configurations (e.g. `cargo test --test wast -- single-pass`).
@@ -69,7 +70,27 @@ const TIERS: &[TierConfig] = &[
         config: || optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking),
         round_trip: true,
     },
+    TierConfig { name: "interp", config: || tier(Strategy::Interpreter), round_trip: false },
+    TierConfig {
+        name: "interp/fuel+epochs",
+        config: || {
+            let mut c = tier(Strategy::Interpreter);
+            c.consume_fuel(true).epoch_interruption(true);
+            c
+        },
+        round_trip: false,
+    },
+    TierConfig { name: "interp/round-trip", config: || tier(Strategy::Interpreter), round_trip: true },
+    // Every other function of every module interpreted, the rest
+    // optimized: calls, funcrefs, traps and host calls cross tiers.
+    TierConfig { name: "mixed/interp+optimized", config: || tier(Strategy::Mixed), round_trip: false },
 ];
+
+fn tier(strategy: Strategy) -> Config {
+    let mut c = Config::new();
+    c.strategy(strategy);
+    c
+}
 
 /// Directives expected to fail, per tier: (tier name prefix, "suite/file.wast:line", reason).
 /// Empty today: every directive of the suites below passes on every tier.

@@ -1,12 +1,13 @@
 //! Compile time: every configuration of Brisk and of each peer compiles
 //! every module of each corpus, once per round, the contenders taking turns
-//! module by module.
+//! module by module. Brisk's interpreter (translation to its bytecode) is
+//! compared with the peers' interpreters: wasmi and wasmtime's Pulley.
 
 use crate::inputs::Corpus;
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{Stats, quantile, timed, turn_order};
-use crate::{Setup, Wasmtime, peer};
+use crate::{BRISK_INTERP, Setup, Wasmtime, peer};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -46,14 +47,14 @@ fn brisk(name: &str, opt: brisk::OptLevel, regalloc: brisk::RegallocAlgorithm, p
     Ok(Contender { name: name.into(), versus: None, compiler: Compiler::Brisk(brisk::Engine::new(&c)?) })
 }
 
-fn wasmtime(kind: Wasmtime, versus: &'static str, parallel: bool) -> Result<Contender> {
-    Ok(Contender { name: kind.name().into(), versus: Some(versus), compiler: Compiler::Wasmtime(kind.engine(parallel)?) })
+fn wasmtime(kind: Wasmtime, native: &'static str, parallel: bool) -> Result<Contender> {
+    Ok(Contender { name: kind.name().into(), versus: Some(kind.versus(native)), compiler: Compiler::Wasmtime(kind.engine(parallel)?) })
 }
 
 fn wasmi(name: &str, mode: wasmi::CompilationMode) -> Contender {
     let mut c = wasmi::Config::default();
     c.compilation_mode(mode);
-    Contender { name: name.into(), versus: Some(BRISK_QUICK), compiler: Compiler::Wasmi(wasmi::Engine::new(&c)) }
+    Contender { name: name.into(), versus: Some(BRISK_INTERP), compiler: Compiler::Wasmi(wasmi::Engine::new(&c)) }
 }
 
 /// Every configuration compared, for one thread or for all.
@@ -62,6 +63,7 @@ fn contenders(setup: &Setup, parallel: bool) -> Result<Vec<Contender>> {
     let mut v = vec![
         brisk(BRISK_QUICK, O::None, R::SinglePass, parallel)?,
         brisk(BRISK_OPT, O::Speed, R::Backtracking, parallel)?,
+        Contender { name: BRISK_INTERP.into(), versus: None, compiler: Compiler::Brisk(crate::brisk_interpreter(parallel)?) },
         wasmtime(Wasmtime::CraneliftQuick, BRISK_QUICK, parallel)?,
         wasmtime(Wasmtime::CraneliftSpeed, BRISK_OPT, parallel)?,
         wasmtime(Wasmtime::Winch, BRISK_QUICK, parallel)?,

@@ -39,6 +39,17 @@ pub struct Setup {
     pub v8: Option<String>,
 }
 
+/// Brisk's interpreter tier, measured against the peers' interpreters
+/// (wasmi, wasmtime's Pulley).
+pub const BRISK_INTERP: &str = "Brisk interpreter";
+
+/// An engine of Brisk's interpreter tier, translating on one thread or on all.
+pub fn brisk_interpreter(parallel: bool) -> Result<brisk::Engine> {
+    let mut c = brisk::Config::new();
+    c.strategy(brisk::Strategy::Interpreter).parallel_compilation(parallel);
+    brisk::Engine::new(&c)
+}
+
 /// The wasmtime configurations Brisk is measured against.
 #[derive(Clone, Copy, Debug)]
 pub enum Wasmtime {
@@ -55,6 +66,15 @@ impl Wasmtime {
             Wasmtime::CraneliftSpeed => "wasmtime cranelift speed + backtracking",
             Wasmtime::Winch => "wasmtime winch",
             Wasmtime::Pulley => "wasmtime pulley",
+        }
+    }
+
+    /// The Brisk configuration this one is compared with: the interpreter
+    /// for Pulley (wasmtime's interpreter), else `native`.
+    pub fn versus(self, native: &'static str) -> &'static str {
+        match self {
+            Wasmtime::Pulley => BRISK_INTERP,
+            _ => native,
         }
     }
 
@@ -180,6 +200,9 @@ fn main() -> Result<()> {
 fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Result<Vec<report::Figure>> {
     let mut figures = Vec::new();
     let wants = |g: &str| only.iter().any(|o| o == g);
+    if wants("programs") {
+        remarks.push(programs::NO_WASMI.to_string());
+    }
     if wants("compile") {
         let mut corpora = vec![inputs::smith_corpus(if setup.quick { 12 } else { 40 })];
         match inputs::programs_corpus(&setup.root, &setup.root.join("bench/target/programs")) {

@@ -8,17 +8,25 @@
 //! fresh copy of the workload's files) + instantiation + `_start`, on a module
 //! compiled beforehand. Preparing the directory is not timed. Every runtime
 //! must print the same stdout and exit with the same status.
+//!
+//! Brisk's interpreter runs them too, beside wasmtime's Pulley. wasmi does
+//! not: its WASI (`wasmi_wasi`) is built on wasi-common 36 and wiggle 36,
+//! which are not among this crate's dependencies (see [`NO_WASMI`]).
 
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{clock, measure};
-use crate::{Setup, Wasmtime, peer};
+use crate::{BRISK_INTERP, Setup, Wasmtime, peer};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 pub const BRISK: &str = "Brisk cranelift speed";
 pub const WASMTIME: &str = "wasmtime cranelift (default)";
 pub const V8: &str = "V8 TurboFan (node:wasi)";
+
+/// Why wasmi does not run the programs.
+pub const NO_WASMI: &str = "wasmi on the whole programs: wasmi's WASI (the wasmi_wasi crate) is built on wasi-common 36 and wiggle 36, \
+     a second copy of wasmtime's WASI stack that the bench does not depend on, so Brisk's interpreter is compared with wasmi on the kernels only.";
 
 /// Most a program may print.
 const STDOUT_CAPACITY: usize = 64 << 20;
@@ -78,11 +86,30 @@ struct Outcome {
     stdout: Vec<u8>,
 }
 
+/// A program compiled for one contender, with the linker of its engine.
+enum Runner<'a> {
+    Brisk(&'a brisk::Linker<BriskData>, brisk::Module),
+    Wasmtime(&'a wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx>, wasmtime::Module),
+    V8,
+}
+
 struct BriskData {
     wasi: brisk_wasi::WasiCtx,
 }
 
-fn run_brisk(engine: &brisk::Engine, linker: &brisk::Linker<BriskData>, module: &brisk::Module, w: &Workload, data: &Path) -> Result<Outcome> {
+fn brisk_linker(engine: &brisk::Engine) -> Result<brisk::Linker<BriskData>> {
+    let mut linker = brisk::Linker::new(engine);
+    brisk_wasi::add_to_linker(&mut linker, |d: &mut BriskData| &mut d.wasi)?;
+    Ok(linker)
+}
+
+fn wasmtime_linker(engine: &wasmtime::Engine) -> Result<wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx>> {
+    let mut linker = wasmtime::Linker::new(engine);
+    peer(wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx))?;
+    Ok(linker)
+}
+
+fn run_brisk(linker: &brisk::Linker<BriskData>, module: &brisk::Module, w: &Workload, data: &Path) -> Result<Outcome> {
     use brisk_wasi::{DirPerms, FilePerms, MemoryInputPipe, MemoryOutputPipe, WasiCtxBuilder};
     let stdout = MemoryOutputPipe::new(STDOUT_CAPACITY);
     let wasi = WasiCtxBuilder::new()
@@ -92,7 +119,7 @@ fn run_brisk(engine: &brisk::Engine, linker: &brisk::Linker<BriskData>, module: 
         .stderr(MemoryOutputPipe::new(STDOUT_CAPACITY))
         .preopened_dir(data, "data", DirPerms::all(), FilePerms::all())?
         .build();
-    let mut store = brisk::Store::new(engine, BriskData { wasi });
+    let mut store = brisk::Store::new(linker.engine(), BriskData { wasi });
     let instance = linker.instantiate(&mut store, module)?;
     let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
     let exit = match start.call(&mut store, ()) {
@@ -106,13 +133,7 @@ fn run_brisk(engine: &brisk::Engine, linker: &brisk::Linker<BriskData>, module: 
     Ok(Outcome { exit, stdout: stdout.contents() })
 }
 
-fn run_wasmtime(
-    engine: &wasmtime::Engine,
-    linker: &wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx>,
-    module: &wasmtime::Module,
-    w: &Workload,
-    data: &Path,
-) -> Result<Outcome> {
+fn run_wasmtime(linker: &wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx>, module: &wasmtime::Module, w: &Workload, data: &Path) -> Result<Outcome> {
     use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
     use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
     let stdout = MemoryOutputPipe::new(STDOUT_CAPACITY);
@@ -123,7 +144,7 @@ fn run_wasmtime(
     // (wasmtime-wasi's own advice when async support is off).
     builder.allow_blocking_current_thread(true);
     peer(builder.preopened_dir(data, "data", FsPerms::ReadWrite))?;
-    let mut store = wasmtime::Store::new(engine, builder.build_p1());
+    let mut store = wasmtime::Store::new(linker.engine(), builder.build_p1());
     let instance = peer(linker.instantiate(&mut store, module))?;
     let start = peer(instance.get_typed_func::<(), ()>(&mut store, "_start"))?;
     let exit = match start.call(&mut store, ()) {
@@ -140,14 +161,11 @@ fn run_wasmtime(
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let dir = setup.root.join("bench/target/programs");
     crate::inputs::build_programs(&setup.root, &dir)?;
-    let brisk_engine = brisk::Engine::default();
-    let mut brisk_linker = brisk::Linker::new(&brisk_engine);
-    brisk_wasi::add_to_linker(&mut brisk_linker, |d: &mut BriskData| &mut d.wasi)?;
+    let brisk_linkers = [(BRISK, brisk_linker(&brisk::Engine::default())?), (BRISK_INTERP, brisk_linker(&crate::brisk_interpreter(true)?)?)];
     // wasmtime's defaults are Cranelift, opt level speed, backtracking
     // register allocation: Wasmtime::CraneliftSpeed sets just these.
-    let wasmtime_engine = Wasmtime::CraneliftSpeed.engine(true)?;
-    let mut wasmtime_linker = wasmtime::Linker::new(&wasmtime_engine);
-    peer(wasmtime_wasi::p1::add_to_linker_sync(&mut wasmtime_linker, |cx| cx))?;
+    let wasmtime_linkers =
+        [(WASMTIME, BRISK, wasmtime_linker(&Wasmtime::CraneliftSpeed.engine(true)?)?), (Wasmtime::Pulley.name(), BRISK_INTERP, wasmtime_linker(&Wasmtime::Pulley.engine(true)?)?)];
     let mut v8 = match setup.v8 {
         Some(_) => Some(NodePeer::start(&setup.root, V8Tier::TurboFan, false)?),
         None => None,
@@ -157,28 +175,34 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     for w in workloads(setup.quick) {
         let path = dir.join(format!("{}.wasm", w.program));
         let wasm = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let brisk_module = brisk::Module::new(&brisk_engine, &wasm)?;
-        let wasmtime_module = peer(wasmtime::Module::new(&wasmtime_engine, &wasm))?;
-        let mut names = vec![BRISK, WASMTIME];
+        // (name, the Brisk contender it is compared with) of each runner.
+        let mut names: Vec<(&str, Option<&'static str>)> = Vec::new();
+        let mut runners = Vec::new();
+        for (name, linker) in &brisk_linkers {
+            names.push((name, None));
+            runners.push(Runner::Brisk(linker, brisk::Module::new(linker.engine(), &wasm)?));
+        }
+        for (name, versus, linker) in &wasmtime_linkers {
+            names.push((name, Some(versus)));
+            runners.push(Runner::Wasmtime(linker, peer(wasmtime::Module::new(linker.engine(), &wasm))?));
+        }
         if v8.is_some() {
-            names.push(V8);
+            names.push((V8, Some(BRISK)));
+            runners.push(Runner::V8);
         }
         let run_dir = setup.scratch.join(format!("program-{}", w.program));
         let mut expected: Option<Outcome> = None;
         let stats = measure(rounds, 1, names.len(), |c| {
             let data = w.prepare(&setup.root, &run_dir)?;
-            let (seconds, outcome) = match c {
-                0 => clock(|| run_brisk(&brisk_engine, &brisk_linker, &brisk_module, &w, &data))?,
-                1 => clock(|| run_wasmtime(&wasmtime_engine, &wasmtime_linker, &wasmtime_module, &w, &data))?,
-                _ => {
-                    let node = v8.as_mut().context("no V8")?;
-                    node.run_wasi(&path, &data, "data", &w.argv())?
-                }
+            let (seconds, outcome) = match &runners[c] {
+                Runner::Brisk(linker, module) => clock(|| run_brisk(linker, module, &w, &data))?,
+                Runner::Wasmtime(linker, module) => clock(|| run_wasmtime(linker, module, &w, &data))?,
+                Runner::V8 => v8.as_mut().context("no V8")?.run_wasi(&path, &data, "data", &w.argv())?,
             };
             match &expected {
                 None => {
                     if outcome.exit != 0 {
-                        bail!("{}: {} exited with {}", w.case(), names[c], outcome.exit);
+                        bail!("{}: {} exited with {}", w.case(), names[c].0, outcome.exit);
                     }
                     expected = Some(outcome);
                 }
@@ -186,10 +210,10 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
                 Some(e) => bail!(
                     "{}: {} printed {} bytes and exited with {}; {} printed {} bytes and exited with {}",
                     w.case(),
-                    names[c],
+                    names[c].0,
                     outcome.stdout.len(),
                     outcome.exit,
-                    names[0],
+                    names[0].0,
                     e.stdout.len(),
                     e.exit
                 ),
@@ -197,10 +221,8 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             Ok(seconds)
         })?;
         let out_bytes = expected.as_ref().map_or(0, |e| e.stdout.len());
-        for (c, name) in names.iter().enumerate() {
-            figures.push(
-                Figure::new(Group::Programs, &w.case(), name, (c > 0).then_some(BRISK), stats[c]).note("stdout", format!("{out_bytes} B")),
-            );
+        for ((name, versus), stats) in names.iter().zip(stats) {
+            figures.push(Figure::new(Group::Programs, &w.case(), name, *versus, stats).note("stdout", format!("{out_bytes} B")));
         }
     }
     Ok(figures)

@@ -1,6 +1,7 @@
 //! Output: a table on stdout, `bench/results.json`, and
 //! `docs/benchmarks.md` with where Brisk stands on each promise.
 
+use crate::BRISK_INTERP;
 use crate::compile::{BRISK_OPT, BRISK_QUICK};
 use crate::stats::{Stats, time};
 use std::fmt::Write as _;
@@ -80,6 +81,16 @@ fn range(s: &Stats) -> String {
     format!("{} [{} – {}]", time(s.median), time(s.min), time(s.max))
 }
 
+/// The geometric mean of `ratios`' values.
+fn geomean(ratios: &[(&str, f64)]) -> f64 {
+    (ratios.iter().map(|(_, r)| r.ln()).sum::<f64>() / ratios.len() as f64).exp()
+}
+
+/// A case's first word: a program's name, or a kernel's call.
+fn short(case: &str) -> &str {
+    case.split(' ').next().unwrap_or(case)
+}
+
 /// "2.10x faster" / "1.30x slower", from peer time over Brisk time.
 fn verdict(speedup: f64) -> String {
     if speedup >= 1.0 { format!("{speedup:.2}x faster") } else { format!("{:.2}x slower", 1.0 / speedup) }
@@ -121,12 +132,16 @@ impl Report {
                 println!("{:<11} {case}", group.id());
                 for f in self.in_case(group, case) {
                     let vs = self.speedup(f).map_or_else(String::new, |s| format!("  (Brisk {})", verdict(s)));
-                    println!("            {:<42} {}{vs}", f.contender, range(&f.stats));
+                    let rate = f.note_value("MiB/s").map_or_else(String::new, |r| format!("  {r} MiB/s"));
+                    println!("            {:<42} {}{rate}{vs}", f.contender, range(&f.stats));
                 }
             }
         }
         if let Some((g, n)) = self.programs_geomean() {
             println!("programs    Brisk time / wasmtime time, geometric mean over {n} programs: {g:.3}x (goal: within 1.05x)");
+        }
+        for line in self.interpreter_ratios() {
+            println!("interpreter {line}");
         }
         for r in &self.remarks {
             println!("not measured: {r}");
@@ -194,8 +209,8 @@ impl Report {
         self.section(&mut md, Group::Load, "Artifact load", "`Module::deserialize_file` on an artifact in the page cache; the module is dropped after the clock stops.");
         self.section(&mut md, Group::Instantiate, "Instantiation", "A new store and instance of a compiled module, with no imports; dropped after the clock stops.");
         self.section(&mut md, Group::Unload, "Unload", "Modules loaded from an artifact (untimed), then all dropped at once; the time is per module.");
-        self.section(&mut md, Group::Run, "Run time", "One call of the kernel's `run(arg)` on an instance made beforehand, after a warm-up call. Every runtime returned the same result (checked).");
-        self.section(&mut md, Group::Programs, "Run time of whole programs", "The Debian C programs of `bench/programs/` (built for wasm32-wasi by `build.sh`) run as WASI preview 1 commands on the workloads of `bench/programs/compare.sh` (which checks Brisk's output against a native build's), made heavier: sqlite3 runs `workloads/bench.sql` on a database file, lua runs `workloads/bench.lua`, the compression drivers compress and decompress their generated input. One run = a WASI context (argv, no environment, stdout and stderr in memory, a preopened `data` directory with a fresh copy of the workload's files, prepared untimed) + instantiation + `_start`, on a module compiled beforehand: Brisk through `brisk-wasi`, wasmtime through `wasmtime-wasi`'s preview 1 (`add_to_linker_sync`, `WasiP1Ctx`), V8 through `node:wasi` (timed inside Node). Every runtime printed the same stdout and exited with the same status (checked).");
+        self.section(&mut md, Group::Run, "Run time", "One call of the kernel's `run(arg)` on an instance made beforehand, after a warm-up call. The interpreters (wasmtime's Pulley, wasmi) are compared with Brisk's interpreter, the rest with Brisk's optimizing tier. Every runtime returned the same result (checked).");
+        self.section(&mut md, Group::Programs, "Run time of whole programs", "The Debian C programs of `bench/programs/` (built for wasm32-wasi by `build.sh`) run as WASI preview 1 commands on the workloads of `bench/programs/compare.sh` (which checks Brisk's output against a native build's), made heavier: sqlite3 runs `workloads/bench.sql` on a database file, lua runs `workloads/bench.lua`, the compression drivers compress and decompress their generated input. One run = a WASI context (argv, no environment, stdout and stderr in memory, a preopened `data` directory with a fresh copy of the workload's files, prepared untimed) + instantiation + `_start`, on a module compiled beforehand: Brisk (optimizing tier and interpreter) through `brisk-wasi`, wasmtime (Cranelift and Pulley) through `wasmtime-wasi`'s preview 1 (`add_to_linker_sync`, `WasiP1Ctx`), V8 through `node:wasi` (timed inside Node). Every runtime printed the same stdout and exited with the same status (checked).");
         if !self.remarks.is_empty() {
             md.push_str("## Not measured\n\n");
             for r in &self.remarks {
@@ -284,13 +299,44 @@ impl Report {
     /// Brisk over wasmtime on the whole programs, as the geometric mean of
     /// the per-program ratios of medians.
     pub fn programs_geomean(&self) -> Option<(f64, usize)> {
-        let ratios: Vec<f64> = self
-            .cases(Group::Programs)
+        let ratios = self.ratios(Group::Programs, crate::programs::WASMTIME);
+        (!ratios.is_empty()).then(|| (geomean(&ratios), ratios.len()))
+    }
+
+    /// Per case of `group`, the Brisk contender's time over the peer
+    /// `contender`'s (below 1, Brisk is faster).
+    fn ratios(&self, group: Group, contender: &str) -> Vec<(&str, f64)> {
+        self.cases(group)
             .into_iter()
-            .filter_map(|case| self.get(Group::Programs, case, crate::programs::WASMTIME).and_then(|f| self.speedup(f)))
-            .map(|s| 1.0 / s)
-            .collect();
-        (!ratios.is_empty()).then(|| ((ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp(), ratios.len()))
+            .filter_map(|case| self.get(group, case, contender).and_then(|f| self.speedup(f)).map(|s| (case, 1.0 / s)))
+            .collect()
+    }
+
+    /// Brisk's interpreter time over the peers' interpreters' (wasmi,
+    /// Pulley), geometric mean over the kernels and over the programs, and
+    /// per input: one line per peer.
+    pub fn interpreter_ratios(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for peer in ["wasmi", crate::Wasmtime::Pulley.name()] {
+            let mut parts = Vec::new();
+            let mut all = Vec::new();
+            for (group, inputs) in [(Group::Run, "kernels"), (Group::Programs, "programs")] {
+                let ratios = self.ratios(group, peer);
+                if ratios.is_empty() {
+                    continue;
+                }
+                let per: Vec<String> = ratios.iter().map(|(case, r)| format!("{} {r:.2}x", short(case))).collect();
+                parts.push(format!("{:.3}x over {} {inputs} ({})", geomean(&ratios), ratios.len(), per.join(", ")));
+                all.extend(ratios);
+            }
+            if parts.len() > 1 {
+                parts.push(format!("{:.3}x over all {}", geomean(&all), all.len()));
+            }
+            if !parts.is_empty() {
+                lines.push(format!("{BRISK_INTERP} time / {peer} time, geometric mean: {}", parts.join("; ")));
+            }
+        }
+        lines
     }
 
     fn promises(&self, md: &mut String) {
@@ -316,11 +362,22 @@ impl Report {
             }
             md.push_str(".\n");
         }
+        for case in self.cases(Group::Compile).into_iter().filter(|c| c.ends_with(", 1 thread")) {
+            let Some(interp) = self.get(Group::Compile, case, BRISK_INTERP) else { continue };
+            let _ = write!(md, "Translating the {case}, Brisk's interpreter runs at {} MiB/s", interp.note_value("MiB/s").unwrap_or("?"));
+            for peer in ["wasmi eager", crate::Wasmtime::Pulley.name()] {
+                if let Some(f) = self.get(Group::Compile, case, peer)
+                    && let Some(s) = self.speedup(f)
+                {
+                    let _ = write!(md, ", {peer} at {} MiB/s (Brisk {})", f.note_value("MiB/s").unwrap_or("?"), verdict(s));
+                }
+            }
+            md.push_str(".\n");
+        }
         if any {
             md.push_str(
-                "Brisk has only its optimizing tier so far: the single-pass baseline compiler and the interpreter,\n\
-                 which are to answer Winch, Liftoff and wasmi, are not built, so on compile time Brisk trails those\n\
-                 peers by the factors above until they are.\n",
+                "Brisk's single-pass baseline compiler, which is to answer Winch and Liftoff, is not built yet, so on\n\
+                 compile time its native code trails those peers by the factors above until it is.\n",
             );
         } else {
             md.push_str("Not measured in this run.\n");
@@ -390,27 +447,42 @@ impl Report {
 
         // Run time.
         md.push_str("**Run time** (not a promise, but what users feel). ");
-        let mut logs: Vec<(&str, f64, usize)> = Vec::new();
-        for case in self.cases(Group::Run) {
-            for f in self.in_case(Group::Run, case) {
-                if let Some(s) = self.speedup(f) {
-                    match logs.iter_mut().find(|(n, _, _)| *n == f.contender) {
-                        Some(e) => {
-                            e.1 += s.ln();
-                            e.2 += 1;
-                        }
-                        None => logs.push((&f.contender, s.ln(), 1)),
-                    }
-                }
+        // (Brisk contender, peer) pairs, in the order of the figures.
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        for f in self.figures.iter().filter(|f| f.group == Group::Run) {
+            if let Some(v) = f.versus
+                && !pairs.contains(&(v, f.contender.as_str()))
+            {
+                pairs.push((v, &f.contender));
             }
         }
-        if logs.is_empty() {
+        if pairs.is_empty() {
             md.push_str("Not measured in this run.\n");
         } else {
-            md.push_str("Over the kernels (geometric mean of the ratios), Brisk's optimizing tier is ");
-            let parts: Vec<String> = logs.iter().map(|(n, l, k)| format!("{} than {n}", verdict((l / *k as f64).exp()))).collect();
-            md.push_str(&parts.join(", "));
-            md.push_str(".\n");
+            let mut briskes: Vec<&str> = Vec::new();
+            for (v, _) in &pairs {
+                if !briskes.contains(v) {
+                    briskes.push(v);
+                }
+            }
+            let mut sentences = Vec::new();
+            for brisk in briskes {
+                let tier = if brisk == BRISK_INTERP { "Brisk's interpreter" } else { "Brisk's optimizing tier" };
+                let parts: Vec<String> =
+                    pairs.iter().filter(|(v, _)| *v == brisk).map(|(_, peer)| format!("{} than {peer}", verdict(1.0 / geomean(&self.ratios(Group::Run, peer))))).collect();
+                sentences.push(format!("{tier} is {}", parts.join(", ")));
+            }
+            let _ = writeln!(md, "Over the kernels (geometric mean of the ratios), {}.", sentences.join("; "));
+        }
+        md.push('\n');
+
+        // Interpreters.
+        md.push_str("**Interpreter** (Brisk's interpreter tier against the peers' interpreters, wasmi and wasmtime's Pulley; below 1, Brisk is faster). ");
+        let lines = self.interpreter_ratios();
+        if lines.is_empty() {
+            md.push_str("Not measured in this run.\n");
+        } else {
+            let _ = writeln!(md, "{}.", lines.join(". "));
         }
         md.push('\n');
 

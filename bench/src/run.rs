@@ -1,11 +1,13 @@
 //! Run time: the compute kernels in `bench/kernels/`, one call of
 //! `run(arg)` per round on an instance made beforehand, after a warm-up
-//! call. Every runtime must return the same result.
+//! call. Every runtime must return the same result. The interpreters (Pulley,
+//! wasmi) are compared with Brisk's interpreter, the others with its
+//! optimizing tier.
 
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{clock, measure};
-use crate::{Setup, Wasmtime, inputs, peer};
+use crate::{BRISK_INTERP, Setup, Wasmtime, inputs, peer};
 use anyhow::{Context, Result, bail};
 
 const BRISK: &str = "Brisk cranelift speed";
@@ -18,9 +20,9 @@ enum Runner {
 }
 
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
-    let brisk_engine = brisk::Engine::default();
+    let brisk_engines = [(BRISK, brisk::Engine::default()), (BRISK_INTERP, crate::brisk_interpreter(true)?)];
     let wasmtime_engines = [Wasmtime::CraneliftSpeed, Wasmtime::Winch, Wasmtime::Pulley]
-        .map(|kind| kind.engine(true).map(|engine| (kind.name(), engine)))
+        .map(|kind| kind.engine(true).map(|engine| (kind, engine)))
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
     let wasmi_engine = wasmi::Engine::default();
@@ -37,21 +39,23 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         let path = setup.scratch.join(format!("kernel-{}.wasm", kernel.name));
         std::fs::write(&path, &wasm)?;
 
-        let mut names = vec![BRISK];
+        // (name, the Brisk contender it is compared with) of each runner.
+        let mut names: Vec<(&str, Option<&'static str>)> = Vec::new();
         let mut runners = Vec::new();
-        {
-            let module = brisk::Module::new(&brisk_engine, &wasm)?;
-            let mut store = brisk::Store::new(&brisk_engine, ());
+        for (name, engine) in &brisk_engines {
+            let module = brisk::Module::new(engine, &wasm)?;
+            let mut store = brisk::Store::new(engine, ());
             let instance = brisk::Instance::new(&mut store, &module, &[])?;
             let f = instance.get_typed_func::<i32, i64>(&mut store, "run")?;
+            names.push((name, None));
             runners.push(Runner::Brisk(store, f));
         }
-        for (name, engine) in &wasmtime_engines {
+        for (kind, engine) in &wasmtime_engines {
             let module = peer(wasmtime::Module::new(engine, &wasm))?;
             let mut store = wasmtime::Store::new(engine, ());
             let instance = peer(wasmtime::Instance::new(&mut store, &module, &[]))?;
             let f = peer(instance.get_typed_func::<i32, i64>(&mut store, "run"))?;
-            names.push(name);
+            names.push((kind.name(), Some(kind.versus(BRISK))));
             runners.push(Runner::Wasmtime(store, f));
         }
         {
@@ -59,11 +63,11 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             let mut store = wasmi::Store::new(&wasmi_engine, ());
             let instance = peer(wasmi::Instance::new(&mut store, &module, &[]))?;
             let f = peer(instance.get_typed_func::<i32, i64>(&store, "run"))?;
-            names.push("wasmi");
+            names.push(("wasmi", Some(BRISK_INTERP)));
             runners.push(Runner::Wasmi(Box::new(store), f));
         }
         for (i, (name, _)) in v8.iter().enumerate() {
-            names.push(name);
+            names.push((name, Some(BRISK)));
             runners.push(Runner::V8(i));
         }
 
@@ -81,13 +85,13 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             match &expected {
                 None => expected = Some(result),
                 Some(e) if *e == result => {}
-                Some(e) => bail!("{}({arg}): {} returned {result}, {} returned {e}", kernel.name, names[c], names[0]),
+                Some(e) => bail!("{}({arg}): {} returned {result}, {} returned {e}", kernel.name, names[c].0, names[0].0),
             }
             Ok(seconds)
         })?;
         let case = format!("{}({arg})", kernel.name);
-        for (c, name) in names.iter().enumerate() {
-            figures.push(Figure::new(Group::Run, &case, name, (c > 0).then_some(BRISK), stats[c]));
+        for ((name, versus), stats) in names.iter().zip(stats) {
+            figures.push(Figure::new(Group::Run, &case, name, *versus, stats));
         }
     }
     Ok(figures)

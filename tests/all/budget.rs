@@ -1,6 +1,9 @@
 //! Bounded execution: fuel, epoch interruption and resource limits.
 
-use brisk::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use brisk::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Strategy, Trap};
+
+/// Every tier counts fuel and checks epochs alike: each test runs on each.
+const TIERS: [Strategy; 3] = [Strategy::Optimized, Strategy::Interpreter, Strategy::Mixed];
 
 /// Sums n, n-1, ..., 1 in a loop. Fuel per call, with Wasmtime's costs
 /// (block, loop and end free; every other operator 1): each iteration runs
@@ -22,9 +25,9 @@ const SUM: &str = r#"(module
     (call $twice))
   (func (export "spin") (loop (br 0))))"#;
 
-fn fuel_engine() -> Engine {
+fn fuel_engine(tier: Strategy) -> Engine {
     let mut config = Config::new();
-    config.consume_fuel(true);
+    config.consume_fuel(true).strategy(tier);
     Engine::new(&config).unwrap()
 }
 
@@ -43,14 +46,20 @@ fn trap_of(e: &brisk::Error) -> Option<Trap> {
 
 #[test]
 fn fuel_consumed_is_wasmtimes_count() {
-    let engine = fuel_engine();
+    for tier in TIERS {
+        fuel_consumed_is_wasmtimes_count_on(tier);
+    }
+}
+
+fn fuel_consumed_is_wasmtimes_count_on(tier: Strategy) {
+    let engine = fuel_engine(tier);
     let (mut store, instance) = instantiate(&engine, SUM);
     let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
     for n in [0, 1, 10, 1000] {
         store.set_fuel(1_000_000).unwrap();
         assert_eq!(sum.call(&mut store, n).unwrap(), n * (n + 1) / 2);
         let used = 1_000_000 - store.get_fuel().unwrap();
-        assert_eq!(used, 12 * n as u64 + 4, "n = {n}");
+        assert_eq!(used, 12 * n as u64 + 4, "n = {n}, {tier:?}");
     }
     let calls = instance.get_typed_func::<(), i32>(&mut store, "calls").unwrap();
     store.set_fuel(1000).unwrap();
@@ -60,7 +69,13 @@ fn fuel_consumed_is_wasmtimes_count() {
 
 #[test]
 fn running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel() {
-    let engine = fuel_engine();
+    for tier in TIERS {
+        running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel_on(tier);
+    }
+}
+
+fn running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel_on(tier: Strategy) {
+    let engine = fuel_engine(tier);
     let (mut store, instance) = instantiate(&engine, SUM);
     let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
     // 10 iterations cost 124, but fuel is only checked at function entry
@@ -92,7 +107,13 @@ fn running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel() {
 
 #[test]
 fn bulk_operations_cost_fuel_per_byte_and_element() {
-    let engine = fuel_engine();
+    for tier in TIERS {
+        bulk_operations_cost_fuel_per_byte_and_element_on(tier);
+    }
+}
+
+fn bulk_operations_cost_fuel_per_byte_and_element_on(tier: Strategy) {
+    let engine = fuel_engine(tier);
     let module = Module::new(
         &engine,
         r#"(module (memory 1) (table 10 funcref)
@@ -136,8 +157,14 @@ fn fuel_needs_the_config() {
 
 #[test]
 fn epoch_deadline_interrupts_an_infinite_loop() {
+    for tier in TIERS {
+        epoch_deadline_interrupts_an_infinite_loop_on(tier);
+    }
+}
+
+fn epoch_deadline_interrupts_an_infinite_loop_on(tier: Strategy) {
     let mut config = Config::new();
-    config.epoch_interruption(true);
+    config.epoch_interruption(true).strategy(tier);
     let engine = Engine::new(&config).unwrap();
     let (mut store, instance) = instantiate(&engine, SUM);
     let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
@@ -166,8 +193,8 @@ const GROW: &str = r#"(module
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
   (func (export "grow_table") (param i32) (result i32) (table.grow (ref.null func) (local.get 0))))"#;
 
-fn limited(limits: StoreLimits, wat: &str) -> (Store<StoreLimits>, brisk::Result<brisk::Instance>) {
-    let engine = Engine::default();
+fn limited(tier: Strategy, limits: StoreLimits, wat: &str) -> (Store<StoreLimits>, brisk::Result<brisk::Instance>) {
+    let engine = Engine::new(Config::new().strategy(tier)).unwrap();
     let module = Module::new(&engine, wat).unwrap();
     let mut store = Store::new(&engine, limits);
     store.limiter(|l| l);
@@ -177,8 +204,14 @@ fn limited(limits: StoreLimits, wat: &str) -> (Store<StoreLimits>, brisk::Result
 
 #[test]
 fn limiter_refuses_memory_and_table_growth() {
+    for tier in TIERS {
+        limiter_refuses_memory_and_table_growth_on(tier);
+    }
+}
+
+fn limiter_refuses_memory_and_table_growth_on(tier: Strategy) {
     let limits = StoreLimitsBuilder::new().memory_size(3 << 16).table_elements(5).build();
-    let (mut store, instance) = limited(limits, GROW);
+    let (mut store, instance) = limited(tier, limits, GROW);
     let instance = instance.unwrap();
     let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
     assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
@@ -193,16 +226,63 @@ fn limiter_refuses_memory_and_table_growth() {
 
 #[test]
 fn limiter_refuses_instantiation_and_can_trap() {
+    for tier in TIERS {
+        limiter_refuses_instantiation_and_can_trap_on(tier);
+    }
+}
+
+fn limiter_refuses_instantiation_and_can_trap_on(tier: Strategy) {
     let limits = StoreLimitsBuilder::new().memory_size(1 << 16).build();
-    let (_, instance) = limited(limits, r#"(module (memory 2))"#);
+    let (_, instance) = limited(tier, limits, r#"(module (memory 2))"#);
     let e = instance.unwrap_err();
     assert!(e.to_string().contains("exceeds memory limits"), "{e}");
 
     let limits = StoreLimitsBuilder::new().memory_size(1 << 16).trap_on_grow_failure(true).build();
-    let (mut store, instance) = limited(limits, GROW);
+    let (mut store, instance) = limited(tier, limits, GROW);
     let grow = instance.unwrap().get_typed_func::<i32, i32>(&mut store, "grow").unwrap();
     let e = grow.call(&mut store, 1).unwrap_err();
     assert!(e.to_string().contains("forcing a trap"), "{e:?}");
     // The store stays usable.
     assert_eq!(grow.call(&mut store, 0).unwrap(), 1);
+}
+
+/// Real programs (wasi-libc's start-up, printf, file I/O) burn exactly the
+/// same fuel on every tier.
+#[test]
+fn programs_burn_the_same_fuel_on_every_tier() {
+    use brisk_wasi::{DirPerms, FilePerms, I32Exit, MemoryOutputPipe, WasiCtx, WasiCtxBuilder};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi");
+    for program in ["args_env", "files", "seek", "exit_codes"] {
+        let wasm = std::fs::read(dir.join(format!("{program}.wasm"))).unwrap();
+        let mut burnt = Vec::new();
+        for tier in TIERS {
+            let engine = fuel_engine(tier);
+            let module = Module::new(&engine, &wasm).unwrap();
+            let sandbox = crate::util::TempDir::new(&format!("fuel-{program}"));
+            let stdout = MemoryOutputPipe::new(1 << 20);
+            let ctx = WasiCtxBuilder::new()
+                .args(&[program, "/sandbox", "a", "b"])
+                .env("ANSWER", "42")
+                .stdout(stdout.clone())
+                .preopened_dir(sandbox.path(), "/sandbox", DirPerms::all(), FilePerms::all())
+                .unwrap()
+                .build();
+            let mut linker = Linker::new(&engine);
+            brisk_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+            let mut store = Store::new(&engine, ctx);
+            store.set_fuel(u64::MAX / 2).unwrap();
+            let instance = linker.instantiate(&mut store, &module).unwrap();
+            let start = instance.get_typed_func::<(), ()>(&mut store, "_start").unwrap();
+            let exit = match start.call(&mut store, ()) {
+                Ok(()) => 0,
+                Err(e) => e.downcast_ref::<I32Exit>().map(|e| e.0).unwrap_or_else(|| panic!("{program}: {e:?}")),
+            };
+            let used = u64::MAX / 2 - store.get_fuel().unwrap();
+            burnt.push((used, exit, stdout.contents()));
+        }
+        assert!(burnt[0].0 > 1000, "{program}: {} fuel", burnt[0].0);
+        for (tier, b) in TIERS.iter().zip(&burnt).skip(1) {
+            assert_eq!(b, &burnt[0], "{program}: {tier:?} differs from {:?}", TIERS[0]);
+        }
+    }
 }

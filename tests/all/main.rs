@@ -10,6 +10,7 @@ mod determinism;
 mod externref;
 mod host_funcs;
 mod rss;
+mod tiers;
 mod traps;
 mod util;
 mod wasi_programs;

@@ -40,6 +40,16 @@ fn instantiate(engine: &Engine, wat: &str) -> Fixture {
     Fixture { store, run, ok }
 }
 
+/// Every test runs on the optimizing tier, the interpreter and the two
+/// mixed (where `$inner` is interpreted and `$outer` native, so traps and
+/// backtraces cross tiers).
+fn engines() -> Vec<Engine> {
+    [brisk::Strategy::Optimized, brisk::Strategy::Interpreter, brisk::Strategy::Mixed]
+        .into_iter()
+        .map(|s| Engine::new(Config::new().strategy(s)).unwrap())
+        .collect()
+}
+
 fn func_names(bt: &WasmBacktrace) -> Vec<Option<&str>> {
     bt.frames().iter().map(|f| f.func_name.as_deref()).collect()
 }
@@ -63,7 +73,12 @@ fn expect_trap(fx: &mut Fixture, arg: i32, expected: Trap) {
 
 #[test]
 fn out_of_bounds_load() {
-    let engine = Engine::default();
+    for engine in engines() {
+        out_of_bounds_load_on(&engine);
+    }
+}
+
+fn out_of_bounds_load_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(i32.load (local.get $x))"));
     for addr in [65536, 65533, -1, i32::MIN] {
         expect_trap(&mut fx, addr, Trap::MemoryOutOfBounds);
@@ -73,7 +88,12 @@ fn out_of_bounds_load() {
 
 #[test]
 fn out_of_bounds_load_with_offset() {
-    let engine = Engine::default();
+    for engine in engines() {
+        out_of_bounds_load_with_offset_on(&engine);
+    }
+}
+
+fn out_of_bounds_load_with_offset_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(i32.load offset=0xffff0000 (local.get $x))"));
     expect_trap(&mut fx, 0x10000, Trap::MemoryOutOfBounds);
     expect_trap(&mut fx, -1, Trap::MemoryOutOfBounds);
@@ -81,7 +101,12 @@ fn out_of_bounds_load_with_offset() {
 
 #[test]
 fn out_of_bounds_store() {
-    let engine = Engine::default();
+    for engine in engines() {
+        out_of_bounds_store_on(&engine);
+    }
+}
+
+fn out_of_bounds_store_on(engine: &Engine) {
     let mut fx = instantiate(
         &engine,
         &trap_module("(i32.store (local.get $x) (i32.const 0x01020304)) (i32.load8_u (i32.const 65535))"),
@@ -96,7 +121,12 @@ fn out_of_bounds_store() {
 
 #[test]
 fn integer_division_by_zero() {
-    let engine = Engine::default();
+    for engine in engines() {
+        integer_division_by_zero_on(&engine);
+    }
+}
+
+fn integer_division_by_zero_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(i32.div_s (i32.const 100) (local.get $x))"));
     expect_trap(&mut fx, 0, Trap::IntegerDivisionByZero);
     assert_eq!(fx.run.call(&mut fx.store, 7).unwrap(), 15);
@@ -104,7 +134,12 @@ fn integer_division_by_zero() {
 
 #[test]
 fn integer_division_overflow() {
-    let engine = Engine::default();
+    for engine in engines() {
+        integer_division_overflow_on(&engine);
+    }
+}
+
+fn integer_division_overflow_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(i32.div_s (i32.const 0x80000000) (local.get $x))"));
     expect_trap(&mut fx, -1, Trap::IntegerOverflow);
     assert_eq!(fx.run.call(&mut fx.store, 1).unwrap(), i32::MIN + 1);
@@ -112,7 +147,12 @@ fn integer_division_overflow() {
 
 #[test]
 fn i64_rem_u_by_zero() {
-    let engine = Engine::default();
+    for engine in engines() {
+        i64_rem_u_by_zero_on(&engine);
+    }
+}
+
+fn i64_rem_u_by_zero_on(engine: &Engine) {
     let mut fx = instantiate(
         &engine,
         &trap_module("(i32.wrap_i64 (i64.rem_u (i64.const 1000000000007) (i64.extend_i32_u (local.get $x))))"),
@@ -123,7 +163,12 @@ fn i64_rem_u_by_zero() {
 
 #[test]
 fn unreachable() {
-    let engine = Engine::default();
+    for engine in engines() {
+        unreachable_on(&engine);
+    }
+}
+
+fn unreachable_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(if (local.get $x) (then unreachable)) (i32.const 5)"));
     expect_trap(&mut fx, 1, Trap::UnreachableCodeReached);
     assert_eq!(fx.run.call(&mut fx.store, 0).unwrap(), 6);
@@ -131,7 +176,12 @@ fn unreachable() {
 
 #[test]
 fn call_indirect_traps() {
-    let engine = Engine::default();
+    for engine in engines() {
+        call_indirect_traps_on(&engine);
+    }
+}
+
+fn call_indirect_traps_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(call_indirect (type $ret_i32) (local.get $x))"));
     // Slot 1 holds a function of another type, slot 2 is null, 3 is past
     // the end; slot 0 is callable.
@@ -144,7 +194,12 @@ fn call_indirect_traps() {
 
 #[test]
 fn float_to_int_conversions() {
-    let engine = Engine::default();
+    for engine in engines() {
+        float_to_int_conversions_on(&engine);
+    }
+}
+
+fn float_to_int_conversions_on(engine: &Engine) {
     let mut fx = instantiate(&engine, &trap_module("(i32.trunc_f32_s (f32.reinterpret_i32 (local.get $x)))"));
     expect_trap(&mut fx, f32::NAN.to_bits() as i32, Trap::BadConversionToInteger);
     expect_trap(&mut fx, 1e10f32.to_bits() as i32, Trap::IntegerOverflow);
@@ -167,7 +222,12 @@ const RECURSIVE: &str = r#"
 
 #[test]
 fn unbounded_recursion() {
-    let engine = Engine::default();
+    for engine in engines() {
+        unbounded_recursion_on(&engine);
+    }
+}
+
+fn unbounded_recursion_on(engine: &Engine) {
     let module = Module::new(&engine, RECURSIVE).unwrap();
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
@@ -232,7 +292,12 @@ const NESTED: &str = r#"
 
 #[test]
 fn trap_in_nested_wasm_is_reported() {
-    let engine = Engine::default();
+    for engine in engines() {
+        trap_in_nested_wasm_is_reported_on(&engine);
+    }
+}
+
+fn trap_in_nested_wasm_is_reported_on(engine: &Engine) {
     let module = Module::new(&engine, NESTED).unwrap();
     let mut linker = Linker::<u32>::new(&engine);
     linker
@@ -262,7 +327,12 @@ fn trap_in_nested_wasm_is_reported() {
 
 #[test]
 fn host_can_swallow_a_nested_trap() {
-    let engine = Engine::default();
+    for engine in engines() {
+        host_can_swallow_a_nested_trap_on(&engine);
+    }
+}
+
+fn host_can_swallow_a_nested_trap_on(engine: &Engine) {
     let module = Module::new(&engine, NESTED).unwrap();
     let mut linker = Linker::<()>::new(&engine);
     linker
@@ -293,7 +363,12 @@ fn host_can_swallow_a_nested_trap() {
 
 #[test]
 fn host_error_is_returned() {
-    let engine = Engine::default();
+    for engine in engines() {
+        host_error_is_returned_on(&engine);
+    }
+}
+
+fn host_error_is_returned_on(engine: &Engine) {
     let module = Module::new(
         &engine,
         r#"
@@ -325,7 +400,12 @@ fn host_error_is_returned() {
 
 #[test]
 fn host_error_from_func_new() {
-    let engine = Engine::default();
+    for engine in engines() {
+        host_error_from_func_new_on(&engine);
+    }
+}
+
+fn host_error_from_func_new_on(engine: &Engine) {
     let module = Module::new(
         &engine,
         r#"(module
@@ -346,7 +426,12 @@ fn host_error_from_func_new() {
 
 #[test]
 fn start_function_trap_fails_instantiation() {
-    let engine = Engine::default();
+    for engine in engines() {
+        start_function_trap_fails_instantiation_on(&engine);
+    }
+}
+
+fn start_function_trap_fails_instantiation_on(engine: &Engine) {
     let module = Module::new(
         &engine,
         r#"(module $m
@@ -364,7 +449,12 @@ fn start_function_trap_fails_instantiation() {
 
 #[test]
 fn traps_on_other_threads() {
-    let engine = Engine::default();
+    for engine in engines() {
+        traps_on_other_threads_on(&engine);
+    }
+}
+
+fn traps_on_other_threads_on(engine: &Engine) {
     let module = Module::new(&engine, trap_module("(i32.load (local.get $x))")).unwrap();
     let handles: Vec<_> = (0..2)
         .map(|_| {
@@ -522,7 +612,12 @@ fn bounds_checks_match_the_spec() {
 
 #[test]
 fn stack_overflow_in_nested_wasm() {
-    let engine = Engine::default();
+    for engine in engines() {
+        stack_overflow_in_nested_wasm_on(&engine);
+    }
+}
+
+fn stack_overflow_in_nested_wasm_on(engine: &Engine) {
     let module = Module::new(
         &engine,
         r#"(module
@@ -557,7 +652,12 @@ fn stack_overflow_in_nested_wasm() {
 
 #[test]
 fn deep_wasm_host_ping_pong_overflows_cleanly() {
-    let engine = Engine::default();
+    for engine in engines() {
+        deep_wasm_host_ping_pong_overflows_cleanly_on(&engine);
+    }
+}
+
+fn deep_wasm_host_ping_pong_overflows_cleanly_on(engine: &Engine) {
     let module = Module::new(
         &engine,
         r#"(module
@@ -588,7 +688,12 @@ fn deep_wasm_host_ping_pong_overflows_cleanly() {
 
 #[test]
 fn segments_out_of_bounds_trap_at_instantiation() {
-    let engine = Engine::default();
+    for engine in engines() {
+        segments_out_of_bounds_trap_at_instantiation_on(&engine);
+    }
+}
+
+fn segments_out_of_bounds_trap_at_instantiation_on(engine: &Engine) {
     let mut store = Store::new(&engine, ());
     let module = Module::new(&engine, "(module (table 1 funcref) (func $f) (elem (i32.const 1) $f))").unwrap();
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();

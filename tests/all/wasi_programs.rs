@@ -114,10 +114,19 @@ fn runner() -> Command {
     }
 }
 
-fn run_case(case: &Case, root: &Path, cache: &Path) -> Outcome {
+/// The tiers every case runs on: the default, the interpreter, and both
+/// mixed in every module (only the default with `BRISK_WASI_RUNNER`).
+const TIERS: &[&[&str]] = &[&[], &["-C", "tier=interp"], &["-C", "tier=mixed"]];
+
+fn tiers() -> &'static [&'static [&'static str]] {
+    if std::env::var("BRISK_WASI_RUNNER").is_ok_and(|r| !r.trim().is_empty()) { &TIERS[..1] } else { TIERS }
+}
+
+fn run_case(case: &Case, tier: &[&str], root: &Path, cache: &Path) -> Outcome {
     let sandbox = root.join("sandbox");
     let wasm = wasi_dir().join(format!("{}.wasm", case.program));
     let mut cmd = runner();
+    cmd.args(tier);
     cmd.arg("--dir").arg(format!("{}::{GUEST_DIR}", sandbox.display()));
     cmd.args(case.flags);
     cmd.arg(&wasm);
@@ -240,6 +249,12 @@ fn snapshot(dir: &Path, skip: Option<&str>) -> Tree {
 }
 
 fn run(case: Case) {
+    for tier in tiers() {
+        run_on(&case, tier);
+    }
+}
+
+fn run_on(case: &Case, tier: &[&str]) {
     let root_dir = TempDir::new(&format!("wasi-{}", case.name));
     let cache_dir = TempDir::new(&format!("wasi-cache-{}", case.name));
     let root = root_dir.path();
@@ -249,7 +264,7 @@ fn run(case: Case) {
     (case.setup)(&root.join("sandbox"));
     let outside_before = snapshot(root, Some("sandbox"));
 
-    let out = run_case(&case, root, cache_dir.path());
+    let out = run_case(case, tier, root, cache_dir.path());
 
     let expected_path = wasi_dir().join(format!("{}.expected", case.name));
     let exit_path = wasi_dir().join(format!("{}.exit", case.name));

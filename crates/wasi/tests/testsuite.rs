@@ -148,18 +148,9 @@ fn run(engine: &Engine, case: &Case) -> Result<(), String> {
     }
 }
 
-#[test]
-fn wasi_testsuite() {
-    let root = suite_root();
-    if !root.exists() {
-        println!("skipping: the WASI test suite is not at {} (CI has it)", root.display());
-        return;
-    }
-    let cases = cases(&root);
-    let only = std::env::var("WASI_TEST").ok();
-    let cases: Vec<Case> =
-        cases.into_iter().filter(|c| only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
-    let engine = Engine::default();
+/// Runs every case on `engine`; prints the results and returns how many
+/// failed (unexpectedly).
+fn run_all(engine: &Engine, cases: &[Case]) -> usize {
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -169,7 +160,7 @@ fn wasi_testsuite() {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&engine, case)))
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(engine, case)))
                         .unwrap_or_else(|_| Err("panicked".into()));
                     results.lock().unwrap().push((case.name.clone(), r));
                 }
@@ -200,6 +191,27 @@ fn wasi_testsuite() {
     println!("{passed} passed, {failed} failed");
     if expected > 0 {
         println!("({expected} expected failures)");
+    }
+    failed
+}
+
+#[test]
+fn wasi_testsuite() {
+    let root = suite_root();
+    if !root.exists() {
+        println!("skipping: the WASI test suite is not at {} (CI has it)", root.display());
+        return;
+    }
+    let cases = cases(&root);
+    let only = std::env::var("WASI_TEST").ok();
+    let cases: Vec<Case> =
+        cases.into_iter().filter(|c| only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
+    let mut failed = 0;
+    // Every case on the default tier, the interpreter, and the two mixed.
+    for strategy in [brisk::Strategy::Auto, brisk::Strategy::Interpreter, brisk::Strategy::Mixed] {
+        println!("tier {strategy:?}:");
+        let engine = Engine::new(brisk::Config::new().strategy(strategy)).expect("an engine");
+        failed += run_all(&engine, &cases);
     }
     assert_eq!(failed, 0, "WASI test suite failures");
 }

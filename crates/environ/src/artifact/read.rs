@@ -528,8 +528,11 @@ impl<'a> ModuleInfo<'a> {
         let i = self.layout.func_symbols.checked_add(def.index())?;
         let symtab = self.bytes.get(self.layout.symtab.clone())?;
         let sym = symtab.get(i.checked_mul(SYM_SIZE)?..)?.get(..SYM_SIZE)?;
-        // The symbol must be the function's: `st_value` is its start.
-        if read_u64(sym, 8) != u64::from(self.native_call_offset(def).ok()?) {
+        // The symbol must be the function's: `st_value` is its start (an
+        // interpreted function's is empty, but still its own).
+        if def.index() >= self.count(Section::FuncStarts)
+            || read_u64(sym, 8) != u64::from(self.field(Section::FuncStarts, def.index(), 0))
+        {
             return None;
         }
         let strings = self.bytes.get(self.layout.strtab.clone())?.get(read_u32(sym, 0) as usize..)?;
