@@ -67,7 +67,7 @@ fn contenders(setup: &Setup, parallel: bool) -> Result<Vec<Contender>> {
         wasmtime(Wasmtime::CraneliftQuick, BRISK_QUICK, parallel)?,
         wasmtime(Wasmtime::CraneliftSpeed, BRISK_OPT, parallel)?,
         wasmtime(Wasmtime::Winch, BRISK_QUICK, parallel)?,
-        wasmtime(Wasmtime::Pulley, BRISK_QUICK, parallel)?,
+        wasmtime(Wasmtime::Pulley, BRISK_INTERP, parallel)?,
     ];
     if !parallel {
         // wasmi translates on one thread only.

@@ -74,7 +74,16 @@ pub const TIERS: &[Tier] = &[
     Tier { name: "brisk/opt=none/backtracking", config: || optimized(OptLevel::None, RegallocAlgorithm::Backtracking), fuel: false, epochs: false },
     Tier { name: "brisk/opt=none/single-pass", config: || optimized(OptLevel::None, RegallocAlgorithm::SinglePass), fuel: false, epochs: false },
     Tier { name: "brisk/opt=speed_and_size/backtracking", config: || optimized(OptLevel::SpeedAndSize, RegallocAlgorithm::Backtracking), fuel: false, epochs: false },
+    Tier { name: "brisk/interp/fuel", config: || fuel(tier(Strategy::Interpreter)), fuel: true, epochs: false },
+    Tier { name: "brisk/interp", config: || tier(Strategy::Interpreter), fuel: false, epochs: false },
+    Tier { name: "brisk/mixed/fuel+epochs", config: || epochs(fuel(tier(Strategy::Mixed))), fuel: true, epochs: true },
 ];
+
+fn tier(strategy: Strategy) -> Config {
+    let mut c = Config::new();
+    c.strategy(strategy).parallel_compilation(false).max_wasm_stack(MAX_WASM_STACK);
+    c
+}
 
 /// A Brisk engine for the differential harness.
 pub struct BriskEngine {
