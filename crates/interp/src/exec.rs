@@ -325,7 +325,7 @@ impl<H: Host> Executor<'_, H> {
             }
             macro_rules! slot {
                 ($i:expr) => {
-                    fp.add(*ip.add($i) as usize)
+                    fp.byte_add(*ip.add($i) as usize)
                 };
             }
             macro_rules! get {
@@ -366,6 +366,35 @@ impl<H: Host> Executor<'_, H> {
                     let $b = get!($t, 3);
                     put!($r, 1, $e);
                     ip = ip.add(4);
+                }};
+            }
+            macro_rules! bin_i {
+                ($t:ty => $r:ty, |$a:ident, $b:ident| $e:expr) => {{
+                    let $a = get!($t, 2);
+                    let $b = <$t as Imm>::imm(w!(3));
+                    put!($r, 1, $e);
+                    ip = ip.add(4);
+                }};
+            }
+            macro_rules! cmp_i {
+                ($t:ty, |$a:ident, $b:ident| $e:expr) => {
+                    bin_i!($t => u32, |$a, $b| u32::from($e))
+                };
+            }
+            /// A fused compare-and-branch: `op a b rel`.
+            macro_rules! br_cmp {
+                ($t:ty, |$a:ident, $b:ident| $e:expr) => {{
+                    let $a = get!($t, 1);
+                    let $b = get!($t, 2);
+                    ip = if $e { ip.add(3).offset(w!(3) as i32 as isize) } else { ip.add(4) };
+                }};
+            }
+            /// A fused compare-and-branch with an immediate: `op a imm rel`.
+            macro_rules! br_cmp_i {
+                ($t:ty, |$a:ident, $b:ident| $e:expr) => {{
+                    let $a = get!($t, 1);
+                    let $b = <$t as Imm>::imm(w!(2));
+                    ip = if $e { ip.add(3).offset(w!(3) as i32 as isize) } else { ip.add(4) };
                 }};
             }
             macro_rules! cmp {
@@ -427,7 +456,7 @@ impl<H: Host> Executor<'_, H> {
                         trap!(Trap::StackOverflow);
                     }
                     let rec = record($code, $def);
-                    let new_fp = fp.add($base);
+                    let new_fp = fp.byte_add($base);
                     if new_fp.offset_from(slots) as usize + rec.frame as usize > nslots {
                         trap!(Trap::StackOverflow);
                     }
@@ -454,7 +483,7 @@ impl<H: Host> Executor<'_, H> {
                         call_interp!(def, $base, $ret, cvm, ccode);
                     } else {
                         sync!();
-                        let values = fp.add($base);
+                        let values = fp.byte_add($base);
                         let saved_top = self.stack.top.get();
                         self.stack.top.set(values.offset_from(slots) as usize + $len);
                         let r = self.host.call(fr, vmctx, values, $len);
@@ -1061,10 +1090,122 @@ impl<H: Host> Executor<'_, H> {
                     I64_TRUNC_SAT_F32_U => un!(f32 => u64, |a| a as u64),
                     I64_TRUNC_SAT_F64_S => un!(f64 => i64, |a| a as i64),
                     I64_TRUNC_SAT_F64_U => un!(f64 => u64, |a| a as u64),
+                    I32_ADD_I => bin_i!(u32 => u32, |a, b| a.wrapping_add(b)),
+                    I32_SUB_I => bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)),
+                    I32_MUL_I => bin_i!(u32 => u32, |a, b| a.wrapping_mul(b)),
+                    I32_AND_I => bin_i!(u32 => u32, |a, b| a & b),
+                    I32_OR_I => bin_i!(u32 => u32, |a, b| a | b),
+                    I32_XOR_I => bin_i!(u32 => u32, |a, b| a ^ b),
+                    I32_SHL_I => bin_i!(u32 => u32, |a, b| a.wrapping_shl(b)),
+                    I32_SHR_S_I => bin_i!(i32 => i32, |a, b| a.wrapping_shr(b as u32)),
+                    I32_SHR_U_I => bin_i!(u32 => u32, |a, b| a.wrapping_shr(b)),
+                    I32_EQ_I => cmp_i!(u32, |a, b| a == b),
+                    I32_NE_I => cmp_i!(u32, |a, b| a != b),
+                    I32_LT_S_I => cmp_i!(i32, |a, b| a < b),
+                    I32_LT_U_I => cmp_i!(u32, |a, b| a < b),
+                    I32_GT_S_I => cmp_i!(i32, |a, b| a > b),
+                    I32_GT_U_I => cmp_i!(u32, |a, b| a > b),
+                    I32_LE_S_I => cmp_i!(i32, |a, b| a <= b),
+                    I32_LE_U_I => cmp_i!(u32, |a, b| a <= b),
+                    I32_GE_S_I => cmp_i!(i32, |a, b| a >= b),
+                    I32_GE_U_I => cmp_i!(u32, |a, b| a >= b),
+                    I64_ADD_I => bin_i!(u64 => u64, |a, b| a.wrapping_add(b)),
+                    I64_SUB_I => bin_i!(u64 => u64, |a, b| a.wrapping_sub(b)),
+                    I64_MUL_I => bin_i!(u64 => u64, |a, b| a.wrapping_mul(b)),
+                    I64_AND_I => bin_i!(u64 => u64, |a, b| a & b),
+                    I64_OR_I => bin_i!(u64 => u64, |a, b| a | b),
+                    I64_XOR_I => bin_i!(u64 => u64, |a, b| a ^ b),
+                    I64_SHL_I => bin_i!(u64 => u64, |a, b| a.wrapping_shl(b as u32)),
+                    I64_SHR_S_I => bin_i!(i64 => i64, |a, b| a.wrapping_shr(b as u32)),
+                    I64_SHR_U_I => bin_i!(u64 => u64, |a, b| a.wrapping_shr(b as u32)),
+                    I64_EQ_I => cmp_i!(u64, |a, b| a == b),
+                    I64_NE_I => cmp_i!(u64, |a, b| a != b),
+                    I64_LT_S_I => cmp_i!(i64, |a, b| a < b),
+                    I64_LT_U_I => cmp_i!(u64, |a, b| a < b),
+                    I64_GT_S_I => cmp_i!(i64, |a, b| a > b),
+                    I64_GT_U_I => cmp_i!(u64, |a, b| a > b),
+                    I64_LE_S_I => cmp_i!(i64, |a, b| a <= b),
+                    I64_LE_U_I => cmp_i!(u64, |a, b| a <= b),
+                    I64_GE_S_I => cmp_i!(i64, |a, b| a >= b),
+                    I64_GE_U_I => cmp_i!(u64, |a, b| a >= b),
+                    BR_I32_EQ => br_cmp!(u32, |a, b| a == b),
+                    BR_I32_NE => br_cmp!(u32, |a, b| a != b),
+                    BR_I32_LT_S => br_cmp!(i32, |a, b| a < b),
+                    BR_I32_LT_U => br_cmp!(u32, |a, b| a < b),
+                    BR_I32_GT_S => br_cmp!(i32, |a, b| a > b),
+                    BR_I32_GT_U => br_cmp!(u32, |a, b| a > b),
+                    BR_I32_LE_S => br_cmp!(i32, |a, b| a <= b),
+                    BR_I32_LE_U => br_cmp!(u32, |a, b| a <= b),
+                    BR_I32_GE_S => br_cmp!(i32, |a, b| a >= b),
+                    BR_I32_GE_U => br_cmp!(u32, |a, b| a >= b),
+                    BR_I32_EQ_I => br_cmp_i!(u32, |a, b| a == b),
+                    BR_I32_NE_I => br_cmp_i!(u32, |a, b| a != b),
+                    BR_I32_LT_S_I => br_cmp_i!(i32, |a, b| a < b),
+                    BR_I32_LT_U_I => br_cmp_i!(u32, |a, b| a < b),
+                    BR_I32_GT_S_I => br_cmp_i!(i32, |a, b| a > b),
+                    BR_I32_GT_U_I => br_cmp_i!(u32, |a, b| a > b),
+                    BR_I32_LE_S_I => br_cmp_i!(i32, |a, b| a <= b),
+                    BR_I32_LE_U_I => br_cmp_i!(u32, |a, b| a <= b),
+                    BR_I32_GE_S_I => br_cmp_i!(i32, |a, b| a >= b),
+                    BR_I32_GE_U_I => br_cmp_i!(u32, |a, b| a >= b),
+                    BR_I64_EQ => br_cmp!(u64, |a, b| a == b),
+                    BR_I64_NE => br_cmp!(u64, |a, b| a != b),
+                    BR_I64_LT_S => br_cmp!(i64, |a, b| a < b),
+                    BR_I64_LT_U => br_cmp!(u64, |a, b| a < b),
+                    BR_I64_GT_S => br_cmp!(i64, |a, b| a > b),
+                    BR_I64_GT_U => br_cmp!(u64, |a, b| a > b),
+                    BR_I64_LE_S => br_cmp!(i64, |a, b| a <= b),
+                    BR_I64_LE_U => br_cmp!(u64, |a, b| a <= b),
+                    BR_I64_GE_S => br_cmp!(i64, |a, b| a >= b),
+                    BR_I64_GE_U => br_cmp!(u64, |a, b| a >= b),
+                    BR_I64_EQ_I => br_cmp_i!(u64, |a, b| a == b),
+                    BR_I64_NE_I => br_cmp_i!(u64, |a, b| a != b),
+                    BR_I64_LT_S_I => br_cmp_i!(i64, |a, b| a < b),
+                    BR_I64_LT_U_I => br_cmp_i!(u64, |a, b| a < b),
+                    BR_I64_GT_S_I => br_cmp_i!(i64, |a, b| a > b),
+                    BR_I64_GT_U_I => br_cmp_i!(u64, |a, b| a > b),
+                    BR_I64_LE_S_I => br_cmp_i!(i64, |a, b| a <= b),
+                    BR_I64_LE_U_I => br_cmp_i!(u64, |a, b| a <= b),
+                    BR_I64_GE_S_I => br_cmp_i!(i64, |a, b| a >= b),
+                    BR_I64_GE_U_I => br_cmp_i!(u64, |a, b| a >= b),
                     _ => trap!(Trap::UnreachableCodeReached),
                 }
             }
         }
+    }
+}
+
+/// An immediate operand word as a value of the operation's type: 64-bit
+/// immediates are sign-extended 32-bit ones.
+trait Imm {
+    fn imm(w: u32) -> Self;
+}
+
+impl Imm for u32 {
+    #[inline(always)]
+    fn imm(w: u32) -> u32 {
+        w
+    }
+}
+
+impl Imm for i32 {
+    #[inline(always)]
+    fn imm(w: u32) -> i32 {
+        w as i32
+    }
+}
+
+impl Imm for u64 {
+    #[inline(always)]
+    fn imm(w: u32) -> u64 {
+        i64::from(w as i32) as u64
+    }
+}
+
+impl Imm for i64 {
+    #[inline(always)]
+    fn imm(w: u32) -> i64 {
+        i64::from(w as i32)
     }
 }
 

@@ -254,13 +254,116 @@ macro_rules! define_numeric {
 
 numeric_ops!(define_numeric);
 
+/// Binary operators with an immediate right operand (`op dst a imm`; for
+/// i64, `imm` is sign-extended): `BASE => NAME`, then the comparisons that
+/// also exist as fused compare-and-branch instructions (`op a b rel`, and
+/// with an immediate `op a imm rel`): `CMP => BRANCH BRANCH_IMM, inverse`.
+macro_rules! extra_ops {
+    ($m:ident) => {
+        $m! {
+            imm: I32_ADD => I32_ADD_I, I32_SUB => I32_SUB_I, I32_MUL => I32_MUL_I, I32_AND => I32_AND_I,
+                I32_OR => I32_OR_I, I32_XOR => I32_XOR_I, I32_SHL => I32_SHL_I, I32_SHR_S => I32_SHR_S_I,
+                I32_SHR_U => I32_SHR_U_I, I32_EQ => I32_EQ_I, I32_NE => I32_NE_I, I32_LT_S => I32_LT_S_I,
+                I32_LT_U => I32_LT_U_I, I32_GT_S => I32_GT_S_I, I32_GT_U => I32_GT_U_I, I32_LE_S => I32_LE_S_I,
+                I32_LE_U => I32_LE_U_I, I32_GE_S => I32_GE_S_I, I32_GE_U => I32_GE_U_I,
+                I64_ADD => I64_ADD_I, I64_SUB => I64_SUB_I, I64_MUL => I64_MUL_I, I64_AND => I64_AND_I,
+                I64_OR => I64_OR_I, I64_XOR => I64_XOR_I, I64_SHL => I64_SHL_I, I64_SHR_S => I64_SHR_S_I,
+                I64_SHR_U => I64_SHR_U_I, I64_EQ => I64_EQ_I, I64_NE => I64_NE_I, I64_LT_S => I64_LT_S_I,
+                I64_LT_U => I64_LT_U_I, I64_GT_S => I64_GT_S_I, I64_GT_U => I64_GT_U_I, I64_LE_S => I64_LE_S_I,
+                I64_LE_U => I64_LE_U_I, I64_GE_S => I64_GE_S_I, I64_GE_U => I64_GE_U_I;
+            branch: I32_EQ => BR_I32_EQ BR_I32_EQ_I I32_NE, I32_NE => BR_I32_NE BR_I32_NE_I I32_EQ,
+                I32_LT_S => BR_I32_LT_S BR_I32_LT_S_I I32_GE_S, I32_LT_U => BR_I32_LT_U BR_I32_LT_U_I I32_GE_U,
+                I32_GT_S => BR_I32_GT_S BR_I32_GT_S_I I32_LE_S, I32_GT_U => BR_I32_GT_U BR_I32_GT_U_I I32_LE_U,
+                I32_LE_S => BR_I32_LE_S BR_I32_LE_S_I I32_GT_S, I32_LE_U => BR_I32_LE_U BR_I32_LE_U_I I32_GT_U,
+                I32_GE_S => BR_I32_GE_S BR_I32_GE_S_I I32_LT_S, I32_GE_U => BR_I32_GE_U BR_I32_GE_U_I I32_LT_U,
+                I64_EQ => BR_I64_EQ BR_I64_EQ_I I64_NE, I64_NE => BR_I64_NE BR_I64_NE_I I64_EQ,
+                I64_LT_S => BR_I64_LT_S BR_I64_LT_S_I I64_GE_S, I64_LT_U => BR_I64_LT_U BR_I64_LT_U_I I64_GE_U,
+                I64_GT_S => BR_I64_GT_S BR_I64_GT_S_I I64_LE_S, I64_GT_U => BR_I64_GT_U BR_I64_GT_U_I I64_LE_U,
+                I64_LE_S => BR_I64_LE_S BR_I64_LE_S_I I64_GT_S, I64_LE_U => BR_I64_LE_U BR_I64_LE_U_I I64_GT_U,
+                I64_GE_S => BR_I64_GE_S BR_I64_GE_S_I I64_LT_S, I64_GE_U => BR_I64_GE_U BR_I64_GE_U_I I64_LT_U;
+        }
+    };
+}
+
+macro_rules! define_extra {
+    (imm: $($base:ident => $imm:ident),*; branch: $($cmp:ident => $br:ident $bri:ident $inv:ident),*;) => {
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[repr(u32)]
+        enum ExtraNumbering { $($imm,)* $($br, $bri,)* END }
+        $(#[doc = concat!("`", stringify!($base), "` with an immediate right operand: `dst a imm`.")]
+          pub const $imm: u32 = END + ExtraNumbering::$imm as u32;)*
+        $(#[doc = concat!("Branch if `", stringify!($cmp), "` holds: `a b rel`.")]
+          pub const $br: u32 = END + ExtraNumbering::$br as u32;
+          #[doc = concat!("Branch if `", stringify!($cmp), "` holds with an immediate: `a imm rel`.")]
+          pub const $bri: u32 = END + ExtraNumbering::$bri as u32;)*
+        /// One past the last opcode.
+        pub const LAST: u32 = END + ExtraNumbering::END as u32;
+
+        /// The register form of an immediate opcode, if it is one.
+        pub fn without_immediate(op: u32) -> Option<u32> {
+            Some(match op {
+                $($imm => $base,)*
+                _ => return None,
+            })
+        }
+
+        /// The immediate form of a binary numeric opcode, if it has one.
+        pub fn with_immediate(op: u32) -> Option<u32> {
+            Some(match op {
+                $($base => $imm,)*
+                _ => return None,
+            })
+        }
+
+        /// For a comparison: its fused branches (register and immediate
+        /// forms) and the comparison that is its negation.
+        pub fn branch_on(cmp: u32) -> Option<(u32, u32, u32)> {
+            Some(match cmp {
+                $($cmp => ($br, $bri, $inv),)*
+                _ => return None,
+            })
+        }
+    };
+}
+
+extra_ops!(define_extra);
+
+/// The comparison equal to `cmp` with its operands swapped, for moving a
+/// constant left operand to the right.
+pub fn swapped(cmp: u32) -> Option<u32> {
+    Some(match cmp {
+        I32_EQ | I32_NE | I64_EQ | I64_NE => cmp,
+        I32_ADD | I32_MUL | I32_AND | I32_OR | I32_XOR => cmp,
+        I64_ADD | I64_MUL | I64_AND | I64_OR | I64_XOR => cmp,
+        I32_LT_S => I32_GT_S,
+        I32_GT_S => I32_LT_S,
+        I32_LT_U => I32_GT_U,
+        I32_GT_U => I32_LT_U,
+        I32_LE_S => I32_GE_S,
+        I32_GE_S => I32_LE_S,
+        I32_LE_U => I32_GE_U,
+        I32_GE_U => I32_LE_U,
+        I64_LT_S => I64_GT_S,
+        I64_GT_S => I64_LT_S,
+        I64_LT_U => I64_GT_U,
+        I64_GT_U => I64_LT_U,
+        I64_LE_S => I64_GE_S,
+        I64_GE_S => I64_LE_S,
+        I64_LE_U => I64_GE_U,
+        I64_GE_U => I64_LE_U,
+        _ => return None,
+    })
+}
+
 /// Length in words of an instruction with opcode `op` (for `BR_TABLE`, of
-/// its fixed part; `None` for an unknown opcode.
+/// its fixed part); `None` for an unknown opcode.
 pub fn len(op: u32) -> Option<usize> {
     if op < FIRST_NUMERIC {
         Some(usize::from(FIXED_LEN[op as usize]))
     } else if op < END {
         Some(2 + usize::from(NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize]))
+    } else if op < LAST {
+        Some(4)
     } else {
         None
     }

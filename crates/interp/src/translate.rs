@@ -41,6 +41,14 @@ pub struct TranslateOptions<'a> {
 
 const NONE: u32 = u32::MAX;
 
+/// Bytes per slot: operand words hold slot numbers times this.
+const SLOT: u32 = 16;
+
+/// The operand word of local `l`'s slot.
+fn local_slot(l: u32) -> u32 {
+    l * SLOT
+}
+
 /// Where an operand-stack entry's value is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Val {
@@ -214,6 +222,9 @@ pub fn translate_function(
     let results = ty.results.len() as u32;
     // The frame also holds the results and the array ABI's buffer.
     let frame_slots = frame_slots.max(params.max(results));
+    if frame_slots > u32::MAX / SLOT {
+        return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
+    }
     Ok(FuncCode { code: t.code, frame_slots, params, locals, results })
 }
 
@@ -276,8 +287,10 @@ impl Translator<'_, '_> {
         self.stack.len() as u32
     }
 
+    /// The operand word of the slot of stack position `pos`: slots are
+    /// named by byte offset from the frame pointer.
     fn slot_at(&self, pos: u32) -> u32 {
-        self.locals + pos
+        (self.locals + pos) * SLOT
     }
 
     fn push(&mut self, val: Val) {
@@ -318,7 +331,7 @@ impl Translator<'_, '_> {
         let slot = self.slot_at(self.height());
         match e.val {
             Val::Temp => slot,
-            Val::Local(l) => l,
+            Val::Local(l) => local_slot(l),
             Val::Const(c) => {
                 self.emit_const(slot, c);
                 slot
@@ -339,7 +352,7 @@ impl Translator<'_, '_> {
         let slot = self.slot_at(pos);
         match e.val {
             Val::Temp => return,
-            Val::Local(l) => self.emit(&[COPY, slot, l]),
+            Val::Local(l) => self.emit(&[COPY, slot, local_slot(l)]),
             Val::Const(c) => self.emit_const(slot, c),
         }
         self.stack[pos as usize].val = Val::Temp;
@@ -397,7 +410,7 @@ impl Translator<'_, '_> {
                         self.emit(&[COPY, dst, src]);
                     }
                 }
-                Val::Local(l) => self.emit(&[COPY, dst, l]),
+                Val::Local(l) => self.emit(&[COPY, dst, local_slot(l)]),
                 Val::Const(c) => self.emit_const(dst, c),
             }
         }
@@ -461,7 +474,7 @@ impl Translator<'_, '_> {
                 None => {
                     self.fuel_flush();
                     let slot = match self.stack[top as usize].val {
-                        Val::Local(l) => l,
+                        Val::Local(l) => local_slot(l),
                         _ => self.slot_at(top),
                     };
                     self.emit(&[FUEL_BULK, slot, per_unit as u32]);
@@ -558,22 +571,54 @@ impl Translator<'_, '_> {
         }
         for i in 0..n {
             let from = h - n + i;
+            let dst = local_slot(i);
             match self.stack[from as usize].val {
                 Val::Temp => {
                     let src = self.slot_at(from);
-                    if src != i {
-                        self.emit(&[COPY, i, src]);
+                    if src != dst {
+                        self.emit(&[COPY, dst, src]);
                     }
                 }
                 Val::Local(l) => {
                     if l != i {
-                        self.emit(&[COPY, i, l]);
+                        self.emit(&[COPY, dst, local_slot(l)]);
                     }
                 }
-                Val::Const(c) => self.emit_const(i, c),
+                Val::Const(c) => self.emit_const(dst, c),
             }
         }
         self.emit(&[RET]);
+    }
+
+    /// If the condition on top was computed by the instruction just
+    /// emitted, a comparison with fused branches, takes that instruction
+    /// back and returns the branches that replace it: (branch if true,
+    /// branch if false), each an opcode and its operands but the offset.
+    fn take_compare(&mut self) -> Option<([u32; 3], [u32; 3], usize)> {
+        let top = self.height().checked_sub(1)?;
+        let at = self.last_dst?;
+        if self.stack[top as usize].val != Val::Temp || self.code[at] != self.slot_at(top) {
+            return None;
+        }
+        let opcode = self.code[at - 1];
+        let (a, b) = (self.code[at + 1], self.code.get(at + 2).copied().unwrap_or(0));
+        let fused = if opcode == I32_EQZ {
+            ([BR_IF_EQZ, a, 0], [BR_IF_NEZ, a, 0], 2)
+        } else if let Some((br, _, inv)) = op::branch_on(opcode) {
+            let (not, _, _) = op::branch_on(inv)?;
+            ([br, a, b], [not, a, b], 3)
+        } else if let Some(base) = op::without_immediate(opcode)
+            && let Some((_, bri, inv)) = op::branch_on(base)
+        {
+            let (_, not, _) = op::branch_on(inv)?;
+            ([bri, a, b], [not, a, b], 3)
+        } else {
+            return None;
+        };
+        self.code.truncate(at - 1);
+        self.pop_entry();
+        self.last_dst = None;
+        Some(fused)
     }
 
     fn set_unreachable(&mut self) {
@@ -690,6 +735,31 @@ impl Translator<'_, '_> {
     }
 
     fn binary(&mut self, opcode: u32) {
+        if let Some(imm_op) = op::with_immediate(opcode) {
+            let h = self.height() as usize;
+            let wide = (I64_ADD_I..=I64_GE_U_I).contains(&imm_op);
+            // An i64 immediate is a sign-extended i32.
+            let fits = |v: Val| match v {
+                Val::Const(c) if !wide || c as i64 == i64::from(c as u32 as i32) => Some(c as u32),
+                _ => None,
+            };
+            if let Some(imm) = fits(self.stack[h - 1].val) {
+                self.pop_entry();
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[imm_op, dst, a, imm]);
+                return;
+            }
+            if let (Some(imm), Some(swapped)) = (fits(self.stack[h - 2].val), op::swapped(opcode))
+                && let Some(imm_op) = op::with_immediate(swapped)
+            {
+                let b = self.pop();
+                self.pop_entry();
+                let dst = self.push_temp();
+                self.emit_result(&[imm_op, dst, b, imm]);
+                return;
+            }
+        }
         let b = self.pop();
         let a = self.pop();
         let dst = self.push_temp();
@@ -782,9 +852,12 @@ impl Translator<'_, '_> {
                 self.budget_checks();
             }
             O::If { blockty } => {
-                let cond = self.pop();
+                let branch = match self.take_compare() {
+                    Some((_, if_false, n)) => if_false[..n].to_vec(),
+                    None => vec![BR_IF_EQZ, self.pop()],
+                };
                 let mut c = self.push_ctrl(Kind::If, blockty);
-                self.emit(&[BR_IF_EQZ, cond]);
+                self.emit(&branch);
                 c.else_patch = self.here();
                 self.code.push(0);
                 *self.control.last_mut().expect("just pushed") = c;
@@ -796,12 +869,18 @@ impl Translator<'_, '_> {
                 self.set_unreachable();
             }
             O::BrIf { relative_depth } => {
-                let cond = self.pop();
+                let (if_true, if_false) = match self.take_compare() {
+                    Some((t, f, n)) => (t[..n].to_vec(), f[..n].to_vec()),
+                    None => {
+                        let cond = self.pop();
+                        (vec![BR_IF_NEZ, cond], vec![BR_IF_EQZ, cond])
+                    }
+                };
                 if self.branch_in_place(relative_depth) {
-                    self.emit(&[BR_IF_NEZ, cond]);
+                    self.emit(&if_true);
                     self.branch_word(relative_depth);
                 } else {
-                    self.emit(&[BR_IF_EQZ, cond]);
+                    self.emit(&if_false);
                     let skip = self.here();
                     self.code.push(0);
                     self.branch(relative_depth);
@@ -1027,7 +1106,7 @@ impl Translator<'_, '_> {
             && self.code[at] == self.slot_at(top)
             && self.local_heads[l as usize] == NONE
         {
-            self.code[at] = l;
+            self.code[at] = local_slot(l);
             self.pop_entry();
             if tee {
                 self.push(Val::Local(l));
@@ -1046,14 +1125,14 @@ impl Translator<'_, '_> {
         self.spill_local(l);
         let src = match e.val {
             Val::Temp => Some(self.slot_at(top)),
-            Val::Local(m) => Some(m),
+            Val::Local(m) => Some(local_slot(m)),
             Val::Const(c) => {
-                self.emit_const(l, c);
+                self.emit_const(local_slot(l), c);
                 None
             }
         };
         if let Some(src) = src {
-            self.emit(&[COPY, l, src]);
+            self.emit(&[COPY, local_slot(l), src]);
         }
         if tee {
             self.push(e.val);
