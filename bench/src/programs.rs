@@ -161,11 +161,17 @@ fn run_wasmtime(linker: &wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx>, module:
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let dir = setup.root.join("bench/target/programs");
     crate::inputs::build_programs(&setup.root, &dir)?;
-    let brisk_linkers = [(BRISK, brisk_linker(&brisk::Engine::default())?), (BRISK_INTERP, brisk_linker(&crate::brisk_interpreter(true)?)?)];
+    let brisk_linkers = [
+        (BRISK, brisk_linker(&brisk::Engine::default())?),
+        (BRISK_INTERP, brisk_linker(&crate::brisk_interpreter(true)?)?),
+    ];
     // wasmtime's defaults are Cranelift, opt level speed, backtracking
     // register allocation: Wasmtime::CraneliftSpeed sets just these.
-    let wasmtime_linkers =
-        [(WASMTIME, BRISK, wasmtime_linker(&Wasmtime::CraneliftSpeed.engine(true)?)?), (Wasmtime::Pulley.name(), BRISK_INTERP, wasmtime_linker(&Wasmtime::Pulley.engine(true)?)?)];
+    // (name, the Brisk contender it is compared with, linker)
+    let wasmtime_linkers = [
+        (WASMTIME, BRISK, wasmtime_linker(&Wasmtime::CraneliftSpeed.engine(true)?)?),
+        (Wasmtime::Pulley.name(), BRISK_INTERP, wasmtime_linker(&Wasmtime::Pulley.engine(true)?)?),
+    ];
     let mut v8 = match setup.v8 {
         Some(_) => Some(NodePeer::start(&setup.root, V8Tier::TurboFan, false)?),
         None => None,

@@ -33,7 +33,10 @@ pub use compile::*;
 pub use error::{WasmError, WasmResult};
 pub use fuel::{FuelSync, SMALL_BULK_OP_FUEL, fuel_cost, fuel_per_unit, fuel_reload_after, fuel_sync};
 pub use module::*;
-pub use translate::{FuncCostFeatures, FunctionBodyData, ModuleTranslation, translate_module, wasm_features};
+pub use translate::{
+    BodyHook, FuncCostFeatures, FunctionBodyData, ModuleTranslation, ValidatedOps, translate_module, translate_module_with,
+    wasm_features,
+};
 pub use trap::Trap;
 pub use tunables::Tunables;
 pub use types::*;

@@ -114,6 +114,69 @@ fn global_type(ty: &wasmparser::GlobalType, offset: u64) -> WasmResult<GlobalTyp
 /// validator's message and the byte offset; a valid module that uses
 /// something Brisk does not implement gives [`WasmError::Unsupported`].
 pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<ModuleTranslation<'_>> {
+    translate_module_with(wasm, features, None)
+}
+
+/// A tier that translates function bodies in the validation pass itself,
+/// so that each operator is decoded once (the interpreter).
+pub trait BodyHook {
+    /// Called for every defined function: pull its operators from `ops`
+    /// (each is validated before it is returned). Operators left unread
+    /// are validated after the call.
+    ///
+    /// # Errors
+    ///
+    /// The hook's own, or the validation error `ops` returned.
+    fn body(
+        &mut self,
+        module: &Module,
+        def: DefinedFuncIndex,
+        body: &FunctionBody<'_>,
+        ops: &mut ValidatedOps<'_, '_>,
+    ) -> WasmResult<()>;
+}
+
+/// A function body's operators, each validated as it is read.
+pub struct ValidatedOps<'a, 'v> {
+    reader: wasmparser::OperatorsReader<'a>,
+    validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    features: &'v mut FuncCostFeatures,
+    module: &'v Module,
+}
+
+impl<'a> ValidatedOps<'a, '_> {
+    /// The next operator and its byte offset, validated; `None` after the
+    /// last.
+    ///
+    /// # Errors
+    ///
+    /// The operator is malformed or invalid.
+    #[inline]
+    pub fn next_op(&mut self) -> WasmResult<Option<(wasmparser::Operator<'a>, usize)>> {
+        if self.reader.eof() {
+            return Ok(None);
+        }
+        let (op, offset) = self.reader.read_with_offset()?;
+        note_features(self.features, &op, self.module);
+        self.validator.op(offset, &op)?;
+        let f = &mut *self.features;
+        f.max_nesting = f.max_nesting.max(self.validator.control_stack_height());
+        f.max_operand_stack = f.max_operand_stack.max(self.validator.operand_stack_height());
+        Ok(Some((op, offset as usize)))
+    }
+}
+
+/// [`translate_module`], with `hook` translating each body as it is
+/// validated.
+///
+/// # Errors
+///
+/// As [`translate_module`], and the hook's.
+pub fn translate_module_with<'a>(
+    wasm: &'a [u8],
+    features: WasmFeatures,
+    mut hook: Option<&mut dyn BodyHook>,
+) -> WasmResult<ModuleTranslation<'a>> {
     let mut validator = Validator::new_with_features(features);
     let mut module = Module::default();
     let mut function_bodies = PrimaryMap::new();
@@ -280,7 +343,8 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<Modul
                     return Err(invalid("code entry without a function", body.range().start));
                 };
                 let mut v = func.into_validator(std::mem::take(&mut allocs));
-                let features = validate_body(&mut v, &body, &module)?;
+                let def = DefinedFuncIndex::from_u32(function_bodies.len() as u32);
+                let features = validate_body(&mut v, &body, &module, def, hook.as_deref_mut())?;
                 allocs = v.into_allocations();
                 function_bodies.push(FunctionBodyData { body, features });
             }
@@ -327,12 +391,13 @@ fn read_names(names: NameSectionReader<'_>, module: &mut Module) -> WasmResult<(
 
 /// Validates one body operator by operator, measuring its cost features on
 /// the way. Linear in the body's size.
-fn validate_body(
+fn validate_body<H: BodyHook + ?Sized>(
     v: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     body: &FunctionBody<'_>,
     module: &Module,
+    def: DefinedFuncIndex,
+    hook: Option<&mut H>,
 ) -> WasmResult<FuncCostFeatures> {
-    use wasmparser::Operator as O;
     let range = body.range();
     let mut f = FuncCostFeatures {
         body_bytes: u32::try_from(range.end - range.start).unwrap_or(u32::MAX),
@@ -345,36 +410,38 @@ fn validate_body(
         v.define_locals(offset, count, ty)?;
     }
     f.locals = v.len_locals();
-    let mut ops = body.get_operators_reader()?;
-    while !ops.eof() {
-        let (op, offset) = ops.read_with_offset()?;
-        f.operators += 1;
-        match &op {
-            O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
-                let arity = match blockty {
-                    wasmparser::BlockType::Empty => 0,
-                    wasmparser::BlockType::Type(_) => 1,
-                    wasmparser::BlockType::FuncType(i) => module
-                        .types
-                        .get(TypeIndex::from_u32(*i))
-                        .map_or(0, |t| t.params.len() + t.results.len()),
-                };
-                f.max_block_arity = f.max_block_arity.max(u32::try_from(arity).unwrap_or(u32::MAX));
-            }
-            O::Br { .. } | O::BrIf { .. } => f.branches += 1,
-            O::BrTable { targets } => {
-                f.branches += 1;
-                f.br_table_targets = f.br_table_targets.saturating_add(targets.len());
-            }
-            O::Call { .. } | O::CallIndirect { .. } | O::ReturnCall { .. } | O::ReturnCallIndirect { .. } => {
-                f.calls += 1
-            }
-            _ => {}
-        }
-        v.op(offset, &op)?;
-        f.max_nesting = f.max_nesting.max(v.control_stack_height());
-        f.max_operand_stack = f.max_operand_stack.max(v.operand_stack_height());
+    let mut ops = ValidatedOps { reader: body.get_operators_reader()?, validator: v, features: &mut f, module };
+    if let Some(hook) = hook {
+        hook.body(module, def, body, &mut ops)?;
     }
-    ops.finish()?;
+    while ops.next_op()?.is_some() {}
+    ops.reader.finish()?;
     Ok(f)
+}
+
+/// Counts what an operator adds to its function's cost features.
+#[inline]
+fn note_features(f: &mut FuncCostFeatures, op: &wasmparser::Operator<'_>, module: &Module) {
+    use wasmparser::Operator as O;
+    f.operators += 1;
+    match op {
+        O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
+            let arity = match blockty {
+                wasmparser::BlockType::Empty => 0,
+                wasmparser::BlockType::Type(_) => 1,
+                wasmparser::BlockType::FuncType(i) => module
+                    .types
+                    .get(TypeIndex::from_u32(*i))
+                    .map_or(0, |t| t.params.len() + t.results.len()),
+            };
+            f.max_block_arity = f.max_block_arity.max(u32::try_from(arity).unwrap_or(u32::MAX));
+        }
+        O::Br { .. } | O::BrIf { .. } => f.branches += 1,
+        O::BrTable { targets } => {
+            f.branches += 1;
+            f.br_table_targets = f.br_table_targets.saturating_add(targets.len());
+        }
+        O::Call { .. } | O::CallIndirect { .. } | O::ReturnCall { .. } | O::ReturnCallIndirect { .. } => f.calls += 1,
+        _ => {}
+    }
 }

@@ -8,7 +8,7 @@ use crate::layout::{IMPORTED, NO_PLACE};
 use crate::op::{self, *};
 use crate::simd::{self, SimdForm};
 use brisk_environ::{
-    DefinedFuncIndex, FuncIndex, GlobalIndex, ModuleTranslation, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
+    DefinedFuncIndex, Module, FuncIndex, GlobalIndex, ModuleTranslation, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
     VMOffsets, WasmError, WasmResult, fuel_cost, fuel_per_unit, fuel_sync, FuelSync,
 };
 use wasmparser::{BlockType, Operator};
@@ -100,7 +100,7 @@ impl Ctrl {
 }
 
 struct Translator<'a, 'o> {
-    translation: &'a ModuleTranslation<'a>,
+    module: &'a Module,
     offsets: VMOffsets,
     options: &'a TranslateOptions<'o>,
     code: Vec<u32>,
@@ -132,8 +132,7 @@ fn place(off: u32, imported: bool) -> u32 {
 }
 
 /// The place word of memory 0 of a module ([`NO_PLACE`] if it has none).
-pub fn memory_place(translation: &ModuleTranslation<'_>) -> u32 {
-    let module = &translation.module;
+pub fn memory_place(module: &Module) -> u32 {
     if module.memories.is_empty() {
         return NO_PLACE;
     }
@@ -145,7 +144,7 @@ pub fn memory_place(translation: &ModuleTranslation<'_>) -> u32 {
     }
 }
 
-/// Translates defined function `index`.
+/// Translates defined function `index` of a validated module.
 ///
 /// # Errors
 ///
@@ -157,15 +156,44 @@ pub fn translate_function(
     index: DefinedFuncIndex,
     options: &TranslateOptions<'_>,
 ) -> WasmResult<FuncCode> {
-    let module = &translation.module;
     let data = translation
         .function_bodies
         .get(index)
         .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
+    let mut ops = data.body.get_operators_reader()?;
+    let code = translate_body(&translation.module, index, &data.body, options, &mut || {
+        if ops.eof() {
+            return Ok(None);
+        }
+        let (op, offset) = ops.read_with_offset()?;
+        Ok(Some((op, offset as usize)))
+    })?;
+    Ok(code)
+}
+
+/// A source of a body's operators: the validation pass's
+/// ([`brisk_environ::ValidatedOps`]) or a reader of a validated body.
+pub type Ops<'o, 'a> = dyn FnMut() -> WasmResult<Option<(Operator<'a>, usize)>> + 'o;
+
+/// Translates the body of defined function `index`, reading its operators
+/// from `next` (for a translation in the validation pass itself, as
+/// [`brisk_environ::BodyHook`] offers). The body's operators must have been
+/// validated (or be validated as `next` returns them).
+///
+/// # Errors
+///
+/// As [`translate_function`], and those of `next`.
+pub fn translate_body<'a>(
+    module: &Module,
+    index: DefinedFuncIndex,
+    body: &wasmparser::FunctionBody<'a>,
+    options: &TranslateOptions<'_>,
+    next: &mut Ops<'_, 'a>,
+) -> WasmResult<FuncCode> {
     let ty = module.func_type(module.func_index(index));
     let params = ty.params.len() as u32;
     let mut locals = params;
-    let mut reader = data.body.get_locals_reader()?;
+    let mut reader = body.get_locals_reader()?;
     for _ in 0..reader.get_count() {
         let (count, _) = reader.read()?;
         locals = locals
@@ -174,10 +202,10 @@ pub fn translate_function(
             .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
     }
     let mut t = Translator {
-        translation,
+        module,
         offsets: VMOffsets::new(&module.counts()),
         options,
-        code: Vec::with_capacity(data.body.as_bytes().len() * 2),
+        code: Vec::with_capacity(body.as_bytes().len() * 2),
         locals,
         stack: Vec::new(),
         max_height: 0,
@@ -199,10 +227,7 @@ pub fn translate_function(
         else_patch: NONE,
         branched: false,
     });
-    let mut ops = data.body.get_operators_reader()?;
-    while !ops.eof() {
-        let (op, offset) = ops.read_with_offset()?;
-        let offset = offset as usize;
+    while let Some((op, offset)) = next()? {
         if t.reachable {
             if options.consume_fuel {
                 t.fuel_before(&op);
@@ -494,7 +519,7 @@ impl Translator<'_, '_> {
             BlockType::Empty => (0, 0),
             BlockType::Type(_) => (0, 1),
             BlockType::FuncType(i) => {
-                let ty = &self.translation.module.types[TypeIndex::from_u32(i)];
+                let ty = &self.module.types[TypeIndex::from_u32(i)];
                 (ty.params.len() as u32, ty.results.len() as u32)
             }
         }
@@ -694,7 +719,7 @@ impl Translator<'_, '_> {
     // ---- places ----
 
     fn global_place(&self, g: u32) -> u32 {
-        let module = &self.translation.module;
+        let module = &self.module;
         let g = GlobalIndex::from_u32(g);
         match module.defined_global_index(g) {
             Some(def) => place(self.offsets.defined_global(def), false),
@@ -703,7 +728,7 @@ impl Translator<'_, '_> {
     }
 
     fn table_place(&self, t: u32) -> u32 {
-        let module = &self.translation.module;
+        let module = &self.module;
         let t = TableIndex::from_u32(t);
         match module.defined_table_index(t) {
             Some(def) => place(self.offsets.defined_table(def), false),
@@ -812,7 +837,7 @@ impl Translator<'_, '_> {
     }
 
     fn memory_place(&self, mem: u32) -> u32 {
-        let module = &self.translation.module;
+        let module = &self.module;
         let m = brisk_environ::MemoryIndex::from_u32(mem);
         match module.defined_memory_index(m) {
             Some(def) => place(self.offsets.defined_memory(def), false),
@@ -852,12 +877,12 @@ impl Translator<'_, '_> {
                 self.budget_checks();
             }
             O::If { blockty } => {
-                let branch = match self.take_compare() {
-                    Some((_, if_false, n)) => if_false[..n].to_vec(),
-                    None => vec![BR_IF_EQZ, self.pop()],
+                let (branch, n) = match self.take_compare() {
+                    Some((_, if_false, n)) => (if_false, n),
+                    None => ([BR_IF_EQZ, self.pop(), 0], 2),
                 };
                 let mut c = self.push_ctrl(Kind::If, blockty);
-                self.emit(&branch);
+                self.emit(&branch[..n]);
                 c.else_patch = self.here();
                 self.code.push(0);
                 *self.control.last_mut().expect("just pushed") = c;
@@ -869,18 +894,15 @@ impl Translator<'_, '_> {
                 self.set_unreachable();
             }
             O::BrIf { relative_depth } => {
-                let (if_true, if_false) = match self.take_compare() {
-                    Some((t, f, n)) => (t[..n].to_vec(), f[..n].to_vec()),
-                    None => {
-                        let cond = self.pop();
-                        (vec![BR_IF_NEZ, cond], vec![BR_IF_EQZ, cond])
-                    }
-                };
+                let (if_true, if_false, n) = self.take_compare().unwrap_or_else(|| {
+                    let cond = self.pop();
+                    ([BR_IF_NEZ, cond, 0], [BR_IF_EQZ, cond, 0], 2)
+                });
                 if self.branch_in_place(relative_depth) {
-                    self.emit(&if_true);
+                    self.emit(&if_true[..n]);
                     self.branch_word(relative_depth);
                 } else {
-                    self.emit(&if_false);
+                    self.emit(&if_false[..n]);
                     let skip = self.here();
                     self.code.push(0);
                     self.branch(relative_depth);
@@ -924,7 +946,7 @@ impl Translator<'_, '_> {
                 self.set_unreachable();
             }
             O::Call { function_index } => {
-                let module = &self.translation.module;
+                let module = self.module;
                 let f = FuncIndex::from_u32(function_index);
                 let ty = module.func_type(f);
                 let (params, results) = (ty.params.len() as u32, ty.results.len() as u32);
@@ -936,7 +958,7 @@ impl Translator<'_, '_> {
                 self.call_results(results);
             }
             O::CallIndirect { type_index, table_index } => {
-                let ty = &self.translation.module.types[TypeIndex::from_u32(type_index)];
+                let ty = &self.module.types[TypeIndex::from_u32(type_index)];
                 let (params, results) = (ty.params.len() as u32, ty.results.len() as u32);
                 let index = self.pop();
                 // The index sits above the arguments; it is read before the

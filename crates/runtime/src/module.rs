@@ -443,51 +443,41 @@ impl Module {
 /// (in parallel if configured) and its trampoline, link, write.
 pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
     let config = engine.config();
-    let mut translation = brisk_environ::translate_module(wasm, config.features)?;
     let tunables = &config.tunables;
-    let compiler = engine.compiler();
+    // Interpreted functions are translated in the validation pass, which
+    // decodes each operator once for both.
+    let mut hook = InterpHook { strategy: config.strategy, tunables, codes: Vec::new() };
+    let mut translation = brisk_environ::translate_module_with(wasm, config.features, Some(&mut hook))?;
     let n = translation.function_bodies.len();
-    translation.interpreted = match config.strategy {
-        Strategy::Interpreter => vec![true; n],
-        // Every other function, starting with the first: calls and funcrefs
-        // cross tiers both ways in any module with two functions.
-        Strategy::Mixed => (0..n).map(|i| i % 2 == 0).collect(),
-        Strategy::Auto | Strategy::Optimized => Vec::new(),
-    };
+    translation.interpreted = (0..n).map(|i| is_interpreted(config.strategy, DefinedFuncIndex::from_u32(i as u32))).collect();
+    let mut codes = hook.codes;
+    codes.resize(n, None);
     let translation = translation;
+    let compiler = engine.compiler();
     let env = &translation.module;
     let any_interpreted = translation.interpreted.iter().any(|i| *i);
-    let interpreted = |def: DefinedFuncIndex| translation.is_interpreted(def);
-    let options = brisk_interp::TranslateOptions {
-        consume_fuel: tunables.consume_fuel,
-        epoch_interruption: tunables.epoch_interruption,
-        interpreted: &interpreted,
-    };
 
-    let compile = |i: DefinedFuncIndex| -> Result<(CompiledFunction, Option<brisk_interp::FuncCode>), WasmError> {
+    let compile = |i: DefinedFuncIndex| -> Result<CompiledFunction, WasmError> {
         if translation.is_interpreted(i) {
-            Ok((CompiledFunction::default(), Some(brisk_interp::translate_function(&translation, i, &options)?)))
+            Ok(CompiledFunction::default())
         } else {
-            Ok((compiler.compile_function(&translation, i, tunables)?, None))
+            compiler.compile_function(&translation, i, tunables)
         }
     };
     let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
-    let compiled: Vec<(CompiledFunction, Option<brisk_interp::FuncCode>)> =
-        if config.parallel_compilation && indices.len() > 1 {
-            indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
-        } else {
-            indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
-        };
-    let (funcs, codes): (Vec<CompiledFunction>, Vec<Option<brisk_interp::FuncCode>>) = compiled.into_iter().unzip();
+    let funcs: Vec<CompiledFunction> = if config.parallel_compilation && indices.len() > 1 && !translation.interpreted.iter().all(|i| *i) {
+        indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+    } else {
+        indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+    };
     // Host-to-wasm trampolines for native functions that can escape; with
     // interpreted functions in the module, for every native one (the
     // interpreter calls them through their array entry).
-    let mut native_entries: Vec<DefinedFuncIndex> = if any_interpreted {
+    let native_entries: Vec<DefinedFuncIndex> = if any_interpreted {
         indices.iter().copied().filter(|d| !translation.is_interpreted(*d)).collect()
     } else {
         translation.escaping_funcs.clone()
     };
-    native_entries.retain(|d| !translation.is_interpreted(*d));
     let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = native_entries
         .iter()
         .map(|&def| {
@@ -497,8 +487,51 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
         .collect::<Result<_, WasmError>>()?;
     let mut code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
     if any_interpreted {
-        code.bytecode =
-            brisk_interp::build_module_code(&codes, brisk_interp::memory_place(&translation)).map_err(anyhow::Error::msg)?;
+        code.bytecode = brisk_interp::build_module_code(&codes, brisk_interp::memory_place(env)).map_err(anyhow::Error::msg)?;
     }
     artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)
+}
+
+/// Does `strategy` interpret defined function `def`?
+fn is_interpreted(strategy: Strategy, def: DefinedFuncIndex) -> bool {
+    match strategy {
+        Strategy::Interpreter => true,
+        // Every other function, starting with the first: calls and funcrefs
+        // cross tiers both ways in any module with two functions.
+        Strategy::Mixed => def.as_u32() % 2 == 0,
+        Strategy::Auto | Strategy::Optimized => false,
+    }
+}
+
+/// Translates the interpreted functions as they are validated.
+struct InterpHook<'t> {
+    strategy: Strategy,
+    tunables: &'t Tunables,
+    /// By defined index, `None` for native functions.
+    codes: Vec<Option<brisk_interp::FuncCode>>,
+}
+
+impl brisk_environ::BodyHook for InterpHook<'_> {
+    fn body(
+        &mut self,
+        module: &brisk_environ::Module,
+        def: DefinedFuncIndex,
+        body: &wasmparser::FunctionBody<'_>,
+        ops: &mut brisk_environ::ValidatedOps<'_, '_>,
+    ) -> Result<(), WasmError> {
+        if !is_interpreted(self.strategy, def) {
+            return Ok(());
+        }
+        let strategy = self.strategy;
+        let interpreted = move |d: DefinedFuncIndex| is_interpreted(strategy, d);
+        let options = brisk_interp::TranslateOptions {
+            consume_fuel: self.tunables.consume_fuel,
+            epoch_interruption: self.tunables.epoch_interruption,
+            interpreted: &interpreted,
+        };
+        let code = brisk_interp::translate_body(module, def, body, &options, &mut || ops.next_op())?;
+        self.codes.resize(def.as_u32() as usize, None);
+        self.codes.push(Some(code));
+        Ok(())
+    }
 }
