@@ -189,7 +189,6 @@ fn main() -> Result<()> {
     );
     let report = report::Report { figures, remarks, machine: machine(), date: date(), command, peers, quick };
     report.print_table();
-    if let Ok(p) = std::env::var("TMP_MD") { std::fs::write(p, report.markdown())?; }
     if docs {
         std::fs::write(root.join("bench/results.json"), report.json())?;
         std::fs::write(root.join("docs/benchmarks.md"), report.markdown())?;

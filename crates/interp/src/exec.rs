@@ -461,7 +461,9 @@ impl<H: Host> Executor<'_, H> {
                         trap!(Trap::StackOverflow);
                     }
                     frames.push(Frame { ip: $ret, fp, vmctx, code });
-                    std::ptr::write_bytes(new_fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
+                    if rec.locals > rec.params {
+                        std::ptr::write_bytes(new_fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
+                    }
                     fp = new_fp;
                     if vmctx != $vmctx {
                         vmctx = $vmctx;
@@ -530,11 +532,14 @@ impl<H: Host> Executor<'_, H> {
                         let f = frames.pop().unwrap_unchecked();
                         ip = f.ip;
                         fp = f.fp;
+                        // A callee of this instance kept the memory registers
+                        // up to date (growth included); another instance's
+                        // may have grown this one's memory (if it shares it).
                         if f.vmctx != vmctx {
                             vmctx = f.vmctx;
                             code = f.code;
+                            (mem_base, mem_len) = memory(vmctx, code);
                         }
-                        (mem_base, mem_len) = memory(vmctx, code);
                     }
                     CALL => call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code),
                     CALL_REF => {
