@@ -26,6 +26,12 @@ pub struct FuncCode {
     pub locals: u32,
     /// Results.
     pub results: u32,
+    /// Steps the translator took beyond one per operator: iterations of
+    /// every loop it runs (copies of lazy entries, branch values, chain
+    /// walks, stack resets, `br_table` targets). Translation is linear when
+    /// this is, which the tests check on inputs built to be quadratic for
+    /// naive translators.
+    pub work: u64,
 }
 
 /// What translation needs beyond the module.
@@ -120,6 +126,8 @@ struct Translator<'a, 'o> {
     /// slot and nothing has been emitted or bound since.
     last_dst: Option<usize>,
     fuel_pending: i64,
+    /// Steps of the translator's inner loops (see [`FuncCode::work`]).
+    work: u64,
 }
 
 fn unsupported(what: &str, offset: usize) -> WasmError {
@@ -216,6 +224,7 @@ pub fn translate_body<'a>(
         skip_depth: 0,
         last_dst: None,
         fuel_pending: 0,
+        work: 0,
     };
     t.budget_checks();
     t.control.push(Ctrl {
@@ -250,7 +259,7 @@ pub fn translate_body<'a>(
     if frame_slots > u32::MAX / SLOT {
         return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
     }
-    Ok(FuncCode { code: t.code, frame_slots, params, locals, results })
+    Ok(FuncCode { code: t.code, frame_slots, params, locals, results, work: t.work })
 }
 
 impl Translator<'_, '_> {
@@ -293,6 +302,7 @@ impl Translator<'_, '_> {
     fn bind_chain(&mut self, mut chain: u32) {
         let here = self.here();
         while chain != NONE {
+            self.work += 1;
             let next = self.code[chain as usize];
             self.code[chain as usize] = here.wrapping_sub(chain);
             chain = next;
@@ -388,6 +398,7 @@ impl Translator<'_, '_> {
     fn spill_local(&mut self, l: u32) {
         let mut pos = std::mem::replace(&mut self.local_heads[l as usize], NONE);
         while pos != NONE {
+            self.work += 1;
             let next = self.stack[pos as usize].next_same;
             self.materialize(pos);
             pos = next;
@@ -398,6 +409,7 @@ impl Translator<'_, '_> {
     /// boundaries, where code that may not run would otherwise do it).
     fn spill_all_locals(&mut self) {
         for i in 0..self.lazy.len() {
+            self.work += 1;
             let pos = self.lazy[i];
             if let Val::Local(l) = self.stack[pos as usize].val {
                 self.local_heads[l as usize] = NONE;
@@ -414,6 +426,7 @@ impl Translator<'_, '_> {
         // From the top down, so that each entry taken off its local's
         // chain is the chain's head.
         for pos in (h - n..h).rev() {
+            self.work += 1;
             if let Val::Local(l) = self.stack[pos as usize].val {
                 self.local_heads[l as usize] = self.stack[pos as usize].next_same;
             }
@@ -426,6 +439,7 @@ impl Translator<'_, '_> {
     fn move_top_to(&mut self, n: u32, height: u32) {
         let h = self.height();
         for i in 0..n {
+            self.work += 1;
             let from = h - n + i;
             let dst = self.slot_at(height + i);
             match self.stack[from as usize].val {
@@ -444,6 +458,7 @@ impl Translator<'_, '_> {
     /// Truncates the stack to `height`, then pushes `n` temps.
     fn reset_stack(&mut self, height: u32, n: u32) {
         while self.height() > height {
+            self.work += 1;
             self.pop_entry();
         }
         for _ in 0..n {
@@ -587,6 +602,7 @@ impl Translator<'_, '_> {
         // A result read from a local that an earlier result overwrites
         // must be copied out first.
         for pos in (h - n..h).rev() {
+            self.work += 1;
             if let Val::Local(l) = self.stack[pos as usize].val
                 && l < n
             {
@@ -595,6 +611,7 @@ impl Translator<'_, '_> {
             }
         }
         for i in 0..n {
+            self.work += 1;
             let from = h - n + i;
             let dst = local_slot(i);
             match self.stack[from as usize].val {
@@ -921,6 +938,7 @@ impl Translator<'_, '_> {
                 let table = self.here();
                 self.code.extend(std::iter::repeat_n(0, depths.len()));
                 for (i, &depth) in depths.iter().enumerate() {
+                    self.work += 1;
                     let word = table + i as u32;
                     if self.branch_in_place(depth) {
                         // Point the table's word straight at the target:
