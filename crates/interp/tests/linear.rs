@@ -18,8 +18,10 @@ fn translate(wat: &str) -> (FuncCode, u64) {
     (translate_function(&translation, def, &options).unwrap(), ops)
 }
 
-/// Each family builds a function of size about `n`.
-fn families() -> Vec<(&'static str, fn(usize) -> String)> {
+/// A family of inputs: its name, and a function of size about `n`.
+type Family = (&'static str, fn(usize) -> String);
+
+fn families() -> Vec<Family> {
     vec![
         ("nested blocks", |n| format!("(func {} {})", "(block".repeat(n), ")".repeat(n))),
         ("nested loops", |n| format!("(func {} {})", "(loop".repeat(n), ")".repeat(n))),
