@@ -85,8 +85,9 @@ pub struct Stack {
     slots: Box<[UnsafeCell<Slot>]>,
     /// First free slot.
     top: Cell<usize>,
-    frames: UnsafeCell<Vec<Frame>>,
-    max_frames: usize,
+    /// Call frames, `depth` of them in use.
+    frames: Box<[UnsafeCell<Frame>]>,
+    depth: Cell<usize>,
 }
 
 // SAFETY: a stack belongs to one store, which is used by one thread at a
@@ -106,7 +107,10 @@ impl Stack {
         let zeroed = Box::<[UnsafeCell<Slot>]>::new_zeroed_slice(slots);
         // SAFETY: an all-zero `UnsafeCell<u128>` is a valid zero.
         let slots = unsafe { zeroed.assume_init() };
-        Stack { slots, top: Cell::new(0), frames: UnsafeCell::new(Vec::new()), max_frames }
+        let zeroed = Box::<[UnsafeCell<Frame>]>::new_zeroed_slice(max_frames);
+        // SAFETY: a frame is raw pointers: all zero is valid (null).
+        let frames = unsafe { zeroed.assume_init() };
+        Stack { slots, top: Cell::new(0), frames, depth: Cell::new(0) }
     }
 }
 
@@ -156,15 +160,22 @@ pub unsafe fn call<H: Host>(
         (field::<*mut u8>(ctx, ictx::VMCTX), field::<*const u32>(ctx, ictx::CODE), field::<u32>(ctx, ictx::FUNC))
     };
     let entry_top = stack.top.get();
-    // SAFETY: only this thread touches the frames; no reference to them is
-    // held across calls out.
-    let base_depth = unsafe { (*stack.frames.get()).len() };
-    let mut ex = Executor { stack, host, ip: std::ptr::null(), fp: std::ptr::null_mut(), vmctx, code, base_depth };
+    let base_depth = stack.depth.get();
+    let mut ex = Executor {
+        stack,
+        host,
+        ip: std::ptr::null(),
+        fp: std::ptr::null_mut(),
+        vmctx,
+        code,
+        base_depth,
+        depth: base_depth,
+    };
     // SAFETY: per the contract.
     let r = unsafe { ex.enter(def, values, len) };
     let r = r.map_err(|unwind| Error { unwind, frames: ex.backtrace() });
-    // SAFETY: as above; this entry's frames are dropped.
-    unsafe { (*stack.frames.get()).truncate(base_depth) };
+    // This entry's frames are dropped.
+    stack.depth.set(base_depth);
     stack.top.set(entry_top);
     r
 }
@@ -179,6 +190,8 @@ struct Executor<'s, H> {
     code: *const u32,
     /// Frames below this entry's.
     base_depth: usize,
+    /// Frames in use (saved when leaving the loop).
+    depth: usize,
 }
 
 /// A function's record in its module's blob.
@@ -249,10 +262,10 @@ impl<H: Host> Executor<'_, H> {
         // One byte into the instruction: inside it whether read as a pc or
         // as a return address (less one).
         out.push(self.ip as usize + 1);
-        // SAFETY: the frames vector is only touched by this thread.
-        let frames = unsafe { &*self.stack.frames.get() };
-        for f in frames[self.base_depth..].iter().rev() {
-            out.push(f.ip as usize - 1);
+        for f in self.stack.frames[self.base_depth..self.depth].iter().rev() {
+            // SAFETY: frames are only touched by this thread, and no
+            // reference to one is held across anything that writes them.
+            out.push(unsafe { (*f.get()).ip } as usize - 1);
         }
         out
     }
@@ -305,7 +318,9 @@ impl<H: Host> Executor<'_, H> {
         let mut code = self.code;
         let slots = self.slots_base();
         let nslots = self.stack.slots.len();
-        let max_frames = self.stack.max_frames;
+        let frames = UnsafeCell::raw_get(self.stack.frames.as_ptr());
+        let max_frames = self.stack.frames.len();
+        let mut depth = self.depth;
         // SAFETY: `vmctx`/`code` are a valid pair per the contract.
         let (mut mem_base, mut mem_len) = unsafe { memory(vmctx, code) };
 
@@ -345,6 +360,7 @@ impl<H: Host> Executor<'_, H> {
                     self.fp = fp;
                     self.vmctx = vmctx;
                     self.code = code;
+                    self.depth = depth;
                 };
             }
             macro_rules! trap {
@@ -451,8 +467,7 @@ impl<H: Host> Executor<'_, H> {
             /// returning to `$ret`.
             macro_rules! call_interp {
                 ($def:expr, $base:expr, $ret:expr, $vmctx:expr, $code:expr) => {{
-                    let frames = &mut *self.stack.frames.get();
-                    if frames.len() >= max_frames {
+                    if depth >= max_frames {
                         trap!(Trap::StackOverflow);
                     }
                     let rec = record($code, $def);
@@ -460,7 +475,8 @@ impl<H: Host> Executor<'_, H> {
                     if new_fp.offset_from(slots) as usize + rec.frame as usize > nslots {
                         trap!(Trap::StackOverflow);
                     }
-                    frames.push(Frame { ip: $ret, fp, vmctx, code });
+                    frames.add(depth).write(Frame { ip: $ret, fp, vmctx, code });
+                    depth += 1;
                     if rec.locals > rec.params {
                         std::ptr::write_bytes(new_fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
                     }
@@ -488,6 +504,7 @@ impl<H: Host> Executor<'_, H> {
                         let values = fp.byte_add($base);
                         let saved_top = self.stack.top.get();
                         self.stack.top.set(values.offset_from(slots) as usize + $len);
+                        self.stack.depth.set(depth);
                         let r = self.host.call(fr, vmctx, values, $len);
                         self.stack.top.set(saved_top);
                         if let Err(e) = r {
@@ -524,12 +541,12 @@ impl<H: Host> Executor<'_, H> {
                         ip = at.offset(*at as i32 as isize);
                     }
                     RET => {
-                        let frames = &mut *self.stack.frames.get();
-                        if frames.len() == self.base_depth {
+                        if depth == self.base_depth {
                             sync!();
                             return Ok(());
                         }
-                        let f = frames.pop().unwrap_unchecked();
+                        depth -= 1;
+                        let f = frames.add(depth).read();
                         ip = f.ip;
                         fp = f.fp;
                         // A callee of this instance kept the memory registers
