@@ -517,7 +517,12 @@ impl<H: Host> Executor<'_, H> {
             }
 
             loop {
-                match w!(0) {
+                let op = w!(0);
+                // The translator only emits opcodes below `LAST` (and an
+                // artifact's bytecode is covered by its checksum): the
+                // dispatch needs no range check.
+                std::hint::assert_unchecked(op < LAST);
+                match op {
                     TRAP => trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)),
                     BR => ip = ip.add(1).offset(w!(1) as i32 as isize),
                     BR_IF_NEZ => {
