@@ -169,7 +169,7 @@ pub fn translate_function(
         .get(index)
         .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
     let mut ops = data.body.get_operators_reader()?;
-    let code = translate_body(&translation.module, index, &data.body, options, &mut || {
+    let code = translate_body(&translation.module, index, &data.body, options, || {
         if ops.eof() {
             return Ok(None);
         }
@@ -179,12 +179,9 @@ pub fn translate_function(
     Ok(code)
 }
 
-/// A source of a body's operators: the validation pass's
-/// ([`brisk_environ::ValidatedOps`]) or a reader of a validated body.
-pub type Ops<'o, 'a> = dyn FnMut() -> WasmResult<Option<(Operator<'a>, usize)>> + 'o;
-
 /// Translates the body of defined function `index`, reading its operators
-/// from `next` (for a translation in the validation pass itself, as
+/// from `next`, the validation pass's ([`brisk_environ::ValidatedOps`]) or
+/// a reader of a validated body (for a translation in the validation pass itself, as
 /// [`brisk_environ::BodyHook`] offers). The body's operators must have been
 /// validated (or be validated as `next` returns them).
 ///
@@ -196,7 +193,7 @@ pub fn translate_body<'a>(
     index: DefinedFuncIndex,
     body: &wasmparser::FunctionBody<'a>,
     options: &TranslateOptions<'_>,
-    next: &mut Ops<'_, 'a>,
+    mut next: impl FnMut() -> WasmResult<Option<(Operator<'a>, usize)>>,
 ) -> WasmResult<FuncCode> {
     let ty = module.func_type(module.func_index(index));
     let params = ty.params.len() as u32;

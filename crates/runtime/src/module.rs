@@ -529,7 +529,7 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
             epoch_interruption: self.tunables.epoch_interruption,
             interpreted: &interpreted,
         };
-        let code = brisk_interp::translate_body(module, def, body, &options, &mut || ops.next_op())?;
+        let code = brisk_interp::translate_body(module, def, body, &options, || ops.next_op())?;
         self.codes.resize(def.as_u32() as usize, None);
         self.codes.push(Some(code));
         Ok(())
