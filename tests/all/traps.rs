@@ -79,7 +79,7 @@ fn out_of_bounds_load() {
 }
 
 fn out_of_bounds_load_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(i32.load (local.get $x))"));
+    let mut fx = instantiate(engine, &trap_module("(i32.load (local.get $x))"));
     for addr in [65536, 65533, -1, i32::MIN] {
         expect_trap(&mut fx, addr, Trap::MemoryOutOfBounds);
     }
@@ -94,7 +94,7 @@ fn out_of_bounds_load_with_offset() {
 }
 
 fn out_of_bounds_load_with_offset_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(i32.load offset=0xffff0000 (local.get $x))"));
+    let mut fx = instantiate(engine, &trap_module("(i32.load offset=0xffff0000 (local.get $x))"));
     expect_trap(&mut fx, 0x10000, Trap::MemoryOutOfBounds);
     expect_trap(&mut fx, -1, Trap::MemoryOutOfBounds);
 }
@@ -108,7 +108,7 @@ fn out_of_bounds_store() {
 
 fn out_of_bounds_store_on(engine: &Engine) {
     let mut fx = instantiate(
-        &engine,
+        engine,
         &trap_module("(i32.store (local.get $x) (i32.const 0x01020304)) (i32.load8_u (i32.const 65535))"),
     );
     // 65533..65537 straddles the end of memory: it must trap...
@@ -127,7 +127,7 @@ fn integer_division_by_zero() {
 }
 
 fn integer_division_by_zero_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(i32.div_s (i32.const 100) (local.get $x))"));
+    let mut fx = instantiate(engine, &trap_module("(i32.div_s (i32.const 100) (local.get $x))"));
     expect_trap(&mut fx, 0, Trap::IntegerDivisionByZero);
     assert_eq!(fx.run.call(&mut fx.store, 7).unwrap(), 15);
 }
@@ -140,7 +140,7 @@ fn integer_division_overflow() {
 }
 
 fn integer_division_overflow_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(i32.div_s (i32.const 0x80000000) (local.get $x))"));
+    let mut fx = instantiate(engine, &trap_module("(i32.div_s (i32.const 0x80000000) (local.get $x))"));
     expect_trap(&mut fx, -1, Trap::IntegerOverflow);
     assert_eq!(fx.run.call(&mut fx.store, 1).unwrap(), i32::MIN + 1);
 }
@@ -154,7 +154,7 @@ fn i64_rem_u_by_zero() {
 
 fn i64_rem_u_by_zero_on(engine: &Engine) {
     let mut fx = instantiate(
-        &engine,
+        engine,
         &trap_module("(i32.wrap_i64 (i64.rem_u (i64.const 1000000000007) (i64.extend_i32_u (local.get $x))))"),
     );
     expect_trap(&mut fx, 0, Trap::IntegerDivisionByZero);
@@ -169,7 +169,7 @@ fn unreachable() {
 }
 
 fn unreachable_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(if (local.get $x) (then unreachable)) (i32.const 5)"));
+    let mut fx = instantiate(engine, &trap_module("(if (local.get $x) (then unreachable)) (i32.const 5)"));
     expect_trap(&mut fx, 1, Trap::UnreachableCodeReached);
     assert_eq!(fx.run.call(&mut fx.store, 0).unwrap(), 6);
 }
@@ -182,7 +182,7 @@ fn call_indirect_traps() {
 }
 
 fn call_indirect_traps_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(call_indirect (type $ret_i32) (local.get $x))"));
+    let mut fx = instantiate(engine, &trap_module("(call_indirect (type $ret_i32) (local.get $x))"));
     // Slot 1 holds a function of another type, slot 2 is null, 3 is past
     // the end; slot 0 is callable.
     expect_trap(&mut fx, 1, Trap::BadSignature);
@@ -200,7 +200,7 @@ fn float_to_int_conversions() {
 }
 
 fn float_to_int_conversions_on(engine: &Engine) {
-    let mut fx = instantiate(&engine, &trap_module("(i32.trunc_f32_s (f32.reinterpret_i32 (local.get $x)))"));
+    let mut fx = instantiate(engine, &trap_module("(i32.trunc_f32_s (f32.reinterpret_i32 (local.get $x)))"));
     expect_trap(&mut fx, f32::NAN.to_bits() as i32, Trap::BadConversionToInteger);
     expect_trap(&mut fx, 1e10f32.to_bits() as i32, Trap::IntegerOverflow);
     expect_trap(&mut fx, (-1e10f32).to_bits() as i32, Trap::IntegerOverflow);
@@ -228,8 +228,8 @@ fn unbounded_recursion() {
 }
 
 fn unbounded_recursion_on(engine: &Engine) {
-    let module = Module::new(&engine, RECURSIVE).unwrap();
-    let mut store = Store::new(&engine, ());
+    let module = Module::new(engine, RECURSIVE).unwrap();
+    let mut store = Store::new(engine, ());
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let rec = instance.get_typed_func::<i32, i32>(&mut store, "rec").unwrap();
     let countdown = instance.get_typed_func::<i32, i32>(&mut store, "countdown").unwrap();
@@ -298,8 +298,8 @@ fn trap_in_nested_wasm_is_reported() {
 }
 
 fn trap_in_nested_wasm_is_reported_on(engine: &Engine) {
-    let module = Module::new(&engine, NESTED).unwrap();
-    let mut linker = Linker::<u32>::new(&engine);
+    let module = Module::new(engine, NESTED).unwrap();
+    let mut linker = Linker::<u32>::new(engine);
     linker
         .func_wrap("host", "reenter", |mut caller: Caller<'_, u32>, x: i32| -> anyhow::Result<i32> {
             *caller.data_mut() += 1;
@@ -308,7 +308,7 @@ fn trap_in_nested_wasm_is_reported_on(engine: &Engine) {
             boom.call(&mut caller, x)
         })
         .unwrap();
-    let mut store = Store::new(&engine, 0u32);
+    let mut store = Store::new(engine, 0u32);
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let via_host = instance.get_typed_func::<i32, i32>(&mut store, "via_host").unwrap();
     let ok = instance.get_typed_func::<(), i32>(&mut store, "ok").unwrap();
@@ -333,8 +333,8 @@ fn host_can_swallow_a_nested_trap() {
 }
 
 fn host_can_swallow_a_nested_trap_on(engine: &Engine) {
-    let module = Module::new(&engine, NESTED).unwrap();
-    let mut linker = Linker::<()>::new(&engine);
+    let module = Module::new(engine, NESTED).unwrap();
+    let mut linker = Linker::<()>::new(engine);
     linker
         .func_wrap("host", "reenter", |mut caller: Caller<'_, ()>, x: i32| -> i32 {
             let boom = caller.get_export("boom").and_then(|e| e.into_func()).unwrap();
@@ -348,7 +348,7 @@ fn host_can_swallow_a_nested_trap_on(engine: &Engine) {
             }
         })
         .unwrap();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let via_host = instance.get_typed_func::<i32, i32>(&mut store, "via_host").unwrap();
     for _ in 0..3 {
@@ -370,7 +370,7 @@ fn host_error_is_returned() {
 
 fn host_error_is_returned_on(engine: &Engine) {
     let module = Module::new(
-        &engine,
+        engine,
         r#"
         (module $m
           (import "host" "check" (func $check (param i32) (result i32)))
@@ -380,13 +380,13 @@ fn host_error_is_returned_on(engine: &Engine) {
         "#,
     )
     .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
+    let mut linker = Linker::<()>::new(engine);
     linker
         .func_wrap("host", "check", |x: i32| -> anyhow::Result<i32> {
             if x < 0 { Err(anyhow!("boom")) } else { Ok(x + 1) }
         })
         .unwrap();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let run = instance.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
     for _ in 0..3 {
@@ -407,17 +407,17 @@ fn host_error_from_func_new() {
 
 fn host_error_from_func_new_on(engine: &Engine) {
     let module = Module::new(
-        &engine,
+        engine,
         r#"(module
              (import "host" "fail" (func $fail))
              (func (export "run") (result i32) (call $fail) (i32.const 1)))"#,
     )
     .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
+    let mut linker = Linker::<()>::new(engine);
     linker
         .func_new("host", "fail", brisk::FuncType::new([], []), |_caller, _params, _results| Err(anyhow!("boom")))
         .unwrap();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let run = instance.get_typed_func::<(), i32>(&mut store, "run").unwrap();
     let err = run.call(&mut store, ()).unwrap_err();
@@ -433,14 +433,14 @@ fn start_function_trap_fails_instantiation() {
 
 fn start_function_trap_fails_instantiation_on(engine: &Engine) {
     let module = Module::new(
-        &engine,
+        engine,
         r#"(module $m
              (func $init (i32.store (i32.const 65536) (i32.const 1)))
              (memory 1)
              (start $init))"#,
     )
     .unwrap();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds), "{err:?}");
     let bt = err.downcast_ref::<WasmBacktrace>().expect("backtrace");
@@ -455,7 +455,7 @@ fn traps_on_other_threads() {
 }
 
 fn traps_on_other_threads_on(engine: &Engine) {
-    let module = Module::new(&engine, trap_module("(i32.load (local.get $x))")).unwrap();
+    let module = Module::new(engine, trap_module("(i32.load (local.get $x))")).unwrap();
     let handles: Vec<_> = (0..2)
         .map(|_| {
             let engine = engine.clone();
@@ -619,7 +619,7 @@ fn stack_overflow_in_nested_wasm() {
 
 fn stack_overflow_in_nested_wasm_on(engine: &Engine) {
     let module = Module::new(
-        &engine,
+        engine,
         r#"(module
              (import "env" "reenter" (func $reenter (result i32)))
              (func $down (export "down") (param i32) (result i32)
@@ -630,14 +630,14 @@ fn stack_overflow_in_nested_wasm_on(engine: &Engine) {
                (i32.add (call $forever) (i32.const 1))))"#,
     )
     .unwrap();
-    let mut linker = Linker::<()>::new(&engine);
+    let mut linker = Linker::<()>::new(engine);
     linker
         .func_wrap("env", "reenter", |mut caller: Caller<'_, ()>| -> anyhow::Result<i32> {
             let forever = caller.get_export("forever").and_then(|e| e.into_func()).unwrap();
             forever.typed::<(), i32>(&caller)?.call(&mut caller, ())
         })
         .unwrap();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let down = instance.get_typed_func::<i32, i32>(&mut store, "down").unwrap();
     // The host-to-wasm chain shares one stack budget, however deep the
@@ -659,7 +659,7 @@ fn deep_wasm_host_ping_pong_overflows_cleanly() {
 
 fn deep_wasm_host_ping_pong_overflows_cleanly_on(engine: &Engine) {
     let module = Module::new(
-        &engine,
+        engine,
         r#"(module
              (import "env" "pong" (func $pong (param i32) (result i32)))
              (func (export "ping") (param i32) (result i32)
@@ -668,7 +668,7 @@ fn deep_wasm_host_ping_pong_overflows_cleanly_on(engine: &Engine) {
                  (else (i32.add (call $pong (i32.sub (local.get 0) (i32.const 1))) (i32.const 1))))))"#,
     )
     .unwrap();
-    let mut linker = Linker::<u32>::new(&engine);
+    let mut linker = Linker::<u32>::new(engine);
     linker
         .func_wrap("env", "pong", |mut caller: Caller<'_, u32>, x: i32| -> anyhow::Result<i32> {
             *caller.data_mut() += 1;
@@ -676,7 +676,7 @@ fn deep_wasm_host_ping_pong_overflows_cleanly_on(engine: &Engine) {
             ping.typed::<i32, i32>(&caller)?.call(&mut caller, x)
         })
         .unwrap();
-    let mut store = Store::new(&engine, 0);
+    let mut store = Store::new(engine, 0);
     let instance = linker.instantiate(&mut store, &module).unwrap();
     let ping = instance.get_typed_func::<i32, i32>(&mut store, "ping").unwrap();
     assert_eq!(ping.call(&mut store, 50).unwrap(), 50);
@@ -694,15 +694,15 @@ fn segments_out_of_bounds_trap_at_instantiation() {
 }
 
 fn segments_out_of_bounds_trap_at_instantiation_on(engine: &Engine) {
-    let mut store = Store::new(&engine, ());
-    let module = Module::new(&engine, "(module (table 1 funcref) (func $f) (elem (i32.const 1) $f))").unwrap();
+    let mut store = Store::new(engine, ());
+    let module = Module::new(engine, "(module (table 1 funcref) (func $f) (elem (i32.const 1) $f))").unwrap();
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::TableOutOfBounds), "{err:?}");
-    let module = Module::new(&engine, r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
+    let module = Module::new(engine, r#"(module (memory 1) (data (i32.const 65535) "ab"))"#).unwrap();
     let err = Instance::new(&mut store, &module, &[]).unwrap_err();
     assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds), "{err:?}");
     // The store is still usable.
-    let module = Module::new(&engine, r#"(module (memory 1) (data (i32.const 65534) "ab"))"#).unwrap();
+    let module = Module::new(engine, r#"(module (memory 1) (data (i32.const 65534) "ab"))"#).unwrap();
     Instance::new(&mut store, &module, &[]).unwrap();
 }
 

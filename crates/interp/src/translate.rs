@@ -1054,30 +1054,25 @@ impl Translator<'_, '_> {
                 self.emit_result(&[REF_FUNC, dst, off]);
             }
             O::MemoryInit { data_index, mem } => {
-                self.bulk_budget(&op);
-                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                let [dst, src, len] = self.bulk_operands(&op);
                 self.emit(&[MEMORY_INIT, data_index, dst, src, len, mem]);
             }
             O::DataDrop { data_index } => self.emit(&[DATA_DROP, data_index]),
             O::MemoryCopy { dst_mem, src_mem } => {
-                self.bulk_budget(&op);
-                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                let [dst, src, len] = self.bulk_operands(&op);
                 self.emit(&[MEMORY_COPY, dst, src, len, dst_mem, src_mem]);
             }
             O::MemoryFill { mem } => {
-                self.bulk_budget(&op);
-                let (len, value, dst) = (self.pop(), self.pop(), self.pop());
+                let [dst, value, len] = self.bulk_operands(&op);
                 self.emit(&[MEMORY_FILL, dst, value, len, mem]);
             }
             O::TableInit { elem_index, table } => {
-                self.bulk_budget(&op);
-                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                let [dst, src, len] = self.bulk_operands(&op);
                 self.emit(&[TABLE_INIT, table, elem_index, dst, src, len]);
             }
             O::ElemDrop { elem_index } => self.emit(&[ELEM_DROP, elem_index]),
             O::TableCopy { dst_table, src_table } => {
-                self.bulk_budget(&op);
-                let (len, src, dst) = (self.pop(), self.pop(), self.pop());
+                let [dst, src, len] = self.bulk_operands(&op);
                 self.emit(&[TABLE_COPY, dst_table, src_table, dst, src, len]);
             }
             O::TableGet { table } => {
@@ -1105,8 +1100,7 @@ impl Translator<'_, '_> {
                 self.emit_result(&[TABLE_SIZE, dst, p]);
             }
             O::TableFill { table } => {
-                self.bulk_budget(&op);
-                let (len, value, dst) = (self.pop(), self.pop(), self.pop());
+                let [dst, value, len] = self.bulk_operands(&op);
                 self.emit(&[TABLE_FILL, table, dst, value, len]);
             }
             O::V128Load8x8S { memarg } => self.load_widen(simd::Widen::I8x8S, &memarg, offset)?,
@@ -1132,6 +1126,15 @@ impl Translator<'_, '_> {
             other => return Err(unsupported(&format!("{other:?}"), offset)),
         }
         Ok(())
+    }
+
+    /// The three operands of a bulk operation (destination, source or
+    /// value, count), after charging its count.
+    fn bulk_operands(&mut self, op: &Operator<'_>) -> [u32; 3] {
+        self.bulk_budget(op);
+        let len = self.pop();
+        let x = self.pop();
+        [self.pop(), x, len]
     }
 
     fn local_set(&mut self, l: u32, tee: bool) {

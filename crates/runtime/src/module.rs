@@ -282,7 +282,10 @@ impl Module {
         if !blob.is_empty() {
             use brisk_interp::layout;
             let words = blob.len() / 4;
+            // Read in place as `u32` words: the section is 8-aligned in the
+            // file, which is mapped (or copied) page-aligned.
             let ok = blob.len().is_multiple_of(4)
+                && (blob.as_ptr() as usize).is_multiple_of(4)
                 && bytecode_word(blob, 0) == Some(layout::MAGIC)
                 && bytecode_word(blob, layout::NUM_FUNCS) == Some(info.num_defined_funcs() as u32)
                 && words >= layout::HEADER_WORDS + layout::FUNC_WORDS * info.num_defined_funcs();
@@ -498,7 +501,7 @@ fn is_interpreted(strategy: Strategy, def: DefinedFuncIndex) -> bool {
         Strategy::Interpreter => true,
         // Every other function, starting with the first: calls and funcrefs
         // cross tiers both ways in any module with two functions.
-        Strategy::Mixed => def.as_u32() % 2 == 0,
+        Strategy::Mixed => def.as_u32().is_multiple_of(2),
         Strategy::Auto | Strategy::Optimized => false,
     }
 }
