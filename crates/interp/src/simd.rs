@@ -21,11 +21,13 @@
 //! indices are taken modulo the lane count (a validated module never has an
 //! out-of-range index).
 //!
-//! NaN results: operators that compute a new float (`min`, `max`, `sqrt`,
-//! rounding, promote/demote) return the canonical NaN when an input is NaN,
-//! which the spec always accepts; `add`/`sub`/`mul`/`div` use the host's
-//! IEEE arithmetic (a canonical or arithmetic NaN); `abs`, `neg`, `pmin`,
-//! `pmax` only move bits, exactly as the spec says.
+//! NaN results follow the optimizing tier's x86-64 code, so that both tiers
+//! compute the same bits: `sqrt`, rounding, promote/demote and the
+//! arithmetic keep a NaN input's payload and set its quiet bit (as
+//! `sqrtps`, `roundps`, `cvtps2pd` and `addps` do); `min` gives the
+//! negative canonical NaN and `max` the canonical NaN (Cranelift's
+//! lowering masks the payload); `abs`, `neg`, `pmin`, `pmax` only move
+//! bits, exactly as the spec says.
 
 use std::ops::{Add, Mul};
 
@@ -275,14 +277,17 @@ fn replace<T: Lane>(a: u128, i: u8, x: T) -> u128 {
 // Floats
 
 /// What the float operators need beyond [`Lane`].
-trait Float: Lane + PartialOrd {
+trait Float: Lane + PartialOrd + Add<Output = Self> {
     /// The canonical NaN (positive, only the quiet bit set).
     const CANON: Self;
+    /// The canonical NaN with its sign bit set.
+    const NEG_CANON: Self;
     fn nan(self) -> bool;
 }
 
 impl Float for f32 {
     const CANON: f32 = f32::from_bits(0x7fc0_0000);
+    const NEG_CANON: f32 = f32::from_bits(0xffc0_0000);
     fn nan(self) -> bool {
         self.is_nan()
     }
@@ -290,20 +295,22 @@ impl Float for f32 {
 
 impl Float for f64 {
     const CANON: f64 = f64::from_bits(0x7ff8_0000_0000_0000);
+    const NEG_CANON: f64 = f64::from_bits(0xfff8_0000_0000_0000);
     fn nan(self) -> bool {
         self.is_nan()
     }
 }
 
-/// Lane-wise `f` computing a new float: the canonical NaN for a NaN input.
+/// Lane-wise `f` computing a new float: a NaN input comes out quieted,
+/// its payload kept (`x + x`), as x86's `sqrtps` and `roundps` do.
 fn fmap<F: Float>(a: u128, f: impl Fn(F) -> F) -> u128 {
-    map(a, |x: F| if x.nan() { F::CANON } else { f(x) })
+    map(a, |x: F| if x.nan() { x + x } else { f(x) })
 }
 
 /// `fmin`: NaN if either is NaN, and -0 < +0.
 fn fmin<F: Float>(a: F, b: F) -> F {
     if a.nan() || b.nan() {
-        F::CANON
+        F::NEG_CANON
     } else if a == b {
         F::from_lane(a.to_lane() | b.to_lane()) // -0 if either is -0
     } else if a < b {
@@ -326,14 +333,15 @@ fn fmax<F: Float>(a: F, b: F) -> F {
     }
 }
 
-/// `f32.demote_f64`, the canonical NaN for a NaN.
+/// `f32.demote_f64`: a NaN keeps the top of its payload, quieted
+/// (`cvtpd2ps`).
 fn demote(x: f64) -> f32 {
-    if x.is_nan() { f32::CANON } else { x as f32 }
+    x as f32
 }
 
-/// `f64.promote_f32`, the canonical NaN for a NaN.
+/// `f64.promote_f32`: a NaN keeps its payload, quieted (`cvtps2pd`).
 fn promote(x: f32) -> f64 {
-    if x.is_nan() { f64::CANON } else { f64::from(x) }
+    f64::from(x)
 }
 
 // ---------------------------------------------------------------------------
@@ -949,8 +957,9 @@ mod tests {
             0x7f80_0001
         );
         assert_eq!(l::<u64>(unary(F64x2Neg, 0))[1], 1 << 63);
+        // A signalling NaN comes out quieted with its payload, as roundps.
         let r = l::<u32>(unary(F32x4Ceil, v::<u32>(&[0x7f80_0001; 4])));
-        assert_eq!(r[0], 0x7fc0_0000);
+        assert_eq!(r[0], 0x7fc0_0001);
     }
 
     #[test]

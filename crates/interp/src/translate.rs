@@ -593,37 +593,51 @@ impl Translator<'_, '_> {
         })
     }
 
+    /// Copies the results to the frame's first slots and returns. Leaves
+    /// the operand stack as it is: this may be one of several exits (a
+    /// `br_table`'s stubs, the taken side of a `br_if`), and the code after
+    /// it must not rely on anything it did.
     fn ret(&mut self) {
         let n = self.control[0].results;
         let h = self.height();
-        // A result read from a local that an earlier result overwrites
-        // must be copied out first.
-        for pos in (h - n..h).rev() {
+        // A result read from a local that an earlier result's copy
+        // overwrites goes through a scratch slot above the stack first.
+        let clobbered = |t: &Self, i: u32| match t.stack[(h - n + i) as usize].val {
+            Val::Local(l) => l < i,
+            _ => false,
+        };
+        let mut scratch = 0;
+        for i in 0..n {
             self.work += 1;
-            if let Val::Local(l) = self.stack[pos as usize].val
-                && l < n
+            if clobbered(self, i)
+                && let Val::Local(l) = self.stack[(h - n + i) as usize].val
             {
-                self.local_heads[l as usize] = self.stack[pos as usize].next_same;
-                self.materialize(pos);
+                let slot = self.slot_at(h + scratch);
+                self.emit(&[COPY, slot, local_slot(l)]);
+                scratch += 1;
             }
         }
+        self.max_height = self.max_height.max(h + scratch);
+        let mut k = 0;
         for i in 0..n {
             self.work += 1;
             let from = h - n + i;
             let dst = local_slot(i);
-            match self.stack[from as usize].val {
-                Val::Temp => {
-                    let src = self.slot_at(from);
-                    if src != dst {
-                        self.emit(&[COPY, dst, src]);
+            let src = if clobbered(self, i) {
+                k += 1;
+                self.slot_at(h + k - 1)
+            } else {
+                match self.stack[from as usize].val {
+                    Val::Temp => self.slot_at(from),
+                    Val::Local(l) => local_slot(l),
+                    Val::Const(c) => {
+                        self.emit_const(dst, c);
+                        continue;
                     }
                 }
-                Val::Local(l) => {
-                    if l != i {
-                        self.emit(&[COPY, dst, local_slot(l)]);
-                    }
-                }
-                Val::Const(c) => self.emit_const(dst, c),
+            };
+            if src != dst {
+                self.emit(&[COPY, dst, src]);
             }
         }
         self.emit(&[RET]);
