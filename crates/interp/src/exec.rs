@@ -15,7 +15,7 @@
 //! the loader's business). What wasm controls is checked: memory and
 //! table bounds, null and mistyped funcrefs, stack depth, fuel.
 
-use crate::layout;
+use crate::layout::{self, FuncRecord};
 use crate::op::*;
 use crate::simd;
 use brisk_environ::{
@@ -194,32 +194,27 @@ struct Executor<'s, H> {
     depth: usize,
 }
 
-/// A function's record in its module's blob.
-#[derive(Clone, Copy)]
-struct FuncRecord {
-    code: u32,
-    frame: u32,
-    params: u32,
-    locals: u32,
-    results: u32,
-}
-
 /// # Safety
 ///
 /// `code` is a module blob and `def` one of its functions.
 #[inline(always)]
 unsafe fn record(code: *const u32, def: u32) -> FuncRecord {
-    let at = layout::HEADER_WORDS + layout::FUNC_WORDS * def as usize;
     // SAFETY: per the contract the record is in the blob.
-    unsafe {
-        let r = code.add(at);
-        FuncRecord {
-            code: *r.add(layout::FUNC_CODE),
-            frame: *r.add(layout::FUNC_FRAME),
-            params: *r.add(layout::FUNC_PARAMS),
-            locals: *r.add(layout::FUNC_LOCALS),
-            results: *r.add(layout::FUNC_RESULTS),
-        }
+    let r = unsafe { code.add(layout::record_at(def as usize)) };
+    // SAFETY: as above, each field is a word of the record.
+    FuncRecord::from_words(|f| unsafe { *r.add(f) })
+}
+
+/// Zeroes the declared locals of a new frame of `rec`'s function at `fp`.
+///
+/// # Safety
+///
+/// The frame lies in the stack's slots.
+#[inline(always)]
+unsafe fn zero_locals(fp: *mut Slot, rec: FuncRecord) {
+    if rec.locals > rec.params {
+        // SAFETY: the locals are in the frame, per the contract.
+        unsafe { std::ptr::write_bytes(fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize) };
     }
 }
 
@@ -293,7 +288,7 @@ impl<H: Host> Executor<'_, H> {
         unsafe {
             self.fp = self.slots_base().add(start);
             std::ptr::copy_nonoverlapping(values, self.fp, rec.params as usize);
-            std::ptr::write_bytes(self.fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
+            zero_locals(self.fp, rec);
             self.ip = self.code.add(rec.code as usize);
         }
         // SAFETY: the state is a valid frame of `def`.
@@ -477,9 +472,7 @@ impl<H: Host> Executor<'_, H> {
                     }
                     frames.add(depth).write(Frame { ip: $ret, fp, vmctx, code });
                     depth += 1;
-                    if rec.locals > rec.params {
-                        std::ptr::write_bytes(new_fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize);
-                    }
+                    zero_locals(new_fp, rec);
                     fp = new_fp;
                     if vmctx != $vmctx {
                         vmctx = $vmctx;

@@ -44,7 +44,7 @@ pub mod op;
 pub mod simd;
 mod translate;
 
-pub use translate::{FuncCode, TranslateOptions, memory_place, translate_body, translate_function};
+pub use translate::{FuncCode, TranslateOptions, translate_body, translate_function};
 
 /// Layout of a module's bytecode blob: little-endian `u32` words.
 ///
@@ -83,19 +83,77 @@ pub mod layout {
     /// Bit of a place word set when the vmctx field is an import (a
     /// pointer to the definition) rather than the definition itself.
     pub const IMPORTED: u32 = 1 << 31;
+
+    /// A defined function's record.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct FuncRecord {
+        /// [`FUNC_CODE`]: 0 if the function is not interpreted.
+        pub code: u32,
+        /// [`FUNC_FRAME`]
+        pub frame: u32,
+        /// [`FUNC_PARAMS`]
+        pub params: u32,
+        /// [`FUNC_LOCALS`]
+        pub locals: u32,
+        /// [`FUNC_RESULTS`]
+        pub results: u32,
+    }
+
+    impl FuncRecord {
+        /// The record from its words.
+        #[inline(always)]
+        pub fn from_words(word: impl Fn(usize) -> u32) -> FuncRecord {
+            FuncRecord {
+                code: word(FUNC_CODE),
+                frame: word(FUNC_FRAME),
+                params: word(FUNC_PARAMS),
+                locals: word(FUNC_LOCALS),
+                results: word(FUNC_RESULTS),
+            }
+        }
+    }
+
+    /// Word index of defined function `def`'s record.
+    #[inline(always)]
+    pub fn record_at(def: usize) -> usize {
+        HEADER_WORDS + FUNC_WORDS * def
+    }
+
+    /// Word `i` of a blob, if it has one.
+    pub fn word(blob: &[u8], i: usize) -> Option<u32> {
+        let b = blob.get(4 * i..4 * i + 4)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Defined function `def`'s record, if the blob holds it.
+    pub fn record(blob: &[u8], def: usize) -> Option<FuncRecord> {
+        let at = record_at(def);
+        word(blob, at + FUNC_WORDS - 1)?;
+        Some(FuncRecord::from_words(|f| word(blob, at + f).unwrap_or(0)))
+    }
+
+    /// Is `blob` a blob for a module of `num_funcs` defined functions, with
+    /// all its records, readable in place as words (4-aligned)?
+    pub fn check(blob: &[u8], num_funcs: usize) -> bool {
+        blob.len().is_multiple_of(4)
+            && (blob.as_ptr() as usize).is_multiple_of(4)
+            && word(blob, 0) == Some(MAGIC)
+            && word(blob, NUM_FUNCS) == u32::try_from(num_funcs).ok()
+            && blob.len() / 4 >= record_at(num_funcs)
+    }
 }
 
-/// Builds a module's bytecode blob from its functions' code.
+/// Builds `module`'s bytecode blob from its functions' code.
 ///
 /// `funcs` has an entry per defined function, `None` for those compiled
-/// natively; `memory` is memory 0's place word ([`layout::NO_PLACE`] for
-/// none).
+/// natively.
 ///
 /// # Errors
 ///
 /// A message if the blob would exceed 4 GiB words.
-pub fn build_module_code(funcs: &[Option<FuncCode>], memory: u32) -> Result<Vec<u8>, String> {
+pub fn build_module_code(module: &brisk_environ::Module, funcs: &[Option<FuncCode>]) -> Result<Vec<u8>, String> {
     use layout::*;
+    let memory = translate::memory0_place(module);
     let n = funcs.len();
     let mut words: Vec<u32> = Vec::with_capacity(HEADER_WORDS + FUNC_WORDS * n);
     words.extend([MAGIC, u32::try_from(n).map_err(|_| "too many functions")?, memory, 0]);
@@ -104,7 +162,7 @@ pub fn build_module_code(funcs: &[Option<FuncCode>], memory: u32) -> Result<Vec<
         let Some(f) = f else { continue };
         let start = u32::try_from(words.len()).map_err(|_| "bytecode exceeds 4 GiB")?;
         words.extend_from_slice(&f.code);
-        let rec = HEADER_WORDS + FUNC_WORDS * i;
+        let rec = record_at(i);
         words[rec + FUNC_CODE] = start;
         words[rec + FUNC_FRAME] = f.frame_slots;
         words[rec + FUNC_PARAMS] = f.params;

@@ -139,13 +139,18 @@ fn place(off: u32, imported: bool) -> u32 {
     off | if imported { IMPORTED } else { 0 }
 }
 
-/// The place word of memory 0 of a module ([`NO_PLACE`] if it has none).
-pub fn memory_place(module: &Module) -> u32 {
+/// The place word of memory 0 of a module ([`NO_PLACE`] if it has none):
+/// the memory the executor keeps in registers.
+pub(crate) fn memory0_place(module: &Module) -> u32 {
     if module.memories.is_empty() {
         return NO_PLACE;
     }
-    let offsets = VMOffsets::new(&module.counts());
-    let m = brisk_environ::MemoryIndex::from_u32(0);
+    memory_place(module, &VMOffsets::new(&module.counts()), 0)
+}
+
+/// The place word of memory `mem`.
+fn memory_place(module: &Module, offsets: &VMOffsets, mem: u32) -> u32 {
+    let m = brisk_environ::MemoryIndex::from_u32(mem);
     match module.defined_memory_index(m) {
         Some(def) => place(offsets.defined_memory(def), false),
         None => place(offsets.imported_memory(m), true),
@@ -865,12 +870,7 @@ impl Translator<'_, '_> {
     }
 
     fn memory_place(&self, mem: u32) -> u32 {
-        let module = &self.module;
-        let m = brisk_environ::MemoryIndex::from_u32(mem);
-        match module.defined_memory_index(m) {
-            Some(def) => place(self.offsets.defined_memory(def), false),
-            None => place(self.offsets.imported_memory(m), true),
-        }
+        memory_place(self.module, &self.offsets, mem)
     }
 
     fn operator(&mut self, op: Operator<'_>, offset: usize) -> WasmResult<()> {

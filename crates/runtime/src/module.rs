@@ -98,11 +98,12 @@ impl CodeLookup for BytecodeLookup {
         let blob = info.bytecode();
         let word = offset / 4;
         // The interpreted function whose code starts last at or before the
-        // offset (functions' code is laid out in index order).
+        // offset (functions' code is laid out in index order). A walk over
+        // the records: only backtraces look frames up.
         let n = info.num_defined_funcs();
         let mut found = None;
         for def in 0..n {
-            let start = bytecode_word(blob, brisk_interp::layout::HEADER_WORDS + brisk_interp::layout::FUNC_WORDS * def)?;
+            let start = brisk_interp::layout::record(blob, def)?.code;
             if start != 0 && start <= word {
                 found = Some((def, start));
             }
@@ -116,12 +117,6 @@ impl CodeLookup for BytecodeLookup {
             code_offset: (word - start) * 4,
         })
     }
-}
-
-/// Word `i` of a bytecode blob, if it has one.
-fn bytecode_word(blob: &[u8], i: usize) -> Option<u32> {
-    let b = blob.get(4 * i..4 * i + 4)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 impl std::fmt::Debug for Module {
@@ -279,19 +274,10 @@ impl Module {
         let offsets = VMOffsets::new(&info.counts());
         let registration = Registration::new(image.image.base() + text.start, text.len(), image.clone());
         let blob = info.bytecode();
-        if !blob.is_empty() {
-            use brisk_interp::layout;
-            let words = blob.len() / 4;
-            // Read in place as `u32` words: the section is 8-aligned in the
-            // file, which is mapped (or copied) page-aligned.
-            let ok = blob.len().is_multiple_of(4)
-                && (blob.as_ptr() as usize).is_multiple_of(4)
-                && bytecode_word(blob, 0) == Some(layout::MAGIC)
-                && bytecode_word(blob, layout::NUM_FUNCS) == Some(info.num_defined_funcs() as u32)
-                && words >= layout::HEADER_WORDS + layout::FUNC_WORDS * info.num_defined_funcs();
-            if !ok {
-                return Err(artifact::ArtifactError::Corrupt("bytecode header does not match the module".into()).into());
-            }
+        // Read in place as `u32` words: the section is 8-aligned in the file,
+        // which is mapped (or copied) page-aligned.
+        if !blob.is_empty() && !brisk_interp::layout::check(blob, info.num_defined_funcs()) {
+            return Err(artifact::ArtifactError::Corrupt("bytecode header does not match the module".into()).into());
         }
         let bytecode_registration = (!blob.is_empty())
             .then(|| Registration::new(blob.as_ptr() as usize, blob.len(), Arc::new(BytecodeLookup(image.clone()))));
@@ -380,43 +366,33 @@ impl Module {
     /// its code lies in `.text` and its type is one of the module's.
     fn func_ref_fields(&self, def: DefinedFuncIndex) -> Result<FuncRefTemplate, artifact::ArtifactError> {
         let info = self.info();
-        let blob = info.bytecode();
-        if !blob.is_empty() {
-            use brisk_interp::layout;
-            let rec = layout::HEADER_WORDS + layout::FUNC_WORDS * def.as_u32() as usize;
-            let code = bytecode_word(blob, rec + layout::FUNC_CODE).unwrap_or(0);
-            if code != 0 {
-                let corrupt = |m: &str| artifact::ArtifactError::Corrupt(format!("bytecode of function {}: {m}", def.as_u32()));
-                let field = |f: usize| bytecode_word(blob, rec + f).unwrap_or(u32::MAX);
-                let (frame, params, locals, results) =
-                    (field(layout::FUNC_FRAME), field(layout::FUNC_PARAMS), field(layout::FUNC_LOCALS), field(layout::FUNC_RESULTS));
-                if code as usize >= blob.len() / 4 || params > locals || locals > frame || results > frame {
-                    return Err(corrupt("record out of range"));
-                }
-                let ty = info.checked_func_type_index(info.func_index(def))?;
-                let func_type = info.func_type(ty);
-                if func_type.params.len() != params as usize || func_type.results.len() != results as usize {
-                    return Err(corrupt("arity differs from its type"));
-                }
-                let native_call = self
-                    .inner
-                    .engine
-                    .host_trampoline(&func_type)
-                    .map_err(|e| corrupt(&format!("no native entry: {e:#}")))?;
-                let type_index = self.type_ids()[ty.as_u32() as usize];
-                return Ok(FuncRefTemplate {
-                    native_call,
-                    array_call: crate::vm::interp_entry as *const () as usize,
-                    type_index,
-                    interpreted: true,
-                });
-            }
-        }
-        let native_call = self.text_base() + info.native_call_offset(def)? as usize;
-        let array_call = info.array_call_offset(def)?.map_or(0, |off| self.text_base() + off as usize);
         let ty = info.checked_func_type_index(info.func_index(def))?;
         // In range: `type_ids` has an entry per type.
         let type_index = self.type_ids()[ty.as_u32() as usize];
+        // The loader checked the blob (if any) has a record per defined
+        // function; a code offset of 0 means native.
+        if let Some(rec) = brisk_interp::layout::record(info.bytecode(), def.as_u32() as usize)
+            && rec.code != 0
+        {
+            let corrupt = |m: &str| artifact::ArtifactError::Corrupt(format!("bytecode of function {}: {m}", def.as_u32()));
+            let brisk_interp::layout::FuncRecord { code, frame, params, locals, results } = rec;
+            if code as usize >= info.bytecode().len() / 4 || params > locals || locals > frame || results > frame {
+                return Err(corrupt("record out of range"));
+            }
+            let func_type = info.func_type(ty);
+            if func_type.params.len() != params as usize || func_type.results.len() != results as usize {
+                return Err(corrupt("arity differs from its type"));
+            }
+            let native_call = self
+                .inner
+                .engine
+                .host_trampoline(&func_type)
+                .map_err(|e| corrupt(&format!("no native entry: {e:#}")))?;
+            let array_call = crate::vm::interp_entry as *const () as usize;
+            return Ok(FuncRefTemplate { native_call, array_call, type_index, interpreted: true });
+        }
+        let native_call = self.text_base() + info.native_call_offset(def)? as usize;
+        let array_call = info.array_call_offset(def)?.map_or(0, |off| self.text_base() + off as usize);
         Ok(FuncRefTemplate { native_call, array_call, type_index, interpreted: false })
     }
 
@@ -490,7 +466,7 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
         .collect::<Result<_, WasmError>>()?;
     let mut code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
     if any_interpreted {
-        code.bytecode = brisk_interp::build_module_code(&codes, brisk_interp::memory_place(env)).map_err(anyhow::Error::msg)?;
+        code.bytecode = brisk_interp::build_module_code(env, &codes).map_err(anyhow::Error::msg)?;
     }
     artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)
 }

@@ -14,32 +14,12 @@
 //! interpreter, the trampoline then traps and the signal handler appends
 //! the native frames to that record.
 
-use super::traphandlers::{CallError, MAX_BACKTRACE, TrapRecord, catch_traps, current_call_state};
-use super::vmcontext::{VMContext, VMFuncRef, ValRaw};
+use super::traphandlers::{CallError, TrapRecord, catch_traps, current_call_state};
+use super::vmcontext::{VMContext, VMFuncRef, VMInterpFuncContext, ValRaw};
 use crate::store::StoreOpaque;
 use brisk_environ::{VMCTX_STORE, interp_func_context};
 use brisk_interp::exec::{self, Stack, Unwind};
 use std::panic::AssertUnwindSafe;
-
-/// The callee vmctx of an interpreted function's funcref.
-#[repr(C)]
-#[derive(Debug)]
-pub struct VMInterpFuncContext {
-    /// `interp_func_context::MAGIC_VALUE`.
-    pub magic: u32,
-    /// Padding.
-    pub _pad: u32,
-    /// [`interp_entry`].
-    pub array_call: usize,
-    /// The instance's vmctx.
-    pub vmctx: *mut VMContext,
-    /// The module's bytecode blob.
-    pub code: *const u32,
-    /// The function's defined index.
-    pub func: u32,
-    /// Padding.
-    pub _pad2: u32,
-}
 
 impl VMInterpFuncContext {
     /// The context of defined function `func` of the instance `vmctx`, whose
@@ -107,17 +87,6 @@ impl exec::Host for RuntimeHost {
     }
 }
 
-/// Appends interpreted frames to a trap record.
-fn push_frames(record: &mut TrapRecord, frames: &[usize]) {
-    for &pc in frames {
-        if record.len < MAX_BACKTRACE {
-            record.pcs[record.len] = pc;
-            record.len += 1;
-        }
-        record.depth += 1;
-    }
-}
-
 /// The array-ABI entry of every interpreted function.
 ///
 /// # Safety
@@ -150,12 +119,12 @@ pub unsafe extern "C" fn interp_entry(
         let r = unsafe { exec::call(&*stack, &mut host, ctx.cast(), values.cast(), len) };
         r.map_err(|e| match e.unwind {
             Unwind::Trap(trap) => {
-                let mut record = TrapRecord { trap, pcs: [0; MAX_BACKTRACE], len: 0, depth: 0 };
-                push_frames(&mut record, &e.frames);
+                let mut record = TrapRecord::new(trap);
+                e.frames.iter().for_each(|pc| record.push(*pc));
                 CallError::Trap(Box::new(record))
             }
             Unwind::Host(CallError::Trap(mut record)) => {
-                push_frames(&mut record, &e.frames);
+                e.frames.iter().for_each(|pc| record.push(*pc));
                 CallError::Trap(record)
             }
             Unwind::Host(host) => host,
@@ -179,23 +148,5 @@ pub unsafe extern "C" fn interp_entry(
             state.host_panic = Some(panic);
             false
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use brisk_environ::interp_func_context as c;
-    use std::mem::offset_of;
-
-    #[test]
-    fn layout() {
-        assert_eq!(offset_of!(VMInterpFuncContext, magic), c::MAGIC as usize);
-        assert_eq!(offset_of!(VMInterpFuncContext, array_call), c::ARRAY_CALL as usize);
-        assert_eq!(offset_of!(VMInterpFuncContext, vmctx), c::VMCTX as usize);
-        assert_eq!(offset_of!(VMInterpFuncContext, code), c::CODE as usize);
-        assert_eq!(offset_of!(VMInterpFuncContext, func), c::FUNC as usize);
-        assert_eq!(size_of::<VMInterpFuncContext>(), c::SIZE as usize);
-
     }
 }

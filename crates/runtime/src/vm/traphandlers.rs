@@ -48,6 +48,23 @@ pub struct TrapRecord {
     pub depth: usize,
 }
 
+impl TrapRecord {
+    /// A record of `trap` with no frames yet.
+    pub fn new(trap: Trap) -> TrapRecord {
+        TrapRecord { trap, pcs: [0; MAX_BACKTRACE], len: 0, depth: 0 }
+    }
+
+    /// Adds the next outer frame: kept if there is room, counted always.
+    /// Allocation-free, for the signal handler.
+    pub fn push(&mut self, pc: usize) {
+        if self.len < MAX_BACKTRACE {
+            self.pcs[self.len] = pc;
+            self.len += 1;
+        }
+        self.depth += 1;
+    }
+}
+
 /// The state of one host-to-wasm call on this thread.
 pub struct CallThreadState {
     jmp: JmpBuf,
@@ -343,12 +360,8 @@ unsafe fn handle_trap(context: *mut libc::ucontext_t) -> bool {
     let state = unsafe { &mut *state };
     // A trap the interpreter already recorded (its trampoline's trap
     // instruction brought us here): the native frames follow its own.
-    let mut record = state.trap.take().unwrap_or(TrapRecord { trap, pcs: [0; MAX_BACKTRACE], len: 0, depth: 0 });
-    if record.len < MAX_BACKTRACE {
-        record.pcs[record.len] = pc;
-        record.len += 1;
-    }
-    record.depth += 1;
+    let mut record = state.trap.take().unwrap_or(TrapRecord::new(trap));
+    record.push(pc);
     // SAFETY: wasm code keeps frame pointers, so from the faulting frame up
     // to the entry stub's frame every `fp` points at a (saved fp, return
     // address) pair on this thread's stack; the walk stops at the entry
@@ -371,11 +384,7 @@ unsafe fn walk_frames(mut fp: usize, entry_fp: usize, record: &mut TrapRecord) {
         if next <= fp {
             break;
         }
-        if record.len < MAX_BACKTRACE {
-            record.pcs[record.len] = ret;
-            record.len += 1;
-        }
-        record.depth += 1;
+        record.push(ret);
         fp = next;
     }
 }

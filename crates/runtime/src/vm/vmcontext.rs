@@ -211,6 +211,26 @@ impl ValRaw {
     }
 }
 
+/// The callee vmctx of an interpreted function's funcref.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMInterpFuncContext {
+    /// `interp_func_context::MAGIC_VALUE`.
+    pub magic: u32,
+    /// Padding.
+    pub _pad: u32,
+    /// The interpreter's entry (`vm::interp_entry`).
+    pub array_call: usize,
+    /// The instance's vmctx.
+    pub vmctx: *mut VMContext,
+    /// The module's bytecode blob.
+    pub code: *const u32,
+    /// The function's defined index.
+    pub func: u32,
+    /// Padding.
+    pub _pad2: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +264,16 @@ mod tests {
         assert_eq!(size_of::<ValRaw>(), VALRAW_SIZE as usize);
         assert_eq!(offset_of!(VMArrayCallHostFuncContext, magic), host_func_context::MAGIC as usize);
         assert_eq!(offset_of!(VMArrayCallHostFuncContext, array_call), host_func_context::ARRAY_CALL as usize);
+        use interp_func_context as ic;
+        assert_eq!(offset_of!(VMInterpFuncContext, magic), ic::MAGIC as usize);
+        assert_eq!(offset_of!(VMInterpFuncContext, array_call), ic::ARRAY_CALL as usize);
+        assert_eq!(offset_of!(VMInterpFuncContext, vmctx), ic::VMCTX as usize);
+        assert_eq!(offset_of!(VMInterpFuncContext, code), ic::CODE as usize);
+        assert_eq!(offset_of!(VMInterpFuncContext, func), ic::FUNC as usize);
+        assert_eq!(size_of::<VMInterpFuncContext>(), ic::SIZE as usize);
+        // Native code enters an interpreted function through the host
+        // functions' trampoline, which reads the entry where a host
+        // function's context has it.
+        assert_eq!((ic::MAGIC, ic::ARRAY_CALL), (host_func_context::MAGIC, host_func_context::ARRAY_CALL));
     }
 }
