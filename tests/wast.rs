@@ -30,8 +30,8 @@ struct TierConfig {
 }
 
 fn optimized(opt: OptLevel, regalloc: RegallocAlgorithm) -> Config {
-    let mut c = Config::new();
-    c.strategy(Strategy::Optimized).cranelift_opt_level(opt).cranelift_regalloc_algorithm(regalloc);
+    let mut c = tier(Strategy::Optimized);
+    c.cranelift_opt_level(opt).cranelift_regalloc_algorithm(regalloc);
     c
 }
 

@@ -43,12 +43,8 @@ pub struct Tier {
 }
 
 fn optimized(opt: OptLevel, regalloc: RegallocAlgorithm) -> Config {
-    let mut c = Config::new();
-    c.strategy(Strategy::Optimized)
-        .cranelift_opt_level(opt)
-        .cranelift_regalloc_algorithm(regalloc)
-        .parallel_compilation(false)
-        .max_wasm_stack(MAX_WASM_STACK);
+    let mut c = tier(Strategy::Optimized);
+    c.cranelift_opt_level(opt).cranelift_regalloc_algorithm(regalloc);
     c
 }
 

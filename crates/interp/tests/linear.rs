@@ -102,3 +102,26 @@ fn code_size_is_linear() {
         assert!(large <= small * 1.1 + 0.05, "{name}: {small:.3} words per byte at 500, {large:.3} at 8000");
     }
 }
+
+/// The code is whole instructions: every opcode is known and the
+/// instructions' lengths ([`brisk_interp::op::len`]) add up to the code's.
+fn well_formed(code: &[u32]) -> bool {
+    use brisk_interp::op;
+    let mut at = 0;
+    while at < code.len() {
+        let Some(mut len) = op::len(code[at]) else { return false };
+        if code[at] == op::BR_TABLE {
+            len += code.get(at + 2).map_or(0, |n| *n as usize + 1);
+        }
+        at += len;
+    }
+    at == code.len()
+}
+
+#[test]
+fn code_is_whole_instructions() {
+    for (name, build) in families() {
+        let (code, _) = translate(&format!("(module {})", build(100)));
+        assert!(well_formed(&code.code), "{name}");
+    }
+}
