@@ -437,6 +437,13 @@ impl<H: Host> Executor<'_, H> {
                     ip = ip.add(4);
                 }};
             }
+            macro_rules! store_i {
+                ($t:ty) => {{
+                    let p = addr!(1, 3, size_of::<$t>());
+                    p.cast::<$t>().write_unaligned(<$t as Imm>::imm(w!(2)));
+                    ip = ip.add(4);
+                }};
+            }
             macro_rules! builtin {
                 ($b:expr, fn($($t:ty),*) -> $r:ty) => {{
                     let table = field::<*const usize>(vmctx, VMCTX_BUILTINS);
@@ -652,6 +659,10 @@ impl<H: Host> Executor<'_, H> {
                     STORE32 => store!(u32),
                     STORE64 => store!(u64),
                     STORE128 => store!(u128),
+                    STORE8_I => store_i!(u8),
+                    STORE16_I => store_i!(u16),
+                    STORE32_I => store_i!(u32),
+                    STORE64_I => store_i!(u64),
                     USE_MEMORY => {
                         let def = resolve(vmctx, w!(1));
                         mem_base = field::<*mut u8>(def, memory_def::BASE);
@@ -1212,6 +1223,20 @@ impl Imm for i32 {
     #[inline(always)]
     fn imm(w: u32) -> i32 {
         w as i32
+    }
+}
+
+impl Imm for u8 {
+    #[inline(always)]
+    fn imm(w: u32) -> u8 {
+        w as u8
+    }
+}
+
+impl Imm for u16 {
+    #[inline(always)]
+    fn imm(w: u32) -> u16 {
+        w as u16
     }
 }
 

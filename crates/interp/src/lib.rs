@@ -52,7 +52,7 @@ pub use translate::{FuncCode, TranslateOptions, translate_body, translate_functi
 ///   [0]  MAGIC
 ///   [1]  number of defined functions
 ///   [2]  memory 0 (a place word, NO_PLACE if none)
-///   [3]  reserved (0)
+///   [3]  the instruction set's fingerprint (op::FINGERPRINT)
 ///   [4 + FUNC_WORDS * i ..]  defined function i: FUNC_* fields
 ///   then the code of every interpreted function
 /// ```
@@ -63,6 +63,8 @@ pub mod layout {
     pub const NUM_FUNCS: usize = 1;
     /// Word index of memory 0's place.
     pub const MEMORY: usize = 2;
+    /// Word index of the instruction set's fingerprint.
+    pub const FINGERPRINT: usize = 3;
     /// Words before the function table.
     pub const HEADER_WORDS: usize = 4;
     /// Words per function record.
@@ -132,14 +134,24 @@ pub mod layout {
         Some(FuncRecord::from_words(|f| word(blob, at + f).unwrap_or(0)))
     }
 
-    /// Is `blob` a blob for a module of `num_funcs` defined functions, with
-    /// all its records, readable in place as words (4-aligned)?
-    pub fn check(blob: &[u8], num_funcs: usize) -> bool {
-        blob.len().is_multiple_of(4)
-            && (blob.as_ptr() as usize).is_multiple_of(4)
-            && word(blob, 0) == Some(MAGIC)
-            && word(blob, NUM_FUNCS) == u32::try_from(num_funcs).ok()
-            && blob.len() / 4 >= record_at(num_funcs)
+    /// Checks that `blob` is a blob for a module of `num_funcs` defined
+    /// functions, with all its records, readable in place as words
+    /// (4-aligned), written for this build's instruction set.
+    ///
+    /// # Errors
+    ///
+    /// What does not hold.
+    pub fn check(blob: &[u8], num_funcs: usize) -> Result<(), &'static str> {
+        if !blob.len().is_multiple_of(4) || !(blob.as_ptr() as usize).is_multiple_of(4) || word(blob, 0) != Some(MAGIC) {
+            return Err("bytecode is not a bytecode blob");
+        }
+        if word(blob, FINGERPRINT) != Some(crate::op::FINGERPRINT) {
+            return Err("bytecode was written by a Brisk build with another instruction set: recompile the module");
+        }
+        if word(blob, NUM_FUNCS) != u32::try_from(num_funcs).ok() || blob.len() / 4 < record_at(num_funcs) {
+            return Err("bytecode header does not match the module");
+        }
+        Ok(())
     }
 }
 
@@ -156,7 +168,7 @@ pub fn build_module_code(module: &brisk_environ::Module, funcs: &[Option<FuncCod
     let memory = translate::memory0_place(module);
     let n = funcs.len();
     let mut words: Vec<u32> = Vec::with_capacity(HEADER_WORDS + FUNC_WORDS * n);
-    words.extend([MAGIC, u32::try_from(n).map_err(|_| "too many functions")?, memory, 0]);
+    words.extend([MAGIC, u32::try_from(n).map_err(|_| "too many functions")?, memory, crate::op::FINGERPRINT]);
     words.resize(HEADER_WORDS + FUNC_WORDS * n, 0);
     for (i, f) in funcs.iter().enumerate() {
         let Some(f) = f else { continue };

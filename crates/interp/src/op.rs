@@ -22,6 +22,8 @@ macro_rules! opcodes {
         pub const FIRST_NUMERIC: u32 = Numbering::LAST_FIXED as u32;
         /// Lengths in words of the opcodes below [`FIRST_NUMERIC`].
         const FIXED_LEN: [u8; FIRST_NUMERIC as usize] = [$($len,)*];
+        /// Names of the opcodes below [`FIRST_NUMERIC`].
+        const FIXED_NAME: [&str; FIRST_NUMERIC as usize] = [$(stringify!($name),)*];
     };
 }
 
@@ -109,6 +111,15 @@ opcodes! {
     STORE64 = 4;
     /// See [`STORE8`].
     STORE128 = 4;
+    /// Stores of a constant: `op addr imm offset` to memory 0 (for
+    /// `STORE64_I`, `imm` is sign-extended).
+    STORE8_I = 4;
+    /// See [`STORE8_I`].
+    STORE16_I = 4;
+    /// See [`STORE8_I`].
+    STORE32_I = 4;
+    /// See [`STORE8_I`].
+    STORE64_I = 4;
     /// `use_memory place`: the next instruction accesses this memory
     /// instead of memory 0 (multi-memory; followed by `use_memory0`).
     USE_MEMORY = 2;
@@ -249,6 +260,7 @@ macro_rules! define_numeric {
         }
 
         const NUMERIC_ARITY: [u8; (END - FIRST_NUMERIC) as usize] = [$($arity,)*];
+        const NUMERIC_NAME: [&str; (END - FIRST_NUMERIC) as usize] = [$(stringify!($name),)*];
     };
 }
 
@@ -298,6 +310,7 @@ macro_rules! define_extra {
           pub const $bri: u32 = END + ExtraNumbering::$bri as u32;)*
         /// One past the last opcode.
         pub const LAST: u32 = END + ExtraNumbering::END as u32;
+        const EXTRA_NAME: [&str; (LAST - END) as usize] = [$(stringify!($imm),)* $(stringify!($br), stringify!($bri),)*];
 
         /// The register form of an immediate opcode, if it is one.
         pub fn without_immediate(op: u32) -> Option<u32> {
@@ -353,6 +366,80 @@ pub fn swapped(cmp: u32) -> Option<u32> {
         I64_GE_U => I64_LE_U,
         _ => return None,
     })
+}
+
+/// A fingerprint of the instruction set (every opcode's name and length,
+/// in order), stored in each bytecode blob: bytecode from a build with
+/// other opcodes is refused rather than misread.
+pub const FINGERPRINT: u32 = {
+    const fn mix(h: u32, b: u8) -> u32 {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    }
+    const fn mix_name(mut h: u32, name: &str, len: u8) -> u32 {
+        let bytes = name.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            h = mix(h, bytes[i]);
+            i += 1;
+        }
+        mix(mix(h, 0), len)
+    }
+    let mut h = 0x811c_9dc5;
+    let mut i = 0;
+    while i < FIXED_NAME.len() {
+        h = mix_name(h, FIXED_NAME[i], FIXED_LEN[i]);
+        i += 1;
+    }
+    i = 0;
+    while i < NUMERIC_NAME.len() {
+        h = mix_name(h, NUMERIC_NAME[i], NUMERIC_ARITY[i]);
+        i += 1;
+    }
+    i = 0;
+    while i < EXTRA_NAME.len() {
+        h = mix_name(h, EXTRA_NAME[i], 4);
+        i += 1;
+    }
+    h
+};
+
+/// The name of opcode `op` (as in this module), `None` for an unknown one.
+pub fn name(op: u32) -> Option<&'static str> {
+    if op < FIRST_NUMERIC {
+        Some(FIXED_NAME[op as usize])
+    } else if op < END {
+        Some(NUMERIC_NAME[(op - FIRST_NUMERIC) as usize])
+    } else if op < LAST {
+        Some(EXTRA_NAME[(op - END) as usize])
+    } else {
+        None
+    }
+}
+
+/// A listing of `code` (one function's instructions), one instruction per
+/// line: its word offset, name and operand words. Words that do not decode
+/// end the listing with a note.
+pub fn disassemble(code: &[u32]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut at = 0;
+    while at < code.len() {
+        let op = code[at];
+        let (Some(name), Some(mut n)) = (name(op), len(op)) else {
+            let _ = writeln!(out, "{at:5}: <bad opcode {op}>");
+            break;
+        };
+        if op == BR_TABLE {
+            n += code.get(at + 2).map_or(0, |&k| k as usize + 1);
+        }
+        let _ = write!(out, "{at:5}: {name}");
+        for w in code.iter().skip(at + 1).take(n - 1) {
+            let _ = write!(out, " {}", *w as i32);
+        }
+        out.push('\n');
+        at += n;
+    }
+    out
 }
 
 /// Length in words of an instruction with opcode `op` (for `BR_TABLE`, of

@@ -96,6 +96,37 @@ struct Ctrl {
     else_patch: u32,
     /// Some branch targets the block's end (so it is reachable).
     branched: bool,
+    /// `Loop`: how a branch back to it can skip a step (see [`Rotation`]).
+    rotation: Option<Rotation>,
+}
+
+/// A loop whose header is a few straight-line instructions ending in a
+/// conditional exit (`loop (br_if $out (cond)) ... (br 0)`, the shape of
+/// `while` loops). A branch back to the loop copies the header and
+/// branches on the inverted condition into the body, falling through to
+/// the exit: each iteration takes one branch instead of two.
+#[derive(Clone, Copy, Debug)]
+struct Rotation {
+    /// Where the exit branch starts.
+    branch: u32,
+    /// The body's first instruction, after the header.
+    body: u32,
+    /// The exit branch inverted: opcode and operands but the offset.
+    inverse: [u32; 3],
+    /// The control index of the exit's target.
+    exit: u32,
+}
+
+/// The longest loop header (in words) that branches back to a loop copy.
+const MAX_HEADER: u32 = 24;
+
+/// Can a loop header with this instruction be copied? Straight-line
+/// instructions that write only their result slot.
+fn copyable(op: u32) -> bool {
+    (FIRST_NUMERIC..END).contains(&op)
+        || op::without_immediate(op).is_some()
+        || (I32_LOAD..=V128_LOAD).contains(&op)
+        || matches!(op, COPY | CONST32 | CONST64 | CONST128 | GLOBAL_GET)
 }
 
 impl Ctrl {
@@ -237,6 +268,7 @@ pub fn translate_body<'a>(
         label: NONE,
         else_patch: NONE,
         branched: false,
+        rotation: None,
     });
     while let Some((op, offset)) = next()? {
         if t.reachable {
@@ -554,7 +586,8 @@ impl Translator<'_, '_> {
             label: NONE,
             else_patch: NONE,
             branched: false,
-            };
+            rotation: None,
+        };
         self.control.push(c);
         c
     }
@@ -568,8 +601,42 @@ impl Translator<'_, '_> {
             return;
         }
         self.move_top_to(target.branch_arity(), target.height);
+        if let Some(r) = target.rotation {
+            self.work += u64::from(r.branch - target.label);
+            self.code.extend_from_within(target.label as usize..r.branch as usize);
+            let n = op::len(r.inverse[0]).expect("a branch opcode") - 1;
+            self.emit(&r.inverse[..n]);
+            self.emit_rel_to(r.body);
+            self.emit(&[BR]);
+            self.branch_word((self.control.len() - 1 - r.exit as usize) as u32);
+            return;
+        }
         self.emit(&[BR]);
         self.branch_word(depth);
+    }
+
+    /// After a conditional exit `depth` levels out emitted at `at`, with
+    /// `inverse` its negation: if it ends a loop's straight-line header,
+    /// notes the loop's [`Rotation`].
+    fn note_loop_exit(&mut self, at: u32, inverse: [u32; 3], depth: u32) {
+        let Some(c) = self.control.last() else { return };
+        if depth == 0 || c.kind != Kind::Loop || c.rotation.is_some() || at - c.label > MAX_HEADER {
+            return;
+        }
+        let mut p = c.label;
+        while p < at {
+            self.work += 1;
+            let op = self.code[p as usize];
+            if !copyable(op) {
+                return;
+            }
+            p += op::len(op).expect("translated code") as u32;
+        }
+        let exit = (self.control.len() - 1 - depth as usize) as u32;
+        let body = self.here();
+        if let Some(c) = self.control.last_mut() {
+            c.rotation = Some(Rotation { branch: at, body, inverse, exit });
+        }
     }
 
     /// Emits the offset word of a branch to the block `depth` levels out.
@@ -835,9 +902,27 @@ impl Translator<'_, '_> {
 
     fn store(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
         let off = self.memarg_offset(memarg, offset)?;
-        let value = self.pop();
-        let addr = self.pop();
-        self.emit(&[opcode, addr, value, off]);
+        // A constant value is stored from an immediate (sign-extended for
+        // 64 bits: the others keep the low bits).
+        let imm_op = match opcode {
+            STORE8 => Some(STORE8_I),
+            STORE16 => Some(STORE16_I),
+            STORE32 => Some(STORE32_I),
+            STORE64 => Some(STORE64_I),
+            _ => None,
+        };
+        let top = self.stack.last().map(|e| e.val);
+        if let (Some(imm_op), Some(Val::Const(c))) = (imm_op, top)
+            && (imm_op != STORE64_I || c as i64 == i64::from(c as u32 as i32))
+        {
+            self.pop_entry();
+            let addr = self.pop();
+            self.emit(&[imm_op, addr, c as u32, off]);
+        } else {
+            let value = self.pop();
+            let addr = self.pop();
+            self.emit(&[opcode, addr, value, off]);
+        }
         self.end_memarg(memarg);
         Ok(())
     }
@@ -927,8 +1012,10 @@ impl Translator<'_, '_> {
                     ([BR_IF_NEZ, cond, 0], [BR_IF_EQZ, cond, 0], 2)
                 });
                 if self.branch_in_place(relative_depth) {
+                    let at = self.here();
                     self.emit(&if_true[..n]);
                     self.branch_word(relative_depth);
+                    self.note_loop_exit(at, if_false, relative_depth);
                 } else {
                     self.emit(&if_false[..n]);
                     let skip = self.here();

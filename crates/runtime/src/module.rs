@@ -276,8 +276,9 @@ impl Module {
         let blob = info.bytecode();
         // Read in place as `u32` words: the section is 8-aligned in the file,
         // which is mapped (or copied) page-aligned.
-        if !blob.is_empty() && !brisk_interp::layout::check(blob, info.num_defined_funcs()) {
-            return Err(artifact::ArtifactError::Corrupt("bytecode header does not match the module".into()).into());
+        if !blob.is_empty() {
+            brisk_interp::layout::check(blob, info.num_defined_funcs())
+                .map_err(|e| artifact::ArtifactError::Corrupt(e.into()))?;
         }
         let bytecode_registration = (!blob.is_empty())
             .then(|| Registration::new(blob.as_ptr() as usize, blob.len(), Arc::new(BytecodeLookup(image.clone()))));
