@@ -9,6 +9,7 @@ mod budget;
 mod determinism;
 mod externref;
 mod host_funcs;
+mod interp_dispatch;
 mod rss;
 mod tiers;
 mod traps;

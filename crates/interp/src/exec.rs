@@ -2,12 +2,27 @@
 
 //! The executor: runs bytecode on Brisk's runtime structures.
 //!
-//! One loop per entry from outside (the host, native code, or a host
-//! function called from here); calls between interpreted functions stay
-//! in the loop, on the [`Stack`]'s own bounded frames. Calls to anything
-//! else (native code, host functions) go through [`Host::call`], which the
-//! runtime implements with its trap-catching entry, so a trap in native
-//! code never unwinds through the executor's Rust frames.
+//! Every opcode has its own handler function; a handler does its work and
+//! then dispatches the next instruction itself, by a call in tail position
+//! through the [`HANDLERS`] table (threaded code: each handler ends in its
+//! own indirect jump, which branch predictors learn per opcode). The hot
+//! state (instruction pointer, frame pointer, memory 0's base and length)
+//! travels in argument registers; the rest is in a [`Ctx`].
+//!
+//! Rust does not promise tail calls, so this dispatch is only used where
+//! LLVM's sibling-call optimization reliably turns them into jumps
+//! (optimized builds for x86-64 and aarch64, decided by `build.rs`, cfg
+//! `brisk_tail_dispatch`); elsewhere, and with `BRISK_INTERP_DISPATCH=loop`
+//! at build time, handlers return to a loop that dispatches instead. The
+//! handlers are the same code in both.
+//!
+//! One entry from outside (the host, native code, or a host function
+//! called from here) runs until its first frame returns; calls between
+//! interpreted functions stay inside, on the [`Stack`]'s own bounded
+//! frames. Calls to anything else (native code, host functions) go through
+//! [`Host::call`], which the runtime implements with its trap-catching
+//! entry, so a trap in native code never unwinds through the executor's
+//! frames.
 //!
 //! The executor trusts its bytecode as native code trusts its machine
 //! code: slot indices, branch offsets and vmctx offsets were produced by
@@ -16,7 +31,7 @@
 //! table bounds, null and mistyped funcrefs, stack depth, fuel.
 
 use crate::layout::{self, FuncRecord};
-use crate::op::*;
+use crate::op::{self, LAST};
 use crate::simd;
 use brisk_environ::{
     BuiltinFunction, GROW_ERROR, Trap, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS, func_ref,
@@ -140,60 +155,6 @@ unsafe fn resolve(vmctx: *mut u8, place: u32) -> *mut u8 {
     }
 }
 
-/// Calls interpreted function `ctx` (an `interp_func_context`) with
-/// `values` (`len` slots: its arguments, then its results).
-///
-/// # Safety
-///
-/// `ctx` is a live interpreted function's context whose instance belongs
-/// to the store `stack` belongs to; `values` holds `len` slots, at least
-/// its parameter and result counts; no other thread uses the store.
-pub unsafe fn call<H: Host>(
-    stack: &Stack,
-    host: &mut H,
-    ctx: *const u8,
-    values: *mut Slot,
-    len: usize,
-) -> Result<(), Error<H::Error>> {
-    // SAFETY: per the contract, `ctx` is an interpreted function's context.
-    let (vmctx, code, def) = unsafe {
-        (field::<*mut u8>(ctx, ictx::VMCTX), field::<*const u32>(ctx, ictx::CODE), field::<u32>(ctx, ictx::FUNC))
-    };
-    let entry_top = stack.top.get();
-    let base_depth = stack.depth.get();
-    let mut ex = Executor {
-        stack,
-        host,
-        ip: std::ptr::null(),
-        fp: std::ptr::null_mut(),
-        vmctx,
-        code,
-        base_depth,
-        depth: base_depth,
-    };
-    // SAFETY: per the contract.
-    let r = unsafe { ex.enter(def, values, len) };
-    let r = r.map_err(|unwind| Error { unwind, frames: ex.backtrace() });
-    // This entry's frames are dropped.
-    stack.depth.set(base_depth);
-    stack.top.set(entry_top);
-    r
-}
-
-struct Executor<'s, H> {
-    stack: &'s Stack,
-    host: &'s mut H,
-    /// The current instruction (saved when leaving the loop).
-    ip: *const u32,
-    fp: *mut Slot,
-    vmctx: *mut u8,
-    code: *const u32,
-    /// Frames below this entry's.
-    base_depth: usize,
-    /// Frames in use (saved when leaving the loop).
-    depth: usize,
-}
-
 /// # Safety
 ///
 /// `code` is a module blob and `def` one of its functions.
@@ -243,11 +204,70 @@ fn native_sp() -> usize {
     std::hint::black_box(&x) as *const u8 as usize
 }
 
-impl<H: Host> Executor<'_, H> {
-    fn slots_base(&self) -> *mut Slot {
-        UnsafeCell::raw_get(self.stack.slots.as_ptr())
-    }
+/// How an entry's execution ended.
+#[derive(Clone, Copy, Debug)]
+enum Exit {
+    /// The entry frame returned.
+    Return,
+    /// A trap.
+    Trap(Trap),
+    /// A call out failed (the error is the host's).
+    Host,
+}
 
+/// The host of an entry and the error of its failed call out, if any.
+struct HostSlot<'h, H: Host> {
+    host: &'h mut H,
+    error: Option<H::Error>,
+}
+
+/// Calls out through the [`HostSlot`] at `host`; on failure keeps the
+/// error there and returns false.
+///
+/// # Safety
+///
+/// `host` is a live `HostSlot<H>` no reference to which is held; the rest
+/// as [`Host::call`].
+unsafe fn call_out<H: Host>(host: *mut (), fr: *const u8, vmctx: *mut u8, values: *mut Slot, len: usize) -> bool {
+    // SAFETY: per the contract.
+    let slot = unsafe { &mut *host.cast::<HostSlot<'_, H>>() };
+    // SAFETY: per the contract.
+    match unsafe { slot.host.call(fr, vmctx, values, len) } {
+        Ok(()) => true,
+        Err(e) => {
+            slot.error = Some(e);
+            false
+        }
+    }
+}
+
+/// The state of an entry beyond the handlers' registers.
+struct Ctx {
+    /// The current instance and its module's bytecode.
+    vmctx: *mut u8,
+    code: *const u32,
+    /// Frames in use; those below `base_depth` belong to outer entries.
+    depth: usize,
+    base_depth: usize,
+    stack: *const Stack,
+    frames: *mut Frame,
+    max_frames: usize,
+    slots: *mut Slot,
+    nslots: usize,
+    /// The entry's [`HostSlot`] and its [`call_out`].
+    host: *mut (),
+    call_out: unsafe fn(*mut (), *const u8, *mut u8, *mut Slot, usize) -> bool,
+    /// How execution ended (once it has).
+    exit: Exit,
+    /// The registers when execution stopped, at a call out, and (loop
+    /// dispatch) between instructions.
+    ip: *const u32,
+    fp: *mut Slot,
+    mem_base: *mut u8,
+    mem_len: usize,
+}
+
+impl Ctx {
     /// The frames of this entry, innermost first.
     fn backtrace(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -257,953 +277,1123 @@ impl<H: Host> Executor<'_, H> {
         // One byte into the instruction: inside it whether read as a pc or
         // as a return address (less one).
         out.push(self.ip as usize + 1);
-        for f in self.stack.frames[self.base_depth..self.depth].iter().rev() {
-            // SAFETY: frames are only touched by this thread, and no
-            // reference to one is held across anything that writes them.
-            out.push(unsafe { (*f.get()).ip } as usize - 1);
+        for d in (self.base_depth..self.depth).rev() {
+            // SAFETY: frames below `depth` were written by calls of this
+            // entry and are only touched by this thread.
+            out.push(unsafe { self.frames.add(d).read().ip } as usize - 1);
         }
         out
     }
+}
 
-    /// Runs function `def` of the current module with arguments from
-    /// `values`, leaving its results there.
-    unsafe fn enter(&mut self, def: u32, values: *mut Slot, len: usize) -> Result<(), Unwind<H::Error>> {
-        // SAFETY: per `call`'s contract, `vmctx` is a live instance's.
-        let limits = unsafe { field::<*const u8>(self.vmctx, VMCTX_RUNTIME_LIMITS) };
-        // SAFETY: as above; the limit is a plain field.
-        let stack_limit = unsafe { field::<usize>(limits, runtime_limits::STACK_LIMIT) };
-        if native_sp() < stack_limit {
-            return Err(Unwind::Trap(Trap::StackOverflow));
+/// Calls interpreted function `ctx` (an `interp_func_context`) with
+/// `values` (`len` slots: its arguments, then its results).
+///
+/// # Safety
+///
+/// `ctx` is a live interpreted function's context whose instance belongs
+/// to the store `stack` belongs to; `values` holds `len` slots, at least
+/// its parameter and result counts; no other thread uses the store.
+pub unsafe fn call<H: Host>(
+    stack: &Stack,
+    host: &mut H,
+    ctx: *const u8,
+    values: *mut Slot,
+    len: usize,
+) -> Result<(), Error<H::Error>> {
+    // SAFETY: per the contract, `ctx` is an interpreted function's context.
+    let (vmctx, code, def) = unsafe {
+        (field::<*mut u8>(ctx, ictx::VMCTX), field::<*const u32>(ctx, ictx::CODE), field::<u32>(ctx, ictx::FUNC))
+    };
+    let entry_top = stack.top.get();
+    let base_depth = stack.depth.get();
+    let mut slot = HostSlot { host, error: None };
+    let mut cx = Ctx {
+        vmctx,
+        code,
+        depth: base_depth,
+        base_depth,
+        stack,
+        frames: UnsafeCell::raw_get(stack.frames.as_ptr()),
+        max_frames: stack.frames.len(),
+        slots: UnsafeCell::raw_get(stack.slots.as_ptr()),
+        nslots: stack.slots.len(),
+        host: (&raw mut slot).cast(),
+        call_out: call_out::<H>,
+        exit: Exit::Return,
+        ip: std::ptr::null(),
+        fp: std::ptr::null_mut(),
+        mem_base: std::ptr::null_mut(),
+        mem_len: 0,
+    };
+    // SAFETY: per the contract.
+    let exit = unsafe { enter(&mut cx, def, values, len) };
+    let r = match exit {
+        Exit::Return => Ok(()),
+        Exit::Trap(t) => Err(Error { unwind: Unwind::Trap(t), frames: cx.backtrace() }),
+        Exit::Host => {
+            let unwind = slot.error.take().map_or(Unwind::Trap(Trap::HostError), Unwind::Host);
+            Err(Error { unwind, frames: cx.backtrace() })
         }
-        // SAFETY: `def` is interpreted in the current module per `call`'s
-        // contract.
-        let rec = unsafe { record(self.code, def) };
-        let start = self.stack.top.get();
-        let end = start + rec.frame as usize;
-        if end > self.stack.slots.len() {
-            return Err(Unwind::Trap(Trap::StackOverflow));
-        }
-        // SAFETY: the frame is inside the slots (checked); `values` holds
-        // `len >= params` slots per the contract.
-        unsafe {
-            self.fp = self.slots_base().add(start);
-            std::ptr::copy_nonoverlapping(values, self.fp, rec.params as usize);
-            zero_locals(self.fp, rec);
-            self.ip = self.code.add(rec.code as usize);
-        }
-        // SAFETY: the state is a valid frame of `def`.
-        unsafe { self.run()? };
+    };
+    // This entry's frames are dropped.
+    stack.depth.set(base_depth);
+    stack.top.set(entry_top);
+    r
+}
+
+/// Runs function `def` of the current module with arguments from
+/// `values`, leaving its results there.
+///
+/// # Safety
+///
+/// As [`call`], whose context `cx` is.
+unsafe fn enter(cx: &mut Ctx, def: u32, values: *mut Slot, len: usize) -> Exit {
+    // SAFETY: per `call`'s contract, `vmctx` is a live instance's.
+    let limits = unsafe { field::<*const u8>(cx.vmctx, VMCTX_RUNTIME_LIMITS) };
+    // SAFETY: as above; the limit is a plain field.
+    let stack_limit = unsafe { field::<usize>(limits, runtime_limits::STACK_LIMIT) };
+    if native_sp() < stack_limit {
+        return Exit::Trap(Trap::StackOverflow);
+    }
+    // SAFETY: `def` is interpreted in the current module per `call`'s
+    // contract.
+    let rec = unsafe { record(cx.code, def) };
+    // SAFETY: the stack outlives the entry.
+    let start = unsafe { (*cx.stack).top.get() };
+    let end = start + rec.frame as usize;
+    if end > cx.nslots {
+        return Exit::Trap(Trap::StackOverflow);
+    }
+    // SAFETY: the frame is inside the slots (checked); `values` holds
+    // `len >= params` slots per the contract; `vmctx`/`code` are a pair.
+    unsafe {
+        cx.fp = cx.slots.add(start);
+        std::ptr::copy_nonoverlapping(values, cx.fp, rec.params as usize);
+        zero_locals(cx.fp, rec);
+        cx.ip = cx.code.add(rec.code as usize);
+        (cx.mem_base, cx.mem_len) = memory(cx.vmctx, cx.code);
+    }
+    // SAFETY: the context is a valid state of a frame of `def`.
+    unsafe { execute(cx) };
+    if let Exit::Return = cx.exit {
         // SAFETY: the finished frame holds the results in its first slots,
         // and `values` has room for them.
-        unsafe { std::ptr::copy_nonoverlapping(self.fp, values, (rec.results as usize).min(len)) };
-        Ok(())
+        unsafe { std::ptr::copy_nonoverlapping(cx.fp, values, (rec.results as usize).min(len)) };
     }
+    cx.exit
+}
 
-    /// Executes from the current state until the entry frame returns.
-    ///
-    /// # Safety
-    ///
-    /// `ip`, `fp`, `vmctx` and `code` are a valid state of a frame on this
-    /// entry's stack.
-    #[allow(clippy::too_many_lines)]
-    unsafe fn run(&mut self) -> Result<(), Unwind<H::Error>> {
-        let mut ip = self.ip;
-        let mut fp = self.fp;
-        let mut vmctx = self.vmctx;
-        let mut code = self.code;
-        let slots = self.slots_base();
-        let nslots = self.stack.slots.len();
-        let frames = UnsafeCell::raw_get(self.stack.frames.as_ptr());
-        let max_frames = self.stack.frames.len();
-        let mut depth = self.depth;
-        // SAFETY: `vmctx`/`code` are a valid pair per the contract.
-        let (mut mem_base, mut mem_len) = unsafe { memory(vmctx, code) };
+/// Whether this build dispatches by tail calls (rather than a loop).
+pub const TAIL_DISPATCH: bool = cfg!(brisk_tail_dispatch);
 
-        // SAFETY: the whole loop relies on the translator's invariants: the
-        // code of each function is a valid instruction sequence whose slot
-        // operands are below its frame size, whose branch offsets land on
-        // instructions of the same function and whose vmctx offsets and
-        // place words are those of its module's layout; the frame was
-        // checked to fit the slots when it was opened. Memory and table
-        // accesses are bounds-checked against the definitions' current
-        // lengths below.
-        unsafe {
-            macro_rules! w {
-                ($i:expr) => {
-                    *ip.add($i)
-                };
-            }
-            macro_rules! slot {
-                ($i:expr) => {
-                    fp.byte_add(*ip.add($i) as usize)
-                };
-            }
-            macro_rules! get {
-                ($t:ty, $i:expr) => {
-                    slot!($i).cast::<$t>().read()
-                };
-            }
-            macro_rules! put {
-                ($t:ty, $i:expr, $v:expr) => {{
-                    let v: $t = $v;
-                    slot!($i).cast::<$t>().write(v)
-                }};
-            }
-            macro_rules! sync {
-                () => {
-                    self.ip = ip;
-                    self.fp = fp;
-                    self.vmctx = vmctx;
-                    self.code = code;
-                    self.depth = depth;
-                };
-            }
-            macro_rules! trap {
-                ($t:expr) => {{
-                    sync!();
-                    return Err(Unwind::Trap($t));
-                }};
-            }
-            macro_rules! un {
-                ($t:ty => $r:ty, |$a:ident| $e:expr) => {{
-                    let $a = get!($t, 2);
-                    put!($r, 1, $e);
-                    ip = ip.add(3);
-                }};
-            }
-            macro_rules! bin {
-                ($t:ty => $r:ty, |$a:ident, $b:ident| $e:expr) => {{
-                    let $a = get!($t, 2);
-                    let $b = get!($t, 3);
-                    put!($r, 1, $e);
-                    ip = ip.add(4);
-                }};
-            }
-            macro_rules! bin_i {
-                ($t:ty => $r:ty, |$a:ident, $b:ident| $e:expr) => {{
-                    let $a = get!($t, 2);
-                    let $b = <$t as Imm>::imm(w!(3));
-                    put!($r, 1, $e);
-                    ip = ip.add(4);
-                }};
-            }
-            macro_rules! cmp_i {
-                ($t:ty, |$a:ident, $b:ident| $e:expr) => {
-                    bin_i!($t => u32, |$a, $b| u32::from($e))
-                };
-            }
-            /// A fused compare-and-branch: `op a b rel`.
-            macro_rules! br_cmp {
-                ($t:ty, |$a:ident, $b:ident| $e:expr) => {{
-                    let $a = get!($t, 1);
-                    let $b = get!($t, 2);
-                    ip = if $e { ip.add(3).offset(w!(3) as i32 as isize) } else { ip.add(4) };
-                }};
-            }
-            /// A fused compare-and-branch with an immediate: `op a imm rel`.
-            macro_rules! br_cmp_i {
-                ($t:ty, |$a:ident, $b:ident| $e:expr) => {{
-                    let $a = get!($t, 1);
-                    let $b = <$t as Imm>::imm(w!(2));
-                    ip = if $e { ip.add(3).offset(w!(3) as i32 as isize) } else { ip.add(4) };
-                }};
-            }
-            macro_rules! cmp {
-                ($t:ty, |$a:ident, $b:ident| $e:expr) => {
-                    bin!($t => u32, |$a, $b| u32::from($e))
-                };
-            }
-            /// The address of an `$n`-byte access at `addr slot + offset`.
-            macro_rules! addr {
-                ($addr:expr, $off:expr, $n:expr) => {{
-                    let ea = get!(u32, $addr) as usize + w!($off) as usize;
-                    if ea + $n > mem_len {
-                        trap!(Trap::MemoryOutOfBounds);
-                    }
-                    mem_base.add(ea)
-                }};
-            }
-            macro_rules! load {
-                ($t:ty => $r:ty) => {{
-                    let p = addr!(2, 3, size_of::<$t>());
-                    put!($r, 1, p.cast::<$t>().read_unaligned() as $r);
-                    ip = ip.add(4);
-                }};
-            }
-            macro_rules! store {
-                ($t:ty) => {{
-                    let p = addr!(1, 3, size_of::<$t>());
-                    p.cast::<$t>().write_unaligned(get!($t, 2));
-                    ip = ip.add(4);
-                }};
-            }
-            macro_rules! store_i {
-                ($t:ty) => {{
-                    let p = addr!(1, 3, size_of::<$t>());
-                    p.cast::<$t>().write_unaligned(<$t as Imm>::imm(w!(2)));
-                    ip = ip.add(4);
-                }};
-            }
-            macro_rules! builtin {
-                ($b:expr, fn($($t:ty),*) -> $r:ty) => {{
-                    let table = field::<*const usize>(vmctx, VMCTX_BUILTINS);
-                    let f: unsafe extern "C" fn(*mut u8, $($t),*) -> $r =
-                        std::mem::transmute(*table.add($b as usize));
-                    f
-                }};
-            }
-            macro_rules! limits {
-                () => {
-                    field::<*mut u8>(vmctx, VMCTX_RUNTIME_LIMITS)
-                };
-            }
-            macro_rules! check_ok {
-                ($ok:expr, $trap:expr) => {
-                    if $ok == 0 {
-                        trap!($trap);
-                    }
-                };
-            }
-            /// Opens a frame for interpreted `$def` of module `$code` with
-            /// instance `$vmctx` at slot `base` of the current frame,
-            /// returning to `$ret`.
-            macro_rules! call_interp {
-                ($def:expr, $base:expr, $ret:expr, $vmctx:expr, $code:expr) => {{
-                    if depth >= max_frames {
-                        trap!(Trap::StackOverflow);
-                    }
-                    let rec = record($code, $def);
-                    let new_fp = fp.byte_add($base);
-                    if new_fp.offset_from(slots) as usize + rec.frame as usize > nslots {
-                        trap!(Trap::StackOverflow);
-                    }
-                    frames.add(depth).write(Frame { ip: $ret, fp, vmctx, code });
-                    depth += 1;
-                    zero_locals(new_fp, rec);
-                    fp = new_fp;
-                    if vmctx != $vmctx {
-                        vmctx = $vmctx;
-                        code = $code;
-                        (mem_base, mem_len) = memory(vmctx, code);
-                    }
-                    ip = code.add(rec.code as usize);
-                }};
-            }
-            /// Calls the funcref `$fr` with values at slot `$base`.
-            macro_rules! call_func_ref {
-                ($fr:expr, $base:expr, $len:expr, $ret:expr) => {{
-                    let fr: *const u8 = $fr;
-                    let callee = field::<*mut u8>(fr, func_ref::VMCTX);
-                    if !callee.is_null() && field::<u32>(callee, ictx::MAGIC) == ictx::MAGIC_VALUE {
-                        let def = field::<u32>(callee, ictx::FUNC);
-                        let cvm = field::<*mut u8>(callee, ictx::VMCTX);
-                        let ccode = field::<*const u32>(callee, ictx::CODE);
-                        call_interp!(def, $base, $ret, cvm, ccode);
-                    } else {
-                        sync!();
-                        let values = fp.byte_add($base);
-                        let saved_top = self.stack.top.get();
-                        self.stack.top.set(values.offset_from(slots) as usize + $len);
-                        self.stack.depth.set(depth);
-                        let r = self.host.call(fr, vmctx, values, $len);
-                        self.stack.top.set(saved_top);
-                        if let Err(e) = r {
-                            return Err(Unwind::Host(e));
-                        }
-                        (mem_base, mem_len) = memory(vmctx, code);
-                        ip = $ret;
-                    }
-                }};
-            }
+/// A handler's verdict: go on with the next instruction (loop dispatch
+/// only: the registers are in the context) or stop (`Ctx::exit` says why).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    #[cfg_attr(brisk_tail_dispatch, allow(dead_code))]
+    Continue,
+    Stop,
+}
 
-            loop {
-                let op = w!(0);
-                // The translator only emits opcodes below `LAST` (and an
-                // artifact's bytecode is covered by its checksum): the
-                // dispatch needs no range check.
-                std::hint::assert_unchecked(op < LAST);
-                match op {
-                    TRAP => trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)),
-                    BR => ip = ip.add(1).offset(w!(1) as i32 as isize),
-                    BR_IF_NEZ => {
-                        if get!(u32, 1) != 0 {
-                            ip = ip.add(2).offset(w!(2) as i32 as isize);
-                        } else {
-                            ip = ip.add(3);
-                        }
-                    }
-                    BR_IF_EQZ => {
-                        if get!(u32, 1) == 0 {
-                            ip = ip.add(2).offset(w!(2) as i32 as isize);
-                        } else {
-                            ip = ip.add(3);
-                        }
-                    }
-                    BR_TABLE => {
-                        let n = w!(2);
-                        let i = get!(u32, 1).min(n) as usize;
-                        let at = ip.add(3 + i);
-                        ip = at.offset(*at as i32 as isize);
-                    }
-                    RET => {
-                        if depth == self.base_depth {
-                            sync!();
-                            return Ok(());
-                        }
-                        depth -= 1;
-                        let f = frames.add(depth).read();
-                        ip = f.ip;
-                        fp = f.fp;
-                        // A callee of this instance kept the memory registers
-                        // up to date (growth included); another instance's
-                        // may have grown this one's memory (if it shares it).
-                        if f.vmctx != vmctx {
-                            vmctx = f.vmctx;
-                            code = f.code;
-                            (mem_base, mem_len) = memory(vmctx, code);
-                        }
-                    }
-                    CALL => call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code),
-                    CALL_REF => {
-                        let fr = vmctx.add(w!(1) as usize);
-                        call_func_ref!(fr, w!(2) as usize, w!(3) as usize, ip.add(4));
-                    }
-                    CALL_INDIRECT => {
-                        let table = resolve(vmctx, w!(1));
-                        let i = get!(u32, 3) as usize;
-                        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
-                            trap!(Trap::TableOutOfBounds);
-                        }
-                        let fr = *field::<*const *const u8>(table, table_def::BASE).add(i);
-                        if fr.is_null() {
-                            trap!(Trap::IndirectCallToNull);
-                        }
-                        let expected = *field::<*const u32>(vmctx, VMCTX_TYPE_IDS).add(w!(2) as usize);
-                        if field::<u32>(fr, func_ref::TYPE_INDEX) != expected {
-                            trap!(Trap::BadSignature);
-                        }
-                        call_func_ref!(fr, w!(4) as usize, w!(5) as usize, ip.add(6));
-                    }
-                    FUEL_ADD => {
-                        let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
-                        *p += i64::from(w!(1));
-                        ip = ip.add(2);
-                    }
-                    FUEL_CHECK => {
-                        if field::<i64>(limits!(), runtime_limits::FUEL_CONSUMED) >= 0 {
-                            trap!(Trap::OutOfFuel);
-                        }
-                        ip = ip.add(1);
-                    }
-                    EPOCH_CHECK => {
-                        let limits = limits!();
-                        let counter = field::<*const AtomicU64>(limits, runtime_limits::EPOCH_COUNTER);
-                        let deadline = field::<u64>(limits, runtime_limits::EPOCH_DEADLINE);
-                        if !counter.is_null() && (*counter).load(Ordering::Relaxed) >= deadline {
-                            trap!(Trap::Interrupt);
-                        }
-                        ip = ip.add(1);
-                    }
-                    FUEL_BULK => {
-                        let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
-                        *p += i64::from(get!(u32, 1)) * i64::from(w!(2));
-                        ip = ip.add(3);
-                    }
-                    COPY => {
-                        put!(Slot, 1, get!(Slot, 2));
-                        ip = ip.add(3);
-                    }
-                    CONST32 => {
-                        put!(u64, 1, u64::from(w!(2)));
-                        ip = ip.add(3);
-                    }
-                    CONST64 => {
-                        put!(u64, 1, u64::from(w!(2)) | u64::from(w!(3)) << 32);
-                        ip = ip.add(4);
-                    }
-                    CONST128 => {
-                        let v = (0..4).fold(0u128, |v, i| v | u128::from(w!(2 + i)) << (32 * i));
-                        put!(Slot, 1, v);
-                        ip = ip.add(6);
-                    }
-                    SELECT => {
-                        let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { get!(Slot, 4) };
-                        put!(Slot, 1, v);
-                        ip = ip.add(5);
-                    }
-                    GLOBAL_GET => {
-                        let g = resolve(vmctx, w!(2));
-                        put!(Slot, 1, g.cast::<Slot>().read());
-                        ip = ip.add(3);
-                    }
-                    GLOBAL_SET => {
-                        let g = resolve(vmctx, w!(1));
-                        g.cast::<Slot>().write(get!(Slot, 2));
-                        ip = ip.add(3);
-                    }
-                    I32_LOAD => load!(u32 => u32),
-                    I64_LOAD => load!(u64 => u64),
-                    I32_LOAD8_S => load!(i8 => i32),
-                    I32_LOAD8_U => load!(u8 => u32),
-                    I32_LOAD16_S => load!(i16 => i32),
-                    I32_LOAD16_U => load!(u16 => u32),
-                    I64_LOAD8_S => load!(i8 => i64),
-                    I64_LOAD8_U => load!(u8 => u64),
-                    I64_LOAD16_S => load!(i16 => i64),
-                    I64_LOAD16_U => load!(u16 => u64),
-                    I64_LOAD32_S => load!(i32 => i64),
-                    I64_LOAD32_U => load!(u32 => u64),
-                    V128_LOAD => load!(u128 => u128),
-                    STORE8 => store!(u8),
-                    STORE16 => store!(u16),
-                    STORE32 => store!(u32),
-                    STORE64 => store!(u64),
-                    STORE128 => store!(u128),
-                    STORE8_I => store_i!(u8),
-                    STORE16_I => store_i!(u16),
-                    STORE32_I => store_i!(u32),
-                    STORE64_I => store_i!(u64),
-                    USE_MEMORY => {
-                        let def = resolve(vmctx, w!(1));
-                        mem_base = field::<*mut u8>(def, memory_def::BASE);
-                        mem_len = field::<usize>(def, memory_def::CURRENT_LENGTH);
-                        ip = ip.add(2);
-                    }
-                    USE_MEMORY0 => {
-                        (mem_base, mem_len) = memory(vmctx, code);
-                        ip = ip.add(1);
-                    }
-                    MEMORY_SIZE => {
-                        put!(u32, 1, (mem_len >> 16) as u32);
-                        ip = ip.add(2);
-                    }
-                    MEMORY_GROW => {
-                        let f = builtin!(BuiltinFunction::MemoryGrow, fn(u64, u32) -> i64);
-                        sync!();
-                        let old = f(vmctx, u64::from(get!(u32, 2)), w!(3));
-                        if old == GROW_ERROR {
-                            trap!(Trap::HostError);
-                        }
-                        (mem_base, mem_len) = memory(vmctx, code);
-                        put!(u32, 1, old as u32);
-                        ip = ip.add(4);
-                    }
-                    MEMORY_FILL => {
-                        let f = builtin!(BuiltinFunction::MemoryFill, fn(u32, u64, u32, u64) -> u32);
-                        let ok = f(vmctx, w!(4), u64::from(get!(u32, 1)), get!(u32, 2), u64::from(get!(u32, 3)));
-                        check_ok!(ok, Trap::MemoryOutOfBounds);
-                        ip = ip.add(5);
-                    }
-                    MEMORY_COPY => {
-                        let f = builtin!(BuiltinFunction::MemoryCopy, fn(u32, u64, u32, u64, u64) -> u32);
-                        let (dst, src, len) = (u64::from(get!(u32, 1)), u64::from(get!(u32, 2)), u64::from(get!(u32, 3)));
-                        let ok = f(vmctx, w!(4), dst, w!(5), src, len);
-                        check_ok!(ok, Trap::MemoryOutOfBounds);
-                        ip = ip.add(6);
-                    }
-                    MEMORY_INIT => {
-                        let f = builtin!(BuiltinFunction::MemoryInit, fn(u32, u32, u64, u32, u32) -> u32);
-                        let ok = f(vmctx, w!(5), w!(1), u64::from(get!(u32, 2)), get!(u32, 3), get!(u32, 4));
-                        check_ok!(ok, Trap::MemoryOutOfBounds);
-                        ip = ip.add(6);
-                    }
-                    DATA_DROP => {
-                        let f = builtin!(BuiltinFunction::DataDrop, fn(u32) -> u32);
-                        f(vmctx, w!(1));
-                        ip = ip.add(2);
-                    }
-                    TABLE_GET => {
-                        let table = resolve(vmctx, w!(2));
-                        let i = get!(u32, 3) as usize;
-                        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
-                            trap!(Trap::TableOutOfBounds);
-                        }
-                        put!(u64, 1, *field::<*const u64>(table, table_def::BASE).add(i));
-                        ip = ip.add(4);
-                    }
-                    TABLE_SET => {
-                        let table = resolve(vmctx, w!(1));
-                        let i = get!(u32, 2) as usize;
-                        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
-                            trap!(Trap::TableOutOfBounds);
-                        }
-                        *field::<*mut u64>(table, table_def::BASE).add(i) = get!(u64, 3);
-                        ip = ip.add(4);
-                    }
-                    TABLE_SIZE => {
-                        let table = resolve(vmctx, w!(2));
-                        put!(u32, 1, field::<usize>(table, table_def::CURRENT_ELEMENTS) as u32);
-                        ip = ip.add(3);
-                    }
-                    TABLE_GROW => {
-                        let f = builtin!(BuiltinFunction::TableGrow, fn(u32, u64, usize) -> i64);
-                        sync!();
-                        let old = f(vmctx, w!(2), u64::from(get!(u32, 4)), get!(usize, 3));
-                        if old == GROW_ERROR {
-                            trap!(Trap::HostError);
-                        }
-                        put!(u32, 1, old as u32);
-                        ip = ip.add(5);
-                    }
-                    TABLE_FILL => {
-                        let f = builtin!(BuiltinFunction::TableFill, fn(u32, u64, usize, u64) -> u32);
-                        let ok = f(vmctx, w!(1), u64::from(get!(u32, 2)), get!(usize, 3), u64::from(get!(u32, 4)));
-                        check_ok!(ok, Trap::TableOutOfBounds);
-                        ip = ip.add(5);
-                    }
-                    TABLE_COPY => {
-                        let f = builtin!(BuiltinFunction::TableCopy, fn(u32, u32, u64, u64, u64) -> u32);
-                        let ok = f(vmctx, w!(1), w!(2), u64::from(get!(u32, 3)), u64::from(get!(u32, 4)), u64::from(get!(u32, 5)));
-                        check_ok!(ok, Trap::TableOutOfBounds);
-                        ip = ip.add(6);
-                    }
-                    TABLE_INIT => {
-                        let f = builtin!(BuiltinFunction::TableInit, fn(u32, u32, u64, u32, u32) -> u32);
-                        let ok = f(vmctx, w!(1), w!(2), u64::from(get!(u32, 3)), get!(u32, 4), get!(u32, 5));
-                        check_ok!(ok, Trap::TableOutOfBounds);
-                        ip = ip.add(6);
-                    }
-                    ELEM_DROP => {
-                        let f = builtin!(BuiltinFunction::ElemDrop, fn(u32) -> u32);
-                        f(vmctx, w!(1));
-                        ip = ip.add(2);
-                    }
-                    REF_FUNC => {
-                        put!(u64, 1, vmctx.add(w!(2) as usize) as u64);
-                        ip = ip.add(3);
-                    }
-                    REF_IS_NULL => un!(u64 => u32, |a| u32::from(a == 0)),
-                    SIMD_UNARY => {
-                        let op = simd::SimdOp::from_u16(w!(3) as u16);
-                        put!(Slot, 1, op.map_or(0, |op| simd::unary(op, get!(Slot, 2))));
-                        ip = ip.add(4);
-                    }
-                    SIMD_BINARY => {
-                        let op = simd::SimdOp::from_u16(w!(4) as u16);
-                        put!(Slot, 1, op.map_or(0, |op| simd::binary(op, get!(Slot, 2), get!(Slot, 3))));
-                        ip = ip.add(5);
-                    }
-                    SIMD_TERNARY => {
-                        let op = simd::SimdOp::from_u16(w!(5) as u16);
-                        let v = op.map_or(0, |op| simd::ternary(op, get!(Slot, 2), get!(Slot, 3), get!(Slot, 4)));
-                        put!(Slot, 1, v);
-                        ip = ip.add(6);
-                    }
-                    SIMD_SHIFT => {
-                        let op = simd::SimdOp::from_u16(w!(4) as u16);
-                        put!(Slot, 1, op.map_or(0, |op| simd::shift(op, get!(Slot, 2), get!(u32, 3))));
-                        ip = ip.add(5);
-                    }
-                    SIMD_TEST => {
-                        let op = simd::SimdOp::from_u16(w!(3) as u16);
-                        put!(u32, 1, op.map_or(0, |op| simd::test(op, get!(Slot, 2))));
-                        ip = ip.add(4);
-                    }
-                    SIMD_SPLAT => {
-                        let op = simd::SimdOp::from_u16(w!(3) as u16);
-                        put!(Slot, 1, op.map_or(0, |op| simd::splat(op, get!(u64, 2))));
-                        ip = ip.add(4);
-                    }
-                    SIMD_EXTRACT => {
-                        let op = simd::SimdOp::from_u16(w!(3) as u16);
-                        let v = op.map_or(0, |op| simd::extract_lane(op, get!(Slot, 2), w!(4) as u8));
-                        put!(u64, 1, v);
-                        ip = ip.add(5);
-                    }
-                    SIMD_REPLACE => {
-                        let op = simd::SimdOp::from_u16(w!(4) as u16);
-                        let v = op.map_or(0, |op| simd::replace_lane(op, get!(Slot, 2), w!(5) as u8, get!(u64, 3)));
-                        put!(Slot, 1, v);
-                        ip = ip.add(6);
-                    }
-                    SIMD_SHUFFLE => {
-                        let mut lanes = [0u8; 16];
-                        for i in 0..4 {
-                            lanes[4 * i..4 * i + 4].copy_from_slice(&w!(4 + i).to_le_bytes());
-                        }
-                        put!(Slot, 1, simd::shuffle(get!(Slot, 2), get!(Slot, 3), &lanes));
-                        ip = ip.add(8);
-                    }
-                    V128_LOAD_WIDEN => {
-                        let p = addr!(2, 3, 8);
-                        let raw = p.cast::<u64>().read_unaligned();
-                        let kind = match w!(4) {
-                            0 => simd::Widen::I8x8S,
-                            1 => simd::Widen::I8x8U,
-                            2 => simd::Widen::I16x4S,
-                            3 => simd::Widen::I16x4U,
-                            4 => simd::Widen::I32x2S,
-                            _ => simd::Widen::I32x2U,
-                        };
-                        put!(Slot, 1, simd::widen(kind, raw));
-                        ip = ip.add(5);
-                    }
-                    V128_LOAD_SPLAT => {
-                        let n = w!(4) as usize;
-                        let p = addr!(2, 3, n);
-                        let mut bytes = [0u8; 8];
-                        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n);
-                        let x = u64::from_le_bytes(bytes);
-                        let mut v = 0u128;
-                        for i in 0..16 / n {
-                            v |= u128::from(x) << (i * n * 8);
-                        }
-                        put!(Slot, 1, v);
-                        ip = ip.add(5);
-                    }
-                    V128_LOAD_ZERO => {
-                        let n = w!(4) as usize;
-                        let p = addr!(2, 3, n);
-                        let mut bytes = [0u8; 16];
-                        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n);
-                        put!(Slot, 1, u128::from_le_bytes(bytes));
-                        ip = ip.add(5);
-                    }
-                    V128_LOAD_LANE => {
-                        let (n, lane) = (w!(5) as usize, w!(6) as usize);
-                        let p = addr!(2, 4, n);
-                        let mut bytes = get!(Slot, 3).to_le_bytes();
-                        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr().add(lane * n), n);
-                        put!(Slot, 1, u128::from_le_bytes(bytes));
-                        ip = ip.add(7);
-                    }
-                    V128_STORE_LANE => {
-                        let (n, lane) = (w!(4) as usize, w!(5) as usize);
-                        let p = addr!(1, 3, n);
-                        let bytes = get!(Slot, 2).to_le_bytes();
-                        std::ptr::copy_nonoverlapping(bytes.as_ptr().add(lane * n), p, n);
-                        ip = ip.add(6);
-                    }
+/// An instruction's handler: `(ip, fp, mem_base, mem_len, cx)`.
+type Handler = unsafe fn(*const u32, *mut Slot, *mut u8, usize, *mut Ctx) -> Flow;
 
-                    I32_EQZ => un!(u32 => u32, |a| u32::from(a == 0)),
-                    I32_EQ => cmp!(u32, |a, b| a == b),
-                    I32_NE => cmp!(u32, |a, b| a != b),
-                    I32_LT_S => cmp!(i32, |a, b| a < b),
-                    I32_LT_U => cmp!(u32, |a, b| a < b),
-                    I32_GT_S => cmp!(i32, |a, b| a > b),
-                    I32_GT_U => cmp!(u32, |a, b| a > b),
-                    I32_LE_S => cmp!(i32, |a, b| a <= b),
-                    I32_LE_U => cmp!(u32, |a, b| a <= b),
-                    I32_GE_S => cmp!(i32, |a, b| a >= b),
-                    I32_GE_U => cmp!(u32, |a, b| a >= b),
-                    I64_EQZ => un!(u64 => u32, |a| u32::from(a == 0)),
-                    I64_EQ => cmp!(u64, |a, b| a == b),
-                    I64_NE => cmp!(u64, |a, b| a != b),
-                    I64_LT_S => cmp!(i64, |a, b| a < b),
-                    I64_LT_U => cmp!(u64, |a, b| a < b),
-                    I64_GT_S => cmp!(i64, |a, b| a > b),
-                    I64_GT_U => cmp!(u64, |a, b| a > b),
-                    I64_LE_S => cmp!(i64, |a, b| a <= b),
-                    I64_LE_U => cmp!(u64, |a, b| a <= b),
-                    I64_GE_S => cmp!(i64, |a, b| a >= b),
-                    I64_GE_U => cmp!(u64, |a, b| a >= b),
-                    F32_EQ => cmp!(f32, |a, b| a == b),
-                    F32_NE => cmp!(f32, |a, b| a != b),
-                    F32_LT => cmp!(f32, |a, b| a < b),
-                    F32_GT => cmp!(f32, |a, b| a > b),
-                    F32_LE => cmp!(f32, |a, b| a <= b),
-                    F32_GE => cmp!(f32, |a, b| a >= b),
-                    F64_EQ => cmp!(f64, |a, b| a == b),
-                    F64_NE => cmp!(f64, |a, b| a != b),
-                    F64_LT => cmp!(f64, |a, b| a < b),
-                    F64_GT => cmp!(f64, |a, b| a > b),
-                    F64_LE => cmp!(f64, |a, b| a <= b),
-                    F64_GE => cmp!(f64, |a, b| a >= b),
-                    I32_CLZ => un!(u32 => u32, |a| a.leading_zeros()),
-                    I32_CTZ => un!(u32 => u32, |a| a.trailing_zeros()),
-                    I32_POPCNT => un!(u32 => u32, |a| a.count_ones()),
-                    I32_ADD => bin!(u32 => u32, |a, b| a.wrapping_add(b)),
-                    I32_SUB => bin!(u32 => u32, |a, b| a.wrapping_sub(b)),
-                    I32_MUL => bin!(u32 => u32, |a, b| a.wrapping_mul(b)),
-                    I32_DIV_S => {
-                        let (a, b) = (get!(i32, 2), get!(i32, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        if a == i32::MIN && b == -1 {
-                            trap!(Trap::IntegerOverflow);
-                        }
-                        put!(i32, 1, a / b);
-                        ip = ip.add(4);
-                    }
-                    I32_DIV_U => {
-                        let (a, b) = (get!(u32, 2), get!(u32, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        put!(u32, 1, a / b);
-                        ip = ip.add(4);
-                    }
-                    I32_REM_S => {
-                        let (a, b) = (get!(i32, 2), get!(i32, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        put!(i32, 1, a.wrapping_rem(b));
-                        ip = ip.add(4);
-                    }
-                    I32_REM_U => {
-                        let (a, b) = (get!(u32, 2), get!(u32, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        put!(u32, 1, a % b);
-                        ip = ip.add(4);
-                    }
-                    I32_AND => bin!(u32 => u32, |a, b| a & b),
-                    I32_OR => bin!(u32 => u32, |a, b| a | b),
-                    I32_XOR => bin!(u32 => u32, |a, b| a ^ b),
-                    I32_SHL => bin!(u32 => u32, |a, b| a.wrapping_shl(b)),
-                    I32_SHR_S => bin!(i32 => i32, |a, b| a.wrapping_shr(b as u32)),
-                    I32_SHR_U => bin!(u32 => u32, |a, b| a.wrapping_shr(b)),
-                    I32_ROTL => bin!(u32 => u32, |a, b| a.rotate_left(b)),
-                    I32_ROTR => bin!(u32 => u32, |a, b| a.rotate_right(b)),
-                    I64_CLZ => un!(u64 => u64, |a| u64::from(a.leading_zeros())),
-                    I64_CTZ => un!(u64 => u64, |a| u64::from(a.trailing_zeros())),
-                    I64_POPCNT => un!(u64 => u64, |a| u64::from(a.count_ones())),
-                    I64_ADD => bin!(u64 => u64, |a, b| a.wrapping_add(b)),
-                    I64_SUB => bin!(u64 => u64, |a, b| a.wrapping_sub(b)),
-                    I64_MUL => bin!(u64 => u64, |a, b| a.wrapping_mul(b)),
-                    I64_DIV_S => {
-                        let (a, b) = (get!(i64, 2), get!(i64, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        if a == i64::MIN && b == -1 {
-                            trap!(Trap::IntegerOverflow);
-                        }
-                        put!(i64, 1, a / b);
-                        ip = ip.add(4);
-                    }
-                    I64_DIV_U => {
-                        let (a, b) = (get!(u64, 2), get!(u64, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        put!(u64, 1, a / b);
-                        ip = ip.add(4);
-                    }
-                    I64_REM_S => {
-                        let (a, b) = (get!(i64, 2), get!(i64, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        put!(i64, 1, a.wrapping_rem(b));
-                        ip = ip.add(4);
-                    }
-                    I64_REM_U => {
-                        let (a, b) = (get!(u64, 2), get!(u64, 3));
-                        if b == 0 {
-                            trap!(Trap::IntegerDivisionByZero);
-                        }
-                        put!(u64, 1, a % b);
-                        ip = ip.add(4);
-                    }
-                    I64_AND => bin!(u64 => u64, |a, b| a & b),
-                    I64_OR => bin!(u64 => u64, |a, b| a | b),
-                    I64_XOR => bin!(u64 => u64, |a, b| a ^ b),
-                    I64_SHL => bin!(u64 => u64, |a, b| a.wrapping_shl(b as u32)),
-                    I64_SHR_S => bin!(i64 => i64, |a, b| a.wrapping_shr(b as u32)),
-                    I64_SHR_U => bin!(u64 => u64, |a, b| a.wrapping_shr(b as u32)),
-                    I64_ROTL => bin!(u64 => u64, |a, b| a.rotate_left(b as u32)),
-                    I64_ROTR => bin!(u64 => u64, |a, b| a.rotate_right(b as u32)),
-                    F32_ABS => un!(u32 => u32, |a| a & 0x7fff_ffff),
-                    F32_NEG => un!(u32 => u32, |a| a ^ 0x8000_0000),
-                    F32_CEIL => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.ceil() }),
-                    F32_FLOOR => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.floor() }),
-                    F32_TRUNC => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.trunc() }),
-                    F32_NEAREST => un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.round_ties_even() }),
-                    F32_SQRT => un!(f32 => f32, |a| a.sqrt()),
-                    F32_ADD => bin!(f32 => f32, |a, b| a + b),
-                    F32_SUB => bin!(f32 => f32, |a, b| a - b),
-                    F32_MUL => bin!(f32 => f32, |a, b| a * b),
-                    F32_DIV => bin!(f32 => f32, |a, b| a / b),
-                    F32_MIN => bin!(f32 => f32, |a, b| fmin32(a, b)),
-                    F32_MAX => bin!(f32 => f32, |a, b| fmax32(a, b)),
-                    F32_COPYSIGN => bin!(u32 => u32, |a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000)),
-                    F64_ABS => un!(u64 => u64, |a| a & 0x7fff_ffff_ffff_ffff),
-                    F64_NEG => un!(u64 => u64, |a| a ^ 0x8000_0000_0000_0000),
-                    F64_CEIL => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.ceil() }),
-                    F64_FLOOR => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.floor() }),
-                    F64_TRUNC => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.trunc() }),
-                    F64_NEAREST => un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.round_ties_even() }),
-                    F64_SQRT => un!(f64 => f64, |a| a.sqrt()),
-                    F64_ADD => bin!(f64 => f64, |a, b| a + b),
-                    F64_SUB => bin!(f64 => f64, |a, b| a - b),
-                    F64_MUL => bin!(f64 => f64, |a, b| a * b),
-                    F64_DIV => bin!(f64 => f64, |a, b| a / b),
-                    F64_MIN => bin!(f64 => f64, |a, b| fmin64(a, b)),
-                    F64_MAX => bin!(f64 => f64, |a, b| fmax64(a, b)),
-                    F64_COPYSIGN => {
-                        bin!(u64 => u64, |a, b| (a & 0x7fff_ffff_ffff_ffff) | (b & 0x8000_0000_0000_0000))
-                    }
-                    I32_WRAP_I64 => un!(u64 => u32, |a| a as u32),
-                    I32_TRUNC_F32_S => {
-                        let a = get!(f32, 2);
-                        match trunc(f64::from(a), -2147483649.0, 2147483648.0) {
-                            Ok(v) => put!(i32, 1, v as i32),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I32_TRUNC_F32_U => {
-                        let a = get!(f32, 2);
-                        match trunc(f64::from(a), -1.0, 4294967296.0) {
-                            Ok(v) => put!(u32, 1, v as u32),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I32_TRUNC_F64_S => {
-                        match trunc(get!(f64, 2), -2147483649.0, 2147483648.0) {
-                            Ok(v) => put!(i32, 1, v as i32),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I32_TRUNC_F64_U => {
-                        match trunc(get!(f64, 2), -1.0, 4294967296.0) {
-                            Ok(v) => put!(u32, 1, v as u32),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I64_TRUNC_F32_S => {
-                        match trunc(f64::from(get!(f32, 2)), -9223373136366403584.0, 9223372036854775808.0) {
-                            Ok(v) => put!(i64, 1, v as i64),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I64_TRUNC_F32_U => {
-                        match trunc(f64::from(get!(f32, 2)), -1.0, 18446744073709551616.0) {
-                            Ok(v) => put!(u64, 1, v as u64),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I64_TRUNC_F64_S => {
-                        match trunc(get!(f64, 2), -9223372036854777856.0, 9223372036854775808.0) {
-                            Ok(v) => put!(i64, 1, v as i64),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I64_TRUNC_F64_U => {
-                        match trunc(get!(f64, 2), -1.0, 18446744073709551616.0) {
-                            Ok(v) => put!(u64, 1, v as u64),
-                            Err(t) => trap!(t),
-                        }
-                        ip = ip.add(3);
-                    }
-                    I64_EXTEND_I32_S => un!(i32 => i64, |a| i64::from(a)),
-                    I64_EXTEND_I32_U => un!(u32 => u64, |a| u64::from(a)),
-                    F32_CONVERT_I32_S => un!(i32 => f32, |a| a as f32),
-                    F32_CONVERT_I32_U => un!(u32 => f32, |a| a as f32),
-                    F32_CONVERT_I64_S => un!(i64 => f32, |a| a as f32),
-                    F32_CONVERT_I64_U => un!(u64 => f32, |a| a as f32),
-                    F32_DEMOTE_F64 => un!(f64 => f32, |a| a as f32),
-                    F64_CONVERT_I32_S => un!(i32 => f64, |a| f64::from(a)),
-                    F64_CONVERT_I32_U => un!(u32 => f64, |a| f64::from(a)),
-                    F64_CONVERT_I64_S => un!(i64 => f64, |a| a as f64),
-                    F64_CONVERT_I64_U => un!(u64 => f64, |a| a as f64),
-                    F64_PROMOTE_F32 => un!(f32 => f64, |a| f64::from(a)),
-                    I32_EXTEND8_S => un!(u32 => i32, |a| i32::from(a as i8)),
-                    I32_EXTEND16_S => un!(u32 => i32, |a| i32::from(a as i16)),
-                    I64_EXTEND8_S => un!(u64 => i64, |a| i64::from(a as i8)),
-                    I64_EXTEND16_S => un!(u64 => i64, |a| i64::from(a as i16)),
-                    I64_EXTEND32_S => un!(u64 => i64, |a| i64::from(a as i32)),
-                    I32_TRUNC_SAT_F32_S => un!(f32 => i32, |a| a as i32),
-                    I32_TRUNC_SAT_F32_U => un!(f32 => u32, |a| a as u32),
-                    I32_TRUNC_SAT_F64_S => un!(f64 => i32, |a| a as i32),
-                    I32_TRUNC_SAT_F64_U => un!(f64 => u32, |a| a as u32),
-                    I64_TRUNC_SAT_F32_S => un!(f32 => i64, |a| a as i64),
-                    I64_TRUNC_SAT_F32_U => un!(f32 => u64, |a| a as u64),
-                    I64_TRUNC_SAT_F64_S => un!(f64 => i64, |a| a as i64),
-                    I64_TRUNC_SAT_F64_U => un!(f64 => u64, |a| a as u64),
-                    I32_ADD_I => bin_i!(u32 => u32, |a, b| a.wrapping_add(b)),
-                    I32_SUB_I => bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)),
-                    I32_MUL_I => bin_i!(u32 => u32, |a, b| a.wrapping_mul(b)),
-                    I32_AND_I => bin_i!(u32 => u32, |a, b| a & b),
-                    I32_OR_I => bin_i!(u32 => u32, |a, b| a | b),
-                    I32_XOR_I => bin_i!(u32 => u32, |a, b| a ^ b),
-                    I32_SHL_I => bin_i!(u32 => u32, |a, b| a.wrapping_shl(b)),
-                    I32_SHR_S_I => bin_i!(i32 => i32, |a, b| a.wrapping_shr(b as u32)),
-                    I32_SHR_U_I => bin_i!(u32 => u32, |a, b| a.wrapping_shr(b)),
-                    I32_EQ_I => cmp_i!(u32, |a, b| a == b),
-                    I32_NE_I => cmp_i!(u32, |a, b| a != b),
-                    I32_LT_S_I => cmp_i!(i32, |a, b| a < b),
-                    I32_LT_U_I => cmp_i!(u32, |a, b| a < b),
-                    I32_GT_S_I => cmp_i!(i32, |a, b| a > b),
-                    I32_GT_U_I => cmp_i!(u32, |a, b| a > b),
-                    I32_LE_S_I => cmp_i!(i32, |a, b| a <= b),
-                    I32_LE_U_I => cmp_i!(u32, |a, b| a <= b),
-                    I32_GE_S_I => cmp_i!(i32, |a, b| a >= b),
-                    I32_GE_U_I => cmp_i!(u32, |a, b| a >= b),
-                    I64_ADD_I => bin_i!(u64 => u64, |a, b| a.wrapping_add(b)),
-                    I64_SUB_I => bin_i!(u64 => u64, |a, b| a.wrapping_sub(b)),
-                    I64_MUL_I => bin_i!(u64 => u64, |a, b| a.wrapping_mul(b)),
-                    I64_AND_I => bin_i!(u64 => u64, |a, b| a & b),
-                    I64_OR_I => bin_i!(u64 => u64, |a, b| a | b),
-                    I64_XOR_I => bin_i!(u64 => u64, |a, b| a ^ b),
-                    I64_SHL_I => bin_i!(u64 => u64, |a, b| a.wrapping_shl(b as u32)),
-                    I64_SHR_S_I => bin_i!(i64 => i64, |a, b| a.wrapping_shr(b as u32)),
-                    I64_SHR_U_I => bin_i!(u64 => u64, |a, b| a.wrapping_shr(b as u32)),
-                    I64_EQ_I => cmp_i!(u64, |a, b| a == b),
-                    I64_NE_I => cmp_i!(u64, |a, b| a != b),
-                    I64_LT_S_I => cmp_i!(i64, |a, b| a < b),
-                    I64_LT_U_I => cmp_i!(u64, |a, b| a < b),
-                    I64_GT_S_I => cmp_i!(i64, |a, b| a > b),
-                    I64_GT_U_I => cmp_i!(u64, |a, b| a > b),
-                    I64_LE_S_I => cmp_i!(i64, |a, b| a <= b),
-                    I64_LE_U_I => cmp_i!(u64, |a, b| a <= b),
-                    I64_GE_S_I => cmp_i!(i64, |a, b| a >= b),
-                    I64_GE_U_I => cmp_i!(u64, |a, b| a >= b),
-                    BR_I32_EQ => br_cmp!(u32, |a, b| a == b),
-                    BR_I32_NE => br_cmp!(u32, |a, b| a != b),
-                    BR_I32_LT_S => br_cmp!(i32, |a, b| a < b),
-                    BR_I32_LT_U => br_cmp!(u32, |a, b| a < b),
-                    BR_I32_GT_S => br_cmp!(i32, |a, b| a > b),
-                    BR_I32_GT_U => br_cmp!(u32, |a, b| a > b),
-                    BR_I32_LE_S => br_cmp!(i32, |a, b| a <= b),
-                    BR_I32_LE_U => br_cmp!(u32, |a, b| a <= b),
-                    BR_I32_GE_S => br_cmp!(i32, |a, b| a >= b),
-                    BR_I32_GE_U => br_cmp!(u32, |a, b| a >= b),
-                    BR_I32_EQ_I => br_cmp_i!(u32, |a, b| a == b),
-                    BR_I32_NE_I => br_cmp_i!(u32, |a, b| a != b),
-                    BR_I32_LT_S_I => br_cmp_i!(i32, |a, b| a < b),
-                    BR_I32_LT_U_I => br_cmp_i!(u32, |a, b| a < b),
-                    BR_I32_GT_S_I => br_cmp_i!(i32, |a, b| a > b),
-                    BR_I32_GT_U_I => br_cmp_i!(u32, |a, b| a > b),
-                    BR_I32_LE_S_I => br_cmp_i!(i32, |a, b| a <= b),
-                    BR_I32_LE_U_I => br_cmp_i!(u32, |a, b| a <= b),
-                    BR_I32_GE_S_I => br_cmp_i!(i32, |a, b| a >= b),
-                    BR_I32_GE_U_I => br_cmp_i!(u32, |a, b| a >= b),
-                    BR_I64_EQ => br_cmp!(u64, |a, b| a == b),
-                    BR_I64_NE => br_cmp!(u64, |a, b| a != b),
-                    BR_I64_LT_S => br_cmp!(i64, |a, b| a < b),
-                    BR_I64_LT_U => br_cmp!(u64, |a, b| a < b),
-                    BR_I64_GT_S => br_cmp!(i64, |a, b| a > b),
-                    BR_I64_GT_U => br_cmp!(u64, |a, b| a > b),
-                    BR_I64_LE_S => br_cmp!(i64, |a, b| a <= b),
-                    BR_I64_LE_U => br_cmp!(u64, |a, b| a <= b),
-                    BR_I64_GE_S => br_cmp!(i64, |a, b| a >= b),
-                    BR_I64_GE_U => br_cmp!(u64, |a, b| a >= b),
-                    BR_I64_EQ_I => br_cmp_i!(u64, |a, b| a == b),
-                    BR_I64_NE_I => br_cmp_i!(u64, |a, b| a != b),
-                    BR_I64_LT_S_I => br_cmp_i!(i64, |a, b| a < b),
-                    BR_I64_LT_U_I => br_cmp_i!(u64, |a, b| a < b),
-                    BR_I64_GT_S_I => br_cmp_i!(i64, |a, b| a > b),
-                    BR_I64_GT_U_I => br_cmp_i!(u64, |a, b| a > b),
-                    BR_I64_LE_S_I => br_cmp_i!(i64, |a, b| a <= b),
-                    BR_I64_LE_U_I => br_cmp_i!(u64, |a, b| a <= b),
-                    BR_I64_GE_S_I => br_cmp_i!(i64, |a, b| a >= b),
-                    BR_I64_GE_U_I => br_cmp_i!(u64, |a, b| a >= b),
-                    _ => trap!(Trap::UnreachableCodeReached),
-                }
+/// Executes from the context's registers until the entry frame returns,
+/// a trap or a failed call out.
+///
+/// # Safety
+///
+/// The registers are a valid state of a frame on this entry's stack.
+unsafe fn execute(cx: &mut Ctx) {
+    let cx: *mut Ctx = cx;
+    // SAFETY: per the contract; the translator only emits opcodes below
+    // `LAST` (and an artifact's bytecode is covered by its checksum).
+    unsafe {
+        #[cfg(brisk_tail_dispatch)]
+        {
+            let ip = (*cx).ip;
+            let handler = *HANDLERS.get_unchecked(*ip as usize);
+            handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx);
+        }
+        #[cfg(not(brisk_tail_dispatch))]
+        loop {
+            let ip = (*cx).ip;
+            let handler = *HANDLERS.get_unchecked(*ip as usize);
+            if handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx) == Flow::Stop {
+                break;
             }
         }
     }
+}
+
+/// Goes on with the instruction at `ip`: a tail call to its handler.
+#[cfg(brisk_tail_dispatch)]
+macro_rules! dispatch {
+    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr) => {{
+        let op = *$ip;
+        std::hint::assert_unchecked(op < LAST);
+        return (*HANDLERS.get_unchecked(op as usize))($ip, $fp, $mem_base, $mem_len, $cx);
+    }};
+}
+
+/// Goes on with the instruction at `ip`: back to the loop in [`execute`].
+#[cfg(not(brisk_tail_dispatch))]
+macro_rules! dispatch {
+    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr) => {{
+        (*$cx).ip = $ip;
+        (*$cx).fp = $fp;
+        (*$cx).mem_base = $mem_base;
+        (*$cx).mem_len = $mem_len;
+        return Flow::Continue;
+    }};
+}
+
+/// The helpers of handler bodies, over the handler's registers (named by
+/// the caller, so that the bodies it writes see the same variables).
+macro_rules! helpers {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $vmctx:ident $code:ident $depth:ident]) => {
+        macro_rules! w {
+            ($d i:expr) => {
+                *$ip.add($d i)
+            };
+        }
+        macro_rules! slot {
+            ($d i:expr) => {
+                $fp.byte_add(*$ip.add($d i) as usize)
+            };
+        }
+        macro_rules! get {
+            ($d t:ty, $d i:expr) => {
+                slot!($d i).cast::<$d t>().read()
+            };
+        }
+        macro_rules! put {
+            ($d t:ty, $d i:expr, $d v:expr) => {{
+                let v: $d t = $d v;
+                slot!($d i).cast::<$d t>().write(v)
+            }};
+        }
+        /// Saves the registers for a call out (backtraces, nested entries).
+        macro_rules! sync {
+            () => {
+                (*$cx).ip = $ip;
+                (*$cx).fp = $fp;
+                (*$cx).depth = $depth;
+            };
+        }
+        macro_rules! trap {
+            ($d t:expr) => {{
+                sync!();
+                (*$cx).exit = Exit::Trap($d t);
+                return Flow::Stop;
+            }};
+        }
+        macro_rules! un {
+            ($d t:ty => $d r:ty, |$d a:ident| $d e:expr) => {{
+                let $d a = get!($d t, 2);
+                put!($d r, 1, $d e);
+                $ip = $ip.add(3);
+            }};
+        }
+        macro_rules! bin {
+            ($d t:ty => $d r:ty, |$d a:ident, $d b:ident| $d e:expr) => {{
+                let $d a = get!($d t, 2);
+                let $d b = get!($d t, 3);
+                put!($d r, 1, $d e);
+                $ip = $ip.add(4);
+            }};
+        }
+        macro_rules! bin_i {
+            ($d t:ty => $d r:ty, |$d a:ident, $d b:ident| $d e:expr) => {{
+                let $d a = get!($d t, 2);
+                let $d b = <$d t as Imm>::imm(w!(3));
+                put!($d r, 1, $d e);
+                $ip = $ip.add(4);
+            }};
+        }
+        macro_rules! cmp_i {
+            ($d t:ty, |$d a:ident, $d b:ident| $d e:expr) => {
+                bin_i!($d t => u32, |$d a, $d b| u32::from($d e))
+            };
+        }
+        /// A fused compare-and-branch: `op a b rel`.
+        macro_rules! br_cmp {
+            ($d t:ty, |$d a:ident, $d b:ident| $d e:expr) => {{
+                let $d a = get!($d t, 1);
+                let $d b = get!($d t, 2);
+                $ip = if $d e { $ip.add(3).offset(w!(3) as i32 as isize) } else { $ip.add(4) };
+            }};
+        }
+        /// A fused compare-and-branch with an immediate: `op a imm rel`.
+        macro_rules! br_cmp_i {
+            ($d t:ty, |$d a:ident, $d b:ident| $d e:expr) => {{
+                let $d a = get!($d t, 1);
+                let $d b = <$d t as Imm>::imm(w!(2));
+                $ip = if $d e { $ip.add(3).offset(w!(3) as i32 as isize) } else { $ip.add(4) };
+            }};
+        }
+        macro_rules! cmp {
+            ($d t:ty, |$d a:ident, $d b:ident| $d e:expr) => {
+                bin!($d t => u32, |$d a, $d b| u32::from($d e))
+            };
+        }
+        /// The address of an `$n`-byte access at `addr slot + offset`.
+        macro_rules! addr {
+            ($d addr:expr, $d off:expr, $d n:expr) => {{
+                let ea = get!(u32, $d addr) as usize + w!($d off) as usize;
+                if ea + $d n > $mem_len {
+                    trap!(Trap::MemoryOutOfBounds);
+                }
+                $mem_base.add(ea)
+            }};
+        }
+        macro_rules! load {
+            ($d t:ty => $d r:ty) => {{
+                let p = addr!(2, 3, size_of::<$d t>());
+                put!($d r, 1, p.cast::<$d t>().read_unaligned() as $d r);
+                $ip = $ip.add(4);
+            }};
+        }
+        macro_rules! store {
+            ($d t:ty) => {{
+                let p = addr!(1, 3, size_of::<$d t>());
+                p.cast::<$d t>().write_unaligned(get!($d t, 2));
+                $ip = $ip.add(4);
+            }};
+        }
+        macro_rules! store_i {
+            ($d t:ty) => {{
+                let p = addr!(1, 3, size_of::<$d t>());
+                p.cast::<$d t>().write_unaligned(<$d t as Imm>::imm(w!(2)));
+                $ip = $ip.add(4);
+            }};
+        }
+        macro_rules! builtin {
+            ($d b:expr, fn($d ($d t:ty),*) -> $d r:ty) => {{
+                let table = field::<*const usize>($vmctx, VMCTX_BUILTINS);
+                let f: unsafe extern "C" fn(*mut u8, $d ($d t),*) -> $d r =
+                    std::mem::transmute(*table.add($d b as usize));
+                f
+            }};
+        }
+        macro_rules! limits {
+            () => {
+                field::<*mut u8>($vmctx, VMCTX_RUNTIME_LIMITS)
+            };
+        }
+        macro_rules! check_ok {
+            ($d ok:expr, $d trap:expr) => {
+                if $d ok == 0 {
+                    trap!($d trap);
+                }
+            };
+        }
+        /// Switches to instance `$d vmctx` of module `$d code` if it is
+        /// another one.
+        macro_rules! switch_instance {
+            ($d vm:expr, $d c:expr) => {
+                if $vmctx != $d vm {
+                    $vmctx = $d vm;
+                    $code = $d c;
+                    (*$cx).vmctx = $vmctx;
+                    (*$cx).code = $code;
+                    ($mem_base, $mem_len) = memory($vmctx, $code);
+                }
+            };
+        }
+        /// Opens a frame for interpreted `$d def` of module `$d code`
+        /// with instance `$d vmctx` at slot `base` of the current frame,
+        /// returning to `$d ret`.
+        macro_rules! call_interp {
+            ($d def:expr, $d base:expr, $d ret:expr, $d vm:expr, $d c:expr) => {{
+                if $depth >= (*$cx).max_frames {
+                    trap!(Trap::StackOverflow);
+                }
+                let rec = record($d c, $d def);
+                let new_fp = $fp.byte_add($d base);
+                if new_fp.offset_from((*$cx).slots) as usize + rec.frame as usize > (*$cx).nslots {
+                    trap!(Trap::StackOverflow);
+                }
+                (*$cx).frames.add($depth).write(Frame { ip: $d ret, fp: $fp, vmctx: $vmctx, code: $code });
+                $depth += 1;
+                (*$cx).depth = $depth;
+                zero_locals(new_fp, rec);
+                $fp = new_fp;
+                switch_instance!($d vm, $d c);
+                $ip = $code.add(rec.code as usize);
+            }};
+        }
+        /// Calls the funcref `$d fr` with values at slot `$d base`.
+        macro_rules! call_func_ref {
+            ($d fr:expr, $d base:expr, $d len:expr, $d ret:expr) => {{
+                let fr: *const u8 = $d fr;
+                let callee = field::<*mut u8>(fr, func_ref::VMCTX);
+                if !callee.is_null() && field::<u32>(callee, ictx::MAGIC) == ictx::MAGIC_VALUE {
+                    let def = field::<u32>(callee, ictx::FUNC);
+                    let cvm = field::<*mut u8>(callee, ictx::VMCTX);
+                    let ccode = field::<*const u32>(callee, ictx::CODE);
+                    call_interp!(def, $d base, $d ret, cvm, ccode);
+                } else {
+                    sync!();
+                    let values = $fp.byte_add($d base);
+                    let stack = &*(*$cx).stack;
+                    let saved_top = stack.top.get();
+                    stack.top.set(values.offset_from((*$cx).slots) as usize + $d len);
+                    stack.depth.set($depth);
+                    let ok = ((*$cx).call_out)((*$cx).host, fr, $vmctx, values, $d len);
+                    stack.top.set(saved_top);
+                    if !ok {
+                        (*$cx).exit = Exit::Host;
+                        return Flow::Stop;
+                    }
+                    ($mem_base, $mem_len) = memory($vmctx, $code);
+                    $ip = $d ret;
+                }
+            }};
+        }
+    };
+}
+
+/// Defines a handler per opcode from its body, and [`HANDLERS`]. A body
+/// updates the registers (`ip` past its instruction, or to a branch's
+/// target) and falls through to the dispatch of the next instruction, or
+/// stops with `trap!`/`return`.
+macro_rules! handlers {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $vmctx:ident $code:ident $depth:ident]
+     $($name:ident => $body:block)*) => {
+        #[allow(non_snake_case)]
+        mod handler {
+            use super::*;
+            $(
+                /// The handler of [`op::$name`].
+                ///
+                /// # Safety
+                ///
+                /// The registers and `cx` are a valid state of a frame of
+                /// this entry, at an instruction with this opcode.
+                #[allow(unused_mut, unused_variables, unused_assignments, unused_macros, unreachable_code, clippy::all)]
+                pub(super) unsafe fn $name(
+                    mut $ip: *const u32,
+                    mut $fp: *mut Slot,
+                    mut $mem_base: *mut u8,
+                    mut $mem_len: usize,
+                    $cx: *mut Ctx,
+                ) -> Flow {
+                    // SAFETY: handlers rely on the translator's invariants:
+                    // the code of each function is a valid instruction
+                    // sequence whose slot operands are below its frame size,
+                    // whose branch offsets land on instructions of the same
+                    // function and whose vmctx offsets and place words are
+                    // those of its module's layout; the frame was checked to
+                    // fit the slots when it was opened. Memory and table
+                    // accesses are bounds-checked against the definitions'
+                    // current lengths.
+                    unsafe {
+                        let mut $vmctx: *mut u8 = (*$cx).vmctx;
+                        let mut $code: *const u32 = (*$cx).code;
+                        let mut $depth: usize = (*$cx).depth;
+                        helpers!($d [$ip $fp $mem_base $mem_len $cx $vmctx $code $depth]);
+                        $body
+                        dispatch!($ip, $fp, $mem_base, $mem_len, $cx)
+                    }
+                }
+            )*
+        }
+
+        /// Every opcode's handler.
+        static HANDLERS: [Handler; LAST as usize] = {
+            let mut t: [Handler; LAST as usize] = [bad_opcode as Handler; LAST as usize];
+            $( t[op::$name as usize] = handler::$name; )*
+            t
+        };
+    };
+}
+
+/// The handler of opcodes that have none (the translator emits none).
+unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *mut Ctx) -> Flow {
+    // SAFETY: `cx` is the entry's context.
+    unsafe {
+        (*cx).ip = ip;
+        (*cx).fp = fp;
+        (*cx).exit = Exit::Trap(Trap::UnreachableCodeReached);
+    }
+    Flow::Stop
+}
+
+handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
+    TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
+    BR => { ip = ip.add(1).offset(w!(1) as i32 as isize) }
+    BR_IF_NEZ => {
+        if get!(u32, 1) != 0 {
+            ip = ip.add(2).offset(w!(2) as i32 as isize);
+        } else {
+            ip = ip.add(3);
+        }
+    }
+    BR_IF_EQZ => {
+        if get!(u32, 1) == 0 {
+            ip = ip.add(2).offset(w!(2) as i32 as isize);
+        } else {
+            ip = ip.add(3);
+        }
+    }
+    BR_TABLE => {
+        let n = w!(2);
+        let i = get!(u32, 1).min(n) as usize;
+        let at = ip.add(3 + i);
+        ip = at.offset(*at as i32 as isize);
+    }
+    RET => {
+        if depth == (*cx).base_depth {
+            sync!();
+            (*cx).exit = Exit::Return;
+            return Flow::Stop;
+        }
+        depth -= 1;
+        (*cx).depth = depth;
+        let f = (*cx).frames.add(depth).read();
+        ip = f.ip;
+        fp = f.fp;
+        // A callee of this instance kept the memory registers up to date
+        // (growth included); another instance's may have grown this one's
+        // memory (if it shares it).
+        switch_instance!(f.vmctx, f.code);
+    }
+    CALL => { call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code) }
+    CALL_REF => {
+        let fr = vmctx.add(w!(1) as usize);
+        call_func_ref!(fr, w!(2) as usize, w!(3) as usize, ip.add(4));
+    }
+    CALL_INDIRECT => {
+        let table = resolve(vmctx, w!(1));
+        let i = get!(u32, 3) as usize;
+        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
+            trap!(Trap::TableOutOfBounds);
+        }
+        let fr = *field::<*const *const u8>(table, table_def::BASE).add(i);
+        if fr.is_null() {
+            trap!(Trap::IndirectCallToNull);
+        }
+        let expected = *field::<*const u32>(vmctx, VMCTX_TYPE_IDS).add(w!(2) as usize);
+        if field::<u32>(fr, func_ref::TYPE_INDEX) != expected {
+            trap!(Trap::BadSignature);
+        }
+        call_func_ref!(fr, w!(4) as usize, w!(5) as usize, ip.add(6));
+    }
+    FUEL_ADD => {
+        let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
+        *p += i64::from(w!(1));
+        ip = ip.add(2);
+    }
+    FUEL_CHECK => {
+        if field::<i64>(limits!(), runtime_limits::FUEL_CONSUMED) >= 0 {
+            trap!(Trap::OutOfFuel);
+        }
+        ip = ip.add(1);
+    }
+    EPOCH_CHECK => {
+        let limits = limits!();
+        let counter = field::<*const AtomicU64>(limits, runtime_limits::EPOCH_COUNTER);
+        let deadline = field::<u64>(limits, runtime_limits::EPOCH_DEADLINE);
+        if !counter.is_null() && (*counter).load(Ordering::Relaxed) >= deadline {
+            trap!(Trap::Interrupt);
+        }
+        ip = ip.add(1);
+    }
+    FUEL_BULK => {
+        let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
+        *p += i64::from(get!(u32, 1)) * i64::from(w!(2));
+        ip = ip.add(3);
+    }
+    COPY => {
+        put!(Slot, 1, get!(Slot, 2));
+        ip = ip.add(3);
+    }
+    CONST32 => {
+        put!(u64, 1, u64::from(w!(2)));
+        ip = ip.add(3);
+    }
+    CONST64 => {
+        put!(u64, 1, u64::from(w!(2)) | u64::from(w!(3)) << 32);
+        ip = ip.add(4);
+    }
+    CONST128 => {
+        let v = (0..4).fold(0u128, |v, i| v | u128::from(w!(2 + i)) << (32 * i));
+        put!(Slot, 1, v);
+        ip = ip.add(6);
+    }
+    SELECT => {
+        let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { get!(Slot, 4) };
+        put!(Slot, 1, v);
+        ip = ip.add(5);
+    }
+    GLOBAL_GET => {
+        let g = resolve(vmctx, w!(2));
+        put!(Slot, 1, g.cast::<Slot>().read());
+        ip = ip.add(3);
+    }
+    GLOBAL_SET => {
+        let g = resolve(vmctx, w!(1));
+        g.cast::<Slot>().write(get!(Slot, 2));
+        ip = ip.add(3);
+    }
+    I32_LOAD => { load!(u32 => u32) }
+    I64_LOAD => { load!(u64 => u64) }
+    I32_LOAD8_S => { load!(i8 => i32) }
+    I32_LOAD8_U => { load!(u8 => u32) }
+    I32_LOAD16_S => { load!(i16 => i32) }
+    I32_LOAD16_U => { load!(u16 => u32) }
+    I64_LOAD8_S => { load!(i8 => i64) }
+    I64_LOAD8_U => { load!(u8 => u64) }
+    I64_LOAD16_S => { load!(i16 => i64) }
+    I64_LOAD16_U => { load!(u16 => u64) }
+    I64_LOAD32_S => { load!(i32 => i64) }
+    I64_LOAD32_U => { load!(u32 => u64) }
+    V128_LOAD => { load!(u128 => u128) }
+    STORE8 => { store!(u8) }
+    STORE16 => { store!(u16) }
+    STORE32 => { store!(u32) }
+    STORE64 => { store!(u64) }
+    STORE128 => { store!(u128) }
+    STORE8_I => { store_i!(u8) }
+    STORE16_I => { store_i!(u16) }
+    STORE32_I => { store_i!(u32) }
+    STORE64_I => { store_i!(u64) }
+    USE_MEMORY => {
+        let def = resolve(vmctx, w!(1));
+        mem_base = field::<*mut u8>(def, memory_def::BASE);
+        mem_len = field::<usize>(def, memory_def::CURRENT_LENGTH);
+        ip = ip.add(2);
+    }
+    USE_MEMORY0 => {
+        (mem_base, mem_len) = memory(vmctx, code);
+        ip = ip.add(1);
+    }
+    MEMORY_SIZE => {
+        put!(u32, 1, (mem_len >> 16) as u32);
+        ip = ip.add(2);
+    }
+    MEMORY_GROW => {
+        let f = builtin!(BuiltinFunction::MemoryGrow, fn(u64, u32) -> i64);
+        sync!();
+        let old = f(vmctx, u64::from(get!(u32, 2)), w!(3));
+        if old == GROW_ERROR {
+            trap!(Trap::HostError);
+        }
+        (mem_base, mem_len) = memory(vmctx, code);
+        put!(u32, 1, old as u32);
+        ip = ip.add(4);
+    }
+    MEMORY_FILL => {
+        let f = builtin!(BuiltinFunction::MemoryFill, fn(u32, u64, u32, u64) -> u32);
+        let ok = f(vmctx, w!(4), u64::from(get!(u32, 1)), get!(u32, 2), u64::from(get!(u32, 3)));
+        check_ok!(ok, Trap::MemoryOutOfBounds);
+        ip = ip.add(5);
+    }
+    MEMORY_COPY => {
+        let f = builtin!(BuiltinFunction::MemoryCopy, fn(u32, u64, u32, u64, u64) -> u32);
+        let (dst, src, len) = (u64::from(get!(u32, 1)), u64::from(get!(u32, 2)), u64::from(get!(u32, 3)));
+        let ok = f(vmctx, w!(4), dst, w!(5), src, len);
+        check_ok!(ok, Trap::MemoryOutOfBounds);
+        ip = ip.add(6);
+    }
+    MEMORY_INIT => {
+        let f = builtin!(BuiltinFunction::MemoryInit, fn(u32, u32, u64, u32, u32) -> u32);
+        let ok = f(vmctx, w!(5), w!(1), u64::from(get!(u32, 2)), get!(u32, 3), get!(u32, 4));
+        check_ok!(ok, Trap::MemoryOutOfBounds);
+        ip = ip.add(6);
+    }
+    DATA_DROP => {
+        let f = builtin!(BuiltinFunction::DataDrop, fn(u32) -> u32);
+        f(vmctx, w!(1));
+        ip = ip.add(2);
+    }
+    TABLE_GET => {
+        let table = resolve(vmctx, w!(2));
+        let i = get!(u32, 3) as usize;
+        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
+            trap!(Trap::TableOutOfBounds);
+        }
+        put!(u64, 1, *field::<*const u64>(table, table_def::BASE).add(i));
+        ip = ip.add(4);
+    }
+    TABLE_SET => {
+        let table = resolve(vmctx, w!(1));
+        let i = get!(u32, 2) as usize;
+        if i >= field::<usize>(table, table_def::CURRENT_ELEMENTS) {
+            trap!(Trap::TableOutOfBounds);
+        }
+        *field::<*mut u64>(table, table_def::BASE).add(i) = get!(u64, 3);
+        ip = ip.add(4);
+    }
+    TABLE_SIZE => {
+        let table = resolve(vmctx, w!(2));
+        put!(u32, 1, field::<usize>(table, table_def::CURRENT_ELEMENTS) as u32);
+        ip = ip.add(3);
+    }
+    TABLE_GROW => {
+        let f = builtin!(BuiltinFunction::TableGrow, fn(u32, u64, usize) -> i64);
+        sync!();
+        let old = f(vmctx, w!(2), u64::from(get!(u32, 4)), get!(usize, 3));
+        if old == GROW_ERROR {
+            trap!(Trap::HostError);
+        }
+        put!(u32, 1, old as u32);
+        ip = ip.add(5);
+    }
+    TABLE_FILL => {
+        let f = builtin!(BuiltinFunction::TableFill, fn(u32, u64, usize, u64) -> u32);
+        let ok = f(vmctx, w!(1), u64::from(get!(u32, 2)), get!(usize, 3), u64::from(get!(u32, 4)));
+        check_ok!(ok, Trap::TableOutOfBounds);
+        ip = ip.add(5);
+    }
+    TABLE_COPY => {
+        let f = builtin!(BuiltinFunction::TableCopy, fn(u32, u32, u64, u64, u64) -> u32);
+        let ok = f(vmctx, w!(1), w!(2), u64::from(get!(u32, 3)), u64::from(get!(u32, 4)), u64::from(get!(u32, 5)));
+        check_ok!(ok, Trap::TableOutOfBounds);
+        ip = ip.add(6);
+    }
+    TABLE_INIT => {
+        let f = builtin!(BuiltinFunction::TableInit, fn(u32, u32, u64, u32, u32) -> u32);
+        let ok = f(vmctx, w!(1), w!(2), u64::from(get!(u32, 3)), get!(u32, 4), get!(u32, 5));
+        check_ok!(ok, Trap::TableOutOfBounds);
+        ip = ip.add(6);
+    }
+    ELEM_DROP => {
+        let f = builtin!(BuiltinFunction::ElemDrop, fn(u32) -> u32);
+        f(vmctx, w!(1));
+        ip = ip.add(2);
+    }
+    REF_FUNC => {
+        put!(u64, 1, vmctx.add(w!(2) as usize) as u64);
+        ip = ip.add(3);
+    }
+    REF_IS_NULL => { un!(u64 => u32, |a| u32::from(a == 0)) }
+    SIMD_UNARY => {
+        let op = simd::SimdOp::from_u16(w!(3) as u16);
+        put!(Slot, 1, op.map_or(0, |op| simd::unary(op, get!(Slot, 2))));
+        ip = ip.add(4);
+    }
+    SIMD_BINARY => {
+        let op = simd::SimdOp::from_u16(w!(4) as u16);
+        put!(Slot, 1, op.map_or(0, |op| simd::binary(op, get!(Slot, 2), get!(Slot, 3))));
+        ip = ip.add(5);
+    }
+    SIMD_TERNARY => {
+        let op = simd::SimdOp::from_u16(w!(5) as u16);
+        let v = op.map_or(0, |op| simd::ternary(op, get!(Slot, 2), get!(Slot, 3), get!(Slot, 4)));
+        put!(Slot, 1, v);
+        ip = ip.add(6);
+    }
+    SIMD_SHIFT => {
+        let op = simd::SimdOp::from_u16(w!(4) as u16);
+        put!(Slot, 1, op.map_or(0, |op| simd::shift(op, get!(Slot, 2), get!(u32, 3))));
+        ip = ip.add(5);
+    }
+    SIMD_TEST => {
+        let op = simd::SimdOp::from_u16(w!(3) as u16);
+        put!(u32, 1, op.map_or(0, |op| simd::test(op, get!(Slot, 2))));
+        ip = ip.add(4);
+    }
+    SIMD_SPLAT => {
+        let op = simd::SimdOp::from_u16(w!(3) as u16);
+        put!(Slot, 1, op.map_or(0, |op| simd::splat(op, get!(u64, 2))));
+        ip = ip.add(4);
+    }
+    SIMD_EXTRACT => {
+        let op = simd::SimdOp::from_u16(w!(3) as u16);
+        let v = op.map_or(0, |op| simd::extract_lane(op, get!(Slot, 2), w!(4) as u8));
+        put!(u64, 1, v);
+        ip = ip.add(5);
+    }
+    SIMD_REPLACE => {
+        let op = simd::SimdOp::from_u16(w!(4) as u16);
+        let v = op.map_or(0, |op| simd::replace_lane(op, get!(Slot, 2), w!(5) as u8, get!(u64, 3)));
+        put!(Slot, 1, v);
+        ip = ip.add(6);
+    }
+    SIMD_SHUFFLE => {
+        // The lanes by value: a local array whose address escaped would
+        // keep the dispatch below from being a tail call.
+        let lanes = (0..4).fold(0u128, |v, i| v | u128::from(w!(4 + i)) << (32 * i));
+        put!(Slot, 1, simd::shuffle(get!(Slot, 2), get!(Slot, 3), lanes));
+        ip = ip.add(8);
+    }
+    V128_LOAD_WIDEN => {
+        let p = addr!(2, 3, 8);
+        let raw = p.cast::<u64>().read_unaligned();
+        let kind = match w!(4) {
+            0 => simd::Widen::I8x8S,
+            1 => simd::Widen::I8x8U,
+            2 => simd::Widen::I16x4S,
+            3 => simd::Widen::I16x4U,
+            4 => simd::Widen::I32x2S,
+            _ => simd::Widen::I32x2U,
+        };
+        put!(Slot, 1, simd::widen(kind, raw));
+        ip = ip.add(5);
+    }
+    V128_LOAD_SPLAT => {
+        let n = w!(4) as usize;
+        let p = addr!(2, 3, n);
+        let mut bytes = [0u8; 8];
+        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n);
+        let x = u64::from_le_bytes(bytes);
+        let mut v = 0u128;
+        for i in 0..16 / n {
+            v |= u128::from(x) << (i * n * 8);
+        }
+        put!(Slot, 1, v);
+        ip = ip.add(5);
+    }
+    V128_LOAD_ZERO => {
+        let n = w!(4) as usize;
+        let p = addr!(2, 3, n);
+        let mut bytes = [0u8; 16];
+        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr(), n);
+        put!(Slot, 1, u128::from_le_bytes(bytes));
+        ip = ip.add(5);
+    }
+    V128_LOAD_LANE => {
+        let (n, lane) = (w!(5) as usize, w!(6) as usize);
+        let p = addr!(2, 4, n);
+        let mut bytes = get!(Slot, 3).to_le_bytes();
+        std::ptr::copy_nonoverlapping(p, bytes.as_mut_ptr().add(lane * n), n);
+        put!(Slot, 1, u128::from_le_bytes(bytes));
+        ip = ip.add(7);
+    }
+    V128_STORE_LANE => {
+        let (n, lane) = (w!(4) as usize, w!(5) as usize);
+        let p = addr!(1, 3, n);
+        let bytes = get!(Slot, 2).to_le_bytes();
+        std::ptr::copy_nonoverlapping(bytes.as_ptr().add(lane * n), p, n);
+        ip = ip.add(6);
+    }
+    I32_EQZ => { un!(u32 => u32, |a| u32::from(a == 0)) }
+    I32_EQ => { cmp!(u32, |a, b| a == b) }
+    I32_NE => { cmp!(u32, |a, b| a != b) }
+    I32_LT_S => { cmp!(i32, |a, b| a < b) }
+    I32_LT_U => { cmp!(u32, |a, b| a < b) }
+    I32_GT_S => { cmp!(i32, |a, b| a > b) }
+    I32_GT_U => { cmp!(u32, |a, b| a > b) }
+    I32_LE_S => { cmp!(i32, |a, b| a <= b) }
+    I32_LE_U => { cmp!(u32, |a, b| a <= b) }
+    I32_GE_S => { cmp!(i32, |a, b| a >= b) }
+    I32_GE_U => { cmp!(u32, |a, b| a >= b) }
+    I64_EQZ => { un!(u64 => u32, |a| u32::from(a == 0)) }
+    I64_EQ => { cmp!(u64, |a, b| a == b) }
+    I64_NE => { cmp!(u64, |a, b| a != b) }
+    I64_LT_S => { cmp!(i64, |a, b| a < b) }
+    I64_LT_U => { cmp!(u64, |a, b| a < b) }
+    I64_GT_S => { cmp!(i64, |a, b| a > b) }
+    I64_GT_U => { cmp!(u64, |a, b| a > b) }
+    I64_LE_S => { cmp!(i64, |a, b| a <= b) }
+    I64_LE_U => { cmp!(u64, |a, b| a <= b) }
+    I64_GE_S => { cmp!(i64, |a, b| a >= b) }
+    I64_GE_U => { cmp!(u64, |a, b| a >= b) }
+    F32_EQ => { cmp!(f32, |a, b| a == b) }
+    F32_NE => { cmp!(f32, |a, b| a != b) }
+    F32_LT => { cmp!(f32, |a, b| a < b) }
+    F32_GT => { cmp!(f32, |a, b| a > b) }
+    F32_LE => { cmp!(f32, |a, b| a <= b) }
+    F32_GE => { cmp!(f32, |a, b| a >= b) }
+    F64_EQ => { cmp!(f64, |a, b| a == b) }
+    F64_NE => { cmp!(f64, |a, b| a != b) }
+    F64_LT => { cmp!(f64, |a, b| a < b) }
+    F64_GT => { cmp!(f64, |a, b| a > b) }
+    F64_LE => { cmp!(f64, |a, b| a <= b) }
+    F64_GE => { cmp!(f64, |a, b| a >= b) }
+    I32_CLZ => { un!(u32 => u32, |a| a.leading_zeros()) }
+    I32_CTZ => { un!(u32 => u32, |a| a.trailing_zeros()) }
+    I32_POPCNT => { un!(u32 => u32, |a| a.count_ones()) }
+    I32_ADD => { bin!(u32 => u32, |a, b| a.wrapping_add(b)) }
+    I32_SUB => { bin!(u32 => u32, |a, b| a.wrapping_sub(b)) }
+    I32_MUL => { bin!(u32 => u32, |a, b| a.wrapping_mul(b)) }
+    I32_DIV_S => {
+        let (a, b) = (get!(i32, 2), get!(i32, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        if a == i32::MIN && b == -1 {
+            trap!(Trap::IntegerOverflow);
+        }
+        put!(i32, 1, a / b);
+        ip = ip.add(4);
+    }
+    I32_DIV_U => {
+        let (a, b) = (get!(u32, 2), get!(u32, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        put!(u32, 1, a / b);
+        ip = ip.add(4);
+    }
+    I32_REM_S => {
+        let (a, b) = (get!(i32, 2), get!(i32, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        put!(i32, 1, a.wrapping_rem(b));
+        ip = ip.add(4);
+    }
+    I32_REM_U => {
+        let (a, b) = (get!(u32, 2), get!(u32, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        put!(u32, 1, a % b);
+        ip = ip.add(4);
+    }
+    I32_AND => { bin!(u32 => u32, |a, b| a & b) }
+    I32_OR => { bin!(u32 => u32, |a, b| a | b) }
+    I32_XOR => { bin!(u32 => u32, |a, b| a ^ b) }
+    I32_SHL => { bin!(u32 => u32, |a, b| a.wrapping_shl(b)) }
+    I32_SHR_S => { bin!(i32 => i32, |a, b| a.wrapping_shr(b as u32)) }
+    I32_SHR_U => { bin!(u32 => u32, |a, b| a.wrapping_shr(b)) }
+    I32_ROTL => { bin!(u32 => u32, |a, b| a.rotate_left(b)) }
+    I32_ROTR => { bin!(u32 => u32, |a, b| a.rotate_right(b)) }
+    I64_CLZ => { un!(u64 => u64, |a| u64::from(a.leading_zeros())) }
+    I64_CTZ => { un!(u64 => u64, |a| u64::from(a.trailing_zeros())) }
+    I64_POPCNT => { un!(u64 => u64, |a| u64::from(a.count_ones())) }
+    I64_ADD => { bin!(u64 => u64, |a, b| a.wrapping_add(b)) }
+    I64_SUB => { bin!(u64 => u64, |a, b| a.wrapping_sub(b)) }
+    I64_MUL => { bin!(u64 => u64, |a, b| a.wrapping_mul(b)) }
+    I64_DIV_S => {
+        let (a, b) = (get!(i64, 2), get!(i64, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        if a == i64::MIN && b == -1 {
+            trap!(Trap::IntegerOverflow);
+        }
+        put!(i64, 1, a / b);
+        ip = ip.add(4);
+    }
+    I64_DIV_U => {
+        let (a, b) = (get!(u64, 2), get!(u64, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        put!(u64, 1, a / b);
+        ip = ip.add(4);
+    }
+    I64_REM_S => {
+        let (a, b) = (get!(i64, 2), get!(i64, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        put!(i64, 1, a.wrapping_rem(b));
+        ip = ip.add(4);
+    }
+    I64_REM_U => {
+        let (a, b) = (get!(u64, 2), get!(u64, 3));
+        if b == 0 {
+            trap!(Trap::IntegerDivisionByZero);
+        }
+        put!(u64, 1, a % b);
+        ip = ip.add(4);
+    }
+    I64_AND => { bin!(u64 => u64, |a, b| a & b) }
+    I64_OR => { bin!(u64 => u64, |a, b| a | b) }
+    I64_XOR => { bin!(u64 => u64, |a, b| a ^ b) }
+    I64_SHL => { bin!(u64 => u64, |a, b| a.wrapping_shl(b as u32)) }
+    I64_SHR_S => { bin!(i64 => i64, |a, b| a.wrapping_shr(b as u32)) }
+    I64_SHR_U => { bin!(u64 => u64, |a, b| a.wrapping_shr(b as u32)) }
+    I64_ROTL => { bin!(u64 => u64, |a, b| a.rotate_left(b as u32)) }
+    I64_ROTR => { bin!(u64 => u64, |a, b| a.rotate_right(b as u32)) }
+    F32_ABS => { un!(u32 => u32, |a| a & 0x7fff_ffff) }
+    F32_NEG => { un!(u32 => u32, |a| a ^ 0x8000_0000) }
+    F32_CEIL => { un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.ceil() }) }
+    F32_FLOOR => { un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.floor() }) }
+    F32_TRUNC => { un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.trunc() }) }
+    F32_NEAREST => { un!(f32 => f32, |a| if a.is_nan() { a + a } else { a.round_ties_even() }) }
+    F32_SQRT => { un!(f32 => f32, |a| a.sqrt()) }
+    F32_ADD => { bin!(f32 => f32, |a, b| a + b) }
+    F32_SUB => { bin!(f32 => f32, |a, b| a - b) }
+    F32_MUL => { bin!(f32 => f32, |a, b| a * b) }
+    F32_DIV => { bin!(f32 => f32, |a, b| a / b) }
+    F32_MIN => { bin!(f32 => f32, |a, b| fmin32(a, b)) }
+    F32_MAX => { bin!(f32 => f32, |a, b| fmax32(a, b)) }
+    F32_COPYSIGN => { bin!(u32 => u32, |a, b| (a & 0x7fff_ffff) | (b & 0x8000_0000)) }
+    F64_ABS => { un!(u64 => u64, |a| a & 0x7fff_ffff_ffff_ffff) }
+    F64_NEG => { un!(u64 => u64, |a| a ^ 0x8000_0000_0000_0000) }
+    F64_CEIL => { un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.ceil() }) }
+    F64_FLOOR => { un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.floor() }) }
+    F64_TRUNC => { un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.trunc() }) }
+    F64_NEAREST => { un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.round_ties_even() }) }
+    F64_SQRT => { un!(f64 => f64, |a| a.sqrt()) }
+    F64_ADD => { bin!(f64 => f64, |a, b| a + b) }
+    F64_SUB => { bin!(f64 => f64, |a, b| a - b) }
+    F64_MUL => { bin!(f64 => f64, |a, b| a * b) }
+    F64_DIV => { bin!(f64 => f64, |a, b| a / b) }
+    F64_MIN => { bin!(f64 => f64, |a, b| fmin64(a, b)) }
+    F64_MAX => { bin!(f64 => f64, |a, b| fmax64(a, b)) }
+    F64_COPYSIGN => {
+        bin!(u64 => u64, |a, b| (a & 0x7fff_ffff_ffff_ffff) | (b & 0x8000_0000_0000_0000))
+    }
+    I32_WRAP_I64 => { un!(u64 => u32, |a| a as u32) }
+    I32_TRUNC_F32_S => {
+        let a = get!(f32, 2);
+        match trunc(f64::from(a), -2147483649.0, 2147483648.0) {
+            Ok(v) => put!(i32, 1, v as i32),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I32_TRUNC_F32_U => {
+        let a = get!(f32, 2);
+        match trunc(f64::from(a), -1.0, 4294967296.0) {
+            Ok(v) => put!(u32, 1, v as u32),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I32_TRUNC_F64_S => {
+        match trunc(get!(f64, 2), -2147483649.0, 2147483648.0) {
+            Ok(v) => put!(i32, 1, v as i32),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I32_TRUNC_F64_U => {
+        match trunc(get!(f64, 2), -1.0, 4294967296.0) {
+            Ok(v) => put!(u32, 1, v as u32),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I64_TRUNC_F32_S => {
+        match trunc(f64::from(get!(f32, 2)), -9223373136366403584.0, 9223372036854775808.0) {
+            Ok(v) => put!(i64, 1, v as i64),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I64_TRUNC_F32_U => {
+        match trunc(f64::from(get!(f32, 2)), -1.0, 18446744073709551616.0) {
+            Ok(v) => put!(u64, 1, v as u64),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I64_TRUNC_F64_S => {
+        match trunc(get!(f64, 2), -9223372036854777856.0, 9223372036854775808.0) {
+            Ok(v) => put!(i64, 1, v as i64),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I64_TRUNC_F64_U => {
+        match trunc(get!(f64, 2), -1.0, 18446744073709551616.0) {
+            Ok(v) => put!(u64, 1, v as u64),
+            Err(t) => trap!(t),
+        }
+        ip = ip.add(3);
+    }
+    I64_EXTEND_I32_S => { un!(i32 => i64, |a| i64::from(a)) }
+    I64_EXTEND_I32_U => { un!(u32 => u64, |a| u64::from(a)) }
+    F32_CONVERT_I32_S => { un!(i32 => f32, |a| a as f32) }
+    F32_CONVERT_I32_U => { un!(u32 => f32, |a| a as f32) }
+    F32_CONVERT_I64_S => { un!(i64 => f32, |a| a as f32) }
+    F32_CONVERT_I64_U => { un!(u64 => f32, |a| a as f32) }
+    F32_DEMOTE_F64 => { un!(f64 => f32, |a| a as f32) }
+    F64_CONVERT_I32_S => { un!(i32 => f64, |a| f64::from(a)) }
+    F64_CONVERT_I32_U => { un!(u32 => f64, |a| f64::from(a)) }
+    F64_CONVERT_I64_S => { un!(i64 => f64, |a| a as f64) }
+    F64_CONVERT_I64_U => { un!(u64 => f64, |a| a as f64) }
+    F64_PROMOTE_F32 => { un!(f32 => f64, |a| f64::from(a)) }
+    I32_EXTEND8_S => { un!(u32 => i32, |a| i32::from(a as i8)) }
+    I32_EXTEND16_S => { un!(u32 => i32, |a| i32::from(a as i16)) }
+    I64_EXTEND8_S => { un!(u64 => i64, |a| i64::from(a as i8)) }
+    I64_EXTEND16_S => { un!(u64 => i64, |a| i64::from(a as i16)) }
+    I64_EXTEND32_S => { un!(u64 => i64, |a| i64::from(a as i32)) }
+    I32_TRUNC_SAT_F32_S => { un!(f32 => i32, |a| a as i32) }
+    I32_TRUNC_SAT_F32_U => { un!(f32 => u32, |a| a as u32) }
+    I32_TRUNC_SAT_F64_S => { un!(f64 => i32, |a| a as i32) }
+    I32_TRUNC_SAT_F64_U => { un!(f64 => u32, |a| a as u32) }
+    I64_TRUNC_SAT_F32_S => { un!(f32 => i64, |a| a as i64) }
+    I64_TRUNC_SAT_F32_U => { un!(f32 => u64, |a| a as u64) }
+    I64_TRUNC_SAT_F64_S => { un!(f64 => i64, |a| a as i64) }
+    I64_TRUNC_SAT_F64_U => { un!(f64 => u64, |a| a as u64) }
+    I32_ADD_I => { bin_i!(u32 => u32, |a, b| a.wrapping_add(b)) }
+    I32_SUB_I => { bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)) }
+    I32_MUL_I => { bin_i!(u32 => u32, |a, b| a.wrapping_mul(b)) }
+    I32_AND_I => { bin_i!(u32 => u32, |a, b| a & b) }
+    I32_OR_I => { bin_i!(u32 => u32, |a, b| a | b) }
+    I32_XOR_I => { bin_i!(u32 => u32, |a, b| a ^ b) }
+    I32_SHL_I => { bin_i!(u32 => u32, |a, b| a.wrapping_shl(b)) }
+    I32_SHR_S_I => { bin_i!(i32 => i32, |a, b| a.wrapping_shr(b as u32)) }
+    I32_SHR_U_I => { bin_i!(u32 => u32, |a, b| a.wrapping_shr(b)) }
+    I32_EQ_I => { cmp_i!(u32, |a, b| a == b) }
+    I32_NE_I => { cmp_i!(u32, |a, b| a != b) }
+    I32_LT_S_I => { cmp_i!(i32, |a, b| a < b) }
+    I32_LT_U_I => { cmp_i!(u32, |a, b| a < b) }
+    I32_GT_S_I => { cmp_i!(i32, |a, b| a > b) }
+    I32_GT_U_I => { cmp_i!(u32, |a, b| a > b) }
+    I32_LE_S_I => { cmp_i!(i32, |a, b| a <= b) }
+    I32_LE_U_I => { cmp_i!(u32, |a, b| a <= b) }
+    I32_GE_S_I => { cmp_i!(i32, |a, b| a >= b) }
+    I32_GE_U_I => { cmp_i!(u32, |a, b| a >= b) }
+    I64_ADD_I => { bin_i!(u64 => u64, |a, b| a.wrapping_add(b)) }
+    I64_SUB_I => { bin_i!(u64 => u64, |a, b| a.wrapping_sub(b)) }
+    I64_MUL_I => { bin_i!(u64 => u64, |a, b| a.wrapping_mul(b)) }
+    I64_AND_I => { bin_i!(u64 => u64, |a, b| a & b) }
+    I64_OR_I => { bin_i!(u64 => u64, |a, b| a | b) }
+    I64_XOR_I => { bin_i!(u64 => u64, |a, b| a ^ b) }
+    I64_SHL_I => { bin_i!(u64 => u64, |a, b| a.wrapping_shl(b as u32)) }
+    I64_SHR_S_I => { bin_i!(i64 => i64, |a, b| a.wrapping_shr(b as u32)) }
+    I64_SHR_U_I => { bin_i!(u64 => u64, |a, b| a.wrapping_shr(b as u32)) }
+    I64_EQ_I => { cmp_i!(u64, |a, b| a == b) }
+    I64_NE_I => { cmp_i!(u64, |a, b| a != b) }
+    I64_LT_S_I => { cmp_i!(i64, |a, b| a < b) }
+    I64_LT_U_I => { cmp_i!(u64, |a, b| a < b) }
+    I64_GT_S_I => { cmp_i!(i64, |a, b| a > b) }
+    I64_GT_U_I => { cmp_i!(u64, |a, b| a > b) }
+    I64_LE_S_I => { cmp_i!(i64, |a, b| a <= b) }
+    I64_LE_U_I => { cmp_i!(u64, |a, b| a <= b) }
+    I64_GE_S_I => { cmp_i!(i64, |a, b| a >= b) }
+    I64_GE_U_I => { cmp_i!(u64, |a, b| a >= b) }
+    BR_I32_EQ => { br_cmp!(u32, |a, b| a == b) }
+    BR_I32_NE => { br_cmp!(u32, |a, b| a != b) }
+    BR_I32_LT_S => { br_cmp!(i32, |a, b| a < b) }
+    BR_I32_LT_U => { br_cmp!(u32, |a, b| a < b) }
+    BR_I32_GT_S => { br_cmp!(i32, |a, b| a > b) }
+    BR_I32_GT_U => { br_cmp!(u32, |a, b| a > b) }
+    BR_I32_LE_S => { br_cmp!(i32, |a, b| a <= b) }
+    BR_I32_LE_U => { br_cmp!(u32, |a, b| a <= b) }
+    BR_I32_GE_S => { br_cmp!(i32, |a, b| a >= b) }
+    BR_I32_GE_U => { br_cmp!(u32, |a, b| a >= b) }
+    BR_I32_EQ_I => { br_cmp_i!(u32, |a, b| a == b) }
+    BR_I32_NE_I => { br_cmp_i!(u32, |a, b| a != b) }
+    BR_I32_LT_S_I => { br_cmp_i!(i32, |a, b| a < b) }
+    BR_I32_LT_U_I => { br_cmp_i!(u32, |a, b| a < b) }
+    BR_I32_GT_S_I => { br_cmp_i!(i32, |a, b| a > b) }
+    BR_I32_GT_U_I => { br_cmp_i!(u32, |a, b| a > b) }
+    BR_I32_LE_S_I => { br_cmp_i!(i32, |a, b| a <= b) }
+    BR_I32_LE_U_I => { br_cmp_i!(u32, |a, b| a <= b) }
+    BR_I32_GE_S_I => { br_cmp_i!(i32, |a, b| a >= b) }
+    BR_I32_GE_U_I => { br_cmp_i!(u32, |a, b| a >= b) }
+    BR_I64_EQ => { br_cmp!(u64, |a, b| a == b) }
+    BR_I64_NE => { br_cmp!(u64, |a, b| a != b) }
+    BR_I64_LT_S => { br_cmp!(i64, |a, b| a < b) }
+    BR_I64_LT_U => { br_cmp!(u64, |a, b| a < b) }
+    BR_I64_GT_S => { br_cmp!(i64, |a, b| a > b) }
+    BR_I64_GT_U => { br_cmp!(u64, |a, b| a > b) }
+    BR_I64_LE_S => { br_cmp!(i64, |a, b| a <= b) }
+    BR_I64_LE_U => { br_cmp!(u64, |a, b| a <= b) }
+    BR_I64_GE_S => { br_cmp!(i64, |a, b| a >= b) }
+    BR_I64_GE_U => { br_cmp!(u64, |a, b| a >= b) }
+    BR_I64_EQ_I => { br_cmp_i!(u64, |a, b| a == b) }
+    BR_I64_NE_I => { br_cmp_i!(u64, |a, b| a != b) }
+    BR_I64_LT_S_I => { br_cmp_i!(i64, |a, b| a < b) }
+    BR_I64_LT_U_I => { br_cmp_i!(u64, |a, b| a < b) }
+    BR_I64_GT_S_I => { br_cmp_i!(i64, |a, b| a > b) }
+    BR_I64_GT_U_I => { br_cmp_i!(u64, |a, b| a > b) }
+    BR_I64_LE_S_I => { br_cmp_i!(i64, |a, b| a <= b) }
+    BR_I64_LE_U_I => { br_cmp_i!(u64, |a, b| a <= b) }
+    BR_I64_GE_S_I => { br_cmp_i!(i64, |a, b| a >= b) }
+    BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
 
 /// An immediate operand word as a value of the operation's type: 64-bit

@@ -647,7 +647,8 @@ pub fn replace_lane(op: SimdOp, a: u128, lane: u8, x: u64) -> u128 {
 
 /// `i8x16.shuffle`: byte `i` of the result is byte `lanes[i]` of the 32-byte
 /// concatenation `a ++ b` (an invalid index >= 32 gives 0).
-pub fn shuffle(a: u128, b: u128, lanes: &[u8; 16]) -> u128 {
+pub fn shuffle(a: u128, b: u128, lanes: u128) -> u128 {
+    let lanes = lanes.to_le_bytes();
     let mut ab = [0; 32];
     ab[..16].copy_from_slice(&a.to_le_bytes());
     ab[16..].copy_from_slice(&b.to_le_bytes());
@@ -1060,7 +1061,7 @@ mod tests {
         let a = v::<u8>(&core::array::from_fn::<u8, 16, _>(|i| i as u8));
         let b = v::<u8>(&core::array::from_fn::<u8, 16, _>(|i| 0x10 + i as u8));
         let lanes = [31, 0, 16, 1, 17, 15, 30, 2, 2, 2, 2, 2, 2, 2, 2, 2];
-        assert_eq!(l::<u8>(shuffle(a, b, &lanes)), lanes);
+        assert_eq!(l::<u8>(shuffle(a, b, u128::from_le_bytes(lanes))), lanes);
         let s = v::<u8>(&[15, 16, 255, 0, 1, 128, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
         let r = binary(I8x16Swizzle, b, s);
         assert_eq!(

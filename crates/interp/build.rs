@@ -1,0 +1,25 @@
+//! Chooses the executor's dispatch (see `src/exec.rs`): handlers that
+//! tail-call the next one where LLVM turns those calls into jumps
+//! (optimized builds for x86-64 and aarch64 without debug assertions, whose
+//! precondition checks on raw pointers defeat sibling calls), a dispatch
+//! loop elsewhere.
+//! `BRISK_INTERP_DISPATCH=loop|tail` overrides the choice.
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(brisk_tail_dispatch)");
+    println!("cargo::rerun-if-env-changed=BRISK_INTERP_DISPATCH");
+    let opt = std::env::var("OPT_LEVEL").unwrap_or_default();
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let checks = std::env::var_os("CARGO_CFG_DEBUG_ASSERTIONS").is_some();
+    let auto = matches!(opt.as_str(), "2" | "3" | "s" | "z")
+        && matches!(arch.as_str(), "x86_64" | "aarch64")
+        && !checks;
+    let tail = match std::env::var("BRISK_INTERP_DISPATCH").as_deref() {
+        Ok("loop") => false,
+        Ok("tail") => true,
+        _ => auto,
+    };
+    if tail {
+        println!("cargo::rustc-cfg=brisk_tail_dispatch");
+    }
+}
