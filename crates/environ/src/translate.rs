@@ -120,9 +120,10 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<Modul
 /// A tier that translates function bodies in the validation pass itself,
 /// so that each operator is decoded once (the interpreter).
 pub trait BodyHook {
-    /// Called for every defined function: pull its operators from `ops`
-    /// (each is validated before it is returned). Operators left unread
-    /// are validated after the call.
+    /// Called for every defined function: have `ops` push its operators
+    /// (each validated before it is pushed) to a sink with
+    /// [`ValidatedOps::drive`]. Operators left unread are validated after
+    /// the call.
     ///
     /// # Errors
     ///
@@ -136,6 +137,24 @@ pub trait BodyHook {
     ) -> WasmResult<()>;
 }
 
+/// Receives a function body's operators as they are validated.
+pub trait OperatorSink<'a> {
+    /// Takes operator `op`, at byte `offset` of the module.
+    ///
+    /// # Errors
+    ///
+    /// The sink's own: they stop the body's validation.
+    fn operator(&mut self, op: wasmparser::Operator<'a>, offset: usize) -> WasmResult<()>;
+}
+
+/// The sink that drops every operator (validation only).
+impl<'a> OperatorSink<'a> for () {
+    #[inline]
+    fn operator(&mut self, _: wasmparser::Operator<'a>, _: usize) -> WasmResult<()> {
+        Ok(())
+    }
+}
+
 /// A function body's operators, each validated as it is read.
 pub struct ValidatedOps<'a, 'v> {
     reader: wasmparser::OperatorsReader<'a>,
@@ -145,25 +164,78 @@ pub struct ValidatedOps<'a, 'v> {
 }
 
 impl<'a> ValidatedOps<'a, '_> {
-    /// The next operator and its byte offset, validated; `None` after the
-    /// last.
+    /// Reads the remaining operators, validating each and then pushing it
+    /// to `sink` with its byte offset.
+    ///
+    /// Each operator is decoded once, straight into calls of the
+    /// validator's visitor (no second dispatch on a decoded enum).
     ///
     /// # Errors
     ///
-    /// The operator is malformed or invalid.
-    #[inline]
-    pub fn next_op(&mut self) -> WasmResult<Option<(wasmparser::Operator<'a>, usize)>> {
-        if self.reader.eof() {
-            return Ok(None);
+    /// An operator is malformed or invalid, or the sink's error.
+    pub fn drive(&mut self, sink: &mut impl OperatorSink<'a>) -> WasmResult<()> {
+        while !self.reader.eof() {
+            let offset = self.reader.original_position() as usize;
+            let mut visit = Visit { validator: self.validator, features: self.features, module: self.module, offset, sink };
+            self.reader.visit_operator(&mut visit)??;
         }
-        let (op, offset) = self.reader.read_with_offset()?;
+        Ok(())
+    }
+}
+
+/// The visitor of [`ValidatedOps::drive`]: validates, notes cost features,
+/// pushes to the sink.
+struct Visit<'v, 's, S> {
+    validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    features: &'v mut FuncCostFeatures,
+    module: &'v Module,
+    offset: usize,
+    sink: &'s mut S,
+}
+
+impl<'a, S: OperatorSink<'a>> Visit<'_, '_, S> {
+    #[inline(always)]
+    fn emit(&mut self, op: wasmparser::Operator<'a>) -> WasmResult<()> {
         note_features(self.features, &op, self.module);
-        self.validator.op(offset, &op)?;
         let f = &mut *self.features;
         f.max_nesting = f.max_nesting.max(self.validator.control_stack_height());
         f.max_operand_stack = f.max_operand_stack.max(self.validator.operand_stack_height());
-        Ok(Some((op, offset as usize)))
+        self.sink.operator(op, self.offset)
     }
+}
+
+macro_rules! visit_validated {
+    ($visitor:ident $(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[allow(clippy::clone_on_copy)]
+            fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
+                self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
+                self.emit(wasmparser::Operator::$op $({ $($arg),* })?)
+            }
+        )*
+    };
+}
+
+macro_rules! visit_validated_plain {
+    ($($t:tt)*) => { visit_validated!(visitor $($t)*); };
+}
+
+macro_rules! visit_validated_simd {
+    ($($t:tt)*) => { visit_validated!(simd_visitor $($t)*); };
+}
+
+impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'_, '_, S> {
+    type Output = WasmResult<()>;
+
+    fn simd_visitor(&mut self) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+
+    wasmparser::for_each_visit_operator!(visit_validated_plain);
+}
+
+impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'_, '_, S> {
+    wasmparser::for_each_visit_simd_operator!(visit_validated_simd);
 }
 
 /// [`translate_module`], with `hook` translating each body as it is
@@ -414,7 +486,7 @@ fn validate_body<H: BodyHook + ?Sized>(
     if let Some(hook) = hook {
         hook.body(module, def, body, &mut ops)?;
     }
-    while ops.next_op()?.is_some() {}
+    ops.drive(&mut ())?;
     ops.reader.finish()?;
     Ok(f)
 }

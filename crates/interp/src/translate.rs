@@ -8,7 +8,7 @@ use crate::layout::{IMPORTED, NO_PLACE};
 use crate::op::{self, *};
 use crate::simd::{self, SimdForm};
 use brisk_environ::{
-    DefinedFuncIndex, Module, FuncIndex, GlobalIndex, ModuleTranslation, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
+    DefinedFuncIndex, Module, FuncIndex, GlobalIndex, ModuleTranslation, OperatorSink, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
     VMOffsets, WasmError, WasmResult, fuel_cost, fuel_per_unit, fuel_sync, FuelSync,
 };
 use wasmparser::{BlockType, Operator};
@@ -204,96 +204,119 @@ pub fn translate_function(
         .function_bodies
         .get(index)
         .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
+    let mut t = BodyTranslator::new(&translation.module, index, &data.body, options)?;
     let mut ops = data.body.get_operators_reader()?;
-    let code = translate_body(&translation.module, index, &data.body, options, || {
-        if ops.eof() {
-            return Ok(None);
-        }
+    while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
-        Ok(Some((op, offset as usize)))
-    })?;
-    Ok(code)
+        t.operator(op, offset as usize)?;
+    }
+    t.finish()
 }
 
-/// Translates the body of defined function `index`, reading its operators
-/// from `next`, the validation pass's ([`brisk_environ::ValidatedOps`]) or
-/// a reader of a validated body (for a translation in the validation pass itself, as
-/// [`brisk_environ::BodyHook`] offers). The body's operators must have been
-/// validated (or be validated as `next` returns them).
-///
-/// # Errors
-///
-/// As [`translate_function`], and those of `next`.
-pub fn translate_body<'a>(
-    module: &Module,
-    index: DefinedFuncIndex,
-    body: &wasmparser::FunctionBody<'a>,
-    options: &TranslateOptions<'_>,
-    mut next: impl FnMut() -> WasmResult<Option<(Operator<'a>, usize)>>,
-) -> WasmResult<FuncCode> {
-    let ty = module.func_type(module.func_index(index));
-    let params = ty.params.len() as u32;
-    let mut locals = params;
-    let mut reader = body.get_locals_reader()?;
-    for _ in 0..reader.get_count() {
-        let (count, _) = reader.read()?;
-        locals = locals
-            .checked_add(count)
-            .filter(|l| *l <= 1 << 24)
-            .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
+/// Translates the body of one defined function, operator by operator as
+/// they are pushed to it (it is the [`OperatorSink`] of the validation
+/// pass, [`brisk_environ::ValidatedOps::drive`], so that translation takes
+/// no pass of its own), then [`BodyTranslator::finish`]. The operators
+/// must be valid (validated before they are pushed).
+pub struct BodyTranslator<'a, 'o> {
+    t: Translator<'a, 'o>,
+    params: u32,
+    results: u32,
+}
+
+impl<'a, 'o> BodyTranslator<'a, 'o> {
+    /// Starts translating the body of defined function `index`.
+    ///
+    /// # Errors
+    ///
+    /// The body's locals are malformed or too many.
+    pub fn new(
+        module: &'a Module,
+        index: DefinedFuncIndex,
+        body: &wasmparser::FunctionBody<'_>,
+        options: &'a TranslateOptions<'o>,
+    ) -> WasmResult<Self> {
+        let ty = module.func_type(module.func_index(index));
+        let params = ty.params.len() as u32;
+        let results = ty.results.len() as u32;
+        let mut locals = params;
+        let mut reader = body.get_locals_reader()?;
+        for _ in 0..reader.get_count() {
+            let (count, _) = reader.read()?;
+            locals = locals
+                .checked_add(count)
+                .filter(|l| *l <= 1 << 24)
+                .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
+        }
+        let mut t = Translator {
+            module,
+            offsets: VMOffsets::new(&module.counts()),
+            options,
+            code: Vec::with_capacity(body.as_bytes().len() * 2),
+            locals,
+            stack: Vec::new(),
+            max_height: 0,
+            local_heads: vec![NONE; locals as usize],
+            lazy: Vec::new(),
+            control: Vec::new(),
+            reachable: true,
+            skip_depth: 0,
+            last_dst: None,
+            fuel_pending: 0,
+            work: 0,
+        };
+        t.budget_checks();
+        t.control.push(Ctrl {
+            kind: Kind::Function,
+            height: 0,
+            params: 0,
+            results,
+            label: NONE,
+            else_patch: NONE,
+            branched: false,
+            rotation: None,
+        });
+        Ok(BodyTranslator { t, params, results })
     }
-    let mut t = Translator {
-        module,
-        offsets: VMOffsets::new(&module.counts()),
-        options,
-        code: Vec::with_capacity(body.as_bytes().len() * 2),
-        locals,
-        stack: Vec::new(),
-        max_height: 0,
-        local_heads: vec![NONE; locals as usize],
-        lazy: Vec::new(),
-        control: Vec::new(),
-        reachable: true,
-        skip_depth: 0,
-        last_dst: None,
-        fuel_pending: 0,
-        work: 0,
-    };
-    t.budget_checks();
-    t.control.push(Ctrl {
-        kind: Kind::Function,
-        height: 0,
-        params: 0,
-        results: ty.results.len() as u32,
-        label: NONE,
-        else_patch: NONE,
-        branched: false,
-        rotation: None,
-    });
-    while let Some((op, offset)) = next()? {
+
+    /// The function's code, once every operator was pushed.
+    ///
+    /// # Errors
+    ///
+    /// The frame would be too large.
+    pub fn finish(self) -> WasmResult<FuncCode> {
+        let BodyTranslator { t, params, results } = self;
+        let locals = t.locals;
+        let frame_slots = locals
+            .checked_add(t.max_height)
+            .and_then(|s| s.checked_add(1))
+            .ok_or_else(|| WasmError::Invalid { message: "frame too large".into(), offset: 0 })?;
+        // The frame also holds the results and the array ABI's buffer.
+        let frame_slots = frame_slots.max(params.max(results));
+        if frame_slots > u32::MAX / SLOT {
+            return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
+        }
+        Ok(FuncCode { code: t.code, frame_slots, params, locals, results, work: t.work })
+    }
+}
+
+impl<'b> OperatorSink<'b> for BodyTranslator<'_, '_> {
+    #[inline]
+    fn operator(&mut self, op: Operator<'b>, offset: usize) -> WasmResult<()> {
+        let t = &mut self.t;
+        if t.control.is_empty() {
+            // Past the body's final `end` (validation rejects anything there).
+            return Ok(());
+        }
         if t.reachable {
-            if options.consume_fuel {
+            if t.options.consume_fuel {
                 t.fuel_before(&op);
             }
-            t.operator(op, offset)?;
+            t.operator(op, offset)
         } else {
-            t.skip(&op, offset)?;
-        }
-        if t.control.is_empty() {
-            break;
+            t.skip(&op, offset)
         }
     }
-    let frame_slots = locals
-        .checked_add(t.max_height)
-        .and_then(|s| s.checked_add(1))
-        .ok_or_else(|| WasmError::Invalid { message: "frame too large".into(), offset: 0 })?;
-    let results = ty.results.len() as u32;
-    // The frame also holds the results and the array ABI's buffer.
-    let frame_slots = frame_slots.max(params.max(results));
-    if frame_slots > u32::MAX / SLOT {
-        return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
-    }
-    Ok(FuncCode { code: t.code, frame_slots, params, locals, results, work: t.work })
 }
 
 impl Translator<'_, '_> {
@@ -964,10 +987,6 @@ impl Translator<'_, '_> {
             if arity == 1 { self.unary(opcode) } else { self.binary(opcode) }
             return Ok(());
         }
-        if let Some(form) = simd::classify(&op) {
-            self.simd(form);
-            return Ok(());
-        }
         match op {
             // Same bits, same slot.
             O::Nop
@@ -1224,7 +1243,10 @@ impl Translator<'_, '_> {
             O::V128Store16Lane { memarg, lane } => self.store_lane(2, lane, &memarg, offset)?,
             O::V128Store32Lane { memarg, lane } => self.store_lane(4, lane, &memarg, offset)?,
             O::V128Store64Lane { memarg, lane } => self.store_lane(8, lane, &memarg, offset)?,
-            other => return Err(unsupported(&format!("{other:?}"), offset)),
+            other => match simd::classify(&other) {
+                Some(form) => self.simd(form),
+                None => return Err(unsupported(&format!("{other:?}"), offset)),
+            },
         }
         Ok(())
     }

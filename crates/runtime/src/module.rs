@@ -509,7 +509,9 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
             epoch_interruption: self.tunables.epoch_interruption,
             interpreted: &interpreted,
         };
-        let code = brisk_interp::translate_body(module, def, body, &options, || ops.next_op())?;
+        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options)?;
+        ops.drive(&mut translator)?;
+        let code = translator.finish()?;
         self.codes.resize(def.as_u32() as usize, None);
         self.codes.push(Some(code));
         Ok(())
