@@ -184,7 +184,7 @@ fn main() -> Result<()> {
         command.push_str(" -- --quick");
     }
     let peers = format!(
-        "wasmtime 48.0.8 (cranelift, winch, pulley; wasmtime-wasi 48.0.8 for WASI), wasmi 2.0.0, {}",
+        "wasmtime 48.0.8 (cranelift, winch, pulley; wasmtime-wasi 48.0.8 for WASI), wasmi 2.0.0 (wasmi_wasi 2.0.0 for WASI), {}",
         setup.v8.as_ref().map_or_else(|| "no V8 (Node.js not installed)".to_string(), |v| format!("V8 {} (Node.js {v})", v8_version())),
     );
     let report = report::Report { figures, remarks, machine: machine(), date: date(), command, peers, quick };
@@ -200,9 +200,6 @@ fn main() -> Result<()> {
 fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Result<Vec<report::Figure>> {
     let mut figures = Vec::new();
     let wants = |g: &str| only.iter().any(|o| o == g);
-    if wants("programs") {
-        remarks.push(programs::NO_WASMI.to_string());
-    }
     if wants("compile") {
         let mut corpora = vec![inputs::smith_corpus(if setup.quick { 12 } else { 40 })];
         match inputs::programs_corpus(&setup.root, &setup.root.join("bench/target/programs")) {

@@ -9,9 +9,9 @@
 //! compiled beforehand. Preparing the directory is not timed. Every runtime
 //! must print the same stdout and exit with the same status.
 //!
-//! Brisk's interpreter runs them too, beside wasmtime's Pulley. wasmi does
-//! not: its WASI (`wasmi_wasi`) is built on wasi-common 36 and wiggle 36,
-//! which are not among this crate's dependencies (see [`NO_WASMI`]).
+//! Brisk's interpreter runs them too, beside the peers' interpreters:
+//! wasmtime's Pulley and wasmi (with its WASI, `wasmi_wasi`, built on
+//! wasi-common 36).
 
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
@@ -24,9 +24,7 @@ pub const BRISK: &str = "Brisk cranelift speed";
 pub const WASMTIME: &str = "wasmtime cranelift (default)";
 pub const V8: &str = "V8 TurboFan (node:wasi)";
 
-/// Why wasmi does not run the programs.
-pub const NO_WASMI: &str = "wasmi on the whole programs: wasmi's WASI (the wasmi_wasi crate) is built on wasi-common 36 and wiggle 36, \
-     a second copy of wasmtime's WASI stack that the bench does not depend on, so Brisk's interpreter is compared with wasmi on the kernels only.";
+pub const WASMI: &str = "wasmi";
 
 /// Most a program may print.
 const STDOUT_CAPACITY: usize = 64 << 20;
@@ -90,6 +88,7 @@ struct Outcome {
 enum Runner<'a> {
     Brisk(&'a brisk::Linker<BriskData>, brisk::Module),
     Wasmtime(&'a wasmtime::Linker<wasmtime_wasi::p1::WasiP1Ctx>, wasmtime::Module),
+    Wasmi(&'a wasmi::Linker<wasmi_wasi::WasiCtx>, wasmi::Module),
     V8,
 }
 
@@ -107,6 +106,39 @@ fn wasmtime_linker(engine: &wasmtime::Engine) -> Result<wasmtime::Linker<wasmtim
     let mut linker = wasmtime::Linker::new(engine);
     peer(wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx))?;
     Ok(linker)
+}
+
+fn wasmi_linker(engine: &wasmi::Engine) -> Result<wasmi::Linker<wasmi_wasi::WasiCtx>> {
+    let mut linker = wasmi::Linker::new(engine);
+    peer(wasmi_wasi::add_to_linker(&mut linker, |cx| cx))?;
+    Ok(linker)
+}
+
+fn run_wasmi(linker: &wasmi::Linker<wasmi_wasi::WasiCtx>, module: &wasmi::Module, w: &Workload, data: &Path) -> Result<Outcome> {
+    use wasmi_wasi::wasi_common::pipe::{ReadPipe, WritePipe};
+    use wasmi_wasi::{Dir, WasiCtxBuilder, ambient_authority};
+    let stdout = WritePipe::new_in_memory();
+    let dir = peer(Dir::open_ambient_dir(data, ambient_authority()))?;
+    let mut builder = WasiCtxBuilder::new();
+    peer(builder.args(&w.argv()))?;
+    builder
+        .stdin(Box::new(ReadPipe::from(Vec::new())))
+        .stdout(Box::new(stdout.clone()))
+        .stderr(Box::new(WritePipe::new_in_memory()));
+    peer(builder.preopened_dir(dir, "data"))?;
+    let mut store = wasmi::Store::new(linker.engine(), builder.build());
+    let instance = peer(linker.instantiate_and_start(&mut store, module))?;
+    let start = peer(instance.get_typed_func::<(), ()>(&store, "_start"))?;
+    let exit = match start.call(&mut store, ()) {
+        Ok(()) => 0,
+        Err(e) => match e.i32_exit_status() {
+            Some(x) => x,
+            None => bail!("wasmi: _start: {e:?}"),
+        },
+    };
+    drop(store);
+    let stdout = stdout.try_into_inner().map_err(|_| anyhow::anyhow!("wasmi: stdout still shared"))?.into_inner();
+    Ok(Outcome { exit, stdout })
 }
 
 fn run_brisk(linker: &brisk::Linker<BriskData>, module: &brisk::Module, w: &Workload, data: &Path) -> Result<Outcome> {
@@ -172,6 +204,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         (WASMTIME, BRISK, wasmtime_linker(&Wasmtime::CraneliftSpeed.engine(true)?)?),
         (Wasmtime::Pulley.name(), BRISK_INTERP, wasmtime_linker(&Wasmtime::Pulley.engine(true)?)?),
     ];
+    let wasmi_linker = wasmi_linker(&wasmi::Engine::default())?;
     let mut v8 = match setup.v8 {
         Some(_) => Some(NodePeer::start(&setup.root, V8Tier::TurboFan, false)?),
         None => None,
@@ -192,6 +225,8 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             names.push((name, Some(versus)));
             runners.push(Runner::Wasmtime(linker, peer(wasmtime::Module::new(linker.engine(), &wasm))?));
         }
+        names.push((WASMI, Some(BRISK_INTERP)));
+        runners.push(Runner::Wasmi(&wasmi_linker, peer(wasmi::Module::new(wasmi_linker.engine(), &wasm))?));
         if v8.is_some() {
             names.push((V8, Some(BRISK)));
             runners.push(Runner::V8);
@@ -203,6 +238,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             let (seconds, outcome) = match &runners[c] {
                 Runner::Brisk(linker, module) => clock(|| run_brisk(linker, module, &w, &data))?,
                 Runner::Wasmtime(linker, module) => clock(|| run_wasmtime(linker, module, &w, &data))?,
+                Runner::Wasmi(linker, module) => clock(|| run_wasmi(linker, module, &w, &data))?,
                 Runner::V8 => v8.as_mut().context("no V8")?.run_wasi(&path, &data, "data", &w.argv())?,
             };
             match &expected {

@@ -168,14 +168,18 @@ unsafe fn record(code: *const u32, def: u32) -> FuncRecord {
 
 /// Zeroes the declared locals of a new frame of `rec`'s function at `fp`.
 ///
+/// Slot by slot with volatile writes, which the compiler cannot turn into a
+/// call of `memset`: such a call would make every call instruction's
+/// handler save and restore registers around it.
+///
 /// # Safety
 ///
 /// The frame lies in the stack's slots.
 #[inline(always)]
 unsafe fn zero_locals(fp: *mut Slot, rec: FuncRecord) {
-    if rec.locals > rec.params {
+    for i in rec.params..rec.locals {
         // SAFETY: the locals are in the frame, per the contract.
-        unsafe { std::ptr::write_bytes(fp.add(rec.params as usize), 0, (rec.locals - rec.params) as usize) };
+        unsafe { fp.add(i as usize).write_volatile(0) };
     }
 }
 

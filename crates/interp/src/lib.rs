@@ -44,7 +44,7 @@ pub mod op;
 pub mod simd;
 mod translate;
 
-pub use translate::{BodyTranslator, FuncCode, TranslateOptions, translate_function};
+pub use translate::{BodyTranslator, FuncCode, Scratch, TranslateOptions, translate_function};
 
 /// Layout of a module's bytecode blob: little-endian `u32` words.
 ///

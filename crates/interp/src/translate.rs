@@ -204,13 +204,23 @@ pub fn translate_function(
         .function_bodies
         .get(index)
         .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
-    let mut t = BodyTranslator::new(&translation.module, index, &data.body, options)?;
+    let mut t = BodyTranslator::new(&translation.module, index, &data.body, options, Scratch::default())?;
     let mut ops = data.body.get_operators_reader()?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
         t.operator(op, offset as usize)?;
     }
-    t.finish()
+    Ok(t.finish()?.0)
+}
+
+/// Buffers a translation hands on to the next, so that translating the
+/// many small functions of a module does not allocate for each.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    stack: Vec<Entry>,
+    local_heads: Vec<u32>,
+    lazy: Vec<u32>,
+    control: Vec<Ctrl>,
 }
 
 /// Translates the body of one defined function, operator by operator as
@@ -225,7 +235,8 @@ pub struct BodyTranslator<'a, 'o> {
 }
 
 impl<'a, 'o> BodyTranslator<'a, 'o> {
-    /// Starts translating the body of defined function `index`.
+    /// Starts translating the body of defined function `index`, with the
+    /// buffers of an earlier translation.
     ///
     /// # Errors
     ///
@@ -235,6 +246,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         index: DefinedFuncIndex,
         body: &wasmparser::FunctionBody<'_>,
         options: &'a TranslateOptions<'o>,
+        scratch: Scratch,
     ) -> WasmResult<Self> {
         let ty = module.func_type(module.func_index(index));
         let params = ty.params.len() as u32;
@@ -248,17 +260,23 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
                 .filter(|l| *l <= 1 << 24)
                 .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
         }
+        let Scratch { mut stack, mut local_heads, mut lazy, mut control } = scratch;
+        stack.clear();
+        local_heads.clear();
+        local_heads.resize(locals as usize, NONE);
+        lazy.clear();
+        control.clear();
         let mut t = Translator {
             module,
             offsets: VMOffsets::new(&module.counts()),
             options,
             code: Vec::with_capacity(body.as_bytes().len() * 2),
             locals,
-            stack: Vec::new(),
+            stack,
             max_height: 0,
-            local_heads: vec![NONE; locals as usize],
-            lazy: Vec::new(),
-            control: Vec::new(),
+            local_heads,
+            lazy,
+            control,
             reachable: true,
             skip_depth: 0,
             last_dst: None,
@@ -279,13 +297,15 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         Ok(BodyTranslator { t, params, results })
     }
 
-    /// The function's code, once every operator was pushed.
+    /// The function's code, once every operator was pushed, and the
+    /// buffers for the next translation.
     ///
     /// # Errors
     ///
     /// The frame would be too large.
-    pub fn finish(self) -> WasmResult<FuncCode> {
+    pub fn finish(self) -> WasmResult<(FuncCode, Scratch)> {
         let BodyTranslator { t, params, results } = self;
+        let scratch = Scratch { stack: t.stack, local_heads: t.local_heads, lazy: t.lazy, control: t.control };
         let locals = t.locals;
         let frame_slots = locals
             .checked_add(t.max_height)
@@ -296,7 +316,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         if frame_slots > u32::MAX / SLOT {
             return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
         }
-        Ok(FuncCode { code: t.code, frame_slots, params, locals, results, work: t.work })
+        Ok((FuncCode { code: t.code, frame_slots, params, locals, results, work: t.work }, scratch))
     }
 }
 

@@ -426,7 +426,7 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
     let tunables = &config.tunables;
     // Interpreted functions are translated in the validation pass, which
     // decodes each operator once for both.
-    let mut hook = InterpHook { strategy: config.strategy, tunables, codes: Vec::new() };
+    let mut hook = InterpHook { strategy: config.strategy, tunables, codes: Vec::new(), scratch: Default::default() };
     let mut translation = brisk_environ::translate_module_with(wasm, config.features, Some(&mut hook))?;
     let n = translation.function_bodies.len();
     translation.interpreted = (0..n).map(|i| is_interpreted(config.strategy, DefinedFuncIndex::from_u32(i as u32))).collect();
@@ -489,6 +489,8 @@ struct InterpHook<'t> {
     tunables: &'t Tunables,
     /// By defined index, `None` for native functions.
     codes: Vec<Option<brisk_interp::FuncCode>>,
+    /// The translator's buffers, from one function to the next.
+    scratch: brisk_interp::Scratch,
 }
 
 impl brisk_environ::BodyHook for InterpHook<'_> {
@@ -509,9 +511,11 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
             epoch_interruption: self.tunables.epoch_interruption,
             interpreted: &interpreted,
         };
-        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options)?;
+        let scratch = std::mem::take(&mut self.scratch);
+        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options, scratch)?;
         ops.drive(&mut translator)?;
-        let code = translator.finish()?;
+        let (code, scratch) = translator.finish()?;
+        self.scratch = scratch;
         self.codes.resize(def.as_u32() as usize, None);
         self.codes.push(Some(code));
         Ok(())
