@@ -559,6 +559,18 @@ macro_rules! helpers {
                 $ip = $ip.add(4);
             }};
         }
+        /// A load at `a + b` (`$d imm`: `a + imm`): `dst a b offset`.
+        macro_rules! load_x {
+            ($d t:ty => $d r:ty, $d imm:expr) => {{
+                let b: u32 = if $d imm { w!(3) } else { get!(u32, 3) };
+                let ea = get!(u32, 2).wrapping_add(b) as usize + w!(4) as usize;
+                if ea + size_of::<$d t>() > $mem_len {
+                    trap!(Trap::MemoryOutOfBounds);
+                }
+                put!($d r, 1, $mem_base.add(ea).cast::<$d t>().read_unaligned() as $d r);
+                $ip = $ip.add(5);
+            }};
+        }
         macro_rules! store {
             ($d t:ty) => {{
                 let p = addr!(1, 3, size_of::<$d t>());
@@ -855,6 +867,30 @@ handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
     I64_LOAD32_S => { load!(i32 => i64) }
     I64_LOAD32_U => { load!(u32 => u64) }
     V128_LOAD => { load!(u128 => u128) }
+    I32_LOAD_X => { load_x!(u32 => u32, false) }
+    I32_LOAD_XI => { load_x!(u32 => u32, true) }
+    I64_LOAD_X => { load_x!(u64 => u64, false) }
+    I64_LOAD_XI => { load_x!(u64 => u64, true) }
+    I32_LOAD8_S_X => { load_x!(i8 => i32, false) }
+    I32_LOAD8_S_XI => { load_x!(i8 => i32, true) }
+    I32_LOAD8_U_X => { load_x!(u8 => u32, false) }
+    I32_LOAD8_U_XI => { load_x!(u8 => u32, true) }
+    I32_LOAD16_S_X => { load_x!(i16 => i32, false) }
+    I32_LOAD16_S_XI => { load_x!(i16 => i32, true) }
+    I32_LOAD16_U_X => { load_x!(u16 => u32, false) }
+    I32_LOAD16_U_XI => { load_x!(u16 => u32, true) }
+    I64_LOAD8_S_X => { load_x!(i8 => i64, false) }
+    I64_LOAD8_S_XI => { load_x!(i8 => i64, true) }
+    I64_LOAD8_U_X => { load_x!(u8 => u64, false) }
+    I64_LOAD8_U_XI => { load_x!(u8 => u64, true) }
+    I64_LOAD16_S_X => { load_x!(i16 => i64, false) }
+    I64_LOAD16_S_XI => { load_x!(i16 => i64, true) }
+    I64_LOAD16_U_X => { load_x!(u16 => u64, false) }
+    I64_LOAD16_U_XI => { load_x!(u16 => u64, true) }
+    I64_LOAD32_S_X => { load_x!(i32 => i64, false) }
+    I64_LOAD32_S_XI => { load_x!(i32 => i64, true) }
+    I64_LOAD32_U_X => { load_x!(u32 => u64, false) }
+    I64_LOAD32_U_XI => { load_x!(u32 => u64, true) }
     STORE8 => { store!(u8) }
     STORE16 => { store!(u16) }
     STORE32 => { store!(u32) }

@@ -269,7 +269,10 @@ numeric_ops!(define_numeric);
 /// Binary operators with an immediate right operand (`op dst a imm`; for
 /// i64, `imm` is sign-extended): `BASE => NAME`, then the comparisons that
 /// also exist as fused compare-and-branch instructions (`op a b rel`, and
-/// with an immediate `op a imm rel`): `CMP => BRANCH BRANCH_IMM, inverse`.
+/// with an immediate `op a imm rel`): `CMP => BRANCH BRANCH_IMM, inverse`,
+/// then the loads whose address is a sum (an `i32.add` fused into the
+/// load): `LOAD => INDEXED INDEXED_IMM`, `op dst a b offset` and
+/// `op dst a imm offset`, at address `(a + b) mod 2^32 + offset`.
 macro_rules! extra_ops {
     ($m:ident) => {
         $m! {
@@ -293,24 +296,46 @@ macro_rules! extra_ops {
                 I64_GT_S => BR_I64_GT_S BR_I64_GT_S_I I64_LE_S, I64_GT_U => BR_I64_GT_U BR_I64_GT_U_I I64_LE_U,
                 I64_LE_S => BR_I64_LE_S BR_I64_LE_S_I I64_GT_S, I64_LE_U => BR_I64_LE_U BR_I64_LE_U_I I64_GT_U,
                 I64_GE_S => BR_I64_GE_S BR_I64_GE_S_I I64_LT_S, I64_GE_U => BR_I64_GE_U BR_I64_GE_U_I I64_LT_U;
+            load: I32_LOAD => I32_LOAD_X I32_LOAD_XI, I64_LOAD => I64_LOAD_X I64_LOAD_XI,
+                I32_LOAD8_S => I32_LOAD8_S_X I32_LOAD8_S_XI, I32_LOAD8_U => I32_LOAD8_U_X I32_LOAD8_U_XI,
+                I32_LOAD16_S => I32_LOAD16_S_X I32_LOAD16_S_XI, I32_LOAD16_U => I32_LOAD16_U_X I32_LOAD16_U_XI,
+                I64_LOAD8_S => I64_LOAD8_S_X I64_LOAD8_S_XI, I64_LOAD8_U => I64_LOAD8_U_X I64_LOAD8_U_XI,
+                I64_LOAD16_S => I64_LOAD16_S_X I64_LOAD16_S_XI, I64_LOAD16_U => I64_LOAD16_U_X I64_LOAD16_U_XI,
+                I64_LOAD32_S => I64_LOAD32_S_X I64_LOAD32_S_XI, I64_LOAD32_U => I64_LOAD32_U_X I64_LOAD32_U_XI;
         }
     };
 }
 
 macro_rules! define_extra {
-    (imm: $($base:ident => $imm:ident),*; branch: $($cmp:ident => $br:ident $bri:ident $inv:ident),*;) => {
+    (imm: $($base:ident => $imm:ident),*; branch: $($cmp:ident => $br:ident $bri:ident $inv:ident),*;
+     load: $($ld:ident => $ldx:ident $ldxi:ident),*;) => {
         #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
         #[repr(u32)]
-        enum ExtraNumbering { $($imm,)* $($br, $bri,)* END }
+        enum ExtraNumbering { $($imm,)* $($br, $bri,)* $($ldx, $ldxi,)* END }
         $(#[doc = concat!("`", stringify!($base), "` with an immediate right operand: `dst a imm`.")]
           pub const $imm: u32 = END + ExtraNumbering::$imm as u32;)*
         $(#[doc = concat!("Branch if `", stringify!($cmp), "` holds: `a b rel`.")]
           pub const $br: u32 = END + ExtraNumbering::$br as u32;
           #[doc = concat!("Branch if `", stringify!($cmp), "` holds with an immediate: `a imm rel`.")]
           pub const $bri: u32 = END + ExtraNumbering::$bri as u32;)*
+        $(#[doc = concat!("`", stringify!($ld), "` at `a + b`: `dst a b offset`.")]
+          pub const $ldx: u32 = END + ExtraNumbering::$ldx as u32;
+          #[doc = concat!("`", stringify!($ld), "` at `a + imm`: `dst a imm offset`.")]
+          pub const $ldxi: u32 = END + ExtraNumbering::$ldxi as u32;)*
         /// One past the last opcode.
         pub const LAST: u32 = END + ExtraNumbering::END as u32;
-        const EXTRA_NAME: [&str; (LAST - END) as usize] = [$(stringify!($imm),)* $(stringify!($br), stringify!($bri),)*];
+        const EXTRA_NAME: [&str; (LAST - END) as usize] =
+            [$(stringify!($imm),)* $(stringify!($br), stringify!($bri),)* $(stringify!($ldx), stringify!($ldxi),)*];
+        /// Lengths of the opcodes from [`END`].
+        const EXTRA_LEN: [u8; (LAST - END) as usize] = [$({ let _ = $imm; 4 },)* $({ let _ = ($br, $bri); 4 }, 4,)* $({ let _ = ($ldx, $ldxi); 5 }, 5,)*];
+
+        /// For a load: its forms at a sum address (`a + b`, `a + imm`).
+        pub fn indexed_load(op: u32) -> Option<(u32, u32)> {
+            Some(match op {
+                $($ld => ($ldx, $ldxi),)*
+                _ => return None,
+            })
+        }
 
         /// The register form of an immediate opcode, if it is one.
         pub fn without_immediate(op: u32) -> Option<u32> {
@@ -397,7 +422,7 @@ pub const FINGERPRINT: u32 = {
     }
     i = 0;
     while i < EXTRA_NAME.len() {
-        h = mix_name(h, EXTRA_NAME[i], 4);
+        h = mix_name(h, EXTRA_NAME[i], EXTRA_LEN[i]);
         i += 1;
     }
     h
@@ -450,7 +475,7 @@ pub fn len(op: u32) -> Option<usize> {
     } else if op < END {
         Some(2 + usize::from(NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize]))
     } else if op < LAST {
-        Some(4)
+        Some(usize::from(EXTRA_LEN[(op - END) as usize]))
     } else {
         None
     }

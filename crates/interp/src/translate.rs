@@ -126,6 +126,7 @@ fn copyable(op: u32) -> bool {
     (FIRST_NUMERIC..END).contains(&op)
         || op::without_immediate(op).is_some()
         || (I32_LOAD..=V128_LOAD).contains(&op)
+        || (I32_LOAD_X..=I64_LOAD32_U_XI).contains(&op)
         || matches!(op, COPY | CONST32 | CONST64 | CONST128 | GLOBAL_GET)
 }
 
@@ -936,11 +937,42 @@ impl Translator<'_, '_> {
 
     fn load(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
         let off = self.memarg_offset(memarg, offset)?;
+        // An address just computed by an `i32.add` (`p[i]`) is fused into
+        // the load (a switch of memory would have been emitted in between).
+        if let Some((x, xi)) = op::indexed_load(opcode)
+            && let Some((a, b, imm)) = self.take_add()
+        {
+            let dst = self.push_temp();
+            self.emit_result(&[if imm { xi } else { x }, dst, a, b, off]);
+            return Ok(());
+        }
         let addr = self.pop();
         let dst = self.push_temp();
         self.emit_result(&[opcode, dst, addr, off]);
         self.end_memarg(memarg);
         Ok(())
+    }
+
+    /// If the value on top was computed by the instruction just emitted,
+    /// an `i32.add` (or its immediate form) whose result nothing else
+    /// reads, takes that instruction back and returns its operands and
+    /// whether the second is an immediate.
+    fn take_add(&mut self) -> Option<(u32, u32, bool)> {
+        let top = self.height().checked_sub(1)?;
+        let at = self.last_dst?;
+        if self.stack[top as usize].val != Val::Temp || self.code[at] != self.slot_at(top) {
+            return None;
+        }
+        let imm = match self.code[at - 1] {
+            I32_ADD => false,
+            I32_ADD_I => true,
+            _ => return None,
+        };
+        let (a, b) = (self.code[at + 1], self.code[at + 2]);
+        self.code.truncate(at - 1);
+        self.pop_entry();
+        self.last_dst = None;
+        Some((a, b, imm))
     }
 
     fn store(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
