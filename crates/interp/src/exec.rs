@@ -605,6 +605,25 @@ macro_rules! helpers {
                 }
             };
         }
+        /// Returns from the current frame, whose results are in place.
+        macro_rules! ret {
+            () => {{
+                if $depth == (*$cx).base_depth {
+                    sync!();
+                    (*$cx).exit = Exit::Return;
+                    return Flow::Stop;
+                }
+                $depth -= 1;
+                (*$cx).depth = $depth;
+                let f = (*$cx).frames.add($depth).read();
+                $ip = f.ip;
+                $fp = f.fp;
+                // A callee of this instance kept the memory registers up to
+                // date (growth included); another instance's may have grown
+                // this one's memory (if it shares it).
+                switch_instance!(f.vmctx, f.code);
+            }};
+        }
         /// Switches to instance `$d vmctx` of module `$d code` if it is
         /// another one.
         macro_rules! switch_instance {
@@ -760,21 +779,11 @@ handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
         let at = ip.add(3 + i);
         ip = at.offset(*at as i32 as isize);
     }
-    RET => {
-        if depth == (*cx).base_depth {
-            sync!();
-            (*cx).exit = Exit::Return;
-            return Flow::Stop;
-        }
-        depth -= 1;
-        (*cx).depth = depth;
-        let f = (*cx).frames.add(depth).read();
-        ip = f.ip;
-        fp = f.fp;
-        // A callee of this instance kept the memory registers up to date
-        // (growth included); another instance's may have grown this one's
-        // memory (if it shares it).
-        switch_instance!(f.vmctx, f.code);
+    RET => { ret!() }
+    RET1 => {
+        let v = get!(Slot, 1);
+        fp.write(v);
+        ret!()
     }
     CALL => { call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code) }
     CALL_REF => {
@@ -821,6 +830,16 @@ handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
         let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
         *p += i64::from(get!(u32, 1)) * i64::from(w!(2));
         ip = ip.add(3);
+    }
+    BR_AND_NEZ => { br_cmp!(u32, |a, b| a & b != 0) }
+    BR_AND_EQZ => { br_cmp!(u32, |a, b| a & b == 0) }
+    BR_AND_NEZ_I => { br_cmp_i!(u32, |a, b| a & b != 0) }
+    BR_AND_EQZ_I => { br_cmp_i!(u32, |a, b| a & b == 0) }
+    COPY2 => {
+        put!(Slot, 1, get!(Slot, 2));
+        let v = get!(Slot, 3);
+        slot!(1).add(1).write(v);
+        ip = ip.add(4);
     }
     COPY => {
         put!(Slot, 1, get!(Slot, 2));

@@ -41,6 +41,20 @@ opcodes! {
     BR_TABLE = 3;
     /// `ret`: results are in slots `0..n` of the frame.
     RET = 1;
+    /// `ret1 a`: copy slot `a` to slot 0 (the one result), then `ret`.
+    RET1 = 2;
+    /// `br_and_nez a b rel`: branch if the i32s in `a` and `b` share a set
+    /// bit (`br_if (i32.and a b)`).
+    BR_AND_NEZ = 4;
+    /// `br_and_eqz a b rel`: branch if they share none.
+    BR_AND_EQZ = 4;
+    /// `br_and_nez_i a imm rel`: as [`BR_AND_NEZ`] with an immediate.
+    BR_AND_NEZ_I = 4;
+    /// `br_and_eqz_i a imm rel`: as [`BR_AND_EQZ`] with an immediate.
+    BR_AND_EQZ_I = 4;
+    /// `copy2 dst a b`: `dst = a`, then `dst + 1 = b` (two consecutive
+    /// slots, in that order).
+    COPY2 = 4;
     /// `call def base`: call defined function `def` of this module, whose
     /// code is interpreted; its frame starts at slot `base`, where the
     /// arguments are and the results will be.

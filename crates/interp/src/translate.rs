@@ -127,7 +127,7 @@ fn copyable(op: u32) -> bool {
         || op::without_immediate(op).is_some()
         || (I32_LOAD..=V128_LOAD).contains(&op)
         || (I32_LOAD_X..=I64_LOAD32_U_XI).contains(&op)
-        || matches!(op, COPY | CONST32 | CONST64 | CONST128 | GLOBAL_GET)
+        || matches!(op, COPY | COPY2 | CONST32 | CONST64 | CONST128 | GLOBAL_GET)
 }
 
 impl Ctrl {
@@ -157,6 +157,9 @@ struct Translator<'a, 'o> {
     /// The dst word of the last instruction if it wrote the top entry's
     /// slot and nothing has been emitted or bound since.
     last_dst: Option<usize>,
+    /// Where the last instruction starts if it is a `copy` and no label
+    /// has been bound since (a `copy` to the next slot merges into it).
+    last_copy: Option<usize>,
     fuel_pending: i64,
     /// Steps of the translator's inner loops (see [`FuncCode::work`]).
     work: u64,
@@ -281,6 +284,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             reachable: true,
             skip_depth: 0,
             last_dst: None,
+            last_copy: None,
             fuel_pending: 0,
             work: 0,
         };
@@ -345,7 +349,27 @@ impl Translator<'_, '_> {
 
     fn emit(&mut self, words: &[u32]) {
         self.last_dst = None;
+        let last_copy = self.last_copy.take();
+        if let [COPY, dst, src] = *words {
+            if let Some(at) = last_copy
+                && at + 3 == self.code.len()
+                && self.code[at + 1].checked_add(SLOT) == Some(dst)
+            {
+                self.code[at] = COPY2;
+                self.code.push(src);
+                return;
+            }
+            self.last_copy = Some(self.code.len());
+        }
         self.code.extend_from_slice(words);
+    }
+
+    /// The current position becomes a branch target: nothing emitted
+    /// before may absorb what follows.
+    fn label_here(&mut self) -> u32 {
+        self.last_dst = None;
+        self.last_copy = None;
+        self.here()
     }
 
     /// Emits an instruction whose first operand (`words[1]`) is its result
@@ -378,7 +402,7 @@ impl Translator<'_, '_> {
 
     /// Points every branch on `chain` at the current position.
     fn bind_chain(&mut self, mut chain: u32) {
-        let here = self.here();
+        let here = self.label_here();
         while chain != NONE {
             self.work += 1;
             let next = self.code[chain as usize];
@@ -390,7 +414,7 @@ impl Translator<'_, '_> {
 
     /// Patches the single branch word at `at` to point here.
     fn bind_one(&mut self, at: u32) {
-        self.code[at as usize] = self.here().wrapping_sub(at);
+        self.code[at as usize] = self.label_here().wrapping_sub(at);
         self.last_dst = None;
     }
 
@@ -677,7 +701,7 @@ impl Translator<'_, '_> {
             p += op::len(op).expect("translated code") as u32;
         }
         let exit = (self.control.len() - 1 - depth as usize) as u32;
-        let body = self.here();
+        let body = self.label_here();
         if let Some(c) = self.control.last_mut() {
             c.rotation = Some(Rotation { branch: at, body, inverse, exit });
         }
@@ -753,6 +777,11 @@ impl Translator<'_, '_> {
                 }
             };
             if src != dst {
+                if n == 1 {
+                    // The common single result: copied by the return.
+                    self.emit(&[RET1, src]);
+                    return;
+                }
                 self.emit(&[COPY, dst, src]);
             }
         }
@@ -773,6 +802,10 @@ impl Translator<'_, '_> {
         let (a, b) = (self.code[at + 1], self.code.get(at + 2).copied().unwrap_or(0));
         let fused = if opcode == I32_EQZ {
             ([BR_IF_EQZ, a, 0], [BR_IF_NEZ, a, 0], 2)
+        } else if opcode == I32_AND {
+            ([BR_AND_NEZ, a, b], [BR_AND_EQZ, a, b], 3)
+        } else if opcode == I32_AND_I {
+            ([BR_AND_NEZ_I, a, b], [BR_AND_EQZ_I, a, b], 3)
         } else if let Some((br, _, inv)) = op::branch_on(opcode) {
             let (not, _, _) = op::branch_on(inv)?;
             ([br, a, b], [not, a, b], 3)
@@ -1056,7 +1089,7 @@ impl Translator<'_, '_> {
             O::Loop { blockty } => {
                 let mut c = self.push_ctrl(Kind::Loop, blockty);
                 self.last_dst = None;
-                c.label = self.here();
+                c.label = self.label_here();
                 *self.control.last_mut().expect("just pushed") = c;
                 self.budget_checks();
             }
