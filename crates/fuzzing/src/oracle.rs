@@ -94,7 +94,8 @@ fn same_instantiation(a: &InstantiateError, b: &InstantiateError) -> bool {
 /// memories, globals and tables. `engines[0]` is the reference and must
 /// count fuel.
 pub fn differential(wasm: &[u8], args: &[u8], engines: &mut [Box<dyn Engine>], stats: &mut DiffStats) -> Result<(), Mismatch> {
-    assert!(engines[0].fuel(), "the reference engine counts fuel");
+    let fuel: Vec<bool> = engines.iter_mut().map(|e| e.fuel_for(wasm)).collect();
+    assert!(fuel[0], "the reference engine counts fuel");
     stats.modules += 1;
     let names: Vec<String> = engines.iter().map(|e| e.name()).collect();
     let reference = engines[0].instantiate(wasm);
@@ -103,7 +104,7 @@ pub fn differential(wasm: &[u8], args: &[u8], engines: &mut [Box<dyn Engine>], s
     let ref_err = reference.as_ref().err().cloned();
     instances.push(reference.ok());
     for (i, e) in engines.iter_mut().enumerate().skip(1) {
-        if ref_out_of_fuel && !e.fuel() {
+        if ref_out_of_fuel && !fuel[i] {
             instances.push(None);
             continue;
         }
@@ -152,7 +153,7 @@ pub fn differential(wasm: &[u8], args: &[u8], engines: &mut [Box<dyn Engine>], s
         let mut poisoned = matches!(expected, Outcome::Trap(TrapKind::StackOverflow));
         for i in 1..instances.len() {
             let Some(inst) = instances[i].as_mut() else { continue };
-            if expected == Outcome::Trap(TrapKind::OutOfFuel) && !engines[i].fuel() {
+            if expected == Outcome::Trap(TrapKind::OutOfFuel) && !fuel[i] {
                 stats.skipped += 1;
                 instances[i] = None;
                 continue;
