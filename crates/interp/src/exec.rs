@@ -542,48 +542,68 @@ macro_rules! helpers {
                 bin!($d t => u32, |$d a, $d b| u32::from($d e))
             };
         }
-        /// The address of an `$n`-byte access at `addr slot + offset`.
-        macro_rules! addr {
-            ($d addr:expr, $d off:expr, $d n:expr) => {{
-                let ea = get!(u32, $d addr) as usize + w!($d off) as usize;
+        /// Four words from word `$d i` on, as a `u128` (little-endian).
+        macro_rules! w128 {
+            ($d i:expr) => {
+                (0..4).fold(0u128, |v, k| v | u128::from(w!($d i + k)) << (32 * k))
+            };
+        }
+        /// The address of an `$d n`-byte access at byte `$d ea` of the
+        /// memory in use, bounds-checked.
+        macro_rules! checked {
+            ($d ea:expr, $d n:expr) => {{
+                let ea: usize = $d ea;
                 if ea + $d n > $mem_len {
                     trap!(Trap::MemoryOutOfBounds);
                 }
                 $mem_base.add(ea)
             }};
         }
-        macro_rules! load {
-            ($d t:ty => $d r:ty) => {{
-                let p = addr!(2, 3, size_of::<$d t>());
+        /// The address of an `$d n`-byte access at `addr slot + offset`.
+        macro_rules! addr {
+            ($d addr:expr, $d off:expr, $d n:expr) => {
+                checked!(get!(u32, $d addr) as usize + w!($d off) as usize, $d n)
+            };
+        }
+        /// Loads a `$d t` at `$d p` into the result slot as a `$d r`, and
+        /// steps over the instruction's `$d len` words.
+        macro_rules! load_at {
+            ($d p:expr, $d t:ty => $d r:ty, $d len:expr) => {{
+                let p = $d p;
                 put!($d r, 1, p.cast::<$d t>().read_unaligned() as $d r);
-                $ip = $ip.add(4);
+                $ip = $ip.add($d len);
             }};
+        }
+        macro_rules! load {
+            ($d t:ty => $d r:ty) => {
+                load_at!(addr!(2, 3, size_of::<$d t>()), $d t => $d r, 4)
+            };
         }
         /// A load at `a + b` (`$d imm`: `a + imm`): `dst a b offset`.
         macro_rules! load_x {
             ($d t:ty => $d r:ty, $d imm:expr) => {{
                 let b: u32 = if $d imm { w!(3) } else { get!(u32, 3) };
                 let ea = get!(u32, 2).wrapping_add(b) as usize + w!(4) as usize;
-                if ea + size_of::<$d t>() > $mem_len {
-                    trap!(Trap::MemoryOutOfBounds);
-                }
-                put!($d r, 1, $mem_base.add(ea).cast::<$d t>().read_unaligned() as $d r);
-                $ip = $ip.add(5);
+                load_at!(checked!(ea, size_of::<$d t>()), $d t => $d r, 5)
+            }};
+        }
+        /// Stores `$d v`, a `$d t`, at `addr slot + offset`: `addr _ offset`.
+        macro_rules! store_value {
+            ($d t:ty, $d v:expr) => {{
+                let p = addr!(1, 3, size_of::<$d t>());
+                p.cast::<$d t>().write_unaligned($d v);
+                $ip = $ip.add(4);
             }};
         }
         macro_rules! store {
-            ($d t:ty) => {{
-                let p = addr!(1, 3, size_of::<$d t>());
-                p.cast::<$d t>().write_unaligned(get!($d t, 2));
-                $ip = $ip.add(4);
-            }};
+            ($d t:ty) => {
+                store_value!($d t, get!($d t, 2))
+            };
         }
         macro_rules! store_i {
-            ($d t:ty) => {{
-                let p = addr!(1, 3, size_of::<$d t>());
-                p.cast::<$d t>().write_unaligned(<$d t as Imm>::imm(w!(2)));
-                $ip = $ip.add(4);
-            }};
+            ($d t:ty) => {
+                store_value!($d t, <$d t as Imm>::imm(w!(2)))
+            };
         }
         macro_rules! builtin {
             ($d b:expr, fn($d ($d t:ty),*) -> $d r:ty) => {{
@@ -854,8 +874,7 @@ handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
         ip = ip.add(4);
     }
     CONST128 => {
-        let v = (0..4).fold(0u128, |v, i| v | u128::from(w!(2 + i)) << (32 * i));
-        put!(Slot, 1, v);
+        put!(Slot, 1, w128!(2));
         ip = ip.add(6);
     }
     SELECT => {
@@ -1075,8 +1094,7 @@ handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
     SIMD_SHUFFLE => {
         // The lanes by value: a local array whose address escaped would
         // keep the dispatch below from being a tail call.
-        let lanes = (0..4).fold(0u128, |v, i| v | u128::from(w!(4 + i)) << (32 * i));
-        put!(Slot, 1, simd::shuffle(get!(Slot, 2), get!(Slot, 3), lanes));
+        put!(Slot, 1, simd::shuffle(get!(Slot, 2), get!(Slot, 3), w128!(4)));
         ip = ip.add(8);
     }
     V128_LOAD_WIDEN => {

@@ -464,13 +464,10 @@ pub fn disassemble(code: &[u32]) -> String {
     let mut at = 0;
     while at < code.len() {
         let op = code[at];
-        let (Some(name), Some(mut n)) = (name(op), len(op)) else {
+        let (Some(name), Some(n)) = (name(op), instruction_len(code, at)) else {
             let _ = writeln!(out, "{at:5}: <bad opcode {op}>");
             break;
         };
-        if op == BR_TABLE {
-            n += code.get(at + 2).map_or(0, |&k| k as usize + 1);
-        }
         let _ = write!(out, "{at:5}: {name}");
         for w in code.iter().skip(at + 1).take(n - 1) {
             let _ = write!(out, " {}", *w as i32);
@@ -479,6 +476,14 @@ pub fn disassemble(code: &[u32]) -> String {
         at += n;
     }
     out
+}
+
+/// Length in words of the instruction at word `at` of `code`, `BR_TABLE`'s
+/// targets included; `None` for an unknown opcode.
+pub fn instruction_len(code: &[u32], at: usize) -> Option<usize> {
+    let op = *code.get(at)?;
+    let n = len(op)?;
+    Some(if op == BR_TABLE { n + code.get(at + 2).map_or(0, |&k| k as usize + 1) } else { n })
 }
 
 /// Length in words of an instruction with opcode `op` (for `BR_TABLE`, of

@@ -409,13 +409,11 @@ impl Translator<'_, '_> {
             self.code[chain as usize] = here.wrapping_sub(chain);
             chain = next;
         }
-        self.last_dst = None;
     }
 
     /// Patches the single branch word at `at` to point here.
     fn bind_one(&mut self, at: u32) {
         self.code[at as usize] = self.label_here().wrapping_sub(at);
-        self.last_dst = None;
     }
 
     // ---- the operand stack ----
@@ -793,11 +791,7 @@ impl Translator<'_, '_> {
     /// back and returns the branches that replace it: (branch if true,
     /// branch if false), each an opcode and its operands but the offset.
     fn take_compare(&mut self) -> Option<([u32; 3], [u32; 3], usize)> {
-        let top = self.height().checked_sub(1)?;
-        let at = self.last_dst?;
-        if self.stack[top as usize].val != Val::Temp || self.code[at] != self.slot_at(top) {
-            return None;
-        }
+        let at = self.last_computed()?;
         let opcode = self.code[at - 1];
         let (a, b) = (self.code[at + 1], self.code.get(at + 2).copied().unwrap_or(0));
         let fused = if opcode == I32_EQZ {
@@ -817,10 +811,26 @@ impl Translator<'_, '_> {
         } else {
             return None;
         };
+        self.take_back(at);
+        Some(fused)
+    }
+
+    /// If the top entry's value was computed by the instruction just
+    /// emitted (into the entry's own slot, nothing emitted or bound since),
+    /// the position of that instruction's result word.
+    fn last_computed(&self) -> Option<usize> {
+        let top = self.height().checked_sub(1)?;
+        let at = self.last_dst?;
+        (self.stack[top as usize].val == Val::Temp && self.code[at] == self.slot_at(top)).then_some(at)
+    }
+
+    /// Takes back the instruction whose result word is at `at` (see
+    /// [`Self::last_computed`]) with the entry it pushed: its consumer
+    /// reads its operands instead.
+    fn take_back(&mut self, at: usize) {
         self.code.truncate(at - 1);
         self.pop_entry();
         self.last_dst = None;
-        Some(fused)
     }
 
     fn set_unreachable(&mut self) {
@@ -991,20 +1001,14 @@ impl Translator<'_, '_> {
     /// reads, takes that instruction back and returns its operands and
     /// whether the second is an immediate.
     fn take_add(&mut self) -> Option<(u32, u32, bool)> {
-        let top = self.height().checked_sub(1)?;
-        let at = self.last_dst?;
-        if self.stack[top as usize].val != Val::Temp || self.code[at] != self.slot_at(top) {
-            return None;
-        }
+        let at = self.last_computed()?;
         let imm = match self.code[at - 1] {
             I32_ADD => false,
             I32_ADD_I => true,
             _ => return None,
         };
         let (a, b) = (self.code[at + 1], self.code[at + 2]);
-        self.code.truncate(at - 1);
-        self.pop_entry();
-        self.last_dst = None;
+        self.take_back(at);
         Some((a, b, imm))
     }
 
@@ -1088,7 +1092,6 @@ impl Translator<'_, '_> {
             }
             O::Loop { blockty } => {
                 let mut c = self.push_ctrl(Kind::Loop, blockty);
-                self.last_dst = None;
                 c.label = self.label_here();
                 *self.control.last_mut().expect("just pushed") = c;
                 self.budget_checks();
@@ -1350,8 +1353,7 @@ impl Translator<'_, '_> {
         let e = self.stack[top as usize];
         // The previous instruction computed the value: make it write the
         // local directly, if nothing still refers to the local's old value.
-        if let (Val::Temp, Some(at)) = (e.val, self.last_dst)
-            && self.code[at] == self.slot_at(top)
+        if let Some(at) = self.last_computed()
             && self.local_heads[l as usize] == NONE
         {
             self.code[at] = local_slot(l);

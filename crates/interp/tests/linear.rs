@@ -104,15 +104,12 @@ fn code_size_is_linear() {
 }
 
 /// The code is whole instructions: every opcode is known and the
-/// instructions' lengths ([`brisk_interp::op::len`]) add up to the code's.
+/// instructions' lengths ([`brisk_interp::op::instruction_len`]) add up to
+/// the code's.
 fn well_formed(code: &[u32]) -> bool {
-    use brisk_interp::op;
     let mut at = 0;
     while at < code.len() {
-        let Some(mut len) = op::len(code[at]) else { return false };
-        if code[at] == op::BR_TABLE {
-            len += code.get(at + 2).map_or(0, |n| *n as usize + 1);
-        }
+        let Some(len) = brisk_interp::op::instruction_len(code, at) else { return false };
         at += len;
     }
     at == code.len()
