@@ -195,9 +195,16 @@ impl CommonOptions {
                 ("tier", "mixed") => {
                     config.strategy(Strategy::Mixed);
                 }
-                ("tier", t @ "baseline") => return Err(usage(format!("tier `{t}` is not implemented yet"))),
+                ("tier", "baseline") => {
+                    config.strategy(Strategy::Baseline);
+                }
+                ("tier", "mixed-baseline") => {
+                    config.strategy(Strategy::MixedBaseline);
+                }
                 ("tier", t) => {
-                    return Err(usage(format!("unknown tier `{t}` (expected auto, optimized, interp or mixed)")));
+                    return Err(usage(format!(
+                        "unknown tier `{t}` (expected auto, optimized, baseline, interp, mixed or mixed-baseline)"
+                    )));
                 }
                 ("regalloc-algorithm", "backtracking") => {
                     config.cranelift_regalloc_algorithm(RegallocAlgorithm::Backtracking);
@@ -372,6 +379,16 @@ fn wast(args: WastArgs) -> Result<bool> {
             }
         }
         total.merge(report);
+    }
+    let stats = brisk::baseline_stats();
+    if stats.compiled + stats.fell_back > 0 {
+        let reasons: Vec<String> = stats.reasons.iter().take(8).map(|(r, n)| format!("{r} {n}")).collect();
+        print_line(&format!(
+            "baseline tier: {} functions compiled, {} passed to the optimizing tier ({})",
+            stats.compiled,
+            stats.fell_back,
+            reasons.join(", ")
+        ));
     }
     print_line(&format!("{} passed, {} failed", total.passed, total.failed()));
     Ok(total.failed() == 0)

@@ -19,6 +19,14 @@ pub enum Strategy {
     /// the tiers against each other (calls, funcrefs, traps and backtraces
     /// crossing tiers in every module).
     Mixed,
+    /// The baseline tier: one linear pass per function to x86-64 code, on
+    /// the optimizing tier's ABI. Functions it does not compile yet
+    /// (SIMD, fuel and epoch checks; see [`baseline_stats`](crate::baseline_stats))
+    /// are compiled by the optimizing tier.
+    Baseline,
+    /// Every other function compiled by the baseline tier, the rest by the
+    /// optimizing tier: for testing the two native tiers against each other.
+    MixedBaseline,
 }
 
 pub use brisk_environ::{OptLevel, RegallocAlgorithm};

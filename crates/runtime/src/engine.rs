@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::trap::FrameInfo;
 use crate::vm::{CodeLookup, Image, Registration};
 use anyhow::{Result, anyhow};
+use brisk_baseline::BaselineCompiler;
 use brisk_cranelift::{CompilerSettings, CraneliftCompiler};
 use brisk_environ::artifact::{self, ArtifactSettings};
 use brisk_environ::{OptLevel, RegallocAlgorithm};
@@ -22,6 +23,8 @@ pub struct Engine {
 struct EngineInner {
     config: Config,
     compiler: Box<dyn Compiler>,
+    /// The baseline tier, if the strategy uses it.
+    baseline: Option<BaselineCompiler>,
     artifact_settings: ArtifactSettings,
     types: Mutex<TypeRegistry>,
     host_trampolines: Mutex<HashMap<FuncType, HostTrampoline>>,
@@ -100,6 +103,18 @@ impl Engine {
             Strategy::Auto | Strategy::Optimized => "optimized",
             Strategy::Interpreter => "interp",
             Strategy::Mixed => "mixed",
+            Strategy::Baseline => "baseline",
+            Strategy::MixedBaseline => "mixed-baseline",
+        };
+        let baseline = match config.strategy {
+            Strategy::Baseline | Strategy::MixedBaseline => {
+                Some(BaselineCompiler::new().map_err(|e| anyhow!("unsupported host: {e}"))?)
+            }
+            _ => None,
+        };
+        let codegen = match &baseline {
+            Some(b) => format!("{:016x}-{:016x}", compiler.settings_hash(), b.settings_hash()),
+            None => format!("{:016x}", compiler.settings_hash()),
         };
         let artifact_settings = ArtifactSettings::new([
             ("tier", tier.to_string()),
@@ -115,12 +130,13 @@ impl Engine {
             ("abi", format!("{:016x}", brisk_environ::abi_fingerprint())),
             // Everything else that shapes the code: the Cranelift version,
             // its flags and the host CPU features it may use.
-            (artifact::CODEGEN_KEY, format!("{:016x}", compiler.settings_hash())),
+            (artifact::CODEGEN_KEY, codegen),
         ]);
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 compiler: Box::new(compiler),
+                baseline,
                 artifact_settings,
                 types: Mutex::default(),
                 host_trampolines: Mutex::default(),
@@ -153,6 +169,10 @@ impl Engine {
 
     pub(crate) fn compiler(&self) -> &dyn Compiler {
         &*self.inner.compiler
+    }
+
+    pub(crate) fn baseline(&self) -> Option<&BaselineCompiler> {
+        self.inner.baseline.as_ref()
     }
 
     /// Do these bytes look like an artifact (an ELF file) rather than a

@@ -68,7 +68,7 @@ pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmR
 pub use instance::Instance;
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
-pub use module::Module;
+pub use module::{BaselineStats, Module, baseline_stats};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use trap::{FrameInfo, WasmBacktrace};
 pub use values::Val;

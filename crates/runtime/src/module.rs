@@ -20,6 +20,7 @@ use brisk_environ::{
 };
 use rayon::prelude::*;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// A compiled WebAssembly module, ready to instantiate in any store of its
@@ -437,12 +438,30 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
     let env = &translation.module;
     let any_interpreted = translation.interpreted.iter().any(|i| *i);
 
+    let baseline = engine.baseline();
     let compile = |i: DefinedFuncIndex| -> Result<CompiledFunction, WasmError> {
         if translation.is_interpreted(i) {
-            Ok(CompiledFunction::default())
-        } else {
-            compiler.compile_function(&translation, i, tunables)
+            return Ok(CompiledFunction::default());
         }
+        if let Some(b) = baseline
+            && is_baseline(config.strategy, i)
+        {
+            match b.compile_function(&translation, i, tunables) {
+                Ok(f) => {
+                    BASELINE_STATS.compiled.fetch_add(1, Ordering::Relaxed);
+                    return Ok(f);
+                }
+                Err(brisk_baseline::BaselineError::Unsupported(why)) => {
+                    BASELINE_STATS.fell_back.fetch_add(1, Ordering::Relaxed);
+                    // The operator's name, without its immediates.
+                    let what = why.split([' ', '{', '(']).next().unwrap_or_default().to_string();
+                    let mut reasons = BASELINE_STATS.reasons.lock().unwrap_or_else(|e| e.into_inner());
+                    *reasons.entry(what).or_default() += 1;
+                }
+                Err(brisk_baseline::BaselineError::Wasm(e)) => return Err(e),
+            }
+        }
+        compiler.compile_function(&translation, i, tunables)
     };
     let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
     let funcs: Vec<CompiledFunction> = if config.parallel_compilation && indices.len() > 1 && !translation.interpreted.iter().all(|i| *i) {
@@ -479,7 +498,55 @@ fn is_interpreted(strategy: Strategy, def: DefinedFuncIndex) -> bool {
         // Every other function, starting with the first: calls and funcrefs
         // cross tiers both ways in any module with two functions.
         Strategy::Mixed => def.as_u32().is_multiple_of(2),
-        Strategy::Auto | Strategy::Optimized => false,
+        Strategy::Auto | Strategy::Optimized | Strategy::Baseline | Strategy::MixedBaseline => false,
+    }
+}
+
+/// Does `strategy` give defined function `def` to the baseline tier?
+fn is_baseline(strategy: Strategy, def: DefinedFuncIndex) -> bool {
+    match strategy {
+        Strategy::Baseline => true,
+        Strategy::MixedBaseline => def.as_u32().is_multiple_of(2),
+        _ => false,
+    }
+}
+
+/// How many functions the baseline tier compiled, and how many it passed
+/// to the optimizing tier because they use what it does not compile yet,
+/// since the process started (all engines).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BaselineStats {
+    /// Functions compiled by the baseline tier.
+    pub compiled: u64,
+    /// Functions the baseline tier passed to the optimizing tier.
+    pub fell_back: u64,
+    /// Why they were passed on (the first thing the tier did not compile
+    /// in each, usually an operator's name), with counts, most frequent
+    /// first.
+    pub reasons: Vec<(String, u64)>,
+}
+
+struct AtomicStats {
+    compiled: AtomicU64,
+    fell_back: AtomicU64,
+    reasons: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+static BASELINE_STATS: AtomicStats = AtomicStats {
+    compiled: AtomicU64::new(0),
+    fell_back: AtomicU64::new(0),
+    reasons: std::sync::Mutex::new(std::collections::BTreeMap::new()),
+};
+
+/// The process-wide [`BaselineStats`].
+pub fn baseline_stats() -> BaselineStats {
+    let reasons = BASELINE_STATS.reasons.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reasons: Vec<(String, u64)> = reasons.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    BaselineStats {
+        compiled: BASELINE_STATS.compiled.load(Ordering::Relaxed),
+        fell_back: BASELINE_STATS.fell_back.load(Ordering::Relaxed),
+        reasons,
     }
 }
 
