@@ -56,8 +56,18 @@ fn align16(v: u32) -> u32 {
 }
 
 /// The layout of a function type's arguments and results.
+#[cfg(test)]
 pub fn layout(params: &[WasmValType], results: &[WasmValType]) -> Layout {
     let mut out = Layout::default();
+    layout_into(&mut out, params, results);
+    out
+}
+
+/// Computes the layout of a function type into `out`, reusing its buffers.
+pub fn layout_into(out: &mut Layout, params: &[WasmValType], results: &[WasmValType]) {
+    out.params.clear();
+    out.results.clear();
+    out.ret_ptr = None;
     // Results first: they decide whether a return-area pointer takes the
     // first integer argument register.
     let (mut ints, mut floats, mut stack) = (0usize, 0u8, 0u32);
@@ -100,7 +110,6 @@ pub fn layout(params: &[WasmValType], results: &[WasmValType]) -> Layout {
         out.params.push(place);
     }
     out.stack_args = align16(stack);
-    out
 }
 
 #[cfg(test)]

@@ -182,34 +182,46 @@ struct Gen<'a> {
     offsets: VMOffsets,
     tunables: &'a Tunables,
     interpreted: &'a [bool],
-    asm: Asm,
-    relocs: Vec<FuncReloc>,
-    traps: Vec<TrapSite>,
-    trap_labels: Vec<(Trap, Label)>,
-    /// Jump tables: the table's offset and its targets.
-    jump_tables: Vec<(Label, Vec<Label>)>,
-    stack: Vec<Val>,
+    s: Scratch,
     cursor: usize,
     max_height: usize,
     gpr_free: u16,
     xmm_free: u16,
     /// The stack position owning each GPR (for eviction).
     gpr_owner: [u32; 16],
-    locals: Vec<Local>,
-    /// How many `Local(i)` entries the stack holds, per local.
-    local_refs: Vec<u32>,
     /// Bytes of locals below `LOCALS_START`.
     locals_size: i32,
-    control: Vec<Frame>,
     reachable: bool,
     unreachable_depth: u32,
-    layout: Layout,
     /// The immediate of the stack check and of `sub rsp`, patched with the
     /// frame size at the end.
     frame_patches: [u32; 2],
 }
 
 const NO_OWNER: u32 = u32::MAX;
+
+/// The compiler's buffers, kept from one function to the next (per
+/// thread), so that compiling a function allocates only its result.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    asm: Asm,
+    relocs: Vec<FuncReloc>,
+    traps: Vec<TrapSite>,
+    trap_labels: Vec<(Trap, Label)>,
+    jump_tables: Vec<(Label, Vec<Label>)>,
+    stack: Vec<Val>,
+    locals: Vec<Local>,
+    local_refs: Vec<u32>,
+    control: Vec<Frame>,
+    layout: Layout,
+    call_layout: Layout,
+    /// Type lists of finished frames, for reuse.
+    pool: Vec<Vec<Ty>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
 
 pub(crate) fn compile(
     features: Features,
@@ -226,141 +238,170 @@ pub(crate) fn compile(
         .get(index)
         .ok_or_else(|| BaselineError::Unsupported(format!("no body for defined function {}", index.index())))?
         .body;
-    let func_index = module.func_index(index);
-    let ty = module.func_type(func_index);
-    let layout = abi::layout(&ty.params, &ty.results);
+    let mut s = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    s.asm.clear();
+    s.relocs.clear();
+    s.traps.clear();
+    s.trap_labels.clear();
+    s.jump_tables.clear();
+    s.stack.clear();
+    s.locals.clear();
+    s.local_refs.clear();
+    while let Some(f) = s.control.pop() {
+        s.pool.push(f.params);
+        s.pool.push(f.results);
+    }
     let mut g = Gen {
         features,
         module,
         offsets: VMOffsets::new(&module.counts()),
         tunables,
         interpreted: &translation.interpreted,
-        asm: Asm::default(),
-        relocs: Vec::new(),
-        traps: Vec::new(),
-        trap_labels: Vec::new(),
-        jump_tables: Vec::new(),
-        stack: Vec::new(),
+        s,
         cursor: 0,
         max_height: 0,
         gpr_free: GPRS,
         xmm_free: XMMS,
         gpr_owner: [NO_OWNER; 16],
-        locals: Vec::new(),
-        local_refs: Vec::new(),
         locals_size: 0,
-        control: Vec::new(),
         reachable: true,
         unreachable_depth: 0,
-        layout,
         frame_patches: [0; 2],
     };
-    let params: Vec<Ty> = ty.params.iter().map(|t| Ty::of(*t)).collect::<Result<_>>()?;
-    let results: Vec<Ty> = ty.results.iter().map(|t| Ty::of(*t)).collect::<Result<_>>()?;
-    for &t in &params {
-        g.add_local(t);
-    }
-    let mut declared = 0u32;
-    let mut reader = body.get_locals_reader()?;
-    for _ in 0..reader.get_count() {
-        let (count, t) = reader.read()?;
-        let t = Ty::from_parser(t)?;
-        for _ in 0..count {
-            g.add_local(t);
-        }
-        declared += count;
-    }
-    g.prologue(&params, declared);
-    let label = g.asm.new_label();
-    g.control.push(Frame { kind: Kind::Func, height: 0, params: Vec::new(), results, label, else_label: None, used: false });
-    let mut ops = body.get_operators_reader()?;
-    while !ops.eof() {
-        let op = ops.read()?;
-        if g.reachable {
-            g.operator(op)?;
-        } else {
-            g.skip(&op)?;
-        }
-    }
-    g.finish()
+    let result = g.function(module.func_index(index), body);
+    SCRATCH.with(|s| *s.borrow_mut() = g.s);
+    result
 }
 
 impl<'a> Gen<'a> {
+    fn function(&mut self, func_index: FuncIndex, body: &wasmparser::FunctionBody<'_>) -> Result<CompiledFunction> {
+        let ty = self.module.func_type(func_index);
+        abi::layout_into(&mut self.s.layout, &ty.params, &ty.results);
+        let mut results = self.take_vec();
+        for &t in ty.results.iter() {
+            results.push(Ty::of(t)?);
+        }
+        for &t in ty.params.iter() {
+            self.add_local(Ty::of(t)?);
+        }
+        let nparams = ty.params.len();
+        let mut declared = 0u32;
+        let mut reader = body.get_locals_reader()?;
+        for _ in 0..reader.get_count() {
+            let (count, t) = reader.read()?;
+            let t = Ty::from_parser(t)?;
+            for _ in 0..count {
+                self.add_local(t);
+            }
+            declared += count;
+        }
+        // Code is about 4-8 bytes per byte of wasm.
+        let size = body.range().end - body.range().start;
+        self.s.asm.code.reserve(usize::try_from(size).unwrap_or(0) * 6 + 64);
+        self.prologue(nparams, declared);
+        let label = self.s.asm.new_label();
+        let params = self.take_vec();
+        self.s.control.push(Frame { kind: Kind::Func, height: 0, params, results, label, else_label: None, used: false });
+        let mut ops = body.get_operators_reader()?;
+        while !ops.eof() {
+            let op = ops.read()?;
+            if self.reachable {
+                self.operator(op)?;
+            } else {
+                self.skip(&op)?;
+            }
+        }
+        self.finish()
+    }
+
+    fn take_vec(&mut self) -> Vec<Ty> {
+        let mut v = self.s.pool.pop().unwrap_or_default();
+        v.clear();
+        v
+    }
+
+    fn recycle(&mut self, f: Frame) {
+        self.s.pool.push(f.params);
+        self.s.pool.push(f.results);
+    }
+
     // ---- Frame ----
 
     fn add_local(&mut self, ty: Ty) {
         self.locals_size += 8;
-        self.locals.push(Local { ty, disp: -(LOCALS_START + self.locals_size) });
-        self.local_refs.push(0);
+        self.s.locals.push(Local { ty, disp: -(LOCALS_START + self.locals_size) });
+        self.s.local_refs.push(0);
     }
 
     fn local_mem(&self, i: u32) -> Mem {
-        Mem::base(RBP, self.locals[i as usize].disp)
+        Mem::base(RBP, self.s.locals[i as usize].disp)
     }
 
     fn slot(&self, p: usize) -> Mem {
         Mem::base(RBP, -(LOCALS_START + self.locals_size + 8 * (p as i32 + 1)))
     }
 
-    fn prologue(&mut self, params: &[Ty], declared: u32) {
-        let a = &mut self.asm;
+    fn prologue(&mut self, nparams: usize, declared: u32) {
+        let a = &mut self.s.asm;
         a.push(RBP);
         a.mov_rr(true, RBP, RSP);
         a.push(R14);
-        a.mov_rr(true, R14, self.layout.vmctx[0]);
+        a.mov_rr(true, R14, self.s.layout.vmctx[0]);
         // Stack check: rsp - frame >= the store's stack limit.
         a.load(true, R11, Mem::base(R14, VMCTX_RUNTIME_LIMITS as i32));
         a.load(true, R11, Mem::base(R11, runtime_limits::STACK_LIMIT as i32));
         self.frame_patches[0] = a.add_placeholder(R11);
         a.alu(Alu::Cmp, true, RSP, Rm::Reg(R11));
         let overflow = self.trap_label(Trap::StackOverflow);
-        self.asm.jcc(Cond::B, overflow);
-        self.frame_patches[1] = self.asm.sub_rsp_placeholder();
-        if let Some(r) = self.layout.ret_ptr {
-            self.asm.store(true, Mem::base(RBP, RET_PTR), r);
+        self.s.asm.jcc(Cond::B, overflow);
+        self.frame_patches[1] = self.s.asm.sub_rsp_placeholder();
+        if let Some(r) = self.s.layout.ret_ptr {
+            self.s.asm.store(true, Mem::base(RBP, RET_PTR), r);
         }
-        for (i, &ty) in params.iter().enumerate() {
+        for i in 0..nparams {
+            let ty = self.s.locals[i].ty;
             let dst = self.local_mem(i as u32);
-            match self.layout.params[i] {
-                Place::Int(r) => self.asm.store(ty.w(), dst, r),
-                Place::Float(x) => self.asm.movs_store(ty == Ty::F64, dst, x),
+            match self.s.layout.params[i] {
+                Place::Int(r) => self.s.asm.store(ty.w(), dst, r),
+                Place::Float(x) => self.s.asm.movs_store(ty == Ty::F64, dst, x),
                 Place::Stack(off) => {
-                    self.asm.load(true, R11, Mem::base(RBP, 16 + off as i32));
-                    self.asm.store(true, dst, R11);
+                    self.s.asm.load(true, R11, Mem::base(RBP, 16 + off as i32));
+                    self.s.asm.store(true, dst, R11);
                 }
             }
         }
         // Zero the declared locals: they are contiguous, below the params.
         if declared > 0 {
-            let last = self.local_mem(params.len() as u32 + declared - 1);
+            let last = self.local_mem(nparams as u32 + declared - 1);
             if declared <= 8 {
-                self.asm.mov_ri(false, R11, 0);
+                self.s.asm.mov_ri(false, R11, 0);
                 for i in 0..declared {
-                    let m = self.local_mem(params.len() as u32 + i);
-                    self.asm.store(true, m, R11);
+                    let m = self.local_mem(nparams as u32 + i);
+                    self.s.asm.store(true, m, R11);
                 }
             } else {
                 // rdi, rcx and rax are free: the parameters are stored.
-                self.asm.lea(RDI, last);
-                self.asm.mov_ri(false, RCX, u64::from(declared));
-                self.asm.mov_ri(false, RAX, 0);
-                self.asm.rep_stosq();
+                self.s.asm.lea(RDI, last);
+                self.s.asm.mov_ri(false, RCX, u64::from(declared));
+                self.s.asm.mov_ri(false, RAX, 0);
+                self.s.asm.rep_stosq();
             }
         }
     }
 
-    fn finish(mut self) -> Result<CompiledFunction> {
-        if !self.control.is_empty() {
+    fn finish(&mut self) -> Result<CompiledFunction> {
+        if !self.s.control.is_empty() {
             return Err(BaselineError::Wasm(brisk_environ::WasmError::Invalid {
                 message: "function body ends inside a block".into(),
                 offset: 0,
             }));
         }
         // Out-of-line traps.
-        for (trap, label) in std::mem::take(&mut self.trap_labels) {
-            self.asm.bind(label);
-            self.traps.push(TrapSite { offset: self.asm.len(), trap });
-            self.asm.ud2();
+        for i in 0..self.s.trap_labels.len() {
+            let (trap, label) = self.s.trap_labels[i];
+            self.s.asm.bind(label);
+            self.s.traps.push(TrapSite { offset: self.s.asm.len(), trap });
+            self.s.asm.ud2();
         }
         // Frame: saved r14 + the fixed slots + locals + stack slots, with
         // rsp 16-byte aligned after it.
@@ -369,34 +410,39 @@ impl<'a> Gen<'a> {
         let Ok(sub) = i32::try_from(frame - 8) else {
             return unsupported("a frame over 2 GiB");
         };
-        self.asm.patch32(self.frame_patches[0], sub);
-        self.asm.patch32(self.frame_patches[1], sub);
-        if !self.asm.resolve() {
+        self.s.asm.patch32(self.frame_patches[0], sub);
+        self.s.asm.patch32(self.frame_patches[1], sub);
+        if !self.s.asm.resolve() {
             return unsupported("internal error: a label was never bound");
         }
-        for (table, targets) in std::mem::take(&mut self.jump_tables) {
-            let base = self.asm.label_offset(table);
+        for (table, targets) in &self.s.jump_tables {
+            let base = self.s.asm.label_offset(*table);
             for (i, t) in targets.iter().enumerate() {
-                let rel = self.asm.label_offset(*t) as i32 - base as i32;
-                self.asm.patch32(base + 4 * i as u32, rel);
+                let rel = self.s.asm.label_offset(*t) as i32 - base as i32;
+                self.s.asm.code[(base as usize + 4 * i)..][..4].copy_from_slice(&rel.to_le_bytes());
             }
         }
-        self.traps.sort_by_key(|t| t.offset);
-        Ok(CompiledFunction { body: std::mem::take(&mut self.asm.code), relocs: self.relocs, traps: self.traps, alignment: 16 })
+        self.s.traps.sort_by_key(|t| t.offset);
+        Ok(CompiledFunction {
+            body: self.s.asm.code.clone(),
+            relocs: self.s.relocs.clone(),
+            traps: self.s.traps.clone(),
+            alignment: 16,
+        })
     }
 
     fn trap_label(&mut self, trap: Trap) -> Label {
-        if let Some((_, l)) = self.trap_labels.iter().find(|(t, _)| *t == trap) {
+        if let Some((_, l)) = self.s.trap_labels.iter().find(|(t, _)| *t == trap) {
             return *l;
         }
-        let l = self.asm.new_label();
-        self.trap_labels.push((trap, l));
+        let l = self.s.asm.new_label();
+        self.s.trap_labels.push((trap, l));
         l
     }
 
     fn trap_if(&mut self, cc: Cond, trap: Trap) {
         let l = self.trap_label(trap);
-        self.asm.jcc(cc, l);
+        self.s.asm.jcc(cc, l);
     }
 
     // ---- Registers ----
@@ -440,7 +486,7 @@ impl<'a> Gen<'a> {
     /// Makes entries stable from the cursor up until a register of the
     /// class is free.
     fn spill_one(&mut self, float: bool) -> Result<()> {
-        while self.cursor < self.stack.len() {
+        while self.cursor < self.s.stack.len() {
             let p = self.cursor;
             self.stabilize(p);
             self.cursor += 1;
@@ -464,7 +510,7 @@ impl<'a> Gen<'a> {
 
     /// Puts entry `p` in its slot unless it is a constant or there already.
     fn stabilize(&mut self, p: usize) {
-        let v = self.stack[p];
+        let v = self.s.stack[p];
         let slot = self.slot(p);
         match v.loc {
             Loc::Imm(_) | Loc::Slot => return,
@@ -477,51 +523,51 @@ impl<'a> Gen<'a> {
             }
             Loc::Local(i) => {
                 let m = self.local_mem(i);
-                self.asm.load(true, R11, m);
-                self.asm.store(true, slot, R11);
-                self.local_refs[i as usize] -= 1;
+                self.s.asm.load(true, R11, m);
+                self.s.asm.store(true, slot, R11);
+                self.s.local_refs[i as usize] -= 1;
             }
             Loc::Flags(cc) => {
-                self.asm.setcc(cc, R11);
-                self.asm.extend_rr(1, false, false, R11, R11);
-                self.asm.store(true, slot, R11);
+                self.s.asm.setcc(cc, R11);
+                self.s.asm.extend_rr(1, false, false, R11, R11);
+                self.s.asm.store(true, slot, R11);
             }
         }
-        self.stack[p].loc = Loc::Slot;
+        self.s.stack[p].loc = Loc::Slot;
     }
 
     /// Makes every entry stable.
     fn stabilize_all(&mut self) {
-        for p in self.cursor..self.stack.len() {
+        for p in self.cursor..self.s.stack.len() {
             self.stabilize(p);
         }
-        self.cursor = self.stack.len();
+        self.cursor = self.s.stack.len();
     }
 
     fn store_reg(&mut self, ty: Ty, m: Mem, r: Reg) {
         if ty.float() {
-            self.asm.movs_store(ty == Ty::F64, m, r);
+            self.s.asm.movs_store(ty == Ty::F64, m, r);
         } else {
-            self.asm.store(true, m, r);
+            self.s.asm.store(true, m, r);
         }
     }
 
     // ---- The value stack ----
 
     fn push(&mut self, ty: Ty, loc: Loc) {
-        let p = self.stack.len();
+        let p = self.s.stack.len();
         match loc {
             Loc::Reg(r) if !ty.float() => self.gpr_owner[r as usize] = p as u32,
-            Loc::Local(i) => self.local_refs[i as usize] += 1,
+            Loc::Local(i) => self.s.local_refs[i as usize] += 1,
             _ => {}
         }
-        self.stack.push(Val { ty, loc });
+        self.s.stack.push(Val { ty, loc });
         self.max_height = self.max_height.max(p + 1);
     }
 
     fn pop(&mut self) -> Opnd {
-        let v = self.stack.pop().expect("validated: the operand stack has the operand");
-        let p = self.stack.len();
+        let v = self.s.stack.pop().expect("validated: the operand stack has the operand");
+        let p = self.s.stack.len();
         self.cursor = self.cursor.min(p);
         let op = match v.loc {
             Loc::Reg(r) => {
@@ -532,7 +578,7 @@ impl<'a> Gen<'a> {
             }
             Loc::Imm(x) => Op::Imm(x),
             Loc::Local(i) => {
-                self.local_refs[i as usize] -= 1;
+                self.s.local_refs[i as usize] -= 1;
                 Op::Mem(self.local_mem(i))
             }
             Loc::Slot => Op::Mem(self.slot(p)),
@@ -543,7 +589,7 @@ impl<'a> Gen<'a> {
 
     /// Drops entries down to `height`, freeing their registers.
     fn truncate(&mut self, height: usize) {
-        while self.stack.len() > height {
+        while self.s.stack.len() > height {
             let o = self.pop();
             self.free(o);
         }
@@ -562,7 +608,7 @@ impl<'a> Gen<'a> {
     /// Moves a non-register operand (or a register one, freeing it) into
     /// `r`, which the caller owns.
     fn load_into(&mut self, o: Opnd, r: Reg) {
-        let a = &mut self.asm;
+        let a = &mut self.s.asm;
         match (o.op, o.ty.float()) {
             (Op::Reg(s), false) => {
                 if s != r {
@@ -606,7 +652,7 @@ impl<'a> Gen<'a> {
 
     /// Turns a flags entry on top into a 0/1 register.
     fn materialize_flags(&mut self) -> Result<()> {
-        if let Some(Val { loc: Loc::Flags(_), .. }) = self.stack.last() {
+        if let Some(Val { loc: Loc::Flags(_), .. }) = self.s.stack.last() {
             let o = self.pop();
             let r = self.to_reg(o)?;
             self.push(Ty::I32, Loc::Reg(r));
@@ -617,7 +663,7 @@ impl<'a> Gen<'a> {
     /// Copies entry `src`'s value into slot `dst` without changing the
     /// state (branch paths).
     fn copy_to_slot(&mut self, src: usize, dst: usize) {
-        let v = self.stack[src];
+        let v = self.s.stack[src];
         let to = self.slot(dst);
         match v.loc {
             Loc::Slot if src == dst => {}
@@ -625,55 +671,59 @@ impl<'a> Gen<'a> {
             Loc::Imm(x) => self.store_imm64(to, x),
             Loc::Local(i) => {
                 let m = self.local_mem(i);
-                self.asm.load(true, R11, m);
-                self.asm.store(true, to, R11);
+                self.s.asm.load(true, R11, m);
+                self.s.asm.store(true, to, R11);
             }
             Loc::Slot => {
                 let m = self.slot(src);
-                self.asm.load(true, R11, m);
-                self.asm.store(true, to, R11);
+                self.s.asm.load(true, R11, m);
+                self.s.asm.store(true, to, R11);
             }
             Loc::Flags(cc) => {
-                self.asm.setcc(cc, R11);
-                self.asm.extend_rr(1, false, false, R11, R11);
-                self.asm.store(true, to, R11);
+                self.s.asm.setcc(cc, R11);
+                self.s.asm.extend_rr(1, false, false, R11, R11);
+                self.s.asm.store(true, to, R11);
             }
         }
     }
 
     fn store_imm64(&mut self, m: Mem, x: u64) {
         if let Ok(v) = i32::try_from(x as i64) {
-            self.asm.store_imm(true, m, v);
+            self.s.asm.store_imm(true, m, v);
         } else {
-            self.asm.mov_ri(true, R11, x);
-            self.asm.store(true, m, R11);
+            self.s.asm.mov_ri(true, R11, x);
+            self.s.asm.store(true, m, R11);
         }
     }
 
     // ---- Control ----
 
-    fn block_types(&self, bt: BlockType) -> Result<(Vec<Ty>, Vec<Ty>)> {
-        Ok(match bt {
-            BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(t) => (Vec::new(), vec![Ty::from_parser(t)?]),
+    fn block_types(&mut self, bt: BlockType) -> Result<(Vec<Ty>, Vec<Ty>)> {
+        let (mut params, mut results) = (self.take_vec(), self.take_vec());
+        match bt {
+            BlockType::Empty => {}
+            BlockType::Type(t) => results.push(Ty::from_parser(t)?),
             BlockType::FuncType(i) => {
                 let ft = &self.module.types[TypeIndex::from_u32(i)];
-                (
-                    ft.params.iter().map(|t| Ty::of(*t)).collect::<Result<_>>()?,
-                    ft.results.iter().map(|t| Ty::of(*t)).collect::<Result<_>>()?,
-                )
+                for t in ft.params.iter() {
+                    params.push(Ty::of(*t)?);
+                }
+                for t in ft.results.iter() {
+                    results.push(Ty::of(*t)?);
+                }
             }
-        })
+        }
+        Ok((params, results))
     }
 
     /// Puts the top `n` entries in their slots (constants too).
     fn canonicalize_top(&mut self, n: usize) {
-        let len = self.stack.len();
+        let len = self.s.stack.len();
         for p in len - n..len {
-            if let Loc::Imm(x) = self.stack[p].loc {
+            if let Loc::Imm(x) = self.s.stack[p].loc {
                 let m = self.slot(p);
                 self.store_imm64(m, x);
-                self.stack[p].loc = Loc::Slot;
+                self.s.stack[p].loc = Loc::Slot;
             } else {
                 self.stabilize(p);
             }
@@ -686,20 +736,20 @@ impl<'a> Gen<'a> {
         if kind != Kind::Block {
             self.canonicalize_top(params.len());
         }
-        let label = self.asm.new_label();
-        let height = self.stack.len() - params.len();
-        self.control.push(Frame { kind, height, params, results, label, else_label: None, used: false });
+        let label = self.s.asm.new_label();
+        let height = self.s.stack.len() - params.len();
+        self.s.control.push(Frame { kind, height, params, results, label, else_label: None, used: false });
         Ok(())
     }
 
     /// Copies the values a branch to `depth` carries into the target's
     /// slots (state unchanged) and returns the target frame's index.
     fn branch_moves(&mut self, depth: u32) -> usize {
-        let f = self.control.len() - 1 - depth as usize;
-        let n = self.control[f].branch_types().len();
-        let base = self.control[f].height;
-        let len = self.stack.len();
-        if self.control[f].kind != Kind::Func {
+        let f = self.s.control.len() - 1 - depth as usize;
+        let n = self.s.control[f].branch_types().len();
+        let base = self.s.control[f].height;
+        let len = self.s.stack.len();
+        if self.s.control[f].kind != Kind::Func {
             for i in 0..n {
                 self.copy_to_slot(len - n + i, base + i);
             }
@@ -710,35 +760,35 @@ impl<'a> Gen<'a> {
     /// A branch to `depth` on the current path (state unchanged).
     fn branch(&mut self, depth: u32) {
         let f = self.branch_moves(depth);
-        if self.control[f].kind == Kind::Func {
+        if self.s.control[f].kind == Kind::Func {
             self.emit_return();
         } else {
-            self.control[f].used = true;
-            let l = self.control[f].label;
-            self.asm.jmp(l);
+            self.s.control[f].used = true;
+            let l = self.s.control[f].label;
+            self.s.asm.jmp(l);
         }
     }
 
     fn set_unreachable(&mut self) {
-        let h = self.control.last().map_or(0, |f| f.height);
-        self.truncate(h.min(self.stack.len()));
+        let h = self.s.control.last().map_or(0, |f| f.height);
+        self.truncate(h.min(self.s.stack.len()));
         self.reachable = false;
     }
 
     /// The return sequence (state unchanged): results in their ABI places,
     /// then the epilogue.
     fn emit_return(&mut self) {
-        let n = self.layout.results.len();
-        let len = self.stack.len();
+        let n = self.s.layout.results.len();
+        let len = self.s.stack.len();
         // Register values first into their own slots, so that loading the
         // result registers below cannot overwrite a value still to be read.
         for i in 0..n {
-            if let Loc::Reg(_) = self.stack[len - n + i].loc {
+            if let Loc::Reg(_) = self.s.stack[len - n + i].loc {
                 self.copy_to_slot(len - n + i, len - n + i);
             }
         }
         let place_of = |g: &Gen<'_>, i: usize| -> Opnd {
-            let v = g.stack[len - n + i];
+            let v = g.s.stack[len - n + i];
             let op = match v.loc {
                 Loc::Imm(x) => Op::Imm(x),
                 Loc::Local(l) => Op::Mem(g.local_mem(l)),
@@ -747,19 +797,19 @@ impl<'a> Gen<'a> {
             };
             Opnd { ty: v.ty, op }
         };
-        if self.layout.ret_area > 0 {
-            self.asm.load(true, R10, Mem::base(RBP, RET_PTR));
+        if self.s.layout.ret_area > 0 {
+            self.s.asm.load(true, R10, Mem::base(RBP, RET_PTR));
             for i in 0..n {
-                if let Place::Stack(off) = self.layout.results[i] {
+                if let Place::Stack(off) = self.s.layout.results[i] {
                     let o = place_of(self, i);
                     self.load_raw(o, R11);
-                    self.asm.store(true, Mem::base(R10, off as i32), R11);
+                    self.s.asm.store(true, Mem::base(R10, off as i32), R11);
                 }
             }
         }
         for i in 0..n {
             let o = place_of(self, i);
-            match self.layout.results[i] {
+            match self.s.layout.results[i] {
                 Place::Int(r) => self.load_raw(o, r),
                 Place::Float(x) => self.load_into(Opnd { ty: o.ty, op: o.op }, x),
                 Place::Stack(_) => {}
@@ -771,27 +821,33 @@ impl<'a> Gen<'a> {
     /// Loads a value's bits into a GPR without touching the allocator.
     fn load_raw(&mut self, o: Opnd, r: Reg) {
         match o.op {
-            Op::Imm(x) => self.asm.mov_ri(true, r, x),
-            Op::Mem(m) if o.ty == Ty::I32 || o.ty == Ty::F32 => self.asm.load(false, r, m),
-            Op::Mem(m) => self.asm.load(true, r, m),
-            Op::Reg(s) if o.ty.float() => self.asm.movq_rx(true, r, s),
-            Op::Reg(s) => self.asm.mov_rr(true, r, s),
+            Op::Imm(x) => self.s.asm.mov_ri(true, r, x),
+            Op::Mem(m) if o.ty == Ty::I32 || o.ty == Ty::F32 => self.s.asm.load(false, r, m),
+            Op::Mem(m) => self.s.asm.load(true, r, m),
+            Op::Reg(s) if o.ty.float() => self.s.asm.movq_rx(true, r, s),
+            Op::Reg(s) => self.s.asm.mov_rr(true, r, s),
             Op::Flags(cc) => {
-                self.asm.setcc(cc, r);
-                self.asm.extend_rr(1, false, false, r, r);
+                self.s.asm.setcc(cc, r);
+                self.s.asm.extend_rr(1, false, false, r, r);
             }
         }
     }
 
     fn epilogue(&mut self) {
-        self.asm.load(true, R14, Mem::base(RBP, SAVED_R14));
-        self.asm.mov_rr(true, RSP, RBP);
-        self.asm.pop(RBP);
-        self.asm.ret(self.layout.stack_args as u16);
+        self.s.asm.load(true, R14, Mem::base(RBP, SAVED_R14));
+        self.s.asm.mov_rr(true, RSP, RBP);
+        self.s.asm.pop(RBP);
+        self.s.asm.ret(self.s.layout.stack_args as u16);
     }
 
     fn end(&mut self) -> Result<()> {
-        let frame = self.control.pop().expect("validated: end matches a block");
+        let frame = self.s.control.pop().expect("validated: end matches a block");
+        let r = self.end_frame(&frame);
+        self.recycle(frame);
+        r
+    }
+
+    fn end_frame(&mut self, frame: &Frame) -> Result<()> {
         match frame.kind {
             Kind::Func => {
                 if self.reachable {
@@ -811,20 +867,20 @@ impl<'a> Gen<'a> {
                     }
                     self.truncate(frame.height);
                     if let Some(l) = frame.else_label
-                        && !self.asm.is_bound(l)
+                        && !self.s.asm.is_bound(l)
                     {
                         // An if without else: the parameters, in their
                         // slots, are the results.
-                        self.asm.bind(l);
+                        self.s.asm.bind(l);
                     }
-                    self.asm.bind(frame.label);
+                    self.s.asm.bind(frame.label);
                     for t in &frame.results {
                         self.push(*t, Loc::Slot);
                     }
-                    self.cursor = self.stack.len();
+                    self.cursor = self.s.stack.len();
                     self.reachable = true;
                 } else {
-                    self.asm.bind(frame.label);
+                    self.s.asm.bind(frame.label);
                 }
             }
         }
@@ -837,7 +893,7 @@ impl<'a> Gen<'a> {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.unreachable_depth += 1,
             Operator::End if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
             Operator::End => {
-                let f = self.control.last().expect("validated");
+                let f = self.s.control.last().expect("validated");
                 let kind = f.kind;
                 if kind == Kind::If || (matches!(kind, Kind::Block | Kind::Else) && f.used) {
                     // The label is reachable by a branch (or the else arm).
@@ -846,7 +902,8 @@ impl<'a> Gen<'a> {
                     // No branch reaches the end (a loop's label is its
                     // header): what follows is unreachable too.
                     self.truncate(f.height);
-                    self.control.pop();
+                    let f = self.s.control.pop().expect("validated");
+                    self.recycle(f);
                 }
             }
             Operator::Else if self.unreachable_depth == 0 => self.else_()?,
@@ -857,24 +914,24 @@ impl<'a> Gen<'a> {
 
     fn else_(&mut self) -> Result<()> {
         let reachable = self.reachable;
-        let f = self.control.len() - 1;
+        let f = self.s.control.len() - 1;
         if reachable {
-            let n = self.control[f].results.len();
+            let n = self.s.control[f].results.len();
             self.canonicalize_top(n);
-            self.control[f].used = true;
-            let l = self.control[f].label;
-            self.asm.jmp(l);
+            self.s.control[f].used = true;
+            let l = self.s.control[f].label;
+            self.s.asm.jmp(l);
         }
-        let height = self.control[f].height;
+        let height = self.s.control[f].height;
         self.truncate(height);
-        let else_label = self.control[f].else_label.expect("validated: else follows if");
-        self.asm.bind(else_label);
-        let params = self.control[f].params.clone();
+        let else_label = self.s.control[f].else_label.expect("validated: else follows if");
+        self.s.asm.bind(else_label);
+        let params = self.s.control[f].params.clone();
         for t in params {
             self.push(t, Loc::Slot);
         }
-        self.cursor = self.stack.len();
-        self.control[f].kind = Kind::Else;
+        self.cursor = self.s.stack.len();
+        self.s.control[f].kind = Kind::Else;
         self.reachable = true;
         Ok(())
     }
@@ -885,22 +942,22 @@ impl<'a> Gen<'a> {
         let cc = match cond.op {
             Op::Flags(cc) => cc,
             Op::Reg(r) => {
-                self.asm.test_rr(false, r, r);
+                self.s.asm.test_rr(false, r, r);
                 self.release(false, r);
                 Cond::Ne
             }
             Op::Mem(m) => {
-                self.asm.alu_ri(Alu::Cmp, false, Rm::Mem(m), 0);
+                self.s.asm.alu_ri(Alu::Cmp, false, Rm::Mem(m), 0);
                 Cond::Ne
             }
             Op::Imm(v) => {
                 if (v as u32 != 0) == jump_if {
-                    self.asm.jmp(target);
+                    self.s.asm.jmp(target);
                 }
                 return Ok(());
             }
         };
-        self.asm.jcc(if jump_if { cc } else { cc.invert() }, target);
+        self.s.asm.jcc(if jump_if { cc } else { cc.invert() }, target);
         Ok(())
     }
 
@@ -911,32 +968,32 @@ impl<'a> Gen<'a> {
         let mut entries = Vec::with_capacity(targets.len() as usize);
         for t in targets.targets() {
             let t = t?;
-            let l = *stubs.entry(t).or_insert_with(|| self.asm.new_label());
+            let l = *stubs.entry(t).or_insert_with(|| self.s.asm.new_label());
             entries.push(l);
         }
         let default = targets.default();
-        let dl = *stubs.entry(default).or_insert_with(|| self.asm.new_label());
+        let dl = *stubs.entry(default).or_insert_with(|| self.s.asm.new_label());
         let n = entries.len() as u32;
         let Ok(n_imm) = i32::try_from(n) else {
             return unsupported("a br_table over 2^31 targets");
         };
-        self.asm.alu_ri(Alu::Cmp, false, Rm::Reg(r), n_imm);
-        self.asm.jcc(Cond::Ae, dl);
-        let table = self.asm.new_label();
-        self.asm.lea_label(R11, table);
-        self.asm.load_ext(4, true, true, R10, Mem { base: R11, index: Some((r, 4)), disp: 0 });
-        self.asm.alu(Alu::Add, true, R10, Rm::Reg(R11));
-        self.asm.jmp_r(R10);
+        self.s.asm.alu_ri(Alu::Cmp, false, Rm::Reg(r), n_imm);
+        self.s.asm.jcc(Cond::Ae, dl);
+        let table = self.s.asm.new_label();
+        self.s.asm.lea_label(R11, table);
+        self.s.asm.load_ext(4, true, true, R10, Mem { base: R11, index: Some((r, 4)), disp: 0 });
+        self.s.asm.alu(Alu::Add, true, R10, Rm::Reg(R11));
+        self.s.asm.jmp_r(R10);
         self.release(false, r);
-        self.asm.bind(table);
+        self.s.asm.bind(table);
         for _ in 0..n {
-            self.asm.data32(0);
+            self.s.asm.data32(0);
         }
-        self.jump_tables.push((table, entries));
+        self.s.jump_tables.push((table, entries));
         let mut stubs: Vec<(u32, Label)> = stubs.into_iter().collect();
         stubs.sort_unstable_by_key(|(d, _)| *d);
         for (depth, l) in stubs {
-            self.asm.bind(l);
+            self.s.asm.bind(l);
             self.branch(depth);
         }
         self.set_unreachable();
@@ -948,18 +1005,25 @@ impl<'a> Gen<'a> {
     /// Calls a function of type `ty` whose arguments are on top of the
     /// stack, and pushes its results.
     fn call(&mut self, ty: TypeIndex, callee: Callee) -> Result<()> {
-        let ft = &self.module.types[ty];
-        let layout = abi::layout(&ft.params, &ft.results);
-        let results: Vec<Ty> = ft.results.iter().map(|t| Ty::of(*t)).collect::<Result<_>>()?;
+        let module = self.module;
+        let ft = &module.types[ty];
+        let mut layout = std::mem::take(&mut self.s.call_layout);
+        abi::layout_into(&mut layout, &ft.params, &ft.results);
+        let r = self.call_with(ft, &layout, callee);
+        self.s.call_layout = layout;
+        r
+    }
+
+    fn call_with(&mut self, ft: &brisk_environ::FuncType, layout: &Layout, callee: Callee) -> Result<()> {
         let nargs = ft.params.len();
         self.stabilize_all();
         let total = layout.ret_area + layout.stack_args;
         if total > 0 {
-            self.asm.alu_ri(Alu::Sub, true, Rm::Reg(RSP), total as i32);
+            self.s.asm.alu_ri(Alu::Sub, true, Rm::Reg(RSP), total as i32);
         }
-        let base = self.stack.len() - nargs;
+        let base = self.s.stack.len() - nargs;
         let arg = |g: &Gen<'_>, i: usize| -> Opnd {
-            let v = g.stack[base + i];
+            let v = g.s.stack[base + i];
             let op = match v.loc {
                 Loc::Imm(x) => Op::Imm(x),
                 _ => Op::Mem(g.slot(base + i)),
@@ -970,7 +1034,7 @@ impl<'a> Gen<'a> {
             if let Place::Stack(off) = layout.params[i] {
                 let o = arg(self, i);
                 self.load_raw(o, R11);
-                self.asm.store(true, Mem::base(RSP, off as i32), R11);
+                self.s.asm.store(true, Mem::base(RSP, off as i32), R11);
             }
         }
         for i in 0..nargs {
@@ -982,44 +1046,45 @@ impl<'a> Gen<'a> {
             }
         }
         if let Some(r) = layout.ret_ptr {
-            self.asm.lea(r, Mem::base(RSP, layout.stack_args as i32));
+            self.s.asm.lea(r, Mem::base(RSP, layout.stack_args as i32));
         }
         let [callee_vmctx, caller_vmctx] = layout.vmctx;
         match callee {
             Callee::Direct(f) => {
-                self.asm.mov_rr(true, callee_vmctx, R14);
-                self.asm.mov_rr(true, caller_vmctx, R14);
-                let at = self.asm.call_rel32();
-                self.relocs.push(FuncReloc { offset: at, kind: RelocKind::X86CallPcRel4, target: f, addend: -4 });
+                self.s.asm.mov_rr(true, callee_vmctx, R14);
+                self.s.asm.mov_rr(true, caller_vmctx, R14);
+                let at = self.s.asm.call_rel32();
+                self.s.relocs.push(FuncReloc { offset: at, kind: RelocKind::X86CallPcRel4, target: f, addend: -4 });
             }
             Callee::Record { code, vmctx } => {
-                self.asm.load(true, callee_vmctx, Mem::base(R14, vmctx));
-                self.asm.mov_rr(true, caller_vmctx, R14);
-                self.asm.call_rm(Rm::Mem(Mem::base(R14, code)));
+                self.s.asm.load(true, callee_vmctx, Mem::base(R14, vmctx));
+                self.s.asm.mov_rr(true, caller_vmctx, R14);
+                self.s.asm.call_rm(Rm::Mem(Mem::base(R14, code)));
             }
             Callee::Indirect => {
-                self.asm.load(true, R11, Mem::base(RBP, CALL_SCRATCH));
-                self.asm.load(true, callee_vmctx, Mem::base(R11, func_ref::VMCTX as i32));
-                self.asm.mov_rr(true, caller_vmctx, R14);
-                self.asm.call_rm(Rm::Mem(Mem::base(R11, func_ref::NATIVE_CALL as i32)));
+                self.s.asm.load(true, R11, Mem::base(RBP, CALL_SCRATCH));
+                self.s.asm.load(true, callee_vmctx, Mem::base(R11, func_ref::VMCTX as i32));
+                self.s.asm.mov_rr(true, caller_vmctx, R14);
+                self.s.asm.call_rm(Rm::Mem(Mem::base(R11, func_ref::NATIVE_CALL as i32)));
             }
         }
         // The arguments were constants or in slots: nothing to free.
-        self.stack.truncate(base);
+        self.s.stack.truncate(base);
         self.cursor = self.cursor.min(base);
         debug_assert!(self.gpr_free == GPRS && self.xmm_free == XMMS);
-        for (i, &t) in results.iter().enumerate() {
+        for (i, &t) in ft.results.iter().enumerate() {
+            let t = Ty::of(t)?;
             match layout.results[i] {
                 Place::Int(r) if GPRS & (1 << r) != 0 => {
                     self.gpr_free &= !(1 << r);
                     if t == Ty::I32 {
-                        self.asm.mov_rr(false, r, r);
+                        self.s.asm.mov_rr(false, r, r);
                     }
                     self.push(t, Loc::Reg(r));
                 }
                 Place::Int(r) => {
-                    let m = self.slot(self.stack.len());
-                    self.asm.store(true, m, r);
+                    let m = self.slot(self.s.stack.len());
+                    self.s.asm.store(true, m, r);
                     self.push(t, Loc::Slot);
                 }
                 Place::Float(x) => {
@@ -1027,15 +1092,15 @@ impl<'a> Gen<'a> {
                     self.push(t, Loc::Reg(x));
                 }
                 Place::Stack(off) => {
-                    let m = self.slot(self.stack.len());
-                    self.asm.load(true, R11, Mem::base(RSP, off as i32));
-                    self.asm.store(true, m, R11);
+                    let m = self.slot(self.s.stack.len());
+                    self.s.asm.load(true, R11, Mem::base(RSP, off as i32));
+                    self.s.asm.store(true, m, R11);
                     self.push(t, Loc::Slot);
                 }
             }
         }
         if layout.ret_area > 0 {
-            self.asm.alu_ri(Alu::Add, true, Rm::Reg(RSP), layout.ret_area as i32);
+            self.s.asm.alu_ri(Alu::Add, true, Rm::Reg(RSP), layout.ret_area as i32);
         }
         Ok(())
     }
@@ -1061,7 +1126,7 @@ impl<'a> Gen<'a> {
         match self.module.defined_table_index(t) {
             Some(d) => (R14, self.offsets.defined_table(d) as i32),
             None => {
-                self.asm.load(true, R11, Mem::base(R14, self.offsets.imported_table(t) as i32));
+                self.s.asm.load(true, R11, Mem::base(R14, self.offsets.imported_table(t) as i32));
                 (R11, 0)
             }
         }
@@ -1073,27 +1138,27 @@ impl<'a> Gen<'a> {
         let index = self.pop();
         let r = self.to_reg(index)?;
         let (base, off) = self.table_def(table);
-        self.asm.alu(Alu::Cmp, true, r, Rm::Mem(Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32)));
+        self.s.asm.alu(Alu::Cmp, true, r, Rm::Mem(Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32)));
         self.trap_if(Cond::Ae, Trap::TableOutOfBounds);
-        self.asm.load(true, R10, Mem::base(base, off + table_def::BASE as i32));
-        self.asm.lea(R10, Mem { base: R10, index: Some((r, 8)), disp: 0 });
+        self.s.asm.load(true, R10, Mem::base(base, off + table_def::BASE as i32));
+        self.s.asm.lea(R10, Mem { base: R10, index: Some((r, 8)), disp: 0 });
         self.release(false, r);
         Ok(())
     }
 
     fn call_indirect(&mut self, type_index: u32, table: u32) -> Result<()> {
         self.table_element(table)?;
-        self.asm.load(true, R10, Mem::base(R10, 0));
-        self.asm.test_rr(true, R10, R10);
+        self.s.asm.load(true, R10, Mem::base(R10, 0));
+        self.s.asm.test_rr(true, R10, R10);
         self.trap_if(Cond::E, Trap::IndirectCallToNull);
-        self.asm.load(true, R11, Mem::base(R14, VMCTX_TYPE_IDS as i32));
+        self.s.asm.load(true, R11, Mem::base(R14, VMCTX_TYPE_IDS as i32));
         let Ok(disp) = i32::try_from(u64::from(type_index) * 4) else {
             return unsupported("a type index over 2^29");
         };
-        self.asm.load(false, R11, Mem::base(R11, disp));
-        self.asm.alu(Alu::Cmp, false, R11, Rm::Mem(Mem::base(R10, func_ref::TYPE_INDEX as i32)));
+        self.s.asm.load(false, R11, Mem::base(R11, disp));
+        self.s.asm.alu(Alu::Cmp, false, R11, Rm::Mem(Mem::base(R10, func_ref::TYPE_INDEX as i32)));
         self.trap_if(Cond::Ne, Trap::BadSignature);
-        self.asm.store(true, Mem::base(RBP, CALL_SCRATCH), R10);
+        self.s.asm.store(true, Mem::base(RBP, CALL_SCRATCH), R10);
         self.call(TypeIndex::from_u32(type_index), Callee::Indirect)
     }
 
@@ -1103,13 +1168,13 @@ impl<'a> Gen<'a> {
     fn call_builtin(&mut self, builtin: BuiltinFunction, args: &[Opnd]) {
         const SYSV: [Reg; 6] = [RDI, x64::RSI, RDX, RCX, x64::R8, x64::R9];
         debug_assert!(self.gpr_free == GPRS && self.xmm_free == XMMS);
-        self.asm.mov_rr(true, RDI, R14);
+        self.s.asm.mov_rr(true, RDI, R14);
         for (i, a) in args.iter().enumerate() {
             let o = Opnd { ty: if a.ty == Ty::I32 { Ty::I32 } else { Ty::I64 }, op: a.op };
             self.load_raw(o, SYSV[i + 1]);
         }
-        self.asm.load(true, R11, Mem::base(R14, VMCTX_BUILTINS as i32));
-        self.asm.call_rm(Rm::Mem(Mem::base(R11, (builtin as u32 * 8) as i32)));
+        self.s.asm.load(true, R11, Mem::base(R14, VMCTX_BUILTINS as i32));
+        self.s.asm.call_rm(Rm::Mem(Mem::base(R11, (builtin as u32 * 8) as i32)));
         self.gpr_free &= !(1 << RAX);
     }
 
@@ -1129,7 +1194,7 @@ impl<'a> Gen<'a> {
     /// A builtin returning 1 on success and 0 when the code must trap.
     fn checked_builtin(&mut self, builtin: BuiltinFunction, args: &[Opnd], trap: Trap) {
         self.call_builtin(builtin, args);
-        self.asm.test_rr(false, RAX, RAX);
+        self.s.asm.test_rr(false, RAX, RAX);
         self.trap_if(Cond::E, trap);
         self.release(false, RAX);
     }
@@ -1137,9 +1202,9 @@ impl<'a> Gen<'a> {
     /// After `memory.grow` / `table.grow`: trap if the limiter failed, push
     /// the old size.
     fn grow_result(&mut self) {
-        self.asm.alu_ri(Alu::Cmp, true, Rm::Reg(RAX), brisk_environ::GROW_ERROR as i32);
+        self.s.asm.alu_ri(Alu::Cmp, true, Rm::Reg(RAX), brisk_environ::GROW_ERROR as i32);
         self.trap_if(Cond::E, Trap::HostError);
-        self.asm.mov_rr(false, RAX, RAX);
+        self.s.asm.mov_rr(false, RAX, RAX);
         self.push(Ty::I32, Loc::Reg(RAX));
     }
 
@@ -1155,7 +1220,7 @@ impl<'a> Gen<'a> {
         Ok(match self.module.defined_memory_index(m) {
             Some(d) => (R14, self.offsets.defined_memory(d) as i32),
             None => {
-                self.asm.load(true, R11, Mem::base(R14, self.offsets.imported_memory(m) as i32));
+                self.s.asm.load(true, R11, Mem::base(R14, self.offsets.imported_memory(m) as i32));
                 (R11, 0)
             }
         })
@@ -1177,21 +1242,21 @@ impl<'a> Gen<'a> {
         if !self.tunables.elide_bounds_check(false, memarg.offset, u64::from(size)) {
             let end = memarg.offset + u64::from(size);
             match i32::try_from(end) {
-                Ok(e) => self.asm.lea(R10, Mem::base(i, e)),
+                Ok(e) => self.s.asm.lea(R10, Mem::base(i, e)),
                 Err(_) => {
-                    self.asm.mov_ri(true, R10, end);
-                    self.asm.alu(Alu::Add, true, R10, Rm::Reg(i));
+                    self.s.asm.mov_ri(true, R10, end);
+                    self.s.asm.alu(Alu::Add, true, R10, Rm::Reg(i));
                 }
             }
-            self.asm.alu(Alu::Cmp, true, R10, Rm::Mem(Mem::base(def, off + memory_def::CURRENT_LENGTH as i32)));
+            self.s.asm.alu(Alu::Cmp, true, R10, Rm::Mem(Mem::base(def, off + memory_def::CURRENT_LENGTH as i32)));
             self.trap_if(Cond::A, Trap::MemoryOutOfBounds);
         }
-        self.asm.load(true, R10, Mem::base(def, off + memory_def::BASE as i32));
+        self.s.asm.load(true, R10, Mem::base(def, off + memory_def::BASE as i32));
         let disp = match i32::try_from(memarg.offset) {
             Ok(d) => d,
             Err(_) => {
-                self.asm.mov_ri(true, R11, memarg.offset);
-                self.asm.alu(Alu::Add, true, i, Rm::Reg(R11));
+                self.s.asm.mov_ri(true, R11, memarg.offset);
+                self.s.asm.alu(Alu::Add, true, i, Rm::Reg(R11));
                 0
             }
         };
@@ -1199,7 +1264,7 @@ impl<'a> Gen<'a> {
     }
 
     fn record_trap(&mut self, at: u32, trap: Trap) {
-        self.traps.push(TrapSite { offset: at, trap });
+        self.s.traps.push(TrapSite { offset: at, trap });
     }
 
     fn load(&mut self, memarg: &MemArg, ty: Ty, bytes: u8, signed: bool) -> Result<()> {
@@ -1207,13 +1272,13 @@ impl<'a> Gen<'a> {
         // the address computation uses.
         let x = if ty.float() { Some(self.alloc_xmm()?) } else { None };
         let (m, i) = self.address(memarg, u32::from(bytes))?;
-        let at = self.asm.len();
+        let at = self.s.asm.len();
         let dst = if let Some(x) = x {
-            self.asm.movs_load(ty == Ty::F64, x, m);
+            self.s.asm.movs_load(ty == Ty::F64, x, m);
             self.release(false, i);
             x
         } else {
-            self.asm.load_ext(bytes, signed, ty.w(), i, m);
+            self.s.asm.load_ext(bytes, signed, ty.w(), i, m);
             i
         };
         self.record_trap(at, Trap::MemoryOutOfBounds);
@@ -1229,11 +1294,11 @@ impl<'a> Gen<'a> {
             _ => Op::Reg(self.to_reg(Opnd { ty: value.ty, op: value.op })?),
         };
         let (m, i) = self.address(memarg, u32::from(bytes))?;
-        let at = self.asm.len();
+        let at = self.s.asm.len();
         match v {
-            Op::Imm(x) => self.asm.store_imm_n(bytes, m, x as i32),
-            Op::Reg(r) if value.ty.float() => self.asm.movs_store(bytes == 8, m, r),
-            Op::Reg(r) => self.asm.store_n(bytes, m, r),
+            Op::Imm(x) => self.s.asm.store_imm_n(bytes, m, x as i32),
+            Op::Reg(r) if value.ty.float() => self.s.asm.movs_store(bytes == 8, m, r),
+            Op::Reg(r) => self.s.asm.store_n(bytes, m, r),
             _ => unreachable!(),
         }
         self.record_trap(at, Trap::MemoryOutOfBounds);
@@ -1254,7 +1319,7 @@ impl<'a> Gen<'a> {
         match self.module.defined_global_index(g) {
             Some(d) => (Mem::base(R14, self.offsets.defined_global(d) as i32), ty, gt.content == WasmValType::V128),
             None => {
-                self.asm.load(true, R11, Mem::base(R14, self.offsets.imported_global(g) as i32));
+                self.s.asm.load(true, R11, Mem::base(R14, self.offsets.imported_global(g) as i32));
                 (Mem::base(R11, 0), ty, gt.content == WasmValType::V128)
             }
         }
@@ -1282,12 +1347,12 @@ impl<'a> Gen<'a> {
     fn alu_operand(&mut self, ty: Ty, op: Alu, dst: Reg, b: Opnd) -> Result<()> {
         match b.op {
             Op::Imm(v) if Self::fits32(ty, v).is_some() => {
-                self.asm.alu_ri(op, ty.w(), Rm::Reg(dst), Self::fits32(ty, v).unwrap_or(0));
+                self.s.asm.alu_ri(op, ty.w(), Rm::Reg(dst), Self::fits32(ty, v).unwrap_or(0));
             }
-            Op::Mem(m) => self.asm.alu(op, ty.w(), dst, Rm::Mem(m)),
+            Op::Mem(m) => self.s.asm.alu(op, ty.w(), dst, Rm::Mem(m)),
             _ => {
                 let r = self.to_reg(b)?;
-                self.asm.alu(op, ty.w(), dst, Rm::Reg(r));
+                self.s.asm.alu(op, ty.w(), dst, Rm::Reg(r));
                 self.release(false, r);
             }
         }
@@ -1299,7 +1364,7 @@ impl<'a> Gen<'a> {
         let a = self.pop();
         let cc = match (a.op, b.op) {
             (Op::Mem(m), Op::Imm(v)) if Self::fits32(ty, v).is_some() => {
-                self.asm.alu_ri(Alu::Cmp, ty.w(), Rm::Mem(m), Self::fits32(ty, v).unwrap_or(0));
+                self.s.asm.alu_ri(Alu::Cmp, ty.w(), Rm::Mem(m), Self::fits32(ty, v).unwrap_or(0));
                 cc
             }
             (Op::Imm(_) | Op::Mem(_), Op::Reg(r)) => {
@@ -1331,9 +1396,9 @@ impl<'a> Gen<'a> {
                 self.push(Ty::I32, Loc::Imm(u64::from(zero)));
                 return Ok(());
             }
-            Op::Mem(m) => self.asm.alu_ri(Alu::Cmp, ty.w(), Rm::Mem(m), 0),
+            Op::Mem(m) => self.s.asm.alu_ri(Alu::Cmp, ty.w(), Rm::Mem(m), 0),
             Op::Reg(r) => {
-                self.asm.test_rr(ty.w(), r, r);
+                self.s.asm.test_rr(ty.w(), r, r);
                 self.release(false, r);
             }
         }
@@ -1343,11 +1408,11 @@ impl<'a> Gen<'a> {
 
     fn shift(&mut self, ty: Ty, op: Shift) -> Result<()> {
         let mask = if ty.w() { 63 } else { 31 };
-        if let Some(Val { loc: Loc::Imm(c), .. }) = self.stack.last().copied() {
+        if let Some(Val { loc: Loc::Imm(c), .. }) = self.s.stack.last().copied() {
             self.pop();
             let a = self.pop();
             let r = self.to_reg(a)?;
-            self.asm.shift_ri(op, ty.w(), r, (c & mask) as u8);
+            self.s.asm.shift_ri(op, ty.w(), r, (c & mask) as u8);
             self.push(ty, Loc::Reg(r));
             return Ok(());
         }
@@ -1359,7 +1424,7 @@ impl<'a> Gen<'a> {
         self.gpr_free &= !(1 << RCX);
         let a = self.pop();
         let r = self.to_reg(a)?;
-        self.asm.shift_cl(op, ty.w(), r);
+        self.s.asm.shift_cl(op, ty.w(), r);
         self.release(false, RCX);
         self.push(ty, Loc::Reg(r));
         Ok(())
@@ -1374,30 +1439,30 @@ impl<'a> Gen<'a> {
         self.load_into(Opnd { ty, op: a.op }, RAX);
         self.gpr_free &= !(1 << RAX | 1 << RDX);
         let w = ty.w();
-        self.asm.test_rr(w, d, d);
+        self.s.asm.test_rr(w, d, d);
         self.trap_if(Cond::E, Trap::IntegerDivisionByZero);
-        let done = self.asm.new_label();
+        let done = self.s.asm.new_label();
         if signed {
-            let normal = self.asm.new_label();
-            self.asm.alu_ri(Alu::Cmp, w, Rm::Reg(d), -1);
-            self.asm.jcc(Cond::Ne, normal);
+            let normal = self.s.asm.new_label();
+            self.s.asm.alu_ri(Alu::Cmp, w, Rm::Reg(d), -1);
+            self.s.asm.jcc(Cond::Ne, normal);
             if rem {
                 // x rem -1 = 0 (idiv would fault on INT_MIN).
-                self.asm.mov_ri(false, RDX, 0);
-                self.asm.jmp(done);
+                self.s.asm.mov_ri(false, RDX, 0);
+                self.s.asm.jmp(done);
             } else {
                 // INT_MIN / -1 overflows; everything else negates.
-                self.asm.neg(w, RAX);
+                self.s.asm.neg(w, RAX);
                 self.trap_if(Cond::O, Trap::IntegerOverflow);
-                self.asm.jmp(done);
+                self.s.asm.jmp(done);
             }
-            self.asm.bind(normal);
-            self.asm.sign_extend_rax(w);
+            self.s.asm.bind(normal);
+            self.s.asm.sign_extend_rax(w);
         } else {
-            self.asm.mov_ri(false, RDX, 0);
+            self.s.asm.mov_ri(false, RDX, 0);
         }
-        self.asm.div(w, signed, d);
-        self.asm.bind(done);
+        self.s.asm.div(w, signed, d);
+        self.s.asm.bind(done);
         self.release(false, d);
         let (keep, other) = if rem { (RDX, RAX) } else { (RAX, RDX) };
         self.release(false, other);
@@ -1408,7 +1473,7 @@ impl<'a> Gen<'a> {
     fn unop_in_place(&mut self, ty: Ty, f: impl FnOnce(&mut Asm, Reg)) -> Result<()> {
         let a = self.pop();
         let r = self.to_reg(a)?;
-        f(&mut self.asm, r);
+        f(&mut self.s.asm, r);
         self.push(ty, Loc::Reg(r));
         Ok(())
     }
@@ -1428,7 +1493,7 @@ impl<'a> Gen<'a> {
             Rm::Reg(r) => r,
             Rm::Mem(_) => self.alloc_gpr()?,
         };
-        self.asm.bit_count(kind, ty.w(), dst, src);
+        self.s.asm.bit_count(kind, ty.w(), dst, src);
         self.push(ty, Loc::Reg(dst));
         Ok(())
     }
@@ -1440,7 +1505,7 @@ impl<'a> Gen<'a> {
         let a = self.pop();
         let dst = self.to_reg(a)?;
         let src = self.float_rm(b)?;
-        self.asm.sse(Some(prefix(ty)), opcode, dst, src);
+        self.s.asm.sse(Some(prefix(ty)), opcode, dst, src);
         if let Rm::Reg(r) = src {
             self.release(true, r);
         }
@@ -1461,20 +1526,20 @@ impl<'a> Gen<'a> {
         let a = self.pop();
         let dst = self.to_reg(a)?;
         let src = self.to_reg(b)?;
-        let (ne, nan, done) = (self.asm.new_label(), self.asm.new_label(), self.asm.new_label());
+        let (ne, nan, done) = (self.s.asm.new_label(), self.s.asm.new_label(), self.s.asm.new_label());
         let double = ty == Ty::F64;
-        self.asm.sse(double.then_some(0x66), 0x2e, dst, Rm::Reg(src));
-        self.asm.jcc(Cond::Ne, ne);
-        self.asm.jcc(Cond::P, nan);
+        self.s.asm.sse(double.then_some(0x66), 0x2e, dst, Rm::Reg(src));
+        self.s.asm.jcc(Cond::Ne, ne);
+        self.s.asm.jcc(Cond::P, nan);
         // Equal: the sign bits decide between -0 and +0.
-        self.asm.sse(None, if max { 0x54 } else { 0x56 }, dst, Rm::Reg(src));
-        self.asm.jmp(done);
-        self.asm.bind(nan);
-        self.asm.sse(Some(prefix(ty)), 0x58, dst, Rm::Reg(src));
-        self.asm.jmp(done);
-        self.asm.bind(ne);
-        self.asm.sse(Some(prefix(ty)), if max { 0x5f } else { 0x5d }, dst, Rm::Reg(src));
-        self.asm.bind(done);
+        self.s.asm.sse(None, if max { 0x54 } else { 0x56 }, dst, Rm::Reg(src));
+        self.s.asm.jmp(done);
+        self.s.asm.bind(nan);
+        self.s.asm.sse(Some(prefix(ty)), 0x58, dst, Rm::Reg(src));
+        self.s.asm.jmp(done);
+        self.s.asm.bind(ne);
+        self.s.asm.sse(Some(prefix(ty)), if max { 0x5f } else { 0x5d }, dst, Rm::Reg(src));
+        self.s.asm.bind(done);
         self.release(true, src);
         self.push(ty, Loc::Reg(dst));
         Ok(())
@@ -1490,7 +1555,7 @@ impl<'a> Gen<'a> {
         };
         let xr = self.to_reg(x)?;
         let yr = self.float_rm(y)?;
-        self.asm.sse(double.then_some(0x66), 0x2e, xr, yr);
+        self.s.asm.sse(double.then_some(0x66), 0x2e, xr, yr);
         self.release(true, xr);
         if let Rm::Reg(r) = yr {
             self.release(true, r);
@@ -1502,11 +1567,11 @@ impl<'a> Gen<'a> {
                 let r = self.alloc_gpr()?;
                 let (c1, c2, op) =
                     if cc == FCmp::Eq { (Cond::E, Cond::Np, Alu::And) } else { (Cond::Ne, Cond::P, Alu::Or) };
-                self.asm.setcc(c1, r);
-                self.asm.setcc(c2, R11);
-                self.asm.extend_rr(1, false, false, r, r);
-                self.asm.extend_rr(1, false, false, R11, R11);
-                self.asm.alu(op, false, r, Rm::Reg(R11));
+                self.s.asm.setcc(c1, r);
+                self.s.asm.setcc(c2, R11);
+                self.s.asm.extend_rr(1, false, false, r, r);
+                self.s.asm.extend_rr(1, false, false, R11, R11);
+                self.s.asm.alu(op, false, r, Rm::Reg(R11));
                 self.push(Ty::I32, Loc::Reg(r));
             }
         }
@@ -1518,9 +1583,9 @@ impl<'a> Gen<'a> {
         let a = self.pop();
         let x = self.to_reg(a)?;
         let w = ty == Ty::F64;
-        self.asm.movq_rx(w, R11, x);
-        f(&mut self.asm, w);
-        self.asm.movq_xr(w, x, R11);
+        self.s.asm.movq_rx(w, R11, x);
+        f(&mut self.s.asm, w);
+        self.s.asm.movq_xr(w, x, R11);
         self.push(ty, Loc::Reg(x));
         Ok(())
     }
@@ -1530,10 +1595,10 @@ impl<'a> Gen<'a> {
         let y = self.to_reg(b)?;
         let w = ty == Ty::F64;
         let bits = if w { 63 } else { 31 };
-        self.asm.movq_rx(w, R10, y);
+        self.s.asm.movq_rx(w, R10, y);
         self.release(true, y);
-        self.asm.shift_ri(Shift::Shr, w, R10, bits);
-        self.asm.shift_ri(Shift::Shl, w, R10, bits);
+        self.s.asm.shift_ri(Shift::Shr, w, R10, bits);
+        self.s.asm.shift_ri(Shift::Shl, w, R10, bits);
         self.float_bits(ty, |a, w| {
             a.shift_ri(Shift::Shl, w, R11, 1);
             a.shift_ri(Shift::Shr, w, R11, 1);
@@ -1544,7 +1609,7 @@ impl<'a> Gen<'a> {
     fn round(&mut self, ty: Ty, mode: u8) -> Result<()> {
         let a = self.pop();
         let x = self.to_reg(a)?;
-        self.asm.rounds(ty == Ty::F64, x, x, mode);
+        self.s.asm.rounds(ty == Ty::F64, x, x, mode);
         self.push(ty, Loc::Reg(x));
         Ok(())
     }
@@ -1554,7 +1619,7 @@ impl<'a> Gen<'a> {
         let a = self.pop();
         let src = self.to_reg(a)?;
         let dst = self.alloc(to)?;
-        f(&mut self.asm, dst, src);
+        f(&mut self.s.asm, dst, src);
         self.release(from.float(), src);
         self.push(to, Loc::Reg(dst));
         Ok(())
@@ -1565,20 +1630,20 @@ impl<'a> Gen<'a> {
         let src = self.to_reg(a)?;
         let dst = self.alloc_xmm()?;
         let double = to == Ty::F64;
-        let (big, done) = (self.asm.new_label(), self.asm.new_label());
-        self.asm.test_rr(true, src, src);
-        self.asm.jcc(Cond::S, big);
-        self.asm.cvtsi2s(double, true, dst, src);
-        self.asm.jmp(done);
-        self.asm.bind(big);
+        let (big, done) = (self.s.asm.new_label(), self.s.asm.new_label());
+        self.s.asm.test_rr(true, src, src);
+        self.s.asm.jcc(Cond::S, big);
+        self.s.asm.cvtsi2s(double, true, dst, src);
+        self.s.asm.jmp(done);
+        self.s.asm.bind(big);
         // Halve (keeping the low bit for rounding), convert, double.
-        self.asm.mov_rr(true, R11, src);
-        self.asm.shift_ri(Shift::Shr, true, R11, 1);
-        self.asm.alu_ri(Alu::And, true, Rm::Reg(src), 1);
-        self.asm.alu(Alu::Or, true, R11, Rm::Reg(src));
-        self.asm.cvtsi2s(double, true, dst, R11);
-        self.asm.sse(Some(prefix(to)), 0x58, dst, Rm::Reg(dst));
-        self.asm.bind(done);
+        self.s.asm.mov_rr(true, R11, src);
+        self.s.asm.shift_ri(Shift::Shr, true, R11, 1);
+        self.s.asm.alu_ri(Alu::And, true, Rm::Reg(src), 1);
+        self.s.asm.alu(Alu::Or, true, R11, Rm::Reg(src));
+        self.s.asm.cvtsi2s(double, true, dst, R11);
+        self.s.asm.sse(Some(prefix(to)), 0x58, dst, Rm::Reg(dst));
+        self.s.asm.bind(done);
         self.release(false, src);
         self.push(to, Loc::Reg(dst));
         Ok(())
@@ -1586,8 +1651,8 @@ impl<'a> Gen<'a> {
 
     fn float_const(&mut self, ty: Ty, value: f64, into: Reg) {
         let bits = if ty == Ty::F64 { value.to_bits() } else { u64::from((value as f32).to_bits()) };
-        self.asm.mov_ri(true, R11, bits);
-        self.asm.movq_xr(ty == Ty::F64, into, R11);
+        self.s.asm.mov_ri(true, R11, bits);
+        self.s.asm.movq_xr(ty == Ty::F64, into, R11);
     }
 
     /// Trapping float-to-int truncation.
@@ -1597,16 +1662,16 @@ impl<'a> Gen<'a> {
         let r = self.alloc_gpr()?;
         let double = from == Ty::F64;
         let ucomis = |asm: &mut Asm, a: Reg, b: Reg| asm.sse(double.then_some(0x66), 0x2e, a, Rm::Reg(b));
-        ucomis(&mut self.asm, x, x);
+        ucomis(&mut self.s.asm, x, x);
         self.trap_if(Cond::P, Trap::BadConversionToInteger);
-        let done = self.asm.new_label();
+        let done = self.s.asm.new_label();
         match (to, signed) {
             (_, true) => {
                 let w = to == Ty::I64;
-                self.asm.cvtts2si(double, w, r, x);
+                self.s.asm.cvtts2si(double, w, r, x);
                 // INT_MIN is the CPU's "invalid" result: check the input.
-                self.asm.alu_ri(Alu::Cmp, w, Rm::Reg(r), 1);
-                self.asm.jcc(Cond::No, done);
+                self.s.asm.alu_ri(Alu::Cmp, w, Rm::Reg(r), 1);
+                self.s.asm.jcc(Cond::No, done);
                 let (lo, strict) = if w {
                     (-9_223_372_036_854_775_808.0, false)
                 } else if double {
@@ -1615,38 +1680,38 @@ impl<'a> Gen<'a> {
                     (-2_147_483_648.0, false)
                 };
                 self.float_const(from, lo, XMM_SCRATCH);
-                ucomis(&mut self.asm, x, XMM_SCRATCH);
+                ucomis(&mut self.s.asm, x, XMM_SCRATCH);
                 self.trap_if(if strict { Cond::Be } else { Cond::B }, Trap::IntegerOverflow);
-                self.asm.sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
-                ucomis(&mut self.asm, x, XMM_SCRATCH);
+                self.s.asm.sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
+                ucomis(&mut self.s.asm, x, XMM_SCRATCH);
                 self.trap_if(Cond::Ae, Trap::IntegerOverflow);
             }
             (Ty::I32, false) => {
-                self.asm.cvtts2si(double, true, r, x);
-                self.asm.mov_rr(true, R11, r);
-                self.asm.shift_ri(Shift::Shr, true, R11, 32);
+                self.s.asm.cvtts2si(double, true, r, x);
+                self.s.asm.mov_rr(true, R11, r);
+                self.s.asm.shift_ri(Shift::Shr, true, R11, 32);
                 self.trap_if(Cond::Ne, Trap::IntegerOverflow);
             }
             _ => {
-                let big = self.asm.new_label();
+                let big = self.s.asm.new_label();
                 self.float_const(from, 9_223_372_036_854_775_808.0, XMM_SCRATCH);
-                ucomis(&mut self.asm, x, XMM_SCRATCH);
-                self.asm.jcc(Cond::Ae, big);
-                self.asm.cvtts2si(double, true, r, x);
-                self.asm.test_rr(true, r, r);
+                ucomis(&mut self.s.asm, x, XMM_SCRATCH);
+                self.s.asm.jcc(Cond::Ae, big);
+                self.s.asm.cvtts2si(double, true, r, x);
+                self.s.asm.test_rr(true, r, r);
                 self.trap_if(Cond::S, Trap::IntegerOverflow);
-                self.asm.jmp(done);
-                self.asm.bind(big);
-                self.asm.movaps(XMM_SCRATCH2, x);
-                self.asm.sse(Some(prefix(from)), 0x5c, XMM_SCRATCH2, Rm::Reg(XMM_SCRATCH));
-                self.asm.cvtts2si(double, true, r, XMM_SCRATCH2);
-                self.asm.test_rr(true, r, r);
+                self.s.asm.jmp(done);
+                self.s.asm.bind(big);
+                self.s.asm.movaps(XMM_SCRATCH2, x);
+                self.s.asm.sse(Some(prefix(from)), 0x5c, XMM_SCRATCH2, Rm::Reg(XMM_SCRATCH));
+                self.s.asm.cvtts2si(double, true, r, XMM_SCRATCH2);
+                self.s.asm.test_rr(true, r, r);
                 self.trap_if(Cond::S, Trap::IntegerOverflow);
-                self.asm.mov_ri(true, R11, 1 << 63);
-                self.asm.alu(Alu::Xor, true, r, Rm::Reg(R11));
+                self.s.asm.mov_ri(true, R11, 1 << 63);
+                self.s.asm.alu(Alu::Xor, true, r, Rm::Reg(R11));
             }
         }
-        self.asm.bind(done);
+        self.s.asm.bind(done);
         self.release(true, x);
         self.push(to, Loc::Reg(r));
         Ok(())
@@ -1672,25 +1737,25 @@ impl<'a> Gen<'a> {
         let cc = match cond.op {
             Op::Flags(cc) => cc,
             Op::Reg(r) => {
-                self.asm.test_rr(false, r, r);
+                self.s.asm.test_rr(false, r, r);
                 self.release(false, r);
                 Cond::Ne
             }
             Op::Mem(m) => {
-                self.asm.alu_ri(Alu::Cmp, false, Rm::Mem(m), 0);
+                self.s.asm.alu_ri(Alu::Cmp, false, Rm::Mem(m), 0);
                 Cond::Ne
             }
             Op::Imm(_) => unreachable!(),
         };
         if ty.float() {
-            let skip = self.asm.new_label();
-            self.asm.jcc(cc, skip);
+            let skip = self.s.asm.new_label();
+            self.s.asm.jcc(cc, skip);
             if let Rm::Reg(s) = src {
-                self.asm.movaps(dst, s);
+                self.s.asm.movaps(dst, s);
             }
-            self.asm.bind(skip);
+            self.s.asm.bind(skip);
         } else {
-            self.asm.cmov(cc.invert(), ty.w(), dst, src);
+            self.s.asm.cmov(cc.invert(), ty.w(), dst, src);
         }
         if let Rm::Reg(s) = src {
             self.release(ty.float(), s);
@@ -1710,10 +1775,10 @@ impl<'a> Gen<'a> {
 
     fn local_set(&mut self, i: u32, tee: bool) -> Result<()> {
         let v = self.pop();
-        if self.local_refs[i as usize] > 0 {
+        if self.s.local_refs[i as usize] > 0 {
             self.stabilize_all();
         }
-        let ty = self.locals[i as usize].ty;
+        let ty = self.s.locals[i as usize].ty;
         let m = self.local_mem(i);
         let v = match v.op {
             Op::Flags(_) => Opnd { ty, op: Op::Reg(self.to_reg(v)?) },
@@ -1736,8 +1801,8 @@ impl<'a> Gen<'a> {
             }
             Op::Mem(src) => {
                 if src != m {
-                    self.asm.load(true, R11, src);
-                    self.asm.store(true, m, R11);
+                    self.s.asm.load(true, R11, src);
+                    self.s.asm.store(true, m, R11);
                 }
                 if tee {
                     self.push(ty, Loc::Local(i));
@@ -1752,7 +1817,7 @@ impl<'a> Gen<'a> {
 
     fn operator(&mut self, op: Operator<'_>) -> Result<()> {
         use Operator as O;
-        if matches!(self.stack.last(), Some(Val { loc: Loc::Flags(_), .. }))
+        if matches!(self.s.stack.last(), Some(Val { loc: Loc::Flags(_), .. }))
             && !matches!(op, O::BrIf { .. } | O::If { .. } | O::Select | O::TypedSelect { .. } | O::I32Eqz)
         {
             self.materialize_flags()?;
@@ -1761,20 +1826,20 @@ impl<'a> Gen<'a> {
             O::Nop => {}
             O::Unreachable => {
                 let l = self.trap_label(Trap::UnreachableCodeReached);
-                self.asm.jmp(l);
+                self.s.asm.jmp(l);
                 self.set_unreachable();
             }
             O::Block { blockty } => self.enter(Kind::Block, blockty)?,
             O::Loop { blockty } => {
                 self.enter(Kind::Loop, blockty)?;
-                let l = self.control.last().expect("just pushed").label;
-                self.asm.bind(l);
+                let l = self.s.control.last().expect("just pushed").label;
+                self.s.asm.bind(l);
             }
             O::If { blockty } => {
                 let cond = self.pop();
                 self.enter(Kind::If, blockty)?;
-                let else_label = self.asm.new_label();
-                self.control.last_mut().expect("just pushed").else_label = Some(else_label);
+                let else_label = self.s.asm.new_label();
+                self.s.control.last_mut().expect("just pushed").else_label = Some(else_label);
                 self.branch_on(cond, false, else_label)?;
             }
             O::Else => self.else_()?,
@@ -1785,22 +1850,22 @@ impl<'a> Gen<'a> {
             }
             O::BrIf { relative_depth } => {
                 let cond = self.pop();
-                let f = self.control.len() - 1 - relative_depth as usize;
-                let n = self.control[f].branch_types().len();
-                let base = self.control[f].height;
-                let len = self.stack.len();
+                let f = self.s.control.len() - 1 - relative_depth as usize;
+                let n = self.s.control[f].branch_types().len();
+                let base = self.s.control[f].height;
+                let len = self.s.stack.len();
                 // Nothing to move: branch straight to the label.
-                let in_place = self.control[f].kind != Kind::Func
-                    && (n == 0 || (len - n == base && self.stack[base..].iter().all(|v| v.loc == Loc::Slot)));
+                let in_place = self.s.control[f].kind != Kind::Func
+                    && (n == 0 || (len - n == base && self.s.stack[base..].iter().all(|v| v.loc == Loc::Slot)));
                 if in_place {
-                    self.control[f].used = true;
-                    let l = self.control[f].label;
+                    self.s.control[f].used = true;
+                    let l = self.s.control[f].label;
                     self.branch_on(cond, true, l)?;
                 } else {
-                    let skip = self.asm.new_label();
+                    let skip = self.s.asm.new_label();
                     self.branch_on(cond, false, skip)?;
                     self.branch(relative_depth);
-                    self.asm.bind(skip);
+                    self.s.asm.bind(skip);
                 }
             }
             O::BrTable { targets } => self.br_table(&targets)?,
@@ -1817,7 +1882,7 @@ impl<'a> Gen<'a> {
             O::Select | O::TypedSelect { .. } => self.select()?,
 
             O::LocalGet { local_index } => {
-                let ty = self.locals[local_index as usize].ty;
+                let ty = self.s.locals[local_index as usize].ty;
                 self.push(ty, Loc::Local(local_index));
             }
             O::LocalSet { local_index } => self.local_set(local_index, false)?,
@@ -1865,8 +1930,8 @@ impl<'a> Gen<'a> {
             O::MemorySize { mem } => {
                 let r = self.alloc_gpr()?;
                 let (def, off) = self.memory_def(mem)?;
-                self.asm.load(true, r, Mem::base(def, off + memory_def::CURRENT_LENGTH as i32));
-                self.asm.shift_ri(Shift::Shr, true, r, 16);
+                self.s.asm.load(true, r, Mem::base(def, off + memory_def::CURRENT_LENGTH as i32));
+                self.s.asm.shift_ri(Shift::Shr, true, r, 16);
                 self.push(Ty::I32, Loc::Reg(r));
             }
             O::MemoryGrow { mem } => {
@@ -1925,20 +1990,20 @@ impl<'a> Gen<'a> {
             O::TableGet { table } => {
                 self.table_element(table)?;
                 let r = self.alloc_gpr()?;
-                self.asm.load(true, r, Mem::base(R10, 0));
+                self.s.asm.load(true, r, Mem::base(R10, 0));
                 self.push(Ty::Ref, Loc::Reg(r));
             }
             O::TableSet { table } => {
                 let v = self.pop();
                 let r = self.to_reg(v)?;
                 self.table_element(table)?;
-                self.asm.store(true, Mem::base(R10, 0), r);
+                self.s.asm.store(true, Mem::base(R10, 0), r);
                 self.release(false, r);
             }
             O::TableSize { table } => {
                 let r = self.alloc_gpr()?;
                 let (base, off) = self.table_def(table);
-                self.asm.load(false, r, Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32));
+                self.s.asm.load(false, r, Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32));
                 self.push(Ty::I32, Loc::Reg(r));
             }
             O::RefNull { .. } => self.push(Ty::Ref, Loc::Imm(0)),
@@ -1946,7 +2011,7 @@ impl<'a> Gen<'a> {
             O::RefFunc { function_index } => {
                 let r = self.alloc_gpr()?;
                 let at = self.offsets.func_ref(FuncIndex::from_u32(function_index)) as i32;
-                self.asm.lea(r, Mem::base(R14, at));
+                self.s.asm.lea(r, Mem::base(R14, at));
                 self.push(Ty::Ref, Loc::Reg(r));
             }
 
@@ -2126,13 +2191,13 @@ impl<'a> Gen<'a> {
                 Rm::Reg(r) => r,
                 Rm::Mem(_) => self.alloc_gpr()?,
             };
-            self.asm.imul_ri(ty.w(), dst, src, imm);
+            self.s.asm.imul_ri(ty.w(), dst, src, imm);
             self.push(ty, Loc::Reg(dst));
             return Ok(());
         }
         let dst = self.to_reg(a)?;
         let src = self.to_rm(b)?;
-        self.asm.imul(ty.w(), dst, src);
+        self.s.asm.imul(ty.w(), dst, src);
         if let Rm::Reg(r) = src {
             self.release(false, r);
         }

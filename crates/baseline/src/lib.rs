@@ -23,9 +23,10 @@
 
 mod abi;
 mod codegen;
+mod trampoline;
 mod x64;
 
-use brisk_environ::{CompiledFunction, DefinedFuncIndex, ModuleTranslation, Tunables, WasmError};
+use brisk_environ::{CompiledFunction, DefinedFuncIndex, FuncIndex, FuncType, ModuleTranslation, Tunables, WasmError};
 
 /// Why a function was not compiled.
 #[derive(Debug)]
@@ -121,5 +122,16 @@ impl BaselineCompiler {
         tunables: &Tunables,
     ) -> Result<CompiledFunction, BaselineError> {
         codegen::compile(self.features, translation, index, tunables)
+    }
+
+    /// Compiles the host-to-wasm trampoline of function `callee`, of type
+    /// `ty` (the optimizing tier's contract: see
+    /// [`brisk_environ::Compiler::compile_array_to_wasm_trampoline`]).
+    ///
+    /// # Errors
+    ///
+    /// [`BaselineError::Unsupported`] for types with v128 values.
+    pub fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> Result<CompiledFunction, BaselineError> {
+        trampoline::array_to_wasm(ty, callee)
     }
 }

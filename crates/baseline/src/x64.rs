@@ -115,6 +115,12 @@ pub struct Asm {
 const UNBOUND: u32 = u32::MAX;
 
 impl Asm {
+    pub fn clear(&mut self) {
+        self.code.clear();
+        self.labels.clear();
+        self.fixups.clear();
+    }
+
     pub fn len(&self) -> u32 {
         self.code.len() as u32
     }

@@ -481,7 +481,13 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
         .iter()
         .map(|&def| {
             let index = env.func_index(def);
-            Ok((def, compiler.compile_array_to_wasm_trampoline(env.func_type(index), index)?))
+            let ty = env.func_type(index);
+            // The baseline tier writes trampolines in a few instructions per
+            // value, where a Cranelift compile costs ~100k instructions each.
+            if let Some(Ok(t)) = baseline.map(|b| b.compile_array_to_wasm_trampoline(ty, index)) {
+                return Ok((def, t));
+            }
+            Ok((def, compiler.compile_array_to_wasm_trampoline(ty, index)?))
         })
         .collect::<Result<_, WasmError>>()?;
     let mut code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;

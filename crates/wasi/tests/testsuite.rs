@@ -207,8 +207,15 @@ fn wasi_testsuite() {
     let cases: Vec<Case> =
         cases.into_iter().filter(|c| only.as_ref().is_none_or(|o| c.name.contains(o.as_str()))).collect();
     let mut failed = 0;
-    // Every case on the default tier, the interpreter, and the two mixed.
-    for strategy in [brisk::Strategy::Auto, brisk::Strategy::Interpreter, brisk::Strategy::Mixed] {
+    // Every case on the default tier, the interpreter, the baseline tier and
+    // the two mixed configurations.
+    for strategy in [
+        brisk::Strategy::Auto,
+        brisk::Strategy::Interpreter,
+        brisk::Strategy::Mixed,
+        brisk::Strategy::Baseline,
+        brisk::Strategy::MixedBaseline,
+    ] {
         println!("tier {strategy:?}:");
         let engine = Engine::new(brisk::Config::new().strategy(strategy)).expect("an engine");
         failed += run_all(&engine, &cases);

@@ -1,0 +1,80 @@
+//! The host-to-wasm trampoline of a function, in the baseline tier: an
+//! `extern "C" fn(callee_vmctx, caller_vmctx, values: *mut ValRaw, len)`
+//! that loads the arguments from `values`, calls the function in the native
+//! ABI and stores its results back (each at the start of its
+//! [`VALRAW_SIZE`]-byte slot). The same contract as the optimizing tier's,
+//! a few instructions per value and no Cranelift compile per escaping
+//! function.
+
+use crate::BaselineError;
+use crate::abi::{self, Layout, Place};
+use crate::x64::{Alu, Asm, Mem, R10, R11, RBP, RDI, RDX, RSI, RSP, Rm};
+use brisk_environ::{CompiledFunction, FuncIndex, FuncReloc, FuncType, RelocKind, VALRAW_SIZE, WasmValType};
+
+pub(crate) fn array_to_wasm(ty: &FuncType, callee: FuncIndex) -> Result<CompiledFunction, BaselineError> {
+    if ty.params.iter().chain(ty.results.iter()).any(|t| *t == WasmValType::V128) {
+        return Err(BaselineError::Unsupported("v128 values".into()));
+    }
+    let mut l = Layout::default();
+    abi::layout_into(&mut l, &ty.params, &ty.results);
+    let slot = |i: usize| -> Mem { Mem::base(R10, (i as u32 * VALRAW_SIZE) as i32) };
+    let narrow = |t: WasmValType| matches!(t, WasmValType::I32 | WasmValType::F32);
+    let mut a = Asm::default();
+    a.push(RBP);
+    a.mov_rr(true, RBP, RSP);
+    // `values` stays in the frame across the call; rsp is 16-byte aligned
+    // after the two pushes and the outgoing area (a multiple of 16).
+    a.push(RDX);
+    a.push(RDX);
+    let outgoing = l.ret_area + l.stack_args;
+    if outgoing > 0 {
+        a.alu_ri(Alu::Sub, true, Rm::Reg(RSP), outgoing as i32);
+    }
+    a.mov_rr(true, R10, RDX);
+    // The vmctx arguments arrive in rdi and rsi; with a return area they
+    // move one register up.
+    if l.vmctx != [RDI, RSI] {
+        a.mov_rr(true, R11, RSI);
+        a.mov_rr(true, l.vmctx[0], RDI);
+        a.mov_rr(true, l.vmctx[1], R11);
+    }
+    for (i, (&t, place)) in ty.params.iter().zip(&l.params).enumerate() {
+        if let Place::Stack(off) = *place {
+            a.load(true, R11, slot(i));
+            a.store(true, Mem::base(RSP, off as i32), R11);
+        } else if let Place::Int(r) = *place {
+            a.load(!narrow(t), r, slot(i));
+        } else if let Place::Float(x) = *place {
+            a.movs_load(t == WasmValType::F64, x, slot(i));
+        }
+    }
+    if let Some(r) = l.ret_ptr {
+        a.lea(r, Mem::base(RSP, l.stack_args as i32));
+    }
+    let at = a.call_rel32();
+    // Results may be in every integer register up to r10 and in xmm0-7:
+    // `values` goes to r11, stack results move through xmm15.
+    a.load(true, R11, Mem::base(RBP, -8));
+    let slot = |i: usize| -> Mem { Mem::base(R11, (i as u32 * VALRAW_SIZE) as i32) };
+    for (i, (&t, place)) in ty.results.iter().zip(&l.results).enumerate() {
+        match *place {
+            Place::Int(r) => a.store(true, slot(i), r),
+            Place::Float(x) => a.movs_store(t == WasmValType::F64, slot(i), x),
+            Place::Stack(off) => {
+                // The callee popped its stack arguments: the return area is
+                // at rsp.
+                a.movs_load(true, 15, Mem::base(RSP, off as i32));
+                a.movs_store(true, slot(i), 15);
+            }
+        }
+    }
+    a.mov_rr(true, RSP, RBP);
+    a.pop(RBP);
+    a.ret(0);
+    Ok(CompiledFunction {
+        body: a.code,
+        relocs: vec![FuncReloc { offset: at, kind: RelocKind::X86CallPcRel4, target: callee, addend: -4 }],
+        traps: Vec::new(),
+        alignment: 16,
+    })
+}
