@@ -84,6 +84,20 @@ const TIERS: &[TierConfig] = &[
     // Every other function of every module interpreted, the rest
     // optimized: calls, funcrefs, traps and host calls cross tiers.
     TierConfig { name: "mixed/interp+optimized", config: || tier(Strategy::Mixed), round_trip: false },
+    // The baseline tier, alone and alternating with the optimizing tier in
+    // every module.
+    TierConfig { name: "baseline", config: || tier(Strategy::Baseline), round_trip: false },
+    TierConfig {
+        name: "baseline/fuel+epochs",
+        config: || {
+            let mut c = tier(Strategy::Baseline);
+            c.consume_fuel(true).epoch_interruption(true);
+            c
+        },
+        round_trip: false,
+    },
+    TierConfig { name: "baseline/round-trip", config: || tier(Strategy::Baseline), round_trip: true },
+    TierConfig { name: "mixed/baseline+optimized", config: || tier(Strategy::MixedBaseline), round_trip: false },
 ];
 
 fn tier(strategy: Strategy) -> Config {

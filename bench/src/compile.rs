@@ -7,7 +7,7 @@ use crate::inputs::Corpus;
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{Stats, quantile, timed, turn_order};
-use crate::{BRISK_INTERP, Setup, Wasmtime, peer};
+use crate::{BRISK_BASELINE, BRISK_INTERP, Setup, Wasmtime, peer};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -64,6 +64,7 @@ fn contenders(setup: &Setup, parallel: bool) -> Result<Vec<Contender>> {
         brisk(BRISK_QUICK, O::None, R::SinglePass, parallel)?,
         brisk(BRISK_OPT, O::Speed, R::Backtracking, parallel)?,
         Contender { name: BRISK_INTERP.into(), versus: None, compiler: Compiler::Brisk(crate::brisk_interpreter(parallel)?) },
+        Contender { name: BRISK_BASELINE.into(), versus: None, compiler: Compiler::Brisk(crate::brisk_baseline(parallel)?) },
         wasmtime(Wasmtime::CraneliftQuick, BRISK_QUICK, parallel)?,
         wasmtime(Wasmtime::CraneliftSpeed, BRISK_OPT, parallel)?,
         wasmtime(Wasmtime::Winch, BRISK_QUICK, parallel)?,
@@ -75,7 +76,7 @@ fn contenders(setup: &Setup, parallel: bool) -> Result<Vec<Contender>> {
         v.push(wasmi("wasmi lazy translation", wasmi::CompilationMode::LazyTranslation));
     }
     if setup.v8.is_some() {
-        for (tier, name, versus) in [(V8Tier::Liftoff, "V8 Liftoff", BRISK_QUICK), (V8Tier::TurboFan, "V8 TurboFan", BRISK_OPT)] {
+        for (tier, name, versus) in [(V8Tier::Liftoff, "V8 Liftoff", BRISK_BASELINE), (V8Tier::TurboFan, "V8 TurboFan", BRISK_OPT)] {
             let p = NodePeer::start(&setup.root, tier, !parallel)?;
             v.push(Contender { name: name.into(), versus: Some(versus), compiler: Compiler::V8(p) });
         }

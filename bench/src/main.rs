@@ -43,6 +43,16 @@ pub struct Setup {
 /// (wasmi, wasmtime's Pulley).
 pub const BRISK_INTERP: &str = "Brisk interpreter";
 
+/// Brisk's baseline tier, measured against V8's Liftoff and wasmtime's Winch.
+pub const BRISK_BASELINE: &str = "Brisk baseline";
+
+/// An engine of Brisk's baseline tier, compiling on one thread or on all.
+pub fn brisk_baseline(parallel: bool) -> Result<brisk::Engine> {
+    let mut c = brisk::Config::new();
+    c.strategy(brisk::Strategy::Baseline).parallel_compilation(parallel);
+    brisk::Engine::new(&c)
+}
+
 /// An engine of Brisk's interpreter tier, translating on one thread or on all.
 pub fn brisk_interpreter(parallel: bool) -> Result<brisk::Engine> {
     let mut c = brisk::Config::new();
@@ -70,10 +80,12 @@ impl Wasmtime {
     }
 
     /// The Brisk configuration this one is compared with: the interpreter
-    /// for Pulley (wasmtime's interpreter), else `native`.
+    /// for Pulley (wasmtime's interpreter), the baseline tier for Winch
+    /// (wasmtime's baseline compiler), else `native`.
     pub fn versus(self, native: &'static str) -> &'static str {
         match self {
             Wasmtime::Pulley => BRISK_INTERP,
+            Wasmtime::Winch => BRISK_BASELINE,
             _ => native,
         }
     }

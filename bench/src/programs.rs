@@ -16,7 +16,7 @@
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{clock, measure};
-use crate::{BRISK_INTERP, Setup, Wasmtime, peer};
+use crate::{BRISK_BASELINE, BRISK_INTERP, Setup, Wasmtime, peer};
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
@@ -195,6 +195,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     crate::inputs::build_programs(&setup.root, &dir)?;
     let brisk_linkers = [
         (BRISK, brisk_linker(&brisk::Engine::default())?),
+        (BRISK_BASELINE, brisk_linker(&crate::brisk_baseline(true)?)?),
         (BRISK_INTERP, brisk_linker(&crate::brisk_interpreter(true)?)?),
     ];
     // wasmtime's defaults are Cranelift, opt level speed, backtracking
@@ -202,6 +203,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     // (name, the Brisk contender it is compared with, linker)
     let wasmtime_linkers = [
         (WASMTIME, BRISK, wasmtime_linker(&Wasmtime::CraneliftSpeed.engine(true)?)?),
+        (Wasmtime::Winch.name(), BRISK_BASELINE, wasmtime_linker(&Wasmtime::Winch.engine(true)?)?),
         (Wasmtime::Pulley.name(), BRISK_INTERP, wasmtime_linker(&Wasmtime::Pulley.engine(true)?)?),
     ];
     let wasmi_linker = wasmi_linker(&wasmi::Engine::default())?;

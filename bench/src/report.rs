@@ -143,6 +143,9 @@ impl Report {
         for line in self.interpreter_ratios() {
             println!("interpreter {line}");
         }
+        for line in self.baseline_ratios() {
+            println!("baseline    {line}");
+        }
         for r in &self.remarks {
             println!("not measured: {r}");
         }
@@ -316,8 +319,18 @@ impl Report {
     /// Pulley), geometric mean over the kernels and over the programs, and
     /// per input: one line per peer.
     pub fn interpreter_ratios(&self) -> Vec<String> {
+        self.tier_ratios(BRISK_INTERP, &["wasmi", crate::Wasmtime::Pulley.name()])
+    }
+
+    /// The same for Brisk's baseline tier against wasmtime's Winch and V8's
+    /// Liftoff.
+    pub fn baseline_ratios(&self) -> Vec<String> {
+        self.tier_ratios(crate::BRISK_BASELINE, &[crate::Wasmtime::Winch.name(), "V8 Liftoff"])
+    }
+
+    fn tier_ratios(&self, brisk: &str, peers: &[&str]) -> Vec<String> {
         let mut lines = Vec::new();
-        for peer in ["wasmi", crate::Wasmtime::Pulley.name()] {
+        for &peer in peers {
             let mut parts = Vec::new();
             let mut all = Vec::new();
             for (group, inputs) in [(Group::Run, "kernels"), (Group::Programs, "programs")] {
@@ -333,7 +346,7 @@ impl Report {
                 parts.push(format!("{:.3}x over all {}", geomean(&all), all.len()));
             }
             if !parts.is_empty() {
-                lines.push(format!("{BRISK_INTERP} time / {peer} time, geometric mean: {}", parts.join("; ")));
+                lines.push(format!("{brisk} time / {peer} time, geometric mean: {}", parts.join("; ")));
             }
         }
         lines
@@ -376,12 +389,20 @@ impl Report {
             }
             md.push_str(".\n");
         }
-        if any {
-            md.push_str(
-                "Brisk's single-pass baseline compiler, which is to answer Winch and Liftoff, is not built yet, so on\n\
-                 compile time its native code trails those peers by the factors above until it is.\n",
-            );
-        } else {
+        for case in self.cases(Group::Compile).into_iter().filter(|c| c.ends_with(", 1 thread")) {
+            let Some(base) = self.get(Group::Compile, case, crate::BRISK_BASELINE) else { continue };
+            any = true;
+            let _ = write!(md, "On the {case}, Brisk's baseline tier compiles at {} MiB/s", base.note_value("MiB/s").unwrap_or("?"));
+            for peer in ["V8 Liftoff", crate::Wasmtime::Winch.name()] {
+                if let Some(f) = self.get(Group::Compile, case, peer)
+                    && let Some(s) = self.speedup(f)
+                {
+                    let _ = write!(md, ", {peer} at {} MiB/s (Brisk {})", f.note_value("MiB/s").unwrap_or("?"), verdict(s));
+                }
+            }
+            md.push_str(" (goal: at least Liftoff's rate, and 4x Winch's).\n");
+        }
+        if !any {
             md.push_str("Not measured in this run.\n");
         }
         md.push('\n');
@@ -469,7 +490,11 @@ impl Report {
             }
             let mut sentences = Vec::new();
             for brisk in briskes {
-                let tier = if brisk == BRISK_INTERP { "Brisk's interpreter" } else { "Brisk's optimizing tier" };
+                let tier = match brisk {
+                    BRISK_INTERP => "Brisk's interpreter",
+                    crate::BRISK_BASELINE => "Brisk's baseline tier",
+                    _ => "Brisk's optimizing tier",
+                };
                 let parts: Vec<String> = pairs
                     .iter()
                     .filter(|(v, _)| *v == brisk)
@@ -484,6 +509,16 @@ impl Report {
         // Interpreters.
         md.push_str("**Interpreter** (Brisk's interpreter tier against the peers' interpreters, wasmi and wasmtime's Pulley; below 1, Brisk is faster). ");
         let lines = self.interpreter_ratios();
+        if lines.is_empty() {
+            md.push_str("Not measured in this run.\n");
+        } else {
+            let _ = writeln!(md, "{}.", lines.join(". "));
+        }
+        md.push('\n');
+
+        // Baseline tier.
+        md.push_str("**Baseline tier** (Brisk's baseline tier against wasmtime's Winch and V8's Liftoff; below 1, Brisk is faster; goal: no slower than Winch). ");
+        let lines = self.baseline_ratios();
         if lines.is_empty() {
             md.push_str("Not measured in this run.\n");
         } else {

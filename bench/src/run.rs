@@ -7,7 +7,7 @@
 use crate::node::{NodePeer, V8Tier};
 use crate::report::{Figure, Group};
 use crate::stats::{clock, measure};
-use crate::{BRISK_INTERP, Setup, Wasmtime, inputs, peer};
+use crate::{BRISK_BASELINE, BRISK_INTERP, Setup, Wasmtime, inputs, peer};
 use anyhow::{Context, Result, bail};
 
 const BRISK: &str = "Brisk cranelift speed";
@@ -20,7 +20,11 @@ enum Runner {
 }
 
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
-    let brisk_engines = [(BRISK, brisk::Engine::default()), (BRISK_INTERP, crate::brisk_interpreter(true)?)];
+    let brisk_engines = [
+        (BRISK, brisk::Engine::default()),
+        (BRISK_BASELINE, crate::brisk_baseline(true)?),
+        (BRISK_INTERP, crate::brisk_interpreter(true)?),
+    ];
     let wasmtime_engines = [Wasmtime::CraneliftSpeed, Wasmtime::Winch, Wasmtime::Pulley]
         .map(|kind| kind.engine(true).map(|engine| (kind, engine)))
         .into_iter()
@@ -67,7 +71,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             runners.push(Runner::Wasmi(Box::new(store), f));
         }
         for (i, (name, _)) in v8.iter().enumerate() {
-            names.push((name, Some(BRISK)));
+            names.push((name, Some(if *name == "V8 Liftoff" { BRISK_BASELINE } else { BRISK })));
             runners.push(Runner::V8(i));
         }
 

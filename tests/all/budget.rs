@@ -3,7 +3,8 @@
 use brisk::{Config, Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, Strategy, Trap};
 
 /// Every tier counts fuel and checks epochs alike: each test runs on each.
-const TIERS: [Strategy; 3] = [Strategy::Optimized, Strategy::Interpreter, Strategy::Mixed];
+const TIERS: [Strategy; 5] =
+    [Strategy::Optimized, Strategy::Interpreter, Strategy::Mixed, Strategy::Baseline, Strategy::MixedBaseline];
 
 /// Sums n, n-1, ..., 1 in a loop. Fuel per call, with Wasmtime's costs
 /// (block, loop and end free; every other operator 1): each iteration runs

@@ -1,6 +1,7 @@
 //! Integration tests of Brisk's embedding API.
 
 mod api;
+mod baseline;
 mod artifact;
 mod cli_cache;
 mod cli_run;

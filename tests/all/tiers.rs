@@ -1,11 +1,13 @@
 //! Tiers meeting in one module: with `Strategy::Mixed` the even defined
-//! functions are interpreted and the odd ones native, so every call below
-//! crosses tiers, in both directions.
+//! functions are interpreted and the odd ones native, with
+//! `Strategy::MixedBaseline` the even ones are compiled by the baseline tier
+//! and the odd ones by the optimizing tier, so every call below crosses
+//! tiers, in both directions.
 
 use brisk::{Caller, Config, Engine, Linker, Module, Store, Strategy, Trap, WasmBacktrace};
 
-fn mixed() -> Engine {
-    Engine::new(Config::new().strategy(Strategy::Mixed)).unwrap()
+fn mixed() -> Vec<Engine> {
+    [Strategy::Mixed, Strategy::MixedBaseline].into_iter().map(|s| Engine::new(Config::new().strategy(s)).unwrap()).collect()
 }
 
 /// `$f0` (interpreted) calls `$f1` (native) calls `$f2` (interpreted) calls
@@ -53,8 +55,13 @@ fn names(e: &brisk::Error) -> Vec<String> {
 
 #[test]
 fn calls_cross_tiers_both_ways() {
-    let engine = mixed();
-    let (mut store, instance) = instantiate(&engine);
+    for engine in mixed() {
+        calls_cross_tiers_both_ways_on(&engine);
+    }
+}
+
+fn calls_cross_tiers_both_ways_on(engine: &Engine) {
+    let (mut store, instance) = instantiate(engine);
     let f0 = instance.get_typed_func::<i32, i32>(&mut store, "f0").unwrap();
     assert_eq!(f0.call(&mut store, 21).unwrap(), 42 + 1111);
     assert_eq!(store.data(), &[21]);
@@ -69,8 +76,13 @@ fn calls_cross_tiers_both_ways() {
 
 #[test]
 fn backtraces_name_frames_of_both_tiers() {
-    let engine = mixed();
-    let (mut store, instance) = instantiate(&engine);
+    for engine in mixed() {
+        backtraces_name_frames_of_both_tiers_on(&engine);
+    }
+}
+
+fn backtraces_name_frames_of_both_tiers_on(engine: &Engine) {
+    let (mut store, instance) = instantiate(engine);
     let f0 = instance.get_typed_func::<i32, i32>(&mut store, "f0").unwrap();
     let f5 = instance.get_typed_func::<i32, i32>(&mut store, "f5").unwrap();
     // The interpreter traps in $f4, under native and interpreted callers.
@@ -89,8 +101,13 @@ fn backtraces_name_frames_of_both_tiers() {
 
 #[test]
 fn mutual_recursion_across_tiers_overflows_cleanly() {
-    let engine = mixed();
-    let (mut store, instance) = instantiate(&engine);
+    for engine in mixed() {
+        mutual_recursion_across_tiers_overflows_cleanly_on(&engine);
+    }
+}
+
+fn mutual_recursion_across_tiers_overflows_cleanly_on(engine: &Engine) {
+    let (mut store, instance) = instantiate(engine);
     let rec = instance.get_typed_func::<i32, i32>(&mut store, "rec").unwrap();
     let e = rec.call(&mut store, 0).unwrap_err();
     assert_eq!(e.downcast_ref::<Trap>(), Some(&Trap::StackOverflow), "{e:?}");

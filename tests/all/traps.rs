@@ -40,11 +40,13 @@ fn instantiate(engine: &Engine, wat: &str) -> Fixture {
     Fixture { store, run, ok }
 }
 
-/// Every test runs on the optimizing tier, the interpreter and the two
-/// mixed (where `$inner` is interpreted and `$outer` native, so traps and
-/// backtraces cross tiers).
+/// Every test runs on the optimizing tier, the interpreter, the baseline
+/// tier and the two mixed configurations (where `$inner` is interpreted or
+/// baseline-compiled and `$outer` optimized, so traps and backtraces cross
+/// tiers).
 fn engines() -> Vec<Engine> {
-    [brisk::Strategy::Optimized, brisk::Strategy::Interpreter, brisk::Strategy::Mixed]
+    use brisk::Strategy::*;
+    [Optimized, Interpreter, Mixed, Baseline, MixedBaseline]
         .into_iter()
         .map(|s| Engine::new(Config::new().strategy(s)).unwrap())
         .collect()

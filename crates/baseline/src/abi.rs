@@ -121,7 +121,16 @@ mod tests {
     fn registers_then_stack() {
         let l = layout(&[I32, F64, I64, I32, I32, I32, I64], &[I32, F32]);
         assert_eq!(l.vmctx, [RDI, RSI]);
-        assert_eq!(l.params[..5], [Place::Int(RDX), Place::Float(0), Place::Int(RCX), Place::Int(R8), Place::Int(R9)]);
+        assert_eq!(
+            l.params[..5],
+            [
+                Place::Int(RDX),
+                Place::Float(0),
+                Place::Int(RCX),
+                Place::Int(R8),
+                Place::Int(R9)
+            ]
+        );
         assert_eq!(l.params[5..], [Place::Stack(0), Place::Stack(8)]);
         assert_eq!(l.stack_args, 16);
         assert_eq!(l.results, [Place::Int(RAX), Place::Float(0)]);

@@ -30,14 +30,20 @@
 //! * Locals live in the frame; declared locals are zeroed once at entry.
 
 use crate::abi::{self, Layout, Place};
-use crate::x64::{self, Alu, Asm, Cond, Label, Mem, R10, R11, R14, RAX, RBP, RCX, RDI, RDX, RSP, Reg, Rm, Shift};
+use crate::x64::{
+    self, Alu, Asm, Cond, Label, Mem, R10, R11, R14, RAX, RBP, RCX, RDI, RDX, RSP, Reg, Rm, Shift,
+};
 use crate::{BaselineError, Features};
 use brisk_environ::{
-    BuiltinFunction, CompiledFunction, DefinedFuncIndex, EntityRef, FuncIndex, FuncReloc, GlobalIndex, MemoryIndex,
-    Module, ModuleTranslation, RelocKind, TableIndex, Trap, TrapSite, Tunables, TypeIndex, VMCTX_BUILTINS,
-    VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS, VMOffsets, WasmValType, func_ref, memory_def, runtime_limits, table_def,
+    BuiltinFunction, CompiledFunction, DefinedFuncIndex, EntityRef, FuncIndex, FuncReloc,
+    GlobalIndex, MemoryIndex, Module, ModuleTranslation, RelocKind, TableIndex, Trap, TrapSite,
+    Tunables, TypeIndex, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS, VMOffsets,
+    WasmValType, func_ref, memory_def, runtime_limits, table_def,
 };
 use std::collections::HashMap;
+
+#[path = "simd.rs"]
+mod simd;
 use wasmparser::{BlockType, MemArg, Operator};
 
 type Result<T> = std::result::Result<T, BaselineError>;
@@ -48,7 +54,8 @@ fn unsupported<T>(what: impl Into<String>) -> Result<T> {
 
 /// Registers the allocator hands out: the ABI's caller-saved registers but
 /// the two scratch registers `r10` and `r11`. `r14` holds the vmctx.
-const GPRS: u16 = 1 << RAX | 1 << RCX | 1 << RDX | 1 << x64::RSI | 1 << RDI | 1 << x64::R8 | 1 << x64::R9;
+const GPRS: u16 =
+    1 << RAX | 1 << RCX | 1 << RDX | 1 << x64::RSI | 1 << RDI | 1 << x64::R8 | 1 << x64::R9;
 /// XMM registers handed out: xmm0-xmm13 (xmm14 and xmm15 are scratch).
 const XMMS: u16 = 0x3fff;
 const XMM_SCRATCH: Reg = 15;
@@ -60,6 +67,8 @@ const SAVED_R14: i32 = -8;
 const CALL_SCRATCH: i32 = -16;
 const RET_PTR: i32 = -24;
 const LOCALS_START: i32 = 24;
+/// Bytes of a value-stack slot (a v128 fits).
+const SLOT: i32 = 16;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ty {
@@ -69,6 +78,7 @@ enum Ty {
     F64,
     /// funcref or externref: a pointer.
     Ref,
+    V128,
 }
 
 impl Ty {
@@ -79,7 +89,7 @@ impl Ty {
             WasmValType::F32 => Ty::F32,
             WasmValType::F64 => Ty::F64,
             WasmValType::FuncRef | WasmValType::ExternRef => Ty::Ref,
-            WasmValType::V128 => return unsupported("v128 values"),
+            WasmValType::V128 => Ty::V128,
         })
     }
 
@@ -90,8 +100,14 @@ impl Ty {
         }
     }
 
+    /// Kept in an XMM register (floats and v128).
     fn float(self) -> bool {
-        matches!(self, Ty::F32 | Ty::F64)
+        matches!(self, Ty::F32 | Ty::F64 | Ty::V128)
+    }
+
+    /// Bytes in a frame slot or local.
+    fn size(self) -> i32 {
+        if self == Ty::V128 { 16 } else { 8 }
     }
 
     /// 64 bits wide.
@@ -157,7 +173,11 @@ struct Frame {
 
 impl Frame {
     fn branch_types(&self) -> &[Ty] {
-        if self.kind == Kind::Loop { &self.params } else { &self.results }
+        if self.kind == Kind::Loop {
+            &self.params
+        } else {
+            &self.results
+        }
     }
 }
 
@@ -193,6 +213,11 @@ struct Gen<'a> {
     locals_size: i32,
     reachable: bool,
     unreachable_depth: u32,
+    /// Count fuel / check the epoch deadline.
+    fuel: bool,
+    epochs: bool,
+    /// Fuel charged since the last flush.
+    pending: i64,
     /// The immediate of the stack check and of `sub rsp`, patched with the
     /// frame size at the end.
     frame_patches: [u32; 2],
@@ -229,52 +254,143 @@ pub(crate) fn compile(
     index: DefinedFuncIndex,
     tunables: &Tunables,
 ) -> Result<CompiledFunction> {
-    if tunables.consume_fuel || tunables.epoch_interruption {
-        return unsupported("fuel and epoch checks");
-    }
     let module = &translation.module;
     let body = &translation
         .function_bodies
         .get(index)
-        .ok_or_else(|| BaselineError::Unsupported(format!("no body for defined function {}", index.index())))?
+        .ok_or_else(|| {
+            BaselineError::Unsupported(format!("no body for defined function {}", index.index()))
+        })?
         .body;
-    let mut s = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
-    s.asm.clear();
-    s.relocs.clear();
-    s.traps.clear();
-    s.trap_labels.clear();
-    s.jump_tables.clear();
-    s.stack.clear();
-    s.locals.clear();
-    s.local_refs.clear();
-    while let Some(f) = s.control.pop() {
-        s.pool.push(f.params);
-        s.pool.push(f.results);
-    }
-    let mut g = Gen {
+    let mut f = FunctionCompiler::new(
         features,
         module,
-        offsets: VMOffsets::new(&module.counts()),
+        &translation.interpreted,
         tunables,
-        interpreted: &translation.interpreted,
-        s,
-        cursor: 0,
-        max_height: 0,
-        gpr_free: GPRS,
-        xmm_free: XMMS,
-        gpr_owner: [NO_OWNER; 16],
-        locals_size: 0,
-        reachable: true,
-        unreachable_depth: 0,
-        frame_patches: [0; 2],
-    };
-    let result = g.function(module.func_index(index), body);
-    SCRATCH.with(|s| *s.borrow_mut() = g.s);
-    result
+        index,
+        body,
+    );
+    let mut ops = body.get_operators_reader()?;
+    while !ops.eof() && f.error.is_none() {
+        let op = ops.read()?;
+        f.op(op);
+    }
+    f.finish()
+}
+
+/// Compiles one function from its operators, pushed one at a time (by the
+/// validator, or by [`compile`]'s own reader).
+pub struct FunctionCompiler<'a> {
+    g: Gen<'a>,
+    /// The first thing the tier could not compile; operators after it are
+    /// ignored.
+    error: Option<BaselineError>,
+}
+
+impl<'a> FunctionCompiler<'a> {
+    pub(crate) fn new(
+        features: Features,
+        module: &'a Module,
+        interpreted: &'a [bool],
+        tunables: &'a Tunables,
+        index: DefinedFuncIndex,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> Self {
+        let mut g = Gen::new(features, module, interpreted, tunables);
+        g.fuel = tunables.consume_fuel;
+        g.epochs = tunables.epoch_interruption;
+        let error = g.begin(module.func_index(index), body).err();
+        if g.fuel || g.epochs {
+            g.budget_checks();
+        }
+        FunctionCompiler { g, error }
+    }
+
+    /// Compiles the next operator.
+    pub fn op(&mut self, op: Operator<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let r = if self.g.reachable {
+            if self.g.fuel {
+                self.g.pending += brisk_environ::fuel_cost(&op);
+                if brisk_environ::fuel_sync(&op) != brisk_environ::FuelSync::None {
+                    self.g.flush_fuel();
+                }
+            }
+            self.g.operator(op)
+        } else {
+            self.g.skip(&op)
+        };
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+
+    /// The function's code, once every operator was pushed.
+    ///
+    /// # Errors
+    ///
+    /// The first [`BaselineError`] met.
+    pub fn finish(mut self) -> Result<CompiledFunction> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.g.finish(),
+        }
+    }
+}
+
+impl Drop for FunctionCompiler<'_> {
+    fn drop(&mut self) {
+        let s = std::mem::take(&mut self.g.s);
+        SCRATCH.with(|cell| *cell.borrow_mut() = s);
+    }
 }
 
 impl<'a> Gen<'a> {
-    fn function(&mut self, func_index: FuncIndex, body: &wasmparser::FunctionBody<'_>) -> Result<CompiledFunction> {
+    fn new(
+        features: Features,
+        module: &'a Module,
+        interpreted: &'a [bool],
+        tunables: &'a Tunables,
+    ) -> Self {
+        let mut s = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        s.asm.clear();
+        s.relocs.clear();
+        s.traps.clear();
+        s.trap_labels.clear();
+        s.jump_tables.clear();
+        s.stack.clear();
+        s.locals.clear();
+        s.local_refs.clear();
+        while let Some(f) = s.control.pop() {
+            s.pool.push(f.params);
+            s.pool.push(f.results);
+        }
+        Gen {
+            features,
+            module,
+            offsets: VMOffsets::new(&module.counts()),
+            tunables,
+            interpreted,
+            s,
+            cursor: 0,
+            max_height: 0,
+            gpr_free: GPRS,
+            xmm_free: XMMS,
+            gpr_owner: [NO_OWNER; 16],
+            locals_size: 0,
+            reachable: true,
+            unreachable_depth: 0,
+            fuel: false,
+            epochs: false,
+            pending: 0,
+            frame_patches: [0; 2],
+        }
+    }
+
+    /// Reads the locals and emits the prologue.
+    fn begin(&mut self, func_index: FuncIndex, body: &wasmparser::FunctionBody<'_>) -> Result<()> {
         let ty = self.module.func_type(func_index);
         abi::layout_into(&mut self.s.layout, &ty.params, &ty.results);
         let mut results = self.take_vec();
@@ -297,21 +413,23 @@ impl<'a> Gen<'a> {
         }
         // Code is about 4-8 bytes per byte of wasm.
         let size = body.range().end - body.range().start;
-        self.s.asm.code.reserve(usize::try_from(size).unwrap_or(0) * 6 + 64);
+        self.s
+            .asm
+            .code
+            .reserve(usize::try_from(size).unwrap_or(0) * 6 + 64);
         self.prologue(nparams, declared);
         let label = self.s.asm.new_label();
         let params = self.take_vec();
-        self.s.control.push(Frame { kind: Kind::Func, height: 0, params, results, label, else_label: None, used: false });
-        let mut ops = body.get_operators_reader()?;
-        while !ops.eof() {
-            let op = ops.read()?;
-            if self.reachable {
-                self.operator(op)?;
-            } else {
-                self.skip(&op)?;
-            }
-        }
-        self.finish()
+        self.s.control.push(Frame {
+            kind: Kind::Func,
+            height: 0,
+            params,
+            results,
+            label,
+            else_label: None,
+            used: false,
+        });
+        Ok(())
     }
 
     fn take_vec(&mut self) -> Vec<Ty> {
@@ -328,8 +446,11 @@ impl<'a> Gen<'a> {
     // ---- Frame ----
 
     fn add_local(&mut self, ty: Ty) {
-        self.locals_size += 8;
-        self.s.locals.push(Local { ty, disp: -(LOCALS_START + self.locals_size) });
+        self.locals_size += ty.size();
+        self.s.locals.push(Local {
+            ty,
+            disp: -(LOCALS_START + self.locals_size),
+        });
         self.s.local_refs.push(0);
     }
 
@@ -338,7 +459,10 @@ impl<'a> Gen<'a> {
     }
 
     fn slot(&self, p: usize) -> Mem {
-        Mem::base(RBP, -(LOCALS_START + self.locals_size + 8 * (p as i32 + 1)))
+        Mem::base(
+            RBP,
+            -(LOCALS_START + self.locals_size + SLOT * (p as i32 + 1)),
+        )
     }
 
     fn prologue(&mut self, nparams: usize, declared: u32) {
@@ -349,7 +473,11 @@ impl<'a> Gen<'a> {
         a.mov_rr(true, R14, self.s.layout.vmctx[0]);
         // Stack check: rsp - frame >= the store's stack limit.
         a.load(true, R11, Mem::base(R14, VMCTX_RUNTIME_LIMITS as i32));
-        a.load(true, R11, Mem::base(R11, runtime_limits::STACK_LIMIT as i32));
+        a.load(
+            true,
+            R11,
+            Mem::base(R11, runtime_limits::STACK_LIMIT as i32),
+        );
         self.frame_patches[0] = a.add_placeholder(R11);
         a.alu(Alu::Cmp, true, RSP, Rm::Reg(R11));
         let overflow = self.trap_label(Trap::StackOverflow);
@@ -363,26 +491,32 @@ impl<'a> Gen<'a> {
             let dst = self.local_mem(i as u32);
             match self.s.layout.params[i] {
                 Place::Int(r) => self.s.asm.store(ty.w(), dst, r),
-                Place::Float(x) => self.s.asm.movs_store(ty == Ty::F64, dst, x),
-                Place::Stack(off) => {
-                    self.s.asm.load(true, R11, Mem::base(RBP, 16 + off as i32));
-                    self.s.asm.store(true, dst, R11);
-                }
+                Place::Float(x) => self.store_reg(ty, dst, x),
+                Place::Stack(off) => self.copy_mem(ty, dst, Mem::base(RBP, 16 + off as i32)),
             }
         }
         // Zero the declared locals: they are contiguous, below the params.
         if declared > 0 {
+            // From the last declared local (the lowest address) up to the
+            // parameters, in quadwords.
             let last = self.local_mem(nparams as u32 + declared - 1);
-            if declared <= 8 {
+            let params_end = -(LOCALS_START
+                + self.s.locals[..nparams]
+                    .iter()
+                    .map(|l| l.ty.size())
+                    .sum::<i32>());
+            let qwords = (params_end - last.disp) / 8;
+            if qwords <= 8 {
                 self.s.asm.mov_ri(false, R11, 0);
-                for i in 0..declared {
-                    let m = self.local_mem(nparams as u32 + i);
-                    self.s.asm.store(true, m, R11);
+                for q in 0..qwords {
+                    self.s
+                        .asm
+                        .store(true, Mem::base(RBP, last.disp + 8 * q), R11);
                 }
             } else {
                 // rdi, rcx and rax are free: the parameters are stored.
                 self.s.asm.lea(RDI, last);
-                self.s.asm.mov_ri(false, RCX, u64::from(declared));
+                self.s.asm.mov_ri(false, RCX, qwords as u64);
                 self.s.asm.mov_ri(false, RAX, 0);
                 self.s.asm.rep_stosq();
             }
@@ -400,12 +534,17 @@ impl<'a> Gen<'a> {
         for i in 0..self.s.trap_labels.len() {
             let (trap, label) = self.s.trap_labels[i];
             self.s.asm.bind(label);
-            self.s.traps.push(TrapSite { offset: self.s.asm.len(), trap });
+            self.s.traps.push(TrapSite {
+                offset: self.s.asm.len(),
+                trap,
+            });
             self.s.asm.ud2();
         }
         // Frame: saved r14 + the fixed slots + locals + stack slots, with
         // rsp 16-byte aligned after it.
-        let below = LOCALS_START as i64 + i64::from(self.locals_size) + 8 * self.max_height as i64;
+        let below = LOCALS_START as i64
+            + i64::from(self.locals_size)
+            + i64::from(SLOT) * self.max_height as i64;
         let frame = (below + 15) & !15;
         let Ok(sub) = i32::try_from(frame - 8) else {
             return unsupported("a frame over 2 GiB");
@@ -466,7 +605,11 @@ impl<'a> Gen<'a> {
     }
 
     fn alloc(&mut self, ty: Ty) -> Result<Reg> {
-        if ty.float() { self.alloc_xmm() } else { self.alloc_gpr() }
+        if ty.float() {
+            self.alloc_xmm()
+        } else {
+            self.alloc_gpr()
+        }
     }
 
     fn release(&mut self, float: bool, r: Reg) {
@@ -523,8 +666,7 @@ impl<'a> Gen<'a> {
             }
             Loc::Local(i) => {
                 let m = self.local_mem(i);
-                self.s.asm.load(true, R11, m);
-                self.s.asm.store(true, slot, R11);
+                self.copy_mem(v.ty, slot, m);
                 self.s.local_refs[i as usize] -= 1;
             }
             Loc::Flags(cc) => {
@@ -545,10 +687,22 @@ impl<'a> Gen<'a> {
     }
 
     fn store_reg(&mut self, ty: Ty, m: Mem, r: Reg) {
-        if ty.float() {
-            self.s.asm.movs_store(ty == Ty::F64, m, r);
+        match ty {
+            Ty::V128 => self.s.asm.movdqu_store(m, r),
+            Ty::F32 | Ty::F64 => self.s.asm.movs_store(ty == Ty::F64, m, r),
+            _ => self.s.asm.store(true, m, r),
+        }
+    }
+
+    /// Copies a value between two frame (or other) locations through a
+    /// scratch register.
+    fn copy_mem(&mut self, ty: Ty, dst: Mem, src: Mem) {
+        if ty == Ty::V128 {
+            self.s.asm.movdqu_load(XMM_SCRATCH, src);
+            self.s.asm.movdqu_store(dst, XMM_SCRATCH);
         } else {
-            self.s.asm.store(true, m, r);
+            self.s.asm.load(true, R11, src);
+            self.s.asm.store(true, dst, R11);
         }
     }
 
@@ -566,7 +720,11 @@ impl<'a> Gen<'a> {
     }
 
     fn pop(&mut self) -> Opnd {
-        let v = self.s.stack.pop().expect("validated: the operand stack has the operand");
+        let v = self
+            .s
+            .stack
+            .pop()
+            .expect("validated: the operand stack has the operand");
         let p = self.s.stack.len();
         self.cursor = self.cursor.min(p);
         let op = match v.loc {
@@ -596,7 +754,7 @@ impl<'a> Gen<'a> {
     }
 
     /// An operand in a register of its own, which the caller may modify.
-    fn to_reg(&mut self, o: Opnd) -> Result<Reg> {
+    fn in_reg(&mut self, o: Opnd) -> Result<Reg> {
         if let Op::Reg(r) = o.op {
             return Ok(r);
         }
@@ -632,6 +790,7 @@ impl<'a> Gen<'a> {
                 }
             }
             (Op::Mem(m), false) => a.load(o.ty.w(), r, m),
+            (Op::Mem(m), true) if o.ty == Ty::V128 => a.movdqu_load(r, m),
             (Op::Mem(m), true) => a.movs_load(o.ty == Ty::F64, r, m),
             (Op::Flags(cc), _) => {
                 a.setcc(cc, r);
@@ -642,19 +801,22 @@ impl<'a> Gen<'a> {
 
     /// An operand as an r/m (register or memory); constants and flags are
     /// put in a register.
-    fn to_rm(&mut self, o: Opnd) -> Result<Rm> {
+    fn in_rm(&mut self, o: Opnd) -> Result<Rm> {
         match o.op {
             Op::Reg(r) => Ok(Rm::Reg(r)),
             Op::Mem(m) => Ok(Rm::Mem(m)),
-            _ => Ok(Rm::Reg(self.to_reg(o)?)),
+            _ => Ok(Rm::Reg(self.in_reg(o)?)),
         }
     }
 
     /// Turns a flags entry on top into a 0/1 register.
     fn materialize_flags(&mut self) -> Result<()> {
-        if let Some(Val { loc: Loc::Flags(_), .. }) = self.s.stack.last() {
+        if let Some(Val {
+            loc: Loc::Flags(_), ..
+        }) = self.s.stack.last()
+        {
             let o = self.pop();
-            let r = self.to_reg(o)?;
+            let r = self.in_reg(o)?;
             self.push(Ty::I32, Loc::Reg(r));
         }
         Ok(())
@@ -671,13 +833,11 @@ impl<'a> Gen<'a> {
             Loc::Imm(x) => self.store_imm64(to, x),
             Loc::Local(i) => {
                 let m = self.local_mem(i);
-                self.s.asm.load(true, R11, m);
-                self.s.asm.store(true, to, R11);
+                self.copy_mem(v.ty, to, m);
             }
             Loc::Slot => {
                 let m = self.slot(src);
-                self.s.asm.load(true, R11, m);
-                self.s.asm.store(true, to, R11);
+                self.copy_mem(v.ty, to, m);
             }
             Loc::Flags(cc) => {
                 self.s.asm.setcc(cc, R11);
@@ -738,7 +898,15 @@ impl<'a> Gen<'a> {
         }
         let label = self.s.asm.new_label();
         let height = self.s.stack.len() - params.len();
-        self.s.control.push(Frame { kind, height, params, results, label, else_label: None, used: false });
+        self.s.control.push(Frame {
+            kind,
+            height,
+            params,
+            results,
+            label,
+            else_label: None,
+            used: false,
+        });
         Ok(())
     }
 
@@ -802,8 +970,7 @@ impl<'a> Gen<'a> {
             for i in 0..n {
                 if let Place::Stack(off) = self.s.layout.results[i] {
                     let o = place_of(self, i);
-                    self.load_raw(o, R11);
-                    self.s.asm.store(true, Mem::base(R10, off as i32), R11);
+                    self.store_operand(o, Mem::base(R10, off as i32));
                 }
             }
         }
@@ -816,6 +983,19 @@ impl<'a> Gen<'a> {
             }
         }
         self.epilogue();
+    }
+
+    /// Writes a non-register operand to memory (through the scratch
+    /// registers), without touching the allocator.
+    fn store_operand(&mut self, o: Opnd, dst: Mem) {
+        match o.op {
+            Op::Mem(m) => self.copy_mem(o.ty, dst, m),
+            Op::Reg(r) => self.store_reg(o.ty, dst, r),
+            _ => {
+                self.load_raw(o, R11);
+                self.s.asm.store(true, dst, R11);
+            }
+        }
     }
 
     /// Loads a value's bits into a GPR without touching the allocator.
@@ -841,7 +1021,11 @@ impl<'a> Gen<'a> {
     }
 
     fn end(&mut self) -> Result<()> {
-        let frame = self.s.control.pop().expect("validated: end matches a block");
+        let frame = self
+            .s
+            .control
+            .pop()
+            .expect("validated: end matches a block");
         let r = self.end_frame(&frame);
         self.recycle(frame);
         r
@@ -890,7 +1074,9 @@ impl<'a> Gen<'a> {
     /// Skips an operator in unreachable code, tracking nesting.
     fn skip(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.unreachable_depth += 1,
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.unreachable_depth += 1
+            }
             Operator::End if self.unreachable_depth > 0 => self.unreachable_depth -= 1,
             Operator::End => {
                 let f = self.s.control.last().expect("validated");
@@ -924,7 +1110,9 @@ impl<'a> Gen<'a> {
         }
         let height = self.s.control[f].height;
         self.truncate(height);
-        let else_label = self.s.control[f].else_label.expect("validated: else follows if");
+        let else_label = self.s.control[f]
+            .else_label
+            .expect("validated: else follows if");
         self.s.asm.bind(else_label);
         let params = self.s.control[f].params.clone();
         for t in params {
@@ -957,13 +1145,15 @@ impl<'a> Gen<'a> {
                 return Ok(());
             }
         };
-        self.s.asm.jcc(if jump_if { cc } else { cc.invert() }, target);
+        self.s
+            .asm
+            .jcc(if jump_if { cc } else { cc.invert() }, target);
         Ok(())
     }
 
     fn br_table(&mut self, targets: &wasmparser::BrTable<'_>) -> Result<()> {
         let index = self.pop();
-        let r = self.to_reg(index)?;
+        let r = self.in_reg(index)?;
         let mut stubs: HashMap<u32, Label> = HashMap::new();
         let mut entries = Vec::with_capacity(targets.len() as usize);
         for t in targets.targets() {
@@ -972,7 +1162,9 @@ impl<'a> Gen<'a> {
             entries.push(l);
         }
         let default = targets.default();
-        let dl = *stubs.entry(default).or_insert_with(|| self.s.asm.new_label());
+        let dl = *stubs
+            .entry(default)
+            .or_insert_with(|| self.s.asm.new_label());
         let n = entries.len() as u32;
         let Ok(n_imm) = i32::try_from(n) else {
             return unsupported("a br_table over 2^31 targets");
@@ -981,7 +1173,17 @@ impl<'a> Gen<'a> {
         self.s.asm.jcc(Cond::Ae, dl);
         let table = self.s.asm.new_label();
         self.s.asm.lea_label(R11, table);
-        self.s.asm.load_ext(4, true, true, R10, Mem { base: R11, index: Some((r, 4)), disp: 0 });
+        self.s.asm.load_ext(
+            4,
+            true,
+            true,
+            R10,
+            Mem {
+                base: R11,
+                index: Some((r, 4)),
+                disp: 0,
+            },
+        );
         self.s.asm.alu(Alu::Add, true, R10, Rm::Reg(R11));
         self.s.asm.jmp_r(R10);
         self.release(false, r);
@@ -1014,12 +1216,19 @@ impl<'a> Gen<'a> {
         r
     }
 
-    fn call_with(&mut self, ft: &brisk_environ::FuncType, layout: &Layout, callee: Callee) -> Result<()> {
+    fn call_with(
+        &mut self,
+        ft: &brisk_environ::FuncType,
+        layout: &Layout,
+        callee: Callee,
+    ) -> Result<()> {
         let nargs = ft.params.len();
         self.stabilize_all();
         let total = layout.ret_area + layout.stack_args;
         if total > 0 {
-            self.s.asm.alu_ri(Alu::Sub, true, Rm::Reg(RSP), total as i32);
+            self.s
+                .asm
+                .alu_ri(Alu::Sub, true, Rm::Reg(RSP), total as i32);
         }
         let base = self.s.stack.len() - nargs;
         let arg = |g: &Gen<'_>, i: usize| -> Opnd {
@@ -1033,8 +1242,7 @@ impl<'a> Gen<'a> {
         for i in 0..nargs {
             if let Place::Stack(off) = layout.params[i] {
                 let o = arg(self, i);
-                self.load_raw(o, R11);
-                self.s.asm.store(true, Mem::base(RSP, off as i32), R11);
+                self.store_operand(o, Mem::base(RSP, off as i32));
             }
         }
         for i in 0..nargs {
@@ -1054,7 +1262,12 @@ impl<'a> Gen<'a> {
                 self.s.asm.mov_rr(true, callee_vmctx, R14);
                 self.s.asm.mov_rr(true, caller_vmctx, R14);
                 let at = self.s.asm.call_rel32();
-                self.s.relocs.push(FuncReloc { offset: at, kind: RelocKind::X86CallPcRel4, target: f, addend: -4 });
+                self.s.relocs.push(FuncReloc {
+                    offset: at,
+                    kind: RelocKind::X86CallPcRel4,
+                    target: f,
+                    addend: -4,
+                });
             }
             Callee::Record { code, vmctx } => {
                 self.s.asm.load(true, callee_vmctx, Mem::base(R14, vmctx));
@@ -1063,9 +1276,13 @@ impl<'a> Gen<'a> {
             }
             Callee::Indirect => {
                 self.s.asm.load(true, R11, Mem::base(RBP, CALL_SCRATCH));
-                self.s.asm.load(true, callee_vmctx, Mem::base(R11, func_ref::VMCTX as i32));
+                self.s
+                    .asm
+                    .load(true, callee_vmctx, Mem::base(R11, func_ref::VMCTX as i32));
                 self.s.asm.mov_rr(true, caller_vmctx, R14);
-                self.s.asm.call_rm(Rm::Mem(Mem::base(R11, func_ref::NATIVE_CALL as i32)));
+                self.s
+                    .asm
+                    .call_rm(Rm::Mem(Mem::base(R11, func_ref::NATIVE_CALL as i32)));
             }
         }
         // The arguments were constants or in slots: nothing to free.
@@ -1093,14 +1310,15 @@ impl<'a> Gen<'a> {
                 }
                 Place::Stack(off) => {
                     let m = self.slot(self.s.stack.len());
-                    self.s.asm.load(true, R11, Mem::base(RSP, off as i32));
-                    self.s.asm.store(true, m, R11);
+                    self.copy_mem(t, m, Mem::base(RSP, off as i32));
                     self.push(t, Loc::Slot);
                 }
             }
         }
         if layout.ret_area > 0 {
-            self.s.asm.alu_ri(Alu::Add, true, Rm::Reg(RSP), layout.ret_area as i32);
+            self.s
+                .asm
+                .alu_ri(Alu::Add, true, Rm::Reg(RSP), layout.ret_area as i32);
         }
         Ok(())
     }
@@ -1110,10 +1328,26 @@ impl<'a> Gen<'a> {
         let ty = self.module.functions[f];
         if self.module.is_imported_func(f) {
             let at = self.offsets.imported_function(f) as i32;
-            self.call(ty, Callee::Record { code: at, vmctx: at + 8 })
-        } else if self.module.defined_func_index(f).is_some_and(|d| self.interpreted.get(d.index()) == Some(&true)) {
+            self.call(
+                ty,
+                Callee::Record {
+                    code: at,
+                    vmctx: at + 8,
+                },
+            )
+        } else if self
+            .module
+            .defined_func_index(f)
+            .is_some_and(|d| self.interpreted.get(d.index()) == Some(&true))
+        {
             let at = self.offsets.func_ref(f) as i32;
-            self.call(ty, Callee::Record { code: at + func_ref::NATIVE_CALL as i32, vmctx: at + func_ref::VMCTX as i32 })
+            self.call(
+                ty,
+                Callee::Record {
+                    code: at + func_ref::NATIVE_CALL as i32,
+                    vmctx: at + func_ref::VMCTX as i32,
+                },
+            )
         } else {
             self.call(ty, Callee::Direct(f))
         }
@@ -1126,7 +1360,11 @@ impl<'a> Gen<'a> {
         match self.module.defined_table_index(t) {
             Some(d) => (R14, self.offsets.defined_table(d) as i32),
             None => {
-                self.s.asm.load(true, R11, Mem::base(R14, self.offsets.imported_table(t) as i32));
+                self.s.asm.load(
+                    true,
+                    R11,
+                    Mem::base(R14, self.offsets.imported_table(t) as i32),
+                );
                 (R11, 0)
             }
         }
@@ -1136,12 +1374,26 @@ impl<'a> Gen<'a> {
     /// after the bounds check.
     fn table_element(&mut self, table: u32) -> Result<()> {
         let index = self.pop();
-        let r = self.to_reg(index)?;
+        let r = self.in_reg(index)?;
         let (base, off) = self.table_def(table);
-        self.s.asm.alu(Alu::Cmp, true, r, Rm::Mem(Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32)));
+        self.s.asm.alu(
+            Alu::Cmp,
+            true,
+            r,
+            Rm::Mem(Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32)),
+        );
         self.trap_if(Cond::Ae, Trap::TableOutOfBounds);
-        self.s.asm.load(true, R10, Mem::base(base, off + table_def::BASE as i32));
-        self.s.asm.lea(R10, Mem { base: R10, index: Some((r, 8)), disp: 0 });
+        self.s
+            .asm
+            .load(true, R10, Mem::base(base, off + table_def::BASE as i32));
+        self.s.asm.lea(
+            R10,
+            Mem {
+                base: R10,
+                index: Some((r, 8)),
+                disp: 0,
+            },
+        );
         self.release(false, r);
         Ok(())
     }
@@ -1151,12 +1403,19 @@ impl<'a> Gen<'a> {
         self.s.asm.load(true, R10, Mem::base(R10, 0));
         self.s.asm.test_rr(true, R10, R10);
         self.trap_if(Cond::E, Trap::IndirectCallToNull);
-        self.s.asm.load(true, R11, Mem::base(R14, VMCTX_TYPE_IDS as i32));
+        self.s
+            .asm
+            .load(true, R11, Mem::base(R14, VMCTX_TYPE_IDS as i32));
         let Ok(disp) = i32::try_from(u64::from(type_index) * 4) else {
             return unsupported("a type index over 2^29");
         };
         self.s.asm.load(false, R11, Mem::base(R11, disp));
-        self.s.asm.alu(Alu::Cmp, false, R11, Rm::Mem(Mem::base(R10, func_ref::TYPE_INDEX as i32)));
+        self.s.asm.alu(
+            Alu::Cmp,
+            false,
+            R11,
+            Rm::Mem(Mem::base(R10, func_ref::TYPE_INDEX as i32)),
+        );
         self.trap_if(Cond::Ne, Trap::BadSignature);
         self.s.asm.store(true, Mem::base(RBP, CALL_SCRATCH), R10);
         self.call(TypeIndex::from_u32(type_index), Callee::Indirect)
@@ -1170,25 +1429,126 @@ impl<'a> Gen<'a> {
         debug_assert!(self.gpr_free == GPRS && self.xmm_free == XMMS);
         self.s.asm.mov_rr(true, RDI, R14);
         for (i, a) in args.iter().enumerate() {
-            let o = Opnd { ty: if a.ty == Ty::I32 { Ty::I32 } else { Ty::I64 }, op: a.op };
+            let o = Opnd {
+                ty: if a.ty == Ty::I32 { Ty::I32 } else { Ty::I64 },
+                op: a.op,
+            };
             self.load_raw(o, SYSV[i + 1]);
         }
-        self.s.asm.load(true, R11, Mem::base(R14, VMCTX_BUILTINS as i32));
-        self.s.asm.call_rm(Rm::Mem(Mem::base(R11, (builtin as u32 * 8) as i32)));
+        self.s
+            .asm
+            .load(true, R11, Mem::base(R14, VMCTX_BUILTINS as i32));
+        self.s
+            .asm
+            .call_rm(Rm::Mem(Mem::base(R11, (builtin as u32 * 8) as i32)));
         self.gpr_free &= !(1 << RAX);
     }
 
     /// Pops `n` operands for a builtin after making the stack stable;
     /// returns them bottom first.
-    fn builtin_args(&mut self, n: usize) -> Vec<Opnd> {
+    /// `bulk`: the operator is a bulk operation whose count (the top
+    /// operand) costs fuel per unit.
+    fn builtin_args(&mut self, n: usize, bulk: bool) -> Vec<Opnd> {
         self.stabilize_all();
         let mut v: Vec<Opnd> = (0..n).map(|_| self.pop()).collect();
+        if bulk {
+            self.bulk_budget(v[0]);
+        }
         v.reverse();
         v
     }
 
+    // ---- Fuel and epochs (the shared scheme of `brisk_environ::fuel`) ----
+
+    /// Adds the fuel charged since the last flush to the store's count
+    /// (which always holds the count: no register keeps it). Moves and
+    /// `lea` only: a comparison's flags may be live.
+    fn flush_fuel(&mut self) {
+        if self.pending == 0 {
+            return;
+        }
+        let fuel = Mem::base(R11, runtime_limits::FUEL_CONSUMED as i32);
+        self.s
+            .asm
+            .load(true, R11, Mem::base(R14, VMCTX_RUNTIME_LIMITS as i32));
+        self.s.asm.load(true, R10, fuel);
+        let mut left = std::mem::take(&mut self.pending);
+        while left != 0 {
+            let step = left.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+            self.s.asm.lea(R10, Mem::base(R10, step as i32));
+            left -= step;
+        }
+        self.s.asm.store(true, fuel, R10);
+    }
+
+    /// The checks at function entry, loop headers and bulk operations: out
+    /// of fuel, epoch deadline reached.
+    fn budget_checks(&mut self) {
+        let limits = Mem::base(R14, VMCTX_RUNTIME_LIMITS as i32);
+        if self.fuel {
+            self.flush_fuel();
+            self.s.asm.load(true, R11, limits);
+            self.s.asm.alu_ri(
+                Alu::Cmp,
+                true,
+                Rm::Mem(Mem::base(R11, runtime_limits::FUEL_CONSUMED as i32)),
+                0,
+            );
+            self.trap_if(Cond::Ge, Trap::OutOfFuel);
+        }
+        if self.epochs {
+            self.s.asm.load(true, R11, limits);
+            self.s.asm.load(
+                true,
+                R10,
+                Mem::base(R11, runtime_limits::EPOCH_COUNTER as i32),
+            );
+            self.s.asm.load(true, R10, Mem::base(R10, 0));
+            self.s.asm.alu(
+                Alu::Cmp,
+                true,
+                R10,
+                Rm::Mem(Mem::base(R11, runtime_limits::EPOCH_DEADLINE as i32)),
+            );
+            self.trap_if(Cond::Ae, Trap::Interrupt);
+        }
+    }
+
+    /// Before a bulk operation whose count is `count`: one unit of fuel per
+    /// byte or element, then a check unless the count is a small constant.
+    fn bulk_budget(&mut self, count: Opnd) {
+        if !self.fuel && !self.epochs {
+            return;
+        }
+        let constant = match count.op {
+            Op::Imm(n) => Some(i64::from(n as u32)),
+            _ => None,
+        };
+        if self.fuel {
+            match (constant, count.op) {
+                (Some(n), _) => self.pending += n,
+                (None, op) => {
+                    self.flush_fuel();
+                    self.load_raw(Opnd { ty: Ty::I32, op }, R10);
+                    self.s
+                        .asm
+                        .load(true, R11, Mem::base(R14, VMCTX_RUNTIME_LIMITS as i32));
+                    let fuel = Rm::Mem(Mem::base(R11, runtime_limits::FUEL_CONSUMED as i32));
+                    self.s.asm.alu_to_rm(Alu::Add, true, fuel, R10);
+                }
+            }
+        }
+        if constant.is_some_and(|n| n <= brisk_environ::SMALL_BULK_OP_FUEL) {
+            return;
+        }
+        self.budget_checks();
+    }
+
     fn imm_i32(v: u32) -> Opnd {
-        Opnd { ty: Ty::I32, op: Op::Imm(u64::from(v)) }
+        Opnd {
+            ty: Ty::I32,
+            op: Op::Imm(u64::from(v)),
+        }
     }
 
     /// A builtin returning 1 on success and 0 when the code must trap.
@@ -1202,7 +1562,12 @@ impl<'a> Gen<'a> {
     /// After `memory.grow` / `table.grow`: trap if the limiter failed, push
     /// the old size.
     fn grow_result(&mut self) {
-        self.s.asm.alu_ri(Alu::Cmp, true, Rm::Reg(RAX), brisk_environ::GROW_ERROR as i32);
+        self.s.asm.alu_ri(
+            Alu::Cmp,
+            true,
+            Rm::Reg(RAX),
+            brisk_environ::GROW_ERROR as i32,
+        );
         self.trap_if(Cond::E, Trap::HostError);
         self.s.asm.mov_rr(false, RAX, RAX);
         self.push(Ty::I32, Loc::Reg(RAX));
@@ -1220,7 +1585,11 @@ impl<'a> Gen<'a> {
         Ok(match self.module.defined_memory_index(m) {
             Some(d) => (R14, self.offsets.defined_memory(d) as i32),
             None => {
-                self.s.asm.load(true, R11, Mem::base(R14, self.offsets.imported_memory(m) as i32));
+                self.s.asm.load(
+                    true,
+                    R11,
+                    Mem::base(R14, self.offsets.imported_memory(m) as i32),
+                );
                 (R11, 0)
             }
         })
@@ -1231,7 +1600,7 @@ impl<'a> Gen<'a> {
     /// unnecessary). The index register is returned to free afterwards.
     fn address(&mut self, memarg: &MemArg, size: u32) -> Result<(Mem, Reg)> {
         let addr = self.pop();
-        let i = self.to_reg(addr)?;
+        let i = self.in_reg(addr)?;
         let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
             return unsupported("memory access to a GC array");
         };
@@ -1239,7 +1608,10 @@ impl<'a> Gen<'a> {
             return unsupported("ordered memory access");
         }
         let (def, off) = self.memory_def(mem)?;
-        if !self.tunables.elide_bounds_check(false, memarg.offset, u64::from(size)) {
+        if !self
+            .tunables
+            .elide_bounds_check(false, memarg.offset, u64::from(size))
+        {
             let end = memarg.offset + u64::from(size);
             match i32::try_from(end) {
                 Ok(e) => self.s.asm.lea(R10, Mem::base(i, e)),
@@ -1248,10 +1620,17 @@ impl<'a> Gen<'a> {
                     self.s.asm.alu(Alu::Add, true, R10, Rm::Reg(i));
                 }
             }
-            self.s.asm.alu(Alu::Cmp, true, R10, Rm::Mem(Mem::base(def, off + memory_def::CURRENT_LENGTH as i32)));
+            self.s.asm.alu(
+                Alu::Cmp,
+                true,
+                R10,
+                Rm::Mem(Mem::base(def, off + memory_def::CURRENT_LENGTH as i32)),
+            );
             self.trap_if(Cond::A, Trap::MemoryOutOfBounds);
         }
-        self.s.asm.load(true, R10, Mem::base(def, off + memory_def::BASE as i32));
+        self.s
+            .asm
+            .load(true, R10, Mem::base(def, off + memory_def::BASE as i32));
         let disp = match i32::try_from(memarg.offset) {
             Ok(d) => d,
             Err(_) => {
@@ -1260,7 +1639,14 @@ impl<'a> Gen<'a> {
                 0
             }
         };
-        Ok((Mem { base: R10, index: Some((i, 1)), disp }, i))
+        Ok((
+            Mem {
+                base: R10,
+                index: Some((i, 1)),
+                disp,
+            },
+            i,
+        ))
     }
 
     fn record_trap(&mut self, at: u32, trap: Trap) {
@@ -1270,7 +1656,11 @@ impl<'a> Gen<'a> {
     fn load(&mut self, memarg: &MemArg, ty: Ty, bytes: u8, signed: bool) -> Result<()> {
         // The destination first: allocating may spill through r11, which
         // the address computation uses.
-        let x = if ty.float() { Some(self.alloc_xmm()?) } else { None };
+        let x = if ty.float() {
+            Some(self.alloc_xmm()?)
+        } else {
+            None
+        };
         let (m, i) = self.address(memarg, u32::from(bytes))?;
         let at = self.s.asm.len();
         let dst = if let Some(x) = x {
@@ -1290,8 +1680,11 @@ impl<'a> Gen<'a> {
         let value = self.pop();
         let v = match value.op {
             Op::Imm(x) if bytes < 8 || i32::try_from(x as i64).is_ok() => Op::Imm(x),
-            _ if value.ty.float() => Op::Reg(self.to_reg(value)?),
-            _ => Op::Reg(self.to_reg(Opnd { ty: value.ty, op: value.op })?),
+            _ if value.ty.float() => Op::Reg(self.in_reg(value)?),
+            _ => Op::Reg(self.in_reg(Opnd {
+                ty: value.ty,
+                op: value.op,
+            })?),
         };
         let (m, i) = self.address(memarg, u32::from(bytes))?;
         let at = self.s.asm.len();
@@ -1312,15 +1705,19 @@ impl<'a> Gen<'a> {
     // ---- Globals ----
 
     /// The memory operand of global `index`'s value.
-    fn global(&mut self, index: u32) -> (Mem, Ty, bool) {
+    fn global(&mut self, index: u32) -> (Mem, Ty) {
         let g = GlobalIndex::from_u32(index);
         let gt = self.module.globals[g];
         let ty = Ty::of(gt.content).unwrap_or(Ty::I64);
         match self.module.defined_global_index(g) {
-            Some(d) => (Mem::base(R14, self.offsets.defined_global(d) as i32), ty, gt.content == WasmValType::V128),
+            Some(d) => (Mem::base(R14, self.offsets.defined_global(d) as i32), ty),
             None => {
-                self.s.asm.load(true, R11, Mem::base(R14, self.offsets.imported_global(g) as i32));
-                (Mem::base(R11, 0), ty, gt.content == WasmValType::V128)
+                self.s.asm.load(
+                    true,
+                    R11,
+                    Mem::base(R14, self.offsets.imported_global(g) as i32),
+                );
+                (Mem::base(R11, 0), ty)
             }
         }
     }
@@ -1328,7 +1725,11 @@ impl<'a> Gen<'a> {
     // ---- Integer operators ----
 
     fn fits32(ty: Ty, v: u64) -> Option<i32> {
-        if ty.w() { i32::try_from(v as i64).ok() } else { Some(v as u32 as i32) }
+        if ty.w() {
+            i32::try_from(v as i64).ok()
+        } else {
+            Some(v as u32 as i32)
+        }
     }
 
     fn int_binop(&mut self, ty: Ty, op: Alu, commutative: bool) -> Result<()> {
@@ -1337,7 +1738,7 @@ impl<'a> Gen<'a> {
         if commutative && matches!(a.op, Op::Imm(_) | Op::Mem(_)) && matches!(b.op, Op::Reg(_)) {
             std::mem::swap(&mut a, &mut b);
         }
-        let dst = self.to_reg(a)?;
+        let dst = self.in_reg(a)?;
         self.alu_operand(ty, op, dst, b)?;
         self.push(ty, Loc::Reg(dst));
         Ok(())
@@ -1347,11 +1748,13 @@ impl<'a> Gen<'a> {
     fn alu_operand(&mut self, ty: Ty, op: Alu, dst: Reg, b: Opnd) -> Result<()> {
         match b.op {
             Op::Imm(v) if Self::fits32(ty, v).is_some() => {
-                self.s.asm.alu_ri(op, ty.w(), Rm::Reg(dst), Self::fits32(ty, v).unwrap_or(0));
+                self.s
+                    .asm
+                    .alu_ri(op, ty.w(), Rm::Reg(dst), Self::fits32(ty, v).unwrap_or(0));
             }
             Op::Mem(m) => self.s.asm.alu(op, ty.w(), dst, Rm::Mem(m)),
             _ => {
-                let r = self.to_reg(b)?;
+                let r = self.in_reg(b)?;
                 self.s.asm.alu(op, ty.w(), dst, Rm::Reg(r));
                 self.release(false, r);
             }
@@ -1364,7 +1767,12 @@ impl<'a> Gen<'a> {
         let a = self.pop();
         let cc = match (a.op, b.op) {
             (Op::Mem(m), Op::Imm(v)) if Self::fits32(ty, v).is_some() => {
-                self.s.asm.alu_ri(Alu::Cmp, ty.w(), Rm::Mem(m), Self::fits32(ty, v).unwrap_or(0));
+                self.s.asm.alu_ri(
+                    Alu::Cmp,
+                    ty.w(),
+                    Rm::Mem(m),
+                    Self::fits32(ty, v).unwrap_or(0),
+                );
                 cc
             }
             (Op::Imm(_) | Op::Mem(_), Op::Reg(r)) => {
@@ -1374,7 +1782,7 @@ impl<'a> Gen<'a> {
                 swap_cc(cc)
             }
             _ => {
-                let r = self.to_reg(a)?;
+                let r = self.in_reg(a)?;
                 self.alu_operand(ty, Alu::Cmp, r, b)?;
                 self.release(false, r);
                 cc
@@ -1408,10 +1816,13 @@ impl<'a> Gen<'a> {
 
     fn shift(&mut self, ty: Ty, op: Shift) -> Result<()> {
         let mask = if ty.w() { 63 } else { 31 };
-        if let Some(Val { loc: Loc::Imm(c), .. }) = self.s.stack.last().copied() {
+        if let Some(Val {
+            loc: Loc::Imm(c), ..
+        }) = self.s.stack.last().copied()
+        {
             self.pop();
             let a = self.pop();
-            let r = self.to_reg(a)?;
+            let r = self.in_reg(a)?;
             self.s.asm.shift_ri(op, ty.w(), r, (c & mask) as u8);
             self.push(ty, Loc::Reg(r));
             return Ok(());
@@ -1423,7 +1834,7 @@ impl<'a> Gen<'a> {
         // stays ours.
         self.gpr_free &= !(1 << RCX);
         let a = self.pop();
-        let r = self.to_reg(a)?;
+        let r = self.in_reg(a)?;
         self.s.asm.shift_cl(op, ty.w(), r);
         self.release(false, RCX);
         self.push(ty, Loc::Reg(r));
@@ -1434,7 +1845,7 @@ impl<'a> Gen<'a> {
         self.take_gpr(RAX);
         self.take_gpr(RDX);
         let b = self.pop();
-        let d = self.to_reg(b)?;
+        let d = self.in_reg(b)?;
         let a = self.pop();
         self.load_into(Opnd { ty, op: a.op }, RAX);
         self.gpr_free &= !(1 << RAX | 1 << RDX);
@@ -1472,7 +1883,7 @@ impl<'a> Gen<'a> {
 
     fn unop_in_place(&mut self, ty: Ty, f: impl FnOnce(&mut Asm, Reg)) -> Result<()> {
         let a = self.pop();
-        let r = self.to_reg(a)?;
+        let r = self.in_reg(a)?;
         f(&mut self.s.asm, r);
         self.push(ty, Loc::Reg(r));
         Ok(())
@@ -1488,7 +1899,7 @@ impl<'a> Gen<'a> {
             return unsupported("clz/ctz/popcnt without lzcnt/bmi1/popcnt");
         }
         let a = self.pop();
-        let src = self.to_rm(a)?;
+        let src = self.in_rm(a)?;
         let dst = match src {
             Rm::Reg(r) => r,
             Rm::Mem(_) => self.alloc_gpr()?,
@@ -1503,8 +1914,8 @@ impl<'a> Gen<'a> {
     fn float_binop(&mut self, ty: Ty, opcode: u8) -> Result<()> {
         let b = self.pop();
         let a = self.pop();
-        let dst = self.to_reg(a)?;
-        let src = self.float_rm(b)?;
+        let dst = self.in_reg(a)?;
+        let src = self.in_rm(b)?;
         self.s.asm.sse(Some(prefix(ty)), opcode, dst, src);
         if let Rm::Reg(r) = src {
             self.release(true, r);
@@ -1513,32 +1924,37 @@ impl<'a> Gen<'a> {
         Ok(())
     }
 
-    /// A float operand as a register or memory operand.
-    fn float_rm(&mut self, o: Opnd) -> Result<Rm> {
-        match o.op {
-            Op::Mem(m) => Ok(Rm::Mem(m)),
-            _ => Ok(Rm::Reg(self.to_reg(o)?)),
-        }
-    }
-
     fn min_max(&mut self, ty: Ty, max: bool) -> Result<()> {
         let b = self.pop();
         let a = self.pop();
-        let dst = self.to_reg(a)?;
-        let src = self.to_reg(b)?;
-        let (ne, nan, done) = (self.s.asm.new_label(), self.s.asm.new_label(), self.s.asm.new_label());
+        let dst = self.in_reg(a)?;
+        let src = self.in_reg(b)?;
+        let (ne, nan, done) = (
+            self.s.asm.new_label(),
+            self.s.asm.new_label(),
+            self.s.asm.new_label(),
+        );
         let double = ty == Ty::F64;
-        self.s.asm.sse(double.then_some(0x66), 0x2e, dst, Rm::Reg(src));
+        self.s
+            .asm
+            .sse(double.then_some(0x66), 0x2e, dst, Rm::Reg(src));
         self.s.asm.jcc(Cond::Ne, ne);
         self.s.asm.jcc(Cond::P, nan);
         // Equal: the sign bits decide between -0 and +0.
-        self.s.asm.sse(None, if max { 0x54 } else { 0x56 }, dst, Rm::Reg(src));
+        self.s
+            .asm
+            .sse(None, if max { 0x54 } else { 0x56 }, dst, Rm::Reg(src));
         self.s.asm.jmp(done);
         self.s.asm.bind(nan);
         self.s.asm.sse(Some(prefix(ty)), 0x58, dst, Rm::Reg(src));
         self.s.asm.jmp(done);
         self.s.asm.bind(ne);
-        self.s.asm.sse(Some(prefix(ty)), if max { 0x5f } else { 0x5d }, dst, Rm::Reg(src));
+        self.s.asm.sse(
+            Some(prefix(ty)),
+            if max { 0x5f } else { 0x5d },
+            dst,
+            Rm::Reg(src),
+        );
         self.s.asm.bind(done);
         self.release(true, src);
         self.push(ty, Loc::Reg(dst));
@@ -1553,8 +1969,8 @@ impl<'a> Gen<'a> {
             FCmp::Lt | FCmp::Le => (b, a),
             _ => (a, b),
         };
-        let xr = self.to_reg(x)?;
-        let yr = self.float_rm(y)?;
+        let xr = self.in_reg(x)?;
+        let yr = self.in_rm(y)?;
         self.s.asm.sse(double.then_some(0x66), 0x2e, xr, yr);
         self.release(true, xr);
         if let Rm::Reg(r) = yr {
@@ -1565,8 +1981,11 @@ impl<'a> Gen<'a> {
             FCmp::Le | FCmp::Ge => self.push(Ty::I32, Loc::Flags(Cond::Ae)),
             FCmp::Eq | FCmp::Ne => {
                 let r = self.alloc_gpr()?;
-                let (c1, c2, op) =
-                    if cc == FCmp::Eq { (Cond::E, Cond::Np, Alu::And) } else { (Cond::Ne, Cond::P, Alu::Or) };
+                let (c1, c2, op) = if cc == FCmp::Eq {
+                    (Cond::E, Cond::Np, Alu::And)
+                } else {
+                    (Cond::Ne, Cond::P, Alu::Or)
+                };
                 self.s.asm.setcc(c1, r);
                 self.s.asm.setcc(c2, R11);
                 self.s.asm.extend_rr(1, false, false, r, r);
@@ -1581,7 +2000,7 @@ impl<'a> Gen<'a> {
     /// abs, neg, copysign: bit operations on the value in a GPR.
     fn float_bits(&mut self, ty: Ty, f: impl FnOnce(&mut Asm, bool)) -> Result<()> {
         let a = self.pop();
-        let x = self.to_reg(a)?;
+        let x = self.in_reg(a)?;
         let w = ty == Ty::F64;
         self.s.asm.movq_rx(w, R11, x);
         f(&mut self.s.asm, w);
@@ -1592,7 +2011,7 @@ impl<'a> Gen<'a> {
 
     fn copysign(&mut self, ty: Ty) -> Result<()> {
         let b = self.pop();
-        let y = self.to_reg(b)?;
+        let y = self.in_reg(b)?;
         let w = ty == Ty::F64;
         let bits = if w { 63 } else { 31 };
         self.s.asm.movq_rx(w, R10, y);
@@ -1608,7 +2027,7 @@ impl<'a> Gen<'a> {
 
     fn round(&mut self, ty: Ty, mode: u8) -> Result<()> {
         let a = self.pop();
-        let x = self.to_reg(a)?;
+        let x = self.in_reg(a)?;
         self.s.asm.rounds(ty == Ty::F64, x, x, mode);
         self.push(ty, Loc::Reg(x));
         Ok(())
@@ -1617,7 +2036,7 @@ impl<'a> Gen<'a> {
     /// Float-to-float or int-to-float conversions with one SSE form.
     fn convert(&mut self, from: Ty, to: Ty, f: impl FnOnce(&mut Asm, Reg, Reg)) -> Result<()> {
         let a = self.pop();
-        let src = self.to_reg(a)?;
+        let src = self.in_reg(a)?;
         let dst = self.alloc(to)?;
         f(&mut self.s.asm, dst, src);
         self.release(from.float(), src);
@@ -1627,7 +2046,7 @@ impl<'a> Gen<'a> {
 
     fn convert_u64(&mut self, to: Ty) -> Result<()> {
         let a = self.pop();
-        let src = self.to_reg(a)?;
+        let src = self.in_reg(a)?;
         let dst = self.alloc_xmm()?;
         let double = to == Ty::F64;
         let (big, done) = (self.s.asm.new_label(), self.s.asm.new_label());
@@ -1650,7 +2069,11 @@ impl<'a> Gen<'a> {
     }
 
     fn float_const(&mut self, ty: Ty, value: f64, into: Reg) {
-        let bits = if ty == Ty::F64 { value.to_bits() } else { u64::from((value as f32).to_bits()) };
+        let bits = if ty == Ty::F64 {
+            value.to_bits()
+        } else {
+            u64::from((value as f32).to_bits())
+        };
         self.s.asm.mov_ri(true, R11, bits);
         self.s.asm.movq_xr(ty == Ty::F64, into, R11);
     }
@@ -1658,10 +2081,11 @@ impl<'a> Gen<'a> {
     /// Trapping float-to-int truncation.
     fn trunc(&mut self, from: Ty, to: Ty, signed: bool) -> Result<()> {
         let a = self.pop();
-        let x = self.to_reg(a)?;
+        let x = self.in_reg(a)?;
         let r = self.alloc_gpr()?;
         let double = from == Ty::F64;
-        let ucomis = |asm: &mut Asm, a: Reg, b: Reg| asm.sse(double.then_some(0x66), 0x2e, a, Rm::Reg(b));
+        let ucomis =
+            |asm: &mut Asm, a: Reg, b: Reg| asm.sse(double.then_some(0x66), 0x2e, a, Rm::Reg(b));
         ucomis(&mut self.s.asm, x, x);
         self.trap_if(Cond::P, Trap::BadConversionToInteger);
         let done = self.s.asm.new_label();
@@ -1681,8 +2105,13 @@ impl<'a> Gen<'a> {
                 };
                 self.float_const(from, lo, XMM_SCRATCH);
                 ucomis(&mut self.s.asm, x, XMM_SCRATCH);
-                self.trap_if(if strict { Cond::Be } else { Cond::B }, Trap::IntegerOverflow);
-                self.s.asm.sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
+                self.trap_if(
+                    if strict { Cond::Be } else { Cond::B },
+                    Trap::IntegerOverflow,
+                );
+                self.s
+                    .asm
+                    .sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
                 ucomis(&mut self.s.asm, x, XMM_SCRATCH);
                 self.trap_if(Cond::Ae, Trap::IntegerOverflow);
             }
@@ -1703,7 +2132,9 @@ impl<'a> Gen<'a> {
                 self.s.asm.jmp(done);
                 self.s.asm.bind(big);
                 self.s.asm.movaps(XMM_SCRATCH2, x);
-                self.s.asm.sse(Some(prefix(from)), 0x5c, XMM_SCRATCH2, Rm::Reg(XMM_SCRATCH));
+                self.s
+                    .asm
+                    .sse(Some(prefix(from)), 0x5c, XMM_SCRATCH2, Rm::Reg(XMM_SCRATCH));
                 self.s.asm.cvtts2si(double, true, r, XMM_SCRATCH2);
                 self.s.asm.test_rr(true, r, r);
                 self.trap_if(Cond::S, Trap::IntegerOverflow);
@@ -1711,6 +2142,93 @@ impl<'a> Gen<'a> {
                 self.s.asm.alu(Alu::Xor, true, r, Rm::Reg(R11));
             }
         }
+        self.s.asm.bind(done);
+        self.release(true, x);
+        self.push(to, Loc::Reg(r));
+        Ok(())
+    }
+
+    /// Saturating float-to-int truncation: NaN gives 0, out-of-range
+    /// values the nearest bound.
+    fn trunc_sat(&mut self, from: Ty, to: Ty, signed: bool) -> Result<()> {
+        let a = self.pop();
+        let x = self.in_reg(a)?;
+        let r = self.alloc_gpr()?;
+        let double = from == Ty::F64;
+        let w = to == Ty::I64;
+        let ucomis =
+            |asm: &mut Asm, a: Reg, b: Reg| asm.sse(double.then_some(0x66), 0x2e, a, Rm::Reg(b));
+        let (zero, done) = (self.s.asm.new_label(), self.s.asm.new_label());
+        ucomis(&mut self.s.asm, x, x);
+        self.s.asm.jcc(Cond::P, zero);
+        if signed {
+            self.s.asm.cvtts2si(double, w, r, x);
+            // INT_MIN is the CPU's "invalid" result: positive inputs
+            // saturate to INT_MAX, negative ones keep INT_MIN.
+            self.s.asm.alu_ri(Alu::Cmp, w, Rm::Reg(r), 1);
+            self.s.asm.jcc(Cond::No, done);
+            self.s
+                .asm
+                .sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
+            ucomis(&mut self.s.asm, x, XMM_SCRATCH);
+            self.s.asm.jcc(Cond::B, done);
+            self.s.asm.mov_ri(
+                w,
+                r,
+                if w {
+                    i64::MAX as u64
+                } else {
+                    u64::from(i32::MAX as u32)
+                },
+            );
+            self.s.asm.jmp(done);
+        } else if !w {
+            let sign = self.s.asm.new_label();
+            self.s.asm.cvtts2si(double, true, r, x);
+            self.s.asm.test_rr(true, r, r);
+            self.s.asm.jcc(Cond::S, sign);
+            self.s.asm.mov_ri(false, R11, u64::from(u32::MAX));
+            self.s.asm.alu(Alu::Cmp, true, r, Rm::Reg(R11));
+            self.s.asm.jcc(Cond::Be, done);
+            self.s.asm.mov_rr(false, r, R11);
+            self.s.asm.jmp(done);
+            self.s.asm.bind(sign);
+            self.s
+                .asm
+                .sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
+            ucomis(&mut self.s.asm, x, XMM_SCRATCH);
+            self.s.asm.jcc(Cond::B, zero);
+            self.s.asm.mov_ri(false, r, u64::from(u32::MAX));
+            self.s.asm.jmp(done);
+        } else {
+            let (big, max) = (self.s.asm.new_label(), self.s.asm.new_label());
+            self.s
+                .asm
+                .sse(None, 0x57, XMM_SCRATCH, Rm::Reg(XMM_SCRATCH));
+            ucomis(&mut self.s.asm, x, XMM_SCRATCH);
+            self.s.asm.jcc(Cond::Be, zero);
+            self.float_const(from, 9_223_372_036_854_775_808.0, XMM_SCRATCH);
+            ucomis(&mut self.s.asm, x, XMM_SCRATCH);
+            self.s.asm.jcc(Cond::Ae, big);
+            self.s.asm.cvtts2si(double, true, r, x);
+            self.s.asm.jmp(done);
+            self.s.asm.bind(big);
+            self.s.asm.movaps(XMM_SCRATCH2, x);
+            self.s
+                .asm
+                .sse(Some(prefix(from)), 0x5c, XMM_SCRATCH2, Rm::Reg(XMM_SCRATCH));
+            self.s.asm.cvtts2si(double, true, r, XMM_SCRATCH2);
+            self.s.asm.test_rr(true, r, r);
+            self.s.asm.jcc(Cond::S, max);
+            self.s.asm.mov_ri(true, R11, 1 << 63);
+            self.s.asm.alu(Alu::Xor, true, r, Rm::Reg(R11));
+            self.s.asm.jmp(done);
+            self.s.asm.bind(max);
+            self.s.asm.mov_ri(true, r, u64::MAX);
+            self.s.asm.jmp(done);
+        }
+        self.s.asm.bind(zero);
+        self.s.asm.mov_ri(false, r, 0);
         self.s.asm.bind(done);
         self.release(true, x);
         self.push(to, Loc::Reg(r));
@@ -1726,14 +2244,18 @@ impl<'a> Gen<'a> {
         if let Op::Imm(c) = cond.op {
             let (keep, drop) = if c as u32 != 0 { (a, b) } else { (b, a) };
             self.free(drop);
-            let r = self.to_reg(keep)?;
+            let r = self.in_reg(keep)?;
             self.push(keep.ty, Loc::Reg(r));
             return Ok(());
         }
         let ty = a.ty;
         // Registers for the values first: moves keep the flags.
-        let dst = self.to_reg(a)?;
-        let src = if ty.float() { Rm::Reg(self.to_reg(b)?) } else { self.to_rm_keep_flags(b)? };
+        let dst = self.in_reg(a)?;
+        let src = if ty.float() {
+            Rm::Reg(self.in_reg(b)?)
+        } else {
+            self.in_rm(b)?
+        };
         let cc = match cond.op {
             Op::Flags(cc) => cc,
             Op::Reg(r) => {
@@ -1764,13 +2286,6 @@ impl<'a> Gen<'a> {
         Ok(())
     }
 
-    fn to_rm_keep_flags(&mut self, o: Opnd) -> Result<Rm> {
-        match o.op {
-            Op::Mem(m) => Ok(Rm::Mem(m)),
-            _ => Ok(Rm::Reg(self.to_reg(o)?)),
-        }
-    }
-
     // ---- Locals ----
 
     fn local_set(&mut self, i: u32, tee: bool) -> Result<()> {
@@ -1781,7 +2296,10 @@ impl<'a> Gen<'a> {
         let ty = self.s.locals[i as usize].ty;
         let m = self.local_mem(i);
         let v = match v.op {
-            Op::Flags(_) => Opnd { ty, op: Op::Reg(self.to_reg(v)?) },
+            Op::Flags(_) => Opnd {
+                ty,
+                op: Op::Reg(self.in_reg(v)?),
+            },
             _ => v,
         };
         match v.op {
@@ -1801,8 +2319,7 @@ impl<'a> Gen<'a> {
             }
             Op::Mem(src) => {
                 if src != m {
-                    self.s.asm.load(true, R11, src);
-                    self.s.asm.store(true, m, R11);
+                    self.copy_mem(ty, m, src);
                 }
                 if tee {
                     self.push(ty, Loc::Local(i));
@@ -1817,9 +2334,16 @@ impl<'a> Gen<'a> {
 
     fn operator(&mut self, op: Operator<'_>) -> Result<()> {
         use Operator as O;
-        if matches!(self.s.stack.last(), Some(Val { loc: Loc::Flags(_), .. }))
-            && !matches!(op, O::BrIf { .. } | O::If { .. } | O::Select | O::TypedSelect { .. } | O::I32Eqz)
-        {
+        if matches!(
+            self.s.stack.last(),
+            Some(Val {
+                loc: Loc::Flags(_),
+                ..
+            })
+        ) && !matches!(
+            op,
+            O::BrIf { .. } | O::If { .. } | O::Select | O::TypedSelect { .. } | O::I32Eqz
+        ) {
             self.materialize_flags()?;
         }
         match op {
@@ -1834,6 +2358,9 @@ impl<'a> Gen<'a> {
                 self.enter(Kind::Loop, blockty)?;
                 let l = self.s.control.last().expect("just pushed").label;
                 self.s.asm.bind(l);
+                if self.fuel || self.epochs {
+                    self.budget_checks();
+                }
             }
             O::If { blockty } => {
                 let cond = self.pop();
@@ -1856,7 +2383,9 @@ impl<'a> Gen<'a> {
                 let len = self.s.stack.len();
                 // Nothing to move: branch straight to the label.
                 let in_place = self.s.control[f].kind != Kind::Func
-                    && (n == 0 || (len - n == base && self.s.stack[base..].iter().all(|v| v.loc == Loc::Slot)));
+                    && (n == 0
+                        || (len - n == base
+                            && self.s.stack[base..].iter().all(|v| v.loc == Loc::Slot)));
                 if in_place {
                     self.s.control[f].used = true;
                     let l = self.s.control[f].label;
@@ -1874,7 +2403,10 @@ impl<'a> Gen<'a> {
                 self.set_unreachable();
             }
             O::Call { function_index } => self.call_direct(function_index)?,
-            O::CallIndirect { type_index, table_index } => self.call_indirect(type_index, table_index)?,
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index)?,
             O::Drop => {
                 let o = self.pop();
                 self.free(o);
@@ -1888,23 +2420,17 @@ impl<'a> Gen<'a> {
             O::LocalSet { local_index } => self.local_set(local_index, false)?,
             O::LocalTee { local_index } => self.local_set(local_index, true)?,
             O::GlobalGet { global_index } => {
-                let gt = self.module.globals[GlobalIndex::from_u32(global_index)].content;
-                let Ok(ty) = Ty::of(gt) else {
-                    return unsupported("v128 globals");
-                };
+                let ty = Ty::of(self.module.globals[GlobalIndex::from_u32(global_index)].content)?;
                 // Allocate before `global` loads r11.
                 let r = self.alloc(ty)?;
-                let (m, _, _) = self.global(global_index);
+                let (m, _) = self.global(global_index);
                 self.load_into(Opnd { ty, op: Op::Mem(m) }, r);
                 self.push(ty, Loc::Reg(r));
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
-                let r = self.to_reg(v)?;
-                let (m, ty, v128) = self.global(global_index);
-                if v128 {
-                    return unsupported("v128 globals");
-                }
+                let r = self.in_reg(v)?;
+                let (m, ty) = self.global(global_index);
                 self.store_reg(ty, m, r);
                 self.release(ty.float(), r);
             }
@@ -1923,39 +2449,61 @@ impl<'a> Gen<'a> {
             O::I64Load16U { memarg } => self.load(&memarg, Ty::I64, 2, false)?,
             O::I64Load32S { memarg } => self.load(&memarg, Ty::I64, 4, true)?,
             O::I64Load32U { memarg } => self.load(&memarg, Ty::I64, 4, false)?,
-            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => self.store(&memarg, 4)?,
+            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
+                self.store(&memarg, 4)?
+            }
             O::I64Store { memarg } | O::F64Store { memarg } => self.store(&memarg, 8)?,
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(&memarg, 1)?,
             O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(&memarg, 2)?,
             O::MemorySize { mem } => {
                 let r = self.alloc_gpr()?;
                 let (def, off) = self.memory_def(mem)?;
-                self.s.asm.load(true, r, Mem::base(def, off + memory_def::CURRENT_LENGTH as i32));
+                self.s.asm.load(
+                    true,
+                    r,
+                    Mem::base(def, off + memory_def::CURRENT_LENGTH as i32),
+                );
                 self.s.asm.shift_ri(Shift::Shr, true, r, 16);
                 self.push(Ty::I32, Loc::Reg(r));
             }
             O::MemoryGrow { mem } => {
                 self.memory_def(mem)?;
-                let args = self.builtin_args(1);
+                let args = self.builtin_args(1, false);
                 self.call_builtin(BuiltinFunction::MemoryGrow, &[args[0], Self::imm_i32(mem)]);
                 self.grow_result();
             }
             O::MemoryCopy { dst_mem, src_mem } => {
                 self.memory_def(dst_mem)?;
                 self.memory_def(src_mem)?;
-                let a = self.builtin_args(3);
-                let args = [Self::imm_i32(dst_mem), a[0], Self::imm_i32(src_mem), a[1], a[2]];
+                let a = self.builtin_args(3, true);
+                let args = [
+                    Self::imm_i32(dst_mem),
+                    a[0],
+                    Self::imm_i32(src_mem),
+                    a[1],
+                    a[2],
+                ];
                 self.checked_builtin(BuiltinFunction::MemoryCopy, &args, Trap::MemoryOutOfBounds);
             }
             O::MemoryFill { mem } => {
                 self.memory_def(mem)?;
-                let a = self.builtin_args(3);
-                self.checked_builtin(BuiltinFunction::MemoryFill, &[Self::imm_i32(mem), a[0], a[1], a[2]], Trap::MemoryOutOfBounds);
+                let a = self.builtin_args(3, true);
+                self.checked_builtin(
+                    BuiltinFunction::MemoryFill,
+                    &[Self::imm_i32(mem), a[0], a[1], a[2]],
+                    Trap::MemoryOutOfBounds,
+                );
             }
             O::MemoryInit { data_index, mem } => {
                 self.memory_def(mem)?;
-                let a = self.builtin_args(3);
-                let args = [Self::imm_i32(mem), Self::imm_i32(data_index), a[0], a[1], a[2]];
+                let a = self.builtin_args(3, true);
+                let args = [
+                    Self::imm_i32(mem),
+                    Self::imm_i32(data_index),
+                    a[0],
+                    a[1],
+                    a[2],
+                ];
                 self.checked_builtin(BuiltinFunction::MemoryInit, &args, Trap::MemoryOutOfBounds);
             }
             O::DataDrop { data_index } => {
@@ -1963,14 +2511,29 @@ impl<'a> Gen<'a> {
                 self.call_builtin(BuiltinFunction::DataDrop, &[Self::imm_i32(data_index)]);
                 self.release(false, RAX);
             }
-            O::TableCopy { dst_table, src_table } => {
-                let a = self.builtin_args(3);
-                let args = [Self::imm_i32(dst_table), Self::imm_i32(src_table), a[0], a[1], a[2]];
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let a = self.builtin_args(3, true);
+                let args = [
+                    Self::imm_i32(dst_table),
+                    Self::imm_i32(src_table),
+                    a[0],
+                    a[1],
+                    a[2],
+                ];
                 self.checked_builtin(BuiltinFunction::TableCopy, &args, Trap::TableOutOfBounds);
             }
             O::TableInit { elem_index, table } => {
-                let a = self.builtin_args(3);
-                let args = [Self::imm_i32(table), Self::imm_i32(elem_index), a[0], a[1], a[2]];
+                let a = self.builtin_args(3, true);
+                let args = [
+                    Self::imm_i32(table),
+                    Self::imm_i32(elem_index),
+                    a[0],
+                    a[1],
+                    a[2],
+                ];
                 self.checked_builtin(BuiltinFunction::TableInit, &args, Trap::TableOutOfBounds);
             }
             O::ElemDrop { elem_index } => {
@@ -1979,13 +2542,20 @@ impl<'a> Gen<'a> {
                 self.release(false, RAX);
             }
             O::TableGrow { table } => {
-                let a = self.builtin_args(2);
-                self.call_builtin(BuiltinFunction::TableGrow, &[Self::imm_i32(table), a[1], a[0]]);
+                let a = self.builtin_args(2, true);
+                self.call_builtin(
+                    BuiltinFunction::TableGrow,
+                    &[Self::imm_i32(table), a[1], a[0]],
+                );
                 self.grow_result();
             }
             O::TableFill { table } => {
-                let a = self.builtin_args(3);
-                self.checked_builtin(BuiltinFunction::TableFill, &[Self::imm_i32(table), a[0], a[1], a[2]], Trap::TableOutOfBounds);
+                let a = self.builtin_args(3, true);
+                self.checked_builtin(
+                    BuiltinFunction::TableFill,
+                    &[Self::imm_i32(table), a[0], a[1], a[2]],
+                    Trap::TableOutOfBounds,
+                );
             }
             O::TableGet { table } => {
                 self.table_element(table)?;
@@ -1995,7 +2565,7 @@ impl<'a> Gen<'a> {
             }
             O::TableSet { table } => {
                 let v = self.pop();
-                let r = self.to_reg(v)?;
+                let r = self.in_reg(v)?;
                 self.table_element(table)?;
                 self.s.asm.store(true, Mem::base(R10, 0), r);
                 self.release(false, r);
@@ -2003,7 +2573,11 @@ impl<'a> Gen<'a> {
             O::TableSize { table } => {
                 let r = self.alloc_gpr()?;
                 let (base, off) = self.table_def(table);
-                self.s.asm.load(false, r, Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32));
+                self.s.asm.load(
+                    false,
+                    r,
+                    Mem::base(base, off + table_def::CURRENT_ELEMENTS as i32),
+                );
                 self.push(Ty::I32, Loc::Reg(r));
             }
             O::RefNull { .. } => self.push(Ty::Ref, Loc::Imm(0)),
@@ -2079,11 +2653,21 @@ impl<'a> Gen<'a> {
             O::I64Clz => self.bit_count(Ty::I64, 0xbd)?,
             O::I64Ctz => self.bit_count(Ty::I64, 0xbc)?,
             O::I64Popcnt => self.bit_count(Ty::I64, 0xb8)?,
-            O::I32Extend8S => self.unop_in_place(Ty::I32, |a, r| a.extend_rr(1, true, false, r, r))?,
-            O::I32Extend16S => self.unop_in_place(Ty::I32, |a, r| a.extend_rr(2, true, false, r, r))?,
-            O::I64Extend8S => self.unop_in_place(Ty::I64, |a, r| a.extend_rr(1, true, true, r, r))?,
-            O::I64Extend16S => self.unop_in_place(Ty::I64, |a, r| a.extend_rr(2, true, true, r, r))?,
-            O::I64Extend32S | O::I64ExtendI32S => self.unop_in_place(Ty::I64, |a, r| a.extend_rr(4, true, true, r, r))?,
+            O::I32Extend8S => {
+                self.unop_in_place(Ty::I32, |a, r| a.extend_rr(1, true, false, r, r))?
+            }
+            O::I32Extend16S => {
+                self.unop_in_place(Ty::I32, |a, r| a.extend_rr(2, true, false, r, r))?
+            }
+            O::I64Extend8S => {
+                self.unop_in_place(Ty::I64, |a, r| a.extend_rr(1, true, true, r, r))?
+            }
+            O::I64Extend16S => {
+                self.unop_in_place(Ty::I64, |a, r| a.extend_rr(2, true, true, r, r))?
+            }
+            O::I64Extend32S | O::I64ExtendI32S => {
+                self.unop_in_place(Ty::I64, |a, r| a.extend_rr(4, true, true, r, r))?
+            }
             O::I32WrapI64 => self.unop_in_place(Ty::I32, |a, r| a.mov_rr(false, r, r))?,
             O::I64ExtendI32U => {
                 // i32 registers, slots and locals are read zero-extended.
@@ -2091,7 +2675,10 @@ impl<'a> Gen<'a> {
                 match a.op {
                     Op::Imm(v) => self.push(Ty::I64, Loc::Imm(v & 0xffff_ffff)),
                     _ => {
-                        let r = self.to_reg(Opnd { ty: Ty::I32, op: a.op })?;
+                        let r = self.in_reg(Opnd {
+                            ty: Ty::I32,
+                            op: a.op,
+                        })?;
                         self.push(Ty::I64, Loc::Reg(r));
                     }
                 }
@@ -2109,8 +2696,12 @@ impl<'a> Gen<'a> {
             O::F32Max => self.min_max(Ty::F32, true)?,
             O::F64Min => self.min_max(Ty::F64, false)?,
             O::F64Max => self.min_max(Ty::F64, true)?,
-            O::F32Sqrt => self.unop_in_place(Ty::F32, |a, r| a.sse(Some(0xf3), 0x51, r, Rm::Reg(r)))?,
-            O::F64Sqrt => self.unop_in_place(Ty::F64, |a, r| a.sse(Some(0xf2), 0x51, r, Rm::Reg(r)))?,
+            O::F32Sqrt => {
+                self.unop_in_place(Ty::F32, |a, r| a.sse(Some(0xf3), 0x51, r, Rm::Reg(r)))?
+            }
+            O::F64Sqrt => {
+                self.unop_in_place(Ty::F64, |a, r| a.sse(Some(0xf2), 0x51, r, Rm::Reg(r)))?
+            }
             O::F32Ceil => self.round(Ty::F32, 10)?,
             O::F32Floor => self.round(Ty::F32, 9)?,
             O::F32Trunc => self.round(Ty::F32, 11)?,
@@ -2120,14 +2711,22 @@ impl<'a> Gen<'a> {
             O::F64Trunc => self.round(Ty::F64, 11)?,
             O::F64Nearest => self.round(Ty::F64, 8)?,
             O::F32Abs | O::F64Abs => {
-                let ty = if matches!(op, O::F32Abs) { Ty::F32 } else { Ty::F64 };
+                let ty = if matches!(op, O::F32Abs) {
+                    Ty::F32
+                } else {
+                    Ty::F64
+                };
                 self.float_bits(ty, |a, w| {
                     a.shift_ri(Shift::Shl, w, R11, 1);
                     a.shift_ri(Shift::Shr, w, R11, 1);
                 })?
             }
             O::F32Neg | O::F64Neg => {
-                let ty = if matches!(op, O::F32Neg) { Ty::F32 } else { Ty::F64 };
+                let ty = if matches!(op, O::F32Neg) {
+                    Ty::F32
+                } else {
+                    Ty::F64
+                };
                 self.float_bits(ty, |a, w| {
                     a.mov_ri(true, R10, if w { 1 << 63 } else { 1 << 31 });
                     a.alu(Alu::Xor, true, R11, Rm::Reg(R10));
@@ -2148,21 +2747,45 @@ impl<'a> Gen<'a> {
             O::F64Le => self.float_compare(Ty::F64, FCmp::Le)?,
             O::F64Ge => self.float_compare(Ty::F64, FCmp::Ge)?,
 
-            O::F32DemoteF64 => self.convert(Ty::F64, Ty::F32, |a, d, s| a.sse(Some(0xf2), 0x5a, d, Rm::Reg(s)))?,
-            O::F64PromoteF32 => self.convert(Ty::F32, Ty::F64, |a, d, s| a.sse(Some(0xf3), 0x5a, d, Rm::Reg(s)))?,
-            O::F32ConvertI32S => self.convert(Ty::I32, Ty::F32, |a, d, s| a.cvtsi2s(false, false, d, s))?,
-            O::F64ConvertI32S => self.convert(Ty::I32, Ty::F64, |a, d, s| a.cvtsi2s(true, false, d, s))?,
-            O::F32ConvertI64S => self.convert(Ty::I64, Ty::F32, |a, d, s| a.cvtsi2s(false, true, d, s))?,
-            O::F64ConvertI64S => self.convert(Ty::I64, Ty::F64, |a, d, s| a.cvtsi2s(true, true, d, s))?,
+            O::F32DemoteF64 => self.convert(Ty::F64, Ty::F32, |a, d, s| {
+                a.sse(Some(0xf2), 0x5a, d, Rm::Reg(s))
+            })?,
+            O::F64PromoteF32 => self.convert(Ty::F32, Ty::F64, |a, d, s| {
+                a.sse(Some(0xf3), 0x5a, d, Rm::Reg(s))
+            })?,
+            O::F32ConvertI32S => {
+                self.convert(Ty::I32, Ty::F32, |a, d, s| a.cvtsi2s(false, false, d, s))?
+            }
+            O::F64ConvertI32S => {
+                self.convert(Ty::I32, Ty::F64, |a, d, s| a.cvtsi2s(true, false, d, s))?
+            }
+            O::F32ConvertI64S => {
+                self.convert(Ty::I64, Ty::F32, |a, d, s| a.cvtsi2s(false, true, d, s))?
+            }
+            O::F64ConvertI64S => {
+                self.convert(Ty::I64, Ty::F64, |a, d, s| a.cvtsi2s(true, true, d, s))?
+            }
             // Zero-extended i32: a non-negative i64.
-            O::F32ConvertI32U => self.convert(Ty::I32, Ty::F32, |a, d, s| a.cvtsi2s(false, true, d, s))?,
-            O::F64ConvertI32U => self.convert(Ty::I32, Ty::F64, |a, d, s| a.cvtsi2s(true, true, d, s))?,
+            O::F32ConvertI32U => {
+                self.convert(Ty::I32, Ty::F32, |a, d, s| a.cvtsi2s(false, true, d, s))?
+            }
+            O::F64ConvertI32U => {
+                self.convert(Ty::I32, Ty::F64, |a, d, s| a.cvtsi2s(true, true, d, s))?
+            }
             O::F32ConvertI64U => self.convert_u64(Ty::F32)?,
             O::F64ConvertI64U => self.convert_u64(Ty::F64)?,
-            O::I32ReinterpretF32 => self.convert(Ty::F32, Ty::I32, |a, d, s| a.movq_rx(false, d, s))?,
-            O::I64ReinterpretF64 => self.convert(Ty::F64, Ty::I64, |a, d, s| a.movq_rx(true, d, s))?,
-            O::F32ReinterpretI32 => self.convert(Ty::I32, Ty::F32, |a, d, s| a.movq_xr(false, d, s))?,
-            O::F64ReinterpretI64 => self.convert(Ty::I64, Ty::F64, |a, d, s| a.movq_xr(true, d, s))?,
+            O::I32ReinterpretF32 => {
+                self.convert(Ty::F32, Ty::I32, |a, d, s| a.movq_rx(false, d, s))?
+            }
+            O::I64ReinterpretF64 => {
+                self.convert(Ty::F64, Ty::I64, |a, d, s| a.movq_rx(true, d, s))?
+            }
+            O::F32ReinterpretI32 => {
+                self.convert(Ty::I32, Ty::F32, |a, d, s| a.movq_xr(false, d, s))?
+            }
+            O::F64ReinterpretI64 => {
+                self.convert(Ty::I64, Ty::F64, |a, d, s| a.movq_xr(true, d, s))?
+            }
             O::I32TruncF32S => self.trunc(Ty::F32, Ty::I32, true)?,
             O::I32TruncF32U => self.trunc(Ty::F32, Ty::I32, false)?,
             O::I32TruncF64S => self.trunc(Ty::F64, Ty::I32, true)?,
@@ -2171,8 +2794,20 @@ impl<'a> Gen<'a> {
             O::I64TruncF32U => self.trunc(Ty::F32, Ty::I64, false)?,
             O::I64TruncF64S => self.trunc(Ty::F64, Ty::I64, true)?,
             O::I64TruncF64U => self.trunc(Ty::F64, Ty::I64, false)?,
+            O::I32TruncSatF32S => self.trunc_sat(Ty::F32, Ty::I32, true)?,
+            O::I32TruncSatF32U => self.trunc_sat(Ty::F32, Ty::I32, false)?,
+            O::I32TruncSatF64S => self.trunc_sat(Ty::F64, Ty::I32, true)?,
+            O::I32TruncSatF64U => self.trunc_sat(Ty::F64, Ty::I32, false)?,
+            O::I64TruncSatF32S => self.trunc_sat(Ty::F32, Ty::I64, true)?,
+            O::I64TruncSatF32U => self.trunc_sat(Ty::F32, Ty::I64, false)?,
+            O::I64TruncSatF64S => self.trunc_sat(Ty::F64, Ty::I64, true)?,
+            O::I64TruncSatF64U => self.trunc_sat(Ty::F64, Ty::I64, false)?,
 
-            other => return unsupported(format!("{other:?}")),
+            other => {
+                if !self.simd_operator(&other)? {
+                    return unsupported(format!("{other:?}"));
+                }
+            }
         }
         Ok(())
     }
@@ -2186,7 +2821,7 @@ impl<'a> Gen<'a> {
         if let Op::Imm(v) = b.op
             && let Some(imm) = Self::fits32(ty, v)
         {
-            let src = self.to_rm(a)?;
+            let src = self.in_rm(a)?;
             let dst = match src {
                 Rm::Reg(r) => r,
                 Rm::Mem(_) => self.alloc_gpr()?,
@@ -2195,8 +2830,8 @@ impl<'a> Gen<'a> {
             self.push(ty, Loc::Reg(dst));
             return Ok(());
         }
-        let dst = self.to_reg(a)?;
-        let src = self.to_rm(b)?;
+        let dst = self.in_reg(a)?;
+        let src = self.in_rm(b)?;
         self.s.asm.imul(ty.w(), dst, src);
         if let Rm::Reg(r) = src {
             self.release(false, r);

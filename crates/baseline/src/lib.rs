@@ -14,10 +14,12 @@
 //! baseline function calls an optimized one directly and back, and the
 //! artifact format, backtraces and trap handling need nothing new.
 //!
-//! A function using an operator the tier does not compile yet (today: the
-//! SIMD proposal, saturating truncations, fuel and epoch checks) is
-//! reported as [`BaselineError::Unsupported`], and the runtime compiles it
-//! with the optimizing tier instead.
+//! Every operator of WebAssembly 2.0 and of the SIMD proposal compiles
+//! (SSE4.1 is the floor, as for the optimizing tier). A function the tier
+//! cannot compile on this host (`i64x2` ordered comparisons without
+//! SSE4.2, bit counts without LZCNT/BMI1/POPCNT, memory64) is reported as
+//! [`BaselineError::Unsupported`], and the runtime compiles it with the
+//! optimizing tier instead, counting it (`brisk::baseline_stats`).
 
 #![deny(missing_docs)]
 
@@ -26,7 +28,12 @@ mod codegen;
 mod trampoline;
 mod x64;
 
-use brisk_environ::{CompiledFunction, DefinedFuncIndex, FuncIndex, FuncType, ModuleTranslation, Tunables, WasmError};
+use brisk_environ::{
+    CompiledFunction, DefinedFuncIndex, FuncIndex, FuncType, Module, ModuleTranslation, Tunables,
+    WasmError,
+};
+
+pub use codegen::FunctionCompiler;
 
 /// Why a function was not compiled.
 #[derive(Debug)]
@@ -54,7 +61,9 @@ impl From<wasmparser::BinaryReaderError> for BaselineError {
 impl std::fmt::Display for BaselineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            BaselineError::Unsupported(what) => write!(f, "not supported by the baseline tier: {what}"),
+            BaselineError::Unsupported(what) => {
+                write!(f, "not supported by the baseline tier: {what}")
+            }
             BaselineError::Wasm(e) => write!(f, "{e}"),
         }
     }
@@ -67,6 +76,7 @@ struct Features {
     lzcnt: bool,
     bmi1: bool,
     popcnt: bool,
+    sse42: bool,
 }
 
 /// The baseline tier for the host.
@@ -92,6 +102,7 @@ impl BaselineCompiler {
                     lzcnt: std::arch::is_x86_feature_detected!("lzcnt"),
                     bmi1: std::arch::is_x86_feature_detected!("bmi1"),
                     popcnt: std::arch::is_x86_feature_detected!("popcnt"),
+                    sse42: std::arch::is_x86_feature_detected!("sse4.2"),
                 },
             })
         }
@@ -103,9 +114,12 @@ impl BaselineCompiler {
     /// artifact and cache keys).
     pub fn settings_hash(&self) -> u64 {
         let f = self.features;
-        let bits = u64::from(f.lzcnt) | u64::from(f.bmi1) << 1 | u64::from(f.popcnt) << 2;
+        let bits = u64::from(f.lzcnt)
+            | u64::from(f.bmi1) << 1
+            | u64::from(f.popcnt) << 2
+            | u64::from(f.sse42) << 3;
         // The tier's code-generation version: bump when output changes.
-        const VERSION: u64 = 1;
+        const VERSION: u64 = 2;
         (VERSION << 32 | bits).wrapping_mul(0x9e37_79b9_7f4a_7c15)
     }
 
@@ -131,7 +145,39 @@ impl BaselineCompiler {
     /// # Errors
     ///
     /// [`BaselineError::Unsupported`] for types with v128 values.
-    pub fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> Result<CompiledFunction, BaselineError> {
+    pub fn compile_array_to_wasm_trampoline(
+        &self,
+        ty: &FuncType,
+        callee: FuncIndex,
+    ) -> Result<CompiledFunction, BaselineError> {
         trampoline::array_to_wasm(ty, callee)
+    }
+
+    /// A compiler for defined function `index` whose operators the caller
+    /// pushes (for example the validator, through
+    /// [`brisk_environ::OperatorSink`]), so that each operator is decoded
+    /// once for validation and compilation. `interpreted` says which defined
+    /// functions are interpreted (empty: none).
+    pub fn function_compiler<'a>(
+        &self,
+        module: &'a Module,
+        interpreted: &'a [bool],
+        tunables: &'a Tunables,
+        index: DefinedFuncIndex,
+        body: &wasmparser::FunctionBody<'_>,
+    ) -> FunctionCompiler<'a> {
+        FunctionCompiler::new(self.features, module, interpreted, tunables, index, body)
+    }
+}
+
+impl<'a> brisk_environ::OperatorSink<'a> for FunctionCompiler<'_> {
+    #[inline]
+    fn operator(
+        &mut self,
+        op: wasmparser::Operator<'a>,
+        _offset: usize,
+    ) -> brisk_environ::WasmResult<()> {
+        self.op(op);
+        Ok(())
     }
 }

@@ -9,12 +9,14 @@
 use crate::BaselineError;
 use crate::abi::{self, Layout, Place};
 use crate::x64::{Alu, Asm, Mem, R10, R11, RBP, RDI, RDX, RSI, RSP, Rm};
-use brisk_environ::{CompiledFunction, FuncIndex, FuncReloc, FuncType, RelocKind, VALRAW_SIZE, WasmValType};
+use brisk_environ::{
+    CompiledFunction, FuncIndex, FuncReloc, FuncType, RelocKind, VALRAW_SIZE, WasmValType,
+};
 
-pub(crate) fn array_to_wasm(ty: &FuncType, callee: FuncIndex) -> Result<CompiledFunction, BaselineError> {
-    if ty.params.iter().chain(ty.results.iter()).any(|t| *t == WasmValType::V128) {
-        return Err(BaselineError::Unsupported("v128 values".into()));
-    }
+pub(crate) fn array_to_wasm(
+    ty: &FuncType,
+    callee: FuncIndex,
+) -> Result<CompiledFunction, BaselineError> {
     let mut l = Layout::default();
     abi::layout_into(&mut l, &ty.params, &ty.results);
     let slot = |i: usize| -> Mem { Mem::base(R10, (i as u32 * VALRAW_SIZE) as i32) };
@@ -39,13 +41,18 @@ pub(crate) fn array_to_wasm(ty: &FuncType, callee: FuncIndex) -> Result<Compiled
         a.mov_rr(true, l.vmctx[1], R11);
     }
     for (i, (&t, place)) in ty.params.iter().zip(&l.params).enumerate() {
-        if let Place::Stack(off) = *place {
-            a.load(true, R11, slot(i));
-            a.store(true, Mem::base(RSP, off as i32), R11);
-        } else if let Place::Int(r) = *place {
-            a.load(!narrow(t), r, slot(i));
-        } else if let Place::Float(x) = *place {
-            a.movs_load(t == WasmValType::F64, x, slot(i));
+        match *place {
+            Place::Stack(off) if t == WasmValType::V128 => {
+                a.movdqu_load(15, slot(i));
+                a.movdqu_store(Mem::base(RSP, off as i32), 15);
+            }
+            Place::Stack(off) => {
+                a.load(true, R11, slot(i));
+                a.store(true, Mem::base(RSP, off as i32), R11);
+            }
+            Place::Int(r) => a.load(!narrow(t), r, slot(i)),
+            Place::Float(x) if t == WasmValType::V128 => a.movdqu_load(x, slot(i)),
+            Place::Float(x) => a.movs_load(t == WasmValType::F64, x, slot(i)),
         }
     }
     if let Some(r) = l.ret_ptr {
@@ -59,10 +66,15 @@ pub(crate) fn array_to_wasm(ty: &FuncType, callee: FuncIndex) -> Result<Compiled
     for (i, (&t, place)) in ty.results.iter().zip(&l.results).enumerate() {
         match *place {
             Place::Int(r) => a.store(true, slot(i), r),
+            Place::Float(x) if t == WasmValType::V128 => a.movdqu_store(slot(i), x),
             Place::Float(x) => a.movs_store(t == WasmValType::F64, slot(i), x),
+            // The callee popped its stack arguments: the return area is at
+            // rsp.
+            Place::Stack(off) if t == WasmValType::V128 => {
+                a.movdqu_load(15, Mem::base(RSP, off as i32));
+                a.movdqu_store(slot(i), 15);
+            }
             Place::Stack(off) => {
-                // The callee popped its stack arguments: the return area is
-                // at rsp.
                 a.movs_load(true, 15, Mem::base(RSP, off as i32));
                 a.movs_store(true, slot(i), 15);
             }
@@ -73,7 +85,12 @@ pub(crate) fn array_to_wasm(ty: &FuncType, callee: FuncIndex) -> Result<Compiled
     a.ret(0);
     Ok(CompiledFunction {
         body: a.code,
-        relocs: vec![FuncReloc { offset: at, kind: RelocKind::X86CallPcRel4, target: callee, addend: -4 }],
+        relocs: vec![FuncReloc {
+            offset: at,
+            kind: RelocKind::X86CallPcRel4,
+            target: callee,
+            addend: -4,
+        }],
         traps: Vec::new(),
         alignment: 16,
     })

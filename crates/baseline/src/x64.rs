@@ -89,7 +89,11 @@ pub struct Mem {
 
 impl Mem {
     pub fn base(base: Reg, disp: i32) -> Mem {
-        Mem { base, index: None, disp }
+        Mem {
+            base,
+            index: None,
+            disp,
+        }
     }
 }
 
@@ -180,30 +184,42 @@ impl Asm {
     /// bits of `reg` and of the r/m operand), opcode bytes, ModRM/SIB/disp.
     /// `byte_regs`: the operands are 8-bit registers (SPL..DIL need a REX).
     fn op(&mut self, prefix: Option<u8>, w: bool, opcode: &[u8], reg: u8, rm: Rm, byte_regs: bool) {
+        // Built in a local buffer and appended once: one capacity check per
+        // instruction instead of one per byte.
+        let mut buf = [0u8; 16];
+        let mut n = 0;
         if let Some(p) = prefix {
-            self.byte(p);
+            buf[0] = p;
+            n = 1;
         }
         let (b, x) = match rm {
             Rm::Reg(r) => (r, 0),
             Rm::Mem(m) => (m.base, m.index.map_or(0, |(i, _)| i)),
         };
-        let mut rex = 0x40 | (u8::from(w) << 3) | ((reg >> 3) & 1) << 2 | ((x >> 3) & 1) << 1 | ((b >> 3) & 1);
+        let mut rex = 0x40
+            | (u8::from(w) << 3)
+            | ((reg >> 3) & 1) << 2
+            | ((x >> 3) & 1) << 1
+            | ((b >> 3) & 1);
         if byte_regs && (matches!(rm, Rm::Reg(r) if (4..8).contains(&r)) || (4..8).contains(&reg)) {
             rex |= 0x40;
         } else if rex == 0x40 {
             rex = 0;
         }
         if rex != 0 {
-            self.byte(rex);
+            buf[n] = rex;
+            n += 1;
         }
-        self.code.extend_from_slice(opcode);
-        self.modrm(reg, rm);
-    }
-
-    fn modrm(&mut self, reg: u8, rm: Rm) {
+        for &o in opcode {
+            buf[n] = o;
+            n += 1;
+        }
         let reg = (reg & 7) << 3;
         match rm {
-            Rm::Reg(r) => self.byte(0xc0 | reg | (r & 7)),
+            Rm::Reg(r) => {
+                buf[n] = 0xc0 | reg | (r & 7);
+                n += 1;
+            }
             Rm::Mem(Mem { base, index, disp }) => {
                 let mode = if disp == 0 && base & 7 != RBP {
                     0x00
@@ -213,10 +229,14 @@ impl Asm {
                     0x80
                 };
                 match index {
-                    None if base & 7 != RSP => self.byte(mode | reg | (base & 7)),
+                    None if base & 7 != RSP => {
+                        buf[n] = mode | reg | (base & 7);
+                        n += 1;
+                    }
                     None => {
-                        self.byte(mode | reg | 4);
-                        self.byte(0x24);
+                        buf[n] = mode | reg | 4;
+                        buf[n + 1] = 0x24;
+                        n += 2;
                     }
                     Some((i, scale)) => {
                         let ss = match scale {
@@ -225,17 +245,39 @@ impl Asm {
                             4 => 2,
                             _ => 3,
                         };
-                        self.byte(mode | reg | 4);
-                        self.byte((ss << 6) | ((i & 7) << 3) | (base & 7));
+                        buf[n] = mode | reg | 4;
+                        buf[n + 1] = (ss << 6) | ((i & 7) << 3) | (base & 7);
+                        n += 2;
                     }
                 }
                 match mode {
-                    0x40 => self.byte(disp as i8 as u8),
-                    0x80 => self.imm32(disp),
+                    0x40 => {
+                        buf[n] = disp as i8 as u8;
+                        n += 1;
+                    }
+                    0x80 => {
+                        buf[n..n + 4].copy_from_slice(&disp.to_le_bytes());
+                        n += 4;
+                    }
                     _ => {}
                 }
             }
         }
+        // A fixed-size copy (two moves), then the length: cheaper than a
+        // variable-length one, which is a call to memcpy.
+        let len = self.code.len();
+        self.code.extend_from_slice(&buf);
+        self.code.truncate(len + n);
+    }
+
+    /// Any instruction of the general form (SSE maps 0F, 0F 38, 0F 3A).
+    pub fn raw(&mut self, prefix: Option<u8>, w: bool, opcode: &[u8], reg: u8, rm: Rm) {
+        self.op(prefix, w, opcode, reg, rm, false);
+    }
+
+    /// An 8-bit immediate after an instruction.
+    pub fn imm8(&mut self, v: u8) {
+        self.byte(v);
     }
 
     // ---- Integer moves ----
@@ -346,6 +388,11 @@ impl Asm {
         self.op(None, w, &[op as u8 * 8 + 3], dst, src, false);
     }
 
+    /// `op r/m, src` (the r/m operand is the destination).
+    pub fn alu_to_rm(&mut self, op: Alu, w: bool, dst: Rm, src: Reg) {
+        self.op(None, w, &[op as u8 * 8 + 1], src, dst, false);
+    }
+
     pub fn alu_ri(&mut self, op: Alu, w: bool, dst: Rm, imm: i32) {
         if let Ok(b) = i8::try_from(imm) {
             self.op(None, w, &[0x83], op as u8, dst, false);
@@ -371,7 +418,14 @@ impl Asm {
 
     /// `div`/`idiv` of rdx:rax by `src`.
     pub fn div(&mut self, w: bool, signed: bool, src: Reg) {
-        self.op(None, w, &[0xf7], if signed { 7 } else { 6 }, Rm::Reg(src), false);
+        self.op(
+            None,
+            w,
+            &[0xf7],
+            if signed { 7 } else { 6 },
+            Rm::Reg(src),
+            false,
+        );
     }
 
     /// `cdq` / `cqo`: sign-extends rax into rdx.
@@ -512,11 +566,31 @@ impl Asm {
 
     /// `movss`/`movsd` load (`double`: movsd).
     pub fn movs_load(&mut self, double: bool, dst: Reg, m: Mem) {
-        self.sse(Some(if double { 0xf2 } else { 0xf3 }), 0x10, dst, Rm::Mem(m));
+        self.sse(
+            Some(if double { 0xf2 } else { 0xf3 }),
+            0x10,
+            dst,
+            Rm::Mem(m),
+        );
     }
 
     pub fn movs_store(&mut self, double: bool, m: Mem, src: Reg) {
-        self.sse(Some(if double { 0xf2 } else { 0xf3 }), 0x11, src, Rm::Mem(m));
+        self.sse(
+            Some(if double { 0xf2 } else { 0xf3 }),
+            0x11,
+            src,
+            Rm::Mem(m),
+        );
+    }
+
+    /// `movdqu xmm, [m]`.
+    pub fn movdqu_load(&mut self, dst: Reg, m: Mem) {
+        self.sse(Some(0xf3), 0x6f, dst, Rm::Mem(m));
+    }
+
+    /// `movdqu [m], xmm`.
+    pub fn movdqu_store(&mut self, m: Mem, src: Reg) {
+        self.sse(Some(0xf3), 0x7f, src, Rm::Mem(m));
     }
 
     /// `movaps dst, src` (a full register copy).
@@ -536,17 +610,38 @@ impl Asm {
 
     /// `cvtsi2ss/sd xmm, r32/r64`.
     pub fn cvtsi2s(&mut self, double: bool, w: bool, dst: Reg, src: Reg) {
-        self.op(Some(if double { 0xf2 } else { 0xf3 }), w, &[0x0f, 0x2a], dst, Rm::Reg(src), false);
+        self.op(
+            Some(if double { 0xf2 } else { 0xf3 }),
+            w,
+            &[0x0f, 0x2a],
+            dst,
+            Rm::Reg(src),
+            false,
+        );
     }
 
     /// `cvttss2si/cvttsd2si r32/r64, xmm`.
     pub fn cvtts2si(&mut self, double: bool, w: bool, dst: Reg, src: Reg) {
-        self.op(Some(if double { 0xf2 } else { 0xf3 }), w, &[0x0f, 0x2c], dst, Rm::Reg(src), false);
+        self.op(
+            Some(if double { 0xf2 } else { 0xf3 }),
+            w,
+            &[0x0f, 0x2c],
+            dst,
+            Rm::Reg(src),
+            false,
+        );
     }
 
     /// `roundss/roundsd dst, src, mode` (SSE4.1).
     pub fn rounds(&mut self, double: bool, dst: Reg, src: Reg, mode: u8) {
-        self.op(Some(0x66), false, &[0x0f, 0x3a, if double { 0x0b } else { 0x0a }], dst, Rm::Reg(src), false);
+        self.op(
+            Some(0x66),
+            false,
+            &[0x0f, 0x3a, if double { 0x0b } else { 0x0a }],
+            dst,
+            Rm::Reg(src),
+            false,
+        );
         self.byte(mode);
     }
 }
@@ -566,32 +661,94 @@ mod tests {
         // Checked against `objdump -d` of the same instructions.
         assert_eq!(enc(|a| a.mov_rr(true, RAX, R11)), [0x4c, 0x89, 0xd8]);
         assert_eq!(enc(|a| a.mov_rr(false, RCX, RDX)), [0x89, 0xd1]);
-        assert_eq!(enc(|a| a.load(false, RAX, Mem::base(RBP, -8))), [0x8b, 0x45, 0xf8]);
-        assert_eq!(enc(|a| a.load(true, R8, Mem::base(RSP, 16))), [0x4c, 0x8b, 0x44, 0x24, 0x10]);
-        assert_eq!(enc(|a| a.load(true, RAX, Mem::base(13, 0))), [0x49, 0x8b, 0x45, 0x00]);
-        assert_eq!(enc(|a| a.load(true, RAX, Mem::base(R14, 0x1000))), [0x49, 0x8b, 0x86, 0x00, 0x10, 0, 0]);
         assert_eq!(
-            enc(|a| a.load(false, RDX, Mem { base: R11, index: Some((RCX, 1)), disp: 4 })),
+            enc(|a| a.load(false, RAX, Mem::base(RBP, -8))),
+            [0x8b, 0x45, 0xf8]
+        );
+        assert_eq!(
+            enc(|a| a.load(true, R8, Mem::base(RSP, 16))),
+            [0x4c, 0x8b, 0x44, 0x24, 0x10]
+        );
+        assert_eq!(
+            enc(|a| a.load(true, RAX, Mem::base(13, 0))),
+            [0x49, 0x8b, 0x45, 0x00]
+        );
+        assert_eq!(
+            enc(|a| a.load(true, RAX, Mem::base(R14, 0x1000))),
+            [0x49, 0x8b, 0x86, 0x00, 0x10, 0, 0]
+        );
+        assert_eq!(
+            enc(|a| a.load(
+                false,
+                RDX,
+                Mem {
+                    base: R11,
+                    index: Some((RCX, 1)),
+                    disp: 4
+                }
+            )),
             [0x41, 0x8b, 0x54, 0x0b, 0x04]
         );
-        assert_eq!(enc(|a| a.store_n(1, Mem::base(RAX, 0), RSI)), [0x40, 0x88, 0x30]);
-        assert_eq!(enc(|a| a.store_n(2, Mem::base(RAX, 0), RCX)), [0x66, 0x89, 0x08]);
-        assert_eq!(enc(|a| a.alu(Alu::Add, false, RAX, Rm::Reg(RCX))), [0x03, 0xc1]);
-        assert_eq!(enc(|a| a.alu_ri(Alu::Cmp, true, Rm::Reg(R9), -1)), [0x49, 0x83, 0xf9, 0xff]);
-        assert_eq!(enc(|a| a.alu_ri(Alu::And, false, Rm::Reg(RAX), 0x1000)), [0x81, 0xe0, 0, 0x10, 0, 0]);
-        assert_eq!(enc(|a| a.mov_ri(true, RAX, u64::MAX)), [0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff]);
-        assert_eq!(enc(|a| a.mov_ri(true, R10, 1 << 40)), [0x49, 0xba, 0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(
+            enc(|a| a.store_n(1, Mem::base(RAX, 0), RSI)),
+            [0x40, 0x88, 0x30]
+        );
+        assert_eq!(
+            enc(|a| a.store_n(2, Mem::base(RAX, 0), RCX)),
+            [0x66, 0x89, 0x08]
+        );
+        assert_eq!(
+            enc(|a| a.alu(Alu::Add, false, RAX, Rm::Reg(RCX))),
+            [0x03, 0xc1]
+        );
+        assert_eq!(
+            enc(|a| a.alu_ri(Alu::Cmp, true, Rm::Reg(R9), -1)),
+            [0x49, 0x83, 0xf9, 0xff]
+        );
+        assert_eq!(
+            enc(|a| a.alu_ri(Alu::And, false, Rm::Reg(RAX), 0x1000)),
+            [0x81, 0xe0, 0, 0x10, 0, 0]
+        );
+        assert_eq!(
+            enc(|a| a.mov_ri(true, RAX, u64::MAX)),
+            [0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff]
+        );
+        assert_eq!(
+            enc(|a| a.mov_ri(true, R10, 1 << 40)),
+            [0x49, 0xba, 0, 0, 0, 0, 0, 1, 0, 0]
+        );
         assert_eq!(enc(|a| a.setcc(Cond::E, RSI)), [0x40, 0x0f, 0x94, 0xc6]);
-        assert_eq!(enc(|a| a.extend_rr(1, false, false, RAX, RDI)), [0x40, 0x0f, 0xb6, 0xc7]);
-        assert_eq!(enc(|a| a.shift_cl(Shift::Sar, true, RDX)), [0x48, 0xd3, 0xfa]);
+        assert_eq!(
+            enc(|a| a.extend_rr(1, false, false, RAX, RDI)),
+            [0x40, 0x0f, 0xb6, 0xc7]
+        );
+        assert_eq!(
+            enc(|a| a.shift_cl(Shift::Sar, true, RDX)),
+            [0x48, 0xd3, 0xfa]
+        );
         assert_eq!(enc(|a| a.div(false, true, R8)), [0x41, 0xf7, 0xf8]);
         assert_eq!(enc(|a| a.push(R14)), [0x41, 0x56]);
         assert_eq!(enc(|a| a.ret(16)), [0xc2, 0x10, 0x00]);
-        assert_eq!(enc(|a| a.sse(Some(0xf3), 0x58, 1, Rm::Reg(9))), [0xf3, 0x41, 0x0f, 0x58, 0xc9]);
-        assert_eq!(enc(|a| a.movq_xr(true, 0, R11)), [0x66, 0x49, 0x0f, 0x6e, 0xc3]);
+        assert_eq!(
+            enc(|a| a.sse(Some(0xf3), 0x58, 1, Rm::Reg(9))),
+            [0xf3, 0x41, 0x0f, 0x58, 0xc9]
+        );
+        assert_eq!(
+            enc(|a| a.movq_xr(true, 0, R11)),
+            [0x66, 0x49, 0x0f, 0x6e, 0xc3]
+        );
         assert_eq!(enc(|a| a.movq_rx(false, RAX, 1)), [0x66, 0x0f, 0x7e, 0xc8]);
-        assert_eq!(enc(|a| a.rounds(true, 0, 1, 9)), [0x66, 0x0f, 0x3a, 0x0b, 0xc1, 0x09]);
-        assert_eq!(enc(|a| a.call_rm(Rm::Mem(Mem::base(R11, 0)))), [0x41, 0xff, 0x13]);
-        assert_eq!(enc(|a| a.bit_count(0xb8, true, RAX, Rm::Reg(RCX))), [0xf3, 0x48, 0x0f, 0xb8, 0xc1]);
+        assert_eq!(
+            enc(|a| a.rounds(true, 0, 1, 9)),
+            [0x66, 0x0f, 0x3a, 0x0b, 0xc1, 0x09]
+        );
+        assert_eq!(
+            enc(|a| a.call_rm(Rm::Mem(Mem::base(R11, 0)))),
+            [0x41, 0xff, 0x13]
+        );
+        assert_eq!(
+            enc(|a| a.bit_count(0xb8, true, RAX, Rm::Reg(RCX))),
+            [0xf3, 0x48, 0x0f, 0xb8, 0xc1]
+        );
     }
 }

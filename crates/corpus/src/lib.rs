@@ -11,6 +11,8 @@
 //! (which Winch, a peer, cannot compile), and have no imports and no start
 //! function, so that any runtime can compile and instantiate them.
 
+pub mod stress;
+
 use arbitrary::Unstructured;
 use wasm_smith::{Config, Module};
 

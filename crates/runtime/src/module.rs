@@ -427,18 +427,30 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
     let tunables = &config.tunables;
     // Interpreted functions are translated in the validation pass, which
     // decodes each operator once for both.
-    let mut hook = InterpHook { strategy: config.strategy, tunables, codes: Vec::new(), scratch: Default::default() };
+    // So are baseline functions when compiling on one thread (on more, they
+    // are compiled in parallel after validation).
+    let baseline = engine.baseline();
+    let mut hook = InterpHook {
+        strategy: config.strategy,
+        tunables,
+        codes: Vec::new(),
+        scratch: Default::default(),
+        baseline: if config.parallel_compilation { None } else { baseline },
+        native: Vec::new(),
+    };
     let mut translation = brisk_environ::translate_module_with(wasm, config.features, Some(&mut hook))?;
     let n = translation.function_bodies.len();
     translation.interpreted = (0..n).map(|i| is_interpreted(config.strategy, DefinedFuncIndex::from_u32(i as u32))).collect();
     let mut codes = hook.codes;
     codes.resize(n, None);
+    let mut native = hook.native;
+    native.resize_with(n, || None);
+    let native: Vec<std::sync::Mutex<Option<BaselineResult>>> = native.into_iter().map(std::sync::Mutex::new).collect();
     let translation = translation;
     let compiler = engine.compiler();
     let env = &translation.module;
     let any_interpreted = translation.interpreted.iter().any(|i| *i);
 
-    let baseline = engine.baseline();
     let compile = |i: DefinedFuncIndex| -> Result<CompiledFunction, WasmError> {
         if translation.is_interpreted(i) {
             return Ok(CompiledFunction::default());
@@ -446,7 +458,8 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
         if let Some(b) = baseline
             && is_baseline(config.strategy, i)
         {
-            match b.compile_function(&translation, i, tunables) {
+            let early = native[i.as_u32() as usize].lock().unwrap_or_else(|e| e.into_inner()).take();
+            match early.unwrap_or_else(|| b.compile_function(&translation, i, tunables)) {
                 Ok(f) => {
                     BASELINE_STATS.compiled.fetch_add(1, Ordering::Relaxed);
                     return Ok(f);
@@ -564,7 +577,13 @@ struct InterpHook<'t> {
     codes: Vec<Option<brisk_interp::FuncCode>>,
     /// The translator's buffers, from one function to the next.
     scratch: brisk_interp::Scratch,
+    /// The baseline tier, when it compiles in the validation pass.
+    baseline: Option<&'t brisk_baseline::BaselineCompiler>,
+    /// Its results, by defined index.
+    native: Vec<Option<BaselineResult>>,
 }
+
+type BaselineResult = Result<CompiledFunction, brisk_baseline::BaselineError>;
 
 impl brisk_environ::BodyHook for InterpHook<'_> {
     fn body(
@@ -574,6 +593,15 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
         body: &wasmparser::FunctionBody<'_>,
         ops: &mut brisk_environ::ValidatedOps<'_, '_>,
     ) -> Result<(), WasmError> {
+        if let Some(b) = self.baseline
+            && is_baseline(self.strategy, def)
+        {
+            let mut compiler = b.function_compiler(module, &[], self.tunables, def, body);
+            ops.drive(&mut compiler)?;
+            self.native.resize_with(def.as_u32() as usize, || None);
+            self.native.push(Some(compiler.finish()));
+            return Ok(());
+        }
         if !is_interpreted(self.strategy, def) {
             return Ok(());
         }
