@@ -94,8 +94,10 @@ fn human_size(bytes: u64) -> String {
 #[derive(Args, Clone, Default)]
 struct CommonOptions {
     /// Codegen options, `-C key=value`:
-    ///   tier=auto|optimized|interp|mixed  compiler tier (auto: optimized for now; mixed:
-    ///                                     every other function interpreted, for testing);
+    ///   tier=auto|optimized|baseline|interp|mixed|mixed-baseline
+    ///                                     compiler tier (auto: optimized for now; baseline: the
+    ///                                     single-pass compiler; mixed, mixed-baseline: every other
+    ///                                     function interpreted / baseline, for testing);
     ///   regalloc-algorithm=backtracking|single-pass
     ///                                     register allocator of the optimizing tier;
     ///   parallel-compilation=y|n          compile functions on all cores (default y);

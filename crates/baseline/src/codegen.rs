@@ -31,7 +31,7 @@
 
 use crate::abi::{self, Layout, Place};
 use crate::x64::{
-    self, Alu, Asm, Cond, Label, Mem, R10, R11, R14, RAX, RBP, RCX, RDI, RDX, RSP, Reg, Rm, Shift,
+    self, Alu, Asm, Cond, Label, Mem, R10, R11, R14, R15, RAX, RBP, RCX, RDI, RDX, RSP, Reg, Rm, Shift,
 };
 use crate::{BaselineError, Features};
 use brisk_environ::{
@@ -64,9 +64,11 @@ const XMM_SCRATCH2: Reg = 14;
 /// Frame layout below `rbp`: the saved `r14`, the call scratch slot, the
 /// return-area pointer, then the locals and the value-stack slots.
 const SAVED_R14: i32 = -8;
-const CALL_SCRATCH: i32 = -16;
-const RET_PTR: i32 = -24;
-const LOCALS_START: i32 = 24;
+/// r15 (memory 0's base, in functions of modules with a memory).
+const SAVED_R15: i32 = -16;
+const CALL_SCRATCH: i32 = -24;
+const RET_PTR: i32 = -32;
+const LOCALS_START: i32 = 32;
 /// Bytes of a value-stack slot (a v128 fits).
 const SLOT: i32 = 16;
 
@@ -209,6 +211,11 @@ struct Gen<'a> {
     xmm_free: u16,
     /// The stack position owning each GPR (for eviction).
     gpr_owner: [u32; 16],
+    /// For free GPRs: the local whose value the register still holds (it
+    /// was just stored there), so `local.get` can use it without a load.
+    gpr_local: [u32; 16],
+    /// r15 holds memory 0's base.
+    mem0_base: bool,
     /// Bytes of locals below `LOCALS_START`.
     locals_size: i32,
     reachable: bool,
@@ -379,6 +386,8 @@ impl<'a> Gen<'a> {
             gpr_free: GPRS,
             xmm_free: XMMS,
             gpr_owner: [NO_OWNER; 16],
+        gpr_local: [NO_OWNER; 16],
+        mem0_base: module.memories.get(MemoryIndex::from_u32(0)).is_some_and(|m| !m.memory64),
             locals_size: 0,
             reachable: true,
             unreachable_depth: 0,
@@ -483,6 +492,20 @@ impl<'a> Gen<'a> {
         let overflow = self.trap_label(Trap::StackOverflow);
         self.s.asm.jcc(Cond::B, overflow);
         self.frame_patches[1] = self.s.asm.sub_rsp_placeholder();
+        if self.mem0_base {
+            self.s.asm.store(true, Mem::base(RBP, SAVED_R15), R15);
+            let m = MemoryIndex::from_u32(0);
+            match self.module.defined_memory_index(m) {
+                Some(d) => {
+                    let at = self.offsets.defined_memory(d) as i32 + memory_def::BASE as i32;
+                    self.s.asm.load(true, R15, Mem::base(R14, at));
+                }
+                None => {
+                    self.s.asm.load(true, R15, Mem::base(R14, self.offsets.imported_memory(m) as i32));
+                    self.s.asm.load(true, R15, Mem::base(R15, memory_def::BASE as i32));
+                }
+            }
+        }
         if let Some(r) = self.s.layout.ret_ptr {
             self.s.asm.store(true, Mem::base(RBP, RET_PTR), r);
         }
@@ -592,7 +615,22 @@ impl<'a> Gen<'a> {
         }
         let r = self.gpr_free.trailing_zeros() as Reg;
         self.gpr_free &= !(1 << r);
+        self.gpr_local[r as usize] = NO_OWNER;
         Ok(r)
+    }
+
+    /// Forgets which free registers hold which locals: at control-flow
+    /// merges, and where code writes free registers (calls).
+    fn forget_locals(&mut self) {
+        self.gpr_local = [NO_OWNER; 16];
+    }
+
+    /// A free register that still holds local `i`, taken for the operator.
+    fn cached_local(&mut self, i: u32) -> Option<Reg> {
+        let r = (0..16u8).find(|&r| self.gpr_local[r as usize] == i && self.gpr_free & (1 << r) != 0)?;
+        self.gpr_free &= !(1 << r);
+        self.gpr_local[r as usize] = NO_OWNER;
+        Some(r)
     }
 
     fn alloc_xmm(&mut self) -> Result<Reg> {
@@ -649,6 +687,7 @@ impl<'a> Gen<'a> {
             self.stabilize(p as usize);
         }
         self.gpr_free &= !(1 << r);
+        self.gpr_local[r as usize] = NO_OWNER;
     }
 
     /// Puts entry `p` in its slot unless it is a constant or there already.
@@ -672,7 +711,7 @@ impl<'a> Gen<'a> {
             Loc::Flags(cc) => {
                 self.s.asm.setcc(cc, R11);
                 self.s.asm.extend_rr(1, false, false, R11, R11);
-                self.s.asm.store(true, slot, R11);
+                self.s.asm.store(false, slot, R11);
             }
         }
         self.s.stack[p].loc = Loc::Slot;
@@ -690,7 +729,9 @@ impl<'a> Gen<'a> {
         match ty {
             Ty::V128 => self.s.asm.movdqu_store(m, r),
             Ty::F32 | Ty::F64 => self.s.asm.movs_store(ty == Ty::F64, m, r),
-            _ => self.s.asm.store(true, m, r),
+            // i32 values as 4 bytes: loads of them are 4 bytes, and a load
+            // of the size of the store forwards (or is renamed) fastest.
+            _ => self.s.asm.store(ty != Ty::I32, m, r),
         }
     }
 
@@ -701,8 +742,9 @@ impl<'a> Gen<'a> {
             self.s.asm.movdqu_load(XMM_SCRATCH, src);
             self.s.asm.movdqu_store(dst, XMM_SCRATCH);
         } else {
-            self.s.asm.load(true, R11, src);
-            self.s.asm.store(true, dst, R11);
+            let w = !matches!(ty, Ty::I32 | Ty::F32);
+            self.s.asm.load(w, R11, src);
+            self.s.asm.store(w, dst, R11);
         }
     }
 
@@ -737,7 +779,10 @@ impl<'a> Gen<'a> {
             Loc::Imm(x) => Op::Imm(x),
             Loc::Local(i) => {
                 self.s.local_refs[i as usize] -= 1;
-                Op::Mem(self.local_mem(i))
+                match v.ty.float() {
+                    false => self.cached_local(i).map_or_else(|| Op::Mem(self.local_mem(i)), Op::Reg),
+                    true => Op::Mem(self.local_mem(i)),
+                }
             }
             Loc::Slot => Op::Mem(self.slot(p)),
             Loc::Flags(cc) => Op::Flags(cc),
@@ -830,7 +875,7 @@ impl<'a> Gen<'a> {
         match v.loc {
             Loc::Slot if src == dst => {}
             Loc::Reg(r) => self.store_reg(v.ty, to, r),
-            Loc::Imm(x) => self.store_imm64(to, x),
+            Loc::Imm(x) => self.store_imm(v.ty, to, x),
             Loc::Local(i) => {
                 let m = self.local_mem(i);
                 self.copy_mem(v.ty, to, m);
@@ -842,13 +887,17 @@ impl<'a> Gen<'a> {
             Loc::Flags(cc) => {
                 self.s.asm.setcc(cc, R11);
                 self.s.asm.extend_rr(1, false, false, R11, R11);
-                self.s.asm.store(true, to, R11);
+                self.s.asm.store(false, to, R11);
             }
         }
     }
 
-    fn store_imm64(&mut self, m: Mem, x: u64) {
-        if let Ok(v) = i32::try_from(x as i64) {
+    /// Stores a constant of type `ty` (i32 and f32 as 4 bytes: a later
+    /// 4-byte load of the same address forwards from it best).
+    fn store_imm(&mut self, ty: Ty, m: Mem, x: u64) {
+        if matches!(ty, Ty::I32 | Ty::F32) {
+            self.s.asm.store_imm(false, m, x as u32 as i32);
+        } else if let Ok(v) = i32::try_from(x as i64) {
             self.s.asm.store_imm(true, m, v);
         } else {
             self.s.asm.mov_ri(true, R11, x);
@@ -882,7 +931,7 @@ impl<'a> Gen<'a> {
         for p in len - n..len {
             if let Loc::Imm(x) = self.s.stack[p].loc {
                 let m = self.slot(p);
-                self.store_imm64(m, x);
+                self.store_imm(self.s.stack[p].ty, m, x);
                 self.s.stack[p].loc = Loc::Slot;
             } else {
                 self.stabilize(p);
@@ -1014,6 +1063,9 @@ impl<'a> Gen<'a> {
     }
 
     fn epilogue(&mut self) {
+        if self.mem0_base {
+            self.s.asm.load(true, R15, Mem::base(RBP, SAVED_R15));
+        }
         self.s.asm.load(true, R14, Mem::base(RBP, SAVED_R14));
         self.s.asm.mov_rr(true, RSP, RBP);
         self.s.asm.pop(RBP);
@@ -1050,6 +1102,7 @@ impl<'a> Gen<'a> {
                         self.canonicalize_top(n);
                     }
                     self.truncate(frame.height);
+                    self.forget_locals();
                     if let Some(l) = frame.else_label
                         && !self.s.asm.is_bound(l)
                     {
@@ -1114,6 +1167,7 @@ impl<'a> Gen<'a> {
             .else_label
             .expect("validated: else follows if");
         self.s.asm.bind(else_label);
+        self.forget_locals();
         let params = self.s.control[f].params.clone();
         for t in params {
             self.push(t, Loc::Slot);
@@ -1224,6 +1278,8 @@ impl<'a> Gen<'a> {
     ) -> Result<()> {
         let nargs = ft.params.len();
         self.stabilize_all();
+        // The call writes argument registers and clobbers the rest.
+        self.forget_locals();
         let total = layout.ret_area + layout.stack_args;
         if total > 0 {
             self.s
@@ -1427,6 +1483,7 @@ impl<'a> Gen<'a> {
     fn call_builtin(&mut self, builtin: BuiltinFunction, args: &[Opnd]) {
         const SYSV: [Reg; 6] = [RDI, x64::RSI, RDX, RCX, x64::R8, x64::R9];
         debug_assert!(self.gpr_free == GPRS && self.xmm_free == XMMS);
+        self.forget_locals();
         self.s.asm.mov_rr(true, RDI, R14);
         for (i, a) in args.iter().enumerate() {
             let o = Opnd {
@@ -1607,30 +1664,29 @@ impl<'a> Gen<'a> {
         if memarg.ordering.is_some() {
             return unsupported("ordered memory access");
         }
-        let (def, off) = self.memory_def(mem)?;
-        if !self
-            .tunables
-            .elide_bounds_check(false, memarg.offset, u64::from(size))
-        {
-            let end = memarg.offset + u64::from(size);
-            match i32::try_from(end) {
-                Ok(e) => self.s.asm.lea(R10, Mem::base(i, e)),
-                Err(_) => {
-                    self.s.asm.mov_ri(true, R10, end);
-                    self.s.asm.alu(Alu::Add, true, R10, Rm::Reg(i));
+        // Memory 0's base is in r15 for the whole function (a memory never
+        // moves); the definition is read only for a bounds check.
+        let cached = mem == 0 && self.mem0_base;
+        let check = !self.tunables.elide_bounds_check(false, memarg.offset, u64::from(size));
+        if check || !cached {
+            let (def, off) = self.memory_def(mem)?;
+            if check {
+                let end = memarg.offset + u64::from(size);
+                match i32::try_from(end) {
+                    Ok(e) => self.s.asm.lea(R10, Mem::base(i, e)),
+                    Err(_) => {
+                        self.s.asm.mov_ri(true, R10, end);
+                        self.s.asm.alu(Alu::Add, true, R10, Rm::Reg(i));
+                    }
                 }
+                let len = Mem::base(def, off + memory_def::CURRENT_LENGTH as i32);
+                self.s.asm.alu(Alu::Cmp, true, R10, Rm::Mem(len));
+                self.trap_if(Cond::A, Trap::MemoryOutOfBounds);
             }
-            self.s.asm.alu(
-                Alu::Cmp,
-                true,
-                R10,
-                Rm::Mem(Mem::base(def, off + memory_def::CURRENT_LENGTH as i32)),
-            );
-            self.trap_if(Cond::A, Trap::MemoryOutOfBounds);
+            if !cached {
+                self.s.asm.load(true, R10, Mem::base(def, off + memory_def::BASE as i32));
+            }
         }
-        self.s
-            .asm
-            .load(true, R10, Mem::base(def, off + memory_def::BASE as i32));
         let disp = match i32::try_from(memarg.offset) {
             Ok(d) => d,
             Err(_) => {
@@ -1641,7 +1697,7 @@ impl<'a> Gen<'a> {
         };
         Ok((
             Mem {
-                base: R10,
+                base: if cached { R15 } else { R10 },
                 index: Some((i, 1)),
                 disp,
             },
@@ -2295,6 +2351,11 @@ impl<'a> Gen<'a> {
         }
         let ty = self.s.locals[i as usize].ty;
         let m = self.local_mem(i);
+        for tag in &mut self.gpr_local {
+            if *tag == i {
+                *tag = NO_OWNER;
+            }
+        }
         let v = match v.op {
             Op::Flags(_) => Opnd {
                 ty,
@@ -2309,10 +2370,13 @@ impl<'a> Gen<'a> {
                     self.push(ty, Loc::Reg(r));
                 } else {
                     self.release(ty.float(), r);
+                    if !ty.float() {
+                        self.gpr_local[r as usize] = i;
+                    }
                 }
             }
             Op::Imm(x) => {
-                self.store_imm64(m, x);
+                self.store_imm(ty, m, x);
                 if tee {
                     self.push(ty, Loc::Imm(x));
                 }
@@ -2358,6 +2422,7 @@ impl<'a> Gen<'a> {
                 self.enter(Kind::Loop, blockty)?;
                 let l = self.s.control.last().expect("just pushed").label;
                 self.s.asm.bind(l);
+                self.forget_locals();
                 if self.fuel || self.epochs {
                     self.budget_checks();
                 }

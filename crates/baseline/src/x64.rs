@@ -21,6 +21,7 @@ pub const R9: Reg = 9;
 pub const R10: Reg = 10;
 pub const R11: Reg = 11;
 pub const R14: Reg = 14;
+pub const R15: Reg = 15;
 
 /// Condition codes (the low nibble of `jcc`/`setcc`/`cmovcc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
