@@ -4,7 +4,7 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs] [--only GROUP,...]
 //! ```
 //!
-//! Groups: compile, load, instantiate, unload, run, programs. Prints a table, writes
+//! Groups: compile, load, instantiate, unload, run, programs, stress. Prints a table, writes
 //! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
 //! `--no-docs`, which `--only` implies).
 
@@ -17,7 +17,11 @@ mod programs;
 mod report;
 mod run;
 mod stats;
+mod stress;
 mod unload;
+
+#[global_allocator]
+static ALLOCATOR: stress::Counting = stress::Counting;
 
 use anyhow::{Context, Result, bail};
 use std::path::PathBuf;
@@ -113,7 +117,7 @@ impl Wasmtime {
     }
 }
 
-const GROUPS: [&str; 6] = ["compile", "load", "instantiate", "unload", "run", "programs"];
+const GROUPS: [&str; 7] = ["compile", "load", "instantiate", "unload", "run", "programs", "stress"];
 
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -226,6 +230,7 @@ fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Resu
         ("unload", unload::run),
         ("run", run::run),
         ("programs", programs::run),
+        ("stress", stress::run),
     ] {
         if wants(group) {
             let t = Instant::now();

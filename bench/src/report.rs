@@ -17,6 +17,8 @@ pub enum Group {
     Run,
     /// Whole WASI programs (`_start`), instantiation included.
     Programs,
+    /// The stress families: compile time and peak memory against size.
+    Stress,
 }
 
 impl Group {
@@ -29,6 +31,7 @@ impl Group {
             Group::Unload => "unload",
             Group::Run => "run",
             Group::Programs => "programs",
+            Group::Stress => "stress",
         }
     }
 }
@@ -127,13 +130,18 @@ impl Report {
     }
 
     pub fn print_table(&self) {
-        for group in [Group::Compile, Group::Load, Group::Instantiate, Group::Unload, Group::Run, Group::Programs] {
+        for group in [Group::Compile, Group::Load, Group::Instantiate, Group::Unload, Group::Run, Group::Programs, Group::Stress] {
             for case in self.cases(group) {
                 println!("{:<11} {case}", group.id());
                 for f in self.in_case(group, case) {
                     let vs = self.speedup(f).map_or_else(String::new, |s| format!("  (Brisk {})", verdict(s)));
                     let rate = f.note_value("MiB/s").map_or_else(String::new, |r| format!("  {r} MiB/s"));
-                    println!("            {:<42} {}{rate}{vs}", f.contender, range(&f.stats));
+                    let extra: String = if group == Group::Stress {
+                        f.notes.iter().map(|(k, v)| format!("  {k} {v}")).collect()
+                    } else {
+                        String::new()
+                    };
+                    println!("            {:<42} {}{rate}{vs}{extra}", f.contender, range(&f.stats));
                 }
             }
         }
@@ -214,6 +222,7 @@ impl Report {
         self.section(&mut md, Group::Unload, "Unload", "Modules loaded from an artifact (untimed), then all dropped at once; the time is per module.");
         self.section(&mut md, Group::Run, "Run time", "One call of the kernel's `run(arg)` on an instance made beforehand, after a warm-up call. The interpreters (wasmtime's Pulley, wasmi) are compared with Brisk's interpreter, the rest with Brisk's optimizing tier. Every runtime returned the same result (checked).");
         self.section(&mut md, Group::Programs, "Run time of whole programs", "The Debian C programs of `bench/programs/` (built for wasm32-wasi by `build.sh`) run as WASI preview 1 commands on the workloads of `bench/programs/compare.sh` (which checks Brisk's output against a native build's), made heavier: sqlite3 runs `workloads/bench.sql` on a database file, lua runs `workloads/bench.lua`, the compression drivers compress and decompress their generated input. One run = a WASI context (argv, no environment, stdout and stderr in memory, a preopened `data` directory with a fresh copy of the workload's files, prepared untimed) + instantiation + `_start`, on a module compiled beforehand: Brisk (optimizing tier and interpreter) through `brisk-wasi`, wasmtime (Cranelift and Pulley) through `wasmtime-wasi`'s preview 1 (`add_to_linker_sync`, `WasiP1Ctx`), V8 through `node:wasi` (timed inside Node). Every runtime printed the same stdout and exited with the same status (checked).");
+        self.section(&mut md, Group::Stress, "Stress families", "Modules of `brisk_corpus::stress` that grow one feature of a function at a time (straight-line code, nesting, locals, operand-stack depth, `br_table` targets, values carried on a branch, loop-carried locals, values live across a call, if-diamonds over live locals), at 16 KiB to 1 MiB of code, compiled (`Module::new`) on one thread by Brisk's baseline tier and its interpreter. `peak MiB` is the most memory allocated during the compile beyond what was live before it (this binary counts its allocations); on the 1 MiB case of each family, `time exponent` and `memory exponent` are the least-squares slopes of log(time) and log(peak memory) over log(size): 1 is linear (goal: at most 1.1).");
         if !self.remarks.is_empty() {
             md.push_str("## Not measured\n\n");
             for r in &self.remarks {

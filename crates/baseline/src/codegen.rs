@@ -997,6 +997,18 @@ impl<'a> Gen<'a> {
     fn emit_return(&mut self) {
         let n = self.s.layout.results.len();
         let len = self.s.stack.len();
+        // One result in a register: a move (nothing else to overwrite).
+        if n == 1
+            && let Loc::Reg(r) = self.s.stack[len - 1].loc
+        {
+            match self.s.layout.results[0] {
+                Place::Int(d) if d != r => self.s.asm.mov_rr(true, d, r),
+                Place::Float(x) if x != r => self.s.asm.movaps(x, r),
+                _ => {}
+            }
+            self.epilogue();
+            return;
+        }
         // Register values first into their own slots, so that loading the
         // result registers below cannot overwrite a value still to be read.
         for i in 0..n {

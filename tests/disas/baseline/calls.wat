@@ -25,20 +25,18 @@
 ;;      6: mov r14,rdi
 ;;      9: mov r11,QWORD PTR [r14+0x8]
 ;;      d: mov r11,QWORD PTR [r11]
-;;     10: add r11,0x38
+;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 40
-;;     20: sub rsp,0x38
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov eax,DWORD PTR [rbp-0x20]
+;;     1a: jb 39
+;;     20: sub rsp,0x48
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov eax,DWORD PTR [rbp-0x28]
 ;;     2d: add eax,0x1
-;;     30: mov QWORD PTR [rbp-0x30],rax
-;;     34: mov eax,DWORD PTR [rbp-0x30]
-;;     37: mov r14,QWORD PTR [rbp-0x8]
-;;     3b: mov rsp,rbp
-;;     3e: pop rbp
-;;     3f: ret
-;;     40: ud2
+;;     30: mov r14,QWORD PTR [rbp-0x8]
+;;     34: mov rsp,rbp
+;;     37: pop rbp
+;;     38: ret
+;;     39: ud2
 ;; many:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -50,26 +48,26 @@
 ;;     17: cmp rsp,r11
 ;;     1a: jb 82
 ;;     20: sub rsp,0xd8
-;;     27: mov QWORD PTR [rbp-0x18],rdi
-;;     2b: mov QWORD PTR [rbp-0x20],rcx
-;;     2f: mov QWORD PTR [rbp-0x28],r8
-;;     33: mov QWORD PTR [rbp-0x30],r9
+;;     27: mov QWORD PTR [rbp-0x20],rdi
+;;     2b: mov QWORD PTR [rbp-0x28],rcx
+;;     2f: mov QWORD PTR [rbp-0x30],r8
+;;     33: mov QWORD PTR [rbp-0x38],r9
 ;;     37: mov r11,QWORD PTR [rbp+0x10]
-;;     3b: mov QWORD PTR [rbp-0x38],r11
+;;     3b: mov QWORD PTR [rbp-0x40],r11
 ;;     3f: mov r11,QWORD PTR [rbp+0x18]
-;;     43: mov QWORD PTR [rbp-0x40],r11
-;;     47: movsd QWORD PTR [rbp-0x48],xmm0
-;;     4c: mov r10,QWORD PTR [rbp-0x18]
-;;     50: mov r11,QWORD PTR [rbp-0x38]
+;;     43: mov QWORD PTR [rbp-0x48],r11
+;;     47: movsd QWORD PTR [rbp-0x50],xmm0
+;;     4c: mov r10,QWORD PTR [rbp-0x20]
+;;     50: mov r11,QWORD PTR [rbp-0x40]
 ;;     54: mov QWORD PTR [r10],r11
-;;     57: mov rax,QWORD PTR [rbp-0x20]
-;;     5b: mov rcx,QWORD PTR [rbp-0x28]
-;;     5f: mov rdx,QWORD PTR [rbp-0x30]
-;;     63: mov rsi,QWORD PTR [rbp-0x38]
-;;     67: mov rdi,QWORD PTR [rbp-0x40]
-;;     6b: mov r8,QWORD PTR [rbp-0x20]
-;;     6f: mov r9,QWORD PTR [rbp-0x28]
-;;     73: mov r10,QWORD PTR [rbp-0x30]
+;;     57: mov rax,QWORD PTR [rbp-0x28]
+;;     5b: mov rcx,QWORD PTR [rbp-0x30]
+;;     5f: mov rdx,QWORD PTR [rbp-0x38]
+;;     63: mov rsi,QWORD PTR [rbp-0x40]
+;;     67: mov rdi,QWORD PTR [rbp-0x48]
+;;     6b: mov r8,QWORD PTR [rbp-0x28]
+;;     6f: mov r9,QWORD PTR [rbp-0x30]
+;;     73: mov r10,QWORD PTR [rbp-0x38]
 ;;     77: mov r14,QWORD PTR [rbp-0x8]
 ;;     7b: mov rsp,rbp
 ;;     7e: pop rbp
@@ -82,57 +80,55 @@
 ;;      6: mov r14,rdi
 ;;      9: mov r11,QWORD PTR [r14+0x8]
 ;;      d: mov r11,QWORD PTR [r11]
-;;     10: add r11,0x48
+;;     10: add r11,0x58
 ;;     17: cmp rsp,r11
-;;     1a: jb c0
-;;     20: sub rsp,0x48
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov r11,QWORD PTR [rbp-0x20]
-;;     2e: mov QWORD PTR [rbp-0x30],r11
-;;     32: mov edx,DWORD PTR [rbp-0x30]
+;;     1a: jb b7
+;;     20: sub rsp,0x58
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov r11d,DWORD PTR [rbp-0x28]
+;;     2e: mov DWORD PTR [rbp-0x38],r11d
+;;     32: mov edx,DWORD PTR [rbp-0x38]
 ;;     35: mov rdi,QWORD PTR [r14+0x38]
 ;;     39: mov rsi,r14
 ;;     3c: call QWORD PTR [r14+0x30]
 ;;     40: mov eax,eax
-;;     42: mov QWORD PTR [rbp-0x30],rax
-;;     46: mov edx,DWORD PTR [rbp-0x30]
-;;     49: mov rdi,r14
-;;     4c: mov rsi,r14
-;;     4f: call ffffffffffffff20
-;;     54: mov eax,eax
-;;     56: mov ecx,0x0
-;;     5b: cmp rcx,QWORD PTR [r14+0x48]
-;;     5f: jae c2
-;;     65: mov r10,QWORD PTR [r14+0x40]
-;;     69: lea r10,[r10+rcx*8]
-;;     6d: mov r10,QWORD PTR [r10]
-;;     70: test r10,r10
-;;     73: je c4
-;;     79: mov r11,QWORD PTR [r14+0x18]
-;;     7d: mov r11d,DWORD PTR [r11]
-;;     80: cmp r11d,DWORD PTR [r10+0x18]
-;;     84: jne c6
-;;     8a: mov QWORD PTR [rbp-0x10],r10
-;;     8e: mov QWORD PTR [rbp-0x30],rax
-;;     92: mov r11,QWORD PTR [rbp-0x20]
-;;     96: mov QWORD PTR [rbp-0x40],r11
-;;     9a: mov edx,DWORD PTR [rbp-0x40]
-;;     9d: mov r11,QWORD PTR [rbp-0x10]
-;;     a1: mov rdi,QWORD PTR [r11+0x10]
-;;     a5: mov rsi,r14
-;;     a8: call QWORD PTR [r11]
-;;     ab: mov eax,eax
-;;     ad: add eax,DWORD PTR [rbp-0x30]
-;;     b0: mov QWORD PTR [rbp-0x30],rax
-;;     b4: mov eax,DWORD PTR [rbp-0x30]
-;;     b7: mov r14,QWORD PTR [rbp-0x8]
-;;     bb: mov rsp,rbp
-;;     be: pop rbp
-;;     bf: ret
-;;     c0: ud2
-;;     c2: ud2
-;;     c4: ud2
-;;     c6: ud2
+;;     42: mov DWORD PTR [rbp-0x38],eax
+;;     45: mov edx,DWORD PTR [rbp-0x38]
+;;     48: mov rdi,r14
+;;     4b: mov rsi,r14
+;;     4e: call ffffffffffffff30
+;;     53: mov eax,eax
+;;     55: mov ecx,0x0
+;;     5a: cmp rcx,QWORD PTR [r14+0x48]
+;;     5e: jae b9
+;;     64: mov r10,QWORD PTR [r14+0x40]
+;;     68: lea r10,[r10+rcx*8]
+;;     6c: mov r10,QWORD PTR [r10]
+;;     6f: test r10,r10
+;;     72: je bb
+;;     78: mov r11,QWORD PTR [r14+0x18]
+;;     7c: mov r11d,DWORD PTR [r11]
+;;     7f: cmp r11d,DWORD PTR [r10+0x18]
+;;     83: jne bd
+;;     89: mov QWORD PTR [rbp-0x18],r10
+;;     8d: mov DWORD PTR [rbp-0x38],eax
+;;     90: mov r11d,DWORD PTR [rbp-0x28]
+;;     94: mov DWORD PTR [rbp-0x48],r11d
+;;     98: mov edx,DWORD PTR [rbp-0x48]
+;;     9b: mov r11,QWORD PTR [rbp-0x18]
+;;     9f: mov rdi,QWORD PTR [r11+0x10]
+;;     a3: mov rsi,r14
+;;     a6: call QWORD PTR [r11]
+;;     a9: mov eax,eax
+;;     ab: add eax,DWORD PTR [rbp-0x38]
+;;     ae: mov r14,QWORD PTR [rbp-0x8]
+;;     b2: mov rsp,rbp
+;;     b5: pop rbp
+;;     b6: ret
+;;     b7: ud2
+;;     b9: ud2
+;;     bb: ud2
+;;     bd: ud2
 ;; wasm-function[4]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -142,7 +138,7 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0xa8
 ;;     17: cmp rsp,r11
-;;     1a: jb 97
+;;     1a: jb 8f
 ;;     20: sub rsp,0xa8
 ;;     27: sub rsp,0x20
 ;;     2b: mov r11d,0x4
@@ -157,15 +153,13 @@
 ;;     60: lea rdi,[rsp+0x10]
 ;;     65: mov rsi,r14
 ;;     68: mov rdx,r14
-;;     6b: call fffffffffffffea0
-;;     70: mov QWORD PTR [rbp-0x98],r10
+;;     6b: call fffffffffffffeb0
+;;     70: mov QWORD PTR [rbp-0xa0],r10
 ;;     77: mov r11,QWORD PTR [rsp]
-;;     7b: mov QWORD PTR [rbp-0xa8],r11
+;;     7b: mov QWORD PTR [rbp-0xb0],r11
 ;;     82: add rsp,0x10
-;;     86: mov QWORD PTR [rbp-0x28],rax
-;;     8a: mov rax,QWORD PTR [rbp-0x28]
-;;     8e: mov r14,QWORD PTR [rbp-0x8]
-;;     92: mov rsp,rbp
-;;     95: pop rbp
-;;     96: ret
-;;     97: ud2
+;;     86: mov r14,QWORD PTR [rbp-0x8]
+;;     8a: mov rsp,rbp
+;;     8d: pop rbp
+;;     8e: ret
+;;     8f: ud2

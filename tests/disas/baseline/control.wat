@@ -34,26 +34,26 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 63
+;;     1a: jb 61
 ;;     20: sub rsp,0x48
-;;     27: mov DWORD PTR [rbp-0x20],edx
+;;     27: mov DWORD PTR [rbp-0x28],edx
 ;;     2a: mov r11d,0x0
-;;     30: mov QWORD PTR [rbp-0x28],r11
-;;     34: cmp DWORD PTR [rbp-0x20],0x0
-;;     38: je 57
-;;     3e: mov eax,DWORD PTR [rbp-0x28]
-;;     41: add eax,DWORD PTR [rbp-0x20]
-;;     44: mov QWORD PTR [rbp-0x28],rax
-;;     48: mov eax,DWORD PTR [rbp-0x20]
-;;     4b: sub eax,0x1
-;;     4e: mov QWORD PTR [rbp-0x20],rax
-;;     52: jmp 34
-;;     57: mov eax,DWORD PTR [rbp-0x28]
-;;     5a: mov r14,QWORD PTR [rbp-0x8]
-;;     5e: mov rsp,rbp
-;;     61: pop rbp
-;;     62: ret
-;;     63: ud2
+;;     30: mov QWORD PTR [rbp-0x30],r11
+;;     34: cmp DWORD PTR [rbp-0x28],0x0
+;;     38: je 55
+;;     3e: mov eax,DWORD PTR [rbp-0x30]
+;;     41: add eax,DWORD PTR [rbp-0x28]
+;;     44: mov DWORD PTR [rbp-0x30],eax
+;;     47: mov eax,DWORD PTR [rbp-0x28]
+;;     4a: sub eax,0x1
+;;     4d: mov DWORD PTR [rbp-0x28],eax
+;;     50: jmp 34
+;;     55: mov eax,DWORD PTR [rbp-0x30]
+;;     58: mov r14,QWORD PTR [rbp-0x8]
+;;     5c: mov rsp,rbp
+;;     5f: pop rbp
+;;     60: ret
+;;     61: ud2
 ;; wasm-function[1]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -65,17 +65,17 @@
 ;;     17: cmp rsp,r11
 ;;     1a: jb 5a
 ;;     20: sub rsp,0x48
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov DWORD PTR [rbp-0x28],ecx
-;;     2d: mov eax,DWORD PTR [rbp-0x20]
-;;     30: cmp eax,DWORD PTR [rbp-0x28]
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov DWORD PTR [rbp-0x30],ecx
+;;     2d: mov eax,DWORD PTR [rbp-0x28]
+;;     30: cmp eax,DWORD PTR [rbp-0x30]
 ;;     33: jge 46
-;;     39: mov r11,QWORD PTR [rbp-0x20]
-;;     3d: mov QWORD PTR [rbp-0x38],r11
+;;     39: mov r11d,DWORD PTR [rbp-0x28]
+;;     3d: mov DWORD PTR [rbp-0x40],r11d
 ;;     41: jmp 4e
-;;     46: mov r11,QWORD PTR [rbp-0x28]
-;;     4a: mov QWORD PTR [rbp-0x38],r11
-;;     4e: mov eax,DWORD PTR [rbp-0x38]
+;;     46: mov r11d,DWORD PTR [rbp-0x30]
+;;     4a: mov DWORD PTR [rbp-0x40],r11d
+;;     4e: mov eax,DWORD PTR [rbp-0x40]
 ;;     51: mov r14,QWORD PTR [rbp-0x8]
 ;;     55: mov rsp,rbp
 ;;     58: pop rbp
@@ -88,22 +88,22 @@
 ;;      6: mov r14,rdi
 ;;      9: mov r11,QWORD PTR [r14+0x8]
 ;;      d: mov r11,QWORD PTR [r11]
-;;     10: add r11,0x38
+;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 55
-;;     20: sub rsp,0x38
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: cmp DWORD PTR [rbp-0x20],0x0
-;;     2e: je 41
-;;     34: mov QWORD PTR [rbp-0x30],0x7
-;;     3c: jmp 49
-;;     41: mov QWORD PTR [rbp-0x30],0x9
-;;     49: mov eax,DWORD PTR [rbp-0x30]
-;;     4c: mov r14,QWORD PTR [rbp-0x8]
-;;     50: mov rsp,rbp
-;;     53: pop rbp
-;;     54: ret
-;;     55: ud2
+;;     1a: jb 53
+;;     20: sub rsp,0x48
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: cmp DWORD PTR [rbp-0x28],0x0
+;;     2e: je 40
+;;     34: mov DWORD PTR [rbp-0x38],0x7
+;;     3b: jmp 47
+;;     40: mov DWORD PTR [rbp-0x38],0x9
+;;     47: mov eax,DWORD PTR [rbp-0x38]
+;;     4a: mov r14,QWORD PTR [rbp-0x8]
+;;     4e: mov rsp,rbp
+;;     51: pop rbp
+;;     52: ret
+;;     53: ud2
 ;; wasm-function[3]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -111,12 +111,12 @@
 ;;      6: mov r14,rdi
 ;;      9: mov r11,QWORD PTR [r14+0x8]
 ;;      d: mov r11,QWORD PTR [r11]
-;;     10: add r11,0x28
+;;     10: add r11,0x38
 ;;     17: cmp rsp,r11
 ;;     1a: jb 88
-;;     20: sub rsp,0x28
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov eax,DWORD PTR [rbp-0x20]
+;;     20: sub rsp,0x38
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov eax,DWORD PTR [rbp-0x28]
 ;;     2d: cmp eax,0x2
 ;;     30: jae 59
 ;;     36: lea r11,[rip+0xa] # 177

@@ -24,23 +24,21 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x58
 ;;     17: cmp rsp,r11
-;;     1a: jb 4f
+;;     1a: jb 48
 ;;     20: sub rsp,0x58
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov DWORD PTR [rbp-0x28],ecx
-;;     2d: mov eax,DWORD PTR [rbp-0x20]
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov DWORD PTR [rbp-0x30],ecx
+;;     2d: mov eax,DWORD PTR [rbp-0x28]
 ;;     30: add eax,0x5
-;;     33: imul eax,DWORD PTR [rbp-0x28]
-;;     37: mov ecx,DWORD PTR [rbp-0x20]
-;;     3a: sub ecx,DWORD PTR [rbp-0x28]
+;;     33: imul eax,DWORD PTR [rbp-0x30]
+;;     37: mov ecx,DWORD PTR [rbp-0x28]
+;;     3a: sub ecx,DWORD PTR [rbp-0x30]
 ;;     3d: xor eax,ecx
-;;     3f: mov QWORD PTR [rbp-0x38],rax
-;;     43: mov eax,DWORD PTR [rbp-0x38]
-;;     46: mov r14,QWORD PTR [rbp-0x8]
-;;     4a: mov rsp,rbp
-;;     4d: pop rbp
-;;     4e: ret
-;;     4f: ud2
+;;     3f: mov r14,QWORD PTR [rbp-0x8]
+;;     43: mov rsp,rbp
+;;     46: pop rbp
+;;     47: ret
+;;     48: ud2
 ;; wasm-function[1]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -50,38 +48,37 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x58
 ;;     17: cmp rsp,r11
-;;     1a: jb 80
+;;     1a: jb 7b
 ;;     20: sub rsp,0x58
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov DWORD PTR [rbp-0x28],ecx
-;;     2d: mov ecx,DWORD PTR [rbp-0x28]
-;;     30: mov eax,DWORD PTR [rbp-0x20]
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov DWORD PTR [rbp-0x30],ecx
+;;     2d: mov ecx,DWORD PTR [rbp-0x30]
+;;     30: mov eax,DWORD PTR [rbp-0x28]
 ;;     33: test ecx,ecx
-;;     35: je 82
+;;     35: je 7d
 ;;     3b: cmp ecx,0xffffffff
 ;;     3e: jne 51
 ;;     44: neg eax
-;;     46: jo 84
+;;     46: jo 7f
 ;;     4c: jmp 54
 ;;     51: cdq
 ;;     52: idiv ecx
-;;     54: mov QWORD PTR [rbp-0x38],rax
-;;     58: mov ecx,DWORD PTR [rbp-0x28]
-;;     5b: mov eax,DWORD PTR [rbp-0x20]
-;;     5e: test ecx,ecx
-;;     60: je 82
-;;     66: mov edx,0x0
-;;     6b: div ecx
-;;     6d: add edx,DWORD PTR [rbp-0x38]
-;;     70: mov QWORD PTR [rbp-0x38],rdx
-;;     74: mov eax,DWORD PTR [rbp-0x38]
-;;     77: mov r14,QWORD PTR [rbp-0x8]
-;;     7b: mov rsp,rbp
-;;     7e: pop rbp
-;;     7f: ret
-;;     80: ud2
-;;     82: ud2
-;;     84: ud2
+;;     54: mov DWORD PTR [rbp-0x40],eax
+;;     57: mov ecx,DWORD PTR [rbp-0x30]
+;;     5a: mov eax,DWORD PTR [rbp-0x28]
+;;     5d: test ecx,ecx
+;;     5f: je 7d
+;;     65: mov edx,0x0
+;;     6a: div ecx
+;;     6c: add edx,DWORD PTR [rbp-0x40]
+;;     6f: mov rax,rdx
+;;     72: mov r14,QWORD PTR [rbp-0x8]
+;;     76: mov rsp,rbp
+;;     79: pop rbp
+;;     7a: ret
+;;     7b: ud2
+;;     7d: ud2
+;;     7f: ud2
 ;; wasm-function[2]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -91,21 +88,19 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 4f
+;;     1a: jb 47
 ;;     20: sub rsp,0x48
-;;     27: mov QWORD PTR [rbp-0x20],rdx
-;;     2b: mov QWORD PTR [rbp-0x28],rcx
-;;     2f: mov rcx,QWORD PTR [rbp-0x28]
-;;     33: mov rax,QWORD PTR [rbp-0x20]
+;;     27: mov QWORD PTR [rbp-0x28],rdx
+;;     2b: mov QWORD PTR [rbp-0x30],rcx
+;;     2f: mov rcx,QWORD PTR [rbp-0x30]
+;;     33: mov rax,QWORD PTR [rbp-0x28]
 ;;     37: shl rax,cl
 ;;     3a: rol rax,0xd
-;;     3e: mov QWORD PTR [rbp-0x38],rax
-;;     42: mov rax,QWORD PTR [rbp-0x38]
-;;     46: mov r14,QWORD PTR [rbp-0x8]
-;;     4a: mov rsp,rbp
-;;     4d: pop rbp
-;;     4e: ret
-;;     4f: ud2
+;;     3e: mov r14,QWORD PTR [rbp-0x8]
+;;     42: mov rsp,rbp
+;;     45: pop rbp
+;;     46: ret
+;;     47: ud2
 ;; wasm-function[3]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -115,25 +110,23 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 5a
+;;     1a: jb 53
 ;;     20: sub rsp,0x48
-;;     27: mov QWORD PTR [rbp-0x20],rdx
-;;     2b: mov QWORD PTR [rbp-0x28],rcx
-;;     2f: mov rax,QWORD PTR [rbp-0x20]
-;;     33: cmp rax,QWORD PTR [rbp-0x28]
+;;     27: mov QWORD PTR [rbp-0x28],rdx
+;;     2b: mov QWORD PTR [rbp-0x30],rcx
+;;     2f: mov rax,QWORD PTR [rbp-0x28]
+;;     33: cmp rax,QWORD PTR [rbp-0x30]
 ;;     37: setb al
 ;;     3a: movzx eax,al
-;;     3d: cmp QWORD PTR [rbp-0x20],0x0
+;;     3d: cmp QWORD PTR [rbp-0x28],0x0
 ;;     42: sete cl
 ;;     45: movzx ecx,cl
 ;;     48: add eax,ecx
-;;     4a: mov QWORD PTR [rbp-0x38],rax
-;;     4e: mov eax,DWORD PTR [rbp-0x38]
-;;     51: mov r14,QWORD PTR [rbp-0x8]
-;;     55: mov rsp,rbp
-;;     58: pop rbp
-;;     59: ret
-;;     5a: ud2
+;;     4a: mov r14,QWORD PTR [rbp-0x8]
+;;     4e: mov rsp,rbp
+;;     51: pop rbp
+;;     52: ret
+;;     53: ud2
 ;; wasm-function[4]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -141,20 +134,18 @@
 ;;      6: mov r14,rdi
 ;;      9: mov r11,QWORD PTR [r14+0x8]
 ;;      d: mov r11,QWORD PTR [r11]
-;;     10: add r11,0x38
+;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 4b
-;;     20: sub rsp,0x38
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: lzcnt eax,DWORD PTR [rbp-0x20]
-;;     2f: mov ecx,DWORD PTR [rbp-0x20]
+;;     1a: jb 44
+;;     20: sub rsp,0x48
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: lzcnt eax,DWORD PTR [rbp-0x28]
+;;     2f: mov ecx,DWORD PTR [rbp-0x28]
 ;;     32: movsx ecx,cl
 ;;     35: popcnt ecx,ecx
 ;;     39: add eax,ecx
-;;     3b: mov QWORD PTR [rbp-0x30],rax
-;;     3f: mov eax,DWORD PTR [rbp-0x30]
-;;     42: mov r14,QWORD PTR [rbp-0x8]
-;;     46: mov rsp,rbp
-;;     49: pop rbp
-;;     4a: ret
-;;     4b: ud2
+;;     3b: mov r14,QWORD PTR [rbp-0x8]
+;;     3f: mov rsp,rbp
+;;     42: pop rbp
+;;     43: ret
+;;     44: ud2

@@ -20,30 +20,28 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 73
+;;     1a: jb 6b
 ;;     20: sub rsp,0x48
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov DWORD PTR [rbp-0x28],ecx
-;;     2d: mov eax,DWORD PTR [rbp-0x28]
-;;     30: mov r10,QWORD PTR [r14+0x30]
-;;     34: mov rax,QWORD PTR [r10+rax*1+0x10]
-;;     39: mov ecx,DWORD PTR [rbp-0x20]
-;;     3c: mov r10,QWORD PTR [r14+0x30]
-;;     40: mov QWORD PTR [r10+rcx*1+0x8],rax
-;;     45: mov eax,DWORD PTR [rbp-0x20]
-;;     48: mov r10,QWORD PTR [r14+0x30]
-;;     4c: mov BYTE PTR [r10+rax*1],0xff
-;;     51: mov eax,DWORD PTR [rbp-0x28]
-;;     54: mov r10,QWORD PTR [r14+0x30]
-;;     58: movsx eax,WORD PTR [r10+rax*1]
-;;     5d: mov ecx,DWORD PTR [rbp-0x20]
-;;     60: mov r10,QWORD PTR [r14+0x30]
-;;     64: mov WORD PTR [r10+rcx*1+0x2],ax
-;;     6a: mov r14,QWORD PTR [rbp-0x8]
-;;     6e: mov rsp,rbp
-;;     71: pop rbp
-;;     72: ret
-;;     73: ud2
+;;     27: mov QWORD PTR [rbp-0x10],r15
+;;     2b: mov r15,QWORD PTR [r14+0x30]
+;;     2f: mov DWORD PTR [rbp-0x28],edx
+;;     32: mov DWORD PTR [rbp-0x30],ecx
+;;     35: mov eax,DWORD PTR [rbp-0x30]
+;;     38: mov rax,QWORD PTR [r15+rax*1+0x10]
+;;     3d: mov ecx,DWORD PTR [rbp-0x28]
+;;     40: mov QWORD PTR [r15+rcx*1+0x8],rax
+;;     45: mov eax,DWORD PTR [rbp-0x28]
+;;     48: mov BYTE PTR [r15+rax*1],0xff
+;;     4d: mov eax,DWORD PTR [rbp-0x30]
+;;     50: movsx eax,WORD PTR [r15+rax*1]
+;;     55: mov ecx,DWORD PTR [rbp-0x28]
+;;     58: mov WORD PTR [r15+rcx*1+0x2],ax
+;;     5e: mov r15,QWORD PTR [rbp-0x10]
+;;     62: mov r14,QWORD PTR [rbp-0x8]
+;;     66: mov rsp,rbp
+;;     69: pop rbp
+;;     6a: ret
+;;     6b: ud2
 ;; wasm-function[1]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -51,29 +49,30 @@
 ;;      6: mov r14,rdi
 ;;      9: mov r11,QWORD PTR [r14+0x8]
 ;;      d: mov r11,QWORD PTR [r11]
-;;     10: add r11,0x38
+;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 6a
-;;     20: sub rsp,0x38
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov r11,QWORD PTR [rbp-0x20]
-;;     2e: mov QWORD PTR [rbp-0x30],r11
-;;     32: mov rdi,r14
-;;     35: mov esi,DWORD PTR [rbp-0x30]
-;;     38: mov edx,0x0
-;;     3d: mov r11,QWORD PTR [r14+0x10]
-;;     41: call QWORD PTR [r11]
-;;     44: cmp rax,0xfffffffffffffffe
-;;     48: je 6c
-;;     4e: mov eax,eax
-;;     50: mov rcx,QWORD PTR [r14+0x38]
-;;     54: shr rcx,0x10
-;;     58: add eax,ecx
-;;     5a: mov QWORD PTR [rbp-0x30],rax
-;;     5e: mov eax,DWORD PTR [rbp-0x30]
-;;     61: mov r14,QWORD PTR [rbp-0x8]
-;;     65: mov rsp,rbp
-;;     68: pop rbp
-;;     69: ret
-;;     6a: ud2
-;;     6c: ud2
+;;     1a: jb 6f
+;;     20: sub rsp,0x48
+;;     27: mov QWORD PTR [rbp-0x10],r15
+;;     2b: mov r15,QWORD PTR [r14+0x30]
+;;     2f: mov DWORD PTR [rbp-0x28],edx
+;;     32: mov r11d,DWORD PTR [rbp-0x28]
+;;     36: mov DWORD PTR [rbp-0x38],r11d
+;;     3a: mov rdi,r14
+;;     3d: mov esi,DWORD PTR [rbp-0x38]
+;;     40: mov edx,0x0
+;;     45: mov r11,QWORD PTR [r14+0x10]
+;;     49: call QWORD PTR [r11]
+;;     4c: cmp rax,0xfffffffffffffffe
+;;     50: je 71
+;;     56: mov eax,eax
+;;     58: mov rcx,QWORD PTR [r14+0x38]
+;;     5c: shr rcx,0x10
+;;     60: add eax,ecx
+;;     62: mov r15,QWORD PTR [rbp-0x10]
+;;     66: mov r14,QWORD PTR [rbp-0x8]
+;;     6a: mov rsp,rbp
+;;     6d: pop rbp
+;;     6e: ret
+;;     6f: ud2
+;;     71: ud2

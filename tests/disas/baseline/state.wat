@@ -19,39 +19,38 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x58
 ;;     17: cmp rsp,r11
-;;     1a: jb 9a
+;;     1a: jb 96
 ;;     20: sub rsp,0x58
-;;     27: mov DWORD PTR [rbp-0x20],edx
-;;     2a: mov QWORD PTR [rbp-0x28],rcx
+;;     27: mov DWORD PTR [rbp-0x28],edx
+;;     2a: mov QWORD PTR [rbp-0x30],rcx
 ;;     2e: mov eax,DWORD PTR [r14+0x50]
-;;     32: add eax,DWORD PTR [rbp-0x20]
-;;     35: mov QWORD PTR [r14+0x50],rax
+;;     32: add eax,DWORD PTR [rbp-0x28]
+;;     35: mov DWORD PTR [r14+0x50],eax
 ;;     39: mov eax,DWORD PTR [r14+0x50]
 ;;     3d: movsxd rax,eax
 ;;     40: mov r11,QWORD PTR [r14+0x30]
 ;;     44: mov QWORD PTR [r11],rax
-;;     47: mov rax,QWORD PTR [rbp-0x28]
-;;     4b: mov ecx,DWORD PTR [rbp-0x20]
+;;     47: mov rax,QWORD PTR [rbp-0x30]
+;;     4b: mov ecx,DWORD PTR [rbp-0x28]
 ;;     4e: cmp rcx,QWORD PTR [r14+0x40]
-;;     52: jae 9c
+;;     52: jae 98
 ;;     58: mov r10,QWORD PTR [r14+0x38]
 ;;     5c: lea r10,[r10+rcx*8]
 ;;     60: mov QWORD PTR [r10],rax
 ;;     63: mov eax,DWORD PTR [r14+0x40]
 ;;     67: mov ecx,0x1
 ;;     6c: cmp rcx,QWORD PTR [r14+0x40]
-;;     70: jae 9c
+;;     70: jae 98
 ;;     76: mov r10,QWORD PTR [r14+0x38]
 ;;     7a: lea r10,[r10+rcx*8]
 ;;     7e: mov rcx,QWORD PTR [r10]
 ;;     81: test rcx,rcx
-;;     84: mov ecx,DWORD PTR [rbp-0x20]
+;;     84: mov ecx,DWORD PTR [rbp-0x28]
 ;;     87: cmovne ecx,eax
-;;     8a: mov QWORD PTR [rbp-0x38],rcx
-;;     8e: mov eax,DWORD PTR [rbp-0x38]
-;;     91: mov r14,QWORD PTR [rbp-0x8]
-;;     95: mov rsp,rbp
-;;     98: pop rbp
-;;     99: ret
-;;     9a: ud2
-;;     9c: ud2
+;;     8a: mov rax,rcx
+;;     8d: mov r14,QWORD PTR [rbp-0x8]
+;;     91: mov rsp,rbp
+;;     94: pop rbp
+;;     95: ret
+;;     96: ud2
+;;     98: ud2
