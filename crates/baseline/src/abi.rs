@@ -70,46 +70,36 @@ pub fn layout_into(out: &mut Layout, params: &[WasmValType], results: &[WasmValT
     out.ret_ptr = None;
     // Results first: they decide whether a return-area pointer takes the
     // first integer argument register.
-    let (mut ints, mut floats, mut stack) = (0usize, 0u8, 0u32);
-    for &t in results {
-        let place = if is_float(t) && floats < FLOAT_REGS {
-            floats += 1;
-            Place::Float(floats - 1)
-        } else if !is_float(t) && ints < INT_RETS.len() {
-            ints += 1;
-            Place::Int(INT_RETS[ints - 1])
-        } else {
-            let sz = size(t);
-            stack = stack.div_ceil(sz) * sz;
-            stack += sz;
-            Place::Stack(stack - sz)
-        };
-        out.results.push(place);
-    }
-    out.ret_area = align16(stack);
-    let (mut ints, mut floats, mut stack) = (0usize, 0u8, 0u32);
+    out.ret_area = align16(assign(results, &INT_RETS, 0, &mut out.results));
+    let mut ints = 0;
     if out.ret_area > 0 {
         out.ret_ptr = Some(INT_ARGS[0]);
         ints = 1;
     }
     out.vmctx = [INT_ARGS[ints], INT_ARGS[ints + 1]];
-    ints += 2;
-    for &t in params {
+    out.stack_args = align16(assign(params, &INT_ARGS, ints + 2, &mut out.params));
+}
+
+/// Places values: floats and vectors in xmm0-7, integers in `int_regs`
+/// from index `ints` on, the rest on the stack in order (aligned to their
+/// size, at least 8). Returns the stack bytes used.
+fn assign(types: &[WasmValType], int_regs: &[Reg], mut ints: usize, out: &mut Vec<Place>) -> u32 {
+    let (mut floats, mut stack) = (0u8, 0u32);
+    for &t in types {
         let place = if is_float(t) && floats < FLOAT_REGS {
             floats += 1;
             Place::Float(floats - 1)
-        } else if !is_float(t) && ints < INT_ARGS.len() {
+        } else if !is_float(t) && ints < int_regs.len() {
             ints += 1;
-            Place::Int(INT_ARGS[ints - 1])
+            Place::Int(int_regs[ints - 1])
         } else {
             let sz = size(t);
-            stack = stack.div_ceil(sz) * sz;
-            stack += sz;
+            stack = stack.div_ceil(sz) * sz + sz;
             Place::Stack(stack - sz)
         };
-        out.params.push(place);
+        out.push(place);
     }
-    out.stack_args = align16(stack);
+    stack
 }
 
 #[cfg(test)]

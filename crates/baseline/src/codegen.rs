@@ -1613,6 +1613,14 @@ impl<'a> Gen<'a> {
         self.budget_checks();
     }
 
+    /// A bulk operation: a builtin taking the constant indices `imms`, then
+    /// the three operands (the last one the count), trapping with `trap`.
+    fn bulk(&mut self, builtin: BuiltinFunction, imms: &[u32], trap: Trap) {
+        let operands = self.builtin_args(3, true);
+        let args: Vec<Opnd> = imms.iter().map(|i| Self::imm_i32(*i)).chain(operands).collect();
+        self.checked_builtin(builtin, &args, trap);
+    }
+
     fn imm_i32(v: u32) -> Opnd {
         Opnd {
             ty: Ty::I32,
@@ -2564,24 +2572,11 @@ impl<'a> Gen<'a> {
             }
             O::MemoryFill { mem } => {
                 self.memory_def(mem)?;
-                let a = self.builtin_args(3, true);
-                self.checked_builtin(
-                    BuiltinFunction::MemoryFill,
-                    &[Self::imm_i32(mem), a[0], a[1], a[2]],
-                    Trap::MemoryOutOfBounds,
-                );
+                self.bulk(BuiltinFunction::MemoryFill, &[mem], Trap::MemoryOutOfBounds);
             }
             O::MemoryInit { data_index, mem } => {
                 self.memory_def(mem)?;
-                let a = self.builtin_args(3, true);
-                let args = [
-                    Self::imm_i32(mem),
-                    Self::imm_i32(data_index),
-                    a[0],
-                    a[1],
-                    a[2],
-                ];
-                self.checked_builtin(BuiltinFunction::MemoryInit, &args, Trap::MemoryOutOfBounds);
+                self.bulk(BuiltinFunction::MemoryInit, &[mem, data_index], Trap::MemoryOutOfBounds);
             }
             O::DataDrop { data_index } => {
                 self.stabilize_all();
@@ -2592,26 +2587,10 @@ impl<'a> Gen<'a> {
                 dst_table,
                 src_table,
             } => {
-                let a = self.builtin_args(3, true);
-                let args = [
-                    Self::imm_i32(dst_table),
-                    Self::imm_i32(src_table),
-                    a[0],
-                    a[1],
-                    a[2],
-                ];
-                self.checked_builtin(BuiltinFunction::TableCopy, &args, Trap::TableOutOfBounds);
+                self.bulk(BuiltinFunction::TableCopy, &[dst_table, src_table], Trap::TableOutOfBounds);
             }
             O::TableInit { elem_index, table } => {
-                let a = self.builtin_args(3, true);
-                let args = [
-                    Self::imm_i32(table),
-                    Self::imm_i32(elem_index),
-                    a[0],
-                    a[1],
-                    a[2],
-                ];
-                self.checked_builtin(BuiltinFunction::TableInit, &args, Trap::TableOutOfBounds);
+                self.bulk(BuiltinFunction::TableInit, &[table, elem_index], Trap::TableOutOfBounds);
             }
             O::ElemDrop { elem_index } => {
                 self.stabilize_all();
@@ -2627,12 +2606,7 @@ impl<'a> Gen<'a> {
                 self.grow_result();
             }
             O::TableFill { table } => {
-                let a = self.builtin_args(3, true);
-                self.checked_builtin(
-                    BuiltinFunction::TableFill,
-                    &[Self::imm_i32(table), a[0], a[1], a[2]],
-                    Trap::TableOutOfBounds,
-                );
+                self.bulk(BuiltinFunction::TableFill, &[table], Trap::TableOutOfBounds);
             }
             O::TableGet { table } => {
                 self.table_element(table)?;

@@ -73,11 +73,11 @@ impl Family {
         match self {
             Family::Straight => 8,
             Family::Nesting => 18,
-            Family::Locals => 17,
+            Family::Locals => 34,
             Family::StackDepth => 7,
             Family::BrTable => 1,
             Family::Carried => 8,
-            Family::LoopLocals => 13,
+            Family::LoopLocals => 26,
             Family::LiveAcrossCall => 7,
             Family::IfDiamonds => 24,
         }
@@ -126,22 +126,16 @@ pub fn module(family: Family, n: u32) -> Vec<u8> {
             }
         }
         Family::Locals => {
+            // Each local written and read twice: validators accept at most
+            // 50,000 locals, and 1 MiB of code needs ~31,000 at this rate.
             locals.push((n, ValType::I32));
-            for i in 0..n {
-                f.extend([
-                    I::LocalGet(0),
-                    I::I32Const(i as i32),
-                    I::I32Add,
-                    I::LocalSet(2 + i),
-                ]);
-            }
-            for i in 0..n {
-                f.extend([
-                    I::LocalGet(1),
-                    I::LocalGet(2 + i),
-                    I::I32Xor,
-                    I::LocalSet(1),
-                ]);
+            for round in 0..2 {
+                for i in 0..n {
+                    f.extend([I::LocalGet(0), I::I32Const((i + round) as i32), I::I32Add, I::LocalSet(2 + i)]);
+                }
+                for i in 0..n {
+                    f.extend([I::LocalGet(1), I::LocalGet(2 + i), I::I32Xor, I::LocalSet(1)]);
+                }
             }
         }
         Family::StackDepth => {
@@ -170,42 +164,36 @@ pub fn module(family: Family, n: u32) -> Vec<u8> {
             }
         }
         Family::Carried => {
-            // A block returning n values, left by a br_if that carries them.
-            types.ty().function([], vec![ValType::I32; n as usize]);
-            f.push(I::Block(BlockType::FunctionType(1)));
-            for i in 0..n {
-                f.extend([I::LocalGet(0), I::I32Const(i as i32), I::I32Add]);
+            // Blocks returning up to 1,000 values each (validators' limit on
+            // results), n in all, each left by a br_if that carries them.
+            let chunk = n.min(1000);
+            types.ty().function([], vec![ValType::I32; chunk as usize]);
+            for b in 0..(n / chunk) {
+                f.push(I::Block(BlockType::FunctionType(1)));
+                for i in 0..chunk {
+                    f.extend([I::LocalGet(0), I::I32Const((i + b) as i32), I::I32Add]);
+                }
+                f.extend([I::LocalGet(0), I::BrIf(0)]);
+                f.push(I::End);
+                for _ in 1..chunk {
+                    f.push(I::I32Xor);
+                }
+                f.extend([I::LocalGet(1), I::I32Xor, I::LocalSet(1)]);
             }
-            f.extend([I::LocalGet(0), I::BrIf(0)]);
-            f.push(I::End);
-            for _ in 1..n {
-                f.push(I::I32Xor);
-            }
-            f.push(I::LocalSet(1));
         }
         Family::LoopLocals => {
+            // Two updates per local and iteration (the locals limit, as
+            // above).
             locals.push((n, ValType::I32));
             f.push(I::Loop(BlockType::Empty));
-            for i in 0..n {
-                let l = 2 + i;
-                let next = 2 + (i + 1) % n;
-                f.extend([
-                    I::LocalGet(l),
-                    I::LocalGet(next),
-                    I::I32Add,
-                    I::I32Const(1),
-                    I::I32Add,
-                    I::LocalSet(l),
-                ]);
+            for round in 0..2 {
+                for i in 0..n {
+                    let l = 2 + i;
+                    let next = 2 + (i + 1 + round) % n;
+                    f.extend([I::LocalGet(l), I::LocalGet(next), I::I32Add, I::I32Const(1), I::I32Add, I::LocalSet(l)]);
+                }
             }
-            f.extend([
-                I::LocalGet(0),
-                I::I32Const(1),
-                I::I32Sub,
-                I::LocalTee(0),
-                I::BrIf(0),
-                I::End,
-            ]);
+            f.extend([I::LocalGet(0), I::I32Const(1), I::I32Sub, I::LocalTee(0), I::BrIf(0), I::End]);
             f.extend([I::LocalGet(2), I::LocalSet(1)]);
         }
         Family::LiveAcrossCall => {
@@ -301,6 +289,8 @@ mod tests {
                 "{family:?}: {} bytes",
                 big.len()
             );
+            let huge = module_of_size(family, 1 << 20);
+            wasmparser::Validator::new().validate_all(&huge).unwrap_or_else(|e| panic!("{family:?} 1 MiB: {e}"));
         }
     }
 }
