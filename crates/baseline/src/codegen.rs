@@ -1828,7 +1828,20 @@ impl<'a> Gen<'a> {
                     .asm
                     .alu_ri(op, ty.w(), Rm::Reg(dst), Self::fits32(ty, v).unwrap_or(0));
             }
-            Op::Mem(m) => self.s.asm.alu(op, ty.w(), dst, Rm::Mem(m)),
+            Op::Mem(m) => match self.local_at(m) {
+                // A local read through a free register, which then remembers
+                // it: a second `local.get` of it (common in expressions)
+                // reuses the register instead of reading the frame again,
+                // which on this machine costs far more than the move.
+                Some(i) if self.gpr_free != 0 => {
+                    let r = self.alloc_gpr()?;
+                    self.s.asm.load(ty.w(), r, m);
+                    self.s.asm.alu(op, ty.w(), dst, Rm::Reg(r));
+                    self.release(false, r);
+                    self.gpr_local[r as usize] = i;
+                }
+                _ => self.s.asm.alu(op, ty.w(), dst, Rm::Mem(m)),
+            },
             _ => {
                 let r = self.in_reg(b)?;
                 self.s.asm.alu(op, ty.w(), dst, Rm::Reg(r));
@@ -1836,6 +1849,15 @@ impl<'a> Gen<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The local at frame address `m`, if `m` is one's.
+    fn local_at(&self, m: Mem) -> Option<u32> {
+        if m.base != RBP || m.index.is_some() {
+            return None;
+        }
+        // Locals are laid out at decreasing addresses.
+        self.s.locals.binary_search_by(|l| m.disp.cmp(&l.disp)).ok().map(|i| i as u32)
     }
 
     fn compare(&mut self, ty: Ty, cc: Cond) -> Result<()> {

@@ -34,26 +34,26 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 61
+;;     1a: jb 60
 ;;     20: sub rsp,0x48
 ;;     27: mov DWORD PTR [rbp-0x28],edx
 ;;     2a: mov r11d,0x0
 ;;     30: mov QWORD PTR [rbp-0x30],r11
 ;;     34: cmp DWORD PTR [rbp-0x28],0x0
-;;     38: je 55
+;;     38: je 54
 ;;     3e: mov eax,DWORD PTR [rbp-0x30]
-;;     41: add eax,DWORD PTR [rbp-0x28]
-;;     44: mov DWORD PTR [rbp-0x30],eax
-;;     47: mov eax,DWORD PTR [rbp-0x28]
-;;     4a: sub eax,0x1
-;;     4d: mov DWORD PTR [rbp-0x28],eax
-;;     50: jmp 34
-;;     55: mov eax,DWORD PTR [rbp-0x30]
-;;     58: mov r14,QWORD PTR [rbp-0x8]
-;;     5c: mov rsp,rbp
-;;     5f: pop rbp
-;;     60: ret
-;;     61: ud2
+;;     41: mov ecx,DWORD PTR [rbp-0x28]
+;;     44: add eax,ecx
+;;     46: mov DWORD PTR [rbp-0x30],eax
+;;     49: sub ecx,0x1
+;;     4c: mov DWORD PTR [rbp-0x28],ecx
+;;     4f: jmp 34
+;;     54: mov eax,DWORD PTR [rbp-0x30]
+;;     57: mov r14,QWORD PTR [rbp-0x8]
+;;     5b: mov rsp,rbp
+;;     5e: pop rbp
+;;     5f: ret
+;;     60: ud2
 ;; wasm-function[1]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -63,24 +63,25 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 5a
+;;     1a: jb 5c
 ;;     20: sub rsp,0x48
 ;;     27: mov DWORD PTR [rbp-0x28],edx
 ;;     2a: mov DWORD PTR [rbp-0x30],ecx
 ;;     2d: mov eax,DWORD PTR [rbp-0x28]
-;;     30: cmp eax,DWORD PTR [rbp-0x30]
-;;     33: jge 46
-;;     39: mov r11d,DWORD PTR [rbp-0x28]
-;;     3d: mov DWORD PTR [rbp-0x40],r11d
-;;     41: jmp 4e
-;;     46: mov r11d,DWORD PTR [rbp-0x30]
-;;     4a: mov DWORD PTR [rbp-0x40],r11d
-;;     4e: mov eax,DWORD PTR [rbp-0x40]
-;;     51: mov r14,QWORD PTR [rbp-0x8]
-;;     55: mov rsp,rbp
-;;     58: pop rbp
-;;     59: ret
-;;     5a: ud2
+;;     30: mov ecx,DWORD PTR [rbp-0x30]
+;;     33: cmp eax,ecx
+;;     35: jge 48
+;;     3b: mov r11d,DWORD PTR [rbp-0x28]
+;;     3f: mov DWORD PTR [rbp-0x40],r11d
+;;     43: jmp 50
+;;     48: mov r11d,DWORD PTR [rbp-0x30]
+;;     4c: mov DWORD PTR [rbp-0x40],r11d
+;;     50: mov eax,DWORD PTR [rbp-0x40]
+;;     53: mov r14,QWORD PTR [rbp-0x8]
+;;     57: mov rsp,rbp
+;;     5a: pop rbp
+;;     5b: ret
+;;     5c: ud2
 ;; wasm-function[2]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp

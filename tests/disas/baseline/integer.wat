@@ -24,7 +24,7 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x58
 ;;     17: cmp rsp,r11
-;;     1a: jb 48
+;;     1a: jb 4a
 ;;     20: sub rsp,0x58
 ;;     27: mov DWORD PTR [rbp-0x28],edx
 ;;     2a: mov DWORD PTR [rbp-0x30],ecx
@@ -32,13 +32,14 @@
 ;;     30: add eax,0x5
 ;;     33: imul eax,DWORD PTR [rbp-0x30]
 ;;     37: mov ecx,DWORD PTR [rbp-0x28]
-;;     3a: sub ecx,DWORD PTR [rbp-0x30]
-;;     3d: xor eax,ecx
-;;     3f: mov r14,QWORD PTR [rbp-0x8]
-;;     43: mov rsp,rbp
-;;     46: pop rbp
-;;     47: ret
-;;     48: ud2
+;;     3a: mov edx,DWORD PTR [rbp-0x30]
+;;     3d: sub ecx,edx
+;;     3f: xor eax,ecx
+;;     41: mov r14,QWORD PTR [rbp-0x8]
+;;     45: mov rsp,rbp
+;;     48: pop rbp
+;;     49: ret
+;;     4a: ud2
 ;; wasm-function[1]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp
@@ -110,23 +111,24 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x48
 ;;     17: cmp rsp,r11
-;;     1a: jb 53
+;;     1a: jb 56
 ;;     20: sub rsp,0x48
 ;;     27: mov QWORD PTR [rbp-0x28],rdx
 ;;     2b: mov QWORD PTR [rbp-0x30],rcx
 ;;     2f: mov rax,QWORD PTR [rbp-0x28]
-;;     33: cmp rax,QWORD PTR [rbp-0x30]
-;;     37: setb al
-;;     3a: movzx eax,al
-;;     3d: cmp QWORD PTR [rbp-0x28],0x0
-;;     42: sete cl
-;;     45: movzx ecx,cl
-;;     48: add eax,ecx
-;;     4a: mov r14,QWORD PTR [rbp-0x8]
-;;     4e: mov rsp,rbp
-;;     51: pop rbp
-;;     52: ret
-;;     53: ud2
+;;     33: mov rcx,QWORD PTR [rbp-0x30]
+;;     37: cmp rax,rcx
+;;     3a: setb al
+;;     3d: movzx eax,al
+;;     40: cmp QWORD PTR [rbp-0x28],0x0
+;;     45: sete cl
+;;     48: movzx ecx,cl
+;;     4b: add eax,ecx
+;;     4d: mov r14,QWORD PTR [rbp-0x8]
+;;     51: mov rsp,rbp
+;;     54: pop rbp
+;;     55: ret
+;;     56: ud2
 ;; wasm-function[4]:
 ;;      0: push rbp
 ;;      1: mov rbp,rsp

@@ -19,38 +19,38 @@
 ;;      d: mov r11,QWORD PTR [r11]
 ;;     10: add r11,0x58
 ;;     17: cmp rsp,r11
-;;     1a: jb 96
+;;     1a: jb 95
 ;;     20: sub rsp,0x58
 ;;     27: mov DWORD PTR [rbp-0x28],edx
 ;;     2a: mov QWORD PTR [rbp-0x30],rcx
 ;;     2e: mov eax,DWORD PTR [r14+0x50]
-;;     32: add eax,DWORD PTR [rbp-0x28]
-;;     35: mov DWORD PTR [r14+0x50],eax
-;;     39: mov eax,DWORD PTR [r14+0x50]
-;;     3d: movsxd rax,eax
-;;     40: mov r11,QWORD PTR [r14+0x30]
-;;     44: mov QWORD PTR [r11],rax
-;;     47: mov rax,QWORD PTR [rbp-0x30]
-;;     4b: mov ecx,DWORD PTR [rbp-0x28]
-;;     4e: cmp rcx,QWORD PTR [r14+0x40]
-;;     52: jae 98
-;;     58: mov r10,QWORD PTR [r14+0x38]
-;;     5c: lea r10,[r10+rcx*8]
-;;     60: mov QWORD PTR [r10],rax
-;;     63: mov eax,DWORD PTR [r14+0x40]
-;;     67: mov ecx,0x1
-;;     6c: cmp rcx,QWORD PTR [r14+0x40]
-;;     70: jae 98
-;;     76: mov r10,QWORD PTR [r14+0x38]
-;;     7a: lea r10,[r10+rcx*8]
-;;     7e: mov rcx,QWORD PTR [r10]
-;;     81: test rcx,rcx
-;;     84: mov ecx,DWORD PTR [rbp-0x28]
-;;     87: cmovne ecx,eax
-;;     8a: mov rax,rcx
-;;     8d: mov r14,QWORD PTR [rbp-0x8]
-;;     91: mov rsp,rbp
-;;     94: pop rbp
-;;     95: ret
-;;     96: ud2
-;;     98: ud2
+;;     32: mov ecx,DWORD PTR [rbp-0x28]
+;;     35: add eax,ecx
+;;     37: mov DWORD PTR [r14+0x50],eax
+;;     3b: mov eax,DWORD PTR [r14+0x50]
+;;     3f: movsxd rax,eax
+;;     42: mov r11,QWORD PTR [r14+0x30]
+;;     46: mov QWORD PTR [r11],rax
+;;     49: mov rax,QWORD PTR [rbp-0x30]
+;;     4d: cmp rcx,QWORD PTR [r14+0x40]
+;;     51: jae 97
+;;     57: mov r10,QWORD PTR [r14+0x38]
+;;     5b: lea r10,[r10+rcx*8]
+;;     5f: mov QWORD PTR [r10],rax
+;;     62: mov eax,DWORD PTR [r14+0x40]
+;;     66: mov ecx,0x1
+;;     6b: cmp rcx,QWORD PTR [r14+0x40]
+;;     6f: jae 97
+;;     75: mov r10,QWORD PTR [r14+0x38]
+;;     79: lea r10,[r10+rcx*8]
+;;     7d: mov rcx,QWORD PTR [r10]
+;;     80: test rcx,rcx
+;;     83: mov ecx,DWORD PTR [rbp-0x28]
+;;     86: cmovne ecx,eax
+;;     89: mov rax,rcx
+;;     8c: mov r14,QWORD PTR [rbp-0x8]
+;;     90: mov rsp,rbp
+;;     93: pop rbp
+;;     94: ret
+;;     95: ud2
+;;     97: ud2
