@@ -709,8 +709,7 @@ impl<'a> Gen<'a> {
                 self.s.local_refs[i as usize] -= 1;
             }
             Loc::Flags(cc) => {
-                self.s.asm.setcc(cc, R11);
-                self.s.asm.extend_rr(1, false, false, R11, R11);
+                self.s.asm.set01(cc, R11);
                 self.s.asm.store(false, slot, R11);
             }
         }
@@ -838,8 +837,7 @@ impl<'a> Gen<'a> {
             (Op::Mem(m), true) if o.ty == Ty::V128 => a.movdqu_load(r, m),
             (Op::Mem(m), true) => a.movs_load(o.ty == Ty::F64, r, m),
             (Op::Flags(cc), _) => {
-                a.setcc(cc, r);
-                a.extend_rr(1, false, false, r, r);
+                a.set01(cc, r);
             }
         }
     }
@@ -885,8 +883,7 @@ impl<'a> Gen<'a> {
                 self.copy_mem(v.ty, to, m);
             }
             Loc::Flags(cc) => {
-                self.s.asm.setcc(cc, R11);
-                self.s.asm.extend_rr(1, false, false, R11, R11);
+                self.s.asm.set01(cc, R11);
                 self.s.asm.store(false, to, R11);
             }
         }
@@ -1068,8 +1065,7 @@ impl<'a> Gen<'a> {
             Op::Reg(s) if o.ty.float() => self.s.asm.movq_rx(true, r, s),
             Op::Reg(s) => self.s.asm.mov_rr(true, r, s),
             Op::Flags(cc) => {
-                self.s.asm.setcc(cc, r);
-                self.s.asm.extend_rr(1, false, false, r, r);
+                self.s.asm.set01(cc, r);
             }
         }
     }
@@ -2084,10 +2080,8 @@ impl<'a> Gen<'a> {
                 } else {
                     (Cond::Ne, Cond::P, Alu::Or)
                 };
-                self.s.asm.setcc(c1, r);
-                self.s.asm.setcc(c2, R11);
-                self.s.asm.extend_rr(1, false, false, r, r);
-                self.s.asm.extend_rr(1, false, false, R11, R11);
+                self.s.asm.set01(c1, r);
+                self.s.asm.set01(c2, R11);
                 self.s.asm.alu(op, false, r, Rm::Reg(R11));
                 self.push(Ty::I32, Loc::Reg(r));
             }

@@ -460,6 +460,13 @@ impl Asm {
         self.op(None, false, &[0x0f, 0x90 | cc as u8], 0, Rm::Reg(dst), true);
     }
 
+    /// The condition as 0 or 1 in a 32-bit register (`setcc` + `movzx`,
+    /// which leave the flags alone).
+    pub fn set01(&mut self, cc: Cond, r: Reg) {
+        self.setcc(cc, r);
+        self.extend_rr(1, false, false, r, r);
+    }
+
     pub fn cmov(&mut self, cc: Cond, w: bool, dst: Reg, src: Rm) {
         self.op(None, w, &[0x0f, 0x40 | cc as u8], dst, src, false);
     }
