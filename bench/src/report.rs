@@ -154,6 +154,9 @@ impl Report {
         for line in self.baseline_ratios() {
             println!("baseline    {line}");
         }
+        if let Some(line) = self.tier_up_cost() {
+            println!("tier-up     {line}");
+        }
         for r in &self.remarks {
             println!("not measured: {r}");
         }
@@ -335,6 +338,24 @@ impl Report {
     /// Liftoff.
     pub fn baseline_ratios(&self) -> Vec<String> {
         self.tier_ratios(crate::BRISK_BASELINE, &[crate::Wasmtime::Winch.name(), "V8 Liftoff"])
+    }
+
+    /// What calls through funcrefs (the indirection that lets tier-up
+    /// replace code) cost the optimizing tier on the kernels: its time
+    /// with them over its time with direct calls.
+    pub fn tier_up_cost(&self) -> Option<String> {
+        let costs: Vec<(&str, f64)> =
+            self.ratios(Group::Run, crate::run::BRISK_TIER_UP).into_iter().map(|(case, r)| (case, 1.0 / r)).collect();
+        if costs.is_empty() {
+            return None;
+        }
+        let per: Vec<String> = costs.iter().map(|(case, r)| format!("{} {r:.3}x", short(case))).collect();
+        Some(format!(
+            "optimizing tier with calls through funcrefs / with direct calls, geometric mean over {} kernels: {:.3}x ({}; goal: at most 1.03x)",
+            costs.len(),
+            geomean(&costs),
+            per.join(", ")
+        ))
     }
 
     fn tier_ratios(&self, brisk: &str, peers: &[&str]) -> Vec<String> {
@@ -534,6 +555,9 @@ impl Report {
             let _ = writeln!(md, "{}.", lines.join(". "));
         }
         md.push('\n');
+        if let Some(line) = self.tier_up_cost() {
+            let _ = writeln!(md, "**Tier-up indirection**: {line}.\n");
+        }
 
         // Whole programs.
         md.push_str("**Whole programs** (goal: Brisk's optimizing tier within 1.05x of wasmtime's Cranelift, geometric mean). ");

@@ -11,6 +11,7 @@ use crate::{BRISK_BASELINE, BRISK_INTERP, Setup, Wasmtime, inputs, peer};
 use anyhow::{Context, Result, bail};
 
 const BRISK: &str = "Brisk cranelift speed";
+pub const BRISK_TIER_UP: &str = "Brisk cranelift speed, tier-up calls";
 
 enum Runner {
     Brisk(brisk::Store<()>, brisk::TypedFunc<i32, i64>),
@@ -20,8 +21,13 @@ enum Runner {
 }
 
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
+    let mut tier_up = brisk::Config::new();
+    tier_up.strategy(brisk::Strategy::Optimized).tier_up(true);
     let brisk_engines = [
         (BRISK, brisk::Engine::default()),
+        // The cost of calls through funcrefs, which lets code be replaced
+        // while a module runs: against the same tier with direct calls.
+        (BRISK_TIER_UP, brisk::Engine::new(&tier_up)?),
         (BRISK_BASELINE, crate::brisk_baseline(true)?),
         (BRISK_INTERP, crate::brisk_interpreter(true)?),
     ];
@@ -51,7 +57,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             let mut store = brisk::Store::new(engine, ());
             let instance = brisk::Instance::new(&mut store, &module, &[])?;
             let f = instance.get_typed_func::<i32, i64>(&mut store, "run")?;
-            names.push((name, None));
+            names.push((name, (*name == BRISK_TIER_UP).then_some(BRISK)));
             runners.push(Runner::Brisk(store, f));
         }
         for (kind, engine) in &wasmtime_engines {

@@ -12,6 +12,7 @@ mod externref;
 mod host_funcs;
 mod interp_dispatch;
 mod rss;
+mod tier_up;
 mod tiers;
 mod traps;
 mod util;

@@ -196,6 +196,10 @@ enum Callee {
     Record { code: i32, vmctx: i32 },
     /// The funcref whose pointer is in the call scratch slot.
     Indirect,
+    /// A defined, natively compiled function of this module through the
+    /// native entry of its funcref at `[r14 + code]`, which tier-up
+    /// rewrites; the callee vmctx is this one.
+    Own { code: i32 },
 }
 
 struct Gen<'a> {
@@ -1333,6 +1337,11 @@ impl<'a> Gen<'a> {
                     addend: -4,
                 });
             }
+            Callee::Own { code } => {
+                self.s.asm.mov_rr(true, callee_vmctx, R14);
+                self.s.asm.mov_rr(true, caller_vmctx, R14);
+                self.s.asm.call_rm(Rm::Mem(Mem::base(R14, code)));
+            }
             Callee::Record { code, vmctx } => {
                 self.s.asm.load(true, callee_vmctx, Mem::base(R14, vmctx));
                 self.s.asm.mov_rr(true, caller_vmctx, R14);
@@ -1412,6 +1421,9 @@ impl<'a> Gen<'a> {
                     vmctx: at + func_ref::VMCTX as i32,
                 },
             )
+        } else if self.tunables.indirect_calls {
+            let code = self.offsets.func_ref(f) as i32 + func_ref::NATIVE_CALL as i32;
+            self.call(ty, Callee::Own { code })
         } else {
             self.call(ty, Callee::Direct(f))
         }

@@ -144,13 +144,15 @@ impl BaselineCompiler {
     ///
     /// # Errors
     ///
-    /// [`BaselineError::Unsupported`] for types with v128 values.
+    /// [`BaselineError::Unsupported`] if `through_func_ref` is beyond a
+    /// 32-bit displacement.
     pub fn compile_array_to_wasm_trampoline(
         &self,
         ty: &FuncType,
         callee: FuncIndex,
+        through_func_ref: Option<u32>,
     ) -> Result<CompiledFunction, BaselineError> {
-        trampoline::array_to_wasm(ty, callee)
+        trampoline::array_to_wasm(ty, callee, through_func_ref)
     }
 
     /// A compiler for defined function `index` whose operators the caller

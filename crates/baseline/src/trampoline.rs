@@ -10,12 +10,13 @@ use crate::BaselineError;
 use crate::abi::{self, Layout, Place};
 use crate::x64::{Alu, Asm, Mem, R10, R11, RBP, RDI, RDX, RSI, RSP, Rm};
 use brisk_environ::{
-    CompiledFunction, FuncIndex, FuncReloc, FuncType, RelocKind, VALRAW_SIZE, WasmValType,
+    CompiledFunction, FuncIndex, FuncReloc, FuncType, RelocKind, VALRAW_SIZE, WasmValType, func_ref,
 };
 
 pub(crate) fn array_to_wasm(
     ty: &FuncType,
     callee: FuncIndex,
+    through_func_ref: Option<u32>,
 ) -> Result<CompiledFunction, BaselineError> {
     let mut l = Layout::default();
     abi::layout_into(&mut l, &ty.params, &ty.results);
@@ -58,7 +59,18 @@ pub(crate) fn array_to_wasm(
     if let Some(r) = l.ret_ptr {
         a.lea(r, Mem::base(RSP, l.stack_args as i32));
     }
-    let at = a.call_rel32();
+    // Directly, or through the native entry of the callee's funcref in
+    // its vmctx (which tier-up rewrites).
+    let reloc = match through_func_ref {
+        None => Some(a.call_rel32()),
+        Some(off) => {
+            let disp = i32::try_from(off + func_ref::NATIVE_CALL).map_err(|_| {
+                BaselineError::Unsupported("a vmctx over 2 GiB".to_string())
+            })?;
+            a.call_rm(Rm::Mem(Mem::base(l.vmctx[0], disp)));
+            None
+        }
+    };
     // Results may be in every integer register up to r10 and in xmm0-7:
     // `values` goes to r11, stack results move through xmm15.
     a.load(true, R11, Mem::base(RBP, -8));
@@ -85,12 +97,15 @@ pub(crate) fn array_to_wasm(
     a.ret(0);
     Ok(CompiledFunction {
         body: a.code,
-        relocs: vec![FuncReloc {
-            offset: at,
-            kind: RelocKind::X86CallPcRel4,
-            target: callee,
-            addend: -4,
-        }],
+        relocs: reloc
+            .map(|at| FuncReloc {
+                offset: at,
+                kind: RelocKind::X86CallPcRel4,
+                target: callee,
+                addend: -4,
+            })
+            .into_iter()
+            .collect(),
         traps: Vec::new(),
         alignment: 16,
     })

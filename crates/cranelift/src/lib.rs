@@ -200,8 +200,13 @@ impl Compiler for CraneliftCompiler {
         self.finish(ctx, offset)
     }
 
-    fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> WasmResult<CompiledFunction> {
-        let ctx = trampolines::array_to_wasm(self, ty, callee);
+    fn compile_array_to_wasm_trampoline(
+        &self,
+        ty: &FuncType,
+        callee: FuncIndex,
+        through_func_ref: Option<u32>,
+    ) -> WasmResult<CompiledFunction> {
+        let ctx = trampolines::array_to_wasm(self, ty, callee, through_func_ref);
         self.finish(ctx, 0)
     }
 

@@ -6,7 +6,7 @@
 
 use crate::abi::{self, array_call_signature, value_type, wasm_signature};
 use crate::{CraneliftCompiler, FUNC_NAMESPACE, new_context};
-use brisk_environ::{FuncIndex, FuncType, Trap, VALRAW_SIZE, host_func_context};
+use brisk_environ::{FuncIndex, FuncType, Trap, VALRAW_SIZE, func_ref, host_func_context};
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{
     self, ExtFuncData, ExternalName, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, UserExternalName,
@@ -39,7 +39,15 @@ fn entry_block(b: &mut FunctionBuilder<'_>) -> Vec<ir::Value> {
 }
 
 /// Builds the host-to-wasm trampoline of `callee` (of type `ty`).
-pub(crate) fn array_to_wasm(compiler: &CraneliftCompiler, ty: &FuncType, callee: FuncIndex) -> Context {
+/// With `through_func_ref`, it calls the native entry of the funcref at
+/// that offset of the callee vmctx (code that can be replaced while the
+/// module runs) rather than the function directly.
+pub(crate) fn array_to_wasm(
+    compiler: &CraneliftCompiler,
+    ty: &FuncType,
+    callee: FuncIndex,
+    through_func_ref: Option<u32>,
+) -> Context {
     let mut ctx = new_context(UserFuncName::user(TRAMPOLINE_NAMESPACE, callee.as_u32()), array_call_signature(&[]));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
@@ -53,10 +61,24 @@ pub(crate) fn array_to_wasm(compiler: &CraneliftCompiler, ty: &FuncType, callee:
         args.push(b.ins().load(value_type(*t), valraw_flags(), values, slot_offset(i)));
     }
     let sig = b.import_signature(wasm_signature(ty));
-    let name = b.func.declare_imported_user_function(UserExternalName::new(FUNC_NAMESPACE, callee.as_u32()));
-    let func =
-        b.import_function(ExtFuncData { name: ExternalName::user(name), signature: sig, colocated: true, patchable: false });
-    let call = b.ins().call(func, &args);
+    let call = match through_func_ref {
+        Some(at) => {
+            let at = i32::try_from(at).unwrap_or(i32::MAX) + func_ref::NATIVE_CALL as i32;
+            // Not read-only: tier-up rewrites it.
+            let code = b.ins().load(types::I64, abi::vm_flags(), callee_vmctx, at);
+            b.ins().call_indirect(sig, code, &args)
+        }
+        None => {
+            let name = b.func.declare_imported_user_function(UserExternalName::new(FUNC_NAMESPACE, callee.as_u32()));
+            let func = b.import_function(ExtFuncData {
+                name: ExternalName::user(name),
+                signature: sig,
+                colocated: true,
+                patchable: false,
+            });
+            b.ins().call(func, &args)
+        }
+    };
     let results = b.inst_results(call).to_vec();
     for (i, r) in results.into_iter().enumerate() {
         b.ins().store(valraw_flags(), r, values, slot_offset(i));

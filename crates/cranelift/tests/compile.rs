@@ -188,7 +188,7 @@ fn trampolines() {
     let t = translate_module(&bytes, wasm_features()).unwrap();
     let func = t.module.func_index(DefinedFuncIndex::new(0));
     let ty = t.module.func_type(func);
-    let a2w = c.compile_array_to_wasm_trampoline(ty, func).unwrap();
+    let a2w = c.compile_array_to_wasm_trampoline(ty, func, None).unwrap();
     check_well_formed(&a2w);
     assert_eq!(a2w.relocs.len(), 1);
     assert_eq!(a2w.relocs[0].target, func);
@@ -327,6 +327,6 @@ fn v128_trampolines() {
     let t = translate_module(&bytes, wasm_features()).unwrap();
     let func = t.module.func_index(DefinedFuncIndex::new(0));
     let ty = t.module.func_type(func);
-    check_well_formed(&c.compile_array_to_wasm_trampoline(ty, func).unwrap());
+    check_well_formed(&c.compile_array_to_wasm_trampoline(ty, func, None).unwrap());
     check_well_formed(&c.compile_wasm_to_array_trampoline(ty).unwrap());
 }

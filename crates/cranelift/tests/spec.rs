@@ -61,7 +61,7 @@ fn compile_module(compilers: &[CraneliftCompiler], wasm: &[u8]) -> (Vec<WasmErro
         for &i in &t.escaping_funcs {
             let f = t.module.func_index(i);
             count += 1;
-            if let Err(e) = c.compile_array_to_wasm_trampoline(t.module.func_type(f), f) {
+            if let Err(e) = c.compile_array_to_wasm_trampoline(t.module.func_type(f), f, None) {
                 errors.push(e);
             }
         }

@@ -81,8 +81,15 @@ pub trait Compiler: Send + Sync {
     /// Compiles the host-to-wasm trampoline of a defined function: an
     /// `extern "C" fn(callee_vmctx, caller_vmctx, values: *mut ValRaw, len)`
     /// that loads the arguments from `values`, calls the function (a
-    /// relocation to it) and stores the results back into `values`.
-    fn compile_array_to_wasm_trampoline(&self, ty: &FuncType, callee: FuncIndex) -> WasmResult<CompiledFunction>;
+    /// relocation to it, or, with `through_func_ref`, through the native
+    /// entry of the funcref at that offset of the callee vmctx) and stores
+    /// the results back into `values`.
+    fn compile_array_to_wasm_trampoline(
+        &self,
+        ty: &FuncType,
+        callee: FuncIndex,
+        through_func_ref: Option<u32>,
+    ) -> WasmResult<CompiledFunction>;
 
     /// Compiles a wasm-to-host trampoline for a function type: a function in
     /// the native wasm ABI whose callee vmctx is a `VMArrayCallHostFuncContext`;

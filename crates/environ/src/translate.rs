@@ -53,8 +53,9 @@ pub struct FunctionBodyData<'data> {
 /// The result of [`translate_module`].
 #[derive(Debug)]
 pub struct ModuleTranslation<'data> {
-    /// The module environment.
-    pub module: Module,
+    /// The module environment (shared: a module that can tier up keeps it
+    /// to compile functions again while it runs).
+    pub module: std::sync::Arc<Module>,
     /// Function bodies, by defined function index.
     pub function_bodies: PrimaryMap<DefinedFuncIndex, FunctionBodyData<'data>>,
     /// Defined functions the host may call: exported, in an element segment
@@ -434,7 +435,7 @@ pub fn translate_module_with<'a>(
     let mut escaping_funcs: Vec<DefinedFuncIndex> =
         escaping.into_iter().filter_map(|f| module.defined_func_index(f)).collect();
     escaping_funcs.sort_unstable();
-    Ok(ModuleTranslation { module, function_bodies, escaping_funcs, interpreted: Vec::new() })
+    Ok(ModuleTranslation { module: std::sync::Arc::new(module), function_bodies, escaping_funcs, interpreted: Vec::new() })
 }
 
 fn note_ref_funcs(expr: &ConstExpr, escaping: &mut HashSet<FuncIndex>) {

@@ -17,6 +17,11 @@ pub struct Tunables {
     /// deadline at function entries and loop headers and traps with
     /// `Interrupt` when it is reached.
     pub epoch_interruption: bool,
+    /// Calls from one defined function to another, and the host-to-wasm
+    /// trampolines, reach the callee through its funcref's native entry in
+    /// the vmctx rather than by a direct `call`, so the runtime can replace
+    /// a function's code while the module runs (tier-up) with one store.
+    pub indirect_calls: bool,
 }
 
 impl Default for Tunables {
@@ -26,6 +31,7 @@ impl Default for Tunables {
             memory_guard_size: 1 << 31,
             consume_fuel: false,
             epoch_interruption: false,
+            indirect_calls: false,
         }
     }
 }

@@ -135,6 +135,19 @@ impl Config {
         self
     }
 
+    /// Make modules compiled by this engine able to replace a function's
+    /// code while they run ([`Module::tier_up`](crate::Module::tier_up)):
+    /// calls between a module's functions, and from the host, reach the
+    /// callee through the native entry of its funcref in the instance's
+    /// vmctx instead of a direct `call` (one load more per call), and a
+    /// module compiled from wasm keeps its bytes to compile functions
+    /// again. Frames already running finish on the code they started
+    /// with, which lives as long as the module. Default: off.
+    pub fn tier_up(&mut self, enable: bool) -> &mut Self {
+        self.tunables.indirect_calls = enable;
+        self
+    }
+
     /// The WebAssembly features modules are validated against. Default:
     /// WebAssembly 2.0.
     pub fn wasm_features(&mut self, features: wasmparser::WasmFeatures) -> &mut Self {

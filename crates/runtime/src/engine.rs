@@ -125,6 +125,7 @@ impl Engine {
             ("wasm-features", format!("{:#x}", config.features.bits())),
             ("consume-fuel", tunables.consume_fuel.to_string()),
             ("epoch-interruption", tunables.epoch_interruption.to_string()),
+            ("tier-up", tunables.indirect_calls.to_string()),
             // What compiled code assumes of the runtime: another build's
             // artifacts and cache entries are refused if it differs.
             ("abi", format!("{:016x}", brisk_environ::abi_fingerprint())),

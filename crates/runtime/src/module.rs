@@ -20,8 +20,9 @@ use brisk_environ::{
 };
 use rayon::prelude::*;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A compiled WebAssembly module, ready to instantiate in any store of its
 /// engine. Cheap to clone.
@@ -45,11 +46,64 @@ struct ModuleInner {
     _registration: Registration,
     /// Registers the bytecode, so that backtraces name interpreted frames.
     _bytecode_registration: Option<Registration>,
+    /// What replacing functions' code needs, if the engine has tier-up on
+    /// and the module was compiled from wasm.
+    tier_up: Option<TierUp>,
+}
+
+/// What a module that can replace its functions' code keeps: its wasm, to
+/// compile a function again, and its live instances, whose funcrefs a
+/// replacement rewrites.
+struct TierUp {
+    wasm: Box<[u8]>,
+    env: Arc<brisk_environ::Module>,
+    /// Each defined function's body: its range in `wasm`, and its features.
+    bodies: Vec<(std::ops::Range<usize>, brisk_environ::FuncCostFeatures)>,
+    /// Which defined functions are interpreted (empty: none).
+    interpreted: Vec<bool>,
+    /// Which defined functions were replaced (or are being): at most once.
+    replaced: Box<[std::sync::atomic::AtomicBool]>,
+    /// The vmctx of every live instance. Held while funcrefs are copied
+    /// into a new instance or rewritten by a replacement.
+    instances: Mutex<HashSet<usize>>,
+    /// The replacement code, registered with the trap handler; kept as
+    /// long as the module, since frames may still run the code it replaced
+    /// and callers may have loaded its entry just before the swap.
+    code: Mutex<Vec<Registration>>,
+}
+
+/// A function's replacement code: its own executable mapping.
+struct ReplacedCode {
+    /// Owns the code: unmapped when the registration drops.
+    _image: Image,
+    traps: Vec<brisk_environ::TrapSite>,
+    module: Arc<ModuleImage>,
+    func: brisk_environ::FuncIndex,
+}
+
+impl CodeLookup for ReplacedCode {
+    fn trap_at(&self, offset: u32) -> Option<Trap> {
+        let i = self.traps.binary_search_by_key(&offset, |t| t.offset).ok()?;
+        Some(self.traps[i].trap)
+    }
+
+    fn frame_at(&self, offset: u32) -> Option<FrameInfo> {
+        let info = self.module.info();
+        Some(FrameInfo {
+            module_name: info.name().map(str::to_string),
+            func_index: self.func.as_u32(),
+            func_name: info.func_name(self.func).map(str::to_string),
+            code_offset: offset,
+            tiered_up: true,
+        })
+    }
 }
 
 /// A defined function's funcref, less the instance's vmctx.
 pub(crate) struct FuncRefTemplate {
-    pub native_call: usize,
+    /// Rewritten when the function's code is replaced, so that later
+    /// instances start with the new code.
+    pub native_call: AtomicUsize,
     pub array_call: usize,
     pub type_index: u32,
     /// The function is interpreted: its callee vmctx is a
@@ -82,6 +136,7 @@ impl CodeLookup for ModuleImage {
             func_index: func.as_u32(),
             func_name: info.func_name(func).map(str::to_string),
             code_offset: offset - start,
+            tiered_up: false,
         })
     }
 }
@@ -116,6 +171,7 @@ impl CodeLookup for BytecodeLookup {
             func_index: func.as_u32(),
             func_name: info.func_name(func).map(str::to_string),
             code_offset: (word - start) * 4,
+            tiered_up: false,
         })
     }
 }
@@ -168,9 +224,138 @@ impl Module {
 
     /// Compiles a binary module.
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
-        let artifact = compile_artifact(engine, wasm)?;
+        let (artifact, source) = compile(engine, wasm)?;
         let image = Image::copy_of(&artifact).context("failed to map code memory")?;
-        Module::from_image(engine, image)
+        let mut module = Module::from_image(engine, image)?;
+        if let Some(TierUpSource { env, bodies, interpreted }) = source {
+            let replaced = bodies.iter().map(|_| AtomicBool::new(false)).collect();
+            let inner = Arc::get_mut(&mut module.inner).expect("a new module has one owner");
+            inner.tier_up = Some(TierUp {
+                wasm: wasm.into(),
+                env,
+                bodies,
+                interpreted,
+                replaced,
+                instances: Mutex::new(HashSet::new()),
+                code: Mutex::new(Vec::new()),
+            });
+        }
+        Ok(module)
+    }
+
+    /// Compiles defined-or-imported function `func_index` again with the
+    /// optimizing tier and makes every call that starts afterwards run the
+    /// new code: calls between the module's functions, calls through
+    /// funcrefs and tables, and calls from the host, in every instance,
+    /// live or future. Calls already running finish on the old code, which
+    /// lives as long as the module. Frames of the new code say
+    /// [`tiered_up`](crate::FrameInfo::tiered_up) in backtraces.
+    ///
+    /// Returns `false`, doing nothing, if the function was already
+    /// replaced, is imported or is interpreted. Other modules that
+    /// imported the function keep calling the code they were linked with.
+    ///
+    /// # Errors
+    ///
+    /// If the engine does not have [`Config::tier_up`](crate::Config::tier_up)
+    /// on, the module was loaded from an artifact (which has no wasm to
+    /// compile again), the index is out of range, or compiling fails.
+    pub fn tier_up(&self, func_index: u32) -> Result<bool> {
+        let t = self.inner.tier_up.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("module cannot tier up: compile it from wasm with `Config::tier_up` on")
+        })?;
+        let info = self.info();
+        let func = brisk_environ::FuncIndex::from_u32(func_index);
+        if func_index >= info.counts().funcs {
+            anyhow::bail!("function {func_index} out of range");
+        }
+        let Some(def) = t.env.defined_func_index(func) else { return Ok(false) };
+        let i = def.as_u32() as usize;
+        if t.interpreted.get(i) == Some(&true) || t.replaced[i].swap(true, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        let replace = || -> Result<()> {
+            // The translation the compiler reads: every body (cheap
+            // readers over the kept bytes), so that indices line up.
+            let function_bodies = t
+                .bodies
+                .iter()
+                .map(|(range, features)| brisk_environ::FunctionBodyData {
+                    body: wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+                        &t.wasm[range.clone()],
+                        range.start as u64,
+                    )),
+                    features: *features,
+                })
+                .collect();
+            let translation = brisk_environ::ModuleTranslation {
+                module: t.env.clone(),
+                function_bodies,
+                escaping_funcs: Vec::new(),
+                interpreted: t.interpreted.clone(),
+            };
+            let f = self.inner.engine.compiler().compile_function(&translation, def, self.tunables())?;
+            // With indirect calls the code refers to nothing by address.
+            anyhow::ensure!(f.relocs.is_empty(), "replacement code has relocations");
+            let mut image = Image::copy_of(&f.body).context("failed to map code memory")?;
+            image.make_all_executable().context("failed to make code executable")?;
+            let code = image.base();
+            let lookup = ReplacedCode { _image: image, traps: f.traps, module: self.inner.image.clone(), func };
+            let registration = Registration::new(code, f.body.len(), Arc::new(lookup));
+            t.code.lock().unwrap_or_else(|e| e.into_inner()).push(registration);
+            // The swap: the template for later instances, and every live
+            // instance's funcref, under the lock instantiation takes.
+            let template = self.func_ref_template()?;
+            let instances = t.instances.lock().unwrap_or_else(|e| e.into_inner());
+            template[i].native_call.store(code, Ordering::Release);
+            let at = self.offsets().func_ref(func) as usize;
+            for &vmctx in instances.iter() {
+                // SAFETY: a registered vmctx is live (instances unregister
+                // before freeing it, under this lock) and has this module's
+                // layout, with an initialized funcref for `func` at `at`;
+                // the new code has the function's type in the native ABI
+                // and lives as long as the module, which the instance holds.
+                unsafe { crate::vm::VMFuncRef::set_native_call((vmctx + at) as *mut crate::vm::VMFuncRef, code) };
+            }
+            Ok(())
+        };
+        match replace() {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                t.replaced[i].store(false, Ordering::Release);
+                Err(e.context(format!("failed to tier up function {func_index}")))
+            }
+        }
+    }
+
+    /// [`Module::tier_up`] for every function of the module; returns how
+    /// many were replaced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::tier_up`], on the first function that fails.
+    pub fn tier_up_all(&self) -> Result<usize> {
+        let mut replaced = 0;
+        for func in 0..self.info().counts().funcs {
+            replaced += usize::from(self.tier_up(func)?);
+        }
+        Ok(replaced)
+    }
+
+    /// Notes a new instance's vmctx, if the module can tier up; the guard
+    /// holds off replacements while the instance copies its funcrefs.
+    pub(crate) fn register_instance(&self, vmctx: usize) -> Option<std::sync::MutexGuard<'_, HashSet<usize>>> {
+        let t = self.inner.tier_up.as_ref()?;
+        let mut instances = t.instances.lock().unwrap_or_else(|e| e.into_inner());
+        instances.insert(vmctx);
+        Some(instances)
+    }
+
+    /// Forgets an instance's vmctx before it is freed.
+    pub(crate) fn unregister_instance(&self, vmctx: usize) {
+        if let Some(t) = &self.inner.tier_up {
+            t.instances.lock().unwrap_or_else(|e| e.into_inner()).remove(&vmctx);
+        }
     }
 
     /// The module's artifact: the bytes [`Module::deserialize`] and
@@ -291,6 +476,7 @@ impl Module {
             func_refs: OnceLock::new(),
             _registration: registration,
             _bytecode_registration: bytecode_registration,
+            tier_up: None,
         }) })
     }
 
@@ -391,11 +577,11 @@ impl Module {
                 .host_trampoline(&func_type)
                 .map_err(|e| corrupt(&format!("no native entry: {e:#}")))?;
             let array_call = crate::vm::interp_entry as *const () as usize;
-            return Ok(FuncRefTemplate { native_call, array_call, type_index, interpreted: true });
+            return Ok(FuncRefTemplate { native_call: AtomicUsize::new(native_call), array_call, type_index, interpreted: true });
         }
         let native_call = self.text_base() + info.native_call_offset(def)? as usize;
         let array_call = info.array_call_offset(def)?.map_or(0, |off| self.text_base() + off as usize);
-        Ok(FuncRefTemplate { native_call, array_call, type_index, interpreted: false })
+        Ok(FuncRefTemplate { native_call: AtomicUsize::new(native_call), array_call, type_index, interpreted: false })
     }
 
     /// The funcref fields of every defined function but its vmctx, in
@@ -423,6 +609,19 @@ impl Module {
 /// Compiles a module to its artifact: translate, compile every function
 /// (in parallel if configured) and its trampoline, link, write.
 pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
+    Ok(compile(engine, wasm)?.0)
+}
+
+/// What a module that can tier up keeps of its translation.
+struct TierUpSource {
+    env: Arc<brisk_environ::Module>,
+    bodies: Vec<(std::ops::Range<usize>, brisk_environ::FuncCostFeatures)>,
+    interpreted: Vec<bool>,
+}
+
+/// [`compile_artifact`], and with tier-up on, what the module keeps to
+/// compile functions again.
+fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource>)> {
     let config = engine.config();
     let tunables = &config.tunables;
     // Interpreted functions are translated in the validation pass, which
@@ -490,6 +689,7 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
     } else {
         translation.escaping_funcs.clone()
     };
+    let offsets = VMOffsets::new(&env.counts());
     let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = native_entries
         .iter()
         .map(|&def| {
@@ -497,17 +697,31 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
             let ty = env.func_type(index);
             // The baseline tier writes trampolines in a few instructions per
             // value, where a Cranelift compile costs ~100k instructions each.
-            if let Some(Ok(t)) = baseline.map(|b| b.compile_array_to_wasm_trampoline(ty, index)) {
+            let through = tunables.indirect_calls.then(|| offsets.func_ref(index));
+            if let Some(Ok(t)) = baseline.map(|b| b.compile_array_to_wasm_trampoline(ty, index, through)) {
                 return Ok((def, t));
             }
-            Ok((def, compiler.compile_array_to_wasm_trampoline(ty, index)?))
+            Ok((def, compiler.compile_array_to_wasm_trampoline(ty, index, through)?))
         })
         .collect::<Result<_, WasmError>>()?;
     let mut code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
     if any_interpreted {
         code.bytecode = brisk_interp::build_module_code(env, &codes).map_err(anyhow::Error::msg)?;
     }
-    artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)
+    let artifact = artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)?;
+    let source = tunables.indirect_calls.then(|| TierUpSource {
+        env: translation.module.clone(),
+        bodies: translation
+            .function_bodies
+            .values()
+            .map(|b| {
+                let r = b.body.range();
+                (r.start as usize..r.end as usize, b.features)
+            })
+            .collect(),
+        interpreted: translation.interpreted.clone(),
+    });
+    Ok((artifact, source))
 }
 
 /// Does `strategy` interpret defined function `def`?

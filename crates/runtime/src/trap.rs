@@ -14,6 +14,9 @@ pub struct FrameInfo {
     pub func_name: Option<String>,
     /// Offset of the pc in the function's machine code.
     pub code_offset: u32,
+    /// The frame runs code that replaced the function's original code
+    /// while the module ran ([`Module::tier_up`](crate::Module::tier_up)).
+    pub tiered_up: bool,
 }
 
 /// The wasm frames active when a trap happened, innermost first. Attached

@@ -58,6 +58,8 @@ struct Loading {
     round_trip: Option<ArtifactDir>,
     /// Artifacts written so far, for unique names.
     written: Cell<u64>,
+    /// Replace every function's code once its module is instantiated.
+    tier_up: bool,
 }
 
 /// Where round-trip artifacts go; removed at the end unless kept.
@@ -127,6 +129,14 @@ impl WastRunner {
     /// does: such a module is loaded, not compiled.
     pub fn allow_precompiled(&mut self, allow: bool) {
         self.loading.allow_precompiled = allow;
+    }
+
+    /// Once a module is instantiated, replace the code of all its
+    /// functions ([`Module::tier_up_all`]) before the next directive, so
+    /// the script runs the replacement code from live funcrefs (the engine
+    /// must have [`Config::tier_up`] on).
+    pub fn tier_up_after_instantiation(&mut self, enable: bool) {
+        self.loading.tier_up = enable;
     }
 
     /// Round-trip mode: every module is compiled to an artifact, written
@@ -244,6 +254,9 @@ impl State<'_> {
                 let bytes = encode(&mut module)?;
                 let m = self.load(&bytes)?;
                 let instance = self.linker.instantiate(&mut self.store, &m)?;
+                if self.loading.tier_up {
+                    m.tier_up_all()?;
+                }
                 if let Some(name) = name {
                     self.named.insert(name, instance);
                 }

@@ -573,6 +573,15 @@ impl FuncTranslator<'_, '_> {
             let args = self.call_args(ty, vmctx, offset)?;
             let inst = self.b.ins().call_indirect(sig, code, &args);
             self.finish_call(inst);
+        } else if self.tunables.indirect_calls {
+            // Through the funcref's native entry, which tier-up rewrites
+            // (so not a read-only load); the callee vmctx is this one.
+            let at = off(self.offsets.func_ref(callee));
+            let code = self.b.ins().load(types::I64, vm_flags(), self.vmctx, at + func_ref::NATIVE_CALL as i32);
+            let sig = self.signature(ty, offset)?;
+            let args = self.call_args(ty, self.vmctx, offset)?;
+            let inst = self.b.ins().call_indirect(sig, code, &args);
+            self.finish_call(inst);
         } else {
             let func = match self.direct_funcs.get(&callee) {
                 Some(f) => *f,

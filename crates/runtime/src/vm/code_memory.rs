@@ -64,6 +64,13 @@ impl Image {
         Ok(())
     }
 
+    /// Makes the whole image executable (and still readable): for code
+    /// copied in on its own, such as a function that replaced another's.
+    pub fn make_all_executable(&mut self) -> std::io::Result<()> {
+        let len = self.mmap.len();
+        self.make_executable(0..len)
+    }
+
     /// Address of the first byte.
     pub fn base(&self) -> usize {
         self.mmap.as_ptr() as usize

@@ -54,6 +54,8 @@ unsafe impl Sync for Instance {}
 
 impl Drop for Instance {
     fn drop(&mut self) {
+        // No swap writes to the vmctx once it is freed.
+        self.module.unregister_instance(self.vmctx.as_ptr() as usize);
         // SAFETY: allocated in `new` with this layout.
         unsafe { std::alloc::dealloc(self.vmctx.as_ptr(), self.layout) };
     }
@@ -226,10 +228,10 @@ impl Instance {
 
             for (i, f) in imports.funcs.iter().enumerate() {
                 let index = FuncIndex::new(i);
-                let fr = &**f;
+                let fr = VMFuncRef::read(*f);
                 *self.ptr::<VMFunctionImport>(offsets.imported_function(index)) =
                     VMFunctionImport { native_call: fr.native_call, vmctx: fr.vmctx };
-                *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = *fr;
+                *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = fr;
             }
             for (i, t) in imports.tables.into_iter().enumerate() {
                 *self.ptr::<VMTableImport>(offsets.imported_table(TableIndex::new(i))) = t;
@@ -263,6 +265,11 @@ impl Instance {
             let num_defined = info.num_defined_funcs();
             debug_assert_eq!(func_refs.len(), num_defined);
             debug_assert!(first + size_of::<VMFuncRef>() * num_defined <= self.layout.size());
+            // A module that can tier up learns of the instance before its
+            // funcrefs are copied, under the lock its swaps take: a swap
+            // either happened before (the template has the new code) or
+            // rewrites this vmctx too.
+            let _swaps = module.register_instance(self.vmctx.as_ptr() as usize);
             for (i, t) in func_refs.iter().take(num_defined).enumerate() {
                 let vmctx = if t.interpreted {
                     (&raw mut self.interp_ctxs[i]).cast::<VMContext>()
@@ -270,7 +277,7 @@ impl Instance {
                     self.vmctx()
                 };
                 defined.add(i).write(VMFuncRef {
-                    native_call: t.native_call,
+                    native_call: t.native_call.load(std::sync::atomic::Ordering::Acquire),
                     array_call: t.array_call,
                     vmctx,
                     type_index: t.type_index,

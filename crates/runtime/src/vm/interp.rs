@@ -65,7 +65,7 @@ impl exec::Host for RuntimeHost {
         len: usize,
     ) -> Result<(), CallError> {
         // SAFETY: per the trait's contract `func_ref` is a live funcref.
-        let fr = unsafe { *func_ref.cast::<VMFuncRef>() };
+        let fr = unsafe { VMFuncRef::read(func_ref.cast::<VMFuncRef>()) };
         if fr.array_call == 0 {
             return Err(CallError::Host(anyhow::anyhow!("function has no entry for the interpreter")));
         }

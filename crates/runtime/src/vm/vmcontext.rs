@@ -4,7 +4,7 @@
 
 use super::{Memory, Table};
 use std::cell::UnsafeCell;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Opaque type of a vmctx: an instance's, or a host function's context.
 #[repr(C)]
@@ -57,6 +57,45 @@ pub struct VMFuncRef {
     pub type_index: u32,
     /// Padding.
     pub _pad: u32,
+}
+
+impl VMFuncRef {
+    /// Reads the funcref at `p`. Its native entry may be rewritten by
+    /// another thread at any time (tier-up, [`VMFuncRef::set_native_call`]),
+    /// so it is read atomically; the other fields never change once the
+    /// funcref is written.
+    ///
+    /// # Safety
+    ///
+    /// `p` points to a live, initialized funcref.
+    pub unsafe fn read(p: *const VMFuncRef) -> VMFuncRef {
+        // SAFETY: per the contract the fields are readable; the native
+        // entry is a `usize`, aligned like an `AtomicUsize`, and written
+        // only atomically once the funcref is shared.
+        unsafe {
+            let native_call = AtomicUsize::from_ptr((&raw const (*p).native_call).cast_mut()).load(Ordering::Acquire);
+            VMFuncRef {
+                native_call,
+                array_call: (*p).array_call,
+                vmctx: (*p).vmctx,
+                type_index: (*p).type_index,
+                _pad: 0,
+            }
+        }
+    }
+
+    /// Replaces the native entry of the funcref at `p` with one store that
+    /// compiled code and [`VMFuncRef::read`] see whole, old or new.
+    ///
+    /// # Safety
+    ///
+    /// `p` points to a live, initialized funcref, and `code` is an entry
+    /// point with its type in the native ABI that lives as long as any
+    /// caller may reach it.
+    pub unsafe fn set_native_call(p: *mut VMFuncRef, code: usize) {
+        // SAFETY: per the contract the field is live; see `read`.
+        unsafe { AtomicUsize::from_ptr(&raw mut (*p).native_call).store(code, Ordering::Release) }
+    }
 }
 
 /// A linear memory as compiled code sees it.

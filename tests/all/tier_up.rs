@@ -1,0 +1,181 @@
+//! Replacing a function's code while its module runs (`Module::tier_up`):
+//! calls that start after the swap run the new code (direct calls, calls
+//! through tables, calls from the host, in live and later instances),
+//! calls already running finish on the old code. Which code a frame runs
+//! shows in backtraces (`FrameInfo::tiered_up`), observed through a trap
+//! in `$f` after the swap.
+
+use brisk::{Config, Engine, Instance, Linker, Module, Store, Strategy, Trap, WasmBacktrace};
+use std::sync::{Arc, Mutex};
+
+const WAT: &str = r#"
+(module
+  (import "host" "swap" (func $swap))
+  (table 1 funcref)
+  (elem (i32.const 0) $f)
+  ;; mode 1: swap $f's code while this call of $f runs; modes above 0
+  ;; trap after that, so the backtrace shows which code ran.
+  (func $f (export "f") (param $mode i32) (result i32)
+    (if (i32.eq (local.get $mode) (i32.const 1)) (then (call $swap)))
+    (if (i32.gt_s (local.get $mode) (i32.const 0)) (then unreachable))
+    (i32.add (local.get $mode) (i32.const 41)))
+  (func $g (export "g") (param i32) (result i32)
+    (call $f (local.get 0)))
+  (func $h (export "h") (param i32) (result i32)
+    (call_indirect (param i32) (result i32) (local.get 0) (i32.const 0)))
+  ;; a loop in flight across the swap: calls $f 10 times, swapping after
+  ;; the 5th; returns the sum, and $f's frames say which code they ran.
+  (func $loop (export "loop") (result i32)
+    (local $i i32) (local $sum i32)
+    (loop $l
+      (local.set $sum (i32.add (local.get $sum) (call $f (i32.const 0))))
+      (if (i32.eq (local.get $i) (i32.const 4)) (then (call $swap)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 10))))
+    (local.get $sum))
+)
+"#;
+
+/// Index of `$f` (after the import), `$g`, `$h` and `$loop`.
+const F: u32 = 1;
+const G: u32 = 2;
+const H: u32 = 3;
+const LOOP: u32 = 4;
+
+struct Host {
+    /// Set once the module exists: what `swap` replaces.
+    module: Arc<Mutex<Option<(Module, u32)>>>,
+}
+
+fn setup(strategy: Strategy) -> (Engine, Module, Linker<()>, Arc<Mutex<Option<(Module, u32)>>>) {
+    let mut config = Config::new();
+    config.strategy(strategy).tier_up(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, WAT).unwrap();
+    let host = Host { module: Arc::new(Mutex::new(None)) };
+    let slot = host.module.clone();
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "swap", move || -> anyhow::Result<()> {
+            let guard = host.module.lock().unwrap();
+            let (m, func) = guard.as_ref().expect("module set");
+            // The first swap replaces the code; later ones find it done.
+            m.tier_up(*func)?;
+            Ok(())
+        })
+        .unwrap();
+    (engine, module, linker, slot)
+}
+
+/// Calls export `name` with `mode`, expecting `$f`'s trap, and
+/// returns `tiered_up` of each wasm frame, innermost first.
+fn trap_frames(store: &mut Store<()>, instance: Instance, name: &str, mode: i32) -> Vec<(u32, bool)> {
+    let func = instance.get_typed_func::<i32, i32>(&mut *store, name).unwrap();
+    let err = func.call(&mut *store, mode).expect_err("$f traps");
+    let bt = err.downcast_ref::<WasmBacktrace>().unwrap_or_else(|| panic!("no backtrace in {err:?}"));
+    bt.frames().iter().map(|f| (f.func_index, f.tiered_up)).collect()
+}
+
+fn swap_reaches_new_calls(strategy: Strategy) {
+    let (_engine, module, linker, slot) = setup(strategy);
+    *slot.lock().unwrap() = Some((module.clone(), F));
+    let mut store = Store::new(module.engine(), ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let g = instance.get_typed_func::<i32, i32>(&mut store, "g").unwrap();
+    assert_eq!(g.call(&mut store, 0).unwrap(), 41);
+
+    // Before any swap: the original code everywhere.
+    assert_eq!(trap_frames(&mut store, instance, "g", 2), [(F, false), (G, false)]);
+    // Mode 1: $f swaps its own code while it runs; the running call
+    // finishes on the old code.
+    assert_eq!(trap_frames(&mut store, instance, "g", 1), [(F, false), (G, false)]);
+    // Every call that starts later runs the new code: a direct call from
+    // $g, the host's call of the export, and a call through the table.
+    assert_eq!(trap_frames(&mut store, instance, "g", 2), [(F, true), (G, false)]);
+    assert_eq!(trap_frames(&mut store, instance, "f", 2), [(F, true)]);
+    assert_eq!(trap_frames(&mut store, instance, "h", 2), [(F, true), (H, false)]);
+    assert_eq!(g.call(&mut store, 0).unwrap(), 41);
+    assert_eq!(g.call(&mut store, 7).unwrap_err().downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+    // Already replaced: nothing to do.
+    assert!(!module.tier_up(F).unwrap());
+
+    // An instance created after the swap starts with the new code.
+    let mut store2 = Store::new(module.engine(), ());
+    let later = linker.instantiate(&mut store2, &module).unwrap();
+    assert_eq!(trap_frames(&mut store2, later, "g", 2), [(F, true), (G, false)]);
+}
+
+#[test]
+fn swap_reaches_new_calls_baseline() {
+    swap_reaches_new_calls(Strategy::Baseline);
+}
+
+#[test]
+fn swap_reaches_new_calls_optimized() {
+    swap_reaches_new_calls(Strategy::Optimized);
+}
+
+#[test]
+fn swap_reaches_new_calls_mixed_baseline() {
+    swap_reaches_new_calls(Strategy::MixedBaseline);
+}
+
+/// A function whose code is swapped while it loops keeps running (on its
+/// old code) and calls the new code of its callee; then it runs its own
+/// new code.
+#[test]
+fn loop_in_flight_across_swaps() {
+    let (_engine, module, linker, slot) = setup(Strategy::Baseline);
+    let mut store = Store::new(module.engine(), ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance.get_typed_func::<(), i32>(&mut store, "loop").unwrap();
+    // The loop swaps itself mid-run, then $f.
+    *slot.lock().unwrap() = Some((module.clone(), LOOP));
+    assert_eq!(run.call(&mut store, ()).unwrap(), 410);
+    *slot.lock().unwrap() = Some((module.clone(), F));
+    assert_eq!(run.call(&mut store, ()).unwrap(), 410);
+    assert!(!module.tier_up(F).unwrap());
+    assert!(!module.tier_up(LOOP).unwrap());
+    assert_eq!(run.call(&mut store, ()).unwrap(), 410);
+}
+
+/// Swaps from another thread while wasm runs: every call gives the right
+/// result whichever code it reaches.
+#[test]
+fn swap_from_another_thread() {
+    let (_engine, module, linker, _slot) = setup(Strategy::Baseline);
+    let mut store = Store::new(module.engine(), ());
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let g = instance.get_typed_func::<i32, i32>(&mut store, "g").unwrap();
+    let other = module.clone();
+    let t = std::thread::spawn(move || {
+        for func in [F, G, H] {
+            assert!(other.tier_up(func).unwrap());
+        }
+    });
+    for _ in 0..20_000 {
+        assert_eq!(g.call(&mut store, 0).unwrap(), 41);
+    }
+    t.join().unwrap();
+    assert_eq!(trap_frames(&mut store, instance, "h", 2), [(F, true), (H, true)]);
+}
+
+#[test]
+#[allow(unsafe_code, reason = "loads the artifact this test just wrote")]
+fn tier_up_needs_the_setting_and_wasm() {
+    let engine = Engine::new(Config::new().strategy(Strategy::Baseline)).unwrap();
+    let module = Module::new(&engine, WAT).unwrap();
+    let err = module.tier_up(F).unwrap_err();
+    assert!(err.to_string().contains("Config::tier_up"), "{err}");
+
+    let mut config = Config::new();
+    config.strategy(Strategy::Baseline).tier_up(true);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(&engine, WAT).unwrap();
+    assert!(!module.tier_up(0).unwrap(), "an imported function");
+    assert!(module.tier_up(99).unwrap_err().to_string().contains("out of range"));
+    // An artifact has no wasm to compile again.
+    let bytes = module.serialize().unwrap();
+    let loaded = unsafe { Module::deserialize(&engine, bytes) }.unwrap();
+    assert!(loaded.tier_up(F).is_err());
+}
