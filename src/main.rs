@@ -28,6 +28,13 @@ enum Command {
     Compile(CompileArgs),
     /// Run .wast spec scripts and count passing directives.
     Wast(WastArgs),
+    /// Per function, slowest first: size and cost features, the predicted
+    /// (and with --measure, measured) compile time of each native tier,
+    /// and the tier Brisk picks and why.
+    Explain(ExplainArgs),
+    /// The host CPU features Brisk's tiers use, and the default of every
+    /// -C, -O and -W option.
+    Settings,
     /// Manage the compilation cache of `brisk run` (alone: `brisk cache size`).
     Cache {
         #[command(subcommand)]
@@ -95,9 +102,16 @@ fn human_size(bytes: u64) -> String {
 struct CommonOptions {
     /// Codegen options, `-C key=value`:
     ///   tier=auto|optimized|baseline|interp|mixed|mixed-baseline
-    ///                                     compiler tier (auto: optimized for now; baseline: the
-    ///                                     single-pass compiler; mixed, mixed-baseline: every other
-    ///                                     function interpreted / baseline, for testing);
+    ///                                     compiler tier (auto, the default: per function, the
+    ///                                     optimizing tier where the cost model predicts it fits the
+    ///                                     limits below, else the baseline tier; `brisk explain`
+    ///                                     shows the choices; baseline: the single-pass compiler;
+    ///                                     mixed, mixed-baseline: every other function interpreted /
+    ///                                     baseline, for testing);
+    ///   function-compile-limit=DURATION   auto: the most time the optimizing tier may be predicted
+    ///                                     to take on one function (default 150ms);
+    ///   compile-memory-limit=BYTES        the most memory the optimizing tier may be predicted to
+    ///                                     need for one function, on any tier (default 1G);
     ///   regalloc-algorithm=backtracking|single-pass
     ///                                     register allocator of the optimizing tier;
     ///   parallel-compilation=y|n          compile functions on all cores (default y);
@@ -129,6 +143,27 @@ struct CompileArgs {
     /// Where to write the artifact (default: FILE with extension .bwasm).
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    options: CommonOptions,
+    /// The module (.wasm or .wat).
+    file: PathBuf,
+    /// Also compile each function alone with each native tier and time it
+    /// (not where the prediction is over --measure-limit).
+    #[arg(long)]
+    measure: bool,
+    /// With --measure: skip a tier on functions predicted to take longer.
+    #[arg(long, value_name = "DURATION", default_value = "10s", requires = "measure")]
+    measure_limit: String,
+    /// Print JSON: one object per function, and a summary.
+    #[arg(long)]
+    json: bool,
+    /// Print at most this many functions (the summary counts all).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
 }
 
 #[derive(Args)]
@@ -222,6 +257,12 @@ impl CommonOptions {
                 }
                 ("cache", v) => {
                     yes_no("cache", v)?;
+                }
+                ("compile-memory-limit", v) => {
+                    config.compile_memory_limit(run::parse_bytes("compile-memory-limit", v)? as u64);
+                }
+                ("function-compile-limit", v) => {
+                    config.function_compile_limit(run::parse_duration(v)?);
                 }
                 (k, _) => return Err(usage(format!("unknown -C option `{k}`"))),
             }
@@ -338,6 +379,127 @@ fn compile(args: CompileArgs) -> Result<()> {
     std::fs::write(&out, artifact).with_context(|| format!("failed to write {}", out.display()))
 }
 
+fn explain(args: ExplainArgs) -> Result<()> {
+    use brisk::explain::{ExplainOptions, Measured};
+    let engine = Engine::new(&args.options.config()?.0)?;
+    let path = &args.file;
+    let bytes = std::fs::read(path).with_context(|| format!("failed to read {}", path.display()))?;
+    if Engine::is_precompiled(&bytes) {
+        bail!("{} is an artifact: explain needs the module", path.display());
+    }
+    let limit = run::parse_duration(&args.measure_limit)?;
+    let options = ExplainOptions { measure: args.measure, measure_limit: Some(limit), peak_memory: None };
+    let x = brisk::explain::explain(&engine, &bytes, &options).with_context(|| format!("failed to explain {}", path.display()))?;
+    let shown = &x.functions[..args.top.unwrap_or(usize::MAX).min(x.functions.len())];
+    let ms = |s: f64| s * 1e3;
+    let measured = |m: Option<Measured>| m.map(|m| m.seconds);
+    let predicted_total: f64 = x.functions.iter().map(|f| match f.tier {
+        brisk::Tier::Optimized => f.predicted.optimized_seconds,
+        _ => f.predicted.baseline_seconds,
+    }).sum();
+    let measured_total: Option<f64> = x.functions.iter().map(|f| match f.tier {
+        brisk::Tier::Optimized => measured(f.optimized),
+        _ => measured(f.baseline),
+    }).sum();
+    let per_tier = x.per_tier();
+    let mut out = String::new();
+    use std::fmt::Write as _;
+    if args.json {
+        let num = |v: Option<f64>| v.map_or_else(|| "null".to_string(), |v| format!("{v:.9}"));
+        out.push_str("{\"functions\": [\n");
+        for (i, f) in shown.iter().enumerate() {
+            let x = &f.features;
+            let _ = write!(
+                out,
+                "  {{\"index\": {}, \"name\": {}, \"tier\": \"{}\", \"reason\": {}, \"body_bytes\": {}, \"operators\": {}, \"live_operators\": {}, \"locals\": {}, \"blocks\": {}, \"loops\": {}, \"max_nesting\": {}, \"max_loop_nesting\": {}, \"max_operand_stack\": {}, \"br_table_targets\": {}, \"branches\": {}, \"calls\": {}, \"branch_values\": {}, \"predicted_optimized_seconds\": {:.9}, \"predicted_optimized_peak_bytes\": {:.0}, \"predicted_baseline_seconds\": {:.9}, \"measured_optimized_seconds\": {}, \"measured_baseline_seconds\": {}}}",
+                f.index,
+                f.name.as_deref().map_or_else(|| "null".to_string(), json_string),
+                f.tier,
+                json_string(&f.reason.to_string()),
+                x.body_bytes, x.operators, x.live_operators, x.locals, x.blocks, x.loops, x.max_nesting, x.max_loop_nesting,
+                x.max_operand_stack, x.br_table_targets, x.branches, x.calls, x.branch_values,
+                f.predicted.optimized_seconds,
+                f.predicted.optimized_peak_bytes,
+                f.predicted.baseline_seconds,
+                num(measured(f.optimized)),
+                num(measured(f.baseline)),
+            );
+            out.push_str(if i + 1 < shown.len() { ",\n" } else { "\n" });
+        }
+        let _ = writeln!(
+            out,
+            "], \"summary\": {{\"functions\": {}, \"optimized\": {}, \"baseline\": {}, \"interp\": {}, \"predicted_seconds\": {predicted_total:.9}, \"measured_seconds\": {}}}}}",
+            x.functions.len(), per_tier[0].1, per_tier[1].1, per_tier[2].1, num(measured_total),
+        );
+    } else {
+        let _ = writeln!(out, "{:>6}  {:<24} {:>8} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10}  {:<9} why",
+            "func", "name", "bytes", "ops", "locals", "nest", "stack", "opt pred", "opt meas", "base pred", "base meas", "tier");
+        let cell = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{:.3} ms", ms(v)));
+        for f in shown {
+            let x = &f.features;
+            let mut name = f.name.clone().unwrap_or_default();
+            if name.chars().count() > 24 {
+                name = name.chars().take(23).collect::<String>() + "…";
+            }
+            let _ = writeln!(out, "{:>6}  {:<24} {:>8} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10}  {:<9} {}",
+                f.index, name, x.body_bytes, x.operators, x.locals, x.max_nesting, x.max_operand_stack,
+                cell(Some(f.predicted.optimized_seconds)), cell(measured(f.optimized)),
+                cell(Some(f.predicted.baseline_seconds)), cell(measured(f.baseline)), f.tier.name(), f.reason);
+        }
+        if shown.len() < x.functions.len() {
+            let _ = writeln!(out, "  ... {} more functions", x.functions.len() - shown.len());
+        }
+        let _ = writeln!(
+            out,
+            "{} functions: {} optimized, {} baseline, {} interp; compile time of the chosen tiers predicted {:.1} ms{}",
+            x.functions.len(), per_tier[0].1, per_tier[1].1, per_tier[2].1, ms(predicted_total),
+            measured_total.map_or_else(String::new, |m| format!(", measured {:.1} ms (one thread)", ms(m))),
+        );
+    }
+    print!("{out}");
+    Ok(())
+}
+
+fn settings() {
+    let mut out = String::from("host CPU features (x86-64) the native tiers use:\n");
+    #[cfg(target_arch = "x86_64")]
+    for (name, used_for, present) in [
+        ("sse4.1", "required by both native tiers (SIMD, rounding)", std::is_x86_feature_detected!("sse4.1")),
+        ("sse4.2", "baseline: i64x2 ordered compares", std::is_x86_feature_detected!("sse4.2")),
+        ("popcnt", "population counts", std::is_x86_feature_detected!("popcnt")),
+        ("lzcnt", "leading-zero counts", std::is_x86_feature_detected!("lzcnt")),
+        ("bmi1", "trailing-zero counts", std::is_x86_feature_detected!("bmi1")),
+        ("bmi2", "optimizing tier: shifts", std::is_x86_feature_detected!("bmi2")),
+        ("avx", "optimizing tier: SIMD encodings", std::is_x86_feature_detected!("avx")),
+        ("avx2", "optimizing tier: SIMD encodings", std::is_x86_feature_detected!("avx2")),
+    ] {
+        out.push_str(&format!("  {name:<8} {:<4} {used_for}\n", if present { "yes" } else { "no" }));
+    }
+    out.push_str(
+        "defaults:\n  -C tier=auto\n  -C function-compile-limit=150ms\n  -C compile-memory-limit=1G\n  \
+         -C regalloc-algorithm=backtracking\n  -C parallel-compilation=y\n  -C cache=y\n  -O opt-level=2\n  \
+         -W max-wasm-stack=524288\n  -W fuel (off: no fuel counting)\n  -W timeout (off: no epoch checks)\n  \
+         -W max-memory-size (off: up to each memory's maximum)\n",
+    );
+    print!("{out}");
+}
+
+/// A JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn cache(command: Option<CacheCommand>) -> Result<()> {
     let cache = user_cache()?.ok_or_else(|| anyhow!("no cache folder: neither XDG_CACHE_HOME nor HOME is set"))?;
     match command.unwrap_or(CacheCommand::Size) {
@@ -425,7 +587,7 @@ const USAGE_EXIT: u8 = 2;
 /// `brisk FILE ...` means `brisk run FILE ...`: when the first argument is
 /// not a command (nor a flag of `brisk` itself), `run` is put before it.
 fn with_default_command(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    const OWN: &[&str] = &["run", "compile", "wast", "cache", "help", "-h", "--help", "-V", "--version"];
+    const OWN: &[&str] = &["run", "compile", "wast", "explain", "settings", "cache", "help", "-h", "--help", "-V", "--version"];
     if let Some(first) = args.get(1)
         && !OWN.contains(&first.to_string_lossy().as_ref())
     {
@@ -448,6 +610,11 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Compile(args) => compile(args).map(|()| Outcome::Done),
         Command::Wast(args) => wast(args).map(|ok| if ok { Outcome::Done } else { Outcome::Exit(1) }),
+        Command::Explain(args) => explain(args).map(|()| Outcome::Done),
+        Command::Settings => {
+            settings();
+            Ok(Outcome::Done)
+        }
         Command::Cache { command } => cache(command).map(|()| Outcome::Done),
     };
     let _ = std::io::stdout().flush();

@@ -107,6 +107,18 @@ const TIERS: &[TierConfig] = &[
     },
     TierConfig { name: "baseline/round-trip", config: || tier(Strategy::Baseline), load: Load::RoundTrip },
     TierConfig { name: "mixed/baseline+optimized", config: || tier(Strategy::MixedBaseline), load: Load::Compile },
+    // The automatic tier with a limit so low that the cost model's
+    // predictions split every module's functions between the two native
+    // tiers (the default limit optimizes every function of these suites).
+    TierConfig {
+        name: "auto/function-compile-limit=200us",
+        config: || {
+            let mut c = tier(Strategy::Auto);
+            c.function_compile_limit(std::time::Duration::from_micros(200));
+            c
+        },
+        load: Load::Compile,
+    },
     // Baseline code replaced by optimized code in live instances (funcrefs
     // rewritten, tables and exports reaching the new code).
     TierConfig {

@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs] [--only GROUP,...]
+//! cargo run --release --manifest-path bench/Cargo.toml -- calibrate [OUT.csv]
 //! ```
 //!
 //! Groups: compile, load, instantiate, unload, run, programs, stress. Prints a table, writes
 //! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
 //! `--no-docs`, which `--only` implies).
 
+mod calibrate;
 mod compile;
 mod inputs;
 mod instantiate;
@@ -156,7 +158,13 @@ fn main() -> Result<()> {
     let mut quick = false;
     let mut docs = true;
     let mut only: Vec<String> = GROUPS.iter().map(|g| g.to_string()).collect();
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("calibrate") {
+        args.next();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("bench/ is in the repository").to_path_buf();
+        let out = args.next().map_or_else(|| root.join("data/cost-model/calibration.csv"), PathBuf::from);
+        return calibrate::run(&root, &out);
+    }
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,

@@ -9,6 +9,9 @@
 use crate::report::{Figure, Group};
 use crate::stats::{Stats, timed};
 use crate::{BRISK_BASELINE, BRISK_INTERP, Setup};
+
+/// Brisk's default, automatic tier.
+const BRISK_AUTO: &str = "Brisk auto";
 use anyhow::Result;
 use brisk_corpus::stress::{Family, module_of_size};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -54,6 +57,20 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
+/// The allocation peak since the last reset: `peak_probe(true)` resets it
+/// to the bytes live now, `peak_probe(false)` reads it (less those).
+pub fn peak_probe(reset: bool) -> u64 {
+    static BASE: AtomicUsize = AtomicUsize::new(0);
+    if reset {
+        let live = LIVE.load(Ordering::Relaxed);
+        BASE.store(live, Ordering::Relaxed);
+        PEAK.store(live, Ordering::Relaxed);
+        0
+    } else {
+        PEAK.load(Ordering::Relaxed).saturating_sub(BASE.load(Ordering::Relaxed)) as u64
+    }
+}
+
 const SIZES: [usize; 4] = [16 << 10, 64 << 10, 256 << 10, 1 << 20];
 
 /// Least-squares slope of ln(y) over ln(x).
@@ -68,7 +85,13 @@ fn exponent(points: &[(f64, f64)]) -> f64 {
 
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let rounds = if setup.quick { 2 } else { 3 };
-    let engines = [(BRISK_BASELINE, crate::brisk_baseline(false)?), (BRISK_INTERP, crate::brisk_interpreter(false)?)];
+    // The automatic tier compiles in parallel, as `brisk run` does: its
+    // goal is 500 ms per module on this machine, whatever the family.
+    let engines = [
+        (BRISK_AUTO, brisk::Engine::default()),
+        (BRISK_BASELINE, crate::brisk_baseline(false)?),
+        (BRISK_INTERP, crate::brisk_interpreter(false)?),
+    ];
     let mut figures = Vec::new();
     for family in Family::ALL {
         for (name, engine) in &engines {

@@ -8,6 +8,7 @@ mod cli_run;
 mod bad_input;
 mod budget;
 mod determinism;
+mod explain;
 mod externref;
 mod host_funcs;
 mod interp_dispatch;

@@ -42,12 +42,14 @@ const G: u32 = 2;
 const H: u32 = 3;
 const LOOP: u32 = 4;
 
+/// Set once the module exists: the module and the function `swap` replaces.
+type SwapTarget = Arc<Mutex<Option<(Module, u32)>>>;
+
 struct Host {
-    /// Set once the module exists: what `swap` replaces.
-    module: Arc<Mutex<Option<(Module, u32)>>>,
+    module: SwapTarget,
 }
 
-fn setup(strategy: Strategy) -> (Engine, Module, Linker<()>, Arc<Mutex<Option<(Module, u32)>>>) {
+fn setup(strategy: Strategy) -> (Engine, Module, Linker<()>, SwapTarget) {
     let mut config = Config::new();
     config.strategy(strategy).tier_up(true);
     let engine = Engine::new(&config).unwrap();
@@ -176,6 +178,7 @@ fn tier_up_needs_the_setting_and_wasm() {
     assert!(module.tier_up(99).unwrap_err().to_string().contains("out of range"));
     // An artifact has no wasm to compile again.
     let bytes = module.serialize().unwrap();
+    // SAFETY: the bytes are this engine's own artifact, just serialized.
     let loaded = unsafe { Module::deserialize(&engine, bytes) }.unwrap();
     assert!(loaded.tier_up(F).is_err());
 }

@@ -19,6 +19,7 @@
 pub mod artifact;
 mod builtins;
 mod compile;
+pub mod cost;
 mod error;
 mod fuel;
 mod module;

@@ -39,6 +39,18 @@ pub struct FuncCostFeatures {
     pub calls: u32,
     /// Number of operators.
     pub operators: u32,
+    /// Number of reachable operators: those the tiers compile (the other
+    /// counts below are of reachable code too).
+    pub live_operators: u32,
+    /// Number of blocks, loops and ifs.
+    pub blocks: u32,
+    /// Number of loops.
+    pub loops: u32,
+    /// Maximum nesting of loops.
+    pub max_loop_nesting: u32,
+    /// Values carried on branch edges, summed over every edge (a
+    /// `br_table` has one per target).
+    pub branch_values: u32,
 }
 
 /// A defined function's body with what validation learned about it.
@@ -162,6 +174,23 @@ pub struct ValidatedOps<'a, 'v> {
     validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     features: &'v mut FuncCostFeatures,
     module: &'v Module,
+    /// Which open blocks are loops, innermost last, and how many are.
+    loops: LoopNesting,
+}
+
+/// The open control frames (for the loop-nesting and reachability
+/// features), innermost last, and how many are loops.
+#[derive(Default)]
+struct LoopNesting {
+    frames: Vec<OpenFrame>,
+    depth: u32,
+}
+
+#[derive(Clone, Copy)]
+struct OpenFrame {
+    is_loop: bool,
+    /// Opened in unreachable code: all of it is dead.
+    dead: bool,
 }
 
 impl<'a> ValidatedOps<'a, '_> {
@@ -177,7 +206,14 @@ impl<'a> ValidatedOps<'a, '_> {
     pub fn drive(&mut self, sink: &mut impl OperatorSink<'a>) -> WasmResult<()> {
         while !self.reader.eof() {
             let offset = self.reader.original_position() as usize;
-            let mut visit = Visit { validator: self.validator, features: self.features, module: self.module, offset, sink };
+            let mut visit = Visit {
+                validator: self.validator,
+                features: self.features,
+                module: self.module,
+                loops: &mut self.loops,
+                offset,
+                sink,
+            };
             self.reader.visit_operator(&mut visit)??;
         }
         Ok(())
@@ -190,14 +226,24 @@ struct Visit<'v, 's, S> {
     validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     features: &'v mut FuncCostFeatures,
     module: &'v Module,
+    loops: &'v mut LoopNesting,
     offset: usize,
     sink: &'s mut S,
 }
 
 impl<'a, S: OperatorSink<'a>> Visit<'_, '_, S> {
+    /// Is the next operator reachable (so compiled: the tiers skip dead
+    /// code)? Not if the validator's innermost frame is unreachable, or
+    /// the frame was opened in dead code.
     #[inline(always)]
-    fn emit(&mut self, op: wasmparser::Operator<'a>) -> WasmResult<()> {
-        note_features(self.features, &op, self.module);
+    fn live(&self) -> bool {
+        self.loops.frames.last().is_none_or(|f| !f.dead)
+            && self.validator.get_control_frame(0).is_none_or(|f| !f.unreachable)
+    }
+
+    #[inline(always)]
+    fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> WasmResult<()> {
+        note_features(self.features, &op, self.module, self.validator, self.loops, live);
         let f = &mut *self.features;
         f.max_nesting = f.max_nesting.max(self.validator.control_stack_height());
         f.max_operand_stack = f.max_operand_stack.max(self.validator.operand_stack_height());
@@ -210,8 +256,9 @@ macro_rules! visit_validated {
         $(
             #[allow(clippy::clone_on_copy)]
             fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
+                let live = self.live();
                 self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
-                self.emit(wasmparser::Operator::$op $({ $($arg),* })?)
+                self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
             }
         )*
     };
@@ -483,7 +530,13 @@ fn validate_body<H: BodyHook + ?Sized>(
         v.define_locals(offset, count, ty)?;
     }
     f.locals = v.len_locals();
-    let mut ops = ValidatedOps { reader: body.get_operators_reader()?, validator: v, features: &mut f, module };
+    let mut ops = ValidatedOps {
+        reader: body.get_operators_reader()?,
+        validator: v,
+        features: &mut f,
+        module,
+        loops: LoopNesting::default(),
+    };
     if let Some(hook) = hook {
         hook.body(module, def, body, &mut ops)?;
     }
@@ -492,27 +545,73 @@ fn validate_body<H: BodyHook + ?Sized>(
     Ok(f)
 }
 
-/// Counts what an operator adds to its function's cost features.
+/// Counts what an operator adds to its function's cost features, once
+/// the validator has checked it (so a branch's label exists). Constant
+/// work per operator, and per target of a `br_table`.
 #[inline]
-fn note_features(f: &mut FuncCostFeatures, op: &wasmparser::Operator<'_>, module: &Module) {
+fn note_features(
+    f: &mut FuncCostFeatures,
+    op: &wasmparser::Operator<'_>,
+    module: &Module,
+    validator: &wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    loops: &mut LoopNesting,
+    live: bool,
+) {
     use wasmparser::Operator as O;
     f.operators += 1;
+    // Blocks keep the nesting right in dead code too; everything else
+    // counts only what the tiers compile.
+    if !live && !matches!(op, O::Block { .. } | O::Loop { .. } | O::If { .. } | O::End) {
+        return;
+    }
+    let func_type = |i: u32| module.types.get(TypeIndex::from_u32(i));
+    // Values a branch to the label at `depth` carries.
+    let carried = |depth: u32| -> u32 {
+        let Some(frame) = validator.get_control_frame(depth as usize) else { return 0 };
+        let n = match (frame.kind, frame.block_type) {
+            (_, wasmparser::BlockType::Empty) => 0,
+            (wasmparser::FrameKind::Loop, wasmparser::BlockType::Type(_)) => 0,
+            (_, wasmparser::BlockType::Type(_)) => 1,
+            (wasmparser::FrameKind::Loop, wasmparser::BlockType::FuncType(i)) => func_type(i).map_or(0, |t| t.params.len()),
+            (_, wasmparser::BlockType::FuncType(i)) => func_type(i).map_or(0, |t| t.results.len()),
+        };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    };
+    if live {
+        f.live_operators += 1;
+    }
     match op {
+        O::Block { .. } | O::Loop { .. } | O::If { .. } if !live => {
+            loops.frames.push(OpenFrame { is_loop: false, dead: true });
+        }
         O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
             let arity = match blockty {
                 wasmparser::BlockType::Empty => 0,
                 wasmparser::BlockType::Type(_) => 1,
-                wasmparser::BlockType::FuncType(i) => module
-                    .types
-                    .get(TypeIndex::from_u32(*i))
-                    .map_or(0, |t| t.params.len() + t.results.len()),
+                wasmparser::BlockType::FuncType(i) => func_type(*i).map_or(0, |t| t.params.len() + t.results.len()),
             };
             f.max_block_arity = f.max_block_arity.max(u32::try_from(arity).unwrap_or(u32::MAX));
+            f.blocks += 1;
+            let is_loop = matches!(op, O::Loop { .. });
+            loops.frames.push(OpenFrame { is_loop, dead: false });
+            if is_loop {
+                f.loops += 1;
+                loops.depth += 1;
+                f.max_loop_nesting = f.max_loop_nesting.max(loops.depth);
+            }
         }
-        O::Br { .. } | O::BrIf { .. } => f.branches += 1,
+        // The guard pops the frame whatever it is; a loop's also lowers the depth.
+        O::End if loops.frames.pop().is_some_and(|f| f.is_loop) => loops.depth -= 1,
+        O::Br { relative_depth } | O::BrIf { relative_depth } => {
+            f.branches += 1;
+            f.branch_values = f.branch_values.saturating_add(carried(*relative_depth));
+        }
         O::BrTable { targets } => {
             f.branches += 1;
             f.br_table_targets = f.br_table_targets.saturating_add(targets.len());
+            // Every target carries as many values as the default.
+            let edges = targets.len().saturating_add(1);
+            f.branch_values = f.branch_values.saturating_add(carried(targets.default()).saturating_mul(edges));
         }
         O::Call { .. } | O::CallIndirect { .. } | O::ReturnCall { .. } | O::ReturnCallIndirect { .. } => f.calls += 1,
         _ => {}

@@ -6,7 +6,11 @@ use brisk_environ::Tunables;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum Strategy {
-    /// Let Brisk choose per function (today: always the optimizing tier).
+    /// Let Brisk choose per function, before compiling it, from the cost
+    /// model's predictions (`brisk explain` shows them): the optimizing
+    /// tier where its predicted time and memory fit the limits
+    /// ([`Config::function_compile_limit`], [`Config::compile_memory_limit`]),
+    /// the baseline tier elsewhere.
     #[default]
     Auto,
     /// The optimizing tier on Cranelift.
@@ -41,6 +45,8 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) tunables: Tunables,
     pub(crate) features: wasmparser::WasmFeatures,
+    pub(crate) compile_memory_limit: u64,
+    pub(crate) function_compile_limit: std::time::Duration,
 }
 
 impl Default for Config {
@@ -53,6 +59,8 @@ impl Default for Config {
             max_wasm_stack: 512 * 1024,
             tunables: Tunables::default(),
             features: brisk_environ::wasm_features(),
+            compile_memory_limit: 1 << 30,
+            function_compile_limit: std::time::Duration::from_millis(150),
         }
     }
 }
@@ -146,6 +154,32 @@ impl Config {
     pub fn tier_up(&mut self, enable: bool) -> &mut Self {
         self.tunables.indirect_calls = enable;
         self
+    }
+
+    /// The most memory the optimizing tier may be predicted to need for
+    /// one function (by the cost model, `brisk explain`): a function over
+    /// it is compiled by the baseline tier (or interpreted, on hosts
+    /// without it) whatever the strategy, so that no module makes
+    /// Cranelift exhaust memory. Default: 1 GiB.
+    pub fn compile_memory_limit(&mut self, bytes: u64) -> &mut Self {
+        self.compile_memory_limit = bytes;
+        self
+    }
+
+    /// With [`Strategy::Auto`], the most time the optimizing tier may be
+    /// predicted to take on one function; functions over it are compiled
+    /// by the baseline tier. Default: 150 ms (sqlite3's largest function is
+    /// predicted at 80 ms; a 1 MiB function of straight-line code at 2 s).
+    pub fn function_compile_limit(&mut self, limit: std::time::Duration) -> &mut Self {
+        self.function_compile_limit = limit;
+        self
+    }
+
+    pub(crate) fn limits(&self) -> crate::policy::Limits {
+        crate::policy::Limits {
+            function_seconds: self.function_compile_limit.as_secs_f64(),
+            memory_bytes: self.compile_memory_limit,
+        }
     }
 
     /// The WebAssembly features modules are validated against. Default:

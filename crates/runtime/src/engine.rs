@@ -100,7 +100,8 @@ impl Engine {
         crate::vm::init_traps();
         let tunables = &config.tunables;
         let tier = match config.strategy {
-            Strategy::Auto | Strategy::Optimized => "optimized",
+            Strategy::Auto => "auto",
+            Strategy::Optimized => "optimized",
             Strategy::Interpreter => "interp",
             Strategy::Mixed => "mixed",
             Strategy::Baseline => "baseline",
@@ -110,7 +111,10 @@ impl Engine {
             Strategy::Baseline | Strategy::MixedBaseline => {
                 Some(BaselineCompiler::new().map_err(|e| anyhow!("unsupported host: {e}"))?)
             }
-            _ => None,
+            // Where the host has it, the baseline tier takes what the
+            // policy keeps from Cranelift.
+            Strategy::Auto | Strategy::Optimized => BaselineCompiler::new().ok(),
+            Strategy::Interpreter | Strategy::Mixed => None,
         };
         let codegen = match &baseline {
             Some(b) => format!("{:016x}-{:016x}", compiler.settings_hash(), b.settings_hash()),
@@ -126,6 +130,9 @@ impl Engine {
             ("consume-fuel", tunables.consume_fuel.to_string()),
             ("epoch-interruption", tunables.epoch_interruption.to_string()),
             ("tier-up", tunables.indirect_calls.to_string()),
+            // They decide which functions Cranelift compiles.
+            ("compile-memory-limit", config.compile_memory_limit.to_string()),
+            ("function-compile-limit", format!("{:?}", config.function_compile_limit)),
             // What compiled code assumes of the runtime: another build's
             // artifacts and cache entries are refused if it differs.
             ("abi", format!("{:016x}", brisk_environ::abi_fingerprint())),

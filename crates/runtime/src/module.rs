@@ -8,6 +8,7 @@
 //! in place through [`ModuleInfo`] and runs the code where it lies.
 
 use crate::Strategy;
+use crate::policy::{self, Tier};
 use crate::engine::Engine;
 use crate::text;
 use crate::trap::FrameInfo;
@@ -640,6 +641,22 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     let mut translation = brisk_environ::translate_module_with(wasm, config.features, Some(&mut hook))?;
     let n = translation.function_bodies.len();
     translation.interpreted = (0..n).map(|i| is_interpreted(config.strategy, DefinedFuncIndex::from_u32(i as u32))).collect();
+    // The policy's tier for each function, from the cost model. The
+    // interpreter's functions were translated in the validation pass (the
+    // strategy says which); a function the policy would interpret on a
+    // host without the baseline tier goes to Cranelift.
+    let limits = config.limits();
+    let tiers: Vec<Tier> = translation
+        .function_bodies
+        .iter()
+        .map(|(def, body)| {
+            let estimate = brisk_environ::cost::estimate(&body.features);
+            match policy::choose(config.strategy, def, &estimate, &limits, baseline.is_some()).0 {
+                Tier::Interpreter if !translation.is_interpreted(def) => Tier::Optimized,
+                tier => tier,
+            }
+        })
+        .collect();
     let mut codes = hook.codes;
     codes.resize(n, None);
     let mut native = hook.native;
@@ -655,7 +672,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
             return Ok(CompiledFunction::default());
         }
         if let Some(b) = baseline
-            && is_baseline(config.strategy, i)
+            && tiers[i.as_u32() as usize] == Tier::Baseline
         {
             let early = native[i.as_u32() as usize].lock().unwrap_or_else(|e| e.into_inner()).take();
             match early.unwrap_or_else(|| b.compile_function(&translation, i, tunables)) {

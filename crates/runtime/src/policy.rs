@@ -1,0 +1,131 @@
+//! The tier policy: which tier compiles each function, decided before
+//! compiling from the cost model's predictions
+//! ([`brisk_environ::cost`]).
+
+use crate::Strategy;
+use brisk_environ::DefinedFuncIndex;
+use brisk_environ::cost::CostEstimate;
+use std::fmt;
+
+/// The code a function runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// Interpreted bytecode.
+    Interpreter,
+    /// The single-pass baseline compiler's machine code.
+    Baseline,
+    /// The optimizing tier's (Cranelift's) machine code.
+    Optimized,
+}
+
+impl Tier {
+    /// The tier's name in options and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Interpreter => "interp",
+            Tier::Baseline => "baseline",
+            Tier::Optimized => "optimized",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why the policy chose a function's tier.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reason {
+    /// The configuration forces the tier (`-C tier=...`).
+    Forced,
+    /// Every other function, for testing the tiers against each other.
+    Alternating,
+    /// The optimizing tier's predicted cost fits the limits.
+    Fits,
+    /// The optimizing tier's predicted time is over the most one
+    /// function may take.
+    OverTime {
+        /// Predicted seconds.
+        predicted: f64,
+        /// The limit, in seconds.
+        limit: f64,
+    },
+    /// The optimizing tier's predicted peak memory is over the limit.
+    OverMemory {
+        /// Predicted bytes.
+        predicted: f64,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The host has no native tier.
+    NoNativeTier,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Forced => f.write_str("forced by -C tier"),
+            Reason::Alternating => f.write_str("every other function (testing configuration)"),
+            Reason::Fits => f.write_str("optimizing tier's predicted cost fits"),
+            Reason::OverTime { predicted, limit } => write!(
+                f,
+                "optimizing tier predicted {:.1} ms, over the {:.1} ms a function may take",
+                predicted * 1e3,
+                limit * 1e3
+            ),
+            Reason::OverMemory { predicted, limit } => write!(
+                f,
+                "optimizing tier predicted {:.0} MiB, over the compile memory limit of {} MiB",
+                predicted / (1 << 20) as f64,
+                limit >> 20
+            ),
+            Reason::NoNativeTier => f.write_str("no native tier for this host"),
+        }
+    }
+}
+
+/// What bounds the optimizing tier's work on one function.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    /// Predicted seconds above which `Auto` gives a function to the
+    /// baseline tier.
+    pub function_seconds: f64,
+    /// Predicted peak bytes above which no function reaches Cranelift.
+    pub memory_bytes: u64,
+}
+
+/// The tier of defined function `def` under `strategy`, with the cost
+/// model's estimate of it; `native` says whether the host has the
+/// baseline tier (without it, only the optimizing tier and the
+/// interpreter exist).
+pub(crate) fn choose(
+    strategy: Strategy,
+    def: DefinedFuncIndex,
+    estimate: &CostEstimate,
+    limits: &Limits,
+    native: bool,
+) -> (Tier, Reason) {
+    let even = def.as_u32().is_multiple_of(2);
+    // Wherever Cranelift would be given a function predicted to need more
+    // memory than allowed, a cheaper tier takes it.
+    let over_memory = estimate.optimized_peak_bytes > limits.memory_bytes as f64;
+    let memory = Reason::OverMemory { predicted: estimate.optimized_peak_bytes, limit: limits.memory_bytes };
+    let fallback = if native { Tier::Baseline } else { Tier::Interpreter };
+    match strategy {
+        Strategy::Interpreter => (Tier::Interpreter, Reason::Forced),
+        Strategy::Baseline => (Tier::Baseline, Reason::Forced),
+        Strategy::Mixed if even => (Tier::Interpreter, Reason::Alternating),
+        Strategy::MixedBaseline if even => (Tier::Baseline, Reason::Alternating),
+        Strategy::Mixed | Strategy::MixedBaseline | Strategy::Optimized if over_memory => (fallback, memory),
+        Strategy::Mixed | Strategy::MixedBaseline => (Tier::Optimized, Reason::Alternating),
+        Strategy::Optimized => (Tier::Optimized, Reason::Forced),
+        Strategy::Auto if over_memory => (fallback, memory),
+        Strategy::Auto if estimate.optimized_seconds > limits.function_seconds => (
+            fallback,
+            Reason::OverTime { predicted: estimate.optimized_seconds, limit: limits.function_seconds },
+        ),
+        Strategy::Auto => (Tier::Optimized, Reason::Fits),
+    }
+}
