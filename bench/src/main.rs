@@ -52,6 +52,14 @@ pub const BRISK_INTERP: &str = "Brisk interpreter";
 /// Brisk's baseline tier, measured against V8's Liftoff and wasmtime's Winch.
 pub const BRISK_BASELINE: &str = "Brisk baseline";
 
+/// An engine of Brisk's optimizing tier alone (the default, automatic tier
+/// may give some functions to the baseline tier), compiling on all cores.
+pub fn brisk_optimized() -> Result<brisk::Engine> {
+    let mut c = brisk::Config::new();
+    c.strategy(brisk::Strategy::Optimized);
+    brisk::Engine::new(&c)
+}
+
 /// An engine of Brisk's baseline tier, compiling on one thread or on all.
 pub fn brisk_baseline(parallel: bool) -> Result<brisk::Engine> {
     let mut c = brisk::Config::new();

@@ -194,7 +194,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let dir = setup.root.join("bench/target/programs");
     crate::inputs::build_programs(&setup.root, &dir)?;
     let brisk_linkers = [
-        (BRISK, brisk_linker(&brisk::Engine::default())?),
+        (BRISK, brisk_linker(&crate::brisk_optimized()?)?),
         (BRISK_BASELINE, brisk_linker(&crate::brisk_baseline(true)?)?),
         (BRISK_INTERP, brisk_linker(&crate::brisk_interpreter(true)?)?),
     ];

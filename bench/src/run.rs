@@ -24,7 +24,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let mut tier_up = brisk::Config::new();
     tier_up.strategy(brisk::Strategy::Optimized).tier_up(true);
     let brisk_engines = [
-        (BRISK, brisk::Engine::default()),
+        (BRISK, crate::brisk_optimized()?),
         // The cost of calls through funcrefs, which lets code be replaced
         // while a module runs: against the same tier with direct calls.
         (BRISK_TIER_UP, brisk::Engine::new(&tier_up)?),
