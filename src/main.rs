@@ -112,6 +112,10 @@ struct CommonOptions {
     ///                                     to take on one function (default 150ms);
     ///   compile-memory-limit=BYTES        the most memory the optimizing tier may be predicted to
     ///                                     need for one function, on any tier (default 1G);
+    ///   tier-up=y|n                       with tier=auto: start every function in the baseline tier
+    ///                                     and optimize hot ones in the background (default n);
+    ///   tier-up-threshold=N               calls plus loop iterations that make a function hot
+    ///                                     (default 1000);
     ///   regalloc-algorithm=backtracking|single-pass
     ///                                     register allocator of the optimizing tier;
     ///   parallel-compilation=y|n          compile functions on all cores (default y);
@@ -264,6 +268,13 @@ impl CommonOptions {
                 ("function-compile-limit", v) => {
                     config.function_compile_limit(run::parse_duration(v)?);
                 }
+                ("tier-up", v) => {
+                    config.tier_up(yes_no("tier-up", v)?);
+                }
+                ("tier-up-threshold", v) => {
+                    let n = v.parse().map_err(|_| usage(format!("tier-up-threshold: `{v}` is not a number")))?;
+                    config.tier_up_threshold(n);
+                }
                 (k, _) => return Err(usage(format!("unknown -C option `{k}`"))),
             }
         }
@@ -343,7 +354,11 @@ fn load_module(engine: &Engine, args: &RunArgs) -> Result<Module> {
         false => Module::from_file(engine, path).err().unwrap_or(e),
         true => e.context(format!("failed to compile {}", path.display())),
     };
-    let cache = if args.options.cache() { user_cache()? } else { None };
+    // Tier-up compiles functions again from the module's wasm, which an
+    // artifact from the cache does not keep: compile in memory (the
+    // baseline tier is quick), and optimize hot code in the background.
+    let tier_up = args.options.codegen.iter().filter_map(|o| split(o).ok()).any(|(k, v)| k == "tier-up" && yes_no(k, v).unwrap_or(false));
+    let cache = if args.options.cache() && !tier_up { user_cache()? } else { None };
     let Some(cache) = cache else {
         let module = Module::new(engine, &bytes).map_err(compile_error)?;
         if args.verbose {
@@ -476,7 +491,8 @@ fn settings() {
         out.push_str(&format!("  {name:<8} {:<4} {used_for}\n", if present { "yes" } else { "no" }));
     }
     out.push_str(
-        "defaults:\n  -C tier=auto\n  -C function-compile-limit=150ms\n  -C compile-memory-limit=1G\n  \
+        "defaults:\n  -C tier=auto\n  -C function-compile-limit=150ms\n  -C compile-memory-limit=1G\n  -C tier-up=n\n  \
+         -C tier-up-threshold=1000\n  \
          -C regalloc-algorithm=backtracking\n  -C parallel-compilation=y\n  -C cache=y\n  -O opt-level=2\n  \
          -W max-wasm-stack=524288\n  -W fuel (off: no fuel counting)\n  -W timeout (off: no epoch checks)\n  \
          -W max-memory-size (off: up to each memory's maximum)\n",
@@ -553,6 +569,10 @@ fn wast(args: WastArgs) -> Result<bool> {
             stats.fell_back,
             reasons.join(", ")
         ));
+    }
+    let (requested, replaced) = brisk::tier_up_counts();
+    if requested > 0 || replaced > 0 {
+        print_line(&format!("tier-up: {requested} hot functions queued, {replaced} replaced by optimized code"));
     }
     print_line(&format!("{} passed, {} failed", total.passed, total.failed()));
     Ok(total.failed() == 0)

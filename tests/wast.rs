@@ -119,6 +119,18 @@ const TIERS: &[TierConfig] = &[
         },
         load: Load::Compile,
     },
+    // Just-in-time mode: every function starts in the baseline tier and
+    // is optimized in the background after 2 calls or loop iterations, so
+    // swaps race with the script's directives.
+    TierConfig {
+        name: "auto/tier-up/threshold=2",
+        config: || {
+            let mut c = tier(Strategy::Auto);
+            c.tier_up(true).tier_up_threshold(2);
+            c
+        },
+        load: Load::Compile,
+    },
     // Baseline code replaced by optimized code in live instances (funcrefs
     // rewritten, tables and exports reaching the new code).
     TierConfig {

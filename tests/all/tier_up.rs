@@ -182,3 +182,82 @@ fn tier_up_needs_the_setting_and_wasm() {
     let loaded = unsafe { Module::deserialize(&engine, bytes) }.unwrap();
     assert!(loaded.tier_up(F).is_err());
 }
+
+/// Just-in-time mode (`Strategy::Auto` with tier-up): a function starts in
+/// the baseline tier and, once its calls and loop iterations pass the
+/// threshold, the optimizing tier's code replaces it in the background
+/// while the module keeps running; results stay right throughout.
+#[test]
+fn hot_functions_tier_up_in_the_background() {
+    let mut config = Config::new();
+    config.tier_up(true).tier_up_threshold(50);
+    let engine = Engine::new(&config).unwrap();
+    let module = Module::new(
+        &engine,
+        r#"(module
+          (func $sum (export "sum") (param $n i32) (result i32) (local $s i32)
+            (if (i32.lt_s (local.get $n) (i32.const 0)) (then unreachable))
+            (block $done (loop $l
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $s (i32.add (local.get $s) (local.get $n)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $l)))
+            (local.get $s))
+          (func (export "cold") (param i32) (result i32)
+            (if (i32.lt_s (local.get 0) (i32.const 0)) (then unreachable))
+            (local.get 0)))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+    // The frame of a trapping call says which code ran.
+    let tiered_up = |store: &mut Store<()>, name: &str| -> bool {
+        let f = instance.get_typed_func::<i32, i32>(&mut *store, name).unwrap();
+        let err = f.call(&mut *store, -1).unwrap_err();
+        err.downcast_ref::<WasmBacktrace>().unwrap().frames()[0].tiered_up
+    };
+    // 10 iterations: under the threshold, so no tier-up yet.
+    assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
+    assert!(!tiered_up(&mut store, "sum"));
+    // A long loop passes the threshold; the background compile takes
+    // over within seconds (polled, with a generous bound).
+    let started = std::time::Instant::now();
+    loop {
+        assert_eq!(sum.call(&mut store, 1000).unwrap(), 500_500);
+        if tiered_up(&mut store, "sum") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "no tier-up within 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // A function called rarely stays in the baseline tier.
+    assert!(!tiered_up(&mut store, "cold"));
+}
+
+/// An artifact compiled in just-in-time mode keeps its counting baseline
+/// code; loaded, it runs (the counters never run out: there is no wasm to
+/// optimize from) and gives the right results.
+#[test]
+#[allow(unsafe_code, reason = "loads the artifact this test just wrote")]
+fn jit_artifact_runs_on_baseline_code() {
+    let mut config = Config::new();
+    config.tier_up(true).tier_up_threshold(1);
+    let engine = Engine::new(&config).unwrap();
+    let wat = r#"(module (func (export "sum") (param $n i32) (result i32) (local $s i32)
+        (block $done (loop $l
+          (br_if $done (i32.eqz (local.get $n)))
+          (local.set $s (i32.add (local.get $s) (local.get $n)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $l)))
+        (local.get $s)))"#;
+    let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+    // SAFETY: the bytes are this engine's own artifact.
+    let module = unsafe { Module::deserialize(&engine, bytes) }.unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+    for _ in 0..100 {
+        assert_eq!(sum.call(&mut store, 10_000).unwrap(), 50_005_000);
+    }
+}

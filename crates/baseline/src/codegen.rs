@@ -37,7 +37,8 @@ use crate::{BaselineError, Features};
 use brisk_environ::{
     BuiltinFunction, CompiledFunction, DefinedFuncIndex, EntityRef, FuncIndex, FuncReloc,
     GlobalIndex, MemoryIndex, Module, ModuleTranslation, RelocKind, TableIndex, Trap, TrapSite,
-    Tunables, TypeIndex, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS, VMOffsets,
+    Tunables, TypeIndex, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TIER_UP_COUNTERS, VMCTX_TYPE_IDS,
+    VMOffsets,
     WasmValType, func_ref, memory_def, runtime_limits, table_def,
 };
 use std::collections::HashMap;
@@ -229,6 +230,9 @@ struct Gen<'a> {
     epochs: bool,
     /// Fuel charged since the last flush.
     pending: i64,
+    /// With tier-up counters: the function's counter, as an offset into
+    /// the module's counter array.
+    tier_up_counter: Option<i32>,
     /// The immediate of the stack check and of `sub rsp`, patched with the
     /// frame size at the end.
     frame_patches: [u32; 2],
@@ -314,6 +318,10 @@ impl<'a> FunctionCompiler<'a> {
         if g.fuel || g.epochs {
             g.budget_checks();
         }
+        if tunables.tier_up_counters {
+            g.tier_up_counter = i32::try_from(index.as_u32()).ok().and_then(|i| i.checked_mul(4));
+            g.count_for_tier_up();
+        }
         FunctionCompiler { g, error }
     }
 
@@ -398,6 +406,7 @@ impl<'a> Gen<'a> {
             fuel: false,
             epochs: false,
             pending: 0,
+            tier_up_counter: None,
             frame_patches: [0; 2],
         }
     }
@@ -1591,6 +1600,33 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// At function entry and loop headers, with tier-up counters on: one
+    /// off the function's counter, and when it goes negative, the
+    /// `TierUpHot` builtin (which queues the function for the optimizing
+    /// tier and resets the counter). Every value is in memory here (entry,
+    /// or a loop header after `enter`), so the call saves nothing.
+    fn count_for_tier_up(&mut self) {
+        let Some(at) = self.tier_up_counter else { return };
+        if !self.reachable {
+            return;
+        }
+        self.s
+            .asm
+            .load(true, R11, Mem::base(R14, VMCTX_TIER_UP_COUNTERS as i32));
+        self.s
+            .asm
+            .alu_ri(Alu::Sub, false, Rm::Mem(Mem::base(R11, at)), 1);
+        let done = self.s.asm.new_label();
+        self.s.asm.jcc(Cond::Ns, done);
+        let index = Opnd {
+            ty: Ty::I32,
+            op: Op::Imm((at / 4) as u64),
+        };
+        self.call_builtin(BuiltinFunction::TierUpHot, &[index]);
+        self.gpr_free |= 1 << RAX;
+        self.s.asm.bind(done);
+    }
+
     /// Before a bulk operation whose count is `count`: one unit of fuel per
     /// byte or element, then a check unless the count is a small constant.
     fn bulk_budget(&mut self, count: Opnd) {
@@ -2474,6 +2510,7 @@ impl<'a> Gen<'a> {
                 if self.fuel || self.epochs {
                     self.budget_checks();
                 }
+                self.count_for_tier_up();
             }
             O::If { blockty } => {
                 let cond = self.pop();

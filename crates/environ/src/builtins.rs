@@ -72,6 +72,10 @@ builtins! {
     TableGrow(Pointer, I32, I64, Pointer) -> I64;
     /// `table.fill`: `(vmctx, table, dst: i64, value: ref, len: i64) -> ok`.
     TableFill(Pointer, I32, I64, Pointer, I64) -> I32;
+    /// A baseline function's tier-up counter ran out: `(vmctx, defined
+    /// function) -> 1`; the runtime queues the function for the optimizing
+    /// tier (tier-up with counters on).
+    TierUpHot(Pointer, I32) -> I32;
 }
 
 /// What `memory.grow` and `table.grow` return when the store's resource

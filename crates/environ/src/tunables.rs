@@ -22,6 +22,10 @@ pub struct Tunables {
     /// the vmctx rather than by a direct `call`, so the runtime can replace
     /// a function's code while the module runs (tier-up) with one store.
     pub indirect_calls: bool,
+    /// Baseline code counts calls and loop iterations per function in the
+    /// module's tier-up counters (`VMCTX_TIER_UP_COUNTERS`) and calls the
+    /// `TierUpHot` builtin when a function's counter runs out.
+    pub tier_up_counters: bool,
 }
 
 impl Default for Tunables {
@@ -32,6 +36,7 @@ impl Default for Tunables {
             consume_fuel: false,
             epoch_interruption: false,
             indirect_calls: false,
+            tier_up_counters: false,
         }
     }
 }

@@ -8,6 +8,7 @@
 //!            | type_ids: *[u32]  (TypeIndex -> SharedTypeIndex)
 //!            | store: *mut StoreOpaque        |
 //!            | instance: *mut Instance        |
+//!            | tier_up_counters: *mut [i32] (per module, or null)
 //!            +--------------------------------+ header_size
 //!            | imported functions  [VMFunctionImport; n]  {native_call, vmctx}
 //!            | imported tables     [VMTableImport; n]     {from, vmctx}
@@ -132,7 +133,10 @@ pub const VMCTX_TYPE_IDS: u32 = 24;
 pub const VMCTX_STORE: u32 = 32;
 /// Header field: the instance.
 pub const VMCTX_INSTANCE: u32 = 40;
-const HEADER_SIZE: u32 = 48;
+/// Header field: `*mut [i32]`, the module's tier-up counters by defined
+/// function (null unless the module tiers up with counters).
+pub const VMCTX_TIER_UP_COUNTERS: u32 = 48;
+const HEADER_SIZE: u32 = 56;
 
 fn align(offset: u32, to: u32) -> u32 {
     offset.div_ceil(to) * to

@@ -47,6 +47,7 @@ pub struct Config {
     pub(crate) features: wasmparser::WasmFeatures,
     pub(crate) compile_memory_limit: u64,
     pub(crate) function_compile_limit: std::time::Duration,
+    pub(crate) tier_up_threshold: u32,
 }
 
 impl Default for Config {
@@ -61,6 +62,7 @@ impl Default for Config {
             features: brisk_environ::wasm_features(),
             compile_memory_limit: 1 << 30,
             function_compile_limit: std::time::Duration::from_millis(150),
+            tier_up_threshold: 1000,
         }
     }
 }
@@ -150,10 +152,30 @@ impl Config {
     /// vmctx instead of a direct `call` (one load more per call), and a
     /// module compiled from wasm keeps its bytes to compile functions
     /// again. Frames already running finish on the code they started
-    /// with, which lives as long as the module. Default: off.
+    /// with, which lives as long as the module.
+    ///
+    /// With [`Strategy::Auto`], this is also *just-in-time* mode: every
+    /// function starts in the baseline tier, whose code counts calls and
+    /// loop iterations per function; a function whose count reaches
+    /// [`Config::tier_up_threshold`] is compiled by the optimizing tier on
+    /// a background thread and swapped in while the module runs (unless
+    /// the cost model predicts it over the limits, in which case it stays
+    /// in the baseline tier). Default: off.
     pub fn tier_up(&mut self, enable: bool) -> &mut Self {
         self.tunables.indirect_calls = enable;
         self
+    }
+
+    /// With [`Config::tier_up`] and [`Strategy::Auto`]: how many calls plus
+    /// loop iterations make a function hot. Default: 1000.
+    pub fn tier_up_threshold(&mut self, count: u32) -> &mut Self {
+        self.tier_up_threshold = count;
+        self
+    }
+
+    /// Just-in-time mode: automatic tier with tier-up.
+    pub(crate) fn jit(&self) -> bool {
+        self.strategy == Strategy::Auto && self.tunables.indirect_calls
     }
 
     /// The most memory the optimizing tier may be predicted to need for
@@ -179,6 +201,7 @@ impl Config {
         crate::policy::Limits {
             function_seconds: self.function_compile_limit.as_secs_f64(),
             memory_bytes: self.compile_memory_limit,
+            jit: self.jit(),
         }
     }
 

@@ -130,6 +130,7 @@ impl Engine {
             ("consume-fuel", tunables.consume_fuel.to_string()),
             ("epoch-interruption", tunables.epoch_interruption.to_string()),
             ("tier-up", tunables.indirect_calls.to_string()),
+            ("tier-up-threshold", config.tier_up_threshold.to_string()),
             // They decide which functions Cranelift compiles.
             ("compile-memory-limit", config.compile_memory_limit.to_string()),
             ("function-compile-limit", format!("{:?}", config.function_compile_limit)),
@@ -140,9 +141,12 @@ impl Engine {
             // its flags and the host CPU features it may use.
             (artifact::CODEGEN_KEY, codegen),
         ]);
+        // Just-in-time mode: baseline code counts towards tier-up.
+        let mut config = config.clone();
+        config.tunables.tier_up_counters = config.jit();
         Ok(Engine {
             inner: Arc::new(EngineInner {
-                config: config.clone(),
+                config,
                 compiler: Box::new(compiler),
                 baseline,
                 artifact_settings,

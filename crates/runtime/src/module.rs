@@ -22,7 +22,7 @@ use brisk_environ::{
 use rayon::prelude::*;
 use std::path::Path;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// A compiled WebAssembly module, ready to instantiate in any store of its
@@ -50,6 +50,13 @@ struct ModuleInner {
     /// What replacing functions' code needs, if the engine has tier-up on
     /// and the module was compiled from wasm.
     tier_up: Option<TierUp>,
+    /// With tier-up counters in the code: per defined function, what its
+    /// baseline code counts down (calls and loop iterations) before asking
+    /// for the optimizing tier; `i32::MAX` for functions that never tier
+    /// up (all of them in a module loaded from an artifact, which has no
+    /// wasm to compile again). Compiled code decrements them with plain
+    /// instructions: a lost decrement only delays a tier-up.
+    counters: Box<[AtomicI32]>,
 }
 
 /// What a module that can replace its functions' code keeps: its wasm, to
@@ -228,8 +235,11 @@ impl Module {
         let (artifact, source) = compile(engine, wasm)?;
         let image = Image::copy_of(&artifact).context("failed to map code memory")?;
         let mut module = Module::from_image(engine, image)?;
-        if let Some(TierUpSource { env, bodies, interpreted }) = source {
+        if let Some(TierUpSource { env, bodies, interpreted, hot_after }) = source {
             let replaced = bodies.iter().map(|_| AtomicBool::new(false)).collect();
+            for (c, n) in module.inner_counters().iter().zip(hot_after) {
+                c.store(n, Ordering::Relaxed);
+            }
             let inner = Arc::get_mut(&mut module.inner).expect("a new module has one owner");
             inner.tier_up = Some(TierUp {
                 wasm: wasm.into(),
@@ -321,7 +331,10 @@ impl Module {
             Ok(())
         };
         match replace() {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                TIER_UP_COUNTS[1].fetch_add(1, Ordering::Relaxed);
+                Ok(true)
+            }
             Err(e) => {
                 t.replaced[i].store(false, Ordering::Release);
                 Err(e.context(format!("failed to tier up function {func_index}")))
@@ -341,6 +354,34 @@ impl Module {
             replaced += usize::from(self.tier_up(func)?);
         }
         Ok(replaced)
+    }
+
+    fn inner_counters(&self) -> &[AtomicI32] {
+        &self.inner.counters
+    }
+
+    /// The module's tier-up counters for the vmctx (null if none).
+    pub(crate) fn tier_up_counters(&self) -> *mut i32 {
+        if self.inner.counters.is_empty() {
+            return std::ptr::null_mut();
+        }
+        // Compiled code writes through it: `AtomicI32` has `i32`'s layout
+        // and allows writes through a shared reference.
+        self.inner.counters.as_ptr().cast::<i32>().cast_mut()
+    }
+
+    /// A function's tier-up counter ran out (the `TierUpHot` builtin):
+    /// queue it for the optimizing tier, once.
+    pub(crate) fn hot(&self, def: u32) {
+        let Some(counter) = self.inner.counters.get(def as usize) else { return };
+        counter.store(i32::MAX, Ordering::Relaxed);
+        let Some(t) = &self.inner.tier_up else { return };
+        if t.replaced.get(def as usize).is_some_and(|r| r.load(Ordering::Acquire)) {
+            return;
+        }
+        let func = t.env.func_index(DefinedFuncIndex::from_u32(def)).as_u32();
+        TIER_UP_COUNTS[0].fetch_add(1, Ordering::Relaxed);
+        tier_up_queue(self.clone(), func);
     }
 
     /// Notes a new instance's vmctx, if the module can tier up; the guard
@@ -469,6 +510,11 @@ impl Module {
         }
         let bytecode_registration = (!blob.is_empty())
             .then(|| Registration::new(blob.as_ptr() as usize, blob.len(), Arc::new(BytecodeLookup(image.clone()))));
+        let counters = if engine.config().tunables.tier_up_counters {
+            (0..info.num_defined_funcs()).map(|_| AtomicI32::new(i32::MAX)).collect()
+        } else {
+            Box::default()
+        };
         Ok(Module { inner: Arc::new(ModuleInner {
             engine: engine.clone(),
             image,
@@ -478,6 +524,7 @@ impl Module {
             _registration: registration,
             _bytecode_registration: bytecode_registration,
             tier_up: None,
+            counters,
         }) })
     }
 
@@ -618,6 +665,41 @@ struct TierUpSource {
     env: Arc<brisk_environ::Module>,
     bodies: Vec<(std::ops::Range<usize>, brisk_environ::FuncCostFeatures)>,
     interpreted: Vec<bool>,
+    /// Per defined function, its tier-up counter's start.
+    hot_after: Vec<i32>,
+}
+
+/// Hot functions queued for the optimizing tier, and functions whose code
+/// was replaced, since the process started (all engines).
+static TIER_UP_COUNTS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// How many hot functions were queued for the optimizing tier, and how
+/// many functions' code was replaced ([`Module::tier_up`], from the queue
+/// or called directly), since the process started.
+pub fn tier_up_counts() -> (u64, u64) {
+    (TIER_UP_COUNTS[0].load(Ordering::Relaxed), TIER_UP_COUNTS[1].load(Ordering::Relaxed))
+}
+
+/// Compiles hot functions in the background: one process-wide worker
+/// thread, started on first use, taking (module, function) requests in
+/// order. A request holds its module alive until it is served.
+fn tier_up_queue(module: Module, func: u32) {
+    static QUEUE: OnceLock<Mutex<std::sync::mpsc::Sender<(Module, u32)>>> = OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (send, receive) = std::sync::mpsc::channel::<(Module, u32)>();
+        let spawned = std::thread::Builder::new().name("brisk-tier-up".into()).spawn(move || {
+            for (module, func) in receive {
+                // A failure leaves the function on its baseline code, which
+                // is correct; there is no caller to tell.
+                let _ = module.tier_up(func);
+            }
+        });
+        if spawned.is_err() {
+            // No thread: requests go nowhere and functions stay baseline.
+        }
+        Mutex::new(send)
+    });
+    let _ = queue.lock().unwrap_or_else(|e| e.into_inner()).send((module, func));
 }
 
 /// [`compile_artifact`], and with tier-up on, what the module keeps to
@@ -726,7 +808,24 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         code.bytecode = brisk_interp::build_module_code(env, &codes).map_err(anyhow::Error::msg)?;
     }
     let artifact = artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)?;
+    let threshold = i32::try_from(config.tier_up_threshold).unwrap_or(i32::MAX);
+    let hot_after = if tunables.tier_up_counters {
+        // Functions the cost model keeps from Cranelift never count down.
+        let aot = policy::Limits { jit: false, ..limits };
+        translation
+            .function_bodies
+            .iter()
+            .map(|(def, body)| {
+                let estimate = brisk_environ::cost::estimate(&body.features);
+                let fits = policy::choose(config.strategy, def, &estimate, &aot, true).0 == Tier::Optimized;
+                if fits { threshold } else { i32::MAX }
+            })
+            .collect()
+    } else {
+        vec![i32::MAX; n]
+    };
     let source = tunables.indirect_calls.then(|| TierUpSource {
+        hot_after,
         env: translation.module.clone(),
         bodies: translation
             .function_bodies

@@ -61,6 +61,9 @@ pub enum Reason {
     },
     /// The host has no native tier.
     NoNativeTier,
+    /// Just-in-time mode: the function starts in the baseline tier and the
+    /// optimizing tier takes over once it is hot.
+    TierUp,
 }
 
 impl fmt::Display for Reason {
@@ -82,6 +85,7 @@ impl fmt::Display for Reason {
                 limit >> 20
             ),
             Reason::NoNativeTier => f.write_str("no native tier for this host"),
+            Reason::TierUp => f.write_str("starts in the baseline tier; optimized in the background once hot"),
         }
     }
 }
@@ -94,6 +98,9 @@ pub(crate) struct Limits {
     pub function_seconds: f64,
     /// Predicted peak bytes above which no function reaches Cranelift.
     pub memory_bytes: u64,
+    /// Just-in-time mode: `Auto` starts every function in the baseline
+    /// tier; those within the limits tier up when hot.
+    pub jit: bool,
 }
 
 /// The tier of defined function `def` under `strategy`, with the cost
@@ -126,6 +133,7 @@ pub(crate) fn choose(
             fallback,
             Reason::OverTime { predicted: estimate.optimized_seconds, limit: limits.function_seconds },
         ),
+        Strategy::Auto if limits.jit && native => (Tier::Baseline, Reason::TierUp),
         Strategy::Auto => (Tier::Optimized, Reason::Fits),
     }
 }

@@ -88,9 +88,9 @@
 ;;     2a: mov r11d,DWORD PTR [rbp-0x28]
 ;;     2e: mov DWORD PTR [rbp-0x38],r11d
 ;;     32: mov edx,DWORD PTR [rbp-0x38]
-;;     35: mov rdi,QWORD PTR [r14+0x38]
+;;     35: mov rdi,QWORD PTR [r14+0x40]
 ;;     39: mov rsi,r14
-;;     3c: call QWORD PTR [r14+0x30]
+;;     3c: call QWORD PTR [r14+0x38]
 ;;     40: mov eax,eax
 ;;     42: mov DWORD PTR [rbp-0x38],eax
 ;;     45: mov edx,DWORD PTR [rbp-0x38]
@@ -99,9 +99,9 @@
 ;;     4e: call ffffffffffffff30
 ;;     53: mov eax,eax
 ;;     55: mov ecx,0x0
-;;     5a: cmp rcx,QWORD PTR [r14+0x48]
+;;     5a: cmp rcx,QWORD PTR [r14+0x50]
 ;;     5e: jae b9
-;;     64: mov r10,QWORD PTR [r14+0x40]
+;;     64: mov r10,QWORD PTR [r14+0x48]
 ;;     68: lea r10,[r10+rcx*8]
 ;;     6c: mov r10,QWORD PTR [r10]
 ;;     6f: test r10,r10

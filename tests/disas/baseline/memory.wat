@@ -23,7 +23,7 @@
 ;;     1a: jb 6b
 ;;     20: sub rsp,0x48
 ;;     27: mov QWORD PTR [rbp-0x10],r15
-;;     2b: mov r15,QWORD PTR [r14+0x30]
+;;     2b: mov r15,QWORD PTR [r14+0x38]
 ;;     2f: mov DWORD PTR [rbp-0x28],edx
 ;;     32: mov DWORD PTR [rbp-0x30],ecx
 ;;     35: mov eax,DWORD PTR [rbp-0x30]
@@ -54,7 +54,7 @@
 ;;     1a: jb 6f
 ;;     20: sub rsp,0x48
 ;;     27: mov QWORD PTR [rbp-0x10],r15
-;;     2b: mov r15,QWORD PTR [r14+0x30]
+;;     2b: mov r15,QWORD PTR [r14+0x38]
 ;;     2f: mov DWORD PTR [rbp-0x28],edx
 ;;     32: mov r11d,DWORD PTR [rbp-0x28]
 ;;     36: mov DWORD PTR [rbp-0x38],r11d
@@ -66,7 +66,7 @@
 ;;     4c: cmp rax,0xfffffffffffffffe
 ;;     50: je 71
 ;;     56: mov eax,eax
-;;     58: mov rcx,QWORD PTR [r14+0x38]
+;;     58: mov rcx,QWORD PTR [r14+0x40]
 ;;     5c: shr rcx,0x10
 ;;     60: add eax,ecx
 ;;     62: mov r15,QWORD PTR [rbp-0x10]

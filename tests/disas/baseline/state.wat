@@ -29,19 +29,19 @@
 ;;     37: mov DWORD PTR [r14+0x50],eax
 ;;     3b: mov eax,DWORD PTR [r14+0x50]
 ;;     3f: movsxd rax,eax
-;;     42: mov r11,QWORD PTR [r14+0x30]
+;;     42: mov r11,QWORD PTR [r14+0x38]
 ;;     46: mov QWORD PTR [r11],rax
 ;;     49: mov rax,QWORD PTR [rbp-0x30]
-;;     4d: cmp rcx,QWORD PTR [r14+0x40]
+;;     4d: cmp rcx,QWORD PTR [r14+0x48]
 ;;     51: jae 97
-;;     57: mov r10,QWORD PTR [r14+0x38]
+;;     57: mov r10,QWORD PTR [r14+0x40]
 ;;     5b: lea r10,[r10+rcx*8]
 ;;     5f: mov QWORD PTR [r10],rax
-;;     62: mov eax,DWORD PTR [r14+0x40]
+;;     62: mov eax,DWORD PTR [r14+0x48]
 ;;     66: mov ecx,0x1
-;;     6b: cmp rcx,QWORD PTR [r14+0x40]
+;;     6b: cmp rcx,QWORD PTR [r14+0x48]
 ;;     6f: jae 97
-;;     75: mov r10,QWORD PTR [r14+0x38]
+;;     75: mov r10,QWORD PTR [r14+0x40]
 ;;     79: lea r10,[r10+rcx*8]
 ;;     7d: mov rcx,QWORD PTR [r10]
 ;;     80: test rcx,rcx

@@ -225,6 +225,7 @@ impl Instance {
             *self.ptr::<*const u32>(VMCTX_TYPE_IDS) = module.type_ids().as_ptr();
             *self.ptr::<*mut u8>(VMCTX_STORE) = store;
             *self.ptr::<*mut Instance>(VMCTX_INSTANCE) = self_ptr;
+            *self.ptr::<*mut i32>(VMCTX_TIER_UP_COUNTERS) = module.tier_up_counters();
 
             for (i, f) in imports.funcs.iter().enumerate() {
                 let index = FuncIndex::new(i);

@@ -21,6 +21,7 @@ pub struct VMBuiltins {
     elem_drop: unsafe extern "C" fn(*mut VMContext, u32) -> u32,
     table_grow: unsafe extern "C" fn(*mut VMContext, u32, u64, usize) -> i64,
     table_fill: unsafe extern "C" fn(*mut VMContext, u32, u64, usize, u64) -> u32,
+    tier_up_hot: unsafe extern "C" fn(*mut VMContext, u32) -> u32,
 }
 
 /// The one builtin table every vmctx points to.
@@ -35,6 +36,7 @@ pub static BUILTINS: VMBuiltins = VMBuiltins {
     elem_drop,
     table_grow,
     table_fill,
+    tier_up_hot,
 };
 
 /// The instance behind a vmctx that compiled code passed to a builtin.
@@ -68,6 +70,16 @@ macro_rules! builtin {
     };
 }
 
+builtin! {
+    /// A baseline function's tier-up counter ran out: queue it for the
+    /// optimizing tier. Always 1.
+    fn tier_up_hot(def: u32) -> u32 {
+        |i: &mut Instance| {
+            i.module().hot(def);
+            1
+        }
+    }
+}
 builtin! {
     /// `memory.copy`: 1, or 0 to trap.
     fn memory_copy(dst_mem: u32, dst: u64, src_mem: u32, src: u64, len: u64) -> u32 {
@@ -202,6 +214,7 @@ mod tests {
             (BuiltinFunction::ElemDrop, offset_of!(VMBuiltins, elem_drop)),
             (BuiltinFunction::TableGrow, offset_of!(VMBuiltins, table_grow)),
             (BuiltinFunction::TableFill, offset_of!(VMBuiltins, table_fill)),
+            (BuiltinFunction::TierUpHot, offset_of!(VMBuiltins, tier_up_hot)),
         ];
         for (b, off) in fields {
             assert_eq!(b.table_offset() as usize, off, "{b:?}");
