@@ -112,6 +112,9 @@ struct CommonOptions {
     ///                                     to take on one function (default 150ms);
     ///   compile-memory-limit=BYTES        the most memory the optimizing tier may be predicted to
     ///                                     need for one function, on any tier (default 1G);
+    ///   compile-budget=DURATION           bound the wall time of compiling a module: functions whose
+    ///                                     optimizing compile is not done by then get the baseline
+    ///                                     tier's code (default: no budget);
     ///   tier-up=y|n                       with tier=auto: start every function in the baseline tier
     ///                                     and optimize hot ones in the background (default n);
     ///   tier-up-threshold=N               calls plus loop iterations that make a function hot
@@ -267,6 +270,9 @@ impl CommonOptions {
                 }
                 ("function-compile-limit", v) => {
                     config.function_compile_limit(run::parse_duration(v)?);
+                }
+                ("compile-budget", v) => {
+                    config.compile_budget(Some(run::parse_duration(v)?));
                 }
                 ("tier-up", v) => {
                     config.tier_up(yes_no("tier-up", v)?);
@@ -491,7 +497,7 @@ fn settings() {
         out.push_str(&format!("  {name:<8} {:<4} {used_for}\n", if present { "yes" } else { "no" }));
     }
     out.push_str(
-        "defaults:\n  -C tier=auto\n  -C function-compile-limit=150ms\n  -C compile-memory-limit=1G\n  -C tier-up=n\n  \
+        "defaults:\n  -C tier=auto\n  -C function-compile-limit=150ms\n  -C compile-memory-limit=1G\n  -C tier-up=n\n  -C compile-budget (none)\n  \
          -C tier-up-threshold=1000\n  \
          -C regalloc-algorithm=backtracking\n  -C parallel-compilation=y\n  -C cache=y\n  -O opt-level=2\n  \
          -W max-wasm-stack=524288\n  -W fuel (off: no fuel counting)\n  -W timeout (off: no epoch checks)\n  \

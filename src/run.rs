@@ -2,7 +2,7 @@
 //! with `--invoke`, with Wasmtime's options and exit codes.
 
 use crate::{CommonOptions, Usage, load_module, usage};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use brisk::{Engine, Linker, Store, StoreLimits, StoreLimitsBuilder, Val, ValType};
 use brisk_wasi::{DirPerms, FilePerms, WasiCtx, WasiCtxBuilder};
 use clap::Args;
@@ -18,6 +18,11 @@ pub(crate) struct RunArgs {
     /// from an artifact) and how long it took, and the fuel left after the run.
     #[arg(short, long)]
     pub(crate) verbose: bool,
+    /// After the run, print on stderr `brisk explain`'s table for the
+    /// module's slowest functions with whether each tiered up during the
+    /// run (with -C tier-up=y), and the summary.
+    #[arg(long)]
+    pub(crate) explain: bool,
     /// Call this exported function instead of `_start`, with ARGS as its
     /// arguments (parsed as its parameter types), and print its results.
     #[arg(long, value_name = "NAME")]
@@ -139,6 +144,43 @@ fn wasi_ctx(args: &RunArgs) -> Result<WasiCtx> {
     Ok(builder.build())
 }
 
+/// `brisk run --explain`: the explanation of the module's compile, with
+/// what tiered up during the run.
+fn explain_run(engine: &Engine, module: &brisk::Module, args: &RunArgs) -> Result<()> {
+    let path = args.file();
+    let bytes = std::fs::read(&path).with_context(|| format!("failed to read {}", path.display()))?;
+    if Engine::is_precompiled(&bytes) {
+        crate::eprint_line("brisk: --explain needs a module, not an artifact");
+        return Ok(());
+    }
+    let x = brisk::explain::explain(engine, &bytes, &Default::default())?;
+    let tiered: std::collections::HashSet<u32> = module.tiered_up().into_iter().collect();
+    crate::eprint_line(&format!("{:>6}  {:<32} {:>8} {:>10}  {:<9} {:<10} why", "func", "name", "ops", "opt pred", "tier", "tiered up"));
+    for f in x.functions.iter().take(20) {
+        let mut name = f.name.clone().unwrap_or_default();
+        if name.chars().count() > 32 {
+            name = name.chars().take(31).collect::<String>() + "…";
+        }
+        crate::eprint_line(&format!(
+            "{:>6}  {:<32} {:>8} {:>7.3} ms  {:<9} {:<10} {}",
+            f.index,
+            name,
+            f.features.operators,
+            f.predicted.optimized_seconds * 1e3,
+            f.tier.name(),
+            if tiered.contains(&f.index) { "yes" } else { "no" },
+            f.reason
+        ));
+    }
+    let [(_, optimized), (_, baseline), (_, interp)] = x.per_tier();
+    crate::eprint_line(&format!(
+        "{} functions: {optimized} optimized, {baseline} baseline, {interp} interp at start; {} tiered up during the run",
+        x.functions.len(),
+        tiered.len()
+    ));
+    Ok(())
+}
+
 pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     let (config, bounds) = args.options.config()?;
     let engine = Engine::new(&config)?;
@@ -188,6 +230,9 @@ pub(crate) fn run(args: RunArgs) -> Result<Outcome> {
     let params = ty.params.iter().zip(given).map(|(t, s)| parse_arg(*t, s)).collect::<Result<Vec<_>>>()?;
     let mut results: Vec<Val> = ty.results.iter().map(|t| Val::default_for(*t).unwrap_or(Val::FuncRef(None))).collect();
     let result = func.call(&mut store, &params, &mut results);
+    if args.explain {
+        explain_run(&engine, &module, &args)?;
+    }
     if args.verbose && bounds.fuel.is_some() {
         let left = store.get_fuel()?;
         crate::eprint_line(&format!("brisk: fuel left {left} (consumed {})", bounds.fuel.unwrap_or(0) - left));

@@ -119,6 +119,18 @@ const TIERS: &[TierConfig] = &[
         },
         load: Load::Compile,
     },
+    // A compile budget so small that Cranelift's compiles race it: each
+    // module's functions get Cranelift's or the baseline tier's code
+    // depending on timing.
+    TierConfig {
+        name: "optimized/compile-budget=2ms",
+        config: || {
+            let mut c = tier(Strategy::Optimized);
+            c.compile_budget(Some(std::time::Duration::from_millis(2)));
+            c
+        },
+        load: Load::Compile,
+    },
     // Just-in-time mode: every function starts in the baseline tier and
     // is optimized in the background after 2 calls or loop iterations, so
     // swaps race with the script's directives.

@@ -96,3 +96,56 @@ fn cli_explain_table_and_json() {
     assert!(json.contains("\"summary\": {\"functions\": 4, \"optimized\": 3, \"baseline\": 1"), "{json}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With a compile budget, a function whose optimizing compile cannot fit
+/// gets the baseline tier's code, and the module runs correctly.
+#[test]
+fn compile_budget_falls_back_to_the_baseline_tier() {
+    let mut config = Config::new();
+    config.strategy(Strategy::Optimized).compile_budget(Some(std::time::Duration::from_millis(1)));
+    let engine = Engine::new(&config).unwrap();
+    let before = brisk::compile_budget_fallbacks();
+    let module = Module::new(&engine, planted()).unwrap();
+    // The planted function, predicted far over 1 ms, at least.
+    assert!(brisk::compile_budget_fallbacks() > before);
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let planted = instance.get_typed_func::<i32, i32>(&mut store, "planted").unwrap();
+    let expected: i32 = (0..50_000).map(|i| i % 1000).sum::<i32>() + 7;
+    assert_eq!(planted.call(&mut store, 7).unwrap(), expected);
+    let small = instance.get_typed_func::<i32, i32>(&mut store, "small0").unwrap();
+    assert_eq!(small.call(&mut store, 7).unwrap(), 8);
+}
+
+/// `brisk run --explain` prints the table and summary after the run, with
+/// the just-in-time mode's starting tiers.
+#[test]
+fn cli_run_explain() {
+    let dir = std::env::temp_dir().join(format!("brisk-run-explain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("loop.wat");
+    std::fs::write(
+        &path,
+        r#"(module (func $count (export "count") (param $n i32) (result i32) (local $s i32)
+            (block $done (loop $l
+              (br_if $done (i32.eqz (local.get $n)))
+              (local.set $s (i32.add (local.get $s) (local.get $n)))
+              (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+              (br $l)))
+            (local.get $s)))"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .args(["run", "-C", "tier-up=y", "--explain", "--invoke", "count"])
+        .arg(&path)
+        .arg("100000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "705082704");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("count") && err.contains("baseline"), "{err}");
+    assert!(err.contains("1 functions: 0 optimized, 1 baseline, 0 interp at start;"), "{err}");
+    assert!(err.contains("tiered up during the run"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -48,6 +48,7 @@ pub struct Config {
     pub(crate) compile_memory_limit: u64,
     pub(crate) function_compile_limit: std::time::Duration,
     pub(crate) tier_up_threshold: u32,
+    pub(crate) compile_budget: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -63,6 +64,7 @@ impl Default for Config {
             compile_memory_limit: 1 << 30,
             function_compile_limit: std::time::Duration::from_millis(150),
             tier_up_threshold: 1000,
+            compile_budget: None,
         }
     }
 }
@@ -163,6 +165,17 @@ impl Config {
     /// in the baseline tier). Default: off.
     pub fn tier_up(&mut self, enable: bool) -> &mut Self {
         self.tunables.indirect_calls = enable;
+        self
+    }
+
+    /// Bounds the wall time of compiling a module: the optimizing tier's
+    /// functions compile on worker threads, and those not done when the
+    /// budget (counted from the start of the compile) runs out get the
+    /// baseline tier's code instead, compiled then (linear in their size);
+    /// their late Cranelift results are discarded. A module's code then
+    /// depends on timing. Needs the baseline tier (x86-64). Default: none.
+    pub fn compile_budget(&mut self, budget: Option<std::time::Duration>) -> &mut Self {
+        self.compile_budget = budget;
         self
     }
 

@@ -131,6 +131,7 @@ impl Engine {
             ("epoch-interruption", tunables.epoch_interruption.to_string()),
             ("tier-up", tunables.indirect_calls.to_string()),
             ("tier-up-threshold", config.tier_up_threshold.to_string()),
+            ("compile-budget", format!("{:?}", config.compile_budget)),
             // They decide which functions Cranelift compiles.
             ("compile-memory-limit", config.compile_memory_limit.to_string()),
             ("function-compile-limit", format!("{:?}", config.function_compile_limit)),

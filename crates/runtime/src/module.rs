@@ -21,7 +21,7 @@ use brisk_environ::{
 };
 use rayon::prelude::*;
 use std::path::Path;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -63,12 +63,7 @@ struct ModuleInner {
 /// compile a function again, and its live instances, whose funcrefs a
 /// replacement rewrites.
 struct TierUp {
-    wasm: Box<[u8]>,
-    env: Arc<brisk_environ::Module>,
-    /// Each defined function's body: its range in `wasm`, and its features.
-    bodies: Vec<(std::ops::Range<usize>, brisk_environ::FuncCostFeatures)>,
-    /// Which defined functions are interpreted (empty: none).
-    interpreted: Vec<bool>,
+    source: Arc<FunctionSource>,
     /// Which defined functions were replaced (or are being): at most once.
     replaced: Box<[std::sync::atomic::AtomicBool]>,
     /// The vmctx of every live instance. Held while funcrefs are copied
@@ -78,6 +73,54 @@ struct TierUp {
     /// long as the module, since frames may still run the code it replaced
     /// and callers may have loaded its entry just before the swap.
     code: Mutex<Vec<Registration>>,
+}
+
+/// What compiling a module's functions again, away from its first
+/// compile, needs: the wasm and the translation's owned parts (shared by
+/// tier-up and by the compile budget's worker threads).
+struct FunctionSource {
+    wasm: Arc<[u8]>,
+    env: Arc<brisk_environ::Module>,
+    /// Each defined function's body: its range in `wasm`, and its features.
+    bodies: Vec<(std::ops::Range<usize>, brisk_environ::FuncCostFeatures)>,
+    /// Which defined functions are interpreted (empty: none).
+    interpreted: Vec<bool>,
+}
+
+impl FunctionSource {
+    fn of(wasm: Arc<[u8]>, translation: &brisk_environ::ModuleTranslation<'_>) -> FunctionSource {
+        let bodies = translation
+            .function_bodies
+            .values()
+            .map(|b| {
+                let r = b.body.range();
+                (r.start as usize..r.end as usize, b.features)
+            })
+            .collect();
+        FunctionSource { wasm, env: translation.module.clone(), bodies, interpreted: translation.interpreted.clone() }
+    }
+
+    /// The translation a compiler reads: every body (cheap readers over
+    /// the kept bytes), so that indices line up.
+    fn translation(&self) -> brisk_environ::ModuleTranslation<'_> {
+        let function_bodies = self
+            .bodies
+            .iter()
+            .map(|(range, features)| brisk_environ::FunctionBodyData {
+                body: wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
+                    &self.wasm[range.clone()],
+                    range.start as u64,
+                )),
+                features: *features,
+            })
+            .collect();
+        brisk_environ::ModuleTranslation {
+            module: self.env.clone(),
+            function_bodies,
+            escaping_funcs: Vec::new(),
+            interpreted: self.interpreted.clone(),
+        }
+    }
 }
 
 /// A function's replacement code: its own executable mapping.
@@ -235,17 +278,14 @@ impl Module {
         let (artifact, source) = compile(engine, wasm)?;
         let image = Image::copy_of(&artifact).context("failed to map code memory")?;
         let mut module = Module::from_image(engine, image)?;
-        if let Some(TierUpSource { env, bodies, interpreted, hot_after }) = source {
-            let replaced = bodies.iter().map(|_| AtomicBool::new(false)).collect();
+        if let Some(TierUpSource { source, hot_after }) = source {
+            let replaced = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
             for (c, n) in module.inner_counters().iter().zip(hot_after) {
                 c.store(n, Ordering::Relaxed);
             }
             let inner = Arc::get_mut(&mut module.inner).expect("a new module has one owner");
             inner.tier_up = Some(TierUp {
-                wasm: wasm.into(),
-                env,
-                bodies,
-                interpreted,
+                source,
                 replaced,
                 instances: Mutex::new(HashSet::new()),
                 code: Mutex::new(Vec::new()),
@@ -280,31 +320,13 @@ impl Module {
         if func_index >= info.counts().funcs {
             anyhow::bail!("function {func_index} out of range");
         }
-        let Some(def) = t.env.defined_func_index(func) else { return Ok(false) };
+        let Some(def) = t.source.env.defined_func_index(func) else { return Ok(false) };
         let i = def.as_u32() as usize;
-        if t.interpreted.get(i) == Some(&true) || t.replaced[i].swap(true, Ordering::AcqRel) {
+        if t.source.interpreted.get(i) == Some(&true) || t.replaced[i].swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
         let replace = || -> Result<()> {
-            // The translation the compiler reads: every body (cheap
-            // readers over the kept bytes), so that indices line up.
-            let function_bodies = t
-                .bodies
-                .iter()
-                .map(|(range, features)| brisk_environ::FunctionBodyData {
-                    body: wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
-                        &t.wasm[range.clone()],
-                        range.start as u64,
-                    )),
-                    features: *features,
-                })
-                .collect();
-            let translation = brisk_environ::ModuleTranslation {
-                module: t.env.clone(),
-                function_bodies,
-                escaping_funcs: Vec::new(),
-                interpreted: t.interpreted.clone(),
-            };
+            let translation = t.source.translation();
             let f = self.inner.engine.compiler().compile_function(&translation, def, self.tunables())?;
             // With indirect calls the code refers to nothing by address.
             anyhow::ensure!(f.relocs.is_empty(), "replacement code has relocations");
@@ -340,6 +362,18 @@ impl Module {
                 Err(e.context(format!("failed to tier up function {func_index}")))
             }
         }
+    }
+
+    /// The functions whose code was replaced while the module ran (or is
+    /// being replaced right now), by index, in index order.
+    pub fn tiered_up(&self) -> Vec<u32> {
+        let Some(t) = &self.inner.tier_up else { return Vec::new() };
+        t.replaced
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.load(Ordering::Acquire))
+            .map(|(i, _)| t.source.env.func_index(DefinedFuncIndex::from_u32(i as u32)).as_u32())
+            .collect()
     }
 
     /// [`Module::tier_up`] for every function of the module; returns how
@@ -379,7 +413,7 @@ impl Module {
         if t.replaced.get(def as usize).is_some_and(|r| r.load(Ordering::Acquire)) {
             return;
         }
-        let func = t.env.func_index(DefinedFuncIndex::from_u32(def)).as_u32();
+        let func = t.source.env.func_index(DefinedFuncIndex::from_u32(def)).as_u32();
         TIER_UP_COUNTS[0].fetch_add(1, Ordering::Relaxed);
         tier_up_queue(self.clone(), func);
     }
@@ -662,11 +696,84 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
 
 /// What a module that can tier up keeps of its translation.
 struct TierUpSource {
-    env: Arc<brisk_environ::Module>,
-    bodies: Vec<(std::ops::Range<usize>, brisk_environ::FuncCostFeatures)>,
-    interpreted: Vec<bool>,
+    source: Arc<FunctionSource>,
     /// Per defined function, its tier-up counter's start.
     hot_after: Vec<i32>,
+}
+
+/// Cranelift compiles running on worker threads for a module with a
+/// compile budget.
+struct BudgetedCompiles {
+    results: std::sync::mpsc::Receiver<(usize, Result<CompiledFunction, WasmError>)>,
+    abandon: Arc<AtomicBool>,
+    jobs: usize,
+}
+
+/// Starts the optimizing tier on `jobs` on detached worker threads (as
+/// many as the cores), so that the caller can stop waiting at a deadline:
+/// a compile still running then finishes in the background and its result
+/// is dropped, and no further job starts.
+fn within_budget(
+    engine: &Engine,
+    source: Arc<FunctionSource>,
+    jobs: &[DefinedFuncIndex],
+) -> BudgetedCompiles {
+    let (send, results) = std::sync::mpsc::channel();
+    let abandon = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let jobs_shared: Arc<[DefinedFuncIndex]> = jobs.into();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    for _ in 0..workers {
+        let (engine, source, send, abandon, next, jobs) =
+            (engine.clone(), source.clone(), send.clone(), abandon.clone(), next.clone(), jobs_shared.clone());
+        let work = move || {
+            let translation = source.translation();
+            let tunables = &engine.config().tunables;
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= jobs.len() || abandon.load(Ordering::Relaxed) {
+                    break;
+                }
+                let result = engine.compiler().compile_function(&translation, jobs[k], tunables);
+                if send.send((k, result)).is_err() {
+                    break;
+                }
+            }
+        };
+        // Without a thread, its jobs are simply never done: they get the
+        // baseline tier's code at the deadline.
+        let _ = std::thread::Builder::new().name("brisk-compile".into()).spawn(work);
+    }
+    BudgetedCompiles { results, abandon, jobs: jobs.len() }
+}
+
+impl BudgetedCompiles {
+    /// The results that arrive by `deadline` (job index, result); then
+    /// tells the workers to start nothing more.
+    fn finish(self, deadline: std::time::Instant) -> Vec<(usize, Result<CompiledFunction, WasmError>)> {
+        let mut done = Vec::with_capacity(self.jobs);
+        while done.len() < self.jobs {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.results.recv_timeout(left) {
+                Ok(r) => done.push(r),
+                Err(_) => break,
+            }
+        }
+        self.abandon.store(true, Ordering::Relaxed);
+        done
+    }
+}
+
+/// Functions whose optimizing compile missed the module's compile budget
+/// and got the baseline tier's code instead, since the process started.
+static BUDGET_FALLBACKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many functions got the baseline tier's code because their
+/// optimizing compile missed the module's compile budget
+/// ([`Config::compile_budget`](crate::Config::compile_budget)), since the
+/// process started (all engines).
+pub fn compile_budget_fallbacks() -> u64 {
+    BUDGET_FALLBACKS.load(Ordering::Relaxed)
 }
 
 /// Hot functions queued for the optimizing tier, and functions whose code
@@ -705,6 +812,7 @@ fn tier_up_queue(module: Module, func: u32) {
 /// [`compile_artifact`], and with tier-up on, what the module keeps to
 /// compile functions again.
 fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource>)> {
+    let started = std::time::Instant::now();
     let config = engine.config();
     let tunables = &config.tunables;
     // Interpreted functions are translated in the validation pass, which
@@ -775,10 +883,58 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         compiler.compile_function(&translation, i, tunables)
     };
     let indices: Vec<DefinedFuncIndex> = translation.function_bodies.keys().collect();
-    let funcs: Vec<CompiledFunction> = if config.parallel_compilation && indices.len() > 1 && !translation.interpreted.iter().all(|i| *i) {
-        indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
-    } else {
-        indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+    // Kept for tier-up and the budget's workers, made once.
+    let function_source: OnceLock<Arc<FunctionSource>> = OnceLock::new();
+    let funcs: Vec<CompiledFunction> = match (config.compile_budget, baseline) {
+        (Some(budget), Some(b)) if tiers.contains(&Tier::Optimized) => {
+            let source = function_source.get_or_init(|| Arc::new(FunctionSource::of(wasm.into(), &translation))).clone();
+            // Cranelift's functions go to worker threads at once; the
+            // others are compiled here meanwhile.
+            // Not those predicted to take longer than the whole budget:
+            // they would only burn a core after the deadline.
+            let fits = |i: &DefinedFuncIndex| {
+                brisk_environ::cost::estimate(&translation.function_bodies[*i].features).optimized_seconds
+                    <= budget.as_secs_f64()
+            };
+            let jobs: Vec<DefinedFuncIndex> =
+                indices.iter().copied().filter(|i| tiers[i.as_u32() as usize] == Tier::Optimized && fits(i)).collect();
+            // Cranelift stops early enough for the baseline tier to compile
+            // every job it did not finish (predicted, with a margin).
+            let reserve: f64 = jobs
+                .iter()
+                .map(|i| brisk_environ::cost::estimate(&translation.function_bodies[*i].features).baseline_seconds)
+                .sum();
+            let deadline = started + budget.saturating_sub(std::time::Duration::from_secs_f64(reserve * 1.5));
+            let late = within_budget(engine, source, &jobs);
+            let mut optimized: HashMap<DefinedFuncIndex, CompiledFunction> = HashMap::new();
+            let mut funcs = Vec::with_capacity(indices.len());
+            for &i in &indices {
+                funcs.push(if tiers[i.as_u32() as usize] == Tier::Optimized { CompiledFunction::default() } else { compile(i)? });
+            }
+            for (k, result) in late.finish(deadline) {
+                optimized.insert(jobs[k], result?);
+            }
+            for i in indices.iter().copied().filter(|i| tiers[i.as_u32() as usize] == Tier::Optimized) {
+                let f = match optimized.remove(&i) {
+                    Some(f) => f,
+                    // Past its share: the baseline tier's code (linear).
+                    None => {
+                        BUDGET_FALLBACKS.fetch_add(1, Ordering::Relaxed);
+                        match b.compile_function(&translation, i, tunables) {
+                            Ok(f) => f,
+                            Err(brisk_baseline::BaselineError::Wasm(e)) => return Err(e.into()),
+                            Err(brisk_baseline::BaselineError::Unsupported(_)) => compiler.compile_function(&translation, i, tunables)?,
+                        }
+                    }
+                };
+                funcs[i.as_u32() as usize] = f;
+            }
+            funcs
+        }
+        _ if config.parallel_compilation && indices.len() > 1 && !translation.interpreted.iter().all(|i| *i) => {
+            indices.par_iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?
+        }
+        _ => indices.iter().map(|i| compile(*i)).collect::<Result<_, WasmError>>()?,
     };
     // Host-to-wasm trampolines for native functions that can escape; with
     // interpreted functions in the module, for every native one (the
@@ -826,16 +982,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     };
     let source = tunables.indirect_calls.then(|| TierUpSource {
         hot_after,
-        env: translation.module.clone(),
-        bodies: translation
-            .function_bodies
-            .values()
-            .map(|b| {
-                let r = b.body.range();
-                (r.start as usize..r.end as usize, b.features)
-            })
-            .collect(),
-        interpreted: translation.interpreted.clone(),
+        source: function_source.get_or_init(|| Arc::new(FunctionSource::of(wasm.into(), &translation))).clone(),
     });
     Ok((artifact, source))
 }
