@@ -5,7 +5,7 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- calibrate [OUT.csv]
 //! ```
 //!
-//! Groups: compile, load, instantiate, unload, run, programs, stress. Prints a table, writes
+//! Groups: compile, load, instantiate, unload, run, programs, stress, jit. Prints a table, writes
 //! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
 //! `--no-docs`, which `--only` implies).
 
@@ -127,7 +127,7 @@ impl Wasmtime {
     }
 }
 
-const GROUPS: [&str; 7] = ["compile", "load", "instantiate", "unload", "run", "programs", "stress"];
+const GROUPS: [&str; 8] = ["compile", "load", "instantiate", "unload", "run", "programs", "stress", "jit"];
 
 fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
@@ -247,6 +247,7 @@ fn run_groups(setup: &Setup, only: &[String], remarks: &mut Vec<String>) -> Resu
         ("run", run::run),
         ("programs", programs::run),
         ("stress", stress::run),
+        ("jit", programs::time_to_result),
     ] {
         if wants(group) {
             let t = Instant::now();

@@ -26,6 +26,11 @@ pub const V8: &str = "V8 TurboFan (node:wasi)";
 
 pub const WASMI: &str = "wasmi";
 
+/// Time to result: the optimizing tier, compiled then run.
+pub const BRISK_AOT: &str = "Brisk optimized: compile + run";
+/// Time to result: the automatic tier in just-in-time mode.
+pub const BRISK_JIT: &str = "Brisk auto, tier-up: compile + run";
+
 /// Most a program may print.
 const STDOUT_CAPACITY: usize = 64 << 20;
 
@@ -326,4 +331,50 @@ fn base64_decode(s: &str) -> Result<Vec<u8>> {
         out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
     }
     Ok(out)
+}
+
+/// Time to result: each program compiled (`Module::new`, a fresh module
+/// every round, so tier-up starts over) and run, by the optimizing tier and
+/// by the automatic tier in just-in-time mode; the compile's share (the
+/// time until the first instruction runs) is noted.
+pub fn time_to_result(setup: &Setup) -> Result<Vec<Figure>> {
+    let dir = setup.root.join("bench/target/programs");
+    crate::inputs::build_programs(&setup.root, &dir)?;
+    let mut jit = brisk::Config::new();
+    jit.tier_up(true);
+    let linkers = [(BRISK_AOT, brisk_linker(&crate::brisk_optimized()?)?), (BRISK_JIT, brisk_linker(&brisk::Engine::new(&jit)?)?)];
+    let rounds = if setup.quick { 3 } else { 5 };
+    let mut figures = Vec::new();
+    for w in workloads(setup.quick) {
+        let path = dir.join(format!("{}.wasm", w.program));
+        let wasm = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let run_dir = setup.scratch.join(format!("jit-{}", w.program));
+        let mut compile_ms = vec![Vec::new(); linkers.len()];
+        let mut expected: Option<Outcome> = None;
+        let stats = measure(rounds, 1, linkers.len(), |c| {
+            let data = w.prepare(&setup.root, &run_dir)?;
+            let linker = &linkers[c].1;
+            let started = std::time::Instant::now();
+            let module = brisk::Module::new(linker.engine(), &wasm)?;
+            compile_ms[c].push(started.elapsed().as_secs_f64() * 1e3);
+            let outcome = run_brisk(linker, &module, &w, &data)?;
+            let seconds = started.elapsed().as_secs_f64();
+            match &expected {
+                None => expected = Some(outcome),
+                Some(e) if *e == outcome => {}
+                Some(_) => bail!("{}: {} printed something else", w.case(), linkers[c].0),
+            }
+            Ok(seconds)
+        })?;
+        for (c, stats) in stats.into_iter().enumerate() {
+            let mut ms = compile_ms[c].clone();
+            ms.sort_by(f64::total_cmp);
+            let versus = (c == 1).then_some(BRISK_AOT);
+            figures.push(
+                Figure::new(Group::TimeToResult, &w.case(), linkers[c].0, versus, stats)
+                    .note("compile ms", format!("{:.1}", ms[ms.len() / 2])),
+            );
+        }
+    }
+    Ok(figures)
 }

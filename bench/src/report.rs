@@ -19,6 +19,9 @@ pub enum Group {
     Programs,
     /// The stress families: compile time and peak memory against size.
     Stress,
+    /// Whole programs compiled and run in one go: just-in-time tier-up
+    /// against the optimizing tier.
+    TimeToResult,
 }
 
 impl Group {
@@ -32,6 +35,7 @@ impl Group {
             Group::Run => "run",
             Group::Programs => "programs",
             Group::Stress => "stress",
+            Group::TimeToResult => "jit",
         }
     }
 }
@@ -130,7 +134,7 @@ impl Report {
     }
 
     pub fn print_table(&self) {
-        for group in [Group::Compile, Group::Load, Group::Instantiate, Group::Unload, Group::Run, Group::Programs, Group::Stress] {
+        for group in [Group::Compile, Group::Load, Group::Instantiate, Group::Unload, Group::Run, Group::Programs, Group::Stress, Group::TimeToResult] {
             for case in self.cases(group) {
                 println!("{:<11} {case}", group.id());
                 for f in self.in_case(group, case) {
@@ -156,6 +160,9 @@ impl Report {
         }
         if let Some(line) = self.tier_up_cost() {
             println!("tier-up     {line}");
+        }
+        if let Some(line) = self.time_to_result() {
+            println!("jit         {line}");
         }
         for r in &self.remarks {
             println!("not measured: {r}");
@@ -225,6 +232,7 @@ impl Report {
         self.section(&mut md, Group::Unload, "Unload", "Modules loaded from an artifact (untimed), then all dropped at once; the time is per module.");
         self.section(&mut md, Group::Run, "Run time", "One call of the kernel's `run(arg)` on an instance made beforehand, after a warm-up call. The interpreters (wasmtime's Pulley, wasmi) are compared with Brisk's interpreter, the rest with Brisk's optimizing tier. Every runtime returned the same result (checked).");
         self.section(&mut md, Group::Programs, "Run time of whole programs", "The Debian C programs of `bench/programs/` (built for wasm32-wasi by `build.sh`) run as WASI preview 1 commands on the workloads of `bench/programs/compare.sh` (which checks Brisk's output against a native build's), made heavier: sqlite3 runs `workloads/bench.sql` on a database file, lua runs `workloads/bench.lua`, the compression drivers compress and decompress their generated input. One run = a WASI context (argv, no environment, stdout and stderr in memory, a preopened `data` directory with a fresh copy of the workload's files, prepared untimed) + instantiation + `_start`, on a module compiled beforehand: Brisk (optimizing tier and interpreter) through `brisk-wasi`, wasmtime (Cranelift and Pulley) through `wasmtime-wasi`'s preview 1 (`add_to_linker_sync`, `WasiP1Ctx`), V8 through `node:wasi` (timed inside Node). Every runtime printed the same stdout and exited with the same status (checked).");
+        self.section(&mut md, Group::TimeToResult, "Time to result: just-in-time tier-up", "Each C program compiled (`Module::new`, a fresh module every round) and run, by the optimizing tier and by the automatic tier with tier-up (every function starts in the baseline tier; hot ones are compiled by Cranelift on a background thread and swapped in). `compile ms` is the median time until the first instruction can run.");
         self.section(&mut md, Group::Stress, "Stress families", "Modules of `brisk_corpus::stress` that grow one feature of a function at a time (straight-line code, nesting, locals, operand-stack depth, `br_table` targets, values carried on a branch, loop-carried locals, values live across a call, if-diamonds over live locals), at 16 KiB to 1 MiB of code, compiled (`Module::new`) by Brisk's automatic tier (the default: per function, Cranelift where the cost model predicts at most 150 ms and 1 GiB, else the baseline tier; in parallel, as `brisk run` does; goal: every module within 500 ms and 1 GiB) and, on one thread, by its baseline tier and its interpreter. `peak MiB` is the most memory allocated during the compile beyond what was live before it (this binary counts its allocations); on the 1 MiB case of each family, `time exponent` and `memory exponent` are the least-squares slopes of log(time) and log(peak memory) over log(size): 1 is linear (goal: at most 1.1).");
         if !self.remarks.is_empty() {
             md.push_str("## Not measured\n\n");
@@ -338,6 +346,42 @@ impl Report {
     /// Liftoff.
     pub fn baseline_ratios(&self) -> Vec<String> {
         self.tier_ratios(crate::BRISK_BASELINE, &[crate::Wasmtime::Winch.name(), "V8 Liftoff"])
+    }
+
+    /// Just-in-time tier-up against the optimizing tier on whole programs
+    /// compiled and run in one go: summed time to result, the worst
+    /// program, and the time until the first instruction runs.
+    pub fn time_to_result(&self) -> Option<String> {
+        let (mut jit, mut opt, mut worst) = (0.0, 0.0, (0.0f64, String::new()));
+        let mut first = Vec::new();
+        let mut per = Vec::new();
+        for case in self.cases(Group::TimeToResult) {
+            let j = self.get(Group::TimeToResult, case, crate::programs::BRISK_JIT)?;
+            let o = self.get(Group::TimeToResult, case, crate::programs::BRISK_AOT)?;
+            jit += j.stats.median;
+            opt += o.stats.median;
+            let r = j.stats.median / o.stats.median;
+            if r > worst.0 {
+                worst = (r, short(case).to_string());
+            }
+            per.push(format!("{} {r:.2}x", short(case)));
+            let ms = |f: &Figure| f.note_value("compile ms").and_then(|v| v.parse::<f64>().ok());
+            if let (Some(jc), Some(oc)) = (ms(j), ms(o)) {
+                first.push((case, oc / jc));
+            }
+        }
+        if per.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "auto with tier-up / optimized, time to result (compile + run) summed over {} programs: {:.3}x ({}; worst {} {:.2}x; goals: 0.6x summed, 1.1x each); time to first instruction: tier-up starts {:.1}x sooner (geometric mean; goal 5x)",
+            per.len(),
+            jit / opt,
+            per.join(", "),
+            worst.1,
+            worst.0,
+            geomean(&first),
+        ))
     }
 
     /// What calls through funcrefs (the indirection that lets tier-up
@@ -557,6 +601,9 @@ impl Report {
         md.push('\n');
         if let Some(line) = self.tier_up_cost() {
             let _ = writeln!(md, "**Tier-up indirection**: {line}.\n");
+        }
+        if let Some(line) = self.time_to_result() {
+            let _ = writeln!(md, "**Just-in-time tier-up**: {line}.\n");
         }
 
         // Whole programs.

@@ -149,3 +149,24 @@ fn cli_run_explain() {
     assert!(err.contains("tiered up during the run"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Just-in-time mode: functions start in the baseline tier, but a dispatch
+/// loop (a loop around a `br_table` of many targets) is optimized up front.
+#[test]
+fn jit_starts_baseline_but_optimizes_dispatch_loops() {
+    let targets = "0 ".repeat(300);
+    let wat = format!(
+        r#"(module
+          (func $dispatch (param i32) (result i32)
+            (loop $l (block $b (br_table {targets} $b (local.get 0))) (br_if $l (i32.eqz (local.get 0))))
+            (local.get 0))
+          (func $plain (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))"#
+    );
+    let mut config = Config::new();
+    config.tier_up(true);
+    let engine = Engine::new(&config).unwrap();
+    let x = explain(&engine, wat.as_bytes(), &ExplainOptions::default()).unwrap();
+    let by_index = |i: u32| x.functions.iter().find(|f| f.index == i).unwrap();
+    assert_eq!((by_index(0).tier, &by_index(0).reason), (Tier::Optimized, &Reason::DispatchLoop));
+    assert_eq!((by_index(1).tier, &by_index(1).reason), (Tier::Baseline, &Reason::TierUp));
+}

@@ -89,7 +89,7 @@ pub fn explain(engine: &Engine, bytes: &[u8], options: &ExplainOptions<'_>) -> R
     let mut functions = Vec::with_capacity(translation.function_bodies.len());
     for (def, body) in translation.function_bodies.iter() {
         let predicted = cost::estimate(&body.features);
-        let (tier, reason) = policy::choose(config.strategy, def, &predicted, &limits, engine.baseline().is_some());
+        let (tier, reason) = policy::choose(config.strategy, def, &body.features, &limits, engine.baseline().is_some());
         let mut line = FunctionExplanation {
             index: env.func_index(def).as_u32(),
             name: env.func_names.get(&env.func_index(def)).cloned(),

@@ -796,6 +796,10 @@ fn tier_up_queue(module: Module, func: u32) {
         let (send, receive) = std::sync::mpsc::channel::<(Module, u32)>();
         let spawned = std::thread::Builder::new().name("brisk-tier-up".into()).spawn(move || {
             for (module, func) in receive {
+                // A module nobody else holds any more will not run again.
+                if Arc::strong_count(&module.inner) == 1 {
+                    continue;
+                }
                 // A failure leaves the function on its baseline code, which
                 // is correct; there is no caller to tell.
                 let _ = module.tier_up(func);
@@ -840,8 +844,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         .function_bodies
         .iter()
         .map(|(def, body)| {
-            let estimate = brisk_environ::cost::estimate(&body.features);
-            match policy::choose(config.strategy, def, &estimate, &limits, baseline.is_some()).0 {
+            match policy::choose(config.strategy, def, &body.features, &limits, baseline.is_some()).0 {
                 Tier::Interpreter if !translation.is_interpreted(def) => Tier::Optimized,
                 tier => tier,
             }
@@ -972,8 +975,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
             .function_bodies
             .iter()
             .map(|(def, body)| {
-                let estimate = brisk_environ::cost::estimate(&body.features);
-                let fits = policy::choose(config.strategy, def, &estimate, &aot, true).0 == Tier::Optimized;
+                let fits = policy::choose(config.strategy, def, &body.features, &aot, true).0 == Tier::Optimized;
                 if fits { threshold } else { i32::MAX }
             })
             .collect()

@@ -3,8 +3,8 @@
 //! ([`brisk_environ::cost`]).
 
 use crate::Strategy;
-use brisk_environ::DefinedFuncIndex;
-use brisk_environ::cost::CostEstimate;
+use brisk_environ::cost;
+use brisk_environ::{DefinedFuncIndex, FuncCostFeatures};
 use std::fmt;
 
 /// The code a function runs.
@@ -64,6 +64,10 @@ pub enum Reason {
     /// Just-in-time mode: the function starts in the baseline tier and the
     /// optimizing tier takes over once it is hot.
     TierUp,
+    /// Just-in-time mode, but a dispatch loop (a loop and a `br_table` of
+    /// many targets): optimized from the start, since a frame that loops
+    /// for the whole program would never reach code swapped in later.
+    DispatchLoop,
 }
 
 impl fmt::Display for Reason {
@@ -86,6 +90,7 @@ impl fmt::Display for Reason {
             ),
             Reason::NoNativeTier => f.write_str("no native tier for this host"),
             Reason::TierUp => f.write_str("starts in the baseline tier; optimized in the background once hot"),
+            Reason::DispatchLoop => f.write_str("a dispatch loop (loop + br_table): optimized from the start"),
         }
     }
 }
@@ -103,17 +108,25 @@ pub(crate) struct Limits {
     pub jit: bool,
 }
 
-/// The tier of defined function `def` under `strategy`, with the cost
-/// model's estimate of it; `native` says whether the host has the
-/// baseline tier (without it, only the optimizing tier and the
-/// interpreter exist).
+/// Fewest `br_table` targets (in a function with a loop) that make a
+/// dispatch loop.
+const DISPATCH_TARGETS: u32 = 256;
+
+/// The tier of defined function `def`, with these cost features, under
+/// `strategy`; `native` says whether the host has the baseline tier
+/// (without it, only the optimizing tier and the interpreter exist).
 pub(crate) fn choose(
     strategy: Strategy,
     def: DefinedFuncIndex,
-    estimate: &CostEstimate,
+    features: &FuncCostFeatures,
     limits: &Limits,
     native: bool,
 ) -> (Tier, Reason) {
+    let estimate = &cost::estimate(features);
+    // An interpreter's or a state machine's dispatch loop: entered once, it
+    // may run for the rest of the program, and without on-stack
+    // replacement a running frame never leaves the baseline tier's code.
+    let dispatch_loop = features.loops > 0 && features.br_table_targets >= DISPATCH_TARGETS;
     let even = def.as_u32().is_multiple_of(2);
     // Wherever Cranelift would be given a function predicted to need more
     // memory than allowed, a cheaper tier takes it.
@@ -133,6 +146,7 @@ pub(crate) fn choose(
             fallback,
             Reason::OverTime { predicted: estimate.optimized_seconds, limit: limits.function_seconds },
         ),
+        Strategy::Auto if limits.jit && native && dispatch_loop => (Tier::Optimized, Reason::DispatchLoop),
         Strategy::Auto if limits.jit && native => (Tier::Baseline, Reason::TierUp),
         Strategy::Auto => (Tier::Optimized, Reason::Fits),
     }
