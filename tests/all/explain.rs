@@ -46,9 +46,13 @@ fn explain_names_the_planted_function_first() {
 #[test]
 fn auto_runs_mixed_tiers() {
     let engine = Engine::default();
-    let module = Module::new(&engine, planted()).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    check_planted(&engine, &Module::new(&engine, planted()).unwrap());
+}
+
+/// Runs the planted module's exports and checks their results.
+fn check_planted(engine: &Engine, module: &Module) {
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, module, &[]).unwrap();
     let planted = instance.get_typed_func::<i32, i32>(&mut store, "planted").unwrap();
     let expected: i32 = (0..50_000).map(|i| i % 1000).sum::<i32>() + 7;
     assert_eq!(planted.call(&mut store, 7).unwrap(), expected);
@@ -108,13 +112,7 @@ fn compile_budget_falls_back_to_the_baseline_tier() {
     let module = Module::new(&engine, planted()).unwrap();
     // The planted function, predicted far over 1 ms, at least.
     assert!(brisk::compile_budget_fallbacks() > before);
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    let planted = instance.get_typed_func::<i32, i32>(&mut store, "planted").unwrap();
-    let expected: i32 = (0..50_000).map(|i| i % 1000).sum::<i32>() + 7;
-    assert_eq!(planted.call(&mut store, 7).unwrap(), expected);
-    let small = instance.get_typed_func::<i32, i32>(&mut store, "small0").unwrap();
-    assert_eq!(small.call(&mut store, 7).unwrap(), 8);
+    check_planted(&engine, &module);
 }
 
 /// `brisk run --explain` prints the table and summary after the run, with
