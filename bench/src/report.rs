@@ -164,6 +164,9 @@ impl Report {
         if let Some(line) = self.time_to_result() {
             println!("jit         {line}");
         }
+        if let Some(line) = self.auto_aot_ratio() {
+            println!("auto        {line}");
+        }
         for r in &self.remarks {
             println!("not measured: {r}");
         }
@@ -346,6 +349,25 @@ impl Report {
     /// Liftoff.
     pub fn baseline_ratios(&self) -> Vec<String> {
         self.tier_ratios(crate::BRISK_BASELINE, &[crate::Wasmtime::Winch.name(), "V8 Liftoff"])
+    }
+
+    /// The automatic tier ahead of time against the optimizing tier, run
+    /// time of the whole programs.
+    pub fn auto_aot_ratio(&self) -> Option<String> {
+        let ratios: Vec<(&str, f64)> = self
+            .ratios(Group::Programs, crate::programs::BRISK_AUTO_AOT)
+            .into_iter()
+            .map(|(case, r)| (case, 1.0 / r))
+            .collect();
+        if ratios.is_empty() {
+            return None;
+        }
+        let per: Vec<String> = ratios.iter().map(|(case, r)| format!("{} {r:.3}x", short(case))).collect();
+        Some(format!(
+            "auto ahead of time / optimized, run time of the programs, geometric mean: {:.3}x ({}; goal: within 1.05x)",
+            geomean(&ratios),
+            per.join(", ")
+        ))
     }
 
     /// Just-in-time tier-up against the optimizing tier on whole programs
