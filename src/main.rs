@@ -458,10 +458,7 @@ fn explain(args: ExplainArgs) -> Result<()> {
         let cell = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{:.3} ms", ms(v)));
         for f in shown {
             let x = &f.features;
-            let mut name = f.name.clone().unwrap_or_default();
-            if name.chars().count() > 24 {
-                name = name.chars().take(23).collect::<String>() + "…";
-            }
+            let name = clip(f.name.as_deref().unwrap_or_default(), 24);
             let _ = writeln!(out, "{:>6}  {:<24} {:>8} {:>8} {:>7} {:>6} {:>6} {:>10} {:>10} {:>10} {:>10}  {:<9} {}",
                 f.index, name, x.body_bytes, x.operators, x.locals, x.max_nesting, x.max_operand_stack,
                 cell(Some(f.predicted.optimized_seconds)), cell(measured(f.optimized)),
@@ -504,6 +501,14 @@ fn settings() {
          -W max-memory-size (off: up to each memory's maximum)\n",
     );
     print!("{out}");
+}
+
+/// `name`, cut to at most `width` characters with an ellipsis.
+pub(crate) fn clip(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        return name.to_string();
+    }
+    name.chars().take(width - 1).collect::<String>() + "…"
 }
 
 /// A JSON string literal.

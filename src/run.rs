@@ -157,10 +157,7 @@ fn explain_run(engine: &Engine, module: &brisk::Module, args: &RunArgs) -> Resul
     let tiered: std::collections::HashSet<u32> = module.tiered_up().into_iter().collect();
     crate::eprint_line(&format!("{:>6}  {:<32} {:>8} {:>10}  {:<9} {:<10} why", "func", "name", "ops", "opt pred", "tier", "tiered up"));
     for f in x.functions.iter().take(20) {
-        let mut name = f.name.clone().unwrap_or_default();
-        if name.chars().count() > 32 {
-            name = name.chars().take(31).collect::<String>() + "…";
-        }
+        let name = crate::clip(f.name.as_deref().unwrap_or_default(), 32);
         crate::eprint_line(&format!(
             "{:>6}  {:<32} {:>8} {:>7.3} ms  {:<9} {:<10} {}",
             f.index,

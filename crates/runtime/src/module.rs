@@ -891,22 +891,21 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     let funcs: Vec<CompiledFunction> = match (config.compile_budget, baseline) {
         (Some(budget), Some(b)) if tiers.contains(&Tier::Optimized) => {
             let source = function_source.get_or_init(|| Arc::new(FunctionSource::of(wasm.into(), &translation))).clone();
-            // Cranelift's functions go to worker threads at once; the
-            // others are compiled here meanwhile.
-            // Not those predicted to take longer than the whole budget:
-            // they would only burn a core after the deadline.
-            let fits = |i: &DefinedFuncIndex| {
-                brisk_environ::cost::estimate(&translation.function_bodies[*i].features).optimized_seconds
-                    <= budget.as_secs_f64()
-            };
-            let jobs: Vec<DefinedFuncIndex> =
-                indices.iter().copied().filter(|i| tiers[i.as_u32() as usize] == Tier::Optimized && fits(i)).collect();
-            // Cranelift stops early enough for the baseline tier to compile
-            // every job it did not finish (predicted, with a margin).
-            let reserve: f64 = jobs
-                .iter()
-                .map(|i| brisk_environ::cost::estimate(&translation.function_bodies[*i].features).baseline_seconds)
-                .sum();
+            // Cranelift's functions go to worker threads at once (but those
+            // predicted to take longer than the whole budget: they would
+            // only burn a core after the deadline); the others are compiled
+            // here meanwhile. Cranelift stops early enough for the baseline
+            // tier to compile every job it did not finish (predicted, with
+            // a margin).
+            let mut reserve = 0.0;
+            let mut jobs = Vec::new();
+            for &i in indices.iter().filter(|i| tiers[i.as_u32() as usize] == Tier::Optimized) {
+                let e = brisk_environ::cost::estimate(&translation.function_bodies[i].features);
+                if e.optimized_seconds <= budget.as_secs_f64() {
+                    reserve += e.baseline_seconds;
+                    jobs.push(i);
+                }
+            }
             let deadline = started + budget.saturating_sub(std::time::Duration::from_secs_f64(reserve * 1.5));
             let late = within_budget(engine, source, &jobs);
             let mut optimized: HashMap<DefinedFuncIndex, CompiledFunction> = HashMap::new();
