@@ -136,3 +136,105 @@ fn short_lived_stores_leave_rss_flat() {
     assert!(rss_after < rss_before + 16 * MIB, "RSS grew from {rss_before} to {rss_after} bytes");
     assert!(vm_after < vm_before + 1024 * MIB, "address space grew from {vm_before} to {vm_after} bytes");
 }
+
+/// A module with a memory of `pages` pages whose first `data.len()` bytes
+/// an active segment initialises, and `load(addr) -> i32` (a byte) and
+/// `store(addr, byte)` over it. Encoded by hand: the text format would
+/// spell 64 MiB as escapes.
+fn module_with_data(pages: u32, data: &[u8]) -> Vec<u8> {
+    fn leb(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            out.push(if v == 0 { byte } else { byte | 0x80 });
+            if v == 0 {
+                break;
+            }
+        }
+    }
+    fn section(id: u8, body: &[u8], out: &mut Vec<u8>) {
+        out.push(id);
+        leb(body.len() as u64, out);
+        out.extend_from_slice(body);
+    }
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    // Types: (i32) -> i32, (i32 i32) -> ().
+    section(1, &[2, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 0], &mut wasm);
+    section(3, &[2, 0, 1], &mut wasm);
+    let mut memory = vec![1, 0];
+    leb(u64::from(pages), &mut memory);
+    section(5, &memory, &mut wasm);
+    let mut exports = vec![3];
+    for (name, kind, index) in [("load", 0u8, 0u8), ("store", 0, 1), ("memory", 2, 0)] {
+        exports.push(name.len() as u8);
+        exports.extend_from_slice(name.as_bytes());
+        exports.extend_from_slice(&[kind, index]);
+    }
+    section(7, &exports, &mut wasm);
+    // load: local.get 0, i32.load8_u; store: local.get 0, local.get 1,
+    // i32.store8.
+    let load = [0, 0x20, 0, 0x2d, 0, 0, 0x0b];
+    let store = [0, 0x20, 0, 0x20, 1, 0x3a, 0, 0, 0x0b];
+    let mut code = vec![2, load.len() as u8];
+    code.extend_from_slice(&load);
+    code.push(store.len() as u8);
+    code.extend_from_slice(&store);
+    section(10, &code, &mut wasm);
+    // One active segment at offset 0.
+    let mut segments = vec![1, 0, 0x41, 0, 0x0b];
+    leb(data.len() as u64, &mut segments);
+    segments.extend_from_slice(data);
+    section(11, &segments, &mut wasm);
+    wasm
+}
+
+// A 64 MiB data segment, instantiated 1,000 times: copied, that is 64 GiB
+// of writes and as much resident memory; mapped copy-on-write from the
+// artifact's memory image, nothing is resident until touched. The bound,
+// 16 KiB per instance, leaves room for each instance's own allocations
+// (vmctx, store) but not for one page of the image copied in each.
+#[test]
+#[allow(unsafe_code, reason = "loads an artifact this test just wrote")]
+fn memory_images_are_mapped_not_copied() {
+    if delegate_to_child("rss::memory_images_are_mapped_not_copied") {
+        return;
+    }
+    const INSTANCES: u64 = 1_000;
+    let data: Vec<u8> = (0..64 * MIB as usize).map(|i| (i % 251) as u8 + 1).collect();
+    let wasm = module_with_data(1025, &data);
+    let engine = Engine::default();
+    let dir = std::env::temp_dir().join(format!("brisk-rss-images-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("images.bwasm");
+    let compiled = Module::new(&engine, &wasm).unwrap();
+    std::fs::write(&path, compiled.serialize().unwrap()).unwrap();
+    drop(data);
+    // Compiled in memory (an anonymous file holds the image) and loaded
+    // from a file (the file does).
+    // SAFETY: an artifact this test just wrote, left as it is.
+    let loaded = unsafe { Module::deserialize_file(&engine, &path) }.unwrap();
+    for module in [&compiled, &loaded] {
+        let mut store = Store::new(&engine, ());
+        let before = rss();
+        let instances: Vec<Instance> =
+            (0..INSTANCES).map(|_| Instance::new(&mut store, module, &[]).unwrap()).collect();
+        let after = rss();
+        println!("{INSTANCES} instances: RSS {} KiB -> {} KiB", before / 1024, after / 1024);
+        assert!(after < before + INSTANCES * 16 * 1024, "RSS grew from {before} to {after} bytes");
+        // Every instance sees the segment; a write stays in its instance.
+        for (i, instance) in instances.iter().enumerate().step_by(97) {
+            let load = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+            let store_byte = instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap();
+            let addr = (i as i32 * 65_537) % (64 << 20);
+            assert_eq!(load.call(&mut store, addr).unwrap(), (addr % 251) + 1);
+            assert_eq!(load.call(&mut store, 64 << 20).unwrap(), 0, "past the segment: zeros");
+            store_byte.call(&mut store, (addr, 0)).unwrap();
+            assert_eq!(load.call(&mut store, addr).unwrap(), 0);
+        }
+        for instance in &instances[1..3] {
+            let load = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+            assert_eq!(load.call(&mut store, 0).unwrap(), 1, "instance 0's write stays in instance 0");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -276,7 +276,7 @@ impl Module {
     /// Compiles a binary module.
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
         let (artifact, source) = compile(engine, wasm)?;
-        let image = Image::copy_of(&artifact).context("failed to map code memory")?;
+        let image = Image::holding(&artifact).context("failed to map code memory")?;
         let mut module = Module::from_image(engine, image)?;
         if let Some(TierUpSource { source, hot_after }) = source {
             let replaced = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
@@ -456,7 +456,7 @@ impl Module {
     /// [`Module::deserialize_file`]: damaged or truncated metadata is
     /// refused, damaged code is not detected.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let image = Image::copy_of(bytes.as_ref()).context("failed to map code memory")?;
+        let image = Image::holding(bytes.as_ref()).context("failed to map code memory")?;
         Module::from_image(engine, image)
     }
 
@@ -510,7 +510,7 @@ impl Module {
             let mut prefix = [0u8; artifact::PREFIX_LEN];
             let read = file.read_at(&mut prefix, 0)?;
             // SAFETY: the caller vouches the file stays as it is.
-            let mut image = unsafe { Image::map_file(&file)? };
+            let mut image = unsafe { Image::map_file(file, true)? };
             if let Some(text) = artifact::text_hint(&prefix[..read]) {
                 // A wrong hint (a corrupt file) is harmless: nothing runs
                 // before the checks, and `from_image` protects the range
@@ -528,6 +528,10 @@ impl Module {
         let layout = ArtifactLayout::parse(image.bytes(), engine.artifact_settings())?;
         let text = layout.text();
         image.make_executable(text.clone()).context("failed to make code executable")?;
+        if !layout.info(image.bytes()).has_memory_images() {
+            // Memory images are mapped from the file; nothing else is.
+            image.close_file();
+        }
         let image = Arc::new(ModuleImage { image, layout });
         let info = image.info();
         let type_ids = (0..info.num_types())
@@ -594,6 +598,12 @@ impl Module {
     /// [`artifact::verify_code`]).
     pub(crate) fn artifact_bytes(&self) -> &[u8] {
         self.inner.image.image.bytes()
+    }
+
+    /// The file the artifact is mapped from, kept open if the module has
+    /// memory images (which instances map from it).
+    pub(crate) fn image_file(&self) -> Option<&std::fs::File> {
+        self.inner.image.image.file()
     }
 
     /// The module's tables, read in place from its artifact.

@@ -11,6 +11,8 @@
 //!   .brisk.<table> ...         fixed-layout little-endian tables (below)
 //!   .text                      machine code at a page-aligned offset, padded
 //!                              to whole pages; a symbol per function
+//!   .memory_images             initial contents of memories, page-aligned,
+//!                              mapped copy-on-write by instantiation
 //!   .symtab .strtab .shstrtab  function names, for objdump, perf and
 //!                              backtraces (not read at load)
 //!   section headers            for tools (not read at load)
@@ -58,9 +60,11 @@
 //! read, so they are stored once. Names only label backtraces, so they are
 //! bounds-checked when read, not checksummed.
 
+mod image;
 mod read;
 mod write;
 
+pub use image::{IMAGE_PAGE, MemoryImage, MemoryImages, memory_images};
 pub use read::*;
 pub use write::*;
 
@@ -69,7 +73,7 @@ use crate::types::{EntityIndex, FuncIndex, GlobalIndex, MemoryIndex, TableIndex,
 /// First bytes of `.brisk.header`.
 pub const MAGIC: [u8; 8] = *b"BRISKART";
 /// Version of the layout described here; any change to it bumps this.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// The Brisk version that writes and accepts artifacts.
 pub const BRISK_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Alignment of `.text` in the file and in memory, and the granule its
@@ -79,6 +83,8 @@ pub const TEXT_ALIGN: u64 = 0x1000;
 pub const HEADER_FILE_OFFSET: usize = 64;
 /// How many of a file's first bytes [`text_hint`] reads.
 pub const PREFIX_LEN: usize = HEADER_FILE_OFFSET + header::TEXT_SIZE + 8;
+/// The ELF section of memory images' bytes.
+pub const IMAGES_SECTION: &str = ".memory_images";
 /// Extension of artifact files.
 pub const EXTENSION: &str = "bwasm";
 
@@ -171,6 +177,11 @@ sections! {
     /// The interpreter's bytecode for the module (`brisk_interp`'s blob),
     /// empty when every function is native. Read in place, 8-aligned.
     Bytecode = ".brisk.bytecode", 1;
+    /// Memory images ([`memory_images`]), by memory index, at most one per
+    /// memory: `[memory, 0, memory_offset: u64, image_offset: u64, len:
+    /// u64]`; the image's bytes are `len` bytes at `image_offset` in the
+    /// `.memory_images` section, all three page-aligned.
+    MemoryImages = ".brisk.memory_images", 32;
 }
 
 /// The span of text whose trap sites share the upper bits of their
@@ -247,9 +258,14 @@ pub mod header {
     /// it (that reads every page of code); [`verify_code`](super::verify_code)
     /// does, and the cache calls it on every hit.
     pub const CODE_HASH: usize = 180;
+    /// `u64`: file offset of the `.memory_images` section (page-aligned;
+    /// 0 if the module has no memory image).
+    pub const IMAGES_OFFSET: usize = 188;
+    /// `u64`: size of `.memory_images` (whole pages).
+    pub const IMAGES_SIZE: usize = 196;
     /// `[offset: u32, size: u32]` of every section in
     /// [`Section::ALL`](super::Section::ALL) order, the header included.
-    pub const DIRECTORY: usize = 188;
+    pub const DIRECTORY: usize = 204;
     /// Size of the fixed part.
     pub const SIZE: usize = DIRECTORY + 8 * super::Section::ALL.len();
     /// Size of the string fields.

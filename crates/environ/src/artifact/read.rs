@@ -14,6 +14,8 @@ pub(super) struct ElfSections {
     /// `.symtab` and `.strtab`, for function names (not checksummed).
     pub symtab: Option<(usize, usize)>,
     pub strtab: Option<(usize, usize)>,
+    /// The memory images' bytes.
+    pub images: Option<(usize, usize)>,
     pub brisk: [Option<(usize, usize)>; Section::ALL.len()],
 }
 
@@ -33,13 +35,14 @@ pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, String> {
     let header = object::elf::FileHeader64::<object::Endianness>::parse(bytes).map_err(malformed)?;
     let endian = header.endian().map_err(malformed)?;
     let sections = header.sections(endian, bytes).map_err(malformed)?;
-    let mut out = ElfSections { text: None, symtab: None, strtab: None, brisk: [None; Section::ALL.len()] };
+    let mut out = ElfSections { text: None, symtab: None, strtab: None, images: None, brisk: [None; Section::ALL.len()] };
     for s in sections.iter() {
         let name = sections.section_name(endian, s).map_err(malformed)?;
         let slot = match name {
             b".text" => &mut out.text,
             b".symtab" => &mut out.symtab,
             b".strtab" => &mut out.strtab,
+            n if n == IMAGES_SECTION.as_bytes() => &mut out.images,
             _ => match name.strip_prefix(b".brisk.").and_then(section_index) {
                 Some(i) => &mut out.brisk[i],
                 None => continue,
@@ -131,6 +134,14 @@ pub fn text_hint(prefix: &[u8]) -> Option<Range<usize>> {
     Some(offset..offset.checked_add(len)?)
 }
 
+/// Does the header at the start of `bytes` say the artifact has memory
+/// images? A hint, like [`text_hint`], for a loader choosing how to hold
+/// the artifact in memory.
+pub fn images_hint(bytes: &[u8]) -> bool {
+    text_hint(bytes).is_some()
+        && bytes.get(HEADER_FILE_OFFSET + header::IMAGES_SIZE..).is_some_and(|h| h.len() >= 8 && read_u64(h, 0) != 0)
+}
+
 /// A checked artifact: where its tables are and the counts in its header.
 /// Building one costs the same for every module apart from the checksum,
 /// which reads the metadata once; nothing is decoded.
@@ -146,6 +157,7 @@ pub struct ArtifactLayout {
     func_symbols: usize,
     symtab: Range<usize>,
     strtab: Range<usize>,
+    images: Range<usize>,
 }
 
 impl ArtifactLayout {
@@ -224,6 +236,16 @@ impl ArtifactLayout {
         if text_off < meta_end || text_off.checked_add(text_len).is_none_or(|end| end > bytes.len()) {
             return Err(corrupt(".text lies outside the file (truncated?)"));
         }
+        let (images_off, images_len) = (read_u64(h, header::IMAGES_OFFSET), read_u64(h, header::IMAGES_SIZE));
+        if !images_off.is_multiple_of(IMAGE_PAGE) || !images_len.is_multiple_of(IMAGE_PAGE) {
+            return Err(corrupt(format!("{IMAGES_SECTION} is not page-aligned")));
+        }
+        let images = usize::try_from(images_off)
+            .ok()
+            .zip(usize::try_from(images_len).ok())
+            .and_then(|(off, len)| Some(off..off.checked_add(len)?))
+            .filter(|r| r.is_empty() || (r.start >= meta_end && r.end <= bytes.len()))
+            .ok_or_else(|| corrupt(format!("{IMAGES_SECTION} lies outside the file (truncated?)")))?;
         let n = |s: Section| u32::try_from(count(s)).unwrap_or(u32::MAX);
         let counts = ModuleCounts {
             funcs: n(Section::Funcs),
@@ -258,6 +280,7 @@ impl ArtifactLayout {
             func_symbols: read_u32(h, header::FUNC_SYMBOLS) as usize,
             symtab: range_field(h, header::SYMTAB),
             strtab: range_field(h, header::STRTAB),
+            images,
         };
         layout.info(bytes).check_indices()?;
         Ok(layout)
@@ -291,6 +314,19 @@ impl ArtifactLayout {
 pub struct ModuleInfo<'a> {
     bytes: &'a [u8],
     layout: &'a ArtifactLayout,
+}
+
+/// Where a memory image lies: bytes `file_offset..file_offset + len` of
+/// the artifact are the memory's bytes `memory_offset..memory_offset + len`
+/// after instantiation (all page-aligned).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryImageRef {
+    /// Where the image starts in the memory.
+    pub memory_offset: usize,
+    /// Where it starts in the artifact file.
+    pub file_offset: usize,
+    /// Its length.
+    pub len: usize,
 }
 
 /// A constant expression read in place.
@@ -748,6 +784,30 @@ impl<'a> ModuleInfo<'a> {
         DataRef { mode: self.mode(&w), data: self.section(Section::Data).get(off..off + len).unwrap_or_default() }
     }
 
+    /// The image of a memory's initial contents, if it has one: where it
+    /// lies in the file and in the memory. Checked at load: page-aligned,
+    /// inside `.memory_images` and inside the memory's initial size, which
+    /// is not shared. Its data segments are empty in the tables.
+    pub fn memory_image(&self, m: MemoryIndex) -> Option<MemoryImageRef> {
+        let n = self.count(Section::MemoryImages);
+        let memory = |i: usize| read_u32(self.record(Section::MemoryImages, i), 0);
+        let i = partition_point(n, |i| memory(i) < m.as_u32());
+        (i < n && memory(i) == m.as_u32()).then(|| {
+            let r = self.record(Section::MemoryImages, i);
+            let image_offset = read_u64(r, 16) as usize;
+            MemoryImageRef {
+                memory_offset: read_u64(r, 8) as usize,
+                file_offset: self.layout.images.start + image_offset,
+                len: read_u64(r, 24) as usize,
+            }
+        })
+    }
+
+    /// Does the module have memory images?
+    pub fn has_memory_images(&self) -> bool {
+        self.count(Section::MemoryImages) > 0
+    }
+
     /// The trap at a text offset, if it is a trap site: a binary search
     /// over the sites of its block of text.
     pub fn trap_at(&self, offset: u32) -> Option<Trap> {
@@ -953,6 +1013,32 @@ impl ModuleInfo<'_> {
             if off + len > data.len() {
                 let what = format!("bytes {off}..{} lie outside {} ({} bytes)", off + len, S::Data.name(), data.len());
                 return Err(bad(S::DataSegments, i, what));
+            }
+        }
+
+        // Memory images: of defined, unshared memories, one each in index
+        // order, page-aligned, inside the images' section and inside their
+        // memory's initial size.
+        let mut previous = None;
+        for i in 0..self.count(S::MemoryImages) {
+            let r = self.record(S::MemoryImages, i);
+            let memory = read_u32(r, 0);
+            let [memory_offset, image_offset, len] = [8, 16, 24].map(|at| read_u64(r, at));
+            if memory < c.imported_memories || memory >= c.memories || previous.is_some_and(|p| p >= memory) {
+                return Err(bad(S::MemoryImages, i, format!("memory {memory} is not a defined memory after the previous image's")));
+            }
+            previous = Some(memory);
+            let ty = self.memory(MemoryIndex::from_u32(memory));
+            let minimum = ty.minimum.checked_mul(crate::WASM_PAGE_SIZE).unwrap_or(u64::MAX);
+            let fits = |start: u64, limit: u64| start.checked_add(len).is_some_and(|end| end <= limit);
+            if [memory_offset, image_offset, len].iter().any(|v| !v.is_multiple_of(IMAGE_PAGE))
+                || len == 0
+                || ty.shared
+                || !fits(image_offset, self.layout.images.len() as u64)
+                || !fits(memory_offset, minimum)
+            {
+                let what = format!("image of {len} bytes at {image_offset} for bytes {memory_offset}.. of memory {memory}");
+                return Err(bad(S::MemoryImages, i, format!("{what} is out of place")));
             }
         }
 

@@ -106,8 +106,9 @@ pub fn link(
 ///
 /// A message if the ELF writer fails or a table outgrows 32-bit offsets.
 pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettings) -> Result<Vec<u8>, String> {
+    let images = memory_images(env);
     let mut tables = Tables::default();
-    tables.encode(env, code, settings)?;
+    tables.encode(env, code, settings, &images)?;
 
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
     // The header first, at HEADER_FILE_OFFSET; then the tables; then the
@@ -118,6 +119,14 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     }
     let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
     obj.set_section_data(text, code.text.as_slice(), TEXT_ALIGN);
+    if !images.images.is_empty() {
+        let section = obj.add_section(Vec::new(), IMAGES_SECTION.as_bytes().to_vec(), SectionKind::ReadOnlyData);
+        let mut bytes = Vec::with_capacity(images.images.iter().map(|i| i.bytes.len()).sum());
+        for image in &images.images {
+            bytes.extend_from_slice(&image.bytes);
+        }
+        obj.set_section_data(section, bytes, IMAGE_PAGE);
+    }
     let num_defined = env.num_defined_funcs();
     for (i, r) in code.ranges.iter().enumerate() {
         let name = match r.func {
@@ -170,6 +179,16 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     put(header::META_END, &meta_end.to_le_bytes());
     put(header::FILE_SIZE, &file_size.to_le_bytes());
     put(header::CODE_HASH, &tail_hash.to_le_bytes());
+    let (images_off, images_len) = match layout.images {
+        Some(place) if !images.images.is_empty() => place,
+        None if images.images.is_empty() => (0, 0),
+        _ => return Err("the written artifact lost its memory images".into()),
+    };
+    if !(images_off as u64).is_multiple_of(IMAGE_PAGE) {
+        return Err("the ELF writer did not align the memory images to a page".into());
+    }
+    put(header::IMAGES_OFFSET, &(images_off as u64).to_le_bytes());
+    put(header::IMAGES_SIZE, &(images_len as u64).to_le_bytes());
     for (at, place) in [(header::SYMTAB, layout.symtab), (header::STRTAB, layout.strtab)] {
         let (off, len) = place.unwrap_or((0, 0));
         put(at, &u32_of(off, "symbols")?.to_le_bytes());
@@ -310,7 +329,13 @@ impl Tables {
         })
     }
 
-    fn encode(&mut self, env: &Module, code: &LinkedCode, settings: &ArtifactSettings) -> Result<(), String> {
+    fn encode(
+        &mut self,
+        env: &Module,
+        code: &LinkedCode,
+        settings: &ArtifactSettings,
+        images: &MemoryImages,
+    ) -> Result<(), String> {
         use Section as S;
         for ty in env.types.values() {
             let vals: Vec<u8> = ty.params.iter().chain(ty.results.iter()).map(|t| valtype_code(*t)).collect();
@@ -387,10 +412,20 @@ impl Tables {
             let element = u32::from(valtype_code(seg.element));
             self.put(S::Elems, &[mode[0], mode[1], mode[2], mode[3], element, kind, items_off, len]);
         }
-        for seg in env.data.values() {
+        for (seg, in_image) in env.data.values().zip(&images.in_image) {
             let mode = self.mode(&seg.mode)?;
-            let (off, len) = self.pool(S::Data, &seg.data)?;
+            // An image holds the bytes of its segments.
+            let (off, len) = self.pool(S::Data, if *in_image { &[] } else { &seg.data })?;
             self.put(S::DataSegments, &[mode[0], mode[1], mode[2], mode[3], off, len]);
+        }
+
+        let mut image_offset = 0u64;
+        for image in &images.images {
+            let len = image.bytes.len() as u64;
+            let [m, o, i, l] = [u64::from(image.memory.as_u32()), image.memory_offset, image_offset, len];
+            let words = [m as u32, 0, o as u32, (o >> 32) as u32, i as u32, (i >> 32) as u32, l as u32, (l >> 32) as u32];
+            self.put(S::MemoryImages, &words);
+            image_offset += len;
         }
 
         let (name_off, name_len) = self.string(env.name.as_deref())?;

@@ -16,27 +16,68 @@ pub struct Image {
     mmap: Mmap,
     len: usize,
     executable: Option<Range<usize>>,
+    /// The file the bytes are mapped from, kept open while memory images
+    /// are mapped from it too (see [`Image::file`]).
+    file: Option<std::fs::File>,
 }
 
 impl Image {
-    /// A copy of `bytes`.
+    /// A copy of `bytes` in anonymous memory.
     pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
-        Ok(Image { mmap: Mmap::copy_of(bytes)?, len: bytes.len(), executable: None })
+        Ok(Image { mmap: Mmap::copy_of(bytes)?, len: bytes.len(), executable: None, file: None })
     }
 
-    /// The contents of a file, mapped in place: no copy is made.
+    /// A copy of an artifact: in anonymous memory, or in an anonymous file
+    /// if it has memory images.
+    pub fn holding(artifact: &[u8]) -> std::io::Result<Image> {
+        if brisk_environ::artifact::images_hint(artifact) { Image::copy_to_memfd(artifact) } else { Image::copy_of(artifact) }
+    }
+
+    /// A copy of `bytes` in an anonymous file (`memfd`), mapped from it
+    /// and kept open, so that parts of it can be mapped again, copy on
+    /// write: for artifacts with memory images.
+    pub fn copy_to_memfd(bytes: &[u8]) -> std::io::Result<Image> {
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        // SAFETY: `memfd_create` takes a NUL-terminated name and flags; it
+        // returns a new descriptor or -1.
+        let fd = unsafe { libc::memfd_create(c"brisk-artifact".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a new descriptor that nothing else owns.
+        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        file.write_all(bytes)?;
+        // SAFETY: nobody else can reach the anonymous file, and this image
+        // never writes it again.
+        unsafe { Image::map_file(file, true) }
+    }
+
+    /// The contents of a file, mapped in place: no copy is made. The file
+    /// is kept open if `keep_file` (see [`Image::close_file`]).
     ///
     /// # Safety
     ///
     /// The file must not be truncated or written while the image lives.
-    pub unsafe fn map_file(file: &std::fs::File) -> std::io::Result<Image> {
+    pub unsafe fn map_file(file: std::fs::File, keep_file: bool) -> std::io::Result<Image> {
         use std::io::Seek;
         // The size by seeking to the end: the cheapest system call that
         // tells it (a third of `statx`'s cost here), and the file offset
         // matters to nobody, as mappings and `pread` ignore it.
-        let len = usize::try_from((&*file).seek(std::io::SeekFrom::End(0))?).map_err(std::io::Error::other)?;
+        let len = usize::try_from((&file).seek(std::io::SeekFrom::End(0))?).map_err(std::io::Error::other)?;
         // SAFETY: the caller vouches the file stays as it is.
-        Ok(Image { mmap: unsafe { Mmap::map_file(file, len)? }, len, executable: None })
+        let mmap = unsafe { Mmap::map_file(&file, len)? };
+        Ok(Image { mmap, len, executable: None, file: keep_file.then_some(file) })
+    }
+
+    /// The file the image is mapped from, if kept open.
+    pub fn file(&self) -> Option<&std::fs::File> {
+        self.file.as_ref()
+    }
+
+    /// Closes the file the image is mapped from (the mapping stays).
+    pub fn close_file(&mut self) {
+        self.file = None;
     }
 
     /// The bytes.

@@ -98,6 +98,17 @@ impl Instance {
                 super::MemoryError::TooLarge => anyhow::anyhow!("memory {} is too large", index.index()),
                 super::MemoryError::Os(e) => anyhow::anyhow!("cannot reserve memory {}: {e}", index.index()),
             });
+            // A memory image, mapped from the artifact's file.
+            let memory = memory.and_then(|mut m| {
+                let Some(image) = info.memory_image(index) else { return Ok(m) };
+                let file = module.image_file().ok_or_else(|| anyhow::anyhow!("no file to map memory images from"))?;
+                // SAFETY: the artifact's file does not change (the contract
+                // of loading it; an anonymous file is never written again),
+                // and the mapping keeps the file itself alive.
+                unsafe { m.map_image(file, image) }
+                    .map_err(|e| anyhow::anyhow!("cannot map the image of memory {}: {e}", index.index()))?;
+                Ok(m)
+            });
             match memory {
                 Ok(m) => {
                     memories.push(VmBox::new(m));
@@ -470,6 +481,10 @@ impl Instance {
             let seg = info.data(data);
             let SegmentModeRef::Active { index, offset } = seg.mode else { continue };
             self.dropped_data[data.index()] = true;
+            if info.memory_image(index).is_some() {
+                // Mapped with the memory: its segments are in the image.
+                continue;
+            }
             let bad = || corrupt(format!("data segment {} names an index out of range", data.index()));
             let start = self.eval_const(offset).ok_or_else(bad)?.get_i32() as u32 as usize;
             let memory = self.memory_import(index).ok_or_else(bad)?.memory;

@@ -12,6 +12,7 @@
 
 use super::mmap::{Mmap, page_size, round_up_to_page};
 use super::vmcontext::VMMemoryDefinition;
+use brisk_environ::artifact::MemoryImageRef;
 use brisk_environ::{MemoryType, Tunables, WASM_PAGE_SIZE};
 
 /// A linear memory owned by an instance or by a store.
@@ -76,6 +77,22 @@ impl Memory {
             declared_maximum: ty.maximum.and_then(|m| usize::try_from(m).ok()?.checked_mul(page)),
             def: std::ptr::null_mut(),
         })
+    }
+
+    /// Makes a fresh memory hold `image`, mapped copy-on-write from `file`:
+    /// no page is read or copied until touched, and a page written becomes
+    /// the memory's own.
+    ///
+    /// # Safety
+    ///
+    /// The image's bytes in `file` must not change while the memory lives.
+    pub unsafe fn map_image(&mut self, file: &std::fs::File, image: MemoryImageRef) -> std::io::Result<()> {
+        // The loader checked that the image lies in the initial size.
+        if image.memory_offset.checked_add(image.len).is_none_or(|end| end > self.current_length) {
+            return Err(std::io::Error::other("memory image outside the memory"));
+        }
+        // SAFETY: the caller vouches for the file.
+        unsafe { self.mmap.map_file_over(image.memory_offset, image.len, file, image.file_offset) }
     }
 
     /// Points the memory at the definition compiled code reads, and fills

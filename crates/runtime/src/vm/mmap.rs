@@ -112,6 +112,42 @@ impl Mmap {
         self.protect(start, len, libc::PROT_READ | libc::PROT_WRITE)
     }
 
+    /// Replaces `[start, start + len)` with a private, writable mapping of
+    /// `file`'s bytes from `file_offset`: copy on write, so nothing is read
+    /// until touched and writes stay in this mapping. All three must be
+    /// page-aligned and the range inside the mapping.
+    ///
+    /// # Safety
+    ///
+    /// The file's bytes in that range must not change while the mapping
+    /// lives (pages not yet written show them through).
+    pub unsafe fn map_file_over(&mut self, start: usize, len: usize, file: &std::fs::File, file_offset: usize) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let page = page_size();
+        let aligned = [start, len, file_offset].iter().all(|v| v.is_multiple_of(page));
+        if !aligned || start.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(io::Error::other("file range not page-aligned or out of the mapping"));
+        }
+        let offset = libc::off_t::try_from(file_offset).map_err(io::Error::other)?;
+        // SAFETY: MAP_FIXED replaces pages of our own mapping only (the
+        // range was checked to lie inside it), which the owner hands out
+        // as raw pointers only; the caller vouches for the file.
+        let ptr = unsafe {
+            libc::mmap(
+                self.ptr.as_ptr().add(start).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_FIXED,
+                file.as_raw_fd(),
+                offset,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     /// Makes `[start, start + len)` read-only.
     pub fn make_readonly(&mut self, start: usize, len: usize) -> io::Result<()> {
         self.protect(start, len, libc::PROT_READ)
