@@ -41,7 +41,7 @@ struct ModuleInner {
     /// built by the first instantiation rather than at load, which does
     /// nothing per function; building it checks each function's type and
     /// code offsets, so an artifact with a bad one fails to instantiate.
-    func_refs: OnceLock<Result<Box<[FuncRefTemplate]>, artifact::ArtifactError>>,
+    func_refs: OnceLock<Result<FuncRefs, artifact::ArtifactError>>,
     /// Keeps the code registered with the trap handler; dropped before the
     /// image (the registry holds the image too, until then).
     _registration: Registration,
@@ -160,6 +160,21 @@ pub(crate) struct FuncRefTemplate {
     /// The function is interpreted: its callee vmctx is a
     /// `VMInterpFuncContext` of the instance.
     pub interpreted: bool,
+}
+
+/// What instantiation copies into the defined functions' funcrefs.
+pub(crate) struct FuncRefs {
+    /// Per defined function.
+    pub templates: Box<[FuncRefTemplate]>,
+    /// The defined functions whose funcrefs compiled code can read, in
+    /// order: those that can escape (exports, table elements, `ref.func`),
+    /// which have an array entry, or all of them when some are
+    /// interpreted or calls go through funcrefs (tier-up). Without tier-up
+    /// compiled code calls the module's own functions directly, so the
+    /// other funcrefs are never read, and instantiation leaves them zero.
+    pub read: Box<[u32]>,
+    /// Are some functions interpreted?
+    pub any_interpreted: bool,
 }
 
 /// An artifact in memory with its checked layout.
@@ -340,7 +355,7 @@ impl Module {
             // instance's funcref, under the lock instantiation takes.
             let template = self.func_ref_template()?;
             let instances = t.instances.lock().unwrap_or_else(|e| e.into_inner());
-            template[i].native_call.store(code, Ordering::Release);
+            template.templates[i].native_call.store(code, Ordering::Release);
             let at = self.offsets().func_ref(func) as usize;
             for &vmctx in instances.iter() {
                 // SAFETY: a registered vmctx is live (instances unregister
@@ -684,12 +699,16 @@ impl Module {
     ///
     /// The [`ArtifactError`](artifact::ArtifactError) of the first function
     /// whose type or code offsets are out of range.
-    pub(crate) fn func_ref_template(&self) -> Result<&[FuncRefTemplate], artifact::ArtifactError> {
+    pub(crate) fn func_ref_template(&self) -> Result<&FuncRefs, artifact::ArtifactError> {
         let template = self.inner.func_refs.get_or_init(|| {
             let defs = (0..self.info().num_defined_funcs()).map(|i| DefinedFuncIndex::from_u32(i as u32));
-            defs.map(|def| self.func_ref_fields(def)).collect()
+            let templates: Box<[FuncRefTemplate]> = defs.map(|def| self.func_ref_fields(def)).collect::<Result<_, _>>()?;
+            let all = self.tunables().indirect_calls;
+            let read = (0..templates.len() as u32).filter(|&i| all || templates[i as usize].array_call != 0).collect();
+            let any_interpreted = templates.iter().any(|t| t.interpreted);
+            Ok(FuncRefs { templates, read, any_interpreted })
         });
-        template.as_deref().map_err(Clone::clone)
+        template.as_ref().map_err(Clone::clone)
     }
 
     /// The exported entity called `name`.

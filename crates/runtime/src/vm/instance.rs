@@ -214,7 +214,7 @@ impl Instance {
     unsafe fn init_vmctx(
         &mut self,
         imports: Imports,
-        func_refs: &[crate::module::FuncRefTemplate],
+        func_refs: &crate::module::FuncRefs,
         store: *mut u8,
         limits: *const VMRuntimeLimits,
         self_ptr: *mut Instance,
@@ -266,23 +266,26 @@ impl Instance {
             // Defined functions' funcrefs follow the imported ones' and end
             // the vmctx (so not through `ptr`: with no defined functions,
             // `first` is the end of the vmctx).
-            if func_refs.iter().any(|t| t.interpreted) {
+            if func_refs.any_interpreted {
                 let code = module.bytecode().as_ptr().cast::<u32>();
-                self.interp_ctxs = (0..func_refs.len())
+                self.interp_ctxs = (0..func_refs.templates.len())
                     .map(|i| super::VMInterpFuncContext::new(self.vmctx(), code, i as u32))
                     .collect();
             }
             let first = offsets.func_ref(FuncIndex::from_u32(info.counts().imported_funcs)) as usize;
             let defined = self.vmctx.as_ptr().add(first).cast::<VMFuncRef>();
             let num_defined = info.num_defined_funcs();
-            debug_assert_eq!(func_refs.len(), num_defined);
+            debug_assert_eq!(func_refs.templates.len(), num_defined);
             debug_assert!(first + size_of::<VMFuncRef>() * num_defined <= self.layout.size());
             // A module that can tier up learns of the instance before its
             // funcrefs are copied, under the lock its swaps take: a swap
             // either happened before (the template has the new code) or
             // rewrites this vmctx too.
             let _swaps = module.register_instance(self.vmctx.as_ptr() as usize);
-            for (i, t) in func_refs.iter().take(num_defined).enumerate() {
+            // Only the funcrefs compiled code can read (see `FuncRefs`);
+            // the others stay zero.
+            for &i in &func_refs.read {
+                let (i, t) = (i as usize, &func_refs.templates[i as usize]);
                 let vmctx = if t.interpreted {
                     (&raw mut self.interp_ctxs[i]).cast::<VMContext>()
                 } else {
