@@ -119,6 +119,8 @@ struct CommonOptions {
     ///                                     and optimize hot ones in the background (default n);
     ///   tier-up-threshold=N               calls plus loop iterations that make a function hot
     ///                                     (default 1000);
+    ///   native-unwind-info=y|n            emit .eh_frame and register it with the system unwinder,
+    ///                                     which then walks through wasm frames (default n);
     ///   regalloc-algorithm=backtracking|single-pass
     ///                                     register allocator of the optimizing tier;
     ///   parallel-compilation=y|n          compile functions on all cores (default y);
@@ -276,6 +278,9 @@ impl CommonOptions {
                 }
                 ("tier-up", v) => {
                     config.tier_up(yes_no("tier-up", v)?);
+                }
+                ("native-unwind-info", v) => {
+                    config.native_unwind_info(yes_no("native-unwind-info", v)?);
                 }
                 ("tier-up-threshold", v) => {
                     let n = v.parse().map_err(|_| usage(format!("tier-up-threshold: `{v}` is not a number")))?;
@@ -495,7 +500,7 @@ fn settings() {
     }
     out.push_str(
         "defaults:\n  -C tier=auto\n  -C function-compile-limit=150ms\n  -C compile-memory-limit=1G\n  -C tier-up=n\n  -C compile-budget (none)\n  \
-         -C tier-up-threshold=1000\n  \
+         -C tier-up-threshold=1000\n  -C native-unwind-info=n\n  \
          -C regalloc-algorithm=backtracking\n  -C parallel-compilation=y\n  -C cache=y\n  -O opt-level=2\n  \
          -W max-wasm-stack=524288\n  -W fuel (off: no fuel counting)\n  -W timeout (off: no epoch checks)\n  \
          -W max-memory-size (off: up to each memory's maximum)\n",

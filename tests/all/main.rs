@@ -16,5 +16,6 @@ mod rss;
 mod tier_up;
 mod tiers;
 mod traps;
+mod unwind;
 mod util;
 mod wasi_programs;

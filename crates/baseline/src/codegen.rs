@@ -34,6 +34,7 @@ use crate::x64::{
     self, Alu, Asm, Cond, Label, Mem, R10, R11, R14, R15, RAX, RBP, RCX, RDI, RDX, RSP, Reg, Rm, Shift,
 };
 use crate::{BaselineError, Features};
+use brisk_environ::unwind;
 use brisk_environ::{
     BuiltinFunction, CompiledFunction, DefinedFuncIndex, EntityRef, FuncIndex, FuncReloc,
     GlobalIndex, MemoryIndex, Module, ModuleTranslation, RelocKind, TableIndex, Trap, TrapSite,
@@ -236,6 +237,8 @@ struct Gen<'a> {
     /// The immediate of the stack check and of `sub rsp`, patched with the
     /// frame size at the end.
     frame_patches: [u32; 2],
+    /// With native unwind info: the function's call frame program.
+    cfi: Option<brisk_environ::unwind::CfiProgram>,
 }
 
 const NO_OWNER: u32 = u32::MAX;
@@ -408,6 +411,7 @@ impl<'a> Gen<'a> {
             pending: 0,
             tier_up_counter: None,
             frame_patches: [0; 2],
+            cfi: tunables.native_unwind_info.then(Default::default),
         }
     }
 
@@ -490,8 +494,13 @@ impl<'a> Gen<'a> {
     fn prologue(&mut self, nparams: usize, declared: u32) {
         let a = &mut self.s.asm;
         a.push(RBP);
+        let push_end = a.len();
         a.mov_rr(true, RBP, RSP);
+        let mov_end = a.len();
         a.push(R14);
+        if let Some(cfi) = &mut self.cfi {
+            cfi.frame_pointer(push_end, mov_end).advance_to(a.len()).offset(unwind::reg::R14, SAVED_R14 - 16);
+        }
         a.mov_rr(true, R14, self.s.layout.vmctx[0]);
         // Stack check: rsp - frame >= the store's stack limit.
         a.load(true, R11, Mem::base(R14, VMCTX_RUNTIME_LIMITS as i32));
@@ -507,6 +516,9 @@ impl<'a> Gen<'a> {
         self.frame_patches[1] = self.s.asm.sub_rsp_placeholder();
         if self.mem0_base {
             self.s.asm.store(true, Mem::base(RBP, SAVED_R15), R15);
+            if let Some(cfi) = &mut self.cfi {
+                cfi.advance_to(self.s.asm.len()).offset(unwind::reg::R15, SAVED_R15 - 16);
+            }
             let m = MemoryIndex::from_u32(0);
             match self.module.defined_memory_index(m) {
                 Some(d) => {
@@ -603,6 +615,7 @@ impl<'a> Gen<'a> {
             relocs: self.s.relocs.clone(),
             traps: self.s.traps.clone(),
             alignment: 16,
+            unwind: self.cfi.take().map(unwind::CfiProgram::into_bytes).unwrap_or_default(),
         })
     }
 

@@ -9,6 +9,7 @@
 use crate::BaselineError;
 use crate::abi::{self, Layout, Place};
 use crate::x64::{Alu, Asm, Mem, R10, R11, RBP, RDI, RDX, RSI, RSP, Rm};
+use brisk_environ::unwind::CfiProgram;
 use brisk_environ::{
     CompiledFunction, FuncIndex, FuncReloc, FuncType, RelocKind, VALRAW_SIZE, WasmValType, func_ref,
 };
@@ -24,7 +25,10 @@ pub(crate) fn array_to_wasm(
     let narrow = |t: WasmValType| matches!(t, WasmValType::I32 | WasmValType::F32);
     let mut a = Asm::default();
     a.push(RBP);
+    let push_end = a.len();
     a.mov_rr(true, RBP, RSP);
+    let mut cfi = CfiProgram::default();
+    cfi.frame_pointer(push_end, a.len());
     // `values` stays in the frame across the call; rsp is 16-byte aligned
     // after the two pushes and the outgoing area (a multiple of 16).
     a.push(RDX);
@@ -108,5 +112,7 @@ pub(crate) fn array_to_wasm(
             .collect(),
         traps: Vec::new(),
         alignment: 16,
+        // A few bytes: kept whether or not unwind info is asked for.
+        unwind: cfi.into_bytes(),
     })
 }

@@ -53,6 +53,9 @@ pub struct CompilerSettings {
     pub opt_level: OptLevel,
     /// Register allocator.
     pub regalloc: RegallocAlgorithm,
+    /// Give every function its call frame program, for native unwind
+    /// info.
+    pub unwind_info: bool,
 }
 
 /// The optimizing tier: compiles functions and trampolines with Cranelift
@@ -103,7 +106,7 @@ impl CraneliftCompiler {
         set(&mut flags, "preserve_frame_pointers", "true")?;
         set(&mut flags, "enable_probestack", "false")?;
         set(&mut flags, "is_pic", "false")?;
-        set(&mut flags, "unwind_info", "false")?;
+        set(&mut flags, "unwind_info", if settings.unwind_info { "true" } else { "false" })?;
         // Multi-value: results beyond the return registers go through a
         // return area the caller passes, so any number of results works.
         set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
@@ -174,7 +177,31 @@ impl CraneliftCompiler {
         }
         traps.sort_by_key(|t| t.offset);
         let alignment = self.isa.function_alignment().minimum.max(16);
-        Ok(CompiledFunction { body, relocs, traps, alignment })
+        let unwind = if self.settings.unwind_info { self.call_frame_program(code, offset)? } else { Vec::new() };
+        Ok(CompiledFunction { body, relocs, traps, alignment, unwind })
+    }
+
+    /// The call frame program of compiled code, under Brisk's CIE
+    /// ([`brisk_environ::unwind`], the same as Cranelift's for x86-64):
+    /// Cranelift's FDE, written by gimli with absolute 8-byte addresses and
+    /// no augmentation, less its 24-byte header.
+    fn call_frame_program(&self, code: &cranelift_codegen::CompiledCode, offset: u64) -> WasmResult<Vec<u8>> {
+        use cranelift_codegen::gimli::write::{Address, EhFrame, EndianVec, FrameTable};
+        use cranelift_codegen::isa::unwind::UnwindInfo;
+        let bug = |what: String| WasmError::ImplLimitExceeded { message: format!("internal error: unwind info: {what}"), offset };
+        let info = code.create_unwind_info(&*self.isa).map_err(|e| bug(format!("{e:?}")))?;
+        let Some(UnwindInfo::SystemV(info)) = info else { return Err(bug("no System V unwind info".into())) };
+        let cie = self.isa.create_systemv_cie().ok_or_else(|| bug("no CIE".into()))?;
+        let mut table = FrameTable::default();
+        let cie = table.add_cie(cie);
+        table.add_fde(cie, info.to_fde(Address::Constant(0)));
+        let mut eh = EhFrame(EndianVec::new(cranelift_codegen::gimli::RunTimeEndian::Little));
+        table.write_eh_frame(&mut eh).map_err(|e| bug(format!("{e:?}")))?;
+        let bytes = eh.0.into_vec();
+        let word = |at: usize| bytes.get(at..at + 4).map(|w| u32::from_le_bytes(w.try_into().expect("4 bytes")) as usize);
+        let fde = word(0).ok_or_else(|| bug("empty".into()))? + 4;
+        let end = word(fde).ok_or_else(|| bug("no FDE".into()))? + fde + 4;
+        bytes.get(fde + 24..end).map(<[u8]>::to_vec).ok_or_else(|| bug("short FDE".into()))
     }
 
     pub(crate) fn isa(&self) -> &dyn TargetIsa {
@@ -250,6 +277,7 @@ fn hash_settings(settings: &CompilerSettings, isa: &dyn TargetIsa) -> u64 {
     h.write_str(CRANELIFT_VERSION);
     h.write_str(&format!("{:?}", settings.opt_level));
     h.write_str(&format!("{:?}", settings.regalloc));
+    h.write_str(&format!("unwind-info={}", settings.unwind_info));
     h.write_str(isa.name());
     h.write_str(&isa.triple().to_string());
     h.write_str(&isa.flags().to_string());

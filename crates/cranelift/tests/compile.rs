@@ -225,7 +225,7 @@ fn deterministic() {
         (func (result i32) (memory.grow (i32.const 1))))"#;
     for opt_level in [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize] {
         for regalloc in [RegallocAlgorithm::Backtracking, RegallocAlgorithm::SinglePass] {
-            let settings = CompilerSettings { opt_level, regalloc };
+            let settings = CompilerSettings { opt_level, regalloc, unwind_info: false };
             let a = compile_with(&CraneliftCompiler::new(settings).unwrap(), wat, &Tunables::default()).unwrap();
             let b = compile_with(&CraneliftCompiler::new(settings).unwrap(), wat, &Tunables::default()).unwrap();
             assert_eq!(a, b, "{settings:?}");
@@ -307,7 +307,7 @@ fn simd_shapes_compile_everywhere() {
             (i32.add)))"#;
     for opt_level in [OptLevel::None, OptLevel::Speed, OptLevel::SpeedAndSize] {
         for regalloc in [RegallocAlgorithm::Backtracking, RegallocAlgorithm::SinglePass] {
-            let c = CraneliftCompiler::new(CompilerSettings { opt_level, regalloc }).unwrap();
+            let c = CraneliftCompiler::new(CompilerSettings { opt_level, regalloc, unwind_info: false }).unwrap();
             let fs = compile_with(&c, wat, &Tunables::default()).unwrap();
             for f in &fs {
                 check_well_formed(f);

@@ -36,7 +36,7 @@ fn settings() -> Vec<CompilerSettings> {
     let mut all = Vec::new();
     for opt_level in [OptLevel::None, OptLevel::Speed] {
         for regalloc in [RegallocAlgorithm::Backtracking, RegallocAlgorithm::SinglePass] {
-            all.push(CompilerSettings { opt_level, regalloc });
+            all.push(CompilerSettings { opt_level, regalloc, unwind_info: false });
         }
     }
     all

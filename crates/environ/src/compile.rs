@@ -66,6 +66,9 @@ pub struct CompiledFunction {
     pub traps: Vec<TrapSite>,
     /// Required alignment of the body.
     pub alignment: u32,
+    /// The body's call frame program for native unwind info
+    /// ([`crate::unwind`]); empty when none was asked for.
+    pub unwind: Vec<u8>,
 }
 
 /// A compiling tier.

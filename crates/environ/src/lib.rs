@@ -27,6 +27,7 @@ mod translate;
 mod trap;
 mod tunables;
 mod types;
+pub mod unwind;
 mod vmoffsets;
 
 pub use builtins::{BuiltinFunction, BuiltinType, GROW_ERROR};

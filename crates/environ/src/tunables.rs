@@ -26,6 +26,10 @@ pub struct Tunables {
     /// module's tier-up counters (`VMCTX_TIER_UP_COUNTERS`) and calls the
     /// `TierUpHot` builtin when a function's counter runs out.
     pub tier_up_counters: bool,
+    /// Every function and trampoline gets native unwind info (`.eh_frame`,
+    /// registered with the system unwinder while its code is loaded), so
+    /// that the system unwinder walks through wasm frames.
+    pub native_unwind_info: bool,
 }
 
 impl Default for Tunables {
@@ -37,6 +41,7 @@ impl Default for Tunables {
             epoch_interruption: false,
             indirect_calls: false,
             tier_up_counters: false,
+            native_unwind_info: false,
         }
     }
 }

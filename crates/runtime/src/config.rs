@@ -168,6 +168,18 @@ impl Config {
         self
     }
 
+    /// Emits native unwind info (`.eh_frame`) for every function and
+    /// trampoline and registers it with the system unwinder while the code
+    /// is loaded, so that the system unwinder walks through wasm frames:
+    /// for profilers, debuggers and host code that unwinds (`backtrace()`,
+    /// `std::backtrace`, C++ exceptions). One registration per module,
+    /// made when it loads and undone when its code is unmapped. Brisk's own
+    /// backtraces walk frame pointers and do not need it. Default: off.
+    pub fn native_unwind_info(&mut self, enable: bool) -> &mut Self {
+        self.tunables.native_unwind_info = enable;
+        self
+    }
+
     /// Bounds the wall time of compiling a module: the optimizing tier's
     /// functions compile on worker threads, and those not done when the
     /// budget (counted from the start of the compile) runs out get the

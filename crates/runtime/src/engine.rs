@@ -95,7 +95,11 @@ impl Engine {
     /// Fails if the host is not supported by the configured tier (for
     /// example an x86-64 CPU without SSE4.1).
     pub fn new(config: &Config) -> Result<Engine> {
-        let settings = CompilerSettings { opt_level: config.opt_level, regalloc: config.regalloc };
+        let settings = CompilerSettings {
+            opt_level: config.opt_level,
+            regalloc: config.regalloc,
+            unwind_info: config.tunables.native_unwind_info,
+        };
         let compiler = CraneliftCompiler::new(settings).map_err(|e| anyhow!("unsupported host: {e}"))?;
         crate::vm::init_traps();
         let tunables = &config.tunables;
@@ -130,6 +134,7 @@ impl Engine {
             ("consume-fuel", tunables.consume_fuel.to_string()),
             ("epoch-interruption", tunables.epoch_interruption.to_string()),
             ("tier-up", tunables.indirect_calls.to_string()),
+            ("native-unwind-info", tunables.native_unwind_info.to_string()),
             ("tier-up-threshold", config.tier_up_threshold.to_string()),
             ("compile-budget", format!("{:?}", config.compile_budget)),
             // They decide which functions Cranelift compiles.
@@ -244,9 +249,8 @@ impl Engine {
         }
         let compiled = self.compiler().compile_wasm_to_array_trampoline(ty)?;
         let traps = compiled.traps.iter().map(|t| (t.offset, t.trap)).collect();
-        let mut image = Image::copy_of(&compiled.body)?;
+        let image = Image::code(&compiled.body, &compiled.unwind)?;
         let len = compiled.body.len();
-        image.make_executable(0..len.next_multiple_of(crate::vm::page_size()))?;
         let code = Arc::new(TrampolineCode { image, traps });
         let base = code.image.base();
         let registration = Registration::new(base, len, code.clone());

@@ -345,8 +345,7 @@ impl Module {
             let f = self.inner.engine.compiler().compile_function(&translation, def, self.tunables())?;
             // With indirect calls the code refers to nothing by address.
             anyhow::ensure!(f.relocs.is_empty(), "replacement code has relocations");
-            let mut image = Image::copy_of(&f.body).context("failed to map code memory")?;
-            image.make_all_executable().context("failed to make code executable")?;
+            let image = Image::code(&f.body, &f.unwind).context("failed to map code memory")?;
             let code = image.base();
             let lookup = ReplacedCode { _image: image, traps: f.traps, module: self.inner.image.clone(), func };
             let registration = Registration::new(code, f.body.len(), Arc::new(lookup));
@@ -543,6 +542,12 @@ impl Module {
         let layout = ArtifactLayout::parse(image.bytes(), engine.artifact_settings())?;
         let text = layout.text();
         image.make_executable(text.clone()).context("failed to make code executable")?;
+        let eh_frame = layout.eh_frame();
+        if !eh_frame.is_empty() {
+            // SAFETY: the artifact's unwind info, written with its code, which
+            // the caller vouches for (see `deserialize_file`).
+            unsafe { image.register_unwind_info(eh_frame) }.context("failed to register unwind info")?;
+        }
         if !layout.info(image.bytes()).has_memory_images() {
             // Memory images are mapped from the file; nothing else is.
             image.close_file();
@@ -721,6 +726,17 @@ impl Module {
 /// (in parallel if configured) and its trampoline, link, write.
 pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
     Ok(compile(engine, wasm)?.0)
+}
+
+/// Waits until the code of every module dropped so far is unmapped.
+///
+/// Dropping the last reference to a module does constant work on the
+/// dropping thread: its code leaves the trap handler's registry at once,
+/// and the unmapping (a system call costing several microseconds on some
+/// hosts) happens shortly after on a background thread. Tests and
+/// benchmarks call this to see or time the whole release.
+pub fn wait_for_unmapping() {
+    crate::vm::flush_unmapper();
 }
 
 /// What a module that can tier up keeps of its translation.
@@ -991,6 +1007,10 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         })
         .collect::<Result<_, WasmError>>()?;
     let mut code = artifact::link(env, &funcs, &trampolines).map_err(anyhow::Error::msg)?;
+    if !tunables.native_unwind_info {
+        // Baseline trampolines describe their frames whether asked or not.
+        code.unwind.clear();
+    }
     if any_interpreted {
         code.bytecode = brisk_interp::build_module_code(env, &codes).map_err(anyhow::Error::msg)?;
     }

@@ -126,8 +126,10 @@ pub fn memory_images(env: &Module) -> MemoryImages {
         let Ok(len) = usize::try_from(span) else { continue };
         let mut bytes = vec![0u8; len];
         for (d, start, data) in &segments {
-            let at = (start - memory_offset) as usize;
+            // Empty segments may lie outside the image (in bounds, so
+            // applying them does nothing).
             if !data.is_empty() {
+                let at = (start - memory_offset) as usize;
                 bytes[at..at + data.len()].copy_from_slice(data);
             }
             out.in_image[d.index()] = true;

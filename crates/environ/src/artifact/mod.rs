@@ -11,6 +11,9 @@
 //!   .brisk.<table> ...         fixed-layout little-endian tables (below)
 //!   .text                      machine code at a page-aligned offset, padded
 //!                              to whole pages; a symbol per function
+//!   .eh_frame                  native unwind info, if asked for: a CIE and
+//!                              an FDE per function and trampoline, with
+//!                              addresses relative to .text
 //!   .memory_images             initial contents of memories, page-aligned,
 //!                              mapped copy-on-write by instantiation
 //!   .symtab .strtab .shstrtab  function names, for objdump, perf and
@@ -263,9 +266,13 @@ pub mod header {
     pub const IMAGES_OFFSET: usize = 188;
     /// `u64`: size of `.memory_images` (whole pages).
     pub const IMAGES_SIZE: usize = 196;
+    /// `u64`: file offset of `.eh_frame` (0 without native unwind info).
+    pub const EH_FRAME_OFFSET: usize = 204;
+    /// `u64`: size of `.eh_frame`.
+    pub const EH_FRAME_SIZE: usize = 212;
     /// `[offset: u32, size: u32]` of every section in
     /// [`Section::ALL`](super::Section::ALL) order, the header included.
-    pub const DIRECTORY: usize = 204;
+    pub const DIRECTORY: usize = 220;
     /// Size of the fixed part.
     pub const SIZE: usize = DIRECTORY + 8 * super::Section::ALL.len();
     /// Size of the string fields.

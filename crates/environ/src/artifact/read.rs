@@ -16,6 +16,8 @@ pub(super) struct ElfSections {
     pub strtab: Option<(usize, usize)>,
     /// The memory images' bytes.
     pub images: Option<(usize, usize)>,
+    /// Native unwind info.
+    pub eh_frame: Option<(usize, usize)>,
     pub brisk: [Option<(usize, usize)>; Section::ALL.len()],
 }
 
@@ -35,7 +37,7 @@ pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, String> {
     let header = object::elf::FileHeader64::<object::Endianness>::parse(bytes).map_err(malformed)?;
     let endian = header.endian().map_err(malformed)?;
     let sections = header.sections(endian, bytes).map_err(malformed)?;
-    let mut out = ElfSections { text: None, symtab: None, strtab: None, images: None, brisk: [None; Section::ALL.len()] };
+    let mut out = ElfSections { text: None, symtab: None, strtab: None, images: None, eh_frame: None, brisk: [None; Section::ALL.len()] };
     for s in sections.iter() {
         let name = sections.section_name(endian, s).map_err(malformed)?;
         let slot = match name {
@@ -43,6 +45,7 @@ pub(super) fn elf_sections(bytes: &[u8]) -> Result<ElfSections, String> {
             b".symtab" => &mut out.symtab,
             b".strtab" => &mut out.strtab,
             n if n == IMAGES_SECTION.as_bytes() => &mut out.images,
+            b".eh_frame" => &mut out.eh_frame,
             _ => match name.strip_prefix(b".brisk.").and_then(section_index) {
                 Some(i) => &mut out.brisk[i],
                 None => continue,
@@ -158,6 +161,7 @@ pub struct ArtifactLayout {
     symtab: Range<usize>,
     strtab: Range<usize>,
     images: Range<usize>,
+    eh_frame: Range<usize>,
 }
 
 impl ArtifactLayout {
@@ -246,6 +250,12 @@ impl ArtifactLayout {
             .and_then(|(off, len)| Some(off..off.checked_add(len)?))
             .filter(|r| r.is_empty() || (r.start >= meta_end && r.end <= bytes.len()))
             .ok_or_else(|| corrupt(format!("{IMAGES_SECTION} lies outside the file (truncated?)")))?;
+        let eh_frame = usize::try_from(read_u64(h, header::EH_FRAME_OFFSET))
+            .ok()
+            .zip(usize::try_from(read_u64(h, header::EH_FRAME_SIZE)).ok())
+            .and_then(|(off, len)| Some(off..off.checked_add(len)?))
+            .filter(|r| r.is_empty() || (r.start >= meta_end && r.end <= bytes.len() && r.start % 8 == 0 && r.len() >= 8))
+            .ok_or_else(|| corrupt(".eh_frame lies outside the file (truncated?)"))?;
         let n = |s: Section| u32::try_from(count(s)).unwrap_or(u32::MAX);
         let counts = ModuleCounts {
             funcs: n(Section::Funcs),
@@ -281,6 +291,7 @@ impl ArtifactLayout {
             symtab: range_field(h, header::SYMTAB),
             strtab: range_field(h, header::STRTAB),
             images,
+            eh_frame,
         };
         layout.info(bytes).check_indices()?;
         Ok(layout)
@@ -289,6 +300,11 @@ impl ArtifactLayout {
     /// Where the machine code is in the file: page-aligned, whole pages.
     pub fn text(&self) -> Range<usize> {
         self.text.clone()
+    }
+
+    /// Where the native unwind info is in the file (empty if none).
+    pub fn eh_frame(&self) -> Range<usize> {
+        self.eh_frame.clone()
     }
 
     /// A view of the module's tables in `bytes`, the file this layout was
@@ -803,6 +819,13 @@ impl<'a> ModuleInfo<'a> {
         })
     }
 
+    /// The native unwind info (`.eh_frame`, addresses relative to the
+    /// text), empty if the artifact has none. Like the code, it is not
+    /// checked at load beyond its place in the file.
+    pub fn eh_frame(&self) -> &'a [u8] {
+        &self.bytes[self.layout.eh_frame.clone()]
+    }
+
     /// Does the module have memory images?
     pub fn has_memory_images(&self) -> bool {
         self.count(Section::MemoryImages) > 0
@@ -1029,7 +1052,7 @@ impl ModuleInfo<'_> {
             }
             previous = Some(memory);
             let ty = self.memory(MemoryIndex::from_u32(memory));
-            let minimum = ty.minimum.checked_mul(crate::WASM_PAGE_SIZE).unwrap_or(u64::MAX);
+            let minimum = ty.minimum.saturating_mul(crate::WASM_PAGE_SIZE);
             let fits = |start: u64, limit: u64| start.checked_add(len).is_some_and(|end| end <= limit);
             if [memory_offset, image_offset, len].iter().any(|v| !v.is_multiple_of(IMAGE_PAGE))
                 || len == 0

@@ -4,7 +4,7 @@
 use super::*;
 use crate::module::{ConstExpr, ConstOp, ElemItems, Module, SegmentMode};
 use crate::types::{DefinedFuncIndex, FuncIndex};
-use crate::{CompiledFunction, RelocKind, Trap};
+use crate::{CompiledFunction, RelocKind, Trap, unwind};
 use cranelift_entity::{EntityRef, PrimaryMap, SecondaryMap};
 use object::write::{Object, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SectionKind, SymbolFlags, SymbolKind, SymbolScope};
@@ -38,6 +38,10 @@ pub struct LinkedCode {
     /// The interpreter's bytecode blob (empty if no function is
     /// interpreted).
     pub bytecode: Vec<u8>,
+    /// Each range's call frame program, for native unwind info: (range
+    /// index, program), in range order; empty for an artifact without
+    /// unwind info.
+    pub unwind: Vec<(u32, Vec<u8>)>,
 }
 
 /// Lays out functions and trampolines in one text section and resolves
@@ -60,6 +64,9 @@ pub fn link(
         let start = u32::try_from(out.text.len()).map_err(|_| too_big())?;
         out.text.extend_from_slice(&f.body);
         let end = u32::try_from(out.text.len()).map_err(|_| too_big())?;
+        if !f.unwind.is_empty() {
+            out.unwind.push((out.ranges.len() as u32, f.unwind.clone()));
+        }
         out.ranges.push(CodeRange { start, end, func });
         out.traps.extend(f.traps.iter().map(|t| (start + t.offset, t.trap)));
         Ok(start)
@@ -119,6 +126,21 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     }
     let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
     obj.set_section_data(text, code.text.as_slice(), TEXT_ALIGN);
+    fn unwind_entries(code: &LinkedCode) -> Vec<unwind::UnwindEntry<'_>> {
+        code.unwind
+            .iter()
+            .map(|(range, program)| {
+                let r = code.ranges[*range as usize];
+                unwind::UnwindEntry { start: r.start, len: r.end - r.start, program: program.as_slice() }
+            })
+            .collect()
+    }
+    // Its addresses are relative to the text, whose distance is known
+    // once the file is laid out: written below, with the same size.
+    let eh_frame = (!code.unwind.is_empty()).then(|| {
+        let section = obj.add_section(Vec::new(), b".eh_frame".to_vec(), SectionKind::ReadOnlyData);
+        obj.set_section_data(section, unwind::eh_frame(&unwind_entries(code), 0), 8);
+    });
     if !images.images.is_empty() {
         let section = obj.add_section(Vec::new(), IMAGES_SECTION.as_bytes().to_vec(), SectionKind::ReadOnlyData);
         let mut bytes = Vec::with_capacity(images.images.iter().map(|i| i.bytes.len()).sum());
@@ -167,6 +189,18 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     if directory[Section::Header as usize].0 as usize != HEADER_FILE_OFFSET || meta_end as usize > text_off {
         return Err("the ELF writer laid out the header, tables and text in another order".into());
     }
+    let (eh_off, eh_len) = match (eh_frame, layout.eh_frame) {
+        (Some(()), Some((off, len))) => {
+            let section = unwind::eh_frame(&unwind_entries(code), text_off as i64 - off as i64);
+            if section.len() != len {
+                return Err("the unwind info changed size".into());
+            }
+            bytes[off..off + len].copy_from_slice(&section);
+            (off, len)
+        }
+        (None, _) => (0, 0),
+        (Some(()), None) => return Err("the written artifact lost its .eh_frame".into()),
+    };
     let first_symbol = first_func_symbol(&bytes, code)?;
     let file_size = bytes.len() as u64;
     // The header lies before `meta_end`: filling it in below leaves the
@@ -189,6 +223,8 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     }
     put(header::IMAGES_OFFSET, &(images_off as u64).to_le_bytes());
     put(header::IMAGES_SIZE, &(images_len as u64).to_le_bytes());
+    put(header::EH_FRAME_OFFSET, &(eh_off as u64).to_le_bytes());
+    put(header::EH_FRAME_SIZE, &(eh_len as u64).to_le_bytes());
     for (at, place) in [(header::SYMTAB, layout.symtab), (header::STRTAB, layout.strtab)] {
         let (off, len) = place.unwrap_or((0, 0));
         put(at, &u32_of(off, "symbols")?.to_le_bytes());

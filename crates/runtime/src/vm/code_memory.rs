@@ -7,24 +7,28 @@ use brisk_environ::Trap;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
 use std::sync::{Arc, RwLock, TryLockError};
 
 /// Read-only bytes in their own page-aligned mapping: an artifact, mapped
 /// from its file or copied in, part of which is made executable.
 #[derive(Debug)]
 pub struct Image {
-    mmap: Mmap,
+    /// Taken by `drop`, which hands it to the unmapper.
+    mmap: std::mem::ManuallyDrop<Mmap>,
     len: usize,
     executable: Option<Range<usize>>,
     /// The file the bytes are mapped from, kept open while memory images
     /// are mapped from it too (see [`Image::file`]).
     file: Option<std::fs::File>,
+    /// The code's unwind info, registered with the system unwinder.
+    unwind: Option<UnwindRegistration>,
 }
 
 impl Image {
     /// A copy of `bytes` in anonymous memory.
     pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
-        Ok(Image { mmap: Mmap::copy_of(bytes)?, len: bytes.len(), executable: None, file: None })
+        Ok(Image { mmap: ManuallyDrop::new(Mmap::copy_of(bytes)?), len: bytes.len(), executable: None, file: None, unwind: None })
     }
 
     /// A copy of an artifact: in anonymous memory, or in an anonymous file
@@ -67,7 +71,46 @@ impl Image {
         let len = usize::try_from((&file).seek(std::io::SeekFrom::End(0))?).map_err(std::io::Error::other)?;
         // SAFETY: the caller vouches the file stays as it is.
         let mmap = unsafe { Mmap::map_file(&file, len)? };
-        Ok(Image { mmap, len, executable: None, file: keep_file.then_some(file) })
+        Ok(Image { mmap: ManuallyDrop::new(mmap), len, executable: None, file: keep_file.then_some(file), unwind: None })
+    }
+
+    /// Machine code on its own (a trampoline, or a function that replaced
+    /// another), in a fresh mapping made executable, with its unwind info
+    /// after it if it has a call frame program
+    /// ([`brisk_environ::unwind`]), registered with the system unwinder.
+    pub fn code(body: &[u8], cfi_program: &[u8]) -> std::io::Result<Image> {
+        let code_len = body.len().next_multiple_of(super::page_size()).max(super::page_size());
+        let mut bytes = body.to_vec();
+        if !cfi_program.is_empty() {
+            bytes.resize(code_len, 0xcc);
+            let entry = brisk_environ::unwind::UnwindEntry { start: 0, len: body.len() as u32, program: cfi_program };
+            bytes.extend_from_slice(&brisk_environ::unwind::eh_frame(&[entry], -(code_len as i64)));
+        }
+        let mut image = Image::copy_of(&bytes)?;
+        image.make_executable(0..code_len)?;
+        if !cfi_program.is_empty() {
+            // SAFETY: the section was just written for the code before it.
+            unsafe { image.register_unwind_info(code_len..bytes.len())? };
+        }
+        Ok(image)
+    }
+
+    /// Registers `range` of the image, an `.eh_frame` section for code in
+    /// the image, with the system unwinder until the image is dropped.
+    ///
+    /// # Safety
+    ///
+    /// The section must be well formed and describe code of this image
+    /// truthfully: the unwinder trusts it, as it trusts the code.
+    pub unsafe fn register_unwind_info(&mut self, range: Range<usize>) -> std::io::Result<()> {
+        if range.end > self.len || range.start > range.end || range.len() < 8 || self.unwind.is_some() {
+            return Err(std::io::Error::other("unwind info outside the image"));
+        }
+        // SAFETY: the range lies in the image, which keeps it mapped and
+        // unchanged until the registration is dropped (first, in `drop`);
+        // the caller vouches for its contents.
+        self.unwind = Some(unsafe { UnwindRegistration::new(self.mmap.as_ptr().add(range.start), range.len()) });
+        Ok(())
     }
 
     /// The file the image is mapped from, if kept open.
@@ -105,16 +148,106 @@ impl Image {
         Ok(())
     }
 
-    /// Makes the whole image executable (and still readable): for code
-    /// copied in on its own, such as a function that replaced another's.
-    pub fn make_all_executable(&mut self) -> std::io::Result<()> {
-        let len = self.mmap.len();
-        self.make_executable(0..len)
-    }
-
     /// Address of the first byte.
     pub fn base(&self) -> usize {
         self.mmap.as_ptr() as usize
+    }
+}
+
+impl Drop for Image {
+    /// Hands the mapping (and the file it came from) to the unmapper: the
+    /// code is no longer registered by now, as registrations hold images.
+    fn drop(&mut self) {
+        // SAFETY: `mmap` is taken once, here, and not used afterwards.
+        let mmap = unsafe { ManuallyDrop::take(&mut self.mmap) };
+        // The unwinder must forget the code before it is unmapped.
+        let before = self.unwind.take().map(|r| Box::new(move || drop(r)) as Box<dyn FnOnce() + Send>);
+        super::unmapper::defer(super::unmapper::Deferred { before, mmap, file: self.file.take() });
+    }
+}
+
+unsafe extern "C" {
+    // libgcc's (and LLVM libunwind's) registration of unwind info for code
+    // made at run time.
+    fn __register_frame(begin: *const u8);
+    fn __deregister_frame(begin: *const u8);
+}
+
+/// Does the process unwind with LLVM's libunwind, whose
+/// `__register_frame` takes one FDE, rather than libgcc's, which takes a
+/// whole section?
+fn using_libunwind() -> bool {
+    static LIBUNWIND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    // SAFETY: `dlsym` with RTLD_DEFAULT and a NUL-terminated name only
+    // looks the symbol up.
+    *LIBUNWIND.get_or_init(|| !unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"__unw_add_dynamic_fde".as_ptr()) }.is_null())
+}
+
+/// An `.eh_frame` section registered with the system unwinder; dropping it
+/// deregisters it.
+///
+/// With libgcc, one call registers the whole section, in constant time
+/// (libgcc reads it when it first unwinds through it), and one call
+/// deregisters it. libgcc before GCC 13 keeps registrations in a list that
+/// deregistration searches, newest first; GCC 13 and later keep a b-tree.
+/// With libunwind, each FDE is registered on its own.
+#[derive(Debug)]
+struct UnwindRegistration {
+    /// What was passed to `__register_frame`: the section, or each FDE.
+    registered: Vec<*const u8>,
+}
+
+// SAFETY: the pointers are into an image that outlives the registration
+// (it drops the registration before it is unmapped); registering and
+// deregistering are thread-safe in both unwinders.
+unsafe impl Send for UnwindRegistration {}
+// SAFETY: `&UnwindRegistration` gives nothing out.
+unsafe impl Sync for UnwindRegistration {}
+
+impl UnwindRegistration {
+    /// # Safety
+    ///
+    /// `len` bytes at `start` are an `.eh_frame` section ending with a
+    /// zero terminator, truthful for its code, mapped and unchanged until
+    /// the registration is dropped.
+    unsafe fn new(start: *const u8, len: usize) -> UnwindRegistration {
+        let mut registered = Vec::new();
+        if using_libunwind() {
+            // Each FDE: records are a 4-byte length and that many bytes,
+            // then the zero terminator; FDEs have a non-zero CIE pointer.
+            let mut at = 0;
+            while at + 8 <= len {
+                // SAFETY: inside the section, per the contract.
+                let (length, id) = unsafe {
+                    (start.add(at).cast::<u32>().read_unaligned() as usize, start.add(at + 4).cast::<u32>().read_unaligned())
+                };
+                if length == 0 {
+                    break;
+                }
+                if id != 0 {
+                    // SAFETY: as above.
+                    registered.push(unsafe { start.add(at) });
+                }
+                at += 4 + length;
+            }
+        } else {
+            registered.push(start);
+        }
+        for &p in &registered {
+            // SAFETY: a whole section (libgcc) or one FDE (libunwind),
+            // valid until deregistered, per the contract.
+            unsafe { __register_frame(p) };
+        }
+        UnwindRegistration { registered }
+    }
+}
+
+impl Drop for UnwindRegistration {
+    fn drop(&mut self) {
+        for &p in self.registered.iter().rev() {
+            // SAFETY: registered in `new`, once.
+            unsafe { __deregister_frame(p) };
+        }
     }
 }
 

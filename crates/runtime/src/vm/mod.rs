@@ -13,6 +13,7 @@ mod memory;
 mod mmap;
 mod table;
 mod traphandlers;
+mod unmapper;
 mod vmbox;
 mod vmcontext;
 
@@ -24,5 +25,6 @@ pub use memory::{Memory, MemoryError};
 pub use mmap::page_size;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
+pub use unmapper::flush as flush_unmapper;
 pub use vmbox::{StoreOwner, StorePtr, VmBox};
 pub use vmcontext::*;
