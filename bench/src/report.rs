@@ -544,23 +544,42 @@ impl Report {
                 let _ = write!(md, "Instantiating ({case}) takes Brisk {}; the quickest peer, {}, {}: Brisk is {}. ", time(b.stats.median), best.contender, time(best.stats.median), verdict(s));
             }
         }
-        if self.cases(Group::Instantiate).iter().any(|c| c.starts_with("segments")) {
-            md.push_str(
-                "On the segments case the time is page faults: Brisk copies data segments into fresh zero pages at\n\
-                 instantiation, one fault per page touched, where wasmtime maps a copy-on-write image of the initial\n\
-                 memory. A memory image in the artifact, mapped the same way, is the fix to make. ",
-            );
+        const WASMTIME: &str = "wasmtime cranelift (default configuration)";
+        let versus: Vec<String> = self
+            .cases(Group::Instantiate)
+            .iter()
+            .filter_map(|case| {
+                let (b, w) = (self.get(Group::Instantiate, case, "Brisk")?, self.get(Group::Instantiate, case, WASMTIME)?);
+                Some(format!("Brisk {} on {}", verdict(w.stats.median / b.stats.median), case.split(':').next().unwrap_or(case)))
+            })
+            .collect();
+        if !versus.is_empty() {
+            let _ = write!(md, "Against wasmtime's default allocator: {}. ", versus.join(", "));
         }
         let unload = self.cases(Group::Unload);
-        let brisk_unload: Vec<&Figure> = unload.iter().filter_map(|c| self.get(Group::Unload, c, "Brisk (no native unwind info)")).collect();
-        if let (Some(first), Some(last)) = (brisk_unload.first(), brisk_unload.last()) {
-            let _ = write!(md, "Dropping modules costs Brisk {} per module at {} and {} at {}", time(first.stats.median), first.case, time(last.stats.median), last.case);
-            for peer in ["wasmtime, native unwind info on (default)", "wasmtime, native unwind info off"] {
-                if let (Some(pf), Some(pl)) = (self.get(Group::Unload, &first.case, peer), self.get(Group::Unload, &last.case, peer)) {
-                    let _ = write!(md, "; {peer}: {} and {}", time(pf.stats.median), time(pl.stats.median));
+        let contenders = [
+            "Brisk (no native unwind info)",
+            "Brisk, native unwind info on",
+            "Brisk (no native unwind info), until unmapped",
+            "Brisk, native unwind info on, until unmapped",
+            "wasmtime, native unwind info on (default)",
+            "wasmtime, native unwind info off",
+        ];
+        if let (Some(first), Some(last)) = (unload.first(), unload.last())
+            && first != last
+        {
+            let _ = write!(md, "Dropping modules, per module at {first} and at {last} (and the growth between them):");
+            for c in contenders {
+                if let (Some(f), Some(l)) = (self.get(Group::Unload, first, c), self.get(Group::Unload, last, c)) {
+                    let _ = write!(md, " {c}: {} and {} ({:.2}x);", time(f.stats.median), time(l.stats.median), l.stats.median / f.stats.median);
                 }
             }
-            md.push_str(". Brisk does not emit native unwind info at all yet (its backtraces walk frame pointers), so its\n\"unwind info on\" figure does not exist; when it does, it is to be registered per module and dropped in O(1).\n");
+            md.push_str(
+                " Brisk's dropping thread does constant work and hands the unmapping to a background thread (\"until\n\
+                 unmapped\" is the time until it is done). With native unwind info, that thread also deregisters each\n\
+                 module's .eh_frame, which libgcc before GCC 13 finds by walking its list of registrations: modules\n\
+                 dropped oldest first, as here, make that walk grow with the number loaded.\n",
+            );
         }
         md.push('\n');
 

@@ -2,6 +2,10 @@
 //! from artifacts (untimed); what is timed is dropping all of them, given
 //! per module. Native unwind info, when a runtime registers it, is what can
 //! make this quadratic.
+//!
+//! Brisk unmaps dropped modules' code on a background thread: its figures
+//! are the dropping thread's time, and, "until unmapped", the time until
+//! that thread has unmapped (and deregistered) them all.
 
 use crate::report::{Figure, Group};
 use crate::stats::{Stats, turn_order};
@@ -10,12 +14,17 @@ use anyhow::Result;
 use std::time::Instant;
 
 const BRISK: &str = "Brisk (no native unwind info)";
+const BRISK_CONTENDERS: usize = 4;
 
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let wasm = wat::parse_str(inputs::large_module(20))?;
-    let brisk_engine = brisk::Engine::default();
-    let brisk_path = setup.scratch.join("unload.bwasm");
-    std::fs::write(&brisk_path, brisk_engine.precompile_module(&wasm)?)?;
+    let mut brisk_engines = Vec::new();
+    for unwind in [false, true] {
+        let engine = brisk::Engine::new(brisk::Config::new().native_unwind_info(unwind))?;
+        let path = setup.scratch.join(format!("unload-{unwind}.bwasm"));
+        std::fs::write(&path, engine.precompile_module(&wasm)?)?;
+        brisk_engines.push((engine, path));
+    }
     let mut wasmtime_engines = Vec::new();
     for unwind in [true, false] {
         let mut config = wasmtime::Config::new();
@@ -25,7 +34,14 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         std::fs::write(&path, peer(engine.precompile_module(&wasm))?)?;
         wasmtime_engines.push((engine, path));
     }
-    let names = [BRISK, "wasmtime, native unwind info on (default)", "wasmtime, native unwind info off"];
+    let names = [
+        BRISK,
+        "Brisk, native unwind info on",
+        "Brisk (no native unwind info), until unmapped",
+        "Brisk, native unwind info on, until unmapped",
+        "wasmtime, native unwind info on (default)",
+        "wasmtime, native unwind info off",
+    ];
     let counts: &[usize] = if setup.quick { &[100, 1_000] } else { &[100, 1_000, 5_000] };
     let rounds = if setup.quick { 3 } else { 7 };
     let mut figures = Vec::new();
@@ -34,12 +50,22 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         for round in 0..rounds + 1 {
             for c in turn_order(names.len(), round) {
                 let seconds = match c {
-                    0 => drop_time((0..count).map(|_| {
+                    0..BRISK_CONTENDERS => {
+                        let (engine, path) = &brisk_engines[c % 2];
                         // SAFETY: an artifact this benchmark just wrote.
-                        unsafe { brisk::Module::deserialize_file(&brisk_engine, &brisk_path) }
-                    }))?,
+                        let modules = (0..count).map(|_| unsafe { brisk::Module::deserialize_file(engine, path) });
+                        let loaded = modules.collect::<Result<Vec<_>>>()?;
+                        // Earlier rounds' unmapping is not this one's.
+                        brisk::wait_for_unmapping();
+                        let start = Instant::now();
+                        drop(loaded);
+                        if c >= 2 {
+                            brisk::wait_for_unmapping();
+                        }
+                        start.elapsed().as_secs_f64()
+                    }
                     _ => {
-                        let (engine, path) = &wasmtime_engines[c - 1];
+                        let (engine, path) = &wasmtime_engines[c - BRISK_CONTENDERS];
                         // SAFETY: as above.
                         drop_time((0..count).map(|_| peer(unsafe { wasmtime::Module::deserialize_file(engine, path) })))?
                     }
@@ -52,7 +78,15 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         }
         let case = format!("{count} modules of 20 functions");
         for (c, name) in names.iter().enumerate() {
-            figures.push(Figure::new(Group::Unload, &case, name, (c > 0).then_some(BRISK), Stats::from_samples(&samples[c])));
+            // Like with like: the dropping thread's time with unwind info
+            // against without; the whole release against wasmtime's, which
+            // unmaps on the dropping thread.
+            let base = match c {
+                0 | 2 => None,
+                1 => Some(BRISK),
+                _ => Some("Brisk (no native unwind info), until unmapped"),
+            };
+            figures.push(Figure::new(Group::Unload, &case, name, base, Stats::from_samples(&samples[c])));
         }
     }
     Ok(figures)

@@ -25,6 +25,36 @@ pub struct Imports {
     pub globals: Vec<VMGlobalImport>,
 }
 
+/// The operand stack of a constant expression: on the stack for the
+/// expressions compilers emit, on the heap beyond (extended constant
+/// expressions nest without bound).
+#[derive(Default)]
+struct ConstStack {
+    inline: [ValRaw; 8],
+    len: usize,
+    spill: Vec<ValRaw>,
+}
+
+impl ConstStack {
+    fn push(&mut self, v: ValRaw) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = v,
+            None => self.spill.push(v),
+        }
+        self.len += 1;
+    }
+
+    /// Pops a value; `None` on an empty stack (callers take zero: a
+    /// malformed expression must not panic).
+    fn pop(&mut self) -> Option<ValRaw> {
+        self.len = self.len.checked_sub(1)?;
+        match self.inline.get(self.len) {
+            Some(v) => Some(*v),
+            None => self.spill.pop(),
+        }
+    }
+}
+
 /// An instance of a module.
 pub struct Instance {
     module: Module,
@@ -306,7 +336,7 @@ impl Instance {
     /// function the instance does not have (the loader refuses such
     /// artifacts).
     pub fn eval_const(&self, expr: ConstExprRef<'_>) -> Option<ValRaw> {
-        let mut stack: Vec<ValRaw> = Vec::with_capacity(2);
+        let mut stack = ConstStack::default();
         for op in expr.ops() {
             let v = match op {
                 ConstOp::I32Const(v) => ValRaw::i32(v),
@@ -462,6 +492,8 @@ impl Instance {
             // SAFETY: the defined global's storage lies inside the vmctx.
             unsafe { (*p).storage = value.get_u128().to_le_bytes() };
         }
+        // One buffer for every segment's values.
+        let mut values = Vec::new();
         for elem in (0..info.num_elems()).map(ElemIndex::new) {
             let seg = info.elem(elem);
             let (index, offset) = match seg.mode {
@@ -475,7 +507,7 @@ impl Instance {
             self.dropped_elems[elem.index()] = true;
             let bad = || corrupt(format!("element segment {} names an index out of range", elem.index()));
             let start = u64::from(self.eval_const(offset).ok_or_else(bad)?.get_i32() as u32);
-            let values = self.elem_values(seg.items, 0, seg.items.len()).ok_or_else(bad)?;
+            self.elem_values_into(seg.items, 0, seg.items.len(), &mut values).ok_or_else(bad)?;
             let table = self.table_import(index).ok_or_else(bad)?.table;
             // SAFETY: see `memory_grow`.
             unsafe { (*table).init(start, &values) }.ok_or(Trap::TableOutOfBounds)?;
@@ -505,12 +537,22 @@ impl Instance {
     /// Items `start..start + len` of an element segment as table values;
     /// `None` if one names a function or global out of range.
     fn elem_values(&self, items: ElemItemsRef<'_>, start: usize, len: usize) -> Option<Vec<usize>> {
-        (start..start + len)
-            .map(|i| match items.get(i) {
-                ElemItem::Func(f) => self.func_ref(f).map(|f| f as usize),
-                ElemItem::Expr(e) => self.eval_const(e).map(|v| v.get_ptr()),
-            })
-            .collect()
+        let mut values = Vec::new();
+        self.elem_values_into(items, start, len, &mut values)?;
+        Some(values)
+    }
+
+    /// [`Instance::elem_values`] into `out`, cleared first.
+    fn elem_values_into(&self, items: ElemItemsRef<'_>, start: usize, len: usize, out: &mut Vec<usize>) -> Option<()> {
+        out.clear();
+        out.reserve(len);
+        for i in start..start + len {
+            out.push(match items.get(i) {
+                ElemItem::Func(f) => self.func_ref(f)? as usize,
+                ElemItem::Expr(e) => self.eval_const(e)?.get_ptr(),
+            });
+        }
+        Some(())
     }
 
     fn memory_mut(&mut self, index: u32) -> Option<&mut Memory> {
