@@ -42,6 +42,8 @@ struct ModuleInner {
     /// nothing per function; building it checks each function's type and
     /// code offsets, so an artifact with a bad one fails to instantiate.
     func_refs: OnceLock<Result<FuncRefs, artifact::ArtifactError>>,
+    /// What instantiation knows of the segments, worked out by the first.
+    segment_plan: OnceLock<crate::vm::SegmentPlan>,
     /// Keeps the code registered with the trap handler; dropped before the
     /// image (the registry holds the image too, until then).
     _registration: Registration,
@@ -579,6 +581,7 @@ impl Module {
             offsets,
             type_ids,
             func_refs: OnceLock::new(),
+            segment_plan: OnceLock::new(),
             _registration: registration,
             _bytecode_registration: bytecode_registration,
             tier_up: None,
@@ -714,6 +717,11 @@ impl Module {
             Ok(FuncRefs { templates, read, any_interpreted })
         });
         template.as_ref().map_err(Clone::clone)
+    }
+
+    /// What instantiation knows of the segments before it starts.
+    pub(crate) fn segment_plan(&self) -> &crate::vm::SegmentPlan {
+        self.inner.segment_plan.get_or_init(|| crate::vm::SegmentPlan::of(self))
     }
 
     /// The exported entity called `name`.

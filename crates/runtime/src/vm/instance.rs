@@ -55,6 +55,133 @@ impl ConstStack {
     }
 }
 
+/// Evaluates a constant expression, with `global` and `func` for the
+/// values of `global.get` and `ref.func` (`None`: the expression has none).
+pub fn eval_const(
+    expr: ConstExprRef<'_>,
+    global: impl Fn(GlobalIndex) -> Option<ValRaw>,
+    func: impl Fn(FuncIndex) -> Option<usize>,
+) -> Option<ValRaw> {
+    let mut stack = ConstStack::default();
+    for op in expr.ops() {
+        let v = match op {
+            ConstOp::I32Const(v) => ValRaw::i32(v),
+            ConstOp::I64Const(v) => ValRaw::i64(v),
+            ConstOp::F32Const(v) => ValRaw::f32(v),
+            ConstOp::F64Const(v) => ValRaw::f64(v),
+            ConstOp::V128Const(v) => ValRaw::u128(v),
+            ConstOp::GlobalGet(g) => global(g)?,
+            ConstOp::RefNull => ValRaw::ptr(0),
+            ConstOp::RefFunc(f) => ValRaw::ptr(func(f)?),
+            ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
+                let b = stack.pop().unwrap_or_default().get_i32();
+                let a = stack.pop().unwrap_or_default().get_i32();
+                ValRaw::i32(match op {
+                    ConstOp::I32Add => a.wrapping_add(b),
+                    ConstOp::I32Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+            ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
+                let b = stack.pop().unwrap_or_default().get_i64();
+                let a = stack.pop().unwrap_or_default().get_i64();
+                ValRaw::i64(match op {
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                })
+            }
+        };
+        stack.push(v);
+    }
+    Some(stack.pop().unwrap_or_default())
+}
+
+/// What instantiation knows of a module's segments before it starts,
+/// worked out once per module: the defined tables whose element segments
+/// are known at compile time (so that each instantiation only stores
+/// values), and the data segments that memory images hold.
+#[derive(Default)]
+pub struct SegmentPlan {
+    /// Per defined table that has them: the element writes of every active
+    /// segment targeting it, in segment order, as `(element index, offset
+    /// of the funcref in the vmctx)`, `u32::MAX` for null.
+    pub tables: Vec<(DefinedTableIndex, Box<[(u32, u32)]>)>,
+    /// Per element segment: are its writes among those above?
+    pub planned: Box<[bool]>,
+    /// Per data segment: is it active and in its memory's image?
+    pub in_image: Box<[bool]>,
+    /// Per defined global: its initial value, if its initializer names no
+    /// global or function.
+    pub globals: Box<[Option<ValRaw>]>,
+}
+
+impl SegmentPlan {
+    /// The plan for `module`: a defined table is planned if every active
+    /// segment targeting it has a constant offset, function items (or
+    /// `ref.func` / `ref.null` expressions) and lies in the table's
+    /// initial size. The others are applied segment by segment as before.
+    pub fn of(module: &Module) -> SegmentPlan {
+        let info = module.info();
+        let offsets = module.offsets();
+        let counts = info.counts();
+        let mut planned = vec![false; info.num_elems()];
+        let mut tables = Vec::new();
+        for def in (counts.imported_tables..counts.tables).map(TableIndex::from_u32) {
+            let Some(defined) = info.defined_table_index(def) else { continue };
+            let size = info.table(def).minimum;
+            let mut writes = Vec::new();
+            let mut segments = Vec::new();
+            let plan = (0..info.num_elems()).all(|e| {
+                let seg = info.elem(ElemIndex::new(e));
+                let SegmentModeRef::Active { index, offset } = seg.mode else { return true };
+                if index != def {
+                    return true;
+                }
+                segments.push(e);
+                let Some(start) = eval_const(offset, |_| None, |_| None).map(|v| u64::from(v.get_i32() as u32)) else {
+                    return false;
+                };
+                if start + seg.items.len() as u64 > size {
+                    return false;
+                }
+                (0..seg.items.len()).all(|i| {
+                    let value = match seg.items.get(i) {
+                        ElemItem::Func(f) if f.as_u32() < counts.funcs => offsets.func_ref(f),
+                        ElemItem::Func(_) => return false,
+                        ElemItem::Expr(e) => {
+                            let func = |f: FuncIndex| (f.as_u32() < counts.funcs).then(|| offsets.func_ref(f) as usize);
+                            match eval_const(e, |_| None, func) {
+                                Some(v) if v.get_ptr() == 0 => u32::MAX,
+                                Some(v) => v.get_ptr() as u32,
+                                None => return false,
+                            }
+                        }
+                    };
+                    writes.push(((start + i as u64) as u32, value));
+                    true
+                })
+            });
+            if plan && !writes.is_empty() {
+                for e in segments {
+                    planned[e] = true;
+                }
+                tables.push((defined, writes.into_boxed_slice()));
+            }
+        }
+        let in_image = (0..info.num_data())
+            .map(|d| match info.data(DataIndex::new(d)).mode {
+                SegmentModeRef::Active { index, .. } => info.memory_image(index).is_some(),
+                _ => false,
+            })
+            .collect();
+        let globals = (counts.imported_globals..counts.globals)
+            .map(|g| eval_const(info.global_init(GlobalIndex::from_u32(g)), |_| None, |_| None))
+            .collect();
+        SegmentPlan { tables, planned: planned.into_boxed_slice(), in_image, globals }
+    }
+}
+
 /// An instance of a module.
 pub struct Instance {
     module: Module,
@@ -336,43 +463,15 @@ impl Instance {
     /// function the instance does not have (the loader refuses such
     /// artifacts).
     pub fn eval_const(&self, expr: ConstExprRef<'_>) -> Option<ValRaw> {
-        let mut stack = ConstStack::default();
-        for op in expr.ops() {
-            let v = match op {
-                ConstOp::I32Const(v) => ValRaw::i32(v),
-                ConstOp::I64Const(v) => ValRaw::i64(v),
-                ConstOp::F32Const(v) => ValRaw::f32(v),
-                ConstOp::F64Const(v) => ValRaw::f64(v),
-                ConstOp::V128Const(v) => ValRaw::u128(v),
-                ConstOp::GlobalGet(g) => {
-                    let global = self.global_ptr(g)?;
-                    // SAFETY: the global's definition is live and 16 bytes.
-                    unsafe { ValRaw::u128(u128::from_le_bytes((*global).storage)) }
-                }
-                ConstOp::RefNull => ValRaw::ptr(0),
-                ConstOp::RefFunc(f) => ValRaw::ptr(self.func_ref(f)? as usize),
-                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => {
-                    let b = stack.pop().unwrap_or_default().get_i32();
-                    let a = stack.pop().unwrap_or_default().get_i32();
-                    ValRaw::i32(match op {
-                        ConstOp::I32Add => a.wrapping_add(b),
-                        ConstOp::I32Sub => a.wrapping_sub(b),
-                        _ => a.wrapping_mul(b),
-                    })
-                }
-                ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => {
-                    let b = stack.pop().unwrap_or_default().get_i64();
-                    let a = stack.pop().unwrap_or_default().get_i64();
-                    ValRaw::i64(match op {
-                        ConstOp::I64Add => a.wrapping_add(b),
-                        ConstOp::I64Sub => a.wrapping_sub(b),
-                        _ => a.wrapping_mul(b),
-                    })
-                }
-            };
-            stack.push(v);
-        }
-        Some(stack.pop().unwrap_or_default())
+        eval_const(
+            expr,
+            |g| {
+                let global = self.global_ptr(g)?;
+                // SAFETY: the global's definition is live and 16 bytes.
+                Some(unsafe { ValRaw::u128(u128::from_le_bytes((*global).storage)) })
+            },
+            |f| self.func_ref(f).map(|f| f as usize),
+        )
     }
 
     /// The funcref of any function of the instance; `None` for an index
@@ -484,17 +583,35 @@ impl Instance {
         let info = module.info();
         let counts = info.counts();
         let corrupt = |what: String| anyhow::Error::new(artifact::ArtifactError::Corrupt(what));
-        for index in (counts.imported_globals..counts.globals).map(GlobalIndex::from_u32) {
-            let value = self
-                .eval_const(info.global_init(index))
+        let plan = module.segment_plan();
+        for (index, known) in (counts.imported_globals..counts.globals).map(GlobalIndex::from_u32).zip(&plan.globals) {
+            let value = known
+                .or_else(|| self.eval_const(info.global_init(index)))
                 .ok_or_else(|| corrupt(format!("the initializer of global {} names an index out of range", index.as_u32())))?;
             let p = self.global_ptr(index).expect("a defined global is in range");
             // SAFETY: the defined global's storage lies inside the vmctx.
             unsafe { (*p).storage = value.get_u128().to_le_bytes() };
         }
-        // One buffer for every segment's values.
+        // The planned tables: defined, so their writes may go first (no
+        // segment of another table can observe them, even if it traps).
+        for (def, writes) in &plan.tables {
+            let base = self.vmctx.as_ptr() as usize;
+            let table = self.tables[*def].as_ptr();
+            // SAFETY: the instance owns the table; nothing else borrows it.
+            let elements = unsafe { (*table).elements_mut() };
+            for &(i, off) in writes.iter() {
+                // In range: planned writes lie in the table's initial size,
+                // and the funcref offsets inside the vmctx.
+                elements[i as usize] = if off == u32::MAX { 0 } else { base + off as usize };
+            }
+        }
+        // One buffer for every other segment's values.
         let mut values = Vec::new();
         for elem in (0..info.num_elems()).map(ElemIndex::new) {
+            if plan.planned[elem.index()] {
+                self.dropped_elems[elem.index()] = true;
+                continue;
+            }
             let seg = info.elem(elem);
             let (index, offset) = match seg.mode {
                 SegmentModeRef::Passive => continue,
@@ -513,13 +630,14 @@ impl Instance {
             unsafe { (*table).init(start, &values) }.ok_or(Trap::TableOutOfBounds)?;
         }
         for data in (0..info.num_data()).map(DataIndex::new) {
+            if plan.in_image[data.index()] {
+                // Mapped with the memory.
+                self.dropped_data[data.index()] = true;
+                continue;
+            }
             let seg = info.data(data);
             let SegmentModeRef::Active { index, offset } = seg.mode else { continue };
             self.dropped_data[data.index()] = true;
-            if info.memory_image(index).is_some() {
-                // Mapped with the memory: its segments are in the image.
-                continue;
-            }
             let bad = || corrupt(format!("data segment {} names an index out of range", data.index()));
             let start = self.eval_const(offset).ok_or_else(bad)?.get_i32() as u32 as usize;
             let memory = self.memory_import(index).ok_or_else(bad)?.memory;

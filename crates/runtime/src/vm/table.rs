@@ -68,7 +68,12 @@ impl Table {
         self.def
     }
 
-    /// Number of elements.
+    /// The elements, to fill in place.
+    pub fn elements_mut(&mut self) -> &mut [usize] {
+        &mut self.elements
+    }
+
+    /// Current number of elements.
     pub fn size(&self) -> u64 {
         self.elements.len() as u64
     }
