@@ -392,7 +392,7 @@ impl<'a> Gen<'a> {
         Gen {
             features,
             module,
-            offsets: VMOffsets::new(&module.counts()),
+            offsets: VMOffsets::for_module(module),
             tunables,
             interpreted,
             s,

@@ -166,6 +166,12 @@ pub struct DataSegment {
 /// imports, exports, segments and names.
 #[derive(Clone, Debug, Default)]
 pub struct Module {
+    /// Which functions have a `VMFuncRef` in the vmctx, and where: per
+    /// function, its slot (`u32::MAX`: none), imports first in order, then
+    /// the defined functions that can escape. `None`: every function has
+    /// one, at its index (with tier-up or interpreted functions, whose
+    /// calls go through funcrefs). See [`VMOffsets`](crate::VMOffsets).
+    pub func_ref_slots: Option<std::sync::Arc<[u32]>>,
     /// The name from the name section.
     pub name: Option<String>,
     /// Function types, by type index.

@@ -297,6 +297,23 @@ pub fn translate_module_with<'a>(
     features: WasmFeatures,
     mut hook: Option<&mut dyn BodyHook>,
 ) -> WasmResult<ModuleTranslation<'a>> {
+    translate_module_for(wasm, features, hook.take(), false)
+}
+
+/// [`translate_module_with`], giving funcrefs in the vmctx (with
+/// `escaping_only`) only to imports and functions that can escape, as a
+/// module needs whose functions call each other directly: see
+/// [`Module::func_ref_slots`].
+///
+/// # Errors
+///
+/// As [`translate_module_with`].
+pub fn translate_module_for<'a>(
+    wasm: &'a [u8],
+    features: WasmFeatures,
+    mut hook: Option<&mut dyn BodyHook>,
+    escaping_only: bool,
+) -> WasmResult<ModuleTranslation<'a>> {
     let mut validator = Validator::new_with_features(features);
     let mut module = Module::default();
     let mut function_bodies = PrimaryMap::new();
@@ -458,6 +475,12 @@ pub fn translate_module_with<'a>(
                     module.data.push(DataSegment { mode, data: data.data.into() });
                 }
             }
+            // Every section that lets a function escape comes before the
+            // code, so the funcref slots are known before any body is
+            // compiled.
+            Payload::CodeSectionStart { .. } if escaping_only => {
+                module.func_ref_slots = Some(func_ref_slots(&module, &escaping));
+            }
             Payload::CodeSectionEntry(body) => {
                 let ValidPayload::Func(func, _) = valid else {
                     return Err(invalid("code entry without a function", body.range().start));
@@ -479,10 +502,32 @@ pub fn translate_module_with<'a>(
         }
     }
 
+    if escaping_only && module.func_ref_slots.is_none() {
+        module.func_ref_slots = Some(func_ref_slots(&module, &escaping));
+    }
     let mut escaping_funcs: Vec<DefinedFuncIndex> =
         escaping.into_iter().filter_map(|f| module.defined_func_index(f)).collect();
     escaping_funcs.sort_unstable();
     Ok(ModuleTranslation { module: std::sync::Arc::new(module), function_bodies, escaping_funcs, interpreted: Vec::new() })
+}
+
+/// Per function, its funcref slot: imports, then the defined functions
+/// that can escape, in index order; `u32::MAX` for the others.
+fn func_ref_slots(module: &Module, escaping: &HashSet<FuncIndex>) -> std::sync::Arc<[u32]> {
+    let imported = module.num_imported_funcs as u32;
+    let mut next = imported;
+    (0..module.functions.len() as u32)
+        .map(|f| {
+            if f < imported {
+                f
+            } else if escaping.contains(&FuncIndex::from_u32(f)) {
+                next += 1;
+                next - 1
+            } else {
+                u32::MAX
+            }
+        })
+        .collect()
 }
 
 fn note_ref_funcs(expr: &ConstExpr, escaping: &mut HashSet<FuncIndex>) {

@@ -119,6 +119,20 @@ pub struct VMOffsets {
     defined_globals: u32,
     func_refs: u32,
     size: u32,
+    /// Where functions' funcrefs are (see `Module::func_ref_slots`).
+    slots: FuncRefSlots,
+}
+
+/// Which functions have a funcref in the vmctx.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum FuncRefSlots {
+    /// Every function, at its index.
+    All,
+    /// Per function, its slot or `u32::MAX`.
+    Map(std::sync::Arc<[u32]>),
+    /// So many slots, whose map the runtime reads from the artifact:
+    /// [`VMOffsets::func_ref`] must not be asked.
+    Counted,
 }
 
 /// Header field: magic.
@@ -143,8 +157,36 @@ fn align(offset: u32, to: u32) -> u32 {
 }
 
 impl VMOffsets {
-    /// Computes the layout for a module with these index spaces.
+    /// The layout of a module's vmctx, with its funcref slots.
+    pub fn for_module(module: &crate::Module) -> Self {
+        match &module.func_ref_slots {
+            None => Self::new(&module.counts()),
+            Some(map) => {
+                let n = map.iter().filter(|s| **s != u32::MAX).count() as u32;
+                let mut o = Self::with_slots(&module.counts(), n);
+                o.slots = FuncRefSlots::Map(map.clone());
+                o
+            }
+        }
+    }
+
+    /// The layout for a module with these index spaces and `slots`
+    /// funcrefs, whose places the caller knows (the runtime, from the
+    /// artifact): then [`VMOffsets::func_ref`] is not to be called, and
+    /// [`VMOffsets::func_ref_slot`] gives a slot's offset.
+    pub fn with_slots(counts: &ModuleCounts, slots: u32) -> Self {
+        let mut o = Self::layout(counts, slots);
+        o.slots = FuncRefSlots::Counted;
+        o
+    }
+
+    /// The layout for a module with these index spaces, a funcref per
+    /// function.
     pub fn new(counts: &ModuleCounts) -> Self {
+        Self::layout(counts, counts.funcs)
+    }
+
+    fn layout(counts: &ModuleCounts, slots: u32) -> Self {
         let mut o = VMOffsets {
             num_imported_funcs: counts.imported_funcs,
             num_imported_tables: counts.imported_tables,
@@ -163,6 +205,7 @@ impl VMOffsets {
             defined_globals: 0,
             func_refs: 0,
             size: 0,
+            slots: FuncRefSlots::All,
         };
         // Sizes are u64 while computing so that absurd counts can't wrap;
         // the validator bounds every index space far below this.
@@ -180,7 +223,7 @@ impl VMOffsets {
         o.defined_tables = field(o.num_defined_tables, table_def::SIZE, 8);
         o.defined_memories = field(o.num_defined_memories, memory_def::SIZE, 8);
         o.defined_globals = field(o.num_defined_globals, GLOBAL_DEF_SIZE, 16);
-        o.func_refs = field(o.num_funcs, func_ref::SIZE, 16);
+        o.func_refs = field(slots, func_ref::SIZE, 16);
         o.size = field(0, 0, 16);
         let _ = align;
         o
@@ -227,14 +270,27 @@ impl VMOffsets {
         self.defined_globals + index.as_u32() * GLOBAL_DEF_SIZE
     }
 
-    /// The `VMFuncRef` of any function.
+    /// The `VMFuncRef` of a function. Compiled code asks only for those
+    /// of functions that have one: imports, functions that can escape
+    /// (`ref.func`), and every function when all have one.
+    ///
+    /// # Panics
+    ///
+    /// If the function has no funcref, or the layout came from
+    /// [`VMOffsets::with_slots`].
     pub fn func_ref(&self, index: FuncIndex) -> u32 {
-        self.func_refs + index.as_u32() * func_ref::SIZE
+        let slot = match &self.slots {
+            FuncRefSlots::All => index.as_u32(),
+            FuncRefSlots::Map(map) => map[index.as_u32() as usize],
+            FuncRefSlots::Counted => panic!("the runtime reads funcref slots from the artifact"),
+        };
+        assert!(slot != u32::MAX, "function {} has no funcref in the vmctx", index.as_u32());
+        self.func_ref_slot(slot)
     }
 
-    /// Offset of the first defined function's `VMFuncRef`.
-    pub fn func_refs_begin(&self) -> u32 {
-        self.func_refs
+    /// The `VMFuncRef` in slot `slot`.
+    pub fn func_ref_slot(&self, slot: u32) -> u32 {
+        self.func_refs + slot * func_ref::SIZE
     }
 }
 

@@ -180,7 +180,7 @@ pub(crate) fn memory0_place(module: &Module) -> u32 {
     if module.memories.is_empty() {
         return NO_PLACE;
     }
-    memory_place(module, &VMOffsets::new(&module.counts()), 0)
+    memory_place(module, &VMOffsets::for_module(module), 0)
 }
 
 /// The place word of memory `mem`.
@@ -272,7 +272,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         control.clear();
         let mut t = Translator {
             module,
-            offsets: VMOffsets::new(&module.counts()),
+            offsets: VMOffsets::for_module(module),
             options,
             code: Vec::with_capacity(body.as_bytes().len() * 2),
             locals,

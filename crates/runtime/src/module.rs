@@ -169,12 +169,12 @@ pub(crate) struct FuncRefs {
     /// Per defined function.
     pub templates: Box<[FuncRefTemplate]>,
     /// The defined functions whose funcrefs compiled code can read, in
-    /// order: those that can escape (exports, table elements, `ref.func`),
-    /// which have an array entry, or all of them when some are
-    /// interpreted or calls go through funcrefs (tier-up). Without tier-up
-    /// compiled code calls the module's own functions directly, so the
-    /// other funcrefs are never read, and instantiation leaves them zero.
-    pub read: Box<[u32]>,
+    /// order, with their offsets in the vmctx: those that can escape
+    /// (exports, table elements, `ref.func`), which have an array entry, or
+    /// all of them when some are interpreted or calls go through funcrefs
+    /// (tier-up). Without those, compiled code calls the module's own
+    /// functions directly and the vmctx has no funcref for the others.
+    pub read: Box<[(u32, u32)]>,
     /// Are some functions interpreted?
     pub any_interpreted: bool,
 }
@@ -357,7 +357,7 @@ impl Module {
             let template = self.func_ref_template()?;
             let instances = t.instances.lock().unwrap_or_else(|e| e.into_inner());
             template.templates[i].native_call.store(code, Ordering::Release);
-            let at = self.offsets().func_ref(func) as usize;
+            let at = self.func_ref_offset(func).ok_or_else(|| anyhow::anyhow!("function {func_index} has no funcref"))? as usize;
             for &vmctx in instances.iter() {
                 // SAFETY: a registered vmctx is live (instances unregister
                 // before freeing it, under this lock) and has this module's
@@ -559,7 +559,7 @@ impl Module {
         let type_ids = (0..info.num_types())
             .map(|i| engine.register_type(&info.func_type(TypeIndex::from_u32(i as u32))).as_u32())
             .collect();
-        let offsets = VMOffsets::new(&info.counts());
+        let offsets = VMOffsets::with_slots(&info.counts(), info.func_ref_slots());
         let registration = Registration::new(image.image.base() + text.start, text.len(), image.clone());
         let blob = info.bytecode();
         // Read in place as `u32` words: the section is 8-aligned in the file,
@@ -712,11 +712,27 @@ impl Module {
             let defs = (0..self.info().num_defined_funcs()).map(|i| DefinedFuncIndex::from_u32(i as u32));
             let templates: Box<[FuncRefTemplate]> = defs.map(|def| self.func_ref_fields(def)).collect::<Result<_, _>>()?;
             let all = self.tunables().indirect_calls;
-            let read = (0..templates.len() as u32).filter(|&i| all || templates[i as usize].array_call != 0).collect();
+            let read = (0..templates.len() as u32)
+                .filter(|&i| all || templates[i as usize].array_call != 0)
+                .map(|i| {
+                    let func = self.info().func_index(DefinedFuncIndex::from_u32(i));
+                    let at = self.func_ref_offset(func).ok_or_else(|| {
+                        artifact::ArtifactError::Corrupt(format!("function {} has no funcref slot", func.as_u32()))
+                    })?;
+                    Ok((i, at))
+                })
+                .collect::<Result<_, artifact::ArtifactError>>()?;
             let any_interpreted = templates.iter().any(|t| t.interpreted);
             Ok(FuncRefs { templates, read, any_interpreted })
         });
         template.as_ref().map_err(Clone::clone)
+    }
+
+    /// Where a function's funcref is in the vmctx: `None` if it has none
+    /// (a function that cannot escape, in a module whose functions call
+    /// each other directly) or is out of range.
+    pub(crate) fn func_ref_offset(&self, f: brisk_environ::FuncIndex) -> Option<u32> {
+        Some(self.offsets().func_ref_slot(self.info().func_ref_slot(f)?))
     }
 
     /// What instantiation knows of the segments before it starts.
@@ -885,7 +901,10 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         baseline: if config.parallel_compilation { None } else { baseline },
         native: Vec::new(),
     };
-    let mut translation = brisk_environ::translate_module_with(wasm, config.features, Some(&mut hook))?;
+    // Funcrefs only for functions that can escape, unless calls go
+    // through funcrefs: with tier-up, and to and from the interpreter.
+    let escaping_only = !tunables.indirect_calls && !matches!(config.strategy, Strategy::Interpreter | Strategy::Mixed);
+    let mut translation = brisk_environ::translate_module_for(wasm, config.features, Some(&mut hook), escaping_only)?;
     let n = translation.function_bodies.len();
     translation.interpreted = (0..n).map(|i| is_interpreted(config.strategy, DefinedFuncIndex::from_u32(i as u32))).collect();
     // The policy's tier for each function, from the cost model. The
@@ -999,7 +1018,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     } else {
         translation.escaping_funcs.clone()
     };
-    let offsets = VMOffsets::new(&env.counts());
+    let offsets = VMOffsets::for_module(env);
     let trampolines: Vec<(DefinedFuncIndex, CompiledFunction)> = native_entries
         .iter()
         .map(|&def| {

@@ -51,7 +51,7 @@ pub(crate) fn translate_function(
     let func_index = module.func_index(index);
     let ty = module.func_type(func_index);
     let mut ctx = new_context(UserFuncName::user(FUNC_NAMESPACE, func_index.as_u32()), wasm_signature(ty));
-    let offsets = VMOffsets::new(&module.counts());
+    let offsets = VMOffsets::for_module(module);
 
     {
         let mut b = FunctionBuilder::new(&mut ctx.func, builder_ctx);

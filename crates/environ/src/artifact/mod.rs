@@ -185,6 +185,10 @@ sections! {
     /// u64]`; the image's bytes are `len` bytes at `image_offset` in the
     /// `.memory_images` section, all three page-aligned.
     MemoryImages = ".brisk.memory_images", 32;
+    /// Per function, its funcref's slot in the vmctx (`u32::MAX`: none),
+    /// when only some functions have one (see `Module::func_ref_slots`);
+    /// empty when every function has one, at its index.
+    FuncRefSlots = ".brisk.func_ref_slots", 4;
 }
 
 /// The span of text whose trap sites share the upper bits of their
@@ -270,9 +274,11 @@ pub mod header {
     pub const EH_FRAME_OFFSET: usize = 204;
     /// `u64`: size of `.eh_frame`.
     pub const EH_FRAME_SIZE: usize = 212;
+    /// `u32`: how many funcref slots the vmctx has.
+    pub const FUNC_REF_SLOTS: usize = 220;
     /// `[offset: u32, size: u32]` of every section in
     /// [`Section::ALL`](super::Section::ALL) order, the header included.
-    pub const DIRECTORY: usize = 220;
+    pub const DIRECTORY: usize = 224;
     /// Size of the fixed part.
     pub const SIZE: usize = DIRECTORY + 8 * super::Section::ALL.len();
     /// Size of the string fields.

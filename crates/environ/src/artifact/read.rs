@@ -162,6 +162,7 @@ pub struct ArtifactLayout {
     strtab: Range<usize>,
     images: Range<usize>,
     eh_frame: Range<usize>,
+    func_ref_slots: u32,
 }
 
 impl ArtifactLayout {
@@ -270,7 +271,11 @@ impl ArtifactLayout {
         let defined_funcs = read_u32(h, header::DEFINED_FUNCS);
         let start = read_u32(h, header::START);
         let funcs_end = read_u32(h, header::FUNCS_END);
+        let func_ref_slots = read_u32(h, header::FUNC_REF_SLOTS);
+        let slot_table = count(Section::FuncRefSlots);
         let consistent = counts.is_valid()
+            && func_ref_slots <= counts.funcs
+            && (if slot_table == 0 { func_ref_slots == counts.funcs } else { slot_table == counts.funcs as usize })
             && defined_funcs == counts.funcs - counts.imported_funcs
             && count(Section::FuncStarts) == defined_funcs as usize
             && count(Section::TrapBlocks) == text_len.div_ceil(TRAP_BLOCK as usize) + 1
@@ -292,6 +297,7 @@ impl ArtifactLayout {
             strtab: range_field(h, header::STRTAB),
             images,
             eh_frame,
+            func_ref_slots,
         };
         layout.info(bytes).check_indices()?;
         Ok(layout)
@@ -824,6 +830,22 @@ impl<'a> ModuleInfo<'a> {
     /// checked at load beyond its place in the file.
     pub fn eh_frame(&self) -> &'a [u8] {
         &self.bytes[self.layout.eh_frame.clone()]
+    }
+
+    /// How many funcref slots the vmctx has.
+    pub fn func_ref_slots(&self) -> u32 {
+        self.layout.func_ref_slots
+    }
+
+    /// A function's funcref slot in the vmctx, `None` if it has none (or
+    /// the table gives one out of range, which a corrupt artifact could).
+    pub fn func_ref_slot(&self, f: FuncIndex) -> Option<u32> {
+        let table = self.section(Section::FuncRefSlots);
+        if table.is_empty() {
+            return (f.as_u32() < self.layout.counts.funcs).then_some(f.as_u32());
+        }
+        let slot = read_u32(table.get(f.index() * 4..f.index() * 4 + 4)?, 0);
+        (slot < self.layout.func_ref_slots).then_some(slot)
     }
 
     /// Does the module have memory images?

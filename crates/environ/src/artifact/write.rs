@@ -455,6 +455,13 @@ impl Tables {
             self.put(S::DataSegments, &[mode[0], mode[1], mode[2], mode[3], off, len]);
         }
 
+        let slots = match &env.func_ref_slots {
+            Some(map) => {
+                self.put(S::FuncRefSlots, map);
+                map.iter().filter(|s| **s != NONE).count() as u32
+            }
+            None => u32_of(env.functions.len(), "functions")?,
+        };
         let mut image_offset = 0u64;
         for image in &images.images {
             let len = image.bytes.len() as u64;
@@ -483,6 +490,7 @@ impl Tables {
         put(header::NAME_OFFSET, &name_off.to_le_bytes());
         put(header::NAME_LEN, &name_len.to_le_bytes());
         put(header::FUNCS_END, &defined.last().map_or(0, |r| r.end).to_le_bytes());
+        put(header::FUNC_REF_SLOTS, &slots.to_le_bytes());
         h.extend_from_slice(settings.text().as_bytes());
         self.data[S::Header as usize] = h;
         Ok(())

@@ -123,7 +123,6 @@ impl SegmentPlan {
     /// initial size. The others are applied segment by segment as before.
     pub fn of(module: &Module) -> SegmentPlan {
         let info = module.info();
-        let offsets = module.offsets();
         let counts = info.counts();
         let mut planned = vec![false; info.num_elems()];
         let mut tables = Vec::new();
@@ -147,10 +146,12 @@ impl SegmentPlan {
                 }
                 (0..seg.items.len()).all(|i| {
                     let value = match seg.items.get(i) {
-                        ElemItem::Func(f) if f.as_u32() < counts.funcs => offsets.func_ref(f),
-                        ElemItem::Func(_) => return false,
+                        ElemItem::Func(f) => match module.func_ref_offset(f) {
+                            Some(off) => off,
+                            None => return false,
+                        },
                         ElemItem::Expr(e) => {
-                            let func = |f: FuncIndex| (f.as_u32() < counts.funcs).then(|| offsets.func_ref(f) as usize);
+                            let func = |f: FuncIndex| module.func_ref_offset(f).map(|off| off as usize);
                             match eval_const(e, |_| None, func) {
                                 Some(v) if v.get_ptr() == 0 => u32::MAX,
                                 Some(v) => v.get_ptr() as u32,
@@ -378,14 +379,13 @@ impl Instance {
     ) {
         let module = self.module.clone();
         let offsets = module.offsets();
-        let info = module.info();
         // SAFETY: each write goes to a field of the vmctx at an offset
         // VMOffsets computed for this module from an index below the count
         // of its kind (imports: as many as the module has, per the
-        // contract), with the type that offset is documented to hold (the
-        // defined functions' funcrefs are `num_defined_funcs` consecutive
-        // records from the first defined one, and `func_refs` has that many
-        // entries); the imports are valid per `new`'s contract.
+        // contract; imports have the first funcref slots, in order), with
+        // the type that offset is documented to hold (defined functions'
+        // funcrefs at the slots `FuncRefs::read` found, `ptr` checking they
+        // lie in the vmctx); the imports are valid per `new`'s contract.
         unsafe {
             *self.ptr::<u32>(VMCTX_MAGIC) = VMCONTEXT_MAGIC;
             *self.ptr::<*const VMRuntimeLimits>(VMCTX_RUNTIME_LIMITS) = limits;
@@ -400,7 +400,8 @@ impl Instance {
                 let fr = VMFuncRef::read(*f);
                 *self.ptr::<VMFunctionImport>(offsets.imported_function(index)) =
                     VMFunctionImport { native_call: fr.native_call, vmctx: fr.vmctx };
-                *self.ptr::<VMFuncRef>(offsets.func_ref(index)) = fr;
+                // Imports have the first slots, in order.
+                *self.ptr::<VMFuncRef>(offsets.func_ref_slot(index.as_u32())) = fr;
             }
             for (i, t) in imports.tables.into_iter().enumerate() {
                 *self.ptr::<VMTableImport>(offsets.imported_table(TableIndex::new(i))) = t;
@@ -420,20 +421,12 @@ impl Instance {
                 let p = self.vmctx.as_ptr().add(offsets.defined_table(def) as usize).cast();
                 table.get_mut().set_definition(p);
             }
-            // Defined functions' funcrefs follow the imported ones' and end
-            // the vmctx (so not through `ptr`: with no defined functions,
-            // `first` is the end of the vmctx).
             if func_refs.any_interpreted {
                 let code = module.bytecode().as_ptr().cast::<u32>();
                 self.interp_ctxs = (0..func_refs.templates.len())
                     .map(|i| super::VMInterpFuncContext::new(self.vmctx(), code, i as u32))
                     .collect();
             }
-            let first = offsets.func_ref(FuncIndex::from_u32(info.counts().imported_funcs)) as usize;
-            let defined = self.vmctx.as_ptr().add(first).cast::<VMFuncRef>();
-            let num_defined = info.num_defined_funcs();
-            debug_assert_eq!(func_refs.templates.len(), num_defined);
-            debug_assert!(first + size_of::<VMFuncRef>() * num_defined <= self.layout.size());
             // A module that can tier up learns of the instance before its
             // funcrefs are copied, under the lock its swaps take: a swap
             // either happened before (the template has the new code) or
@@ -441,14 +434,14 @@ impl Instance {
             let _swaps = module.register_instance(self.vmctx.as_ptr() as usize);
             // Only the funcrefs compiled code can read (see `FuncRefs`);
             // the others stay zero.
-            for &i in &func_refs.read {
+            for &(i, at) in &func_refs.read {
                 let (i, t) = (i as usize, &func_refs.templates[i as usize]);
                 let vmctx = if t.interpreted {
                     (&raw mut self.interp_ctxs[i]).cast::<VMContext>()
                 } else {
                     self.vmctx()
                 };
-                defined.add(i).write(VMFuncRef {
+                self.ptr::<VMFuncRef>(at).write(VMFuncRef {
                     native_call: t.native_call.load(std::sync::atomic::Ordering::Acquire),
                     array_call: t.array_call,
                     vmctx,
@@ -477,7 +470,7 @@ impl Instance {
     /// The funcref of any function of the instance; `None` for an index
     /// out of range.
     pub fn func_ref(&self, index: FuncIndex) -> Option<*mut VMFuncRef> {
-        (index.as_u32() < self.module.info().counts().funcs).then(|| self.ptr(self.module.offsets().func_ref(index)))
+        Some(self.ptr(self.module.func_ref_offset(index)?))
     }
 
     /// The storage of any global; `None` for an index out of range.
