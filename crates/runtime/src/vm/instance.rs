@@ -97,6 +97,10 @@ pub fn eval_const(
     Some(stack.pop().unwrap_or_default())
 }
 
+/// An element write: (element index, offset of the funcref in the vmctx,
+/// `u32::MAX` for null).
+pub type ElementWrite = (u32, u32);
+
 /// What instantiation knows of a module's segments before it starts,
 /// worked out once per module: the defined tables whose element segments
 /// are known at compile time (so that each instantiation only stores
@@ -106,7 +110,7 @@ pub struct SegmentPlan {
     /// Per defined table that has them: the element writes of every active
     /// segment targeting it, in segment order, as `(element index, offset
     /// of the funcref in the vmctx)`, `u32::MAX` for null.
-    pub tables: Vec<(DefinedTableIndex, Box<[(u32, u32)]>)>,
+    pub tables: Vec<(DefinedTableIndex, Box<[ElementWrite]>)>,
     /// Per element segment: are its writes among those above?
     pub planned: Box<[bool]>,
     /// Per data segment: is it active and in its memory's image?
