@@ -102,6 +102,26 @@ fn brisk_file_is_brisk_run_file_and_arguments_reach_the_guest() {
 }
 
 #[test]
+fn native_unwind_info_is_an_option_and_its_artifacts_carry_eh_frame() {
+    let d = Dir::new("cli-unwind");
+    let fib = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fib.wat");
+    for tier in ["optimized", "baseline"] {
+        let out = d.brisk(&["run", "-C", "native-unwind-info=y", "-C", &format!("tier={tier}"), "--invoke", "fib", s(&fib), "20"]);
+        assert_eq!(text(&out.stdout), "6765\n", "{tier}: {}", text(&out.stderr));
+        let artifact = d.0.path().join(format!("fib-{tier}.bwasm"));
+        let out = d.brisk(&["compile", "-C", "native-unwind-info=y", "-C", &format!("tier={tier}"), s(&fib), "-o", s(&artifact)]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let bytes = std::fs::read(&artifact).unwrap();
+        assert!(bytes.windows(9).any(|w| w == b".eh_frame"), "{tier}: no .eh_frame section");
+    }
+    let out = d.brisk(&["run", "-C", "native-unwind-info=maybe", s(&fib)]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("native-unwind-info"), "{}", text(&out.stderr));
+    let out = d.brisk(&["settings"]);
+    assert!(text(&out.stdout).contains("-C native-unwind-info=n"), "{}", text(&out.stdout));
+}
+
+#[test]
 fn fuel_ends_an_infinite_loop_and_burns_the_same_every_run() {
     let d = Dir::new("cli-fuel");
     let l = d.file("loop.wat", LOOP);

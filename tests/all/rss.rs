@@ -142,16 +142,7 @@ fn short_lived_stores_leave_rss_flat() {
 /// `store(addr, byte)` over it. Encoded by hand: the text format would
 /// spell 64 MiB as escapes.
 fn module_with_data(pages: u32, data: &[u8]) -> Vec<u8> {
-    fn leb(mut v: u64, out: &mut Vec<u8>) {
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            out.push(if v == 0 { byte } else { byte | 0x80 });
-            if v == 0 {
-                break;
-            }
-        }
-    }
+    use brisk_environ::unwind::uleb as leb;
     fn section(id: u8, body: &[u8], out: &mut Vec<u8>) {
         out.push(id);
         leb(body.len() as u64, out);

@@ -44,7 +44,8 @@ pub struct CfiProgram {
     at: u32,
 }
 
-fn uleb(mut v: u64, out: &mut Vec<u8>) {
+/// Appends `v` as an unsigned LEB128 number (as DWARF and wasm write them).
+pub fn uleb(mut v: u64, out: &mut Vec<u8>) {
     loop {
         let byte = (v & 0x7f) as u8;
         v >>= 7;
