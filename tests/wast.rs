@@ -119,6 +119,17 @@ const TIERS: &[TierConfig] = &[
         },
         load: Load::Compile,
     },
+    // The pooling allocator: every wast module's memories in reused slots,
+    // of other modules (images replaced) or of the same (reset).
+    TierConfig {
+        name: "baseline/pooling",
+        config: || {
+            let mut c = tier(Strategy::Baseline);
+            c.allocation_strategy(brisk::InstanceAllocationStrategy::Pooling(brisk::PoolingAllocationConfig::new()));
+            c
+        },
+        load: Load::RoundTrip,
+    },
     // A compile budget so small that Cranelift's compiles race it: each
     // module's functions get Cranelift's or the baseline tier's code
     // depending on timing.

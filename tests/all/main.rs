@@ -12,6 +12,7 @@ mod explain;
 mod externref;
 mod host_funcs;
 mod interp_dispatch;
+mod pooling;
 mod rss;
 mod tier_up;
 mod tiers;

@@ -35,6 +35,49 @@ pub enum Strategy {
 
 pub use brisk_environ::{OptLevel, RegallocAlgorithm};
 
+/// How instances get their linear memories.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub enum InstanceAllocationStrategy {
+    /// A fresh reservation per memory, unmapped when it is dropped.
+    #[default]
+    OnDemand,
+    /// Slots of one reservation made with the engine, reused: see
+    /// [`PoolingAllocationConfig`].
+    Pooling(PoolingAllocationConfig),
+}
+
+/// The pooling allocator: the engine reserves address space for
+/// `total_memories` memories up front (each slot as large as a memory's
+/// reservation plus guard, 6 GiB by default: address space, not memory),
+/// and instances take and give back slots without `mmap` or `munmap`. A
+/// slot given back is reset with one `madvise`; a memory of the same module
+/// and size in the same slot then starts with no system call. Instantiation
+/// fails when every slot is in use. Tables and vmctxs come from the heap.
+#[derive(Clone, Debug)]
+pub struct PoolingAllocationConfig {
+    pub(crate) total_memories: u32,
+}
+
+impl Default for PoolingAllocationConfig {
+    fn default() -> Self {
+        PoolingAllocationConfig { total_memories: 1000 }
+    }
+}
+
+impl PoolingAllocationConfig {
+    /// The default: 1,000 memories.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many linear memories can be live at once (default 1,000).
+    pub fn total_memories(&mut self, count: u32) -> &mut Self {
+        self.total_memories = count;
+        self
+    }
+}
+
 /// Global settings for an [`Engine`](crate::Engine).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -49,6 +92,7 @@ pub struct Config {
     pub(crate) function_compile_limit: std::time::Duration,
     pub(crate) tier_up_threshold: u32,
     pub(crate) compile_budget: Option<std::time::Duration>,
+    pub(crate) allocation: InstanceAllocationStrategy,
 }
 
 impl Default for Config {
@@ -65,6 +109,7 @@ impl Default for Config {
             function_compile_limit: std::time::Duration::from_millis(150),
             tier_up_threshold: 1000,
             compile_budget: None,
+            allocation: InstanceAllocationStrategy::OnDemand,
         }
     }
 }
@@ -165,6 +210,12 @@ impl Config {
     /// in the baseline tier). Default: off.
     pub fn tier_up(&mut self, enable: bool) -> &mut Self {
         self.tunables.indirect_calls = enable;
+        self
+    }
+
+    /// How instances get their linear memories (default: on demand).
+    pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Self {
+        self.allocation = strategy;
         self
     }
 

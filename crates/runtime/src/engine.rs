@@ -30,6 +30,8 @@ struct EngineInner {
     host_trampolines: Mutex<HashMap<FuncType, HostTrampoline>>,
     /// The epoch, which stores' deadlines are measured against.
     epoch: AtomicU64,
+    /// The pooling allocator's memory slots.
+    memory_pool: Option<Arc<crate::vm::MemoryPool>>,
 }
 
 /// A wasm-to-host trampoline's code, registered with the trap handler.
@@ -147,6 +149,16 @@ impl Engine {
             // its flags and the host CPU features it may use.
             (artifact::CODEGEN_KEY, codegen),
         ]);
+        let memory_pool = match &config.allocation {
+            crate::InstanceAllocationStrategy::Pooling(p) => {
+                let slot = tunables.memory_reservation.saturating_add(tunables.memory_guard_size);
+                let slot = usize::try_from(slot).map_err(|_| anyhow!("memory reservation too large for a pool"))?;
+                let pool = crate::vm::MemoryPool::new(p.total_memories, slot)
+                    .map_err(|e| anyhow!("cannot reserve the memory pool ({} slots of {slot} bytes): {e}", p.total_memories))?;
+                Some(Arc::new(pool))
+            }
+            crate::InstanceAllocationStrategy::OnDemand => None,
+        };
         // Just-in-time mode: baseline code counts towards tier-up.
         let mut config = config.clone();
         config.tunables.tier_up_counters = config.jit();
@@ -159,6 +171,7 @@ impl Engine {
                 types: Mutex::default(),
                 host_trampolines: Mutex::default(),
                 epoch: AtomicU64::new(0),
+                memory_pool,
             }),
         })
     }
@@ -187,6 +200,11 @@ impl Engine {
 
     pub(crate) fn compiler(&self) -> &dyn Compiler {
         &*self.inner.compiler
+    }
+
+    /// The pooling allocator's memory slots, if the engine pools.
+    pub(crate) fn memory_pool(&self) -> Option<&Arc<crate::vm::MemoryPool>> {
+        self.inner.memory_pool.as_ref()
     }
 
     pub(crate) fn baseline(&self) -> Option<&BaselineCompiler> {

@@ -62,7 +62,7 @@ pub use brisk_environ::{
 };
 pub use cache::{Cache, CacheOutcome, CacheUsage};
 pub use brisk_environ::artifact::{ArtifactError, EXTENSION as ARTIFACT_EXTENSION};
-pub use config::{Config, OptLevel, RegallocAlgorithm, Strategy};
+pub use config::{Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, RegallocAlgorithm, Strategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table};
 pub use externref::ExternRef;

@@ -34,6 +34,9 @@ pub struct Module {
 
 struct ModuleInner {
     engine: Engine,
+    /// Unique in the process, never reused: names the module's memory
+    /// images in pool slots.
+    id: u64,
     image: Arc<ModuleImage>,
     offsets: VMOffsets,
     type_ids: Box<[u32]>,
@@ -575,8 +578,10 @@ impl Module {
         } else {
             Box::default()
         };
+        static IDS: AtomicU64 = AtomicU64::new(0);
         Ok(Module { inner: Arc::new(ModuleInner {
             engine: engine.clone(),
+            id: IDS.fetch_add(1, Ordering::Relaxed),
             image,
             offsets,
             type_ids,
@@ -621,6 +626,11 @@ impl Module {
     /// [`artifact::verify_code`]).
     pub(crate) fn artifact_bytes(&self) -> &[u8] {
         self.inner.image.image.bytes()
+    }
+
+    /// The module's unique id.
+    pub(crate) fn id(&self) -> u64 {
+        self.inner.id
     }
 
     /// The file the artifact is mapped from, kept open if the module has

@@ -11,6 +11,7 @@
 //! and an out-of-bounds access faults on an inaccessible page.
 
 use super::mmap::{Mmap, page_size, round_up_to_page};
+use super::pool::{ImageKey, MemoryPool, Slot};
 use super::vmcontext::VMMemoryDefinition;
 use brisk_environ::artifact::MemoryImageRef;
 use brisk_environ::{MemoryType, Tunables, WASM_PAGE_SIZE};
@@ -18,7 +19,10 @@ use brisk_environ::{MemoryType, Tunables, WASM_PAGE_SIZE};
 /// A linear memory owned by an instance or by a store.
 #[derive(Debug)]
 pub struct Memory {
-    mmap: Mmap,
+    /// The reservation: owned (unmapped on drop), or a view of a pool slot.
+    mmap: std::mem::ManuallyDrop<Mmap>,
+    /// The pool slot the memory lives in, given back on drop.
+    pooled: Option<(std::sync::Arc<MemoryPool>, Slot)>,
     /// Accessible bytes (a multiple of the host page size, at least
     /// `current_length`).
     accessible: usize,
@@ -45,6 +49,19 @@ pub enum MemoryError {
     TooLarge,
     /// The OS refused the reservation.
     Os(std::io::Error),
+    /// The pooling allocator's slots (this many) are all in use.
+    PoolExhausted(usize),
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        match self.pooled.take() {
+            // The view is not unmapped: the slot goes back to its pool.
+            Some((pool, slot)) => slot.release(&pool),
+            // SAFETY: dropped once, here; nothing uses the mapping after.
+            None => unsafe { std::mem::ManuallyDrop::drop(&mut self.mmap) },
+        }
+    }
 }
 
 impl Memory {
@@ -70,7 +87,60 @@ impl Memory {
         let accessible = round_up_to_page(minimum).ok_or(MemoryError::TooLarge)?;
         mmap.make_accessible(0, accessible).map_err(MemoryError::Os)?;
         Ok(Memory {
-            mmap,
+            mmap: std::mem::ManuallyDrop::new(mmap),
+            pooled: None,
+            accessible,
+            current_length: minimum,
+            maximum: maximum.min(reserve),
+            declared_maximum: ty.maximum.and_then(|m| usize::try_from(m).ok()?.checked_mul(page)),
+            def: std::ptr::null_mut(),
+        })
+    }
+
+    /// Creates a memory of type `ty` in a slot of `pool`, holding `image`
+    /// (mapped from `file`) if given: the pooling allocator's memories.
+    ///
+    /// # Errors
+    ///
+    /// Every slot is in use, the memory does not fit a slot, or the OS
+    /// refused a protection change or the image's mapping.
+    ///
+    /// # Safety
+    ///
+    /// As [`Memory::map_image`].
+    pub unsafe fn in_pool(
+        ty: &MemoryType,
+        tunables: &Tunables,
+        pool: &std::sync::Arc<MemoryPool>,
+        image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
+    ) -> Result<Memory, MemoryError> {
+        let page = usize::try_from(WASM_PAGE_SIZE).map_err(|_| MemoryError::TooLarge)?;
+        let max_pages = usize::try_from(ty.max_pages()).map_err(|_| MemoryError::TooLarge)?;
+        let maximum = max_pages.checked_mul(page).ok_or(MemoryError::TooLarge)?;
+        let minimum = usize::try_from(ty.minimum)
+            .ok()
+            .and_then(|m| m.checked_mul(page))
+            .filter(|m| *m <= maximum)
+            .ok_or(MemoryError::TooLarge)?;
+        let reservation = usize::try_from(tunables.memory_reservation).map_err(|_| MemoryError::TooLarge)?;
+        let guard = usize::try_from(tunables.memory_guard_size).map_err(|_| MemoryError::TooLarge)?;
+        let reserve = reservation.max(minimum);
+        if reserve.checked_add(guard).is_none_or(|total| total > pool.slot_size()) {
+            return Err(MemoryError::TooLarge);
+        }
+        let accessible = round_up_to_page(minimum).ok_or(MemoryError::TooLarge)?;
+        let mut slot = pool.take(image.map(|(k, _, _)| k)).ok_or(MemoryError::PoolExhausted(pool.len()))?;
+        // SAFETY: the caller vouches for the image's file.
+        if let Err(e) = unsafe { slot.prepare(accessible, image) } {
+            slot.release(pool);
+            return Err(MemoryError::Os(e));
+        }
+        // SAFETY: the slot is this memory's until it gives it back, and the
+        // view is never unmapped (the pool owns the reservation).
+        let mmap = unsafe { Mmap::view(slot.base, pool.slot_size()) };
+        Ok(Memory {
+            mmap: std::mem::ManuallyDrop::new(mmap),
+            pooled: Some((pool.clone(), slot)),
             accessible,
             current_length: minimum,
             maximum: maximum.min(reserve),
@@ -165,6 +235,9 @@ impl Memory {
         if new_accessible > self.accessible {
             self.mmap.make_accessible(self.accessible, new_accessible - self.accessible).ok()?;
             self.accessible = new_accessible;
+            if let Some((_, slot)) = &mut self.pooled {
+                slot.grew(new_accessible);
+            }
         }
         self.current_length = new_len;
         // SAFETY: `def` was set by the owner to storage that outlives us.

@@ -58,6 +58,17 @@ impl Mmap {
         Ok(Mmap { ptr, len })
     }
 
+    /// A view of `len` bytes at `ptr` that someone else maps and unmaps:
+    /// its owner must hold it in a `ManuallyDrop` and never drop it.
+    ///
+    /// # Safety
+    ///
+    /// The range is mapped, page-aligned, and stays mapped while the view
+    /// is used; only the view's holder changes its protection.
+    pub unsafe fn view(ptr: *mut u8, len: usize) -> Mmap {
+        Mmap { ptr: NonNull::new(ptr).expect("a mapped range is not at address 0"), len }
+    }
+
     /// Maps the first `len` bytes of `file` privately and read-only.
     ///
     /// # Safety

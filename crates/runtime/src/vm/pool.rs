@@ -1,0 +1,204 @@
+//! The pooling allocator's linear memories: one address-space reservation
+//! cut into slots, each as large as a memory's reservation plus its guard,
+//! handed to instances and taken back without `mmap` or `munmap`.
+//!
+//! A slot keeps what its last memory left mapped: a memory image (mapped
+//! copy-on-write from its module's file) and the pages made accessible.
+//! Releasing a slot is one `madvise(MADV_DONTNEED)` over the accessible
+//! pages, which gives anonymous pages back as zeros and image pages back as
+//! the file's bytes; the next memory of the same module and size in that
+//! slot then needs no system call at all, and others one or two (change
+//! the accessible size, replace the image). A new memory prefers a free
+//! slot that last held the same module's image.
+
+use super::mmap::{Mmap, page_size};
+use brisk_environ::artifact::MemoryImageRef;
+use std::sync::Mutex;
+
+/// Which image a slot holds: the module's unique id and the memory's
+/// index (ids are never reused, so a dropped module's id matches nothing).
+pub type ImageKey = (u64, u32);
+
+/// What a free slot still has mapped.
+#[derive(Clone, Copy, Debug, Default)]
+struct SlotState {
+    /// Bytes from the slot's start that are readable and writable.
+    accessible: usize,
+    /// The image mapped at the slot's start (`memory_offset`, `len`).
+    image: Option<(ImageKey, usize, usize)>,
+}
+
+/// The memory slots of an engine with the pooling allocator.
+#[derive(Debug)]
+pub struct MemoryPool {
+    mmap: Mmap,
+    slot_size: usize,
+    slots: usize,
+    state: Mutex<PoolState>,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    free: Vec<u32>,
+    slots: Vec<SlotState>,
+}
+
+/// A slot taken from the pool: where it is, and what it still holds.
+#[derive(Debug)]
+pub struct Slot {
+    pub index: u32,
+    pub base: *mut u8,
+    accessible: usize,
+    image: Option<(ImageKey, usize, usize)>,
+}
+
+impl MemoryPool {
+    /// Reserves `slots` slots of `slot_size` bytes (rounded up to pages).
+    pub fn new(slots: u32, slot_size: usize) -> std::io::Result<MemoryPool> {
+        let slot_size = super::mmap::round_up_to_page(slot_size).ok_or_else(|| std::io::Error::other("slot too large"))?;
+        let total = slot_size
+            .checked_mul(slots as usize)
+            .ok_or_else(|| std::io::Error::other("memory pool larger than the address space"))?;
+        let mmap = Mmap::reserve(total)?;
+        let state = PoolState { free: (0..slots).rev().collect(), slots: vec![SlotState::default(); slots as usize] };
+        Ok(MemoryPool { mmap, slot_size, slots: slots as usize, state: Mutex::new(state) })
+    }
+
+    /// Bytes per slot: the most a pooled memory can reserve, guard included.
+    pub fn slot_size(&self) -> usize {
+        self.slot_size
+    }
+
+    /// Takes a free slot, preferring one that holds `key`'s image; `None`
+    /// if every slot is in use.
+    pub fn take(&self, key: Option<ImageKey>) -> Option<Slot> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Affinity: among the most recently freed slots.
+        let recent = state.free.len().saturating_sub(16);
+        let at = key
+            .and_then(|k| state.free[recent..].iter().rposition(|&s| state.slots[s as usize].image.is_some_and(|i| i.0 == k)))
+            .map(|i| recent + i);
+        let index = match at {
+            Some(i) => state.free.swap_remove(i),
+            None => state.free.pop()?,
+        };
+        let s = state.slots[index as usize];
+        // SAFETY: `index` is below the number of slots, so the slot lies in
+        // the reservation.
+        let base = unsafe { self.mmap.as_ptr().add(index as usize * self.slot_size) };
+        Some(Slot { index, base, accessible: s.accessible, image: s.image })
+    }
+
+    /// Gives a slot back, its contents reset.
+    fn give_back(&self, index: u32, state: SlotState) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.slots[index as usize] = state;
+        s.free.push(index);
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.slots
+    }
+}
+
+fn protect(start: *mut u8, len: usize, prot: libc::c_int) -> std::io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    // SAFETY: callers pass page-aligned ranges inside a slot they hold.
+    if unsafe { libc::mprotect(start.cast(), len, prot) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+impl Slot {
+    /// Makes the slot's first `accessible` bytes readable and writable and
+    /// the rest inaccessible, holding `image` (mapped from `file`) or no
+    /// image, with every other accessible byte zero.
+    ///
+    /// # Safety
+    ///
+    /// As [`super::Memory::map_image`]: the image's bytes in `file` must
+    /// not change while the slot holds them.
+    pub unsafe fn prepare(
+        &mut self,
+        accessible: usize,
+        image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
+    ) -> std::io::Result<()> {
+        debug_assert!(accessible.is_multiple_of(page_size()));
+        let wanted = image.map(|(k, _, i)| (k, i.memory_offset, i.len));
+        if self.image.is_some() && self.image != wanted {
+            // Another image: replace the whole accessible part with fresh
+            // anonymous memory (its old image goes with it).
+            // SAFETY: the range lies in the slot, which this memory holds.
+            let p = unsafe {
+                libc::mmap(
+                    self.base.cast(),
+                    self.accessible.max(page_size()),
+                    libc::PROT_NONE,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                    -1,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+            self.accessible = 0;
+            self.image = None;
+        }
+        if accessible > self.accessible {
+            // SAFETY: inside the slot.
+            protect(unsafe { self.base.add(self.accessible) }, accessible - self.accessible, libc::PROT_READ | libc::PROT_WRITE)?;
+        } else if accessible < self.accessible {
+            // SAFETY: inside the slot.
+            protect(unsafe { self.base.add(accessible) }, self.accessible - accessible, libc::PROT_NONE)?;
+        }
+        self.accessible = accessible;
+        if let Some((key, file, i)) = image
+            && self.image != wanted
+        {
+            use std::os::fd::AsRawFd;
+            let offset = libc::off_t::try_from(i.file_offset).map_err(std::io::Error::other)?;
+            // SAFETY: the image lies in the accessible part of the slot (the
+            // loader checked it lies in the memory's initial size); the
+            // caller vouches for the file.
+            let p = unsafe {
+                libc::mmap(
+                    self.base.add(i.memory_offset).cast(),
+                    i.len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_PRIVATE | libc::MAP_FIXED,
+                    file.as_raw_fd(),
+                    offset,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+            self.image = Some((key, i.memory_offset, i.len));
+        }
+        Ok(())
+    }
+
+    /// The memory using the slot grew to `accessible` bytes.
+    pub fn grew(&mut self, accessible: usize) {
+        self.accessible = accessible;
+    }
+
+    /// Resets the slot (anonymous pages back to zero, image pages back to
+    /// the image) and returns it to `pool`.
+    pub fn release(self, pool: &MemoryPool) {
+        let mut state = SlotState { accessible: self.accessible, image: self.image };
+        // SAFETY: the range is the slot's accessible part, which nothing
+        // refers to any more (its memory is being dropped).
+        if self.accessible > 0 && unsafe { libc::madvise(self.base.cast(), self.accessible, libc::MADV_DONTNEED) } != 0 {
+            // Not reset: make it inaccessible and forget the image, so that
+            // `prepare` maps fresh memory over it.
+            state = SlotState { accessible: self.accessible, image: Some(((u64::MAX, 0), 0, 0)) };
+        }
+        pool.give_back(self.index, state);
+    }
+}
