@@ -9,10 +9,19 @@ use crate::{Setup, inputs, peer};
 use anyhow::Result;
 
 const BRISK: &str = "Brisk";
+const BRISK_POOLING: &str = "Brisk, pooling allocator";
 
 pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     let brisk_engine = brisk::Engine::default();
     let wasmtime_engine = peer(wasmtime::Engine::new(&wasmtime::Config::new()))?;
+    let brisk_pooling = brisk::Engine::new(brisk::Config::new().allocation_strategy(
+        brisk::InstanceAllocationStrategy::Pooling(brisk::PoolingAllocationConfig::new()),
+    ))?;
+    let wasmtime_pooling = {
+        let mut config = wasmtime::Config::new();
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(wasmtime::PoolingAllocationConfig::default()));
+        peer(wasmtime::Engine::new(&config))?
+    };
     let wasmi_engine = wasmi::Engine::default();
     let mut v8 = match setup.v8 {
         Some(_) => Some(NodePeer::start(&setup.root, V8Tier::TurboFan, false)?),
@@ -25,7 +34,13 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         ("segments: 64 data and 64 element segments, 64 globals".to_string(), inputs::segments_module()),
     ];
     let (rounds, iters) = if setup.quick { (9, 20) } else { (31, 50) };
-    let mut names = vec![BRISK, "wasmtime cranelift (default configuration)", "wasmi (default configuration)"];
+    let mut names = vec![
+        BRISK,
+        "wasmtime cranelift (default configuration)",
+        "wasmi (default configuration)",
+        BRISK_POOLING,
+        "wasmtime cranelift, pooling allocator",
+    ];
     if v8.is_some() {
         names.push("V8 TurboFan");
     }
@@ -36,6 +51,8 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         std::fs::write(&path, &wasm)?;
         let brisk_module = brisk::Module::new(&brisk_engine, &wasm)?;
         let wasmtime_module = peer(wasmtime::Module::new(&wasmtime_engine, &wasm))?;
+        let brisk_pooled_module = brisk::Module::new(&brisk_pooling, &wasm)?;
+        let wasmtime_pooled_module = peer(wasmtime::Module::new(&wasmtime_pooling, &wasm))?;
         let wasmi_module = peer(wasmi::Module::new(&wasmi_engine, &wasm))?;
         let stats = measure(rounds, iters, names.len(), |c| match c {
             0 => timed(|| {
@@ -53,10 +70,26 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
                 let instance = peer(wasmi::Instance::new(&mut store, &wasmi_module, &[]))?;
                 Ok((store, instance))
             }),
+            3 => timed(|| {
+                let mut store = brisk::Store::new(&brisk_pooling, ());
+                let instance = brisk::Instance::new(&mut store, &brisk_pooled_module, &[])?;
+                Ok((store, instance))
+            }),
+            4 => timed(|| {
+                let mut store = wasmtime::Store::new(&wasmtime_pooling, ());
+                let instance = peer(wasmtime::Instance::new(&mut store, &wasmtime_pooled_module, &[]))?;
+                Ok((store, instance))
+            }),
             _ => v8.as_mut().expect("V8 is a contender").instantiate(&path),
         })?;
         for (c, name) in names.iter().enumerate() {
-            figures.push(Figure::new(Group::Instantiate, case, name, (c > 0).then_some(BRISK), stats[c]));
+            // The pooling allocators against each other.
+            let base = match c {
+                0 | 3 => None,
+                4 => Some(BRISK_POOLING),
+                _ => Some(BRISK),
+            };
+            figures.push(Figure::new(Group::Instantiate, case, name, base, stats[c]));
         }
     }
     Ok(figures)

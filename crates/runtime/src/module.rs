@@ -180,6 +180,22 @@ pub(crate) struct FuncRefs {
     pub read: Box<[(u32, u32)]>,
     /// Are some functions interpreted?
     pub any_interpreted: bool,
+    /// For modules whose code never changes (no tier-up) and with no
+    /// interpreted function: the `read` funcrefs laid out in order, less
+    /// the vmctx, so that instantiation copies them sequentially.
+    pub image: Box<[FuncRefImage]>,
+    /// Where the furthest funcref of `image` ends in the vmctx.
+    pub image_end: usize,
+}
+
+/// A funcref as instantiation writes it: its offset in the vmctx, and its
+/// fields but the vmctx.
+#[derive(Clone, Copy)]
+pub(crate) struct FuncRefImage {
+    pub at: u32,
+    pub type_index: u32,
+    pub native_call: usize,
+    pub array_call: usize,
 }
 
 /// An artifact in memory with its checked layout.
@@ -722,7 +738,7 @@ impl Module {
             let defs = (0..self.info().num_defined_funcs()).map(|i| DefinedFuncIndex::from_u32(i as u32));
             let templates: Box<[FuncRefTemplate]> = defs.map(|def| self.func_ref_fields(def)).collect::<Result<_, _>>()?;
             let all = self.tunables().indirect_calls;
-            let read = (0..templates.len() as u32)
+            let read: Box<[(u32, u32)]> = (0..templates.len() as u32)
                 .filter(|&i| all || templates[i as usize].array_call != 0)
                 .map(|i| {
                     let func = self.info().func_index(DefinedFuncIndex::from_u32(i));
@@ -733,7 +749,19 @@ impl Module {
                 })
                 .collect::<Result<_, artifact::ArtifactError>>()?;
             let any_interpreted = templates.iter().any(|t| t.interpreted);
-            Ok(FuncRefs { templates, read, any_interpreted })
+            let image = if all || any_interpreted {
+                Box::default()
+            } else {
+                read.iter()
+                    .map(|&(i, at): &(u32, u32)| {
+                        let t = &templates[i as usize];
+                        let native_call = t.native_call.load(Ordering::Relaxed);
+                        FuncRefImage { at, type_index: t.type_index, native_call, array_call: t.array_call }
+                    })
+                    .collect()
+            };
+            let image_end = image.iter().map(|f: &FuncRefImage| (f.at + brisk_environ::func_ref::SIZE) as usize).max().unwrap_or(0);
+            Ok(FuncRefs { templates, read, any_interpreted, image, image_end })
         });
         template.as_ref().map_err(Clone::clone)
     }

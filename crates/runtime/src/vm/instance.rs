@@ -456,6 +456,23 @@ impl Instance {
             let _swaps = module.register_instance(self.vmctx.as_ptr() as usize);
             // Only the funcrefs compiled code can read (see `FuncRefs`);
             // the others stay zero.
+            if !func_refs.image.is_empty() || func_refs.read.is_empty() {
+                let vmctx = self.vmctx();
+                assert!(func_refs.image_end <= self.layout.size(), "funcrefs past the end of the vmctx");
+                let base = self.vmctx.as_ptr();
+                for f in &func_refs.image {
+                    // In the vmctx: checked above for the furthest one.
+                    let p = base.add(f.at as usize).cast::<VMFuncRef>();
+                    p.write(VMFuncRef {
+                        native_call: f.native_call,
+                        array_call: f.array_call,
+                        vmctx,
+                        type_index: f.type_index,
+                        _pad: 0,
+                    });
+                }
+                return;
+            }
             for &(i, at) in &func_refs.read {
                 let (i, t) = (i as usize, &func_refs.templates[i as usize]);
                 let vmctx = if t.interpreted {
