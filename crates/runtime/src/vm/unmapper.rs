@@ -12,8 +12,12 @@
 //! [`Deferred`]), before the module's last reference went away.
 //!
 //! [`flush`] waits until every mapping handed over so far is unmapped
-//! (tests and benchmarks use it to measure the whole cost).
+//! (tests and benchmarks use it to measure the whole cost). A child
+//! process made by `fork` has no such thread: there, mappings are released
+//! where they are dropped (what the parent handed over before the fork
+//! stays mapped in the child, as the parent's memory does).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 
 /// What the unmapper releases, in order: `before` (such as deregistering
@@ -40,9 +44,24 @@ struct Unmapper {
     drained: Condvar,
 }
 
+/// Set in a child process after `fork`, which has no unmapper thread (only
+/// the forking thread survives): there, mappings are released in place.
+static FORKED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn forked() {
+    FORKED.store(true, Ordering::Relaxed);
+}
+
 fn unmapper() -> Option<&'static Unmapper> {
     static UNMAPPER: OnceLock<Option<&'static Unmapper>> = OnceLock::new();
+    if FORKED.load(Ordering::Relaxed) {
+        return None;
+    }
     *UNMAPPER.get_or_init(|| {
+        // SAFETY: registers a handler that only stores to an atomic.
+        if unsafe { libc::pthread_atfork(None, None, Some(forked)) } != 0 {
+            return None;
+        }
         let u: &'static Unmapper =
             Box::leak(Box::new(Unmapper { queue: Mutex::default(), work: Condvar::new(), drained: Condvar::new() }));
         // Without the thread, mappings are released where they are dropped.
