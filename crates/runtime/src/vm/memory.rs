@@ -64,10 +64,22 @@ impl Drop for Memory {
     }
 }
 
-impl Memory {
-    /// Creates a memory of type `ty` with `ty.minimum` pages. `def` is left
-    /// pointing nowhere until [`Memory::set_definition`].
-    pub fn new(ty: &MemoryType, tunables: &Tunables) -> Result<Memory, MemoryError> {
+/// The sizes of a memory of some type under some tunables, in bytes.
+struct Sizes {
+    /// The initial length.
+    minimum: usize,
+    /// The most it may grow to.
+    maximum: usize,
+    /// The address space it reserves, guard included.
+    total: usize,
+    /// Readable and writable at first: the initial length in pages.
+    accessible: usize,
+    /// The type's declared maximum, for resource limiters.
+    declared_maximum: Option<usize>,
+}
+
+impl Sizes {
+    fn of(ty: &MemoryType, tunables: &Tunables) -> Result<Sizes, MemoryError> {
         let page = usize::try_from(WASM_PAGE_SIZE).map_err(|_| MemoryError::TooLarge)?;
         let max_pages = usize::try_from(ty.max_pages()).map_err(|_| MemoryError::TooLarge)?;
         let maximum = max_pages.checked_mul(page).ok_or(MemoryError::TooLarge)?;
@@ -82,19 +94,36 @@ impl Memory {
         // less: compiled code that elides bounds checks relies on every
         // 32-bit index landing inside it) plus the guard region.
         let reserve = reservation.max(minimum);
-        let total = reserve.checked_add(guard).ok_or(MemoryError::TooLarge)?;
-        let mut mmap = Mmap::reserve(total).map_err(MemoryError::Os)?;
-        let accessible = round_up_to_page(minimum).ok_or(MemoryError::TooLarge)?;
-        mmap.make_accessible(0, accessible).map_err(MemoryError::Os)?;
-        Ok(Memory {
-            mmap: std::mem::ManuallyDrop::new(mmap),
-            pooled: None,
-            accessible,
-            current_length: minimum,
+        Ok(Sizes {
+            minimum,
             maximum: maximum.min(reserve),
+            total: reserve.checked_add(guard).ok_or(MemoryError::TooLarge)?,
+            accessible: round_up_to_page(minimum).ok_or(MemoryError::TooLarge)?,
             declared_maximum: ty.maximum.and_then(|m| usize::try_from(m).ok()?.checked_mul(page)),
-            def: std::ptr::null_mut(),
         })
+    }
+}
+
+impl Memory {
+    fn with(mmap: Mmap, pooled: Option<(std::sync::Arc<MemoryPool>, Slot)>, sizes: Sizes) -> Memory {
+        Memory {
+            mmap: std::mem::ManuallyDrop::new(mmap),
+            pooled,
+            accessible: sizes.accessible,
+            current_length: sizes.minimum,
+            maximum: sizes.maximum,
+            declared_maximum: sizes.declared_maximum,
+            def: std::ptr::null_mut(),
+        }
+    }
+
+    /// Creates a memory of type `ty` with `ty.minimum` pages. `def` is left
+    /// pointing nowhere until [`Memory::set_definition`].
+    pub fn new(ty: &MemoryType, tunables: &Tunables) -> Result<Memory, MemoryError> {
+        let sizes = Sizes::of(ty, tunables)?;
+        let mut mmap = Mmap::reserve(sizes.total).map_err(MemoryError::Os)?;
+        mmap.make_accessible(0, sizes.accessible).map_err(MemoryError::Os)?;
+        Ok(Memory::with(mmap, None, sizes))
     }
 
     /// Creates a memory of type `ty` in a slot of `pool`, holding `image`
@@ -114,39 +143,20 @@ impl Memory {
         pool: &std::sync::Arc<MemoryPool>,
         image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
     ) -> Result<Memory, MemoryError> {
-        let page = usize::try_from(WASM_PAGE_SIZE).map_err(|_| MemoryError::TooLarge)?;
-        let max_pages = usize::try_from(ty.max_pages()).map_err(|_| MemoryError::TooLarge)?;
-        let maximum = max_pages.checked_mul(page).ok_or(MemoryError::TooLarge)?;
-        let minimum = usize::try_from(ty.minimum)
-            .ok()
-            .and_then(|m| m.checked_mul(page))
-            .filter(|m| *m <= maximum)
-            .ok_or(MemoryError::TooLarge)?;
-        let reservation = usize::try_from(tunables.memory_reservation).map_err(|_| MemoryError::TooLarge)?;
-        let guard = usize::try_from(tunables.memory_guard_size).map_err(|_| MemoryError::TooLarge)?;
-        let reserve = reservation.max(minimum);
-        if reserve.checked_add(guard).is_none_or(|total| total > pool.slot_size()) {
+        let sizes = Sizes::of(ty, tunables)?;
+        if sizes.total > pool.slot_size() {
             return Err(MemoryError::TooLarge);
         }
-        let accessible = round_up_to_page(minimum).ok_or(MemoryError::TooLarge)?;
         let mut slot = pool.take(image.map(|(k, _, _)| k)).ok_or(MemoryError::PoolExhausted(pool.len()))?;
         // SAFETY: the caller vouches for the image's file.
-        if let Err(e) = unsafe { slot.prepare(accessible, image) } {
+        if let Err(e) = unsafe { slot.prepare(sizes.accessible, image) } {
             slot.release(pool);
             return Err(MemoryError::Os(e));
         }
         // SAFETY: the slot is this memory's until it gives it back, and the
         // view is never unmapped (the pool owns the reservation).
         let mmap = unsafe { Mmap::view(slot.base, pool.slot_size()) };
-        Ok(Memory {
-            mmap: std::mem::ManuallyDrop::new(mmap),
-            pooled: Some((pool.clone(), slot)),
-            accessible,
-            current_length: minimum,
-            maximum: maximum.min(reserve),
-            declared_maximum: ty.maximum.and_then(|m| usize::try_from(m).ok()?.checked_mul(page)),
-            def: std::ptr::null_mut(),
-        })
+        Ok(Memory::with(mmap, Some((pool.clone(), slot)), sizes))
     }
 
     /// Makes a fresh memory hold `image`, mapped copy-on-write from `file`:
