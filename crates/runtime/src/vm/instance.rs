@@ -256,39 +256,27 @@ impl Instance {
             .ok_or_else(|| anyhow::anyhow!("out of memory allocating an instance"))?;
         let mut memories = PrimaryMap::new();
         for index in (counts.imported_memories..counts.memories).map(MemoryIndex::from_u32) {
-            let image = info.memory_image(index);
-            let no_file = || super::MemoryError::Os(std::io::Error::other("no file to map memory images from"));
-            let memory = match (module.engine().memory_pool(), image, module.image_file()) {
-                (Some(_), Some(_), None) => Err(no_file()),
-                (Some(pool), image, file) => {
-                    let image = image.zip(file).map(|(i, f)| ((module.id(), index.as_u32()), f, i));
-                    // SAFETY: as for `map_image` below.
-                    unsafe { Memory::in_pool(&info.memory(index), module.tunables(), pool, image) }
-                }
-                (None, ..) => Memory::new(&info.memory(index), module.tunables()),
-            }
-            .map_err(|e| match e {
-                super::MemoryError::TooLarge => anyhow::anyhow!("memory {} is too large", index.index()),
-                super::MemoryError::Os(e) => anyhow::anyhow!("cannot reserve memory {}: {e}", index.index()),
-                super::MemoryError::PoolExhausted(n) => {
-                    anyhow::anyhow!("memory {}: all {n} memory slots of the pooling allocator are in use", index.index())
-                }
-            });
-            let pooled = module.engine().memory_pool().is_some();
-            // A memory image, mapped from the artifact's file.
-            let memory = memory.and_then(|mut m| {
-                if pooled {
-                    return Ok(m);
-                }
-                let Some(image) = info.memory_image(index) else { return Ok(m) };
-                let file = module.image_file().ok_or_else(|| anyhow::anyhow!("no file to map memory images from"))?;
-                // SAFETY: the artifact's file does not change (the contract
-                // of loading it; an anonymous file is never written again),
-                // and the mapping keeps the file itself alive.
-                unsafe { m.map_image(file, image) }
-                    .map_err(|e| anyhow::anyhow!("cannot map the image of memory {}: {e}", index.index()))?;
-                Ok(m)
-            });
+            // A memory image is mapped from the artifact's file.
+            let image = match (info.memory_image(index), module.image_file()) {
+                (Some(i), Some(f)) => Ok(Some(((module.id(), index.as_u32()), f, i))),
+                (Some(_), None) => Err(super::MemoryError::Image(std::io::Error::other("no file to map it from"))),
+                (None, _) => Ok(None),
+            };
+            // SAFETY: the artifact's file does not change (the contract of
+            // loading it; an anonymous file is never written again), and the
+            // mapping keeps the file itself alive.
+            let memory = image
+                .and_then(|image| unsafe {
+                    Memory::for_instance(&info.memory(index), module.tunables(), module.engine().memory_pool(), image)
+                })
+                .map_err(|e| match e {
+                    super::MemoryError::TooLarge => anyhow::anyhow!("memory {} is too large", index.index()),
+                    super::MemoryError::Os(e) => anyhow::anyhow!("cannot reserve memory {}: {e}", index.index()),
+                    super::MemoryError::PoolExhausted(n) => {
+                        anyhow::anyhow!("memory {}: all {n} memory slots of the pooling allocator are in use", index.index())
+                    }
+                    super::MemoryError::Image(e) => anyhow::anyhow!("cannot map the image of memory {}: {e}", index.index()),
+                });
             match memory {
                 Ok(m) => {
                     memories.push(VmBox::new(m));

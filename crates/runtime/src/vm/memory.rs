@@ -51,6 +51,8 @@ pub enum MemoryError {
     Os(std::io::Error),
     /// The pooling allocator's slots (this many) are all in use.
     PoolExhausted(usize),
+    /// The memory's image could not be mapped.
+    Image(std::io::Error),
 }
 
 impl Drop for Memory {
@@ -157,6 +159,38 @@ impl Memory {
         // view is never unmapped (the pool owns the reservation).
         let mmap = unsafe { Mmap::view(slot.base, pool.slot_size()) };
         Ok(Memory::with(mmap, Some((pool.clone(), slot)), sizes))
+    }
+
+    /// An instance's memory of type `ty`: in a slot of `pool` if given,
+    /// else in its own reservation, holding `image` (mapped from its file,
+    /// keyed for pool slots) if given.
+    ///
+    /// # Errors
+    ///
+    /// As [`Memory::new`] and [`Memory::in_pool`], and
+    /// [`MemoryError::Image`] if the image cannot be mapped.
+    ///
+    /// # Safety
+    ///
+    /// As [`Memory::map_image`].
+    pub unsafe fn for_instance(
+        ty: &MemoryType,
+        tunables: &Tunables,
+        pool: Option<&std::sync::Arc<MemoryPool>>,
+        image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
+    ) -> Result<Memory, MemoryError> {
+        match pool {
+            // SAFETY: the caller vouches for the image's file.
+            Some(pool) => unsafe { Memory::in_pool(ty, tunables, pool, image) },
+            None => {
+                let mut memory = Memory::new(ty, tunables)?;
+                if let Some((_, file, image)) = image {
+                    // SAFETY: as above.
+                    unsafe { memory.map_image(file, image) }.map_err(MemoryError::Image)?;
+                }
+                Ok(memory)
+            }
+        }
     }
 
     /// Makes a fresh memory hold `image`, mapped copy-on-write from `file`:
