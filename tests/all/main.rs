@@ -19,4 +19,5 @@ mod tiers;
 mod traps;
 mod unwind;
 mod util;
+mod validation;
 mod wasi_programs;

@@ -150,7 +150,12 @@ pub trait BodyHook {
     ) -> WasmResult<()>;
 }
 
-/// Receives a function body's operators as they are validated.
+/// Receives a function body's operators as they are validated: every
+/// reachable operator, and of unreachable code only the starts and ends of
+/// blocks (`block`, `loop`, `if`, `else`, `end`), so that the sink can tell
+/// where reachable code resumes. Unreachable means the validator's
+/// innermost frame is unreachable (after `br`, `br_table`, `return`,
+/// `unreachable`) or was opened in unreachable code.
 pub trait OperatorSink<'a> {
     /// Takes operator `op`, at byte `offset` of the module.
     ///
@@ -171,11 +176,13 @@ impl<'a> OperatorSink<'a> for () {
 /// A function body's operators, each validated as it is read.
 pub struct ValidatedOps<'a, 'v> {
     reader: wasmparser::OperatorsReader<'a>,
+    /// The body's bytes, and the module offset of the first.
+    body: (&'a [u8], usize),
     validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     features: &'v mut FuncCostFeatures,
     module: &'v Module,
     /// Which open blocks are loops, innermost last, and how many are.
-    loops: LoopNesting,
+    loops: &'v mut LoopNesting,
 }
 
 /// The open control frames (for the loop-nesting and reachability
@@ -184,6 +191,68 @@ pub struct ValidatedOps<'a, 'v> {
 struct LoopNesting {
     frames: Vec<OpenFrame>,
     depth: u32,
+    br_table_seen: Marks,
+}
+
+impl LoopNesting {
+    /// Ready for the next body: no open frames (the marks are kept: they
+    /// are the module's, sized by its types once).
+    fn reset(&mut self) -> &mut Self {
+        self.frames.clear();
+        self.depth = 0;
+        self
+    }
+}
+
+/// Which label types (by [`label_slot`]) the current `br_table` has
+/// found to fit the operands: those marked with the current stamp.
+#[derive(Default)]
+struct Marks {
+    marks: Vec<u32>,
+    stamp: u32,
+}
+
+/// Reads an unsigned LEB128 `u32` at `bytes[*at..]`, advancing `at`; `None`
+/// if it is cut short or does not fit.
+#[inline]
+fn leb_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
+    let mut value = 0u32;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at)?;
+        *at += 1;
+        value |= u32::from(byte & 0x7f).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            return (shift < 28 || byte < 0x10).then_some(value);
+        }
+    }
+    None
+}
+
+/// If the label at `depth` exists and the `avail` operands below the top
+/// one start with exactly its types, how many it takes.
+fn label_fits(
+    v: &wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    module: &Module,
+    depth: u32,
+    avail: usize,
+) -> Option<usize> {
+    use wasmparser::{BlockType as B, FrameKind as K};
+    let frame = v.get_control_frame(depth as usize)?;
+    // The label's k-th value from the last is the operand at depth k + 1.
+    let operand = |k: usize| v.get_operand_type(k + 1).flatten();
+    match (frame.kind, frame.block_type) {
+        (_, B::Empty) | (K::Loop, B::Type(_)) => Some(0),
+        (_, B::Type(t)) => (avail >= 1 && operand(0) == Some(t)).then_some(1),
+        (kind, B::FuncType(i)) => {
+            let ty = module.types.get(TypeIndex::from_u32(i))?;
+            let want = if matches!(kind, K::Loop) { &ty.params } else { &ty.results };
+            let fits = want.len() <= avail
+                && want.iter().rev().enumerate().all(|(k, want)| {
+                    operand(k).and_then(|t| WasmValType::from_wasmparser(t).ok()) == Some(*want)
+                });
+            fits.then_some(want.len())
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -191,6 +260,37 @@ struct OpenFrame {
     is_loop: bool,
     /// Opened in unreachable code: all of it is dead.
     dead: bool,
+    /// Which types a branch to it carries (see [`label_slot`]).
+    label: u32,
+}
+
+/// The slot of a label's types among a `br_table`'s marks: equal slots
+/// mean equal types (not the converse: two type indices may name equal
+/// types). Slots 0-7 are the empty label and the value types, then two per
+/// type index (results, loop parameters); the function's own label is
+/// `function_slot`; `u32::MAX` for what has none (never cached).
+fn label_slot(is_loop: bool, ty: wasmparser::BlockType) -> u32 {
+    use wasmparser::{BlockType as B, ValType as V};
+    match ty {
+        B::Empty => 0,
+        B::Type(_) if is_loop => 0,
+        B::Type(t) => match t {
+            V::I32 => 1,
+            V::I64 => 2,
+            V::F32 => 3,
+            V::F64 => 4,
+            V::V128 => 5,
+            V::Ref(r) if r == wasmparser::RefType::FUNCREF => 6,
+            V::Ref(r) if r == wasmparser::RefType::EXTERNREF => 7,
+            V::Ref(_) => u32::MAX,
+        },
+        B::FuncType(i) => i.checked_mul(2).and_then(|i| i.checked_add(8 + u32::from(is_loop))).unwrap_or(u32::MAX),
+    }
+}
+
+/// The slot of the function's own label: after every type index's two.
+fn function_slot(module: &Module) -> u32 {
+    u32::try_from(module.types.len()).ok().and_then(|n| n.checked_mul(2)).and_then(|n| n.checked_add(8)).unwrap_or(u32::MAX)
 }
 
 impl<'a> ValidatedOps<'a, '_> {
@@ -207,10 +307,11 @@ impl<'a> ValidatedOps<'a, '_> {
         while !self.reader.eof() {
             let offset = self.reader.original_position() as usize;
             let mut visit = Visit {
+                body: self.body,
                 validator: self.validator,
                 features: self.features,
                 module: self.module,
-                loops: &mut self.loops,
+                loops: &mut *self.loops,
                 offset,
                 sink,
             };
@@ -222,7 +323,8 @@ impl<'a> ValidatedOps<'a, '_> {
 
 /// The visitor of [`ValidatedOps::drive`]: validates, notes cost features,
 /// pushes to the sink.
-struct Visit<'v, 's, S> {
+struct Visit<'a, 'v, 's, S> {
+    body: (&'a [u8], usize),
     validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
     features: &'v mut FuncCostFeatures,
     module: &'v Module,
@@ -231,7 +333,7 @@ struct Visit<'v, 's, S> {
     sink: &'s mut S,
 }
 
-impl<'a, S: OperatorSink<'a>> Visit<'_, '_, S> {
+impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, S> {
     /// Is the next operator reachable (so compiled: the tiers skip dead
     /// code)? Not if the validator's innermost frame is unreachable, or
     /// the frame was opened in dead code.
@@ -241,26 +343,161 @@ impl<'a, S: OperatorSink<'a>> Visit<'_, '_, S> {
             && self.validator.get_control_frame(0).is_none_or(|f| !f.unreachable)
     }
 
+    /// Does this `br_table` pass validation, decided without wasmparser's
+    /// per-target work (which looks up each target's label type and pops
+    /// and pushes its values again, target after target)? Each distinct
+    /// target label is compared once with the operands, which must all be
+    /// known and exactly of the label's types. `false` where that cannot
+    /// decide (operands of unknown type in unreachable code, subtyping, a
+    /// failure to report): the validator's own check then runs, so errors
+    /// and their messages are its own.
+    fn br_table_fits(&mut self, table: &wasmparser::BrTable<'_>) -> bool {
+        let v = &*self.validator;
+        if v.get_operand_type(0) != Some(Some(wasmparser::ValType::I32)) {
+            return false;
+        }
+        let Some(frame) = v.get_control_frame(0) else { return false };
+        // Operands of the current frame below the index: what a label can take.
+        let Some(avail) = (v.operand_stack_height() as usize).checked_sub(frame.height + 1) else { return false };
+        let frames = v.control_stack_height() as usize;
+        let Some(arity) = label_fits(v, self.module, table.default(), avail) else { return false };
+        // The targets, read from the body's bytes (wasmparser's reader has
+        // decoded them once already; this avoids its per-target overhead):
+        // the opcode, the count, then the targets.
+        let (bytes, base) = self.body;
+        let Some(mut at) = self.offset.checked_sub(base).map(|at| at + 1) else { return false };
+        if leb_u32(bytes, &mut at) != Some(table.len()) {
+            return false;
+        }
+        // The open blocks' label slots, outermost first; the function's
+        // frame (index 0) has its own.
+        let (open, seen) = (&self.loops.frames, &mut self.loops.br_table_seen);
+        if open.len() + 1 != frames {
+            return false;
+        }
+        let function = function_slot(self.module);
+        let slot = |index: usize| index.checked_sub(1).map_or(function, |i| open[i].label);
+        seen.stamp = seen.stamp.wrapping_add(1);
+        if seen.stamp == 0 {
+            seen.marks.fill(0);
+            seen.stamp = 1;
+        }
+        let needed = function as usize + 1;
+        if seen.marks.len() < needed && function != u32::MAX {
+            seen.marks.resize(needed, 0);
+        }
+        let default = slot(frames - 1 - table.default() as usize);
+        if let Some(mark) = seen.marks.get_mut(default as usize) {
+            *mark = seen.stamp;
+        }
+        for _ in 0..table.len() {
+            let Some(depth) = leb_u32(bytes, &mut at) else { return false };
+            let Some(index) = (frames - 1).checked_sub(depth as usize) else { return false };
+            // A label's types are compared with the operands (in O(their
+            // number)) once per br_table: later labels of the same types
+            // find their slot marked.
+            let mark = seen.marks.get_mut(slot(index) as usize);
+            if mark.as_deref() != Some(&seen.stamp) {
+                if label_fits(v, self.module, depth, avail) != Some(arity) {
+                    return false;
+                }
+                if let Some(mark) = mark {
+                    *mark = seen.stamp;
+                }
+            }
+        }
+        true
+    }
+
     #[inline(always)]
     fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> WasmResult<()> {
         note_features(self.features, &op, self.module, self.validator, self.loops, live);
+        self.note_heights();
+        self.sink.operator(op, self.offset)
+    }
+
+    /// What a dead operator other than a block's start or end adds to the
+    /// features (as [`note_features`] would count it); the sink never
+    /// sees it.
+    #[inline(always)]
+    fn count_dead(&mut self) {
+        self.features.operators += 1;
+        self.note_heights();
+    }
+
+    #[inline(always)]
+    fn note_heights(&mut self) {
         let f = &mut *self.features;
         f.max_nesting = f.max_nesting.max(self.validator.control_stack_height());
         f.max_operand_stack = f.max_operand_stack.max(self.validator.operand_stack_height());
-        self.sink.operator(op, self.offset)
     }
 }
 
 macro_rules! visit_validated {
     ($visitor:ident $(@$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
-        $(
-            #[allow(clippy::clone_on_copy)]
-            fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
-                let live = self.live();
-                self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
-                self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
+        $( visit_validated_one!($visitor $op $({ $($arg: $argty),* })? => $visit); )*
+    };
+}
+
+macro_rules! visit_validated_one {
+    // `br_table` first tries the check of `Visit::br_table_fits`.
+    ($visitor:ident BrTable { $arg:ident: $argty:ty } => $visit:ident) => {
+        fn $visit(&mut self, $arg: $argty) -> WasmResult<()> {
+            let live = self.live();
+            if self.br_table_fits(&$arg) {
+                // What remains of br_table's check, and all of its effect:
+                // pop the (known) i32 index, then branch to the default.
+                let mut v = self.validator.$visitor(self.offset as u64);
+                v.visit_drop()?;
+                v.visit_br($arg.default())?;
+            } else {
+                self.validator.$visitor(self.offset as u64).$visit($arg.clone())?;
             }
-        )*
+            if !live {
+                self.count_dead();
+                return Ok(());
+            }
+            self.emit(wasmparser::Operator::BrTable { $arg }, live)
+        }
+    };
+    // The structure of dead code reaches the sink (which tracks it to
+    // find where live code resumes) ...
+    ($visitor:ident Block { $($arg:ident: $argty:ty),* } => $visit:ident) => {
+        visit_validated_one!(@emit $visitor Block { $($arg: $argty),* } => $visit);
+    };
+    ($visitor:ident Loop { $($arg:ident: $argty:ty),* } => $visit:ident) => {
+        visit_validated_one!(@emit $visitor Loop { $($arg: $argty),* } => $visit);
+    };
+    ($visitor:ident If { $($arg:ident: $argty:ty),* } => $visit:ident) => {
+        visit_validated_one!(@emit $visitor If { $($arg: $argty),* } => $visit);
+    };
+    ($visitor:ident Else => $visit:ident) => {
+        visit_validated_one!(@emit $visitor Else => $visit);
+    };
+    ($visitor:ident End => $visit:ident) => {
+        visit_validated_one!(@emit $visitor End => $visit);
+    };
+    (@emit $visitor:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {
+        #[allow(clippy::clone_on_copy)]
+        fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
+            let live = self.live();
+            self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
+            self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
+        }
+    };
+    // ... the rest of it only to be counted: the sinks skip it (neither
+    // tier compiles dead code), so it is not even built as an `Operator`.
+    ($visitor:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {
+        #[allow(clippy::clone_on_copy)]
+        fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
+            let live = self.live();
+            self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
+            if !live {
+                self.count_dead();
+                return Ok(());
+            }
+            self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
+        }
     };
 }
 
@@ -272,7 +509,7 @@ macro_rules! visit_validated_simd {
     ($($t:tt)*) => { visit_validated!(simd_visitor $($t)*); };
 }
 
-impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'_, '_, S> {
+impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_, S> {
     type Output = WasmResult<()>;
 
     fn simd_visitor(&mut self) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
@@ -282,7 +519,7 @@ impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'_, '_, S>
     wasmparser::for_each_visit_operator!(visit_validated_plain);
 }
 
-impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'_, '_, S> {
+impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'a, '_, '_, S> {
     wasmparser::for_each_visit_simd_operator!(visit_validated_simd);
 }
 
@@ -319,6 +556,8 @@ pub fn translate_module_for<'a>(
     let mut function_bodies = PrimaryMap::new();
     let mut escaping: HashSet<FuncIndex> = HashSet::new();
     let mut allocs = FuncValidatorAllocations::default();
+    // Per-body scratch state of the validation pass, reused across bodies.
+    let mut loops = LoopNesting::default();
 
     // The parser's readers honour the feature set too (for example, limits
     // are 32-bit LEBs unless memory64 is on), so give it the same one.
@@ -487,7 +726,7 @@ pub fn translate_module_for<'a>(
                 };
                 let mut v = func.into_validator(std::mem::take(&mut allocs));
                 let def = DefinedFuncIndex::from_u32(function_bodies.len() as u32);
-                let features = validate_body(&mut v, &body, &module, def, hook.as_deref_mut())?;
+                let features = validate_body(&mut v, &body, &module, def, &mut loops, hook.as_deref_mut())?;
                 allocs = v.into_allocations();
                 function_bodies.push(FunctionBodyData { body, features });
             }
@@ -561,6 +800,7 @@ fn validate_body<H: BodyHook + ?Sized>(
     body: &FunctionBody<'_>,
     module: &Module,
     def: DefinedFuncIndex,
+    loops: &mut LoopNesting,
     hook: Option<&mut H>,
 ) -> WasmResult<FuncCostFeatures> {
     let range = body.range();
@@ -577,10 +817,11 @@ fn validate_body<H: BodyHook + ?Sized>(
     f.locals = v.len_locals();
     let mut ops = ValidatedOps {
         reader: body.get_operators_reader()?,
+        body: (body.as_bytes(), range.start as usize),
         validator: v,
         features: &mut f,
         module,
-        loops: LoopNesting::default(),
+        loops: loops.reset(),
     };
     if let Some(hook) = hook {
         hook.body(module, def, body, &mut ops)?;
@@ -627,7 +868,9 @@ fn note_features(
     }
     match op {
         O::Block { .. } | O::Loop { .. } | O::If { .. } if !live => {
-            loops.frames.push(OpenFrame { is_loop: false, dead: true });
+            let (O::Block { blockty } | O::Loop { blockty } | O::If { blockty }) = op else { unreachable!() };
+            let label = label_slot(matches!(op, O::Loop { .. }), *blockty);
+            loops.frames.push(OpenFrame { is_loop: false, dead: true, label });
         }
         O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
             let arity = match blockty {
@@ -638,7 +881,7 @@ fn note_features(
             f.max_block_arity = f.max_block_arity.max(u32::try_from(arity).unwrap_or(u32::MAX));
             f.blocks += 1;
             let is_loop = matches!(op, O::Loop { .. });
-            loops.frames.push(OpenFrame { is_loop, dead: false });
+            loops.frames.push(OpenFrame { is_loop, dead: false, label: label_slot(is_loop, *blockty) });
             if is_loop {
                 f.loops += 1;
                 loops.depth += 1;
