@@ -49,7 +49,7 @@ struct ModuleInner {
     segment_plan: OnceLock<crate::vm::SegmentPlan>,
     /// Keeps the code registered with the trap handler; dropped before the
     /// image (the registry holds the image too, until then).
-    _registration: Registration,
+    _registration: Option<Registration>,
     /// Registers the bytecode, so that backtraces name interpreted frames.
     _bytecode_registration: Option<Registration>,
     /// What replacing functions' code needs, if the engine has tier-up on
@@ -579,7 +579,8 @@ impl Module {
             .map(|i| engine.register_type(&info.func_type(TypeIndex::from_u32(i as u32))).as_u32())
             .collect();
         let offsets = VMOffsets::with_slots(&info.counts(), info.func_ref_slots());
-        let registration = Registration::new(image.image.base() + text.start, text.len(), image.clone());
+        let registration =
+            (!text.is_empty()).then(|| Registration::new(image.image.base() + text.start, text.len(), image.clone()));
         let blob = info.bytecode();
         // Read in place as `u32` words: the section is 8-aligned in the file,
         // which is mapped (or copied) page-aligned.

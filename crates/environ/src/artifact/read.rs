@@ -234,7 +234,7 @@ impl ArtifactLayout {
         }
         let count = |s: Section| sections[s as usize].len() / s.record_size();
         let (text_off, text_len) = (read_u64(h, header::TEXT_OFFSET), read_u64(h, header::TEXT_SIZE));
-        if !text_off.is_multiple_of(TEXT_ALIGN) || !text_len.is_multiple_of(TEXT_ALIGN) {
+        if (text_len != 0 && !text_off.is_multiple_of(TEXT_ALIGN)) || !text_len.is_multiple_of(TEXT_ALIGN) {
             return Err(corrupt(".text is not page-aligned"));
         }
         let (text_off, text_len) = (text_off as usize, text_len as usize);

@@ -101,7 +101,8 @@ pub fn link(
         }
     }
     out.traps.sort_by_key(|(o, _)| *o);
-    let padded = out.text.len().next_multiple_of(TEXT_ALIGN as usize).max(TEXT_ALIGN as usize);
+    // None at all for a module of interpreted functions.
+    let padded = out.text.len().next_multiple_of(TEXT_ALIGN as usize);
     out.text.resize(padded, 0xcc);
     Ok(out)
 }
@@ -125,7 +126,9 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
         obj.set_section_data(id, data.as_slice(), 8);
     }
     let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
-    obj.set_section_data(text, code.text.as_slice(), TEXT_ALIGN);
+    // Empty code needs no page of padding before it.
+    let text_align = if code.text.is_empty() { 1 } else { TEXT_ALIGN };
+    obj.set_section_data(text, code.text.as_slice(), text_align);
     fn unwind_entries(code: &LinkedCode) -> Vec<unwind::UnwindEntry<'_>> {
         code.unwind
             .iter()

@@ -10,12 +10,12 @@ use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::sync::{Arc, RwLock, TryLockError};
 
-/// Read-only bytes in their own page-aligned mapping: an artifact, mapped
-/// from its file or copied in, part of which is made executable.
+/// Read-only bytes: an artifact, mapped from its file or copied in, part
+/// of which is made executable; or, for an artifact without machine code,
+/// a copy on the heap (no mapping, no system call).
 #[derive(Debug)]
 pub struct Image {
-    /// Taken by `drop`, which hands it to the unmapper.
-    mmap: std::mem::ManuallyDrop<Mmap>,
+    bytes: Bytes,
     len: usize,
     executable: Option<Range<usize>>,
     /// The file the bytes are mapped from, kept open while memory images
@@ -25,16 +25,49 @@ pub struct Image {
     unwind: Option<UnwindRegistration>,
 }
 
+/// Where an image's bytes are.
+#[derive(Debug)]
+enum Bytes {
+    /// A page-aligned mapping of their own, taken by `drop`, which hands it
+    /// to the unmapper.
+    Mapped(ManuallyDrop<Mmap>),
+    /// On the heap, 16-byte aligned (as the artifact's tables need), never
+    /// executable.
+    Heap(Box<[u128]>),
+}
+
 impl Image {
-    /// A copy of `bytes` in anonymous memory.
-    pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
-        Ok(Image { mmap: ManuallyDrop::new(Mmap::copy_of(bytes)?), len: bytes.len(), executable: None, file: None, unwind: None })
+    fn new(bytes: Bytes, len: usize, file: Option<std::fs::File>) -> Image {
+        Image { bytes, len, executable: None, file, unwind: None }
     }
 
-    /// A copy of an artifact: in anonymous memory, or in an anonymous file
-    /// if it has memory images.
+    /// A copy of `bytes` in anonymous memory.
+    pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
+        Ok(Image::new(Bytes::Mapped(ManuallyDrop::new(Mmap::copy_of(bytes)?)), bytes.len(), None))
+    }
+
+    /// A copy of `bytes` on the heap: for bytes no part of which is made
+    /// executable.
+    fn copy_to_heap(bytes: &[u8]) -> Image {
+        let mut words = vec![0u128; bytes.len().div_ceil(16)].into_boxed_slice();
+        // SAFETY: the words span at least `bytes.len()` bytes, any byte
+        // pattern is a valid `u128`, and the fresh buffer overlaps nothing.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), words.as_mut_ptr().cast::<u8>(), bytes.len()) };
+        Image::new(Bytes::Heap(words), bytes.len(), None)
+    }
+
+    /// A copy of an artifact: in an anonymous file if it has memory images,
+    /// on the heap if it has no machine code (interpreted functions only),
+    /// else in anonymous memory.
     pub fn holding(artifact: &[u8]) -> std::io::Result<Image> {
-        if brisk_environ::artifact::images_hint(artifact) { Image::copy_to_memfd(artifact) } else { Image::copy_of(artifact) }
+        use brisk_environ::artifact::{images_hint, text_hint};
+        if images_hint(artifact) {
+            Image::copy_to_memfd(artifact)
+        } else if text_hint(artifact).is_some_and(|text| text.is_empty()) {
+            Ok(Image::copy_to_heap(artifact))
+        } else {
+            Image::copy_of(artifact)
+        }
     }
 
     /// A copy of `bytes` in an anonymous file (`memfd`), mapped from it
@@ -71,7 +104,7 @@ impl Image {
         let len = usize::try_from((&file).seek(std::io::SeekFrom::End(0))?).map_err(std::io::Error::other)?;
         // SAFETY: the caller vouches the file stays as it is.
         let mmap = unsafe { Mmap::map_file(&file, len)? };
-        Ok(Image { mmap: ManuallyDrop::new(mmap), len, executable: None, file: keep_file.then_some(file), unwind: None })
+        Ok(Image::new(Bytes::Mapped(ManuallyDrop::new(mmap)), len, keep_file.then_some(file)))
     }
 
     /// Machine code on its own (a trampoline, or a function that replaced
@@ -103,13 +136,13 @@ impl Image {
     /// The section must be well formed and describe code of this image
     /// truthfully: the unwinder trusts it, as it trusts the code.
     pub unsafe fn register_unwind_info(&mut self, range: Range<usize>) -> std::io::Result<()> {
-        if range.end > self.len || range.start > range.end || range.len() < 8 || self.unwind.is_some() {
+        if range.end > self.len || range.start > range.end || range.len() < 8 || self.unwind.is_some() || matches!(self.bytes, Bytes::Heap(_)) {
             return Err(std::io::Error::other("unwind info outside the image"));
         }
         // SAFETY: the range lies in the image, which keeps it mapped and
         // unchanged until the registration is dropped (first, in `drop`);
         // the caller vouches for its contents.
-        self.unwind = Some(unsafe { UnwindRegistration::new(self.mmap.as_ptr().add(range.start), range.len()) });
+        self.unwind = Some(unsafe { UnwindRegistration::new(self.bytes().as_ptr().add(range.start), range.len()) });
         Ok(())
     }
 
@@ -125,32 +158,40 @@ impl Image {
 
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
+        let start = match &self.bytes {
+            Bytes::Mapped(mmap) => mmap.as_ptr().cast_const(),
+            Bytes::Heap(words) => words.as_ptr().cast::<u8>(),
+        };
         // SAFETY: the first `len` bytes of the mapping are readable (copied
-        // in or backed by the file) for as long as `self` lives, and
-        // nothing writes them after creation.
-        unsafe { std::slice::from_raw_parts(self.mmap.as_ptr(), self.len) }
+        // in or backed by the file), and so are those of the heap copy, for
+        // as long as `self` lives; nothing writes them after creation.
+        unsafe { std::slice::from_raw_parts(start, self.len) }
     }
 
     /// Makes a page-aligned range executable (and still readable), and
     /// the range made executable before, if another, read-only again.
+    /// Only an empty range of an image on the heap.
     pub fn make_executable(&mut self, range: Range<usize>) -> std::io::Result<()> {
         if self.executable.as_ref() == Some(&range) {
             return Ok(());
         }
-        if range.end > self.mmap.len() || range.start > range.end {
+        let Bytes::Mapped(mmap) = &mut self.bytes else {
+            return if range.is_empty() { Ok(()) } else { Err(std::io::Error::other("an image on the heap holds no code")) };
+        };
+        if range.end > mmap.len() || range.start > range.end {
             return Err(std::io::Error::other("executable range outside the image"));
         }
         if let Some(old) = self.executable.take() {
-            self.mmap.make_readonly(old.start, old.len())?;
+            mmap.make_readonly(old.start, old.len())?;
         }
-        self.mmap.make_executable(range.start, range.len())?;
+        mmap.make_executable(range.start, range.len())?;
         self.executable = Some(range);
         Ok(())
     }
 
     /// Address of the first byte.
     pub fn base(&self) -> usize {
-        self.mmap.as_ptr() as usize
+        self.bytes().as_ptr() as usize
     }
 }
 
@@ -158,8 +199,9 @@ impl Drop for Image {
     /// Hands the mapping (and the file it came from) to the unmapper: the
     /// code is no longer registered by now, as registrations hold images.
     fn drop(&mut self) {
+        let Bytes::Mapped(mmap) = &mut self.bytes else { return };
         // SAFETY: `mmap` is taken once, here, and not used afterwards.
-        let mmap = unsafe { ManuallyDrop::take(&mut self.mmap) };
+        let mmap = unsafe { ManuallyDrop::take(mmap) };
         // The unwinder must forget the code before it is unmapped.
         let before = self.unwind.take().map(|r| Box::new(move || drop(r)) as Box<dyn FnOnce() + Send>);
         super::unmapper::defer(super::unmapper::Deferred { before, mmap, file: self.file.take() });

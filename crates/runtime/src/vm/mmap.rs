@@ -38,18 +38,22 @@ impl Mmap {
     /// Reserves `len` bytes (rounded up to pages) of inaccessible address
     /// space; nothing is committed.
     pub fn reserve(len: usize) -> io::Result<Mmap> {
+        Mmap::map_anonymous(len, libc::PROT_NONE, libc::MAP_NORESERVE)
+    }
+
+    /// `len` bytes (rounded up to pages) of fresh readable and writable
+    /// memory: [`Mmap::reserve`] and [`Mmap::make_accessible`] in one
+    /// system call. Committed: the system reserves swap for it.
+    pub fn accessible(len: usize) -> io::Result<Mmap> {
+        Mmap::map_anonymous(len, libc::PROT_READ | libc::PROT_WRITE, 0)
+    }
+
+    fn map_anonymous(len: usize, prot: libc::c_int, flags: libc::c_int) -> io::Result<Mmap> {
         let len = round_up_to_page(len.max(1)).ok_or_else(|| io::Error::other("mapping size overflows"))?;
-        // SAFETY: an anonymous, private, PROT_NONE mapping at an address of
-        // the kernel's choosing touches no existing memory.
+        // SAFETY: an anonymous, private mapping at an address of the
+        // kernel's choosing touches no existing memory.
         let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
+            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | flags, -1, 0)
         };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
@@ -97,9 +101,8 @@ impl Mmap {
 
     /// A fresh read-only mapping holding a copy of `bytes`.
     pub fn copy_of(bytes: &[u8]) -> io::Result<Mmap> {
-        let mut mmap = Mmap::reserve(bytes.len())?;
+        let mut mmap = Mmap::accessible(bytes.len())?;
         let len = mmap.len();
-        mmap.make_accessible(0, len)?;
         // SAFETY: the mapping is at least `bytes.len()` bytes, writable and
         // freshly created, so it overlaps nothing.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), mmap.as_ptr(), bytes.len()) };
@@ -170,12 +173,12 @@ impl Mmap {
     }
 
     fn protect(&mut self, start: usize, len: usize, prot: libc::c_int) -> io::Result<()> {
+        if len == 0 {
+            return Ok(());
+        }
         let page = page_size();
         if !start.is_multiple_of(page) || !len.is_multiple_of(page) || start.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(io::Error::other("protection range not page-aligned or out of the mapping"));
-        }
-        if len == 0 {
-            return Ok(());
         }
         // SAFETY: the range was checked to lie inside our own mapping, and
         // changing its protection cannot invalidate Rust references because
