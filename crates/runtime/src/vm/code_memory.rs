@@ -10,9 +10,10 @@ use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::sync::{Arc, RwLock, TryLockError};
 
-/// Read-only bytes: an artifact, mapped from its file or copied in, part
-/// of which is made executable; or, for an artifact without machine code,
-/// a copy on the heap (no mapping, no system call).
+/// An artifact's bytes, never written after creation: mapped from its file
+/// (read-only) or copied into a mapping of their own, part of which is made
+/// executable (and so read-only); or, for an artifact without machine
+/// code, copied to the heap (no mapping, no system call).
 #[derive(Debug)]
 pub struct Image {
     bytes: Bytes,
@@ -41,7 +42,8 @@ impl Image {
         Image { bytes, len, executable: None, file, unwind: None }
     }
 
-    /// A copy of `bytes` in anonymous memory.
+    /// A copy of `bytes` in anonymous memory of its own (writable until a
+    /// part is made executable).
     pub fn copy_of(bytes: &[u8]) -> std::io::Result<Image> {
         Ok(Image::new(Bytes::Mapped(ManuallyDrop::new(Mmap::copy_of(bytes)?)), bytes.len(), None))
     }

@@ -41,13 +41,6 @@ impl Mmap {
         Mmap::map_anonymous(len, libc::PROT_NONE, libc::MAP_NORESERVE)
     }
 
-    /// `len` bytes (rounded up to pages) of fresh readable and writable
-    /// memory: [`Mmap::reserve`] and [`Mmap::make_accessible`] in one
-    /// system call. Committed: the system reserves swap for it.
-    pub fn accessible(len: usize) -> io::Result<Mmap> {
-        Mmap::map_anonymous(len, libc::PROT_READ | libc::PROT_WRITE, 0)
-    }
-
     fn map_anonymous(len: usize, prot: libc::c_int, flags: libc::c_int) -> io::Result<Mmap> {
         let len = round_up_to_page(len.max(1)).ok_or_else(|| io::Error::other("mapping size overflows"))?;
         // SAFETY: an anonymous, private mapping at an address of the
@@ -99,14 +92,16 @@ impl Mmap {
         Ok(Mmap { ptr, len: rounded })
     }
 
-    /// A fresh read-only mapping holding a copy of `bytes`.
+    /// A fresh mapping holding a copy of `bytes`, left writable (as a copy
+    /// on the heap would be: its owner makes what it runs executable, which
+    /// also makes it read-only). Its pages are populated in the same system
+    /// call (the copy touches each of them anyway), which costs less than
+    /// taking a page fault per page.
     pub fn copy_of(bytes: &[u8]) -> io::Result<Mmap> {
-        let mut mmap = Mmap::accessible(bytes.len())?;
-        let len = mmap.len();
+        let mmap = Mmap::map_anonymous(bytes.len(), libc::PROT_READ | libc::PROT_WRITE, libc::MAP_POPULATE)?;
         // SAFETY: the mapping is at least `bytes.len()` bytes, writable and
         // freshly created, so it overlaps nothing.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), mmap.as_ptr(), bytes.len()) };
-        mmap.make_readonly(0, len)?;
         Ok(mmap)
     }
 
