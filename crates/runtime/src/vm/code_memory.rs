@@ -26,6 +26,10 @@ pub struct Image {
     unwind: Option<UnwindRegistration>,
 }
 
+/// The largest artifact copied to the heap: below glibc's smallest
+/// threshold for mapping an allocation of its own.
+const HEAP_LIMIT: usize = 64 * 1024;
+
 /// Where an image's bytes are.
 #[derive(Debug)]
 enum Bytes {
@@ -59,13 +63,15 @@ impl Image {
     }
 
     /// A copy of an artifact: in an anonymous file if it has memory images,
-    /// on the heap if it has no machine code (interpreted functions only),
-    /// else in anonymous memory.
+    /// on the heap if it is small and has no machine code (interpreted
+    /// functions only), else in anonymous memory. (A large one would be
+    /// mapped by the allocator anyway, then unmapped by the dropping
+    /// thread, where the unmapper could have done it.)
     pub fn holding(artifact: &[u8]) -> std::io::Result<Image> {
         use brisk_environ::artifact::{images_hint, text_hint};
         if images_hint(artifact) {
             Image::copy_to_memfd(artifact)
-        } else if text_hint(artifact).is_some_and(|text| text.is_empty()) {
+        } else if artifact.len() <= HEAP_LIMIT && text_hint(artifact).is_some_and(|text| text.is_empty()) {
             Ok(Image::copy_to_heap(artifact))
         } else {
             Image::copy_of(artifact)
