@@ -21,7 +21,7 @@ mod trampolines;
 mod translate;
 
 use brisk_environ::{
-    CompiledFunction, Compiler, DefinedFuncIndex, FuncIndex, FuncReloc, FuncType, ModuleTranslation, RelocKind,
+    CompiledFunction, Compiler, DefinedFuncIndex, FuncIndex, FuncReloc, FuncType, FunctionBodyData, Module, RelocKind,
     TrapSite, Tunables, WasmError, WasmResult,
 };
 use cranelift_codegen::binemit::Reloc;
@@ -215,16 +215,17 @@ pub(crate) fn new_context(name: UserFuncName, sig: ir::Signature) -> Context {
 }
 
 impl Compiler for CraneliftCompiler {
-    fn compile_function(
+    fn compile_body(
         &self,
-        translation: &ModuleTranslation<'_>,
+        module: &Module,
+        interpreted: &[bool],
+        body: &FunctionBodyData<'_>,
         index: DefinedFuncIndex,
         tunables: &Tunables,
     ) -> WasmResult<CompiledFunction> {
         let mut builder_ctx = FunctionBuilderContext::new();
-        let ctx = translate::translate_function(self, &mut builder_ctx, translation, index, tunables)?;
-        let offset = translation.function_bodies.get(index).map_or(0, |b| b.body.range().start);
-        self.finish(ctx, offset)
+        let ctx = translate::translate_function(self, &mut builder_ctx, module, interpreted, &body.body, index, tunables)?;
+        self.finish(ctx, body.body.range().start)
     }
 
     fn compile_array_to_wasm_trampoline(

@@ -73,10 +73,33 @@ pub struct CompiledFunction {
 
 /// A compiling tier.
 pub trait Compiler: Send + Sync {
-    /// Compiles one defined function to the native wasm ABI.
+    /// Compiles one defined function of a translated module to the native
+    /// wasm ABI.
+    ///
+    /// # Errors
+    ///
+    /// The function has no body in `translation`, or [`Compiler::compile_body`]'s.
     fn compile_function(
         &self,
         translation: &ModuleTranslation<'_>,
+        index: DefinedFuncIndex,
+        tunables: &Tunables,
+    ) -> WasmResult<CompiledFunction> {
+        let body = translation.function_bodies.get(index).ok_or_else(|| {
+            crate::WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0)
+        })?;
+        self.compile_body(&translation.module, &translation.interpreted, body, index, tunables)
+    }
+
+    /// Compiles defined function `index` of `module`, whose `body` is
+    /// given on its own (work proportional to the body, not the module:
+    /// tier-up compiles one function at a time). `interpreted` is
+    /// [`ModuleTranslation::interpreted`].
+    fn compile_body(
+        &self,
+        module: &crate::Module,
+        interpreted: &[bool],
+        body: &crate::FunctionBodyData<'_>,
         index: DefinedFuncIndex,
         tunables: &Tunables,
     ) -> WasmResult<CompiledFunction>;

@@ -105,20 +105,20 @@ impl FunctionSource {
         FunctionSource { wasm, env: translation.module.clone(), bodies, interpreted: translation.interpreted.clone() }
     }
 
-    /// The translation a compiler reads: every body (cheap readers over
-    /// the kept bytes), so that indices line up.
+    /// Defined function `def`'s body: a reader over the kept bytes.
+    fn body(&self, def: DefinedFuncIndex) -> brisk_environ::FunctionBodyData<'_> {
+        let (range, features) = &self.bodies[def.as_u32() as usize];
+        brisk_environ::FunctionBodyData {
+            body: wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(&self.wasm[range.clone()], range.start as u64)),
+            features: *features,
+        }
+    }
+
+    /// The translation a compiler reads: every body, so that indices line
+    /// up (O(functions): for compiling many of them; one goes through
+    /// [`FunctionSource::body`]).
     fn translation(&self) -> brisk_environ::ModuleTranslation<'_> {
-        let function_bodies = self
-            .bodies
-            .iter()
-            .map(|(range, features)| brisk_environ::FunctionBodyData {
-                body: wasmparser::FunctionBody::new(wasmparser::BinaryReader::new(
-                    &self.wasm[range.clone()],
-                    range.start as u64,
-                )),
-                features: *features,
-            })
-            .collect();
+        let function_bodies = (0..self.bodies.len()).map(|i| self.body(DefinedFuncIndex::from_u32(i as u32))).collect();
         brisk_environ::ModuleTranslation {
             module: self.env.clone(),
             function_bodies,
@@ -362,8 +362,8 @@ impl Module {
             return Ok(false);
         }
         let replace = || -> Result<()> {
-            let translation = t.source.translation();
-            let f = self.inner.engine.compiler().compile_function(&translation, def, self.tunables())?;
+            let (source, tunables) = (&t.source, self.tunables());
+            let f = self.inner.engine.compiler().compile_body(&source.env, &source.interpreted, &source.body(def), def, tunables)?;
             // With indirect calls the code refers to nothing by address.
             anyhow::ensure!(f.relocs.is_empty(), "replacement code has relocations");
             let image = Image::code(&f.body, &f.unwind).context("failed to map code memory")?;

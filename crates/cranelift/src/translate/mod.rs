@@ -20,7 +20,7 @@ use crate::abi::{self, builtin_signature, heap_flags, value_type, vm_flags, vm_r
 use crate::{CraneliftCompiler, FUNC_NAMESPACE, new_context};
 use brisk_environ::{
     BuiltinFunction, DefinedFuncIndex, EntityRef, FuncIndex, GlobalIndex, MemoryIndex, Module,
-    ModuleTranslation, TableIndex, Trap, Tunables, TypeIndex, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS,
+    TableIndex, Trap, Tunables, TypeIndex, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS,
     VMOffsets, WasmError, WasmResult, WasmValType, func_ref, memory_def, runtime_limits, table_def,
 };
 use budget::Fuel;
@@ -33,21 +33,18 @@ use cranelift_codegen::ir::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use std::collections::HashMap;
 
-/// Translates defined function `index` of `translation` into a Cranelift
-/// context ready to compile.
+/// Translates defined function `index` of `module`, whose body is `body`,
+/// into a Cranelift context ready to compile. `interpreted` says which
+/// defined functions are interpreted (empty: none).
 pub(crate) fn translate_function(
     compiler: &CraneliftCompiler,
     builder_ctx: &mut FunctionBuilderContext,
-    translation: &ModuleTranslation<'_>,
+    module: &Module,
+    interpreted: &[bool],
+    body: &wasmparser::FunctionBody<'_>,
     index: DefinedFuncIndex,
     tunables: &Tunables,
 ) -> WasmResult<Context> {
-    let module = &translation.module;
-    let body = &translation
-        .function_bodies
-        .get(index)
-        .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.index()), 0))?
-        .body;
     let func_index = module.func_index(index);
     let ty = module.func_type(func_index);
     let mut ctx = new_context(UserFuncName::user(FUNC_NAMESPACE, func_index.as_u32()), wasm_signature(ty));
@@ -66,7 +63,7 @@ pub(crate) fn translate_function(
         let mut t = FuncTranslator {
             b,
             module,
-            interpreted: &translation.interpreted,
+            interpreted,
             offsets: &offsets,
             tunables,
             vmctx,
