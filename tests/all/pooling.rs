@@ -1,5 +1,6 @@
-//! The pooling allocator: memory slots are reused, and every memory starts
-//! as the module says, whatever the slot held before.
+//! The pooling allocator, and the on-demand allocator's warm reservations:
+//! memory slots are reused, and every memory starts as the module says,
+//! whatever the slot held before.
 
 use brisk::{Config, Engine, Instance, InstanceAllocationStrategy, Module, PoolingAllocationConfig, Store, Trap};
 
@@ -73,6 +74,35 @@ fn reused_slots_start_as_the_module_says() {
     use_once(&engine, &loaded, Some(0xa1));
     use_once(&engine, &b, Some(0xb2));
     use_once(&engine, &loaded, Some(0xa1));
+}
+
+#[test]
+fn on_demand_allocator_reuses_warm_reservations_cleanly() {
+    // The default allocator keeps a few freed reservations for the next
+    // memories: the same guarantees as the pool's slots.
+    let engine = Engine::default();
+    let a = module(&engine, Some(0xa1));
+    let b = module(&engine, Some(0xb2));
+    let zeros = module(&engine, None);
+    for (m, byte) in [(&a, Some(0xa1)), (&a, Some(0xa1)), (&b, Some(0xb2)), (&zeros, None), (&a, Some(0xa1)), (&zeros, None)] {
+        use_once(&engine, m, byte);
+    }
+    // More memories alive at once than reservations are kept; then all
+    // dropped, and used again.
+    for round in 0..3 {
+        let mut stores = Vec::new();
+        for i in 0..12 {
+            let (m, byte) = if i % 2 == 0 { (&a, 0xa1) } else { (&zeros, 0) };
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, m, &[]).unwrap();
+            let load = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+            assert_eq!(load.call(&mut store, 4096).unwrap(), byte, "round {round}, memory {i}");
+            instance.get_typed_func::<(i32, i32), ()>(&mut store, "store").unwrap().call(&mut store, (4096, 0x77)).unwrap();
+            stores.push(store);
+        }
+    }
+    use_once(&engine, &b, Some(0xb2));
+    use_once(&engine, &zeros, None);
 }
 
 #[test]

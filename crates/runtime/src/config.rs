@@ -39,7 +39,10 @@ pub use brisk_environ::{OptLevel, RegallocAlgorithm};
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub enum InstanceAllocationStrategy {
-    /// A fresh reservation per memory, unmapped when it is dropped.
+    /// A reservation per memory, made when one is needed; the few most
+    /// recently freed are kept, reset as the pool's slots are (pages given
+    /// back, the image left mapped), for the next memories, so that a
+    /// steady stream of instances makes no `mmap` or `munmap` per memory.
     #[default]
     OnDemand,
     /// Slots of one reservation made with the engine, reused: see

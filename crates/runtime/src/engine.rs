@@ -1,6 +1,10 @@
 //! The engine: configuration, compiler and engine-wide registries.
 
 use crate::Strategy;
+
+/// How many free memory reservations the on-demand allocator keeps for
+/// the next instances (address space only: their pages are given back).
+const WARM_MEMORIES: usize = 4;
 use crate::config::Config;
 use crate::trap::FrameInfo;
 use crate::vm::{CodeLookup, Image, Registration};
@@ -149,16 +153,16 @@ impl Engine {
             // its flags and the host CPU features it may use.
             (artifact::CODEGEN_KEY, codegen),
         ]);
+        let slot = tunables.memory_reservation.saturating_add(tunables.memory_guard_size);
+        let slot = usize::try_from(slot).map_err(|_| anyhow!("memory reservation too large for a pool"))?;
         let memory_pool = match &config.allocation {
-            crate::InstanceAllocationStrategy::Pooling(p) => {
-                let slot = tunables.memory_reservation.saturating_add(tunables.memory_guard_size);
-                let slot = usize::try_from(slot).map_err(|_| anyhow!("memory reservation too large for a pool"))?;
-                let pool = crate::vm::MemoryPool::new(p.total_memories, slot)
-                    .map_err(|e| anyhow!("cannot reserve the memory pool ({} slots of {slot} bytes): {e}", p.total_memories))?;
-                Some(Arc::new(pool))
+            crate::InstanceAllocationStrategy::Pooling(p) => crate::vm::MemoryPool::new(p.total_memories, slot)
+                .map_err(|e| anyhow!("cannot reserve the memory pool ({} slots of {slot} bytes): {e}", p.total_memories))?,
+            crate::InstanceAllocationStrategy::OnDemand => {
+                crate::vm::MemoryPool::warm(WARM_MEMORIES, slot).map_err(|e| anyhow!("memory slots of {slot} bytes: {e}"))?
             }
-            crate::InstanceAllocationStrategy::OnDemand => None,
         };
+        let memory_pool = Some(Arc::new(memory_pool));
         // Just-in-time mode: baseline code counts towards tier-up.
         let mut config = config.clone();
         config.tunables.tier_up_counters = config.jit();

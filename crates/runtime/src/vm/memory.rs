@@ -149,7 +149,13 @@ impl Memory {
         if sizes.total > pool.slot_size() {
             return Err(MemoryError::TooLarge);
         }
-        let mut slot = pool.take(image.map(|(k, _, _)| k)).ok_or(MemoryError::PoolExhausted(pool.len()))?;
+        let Some(mut slot) = pool.take(image.map(|(k, _, _)| k)) else {
+            return Err(if pool.is_warm() {
+                MemoryError::Os(std::io::Error::other("cannot reserve address space for a memory"))
+            } else {
+                MemoryError::PoolExhausted(pool.len())
+            });
+        };
         // SAFETY: the caller vouches for the image's file.
         if let Err(e) = unsafe { slot.prepare(sizes.accessible, image) } {
             slot.release(pool);
@@ -179,6 +185,10 @@ impl Memory {
         pool: Option<&std::sync::Arc<MemoryPool>>,
         image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
     ) -> Result<Memory, MemoryError> {
+        // The on-demand allocator's warm slots hold memories that fit them
+        // (with the default reservation, every 32-bit memory); a larger
+        // one gets a reservation of its own.
+        let pool = pool.filter(|p| !p.is_warm() || Sizes::of(ty, tunables).is_ok_and(|s| s.total <= p.slot_size()));
         match pool {
             // SAFETY: the caller vouches for the image's file.
             Some(pool) => unsafe { Memory::in_pool(ty, tunables, pool, image) },

@@ -1,6 +1,8 @@
-//! The pooling allocator's linear memories: one address-space reservation
-//! cut into slots, each as large as a memory's reservation plus its guard,
-//! handed to instances and taken back without `mmap` or `munmap`.
+//! Linear memories' slots, each as large as a memory's reservation plus its
+//! guard, handed to instances and taken back without `mmap` or `munmap`:
+//! the pooling allocator's, cut from one address-space reservation, and
+//! the on-demand allocator's few warm ones, each a reservation of its own
+//! (a memory dropped leaves its reservation for the next one, up to a few).
 //!
 //! A slot keeps what its last memory left mapped: a memory image (mapped
 //! copy-on-write from its module's file) and the pages made accessible.
@@ -28,19 +30,34 @@ struct SlotState {
     image: Option<(ImageKey, usize, usize)>,
 }
 
-/// The memory slots of an engine with the pooling allocator.
+/// The memory slots of an engine: the pooling allocator's, or the on-demand
+/// allocator's warm reservations.
 #[derive(Debug)]
 pub struct MemoryPool {
-    mmap: Mmap,
+    kind: Kind,
     slot_size: usize,
-    slots: usize,
     state: Mutex<PoolState>,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// The pooling allocator: `slots` slots cut from one reservation.
+    Fixed { mmap: Mmap, slots: usize },
+    /// The on-demand allocator: a reservation of its own per slot, made
+    /// when no free one is left, of which at most `keep` free ones are
+    /// kept (reset, as the pool's are) instead of being unmapped.
+    Warm { keep: usize },
 }
 
 #[derive(Debug, Default)]
 struct PoolState {
     free: Vec<u32>,
     slots: Vec<SlotState>,
+    /// Warm slots' reservations, by slot (`None`: given back to the
+    /// system; the index is reused).
+    maps: Vec<Option<Mmap>>,
+    /// Indices of `maps` that are `None`.
+    holes: Vec<u32>,
 }
 
 /// A slot taken from the pool: where it is, and what it still holds.
@@ -60,8 +77,21 @@ impl MemoryPool {
             .checked_mul(slots as usize)
             .ok_or_else(|| std::io::Error::other("memory pool larger than the address space"))?;
         let mmap = Mmap::reserve(total)?;
-        let state = PoolState { free: (0..slots).rev().collect(), slots: vec![SlotState::default(); slots as usize] };
-        Ok(MemoryPool { mmap, slot_size, slots: slots as usize, state: Mutex::new(state) })
+        let state = PoolState {
+            free: (0..slots).rev().collect(),
+            slots: vec![SlotState::default(); slots as usize],
+            ..PoolState::default()
+        };
+        Ok(MemoryPool { kind: Kind::Fixed { mmap, slots: slots as usize }, slot_size, state: Mutex::new(state) })
+    }
+
+    /// The on-demand allocator's slots of `slot_size` bytes: reserved one
+    /// at a time as memories need them, and at most `keep` free ones kept
+    /// for the next memories (address space, not memory: a free slot's
+    /// pages are given back to the system).
+    pub fn warm(keep: usize, slot_size: usize) -> std::io::Result<MemoryPool> {
+        let slot_size = super::mmap::round_up_to_page(slot_size).ok_or_else(|| std::io::Error::other("slot too large"))?;
+        Ok(MemoryPool { kind: Kind::Warm { keep }, slot_size, state: Mutex::default() })
     }
 
     /// Bytes per slot: the most a pooled memory can reserve, guard included.
@@ -70,9 +100,32 @@ impl MemoryPool {
     }
 
     /// Takes a free slot, preferring one that holds `key`'s image; `None`
-    /// if every slot is in use.
+    /// if every slot is in use (or, for warm slots, if the system refuses
+    /// a new reservation).
     pub fn take(&self, key: Option<ImageKey>) -> Option<Slot> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.free.is_empty()
+            && let Kind::Warm { .. } = self.kind
+        {
+            // A new reservation, outside the lock (a system call).
+            drop(state);
+            let mmap = Mmap::reserve(self.slot_size).ok()?;
+            let base = mmap.as_ptr();
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            let index = match state.holes.pop() {
+                Some(i) => {
+                    state.maps[i as usize] = Some(mmap);
+                    state.slots[i as usize] = SlotState::default();
+                    i
+                }
+                None => {
+                    state.maps.push(Some(mmap));
+                    state.slots.push(SlotState::default());
+                    u32::try_from(state.maps.len() - 1).ok()?
+                }
+            };
+            return Some(Slot { index, base, accessible: 0, image: None });
+        }
         // Affinity: among the most recently freed slots.
         let recent = state.free.len().saturating_sub(16);
         let at = key
@@ -83,22 +136,47 @@ impl MemoryPool {
             None => state.free.pop()?,
         };
         let s = state.slots[index as usize];
-        // SAFETY: `index` is below the number of slots, so the slot lies in
-        // the reservation.
-        let base = unsafe { self.mmap.as_ptr().add(index as usize * self.slot_size) };
+        let base = match &self.kind {
+            // SAFETY: `index` is below the number of slots, so the slot lies
+            // in the reservation.
+            Kind::Fixed { mmap, .. } => unsafe { mmap.as_ptr().add(index as usize * self.slot_size) },
+            // A free warm slot has its reservation.
+            Kind::Warm { .. } => state.maps[index as usize].as_ref()?.as_ptr(),
+        };
         Some(Slot { index, base, accessible: s.accessible, image: s.image })
     }
 
-    /// Gives a slot back, its contents reset.
+    /// Gives a slot back, its contents reset; a warm slot beyond the ones
+    /// kept goes back to the system.
     fn give_back(&self, index: u32, state: SlotState) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Kind::Warm { keep } = self.kind
+            && s.free.len() >= keep
+        {
+            let mmap = s.maps[index as usize].take();
+            s.holes.push(index);
+            drop(s);
+            if let Some(mmap) = mmap {
+                super::unmapper::defer(super::unmapper::Deferred { before: None, mmap, file: None });
+            }
+            return;
+        }
         s.slots[index as usize] = state;
         s.free.push(index);
     }
 
-    /// Number of slots.
+    /// Are these the on-demand allocator's warm slots (which never run
+    /// out) rather than the pooling allocator's?
+    pub fn is_warm(&self) -> bool {
+        matches!(self.kind, Kind::Warm { .. })
+    }
+
+    /// Number of slots (the pooling allocator's: all it will ever have).
     pub fn len(&self) -> usize {
-        self.slots
+        match &self.kind {
+            Kind::Fixed { slots, .. } => *slots,
+            Kind::Warm { .. } => self.state.lock().unwrap_or_else(|e| e.into_inner()).maps.len(),
+        }
     }
 }
 
