@@ -32,6 +32,20 @@ pub struct Module {
     inner: Arc<ModuleInner>,
 }
 
+impl Drop for Module {
+    /// The last reference hands the module's teardown (leaving the trap
+    /// handler's registry, freeing its tables, deregistering its unwind
+    /// info, unmapping it) to the unmapper's thread: the dropping thread
+    /// does constant work and takes no lock but the queue's.
+    fn drop(&mut self) {
+        if Arc::strong_count(&self.inner) == 1 && Arc::weak_count(&self.inner) == 0 {
+            // This field's drop leaves the clone the last reference (or,
+            // if the thread drops the clone first, does the teardown here).
+            crate::vm::drop_later(Box::new(self.inner.clone()));
+        }
+    }
+}
+
 struct ModuleInner {
     engine: Engine,
     /// Unique in the process, never reused: names the module's memory
@@ -791,13 +805,14 @@ pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> 
     Ok(compile(engine, wasm)?.0)
 }
 
-/// Waits until the code of every module dropped so far is unmapped.
+/// Waits until every module dropped so far is torn down and its code
+/// unmapped.
 ///
 /// Dropping the last reference to a module does constant work on the
-/// dropping thread: its code leaves the trap handler's registry at once,
-/// and the unmapping (a system call costing several microseconds on some
-/// hosts) happens shortly after on a background thread. Tests and
-/// benchmarks call this to see or time the whole release.
+/// dropping thread: the module is handed to a background thread, which
+/// removes its code from the trap handler's registry, frees it and unmaps
+/// it (a system call costing several microseconds on some hosts) shortly
+/// after. Tests and benchmarks call this to see or time the whole release.
 pub fn wait_for_unmapping() {
     crate::vm::flush_unmapper();
 }

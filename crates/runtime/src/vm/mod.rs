@@ -27,6 +27,6 @@ pub use mmap::page_size;
 pub use pool::MemoryPool;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
-pub use unmapper::flush as flush_unmapper;
+pub use unmapper::{drop_later, flush as flush_unmapper};
 pub use vmbox::{StoreOwner, StorePtr, VmBox};
 pub use vmcontext::*;

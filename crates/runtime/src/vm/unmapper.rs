@@ -11,6 +11,11 @@
 //! the trap handler's registry, and its unwind info deregistered (see
 //! [`Deferred`]), before the module's last reference went away.
 //!
+//! Dropping a module's last reference hands the whole module to the thread
+//! ([`drop_later`]): the dropping thread does one push, and the thread
+//! removes the code from the trap handler's registry, frees the module's
+//! tables, deregisters its unwind info and unmaps it.
+//!
 //! The thread releases what it finds queued as one batch (drops that come
 //! while it works gather in the queue): mappings made one after another
 //! lie side by side, and side-by-side mappings go with one `munmap` (one
@@ -36,9 +41,17 @@ pub struct Deferred {
     pub file: Option<std::fs::File>,
 }
 
+/// A job of the unmapper: a mapping to release, or a value to drop there
+/// (a module's last reference: all its teardown, which ends in a mapping
+/// to release).
+pub enum Job {
+    Unmap(Deferred),
+    Drop(Box<dyn Send>),
+}
+
 #[derive(Default)]
 struct Queue {
-    jobs: Vec<Deferred>,
+    jobs: Vec<Job>,
     /// Is the thread waiting for work (so that a push must wake it)?
     idle: bool,
     /// Jobs handed over and not yet released.
@@ -78,6 +91,9 @@ fn unmapper() -> Option<&'static Unmapper> {
 
 impl Unmapper {
     fn run(&self) {
+        // The queue and this batch trade their buffers, so that pushing
+        // reuses capacity the last batches needed instead of growing anew.
+        let mut batch = Vec::new();
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if queue.jobs.is_empty() {
@@ -86,10 +102,10 @@ impl Unmapper {
                 queue.idle = false;
                 continue;
             }
-            let jobs = std::mem::take(&mut queue.jobs);
+            std::mem::swap(&mut queue.jobs, &mut batch);
             drop(queue);
-            let n = jobs.len();
-            release_all(jobs);
+            let n = batch.len();
+            release_all(batch.drain(..));
             queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             queue.pending -= n;
             if queue.pending == 0 {
@@ -99,17 +115,21 @@ impl Unmapper {
     }
 }
 
-fn release(job: Deferred) {
-    release_all(vec![job]);
-}
-
-/// Releases jobs together: every `before` first (while all the code is
-/// still mapped), then the mappings, side-by-side ones with one `munmap`
+/// Releases jobs together: values to drop first (what they release joins
+/// the queue, for the next batch), then every `before` (while all the code
+/// is still mapped), then the mappings, side-by-side ones with one `munmap`
 /// ([`super::mmap::unmap_all`]), then the files.
-fn release_all(jobs: Vec<Deferred>) {
+fn release_all(jobs: impl ExactSizeIterator<Item = Job>) {
     let mut maps = Vec::with_capacity(jobs.len());
     let mut files = Vec::new();
     for job in jobs {
+        let job = match job {
+            Job::Drop(value) => {
+                drop(value);
+                continue;
+            }
+            Job::Unmap(job) => job,
+        };
         if let Some(before) = job.before {
             before();
         }
@@ -123,7 +143,18 @@ fn release_all(jobs: Vec<Deferred>) {
 /// Releases `job` on the background thread (at once on this one if the
 /// thread could not be started).
 pub fn defer(job: Deferred) {
-    let Some(u) = unmapper() else { return release(job) };
+    push(Job::Unmap(job));
+}
+
+/// Drops `value` on the background thread (at once on this one if the
+/// thread could not be started): for teardown that the dropping thread
+/// need not wait for.
+pub fn drop_later(value: Box<dyn Send>) {
+    push(Job::Drop(value));
+}
+
+fn push(job: Job) {
+    let Some(u) = unmapper() else { return release_all(std::iter::once(job)) };
     let mut queue = u.queue.lock().unwrap_or_else(|e| e.into_inner());
     queue.jobs.push(job);
     queue.pending += 1;
