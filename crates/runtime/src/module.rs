@@ -41,7 +41,7 @@ impl Drop for Module {
         if Arc::strong_count(&self.inner) == 1 && Arc::weak_count(&self.inner) == 0 {
             // This field's drop leaves the clone the last reference (or,
             // if the thread drops the clone first, does the teardown here).
-            crate::vm::drop_later(Box::new(self.inner.clone()));
+            crate::vm::drop_later(self.inner.clone());
         }
     }
 }

@@ -46,7 +46,8 @@ pub struct Deferred {
 /// to release).
 pub enum Job {
     Unmap(Deferred),
-    Drop(Box<dyn Send>),
+    /// A shared value (no allocation to hand it over).
+    Drop(std::sync::Arc<dyn Send + Sync>),
 }
 
 #[derive(Default)]
@@ -149,7 +150,7 @@ pub fn defer(job: Deferred) {
 /// Drops `value` on the background thread (at once on this one if the
 /// thread could not be started): for teardown that the dropping thread
 /// need not wait for.
-pub fn drop_later(value: Box<dyn Send>) {
+pub fn drop_later(value: std::sync::Arc<dyn Send + Sync>) {
     push(Job::Drop(value));
 }
 
