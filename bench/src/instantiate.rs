@@ -55,31 +55,15 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         let wasmtime_pooled_module = peer(wasmtime::Module::new(&wasmtime_pooling, &wasm))?;
         let wasmi_module = peer(wasmi::Module::new(&wasmi_engine, &wasm))?;
         let stats = measure(rounds, iters, names.len(), |c| match c {
-            0 => timed(|| {
-                let mut store = brisk::Store::new(&brisk_engine, ());
-                let instance = brisk::Instance::new(&mut store, &brisk_module, &[])?;
-                Ok((store, instance))
-            }),
-            1 => timed(|| {
-                let mut store = wasmtime::Store::new(&wasmtime_engine, ());
-                let instance = peer(wasmtime::Instance::new(&mut store, &wasmtime_module, &[]))?;
-                Ok((store, instance))
-            }),
+            0 => brisk_instance(&brisk_engine, &brisk_module),
+            1 => wasmtime_instance(&wasmtime_engine, &wasmtime_module),
             2 => timed(|| {
                 let mut store = wasmi::Store::new(&wasmi_engine, ());
                 let instance = peer(wasmi::Instance::new(&mut store, &wasmi_module, &[]))?;
                 Ok((store, instance))
             }),
-            3 => timed(|| {
-                let mut store = brisk::Store::new(&brisk_pooling, ());
-                let instance = brisk::Instance::new(&mut store, &brisk_pooled_module, &[])?;
-                Ok((store, instance))
-            }),
-            4 => timed(|| {
-                let mut store = wasmtime::Store::new(&wasmtime_pooling, ());
-                let instance = peer(wasmtime::Instance::new(&mut store, &wasmtime_pooled_module, &[]))?;
-                Ok((store, instance))
-            }),
+            3 => brisk_instance(&brisk_pooling, &brisk_pooled_module),
+            4 => wasmtime_instance(&wasmtime_pooling, &wasmtime_pooled_module),
             _ => v8.as_mut().expect("V8 is a contender").instantiate(&path),
         })?;
         for (c, name) in names.iter().enumerate() {
@@ -93,4 +77,22 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         }
     }
     Ok(figures)
+}
+
+/// Times a store and an instance of `module` in it (dropped untimed).
+fn brisk_instance(engine: &brisk::Engine, module: &brisk::Module) -> Result<f64> {
+    timed(|| {
+        let mut store = brisk::Store::new(engine, ());
+        let instance = brisk::Instance::new(&mut store, module, &[])?;
+        Ok((store, instance))
+    })
+}
+
+/// As [`brisk_instance`], for wasmtime.
+fn wasmtime_instance(engine: &wasmtime::Engine, module: &wasmtime::Module) -> Result<f64> {
+    timed(|| {
+        let mut store = wasmtime::Store::new(engine, ());
+        let instance = peer(wasmtime::Instance::new(&mut store, module, &[]))?;
+        Ok((store, instance))
+    })
 }

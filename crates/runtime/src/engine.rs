@@ -34,8 +34,9 @@ struct EngineInner {
     host_trampolines: Mutex<HashMap<FuncType, HostTrampoline>>,
     /// The epoch, which stores' deadlines are measured against.
     epoch: AtomicU64,
-    /// The pooling allocator's memory slots.
-    memory_pool: Option<Arc<crate::vm::MemoryPool>>,
+    /// Memory slots: the pooling allocator's, or the on-demand
+    /// allocator's warm reservations.
+    memory_pool: Arc<crate::vm::MemoryPool>,
 }
 
 /// A wasm-to-host trampoline's code, registered with the trap handler.
@@ -162,7 +163,7 @@ impl Engine {
                 crate::vm::MemoryPool::warm(WARM_MEMORIES, slot).map_err(|e| anyhow!("memory slots of {slot} bytes: {e}"))?
             }
         };
-        let memory_pool = Some(Arc::new(memory_pool));
+        let memory_pool = Arc::new(memory_pool);
         // Just-in-time mode: baseline code counts towards tier-up.
         let mut config = config.clone();
         config.tunables.tier_up_counters = config.jit();
@@ -206,9 +207,9 @@ impl Engine {
         &*self.inner.compiler
     }
 
-    /// The pooling allocator's memory slots, if the engine pools.
-    pub(crate) fn memory_pool(&self) -> Option<&Arc<crate::vm::MemoryPool>> {
-        self.inner.memory_pool.as_ref()
+    /// The engine's memory slots (see [`crate::vm::MemoryPool`]).
+    pub(crate) fn memory_pool(&self) -> &Arc<crate::vm::MemoryPool> {
+        &self.inner.memory_pool
     }
 
     pub(crate) fn baseline(&self) -> Option<&BaselineCompiler> {

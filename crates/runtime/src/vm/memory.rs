@@ -122,30 +122,32 @@ impl Memory {
     /// Creates a memory of type `ty` with `ty.minimum` pages. `def` is left
     /// pointing nowhere until [`Memory::set_definition`].
     pub fn new(ty: &MemoryType, tunables: &Tunables) -> Result<Memory, MemoryError> {
-        let sizes = Sizes::of(ty, tunables)?;
+        Memory::reserved(Sizes::of(ty, tunables)?)
+    }
+
+    /// A memory of `sizes` in a reservation of its own.
+    fn reserved(sizes: Sizes) -> Result<Memory, MemoryError> {
         let mut mmap = Mmap::reserve(sizes.total).map_err(MemoryError::Os)?;
         mmap.make_accessible(0, sizes.accessible).map_err(MemoryError::Os)?;
         Ok(Memory::with(mmap, None, sizes))
     }
 
-    /// Creates a memory of type `ty` in a slot of `pool`, holding `image`
-    /// (mapped from `file`) if given: the pooling allocator's memories.
+    /// Creates a memory of `sizes` in a slot of `pool`, holding `image`
+    /// (mapped from `file`) if given.
     ///
     /// # Errors
     ///
     /// Every slot is in use, the memory does not fit a slot, or the OS
-    /// refused a protection change or the image's mapping.
+    /// refused a reservation, a protection change or the image's mapping.
     ///
     /// # Safety
     ///
     /// As [`Memory::map_image`].
-    pub unsafe fn in_pool(
-        ty: &MemoryType,
-        tunables: &Tunables,
+    unsafe fn in_pool(
+        sizes: Sizes,
         pool: &std::sync::Arc<MemoryPool>,
         image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
     ) -> Result<Memory, MemoryError> {
-        let sizes = Sizes::of(ty, tunables)?;
         if sizes.total > pool.slot_size() {
             return Err(MemoryError::TooLarge);
         }
@@ -167,14 +169,17 @@ impl Memory {
         Ok(Memory::with(mmap, Some((pool.clone(), slot)), sizes))
     }
 
-    /// An instance's memory of type `ty`: in a slot of `pool` if given,
-    /// else in its own reservation, holding `image` (mapped from its file,
-    /// keyed for pool slots) if given.
+    /// An instance's memory of type `ty`, holding `image` (mapped from its
+    /// file, keyed for pool slots) if given: in a slot of `pool` (the
+    /// pooling allocator's, or the on-demand allocator's warm ones), or in
+    /// a reservation of its own if it is larger than the on-demand
+    /// allocator's slots (with the default reservation, no 32-bit memory).
     ///
     /// # Errors
     ///
-    /// As [`Memory::new`] and [`Memory::in_pool`], and
-    /// [`MemoryError::Image`] if the image cannot be mapped.
+    /// As [`Memory::new`]; every slot of the pooling allocator is in use
+    /// or the memory does not fit one; [`MemoryError::Image`] if the image
+    /// cannot be mapped.
     ///
     /// # Safety
     ///
@@ -182,25 +187,20 @@ impl Memory {
     pub unsafe fn for_instance(
         ty: &MemoryType,
         tunables: &Tunables,
-        pool: Option<&std::sync::Arc<MemoryPool>>,
+        pool: &std::sync::Arc<MemoryPool>,
         image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
     ) -> Result<Memory, MemoryError> {
-        // The on-demand allocator's warm slots hold memories that fit them
-        // (with the default reservation, every 32-bit memory); a larger
-        // one gets a reservation of its own.
-        let pool = pool.filter(|p| !p.is_warm() || Sizes::of(ty, tunables).is_ok_and(|s| s.total <= p.slot_size()));
-        match pool {
+        let sizes = Sizes::of(ty, tunables)?;
+        if !pool.is_warm() || sizes.total <= pool.slot_size() {
             // SAFETY: the caller vouches for the image's file.
-            Some(pool) => unsafe { Memory::in_pool(ty, tunables, pool, image) },
-            None => {
-                let mut memory = Memory::new(ty, tunables)?;
-                if let Some((_, file, image)) = image {
-                    // SAFETY: as above.
-                    unsafe { memory.map_image(file, image) }.map_err(MemoryError::Image)?;
-                }
-                Ok(memory)
-            }
+            return unsafe { Memory::in_pool(sizes, pool, image) };
         }
+        let mut memory = Memory::reserved(sizes)?;
+        if let Some((_, file, image)) = image {
+            // SAFETY: as above.
+            unsafe { memory.map_image(file, image) }.map_err(MemoryError::Image)?;
+        }
+        Ok(memory)
     }
 
     /// Makes a fresh memory hold `image`, mapped copy-on-write from `file`:
