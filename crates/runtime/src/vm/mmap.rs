@@ -157,6 +157,38 @@ impl Mmap {
         Ok(())
     }
 
+    /// Replaces `[start, start + len)` with fresh inaccessible anonymous
+    /// pages (dropping whatever was mapped there: written pages, a file).
+    /// Both must be page-aligned and inside the mapping.
+    pub fn reset(&mut self, start: usize, len: usize) -> io::Result<()> {
+        let page = page_size();
+        if !start.is_multiple_of(page) || !len.is_multiple_of(page) || start.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(io::Error::other("reset range not page-aligned or out of the mapping"));
+        }
+        // SAFETY: MAP_FIXED replaces pages of our own mapping only (the
+        // range was checked to lie inside it), which the owner hands out
+        // as raw pointers only.
+        let ptr = unsafe {
+            libc::mmap(
+                self.ptr.as_ptr().add(start).cast(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Makes `[start, start + len)` inaccessible.
+    pub fn make_inaccessible(&mut self, start: usize, len: usize) -> io::Result<()> {
+        self.protect(start, len, libc::PROT_NONE)
+    }
+
     /// Makes `[start, start + len)` read-only.
     pub fn make_readonly(&mut self, start: usize, len: usize) -> io::Result<()> {
         self.protect(start, len, libc::PROT_READ)

@@ -65,6 +65,8 @@ struct PoolState {
 pub struct Slot {
     pub index: u32,
     pub base: *mut u8,
+    /// The slot's size in bytes.
+    len: usize,
     accessible: usize,
     image: Option<(ImageKey, usize, usize)>,
 }
@@ -124,7 +126,7 @@ impl MemoryPool {
                     u32::try_from(state.maps.len() - 1).ok()?
                 }
             };
-            return Some(Slot { index, base, accessible: 0, image: None });
+            return Some(Slot { index, base, len: self.slot_size, accessible: 0, image: None });
         }
         // Affinity: among the most recently freed slots.
         let recent = state.free.len().saturating_sub(16);
@@ -143,7 +145,7 @@ impl MemoryPool {
             // A free warm slot has its reservation.
             Kind::Warm { .. } => state.maps[index as usize].as_ref()?.as_ptr(),
         };
-        Some(Slot { index, base, accessible: s.accessible, image: s.image })
+        Some(Slot { index, base, len: self.slot_size, accessible: s.accessible, image: s.image })
     }
 
     /// Gives a slot back, its contents reset; a warm slot beyond the ones
@@ -180,17 +182,6 @@ impl MemoryPool {
     }
 }
 
-fn protect(start: *mut u8, len: usize, prot: libc::c_int) -> std::io::Result<()> {
-    if len == 0 {
-        return Ok(());
-    }
-    // SAFETY: callers pass page-aligned ranges inside a slot they hold.
-    if unsafe { libc::mprotect(start.cast(), len, prot) } != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 impl Slot {
     /// Makes the slot's first `accessible` bytes readable and writable and
     /// the rest inaccessible, holding `image` (mapped from `file`) or no
@@ -206,56 +197,30 @@ impl Slot {
         image: Option<(ImageKey, &std::fs::File, MemoryImageRef)>,
     ) -> std::io::Result<()> {
         debug_assert!(accessible.is_multiple_of(page_size()));
+        // SAFETY: the slot lies in a reservation its pool owns, and this
+        // view of it is never dropped (so never unmapped).
+        let mut slot = std::mem::ManuallyDrop::new(unsafe { Mmap::view(self.base, self.len) });
         let wanted = image.map(|(k, _, i)| (k, i.memory_offset, i.len));
         if self.image.is_some() && self.image != wanted {
             // Another image: replace the whole accessible part with fresh
             // anonymous memory (its old image goes with it).
-            // SAFETY: the range lies in the slot, which this memory holds.
-            let p = unsafe {
-                libc::mmap(
-                    self.base.cast(),
-                    self.accessible.max(page_size()),
-                    libc::PROT_NONE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
-                    -1,
-                    0,
-                )
-            };
-            if p == libc::MAP_FAILED {
-                return Err(std::io::Error::last_os_error());
-            }
+            slot.reset(0, self.accessible.max(page_size()))?;
             self.accessible = 0;
             self.image = None;
         }
         if accessible > self.accessible {
-            // SAFETY: inside the slot.
-            protect(unsafe { self.base.add(self.accessible) }, accessible - self.accessible, libc::PROT_READ | libc::PROT_WRITE)?;
+            slot.make_accessible(self.accessible, accessible - self.accessible)?;
         } else if accessible < self.accessible {
-            // SAFETY: inside the slot.
-            protect(unsafe { self.base.add(accessible) }, self.accessible - accessible, libc::PROT_NONE)?;
+            slot.make_inaccessible(accessible, self.accessible - accessible)?;
         }
         self.accessible = accessible;
         if let Some((key, file, i)) = image
             && self.image != wanted
         {
-            use std::os::fd::AsRawFd;
-            let offset = libc::off_t::try_from(i.file_offset).map_err(std::io::Error::other)?;
-            // SAFETY: the image lies in the accessible part of the slot (the
-            // loader checked it lies in the memory's initial size); the
-            // caller vouches for the file.
-            let p = unsafe {
-                libc::mmap(
-                    self.base.add(i.memory_offset).cast(),
-                    i.len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_FIXED,
-                    file.as_raw_fd(),
-                    offset,
-                )
-            };
-            if p == libc::MAP_FAILED {
-                return Err(std::io::Error::last_os_error());
-            }
+            // SAFETY: the caller vouches for the file (the loader checked
+            // that the image lies in the memory's initial size, so in the
+            // accessible part).
+            unsafe { slot.map_file_over(i.memory_offset, i.len, file, i.file_offset)? };
             self.image = Some((key, i.memory_offset, i.len));
         }
         Ok(())
