@@ -588,7 +588,10 @@ fn wast(args: WastArgs) -> Result<bool> {
     }
     let (requested, replaced) = brisk::tier_up_counts();
     if requested > 0 || replaced > 0 {
-        print_line(&format!("tier-up: {requested} hot functions queued, {replaced} replaced by optimized code"));
+        print_line(&format!(
+            "tier-up: {requested} hot functions queued, {replaced} replaced by optimized code, {} on-stack replacements",
+            brisk::on_stack_replacements()
+        ));
     }
     print_line(&format!("{} passed, {} failed", total.passed, total.failed()));
     Ok(total.failed() == 0)

@@ -261,3 +261,83 @@ fn jit_artifact_runs_on_baseline_code() {
         assert_eq!(sum.call(&mut store, 10_000).unwrap(), 50_005_000);
     }
 }
+
+/// On-stack replacement: a call that started on baseline code and loops
+/// on after its function was replaced moves to optimized code at a loop
+/// header, with every kind of local carried over, and finishes there: the
+/// result is right, and a trap after the move shows an optimized frame of
+/// the function above its baseline frame.
+#[test]
+fn a_long_loop_moves_to_optimized_code() {
+    use std::sync::atomic::Ordering;
+    // Runs `spin(mode)` once on a fresh module: the call starts on
+    // baseline code; returns its result, the module and the last `$i`.
+    fn spin_once(mode: i32) -> (anyhow::Result<i64>, Module, i64) {
+        let mut config = Config::new();
+        config.tier_up(true).tier_up_threshold(100);
+        let engine = Engine::new(&config).unwrap();
+        let module = Module::new(
+            &engine,
+            r#"(module
+              (import "host" "poll" (func $poll (param i64) (result i32)))
+              ;; Loops until the host says stop; returns what its locals
+              ;; hold, or traps there with $mode 1.
+              (func $spin (export "spin") (param $mode i32) (result i64)
+                (local $i i64) (local $a i32) (local $f f64) (local $g f32) (local $v v128) (local $r externref)
+                (loop $top
+                  (local.set $a (i32.add (local.get $a) (i32.wrap_i64 (local.get $i))))
+                  (local.set $f (f64.add (local.get $f) (f64.const 0.25)))
+                  (local.set $g (f32.add (local.get $g) (f32.const 1)))
+                  (local.set $v (i64x2.add (local.get $v) (i64x2.splat (local.get $i))))
+                  (local.set $i (i64.add (local.get $i) (i64.const 1)))
+                  (if (i64.eqz (i64.and (local.get $i) (i64.const 63)))
+                    (then (if (call $poll (local.get $i)) (then
+                      (if (local.get $mode) (then unreachable))
+                      (if (i32.eqz (ref.is_null (local.get $r))) (then unreachable))
+                      (return (i64.add
+                        (i64.add (i64.extend_i32_u (local.get $a)) (i64.trunc_f64_s (local.get $f)))
+                        (i64.add (i64.trunc_f32_s (local.get $g))
+                          (i64.add (i64x2.extract_lane 0 (local.get $v)) (i64x2.extract_lane 1 (local.get $v))))))))))
+                  (br $top))
+                unreachable))"#,
+        )
+        .unwrap();
+        let last = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let mut linker = Linker::new(&engine);
+        let (m, seen) = (module.clone(), last.clone());
+        // Stops the loop 20 polls (1,280 iterations, past a counter
+        // run-out) after the entry exists, by when the frame has moved;
+        // or after 60 s, when the checks fail.
+        let polls_after_entry = std::sync::atomic::AtomicU32::new(0);
+        let started = std::time::Instant::now();
+        linker
+            .func_wrap("host", "poll", move |i: i64| -> i32 {
+                seen.store(i, Ordering::Relaxed);
+                if !m.on_stack_entries().is_empty() {
+                    polls_after_entry.fetch_add(1, Ordering::Relaxed);
+                }
+                i32::from(polls_after_entry.load(Ordering::Relaxed) > 20 || started.elapsed() > std::time::Duration::from_secs(60))
+            })
+            .unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let spin = instance.get_typed_func::<i32, i64>(&mut store, "spin").unwrap();
+        let result = spin.call(&mut store, mode);
+        (result, module, last.load(Ordering::Relaxed))
+    }
+    const SPIN: u32 = 1;
+
+    let (result, module, n) = spin_once(0);
+    let a = (0..n).fold(0u32, |a, i| a.wrapping_add(i as u32));
+    let lanes = (0..n).fold(0i64, |v, i| v.wrapping_add(i));
+    let expected = i64::from(a) + n / 4 + n + 2 * lanes;
+    assert_eq!(result.unwrap(), expected, "after {n} iterations");
+    assert_eq!(module.on_stack_entries(), vec![(SPIN, 0)]);
+
+    let (result, _, _) = spin_once(1);
+    let err = result.unwrap_err();
+    assert_eq!(err.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+    let bt = err.downcast_ref::<WasmBacktrace>().unwrap();
+    let frames: Vec<(u32, bool)> = bt.frames().iter().map(|f| (f.func_index, f.tiered_up)).collect();
+    assert_eq!(frames, vec![(SPIN, true), (SPIN, false)]);
+}

@@ -234,6 +234,14 @@ struct Gen<'a> {
     /// With tier-up counters: the function's counter, as an offset into
     /// the module's counter array.
     tier_up_counter: Option<i32>,
+    /// Where an on-stack-replacement entry of this function takes its
+    /// `(vmctx, caller_vmctx, locals)` arguments, if a long-running loop
+    /// may call one (tier-up counters on, no fuel or epochs, results in
+    /// registers).
+    osr_args: Option<[Reg; 3]>,
+    /// `loop` operators read so far, reachable or not: a loop's ordinal,
+    /// which names it to the runtime and the optimizing tier.
+    loops_seen: u32,
     /// The immediate of the stack check and of `sub rsp`, patched with the
     /// frame size at the end.
     frame_patches: [u32; 2],
@@ -323,7 +331,15 @@ impl<'a> FunctionCompiler<'a> {
         }
         if tunables.tier_up_counters {
             g.tier_up_counter = i32::try_from(index.as_u32()).ok().and_then(|i| i.checked_mul(4));
-            g.count_for_tier_up();
+            if !g.fuel && !g.epochs {
+                let results = &module.func_type(module.func_index(index)).results;
+                let mut osr = abi::Layout::default();
+                abi::layout_into(&mut osr, &[WasmValType::I64], results);
+                if let (None, [Place::Int(locals)]) = (osr.ret_ptr, &osr.params[..]) {
+                    g.osr_args = Some([osr.vmctx[0], osr.vmctx[1], *locals]);
+                }
+            }
+            g.count_for_tier_up(None);
         }
         FunctionCompiler { g, error }
     }
@@ -332,6 +348,9 @@ impl<'a> FunctionCompiler<'a> {
     pub fn op(&mut self, op: Operator<'_>) {
         if self.error.is_some() {
             return;
+        }
+        if let Operator::Loop { .. } = op {
+            self.g.loops_seen += 1;
         }
         let r = if self.g.reachable {
             if self.g.fuel {
@@ -410,6 +429,8 @@ impl<'a> Gen<'a> {
             epochs: false,
             pending: 0,
             tier_up_counter: None,
+            osr_args: None,
+            loops_seen: 0,
             frame_patches: [0; 2],
             cfi: tunables.native_unwind_info.then(Default::default),
         }
@@ -1617,8 +1638,11 @@ impl<'a> Gen<'a> {
     /// off the function's counter, and when it goes negative, the
     /// `TierUpHot` builtin (which queues the function for the optimizing
     /// tier and resets the counter). Every value is in memory here (entry,
-    /// or a loop header after `enter`), so the call saves nothing.
-    fn count_for_tier_up(&mut self) {
+    /// loop headers). At a loop (`loop_ordinal`) with nothing on the
+    /// operand stack, the builtin may return an on-stack-replacement entry
+    /// for it (else 0): the frame then calls it with its locals, which are
+    /// all in memory, and returns what it returns.
+    fn count_for_tier_up(&mut self, loop_ordinal: Option<u32>) {
         let Some(at) = self.tier_up_counter else { return };
         if !self.reachable {
             return;
@@ -1631,11 +1655,26 @@ impl<'a> Gen<'a> {
             .alu_ri(Alu::Sub, false, Rm::Mem(Mem::base(R11, at)), 1);
         let done = self.s.asm.new_label();
         self.s.asm.jcc(Cond::Ns, done);
-        let index = Opnd {
-            ty: Ty::I32,
-            op: Op::Imm((at / 4) as u64),
+        let osr = match (loop_ordinal, self.osr_args) {
+            (Some(n), Some(args)) if self.s.stack.is_empty() => Some((n, args)),
+            _ => None,
         };
-        self.call_builtin(BuiltinFunction::TierUpHot, &[index]);
+        let imm = |v: u32| Opnd {
+            ty: Ty::I32,
+            op: Op::Imm(u64::from(v)),
+        };
+        let args = [imm((at / 4) as u32), imm(osr.map_or(u32::MAX, |(n, _)| n))];
+        self.call_builtin(BuiltinFunction::TierUpHot, &args);
+        if let Some((_, [callee, caller, locals])) = osr {
+            self.s.asm.test_rr(true, RAX, RAX);
+            self.s.asm.jcc(Cond::E, done);
+            self.s.asm.mov_rr(true, callee, R14);
+            self.s.asm.mov_rr(true, caller, R14);
+            self.s.asm.lea(locals, Mem::base(RBP, -LOCALS_START));
+            self.s.asm.call_rm(Rm::Reg(RAX));
+            // The results are where this function returns them.
+            self.epilogue();
+        }
         self.gpr_free |= 1 << RAX;
         self.s.asm.bind(done);
     }
@@ -2523,7 +2562,7 @@ impl<'a> Gen<'a> {
                 if self.fuel || self.epochs {
                     self.budget_checks();
                 }
-                self.count_for_tier_up();
+                self.count_for_tier_up(Some(self.loops_seen - 1));
             }
             O::If { blockty } => {
                 let cond = self.pop();

@@ -34,6 +34,16 @@ pub(crate) fn wasm_signature(ty: &FuncType) -> Signature {
     sig
 }
 
+/// The signature of an on-stack-replacement entry of a function of type
+/// `ty`: `(vmctx, caller_vmctx, locals) -> results`.
+pub(crate) fn osr_signature(ty: &FuncType) -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.extend([AbiParam::new(types::I64); 2]);
+    sig.returns.extend(ty.results.iter().map(|t| AbiParam::new(value_type(*t))));
+    sig
+}
+
 /// The signature of the array-ABI entry points:
 /// `(callee_vmctx, caller_vmctx, values, len)` with the given result types.
 pub(crate) fn array_call_signature(returns: &[ir::Type]) -> Signature {

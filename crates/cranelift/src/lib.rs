@@ -224,7 +224,22 @@ impl Compiler for CraneliftCompiler {
         tunables: &Tunables,
     ) -> WasmResult<CompiledFunction> {
         let mut builder_ctx = FunctionBuilderContext::new();
-        let ctx = translate::translate_function(self, &mut builder_ctx, module, interpreted, &body.body, index, tunables)?;
+        let ctx = translate::translate_function(self, &mut builder_ctx, module, interpreted, &body.body, index, tunables, None)?;
+        self.finish(ctx, body.body.range().start)
+    }
+
+    fn compile_osr_entry(
+        &self,
+        module: &Module,
+        interpreted: &[bool],
+        body: &FunctionBodyData<'_>,
+        index: DefinedFuncIndex,
+        loop_ordinal: u32,
+        tunables: &Tunables,
+    ) -> WasmResult<CompiledFunction> {
+        let mut builder_ctx = FunctionBuilderContext::new();
+        let osr = Some(loop_ordinal);
+        let ctx = translate::translate_function(self, &mut builder_ctx, module, interpreted, &body.body, index, tunables, osr)?;
         self.finish(ctx, body.body.range().start)
     }
 

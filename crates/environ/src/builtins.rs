@@ -73,9 +73,12 @@ builtins! {
     /// `table.fill`: `(vmctx, table, dst: i64, value: ref, len: i64) -> ok`.
     TableFill(Pointer, I32, I64, Pointer, I64) -> I32;
     /// A baseline function's tier-up counter ran out: `(vmctx, defined
-    /// function) -> 1`; the runtime queues the function for the optimizing
-    /// tier (tier-up with counters on).
-    TierUpHot(Pointer, I32) -> I32;
+    /// function, loop) -> entry`; the runtime queues the function for the
+    /// optimizing tier (tier-up with counters on). At a loop header (`loop`
+    /// its ordinal, else `u32::MAX`) of a function already replaced, the
+    /// result is the on-stack-replacement entry for that loop once it is
+    /// compiled, which the frame then calls; otherwise 0.
+    TierUpHot(Pointer, I32, I32) -> Pointer;
 }
 
 /// What `memory.grow` and `table.grow` return when the store's resource

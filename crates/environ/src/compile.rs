@@ -71,6 +71,15 @@ pub struct CompiledFunction {
     pub unwind: Vec<u8>,
 }
 
+/// The bytes local `t` takes in a baseline frame, as an
+/// on-stack-replacement entry ([`Compiler::compile_osr_entry`]) reads it:
+/// local `i` is at `locals - (osr_slot_size(t_0) + ... + osr_slot_size(t_i))`,
+/// the locals' types taken in order, parameters first; a 32-bit value is
+/// in the low 4 bytes of its slot.
+pub fn osr_slot_size(t: crate::WasmValType) -> i32 {
+    if t == crate::WasmValType::V128 { 16 } else { 8 }
+}
+
 /// A compiling tier.
 pub trait Compiler: Send + Sync {
     /// Compiles one defined function of a translated module to the native
@@ -103,6 +112,33 @@ pub trait Compiler: Send + Sync {
         index: DefinedFuncIndex,
         tunables: &Tunables,
     ) -> WasmResult<CompiledFunction>;
+
+    /// Compiles an on-stack-replacement entry of defined function `index`
+    /// at its `loop_ordinal`-th `loop` (counting every `loop` of the body
+    /// in order from 0, reachable or not): code in the native ABI with
+    /// the signature `(vmctx, caller_vmctx, locals: i64) -> results` that
+    /// takes every local from the baseline frame that `locals` points
+    /// into (see [`osr_slot_size`]), enters the loop and runs the rest of
+    /// the function. The loop must start with an empty operand stack and
+    /// take no parameters. A baseline frame whose loop runs long calls it
+    /// and returns its results as its own.
+    ///
+    /// # Errors
+    ///
+    /// The tier has no such entries (the default), the loop is not there
+    /// or does not start with an empty operand stack, or compiling fails.
+    fn compile_osr_entry(
+        &self,
+        module: &crate::Module,
+        interpreted: &[bool],
+        body: &crate::FunctionBodyData<'_>,
+        index: DefinedFuncIndex,
+        loop_ordinal: u32,
+        tunables: &Tunables,
+    ) -> WasmResult<CompiledFunction> {
+        let _ = (module, interpreted, body, index, loop_ordinal, tunables);
+        Err(crate::WasmError::unsupported("on-stack-replacement entries", 0))
+    }
 
     /// Compiles the host-to-wasm trampoline of a defined function: an
     /// `extern "C" fn(callee_vmctx, caller_vmctx, values: *mut ValRaw, len)`

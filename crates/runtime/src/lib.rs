@@ -70,7 +70,9 @@ pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmR
 pub use instance::Instance;
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
-pub use module::{BaselineStats, Module, baseline_stats, compile_budget_fallbacks, tier_up_counts, wait_for_unmapping};
+pub use module::{
+    BaselineStats, Module, baseline_stats, compile_budget_fallbacks, on_stack_replacements, tier_up_counts, wait_for_unmapping,
+};
 pub use policy::{Reason, Tier};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use trap::{FrameInfo, WasmBacktrace};

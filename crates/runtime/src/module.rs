@@ -85,6 +85,15 @@ struct TierUp {
     source: Arc<FunctionSource>,
     /// Which defined functions were replaced (or are being): at most once.
     replaced: Box<[std::sync::atomic::AtomicBool]>,
+    /// Per defined function, how often its counter ran out (each time
+    /// after `rearm` more calls and loop iterations): the background
+    /// worker compiles the hottest waiting function first.
+    heat: Box<[std::sync::atomic::AtomicU32]>,
+    /// What a hot function's counter starts again from.
+    rearm: i32,
+    /// On-stack-replacement entries, by (defined function, loop ordinal):
+    /// the entry's address, or 0 while it is compiled or if that failed.
+    osr: Mutex<HashMap<(u32, u32), usize>>,
     /// The vmctx of every live instance. Held while funcrefs are copied
     /// into a new instance or rewritten by a replacement.
     instances: Mutex<HashSet<usize>>,
@@ -330,6 +339,8 @@ impl Module {
         let mut module = Module::from_image(engine, image)?;
         if let Some(TierUpSource { source, hot_after }) = source {
             let replaced = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
+            let heat = source.bodies.iter().map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
+            let rearm = i32::try_from(engine.config().tier_up_threshold).unwrap_or(i32::MAX);
             for (c, n) in module.inner_counters().iter().zip(hot_after) {
                 c.store(n, Ordering::Relaxed);
             }
@@ -337,6 +348,9 @@ impl Module {
             inner.tier_up = Some(TierUp {
                 source,
                 replaced,
+                heat,
+                rearm,
+                osr: Mutex::new(HashMap::new()),
                 instances: Mutex::new(HashSet::new()),
                 code: Mutex::new(Vec::new()),
             });
@@ -378,13 +392,7 @@ impl Module {
         let replace = || -> Result<()> {
             let (source, tunables) = (&t.source, self.tunables());
             let f = self.inner.engine.compiler().compile_body(&source.env, &source.interpreted, &source.body(def), def, tunables)?;
-            // With indirect calls the code refers to nothing by address.
-            anyhow::ensure!(f.relocs.is_empty(), "replacement code has relocations");
-            let image = Image::code(&f.body, &f.unwind).context("failed to map code memory")?;
-            let code = image.base();
-            let lookup = ReplacedCode { _image: image, traps: f.traps, module: self.inner.image.clone(), func };
-            let registration = Registration::new(code, f.body.len(), Arc::new(lookup));
-            t.code.lock().unwrap_or_else(|e| e.into_inner()).push(registration);
+            let code = self.install(t, f, func)?;
             // The swap: the template for later instances, and every live
             // instance's funcref, under the lock instantiation takes.
             let template = self.func_ref_template()?;
@@ -411,6 +419,58 @@ impl Module {
                 Err(e.context(format!("failed to tier up function {func_index}")))
             }
         }
+    }
+
+    /// Maps code compiled for defined-or-imported function `func` and
+    /// registers it with the trap handler for as long as the module
+    /// lives; returns its address.
+    fn install(&self, t: &TierUp, f: CompiledFunction, func: brisk_environ::FuncIndex) -> Result<usize> {
+        // With indirect calls the code refers to nothing by address.
+        anyhow::ensure!(f.relocs.is_empty(), "replacement code has relocations");
+        let image = Image::code(&f.body, &f.unwind).context("failed to map code memory")?;
+        let code = image.base();
+        let lookup = ReplacedCode { _image: image, traps: f.traps, module: self.inner.image.clone(), func };
+        let registration = Registration::new(code, f.body.len(), Arc::new(lookup));
+        t.code.lock().unwrap_or_else(|e| e.into_inner()).push(registration);
+        Ok(code)
+    }
+
+    /// Compiles the on-stack-replacement entry of defined function `def`
+    /// at its loop `ordinal` and makes it the entry that the function's
+    /// baseline frames still looping there move to
+    /// ([`brisk_environ::Compiler::compile_osr_entry`]). On failure the
+    /// entry stays 0, and those frames finish on the baseline code.
+    fn compile_osr(&self, def: u32, ordinal: u32) -> Result<()> {
+        let Some(t) = &self.inner.tier_up else { return Ok(()) };
+        let index = DefinedFuncIndex::from_u32(def);
+        let (source, tunables) = (&t.source, self.tunables());
+        let f = self.inner.engine.compiler().compile_osr_entry(
+            &source.env,
+            &source.interpreted,
+            &source.body(index),
+            index,
+            ordinal,
+            tunables,
+        )?;
+        let code = self.install(t, f, source.env.func_index(index))?;
+        t.osr.lock().unwrap_or_else(|e| e.into_inner()).insert((def, ordinal), code);
+        Ok(())
+    }
+
+    /// The on-stack-replacement entries compiled for this module so far,
+    /// as (function index, loop ordinal among the function's `loop`s):
+    /// where baseline frames that were still looping when their function
+    /// was replaced could move to optimized code.
+    pub fn on_stack_entries(&self) -> Vec<(u32, u32)> {
+        let Some(t) = &self.inner.tier_up else { return Vec::new() };
+        let entries = t.osr.lock().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<(u32, u32)> = entries
+            .iter()
+            .filter(|&(_, &entry)| entry != 0)
+            .map(|(&(def, ordinal), _)| (t.source.env.func_index(DefinedFuncIndex::from_u32(def)).as_u32(), ordinal))
+            .collect();
+        v.sort_unstable();
+        v
     }
 
     /// The functions whose code was replaced while the module ran (or is
@@ -453,18 +513,60 @@ impl Module {
         self.inner.counters.as_ptr().cast::<i32>().cast_mut()
     }
 
-    /// A function's tier-up counter ran out (the `TierUpHot` builtin):
-    /// queue it for the optimizing tier, once.
-    pub(crate) fn hot(&self, def: u32) {
-        let Some(counter) = self.inner.counters.get(def as usize) else { return };
-        counter.store(i32::MAX, Ordering::Relaxed);
-        let Some(t) = &self.inner.tier_up else { return };
-        if t.replaced.get(def as usize).is_some_and(|r| r.load(Ordering::Acquire)) {
-            return;
-        }
+    /// A function's tier-up counter ran out (the `TierUpHot` builtin), at
+    /// its entry (`ordinal` `u32::MAX`) or at the header of its loop
+    /// `ordinal`: queue it for the optimizing tier, once, and count on:
+    /// every further run-out makes it hotter, so the worker takes it
+    /// sooner. Once it is replaced, a run-out at a loop comes from a frame
+    /// still on the baseline code: queue an on-stack-replacement entry for
+    /// that loop, once, and return it when it is ready (else 0).
+    pub(crate) fn hot(&self, def: u32, ordinal: u32) -> usize {
+        let Some(counter) = self.inner.counters.get(def as usize) else { return 0 };
+        let Some((t, replaced)) = self.inner.tier_up.as_ref().and_then(|t| Some((t, t.replaced.get(def as usize)?))) else {
+            counter.store(i32::MAX, Ordering::Relaxed);
+            return 0;
+        };
+        counter.store(t.rearm, Ordering::Relaxed);
         let func = t.source.env.func_index(DefinedFuncIndex::from_u32(def)).as_u32();
-        TIER_UP_COUNTS[0].fetch_add(1, Ordering::Relaxed);
-        tier_up_queue(self.clone(), func);
+        // Frames still looping in baseline code once the function is
+        // replaced keep it hot too: their entries are urgent.
+        let heat = t.heat[def as usize].fetch_add(1, Ordering::Relaxed);
+        if !replaced.load(Ordering::Acquire) {
+            if heat == 0 {
+                TIER_UP_COUNTS[0].fetch_add(1, Ordering::Relaxed);
+                tier_up_queue(self.clone(), func, u32::MAX);
+            }
+            return 0;
+        }
+        if ordinal == u32::MAX {
+            return 0;
+        }
+        let mut entries = t.osr.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&entry) = entries.get(&(def, ordinal)) {
+            if entry != 0 {
+                TIER_UP_COUNTS[2].fetch_add(1, Ordering::Relaxed);
+            }
+            return entry;
+        }
+        entries.insert((def, ordinal), 0);
+        drop(entries);
+        tier_up_queue(self.clone(), func, ordinal);
+        0
+    }
+
+    /// The defined index of defined-or-imported function `func`, in a
+    /// module that can tier up.
+    fn defined(&self, func: u32) -> Option<u32> {
+        let t = self.inner.tier_up.as_ref()?;
+        Some(t.source.env.defined_func_index(brisk_environ::FuncIndex::from_u32(func))?.as_u32())
+    }
+
+    /// How often defined-or-imported function `func`'s tier-up counter ran
+    /// out (0 for a module that cannot tier up).
+    fn heat(&self, func: u32) -> u32 {
+        let Some(t) = &self.inner.tier_up else { return 0 };
+        let Some(def) = t.source.env.defined_func_index(brisk_environ::FuncIndex::from_u32(func)) else { return 0 };
+        t.heat.get(def.as_u32() as usize).map_or(0, |h| h.load(Ordering::Relaxed))
     }
 
     /// Notes a new instance's vmctx, if the module can tier up; the guard
@@ -901,7 +1003,7 @@ pub fn compile_budget_fallbacks() -> u64 {
 
 /// Hot functions queued for the optimizing tier, and functions whose code
 /// was replaced, since the process started (all engines).
-static TIER_UP_COUNTS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static TIER_UP_COUNTS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
 /// How many hot functions were queued for the optimizing tier, and how
 /// many functions' code was replaced ([`Module::tier_up`], from the queue
@@ -910,30 +1012,62 @@ pub fn tier_up_counts() -> (u64, u64) {
     (TIER_UP_COUNTS[0].load(Ordering::Relaxed), TIER_UP_COUNTS[1].load(Ordering::Relaxed))
 }
 
+/// How many times a baseline frame looping in a function that had been
+/// replaced moved to the optimized code mid-loop (on-stack replacement),
+/// since the process started (all engines).
+pub fn on_stack_replacements() -> u64 {
+    TIER_UP_COUNTS[2].load(Ordering::Relaxed)
+}
+
 /// Compiles hot functions in the background: one process-wide worker
-/// thread, started on first use, taking (module, function) requests in
-/// order. A request holds its module alive until it is served.
-fn tier_up_queue(module: Module, func: u32) {
-    static QUEUE: OnceLock<Mutex<std::sync::mpsc::Sender<(Module, u32)>>> = OnceLock::new();
+/// thread, started on first use, taking the hottest waiting (module,
+/// function) request first (the functions that have run longest since
+/// they became hot, so the code the program spends its time in is
+/// replaced first). A request holds its module alive until it is served.
+fn tier_up_queue(module: Module, func: u32, osr: u32) {
+    /// Requests looked at per pick: the hottest of the oldest so many, so
+    /// that a pick costs the same however many functions wait.
+    const WINDOW: usize = 512;
+    type Queue = (Mutex<Vec<(Module, u32, u32)>>, std::sync::Condvar);
+    static QUEUE: OnceLock<Arc<Queue>> = OnceLock::new();
     let queue = QUEUE.get_or_init(|| {
-        let (send, receive) = std::sync::mpsc::channel::<(Module, u32)>();
-        let spawned = std::thread::Builder::new().name("brisk-tier-up".into()).spawn(move || {
-            for (module, func) in receive {
-                // A module nobody else holds any more will not run again.
-                if Arc::strong_count(&module.inner) == 1 {
-                    continue;
+        let queue: Arc<Queue> = Arc::new((Mutex::new(Vec::new()), std::sync::Condvar::new()));
+        let shared = queue.clone();
+        let work = move || loop {
+            let (module, func, osr) = {
+                let (requests, ready) = &*shared;
+                let mut requests = requests.lock().unwrap_or_else(|e| e.into_inner());
+                while requests.is_empty() {
+                    requests = ready.wait(requests).unwrap_or_else(|e| e.into_inner());
                 }
-                // A failure leaves the function on its baseline code, which
-                // is correct; there is no caller to tell.
-                let _ = module.tier_up(func);
+                // Requests of dropped modules go first, to be let go.
+                let window = &requests[..requests.len().min(WINDOW)];
+                let key = |(k, (m, f, _)): (usize, &(Module, u32, u32))| {
+                    (Arc::strong_count(&m.inner) == 1, m.heat(*f), std::cmp::Reverse(k))
+                };
+                let (next, _) = window.iter().enumerate().max_by_key(|&e| key(e)).expect("not empty");
+                requests.remove(next)
+            };
+            // A module nobody else holds any more will not run again.
+            if Arc::strong_count(&module.inner) == 1 {
+                continue;
             }
-        });
-        if spawned.is_err() {
-            // No thread: requests go nowhere and functions stay baseline.
-        }
-        Mutex::new(send)
+            // A failure leaves the function on its baseline code, which is
+            // correct; there is no caller to tell.
+            if osr == u32::MAX {
+                let _ = module.tier_up(func);
+            } else if let Some(def) = module.defined(func) {
+                let _ = module.compile_osr(def, osr);
+            }
+        };
+        // Without a thread, requests wait forever and functions stay
+        // baseline, which is correct.
+        let _ = std::thread::Builder::new().name("brisk-tier-up".into()).spawn(work);
+        queue
     });
-    let _ = queue.lock().unwrap_or_else(|e| e.into_inner()).send((module, func));
+    let (requests, ready) = &**queue;
+    requests.lock().unwrap_or_else(|e| e.into_inner()).push((module, func, osr));
+    ready.notify_one();
 }
 
 /// [`compile_artifact`], and with tier-up on, what the module keeps to

@@ -7,7 +7,7 @@
 
 use super::{FuncTranslator, invalid};
 use crate::abi;
-use brisk_environ::{Trap, WasmResult};
+use brisk_environ::{Trap, WasmError, WasmResult};
 use cranelift_codegen::ir::{self, BlockArg, InstBuilder, JumpTableData, Value};
 
 /// What kind of construct a control frame is.
@@ -108,7 +108,13 @@ impl FuncTranslator<'_, '_> {
 
     pub(crate) fn translate_loop(&mut self, ty: wasmparser::BlockType, offset: u64) -> WasmResult<()> {
         let (params, results) = self.block_type(ty, offset)?;
-        let header = self.new_block_with_params(&params);
+        // An on-stack-replacement entry's loop: the header its entry
+        // jumps to, which takes no values (nothing is below the loop).
+        let header = match self.osr.as_mut().and_then(|o| o.take_header()) {
+            Some(h) if params.is_empty() && self.stack.is_empty() => h,
+            Some(_) => return Err(WasmError::unsupported("on-stack replacement at a loop with operands", offset)),
+            None => self.new_block_with_params(&params),
+        };
         let next = self.new_block_with_params(&results);
         let values = self.pop_n(params.len(), offset)?;
         self.b.ins().jump(header, &args(&values));

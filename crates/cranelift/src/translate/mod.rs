@@ -35,7 +35,10 @@ use std::collections::HashMap;
 
 /// Translates defined function `index` of `module`, whose body is `body`,
 /// into a Cranelift context ready to compile. `interpreted` says which
-/// defined functions are interpreted (empty: none).
+/// defined functions are interpreted (empty: none). With `osr`, the
+/// function's on-stack-replacement entry at that loop
+/// ([`brisk_environ::Compiler::compile_osr_entry`]) instead.
+#[allow(clippy::too_many_arguments, reason = "the translation's inputs, each used once")]
 pub(crate) fn translate_function(
     compiler: &CraneliftCompiler,
     builder_ctx: &mut FunctionBuilderContext,
@@ -44,10 +47,15 @@ pub(crate) fn translate_function(
     body: &wasmparser::FunctionBody<'_>,
     index: DefinedFuncIndex,
     tunables: &Tunables,
+    osr: Option<u32>,
 ) -> WasmResult<Context> {
     let func_index = module.func_index(index);
     let ty = module.func_type(func_index);
-    let mut ctx = new_context(UserFuncName::user(FUNC_NAMESPACE, func_index.as_u32()), wasm_signature(ty));
+    let signature = match osr {
+        None => wasm_signature(ty),
+        Some(_) => abi::osr_signature(ty),
+    };
+    let mut ctx = new_context(UserFuncName::user(FUNC_NAMESPACE, func_index.as_u32()), signature);
     let offsets = VMOffsets::for_module(module);
 
     {
@@ -79,24 +87,51 @@ pub(crate) fn translate_function(
             limits: None,
             fuel: None,
             bulk_per_unit: 0,
+            osr: None,
         };
 
-        // Parameters, then the declared locals, zero-initialized.
-        for (p, wt) in params[2..].iter().zip(ty.params.iter()) {
-            let var = t.b.declare_var(value_type(*wt));
-            t.b.def_var(var, *p);
-            t.locals.push(var);
-        }
+        // The locals: parameters, then the declared locals.
+        let mut types: Vec<WasmValType> = ty.params.to_vec();
         let mut locals = body.get_locals_reader()?;
         for _ in 0..locals.get_count() {
             let offset = locals.original_position();
             let (count, wt) = locals.read()?;
-            let ty = abi::wasmparser_type(wt, offset)?;
-            for _ in 0..count {
-                let var = t.b.declare_var(ty);
-                let zero = t.zero(ty);
-                t.b.def_var(var, zero);
-                t.locals.push(var);
+            let wt = WasmValType::from_wasmparser(wt).map_err(|e| WasmError::unsupported(e, offset as u64))?;
+            types.extend(std::iter::repeat_n(wt, count as usize));
+        }
+        match osr {
+            None => {
+                // From the arguments, and zero-initialized.
+                let mut args = params[2..].iter();
+                for wt in &types {
+                    let var = t.b.declare_var(value_type(*wt));
+                    let value = match args.next() {
+                        Some(p) => *p,
+                        None => t.zero(value_type(*wt)),
+                    };
+                    t.b.def_var(var, value);
+                    t.locals.push(var);
+                }
+            }
+            Some(target) => {
+                // From the baseline frame, then straight to the loop; the
+                // code before it is translated as usual but never reached.
+                osr_allowed(tunables)?;
+                let frame = params[2];
+                let mut at = 0i32;
+                for wt in &types {
+                    at += brisk_environ::osr_slot_size(*wt);
+                    let var = t.b.declare_var(value_type(*wt));
+                    let value = t.b.ins().load(value_type(*wt), cranelift_codegen::ir::MemFlagsData::new().with_notrap(), frame, -at);
+                    t.b.def_var(var, value);
+                    t.locals.push(var);
+                }
+                let header = t.b.create_block();
+                t.b.ins().jump(header, &[]);
+                let before = t.b.create_block();
+                t.b.switch_to_block(before);
+                t.b.seal_block(before);
+                t.osr = Some(Osr { target, seen: 0, header: Some(header) });
             }
         }
 
@@ -105,6 +140,9 @@ pub(crate) fn translate_function(
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
             let (op, offset) = reader.read_with_offset()?;
+            if let (Some(osr), wasmparser::Operator::Loop { .. }) = (&mut t.osr, &op) {
+                osr.seen += 1;
+            }
             if t.reachable {
                 if t.limits.is_some() {
                     t.bulk_per_unit = brisk_environ::fuel_per_unit(&op).unwrap_or(0);
@@ -126,6 +164,9 @@ pub(crate) fn translate_function(
         reader.finish()?;
         if !t.control.is_empty() {
             return Err(WasmError::Invalid { message: "function body ends inside a block".into(), offset: 0 });
+        }
+        if t.osr.as_ref().is_some_and(|o| o.header.is_some()) {
+            return Err(WasmError::unsupported("no reachable loop for the on-stack-replacement entry", 0));
         }
         t.b.finalize(compiler.isa().frontend_config());
     }
@@ -191,6 +232,37 @@ pub(crate) struct FuncTranslator<'a, 'f> {
     fuel: Option<Fuel>,
     /// The current operator's `fuel_per_unit` (when fuel or epochs are on).
     bulk_per_unit: i64,
+    /// Translating an on-stack-replacement entry: which loop it enters.
+    pub(crate) osr: Option<Osr>,
+}
+
+/// The loop an on-stack-replacement entry enters, and how far the
+/// translation is.
+pub(crate) struct Osr {
+    /// Its ordinal among the body's `loop`s.
+    target: u32,
+    /// `loop`s read so far.
+    seen: u32,
+    /// The loop's header, jumped to from the entry; taken when the loop
+    /// is translated.
+    header: Option<ir::Block>,
+}
+
+impl Osr {
+    /// The header block to use for the `loop` just read, if it is the one
+    /// the entry enters.
+    pub(crate) fn take_header(&mut self) -> Option<ir::Block> {
+        if self.seen == self.target + 1 { self.header.take() } else { None }
+    }
+}
+
+/// On-stack-replacement entries run without the fuel and epoch state a
+/// normal entry sets up: they are not made with either on.
+fn osr_allowed(tunables: &Tunables) -> WasmResult<()> {
+    if tunables.consume_fuel || tunables.epoch_interruption {
+        return Err(WasmError::unsupported("on-stack replacement with fuel or epochs", 0));
+    }
+    Ok(())
 }
 
 impl FuncTranslator<'_, '_> {

@@ -21,7 +21,7 @@ pub struct VMBuiltins {
     elem_drop: unsafe extern "C" fn(*mut VMContext, u32) -> u32,
     table_grow: unsafe extern "C" fn(*mut VMContext, u32, u64, usize) -> i64,
     table_fill: unsafe extern "C" fn(*mut VMContext, u32, u64, usize, u64) -> u32,
-    tier_up_hot: unsafe extern "C" fn(*mut VMContext, u32) -> u32,
+    tier_up_hot: unsafe extern "C" fn(*mut VMContext, u32, u32) -> usize,
 }
 
 /// The one builtin table every vmctx points to.
@@ -72,12 +72,11 @@ macro_rules! builtin {
 
 builtin! {
     /// A baseline function's tier-up counter ran out: queue it for the
-    /// optimizing tier. Always 1.
-    fn tier_up_hot(def: u32) -> u32 {
-        |i: &mut Instance| {
-            i.module().hot(def);
-            1
-        }
+    /// optimizing tier. At a loop header (`lp` the loop's ordinal, else
+    /// `u32::MAX`): the on-stack-replacement entry for the loop, if one is
+    /// ready, else 0.
+    fn tier_up_hot(def: u32, lp: u32) -> usize {
+        |i: &mut Instance| i.module().hot(def, lp)
     }
 }
 builtin! {
