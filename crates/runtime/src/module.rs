@@ -91,6 +91,9 @@ struct TierUp {
     heat: Box<[std::sync::atomic::AtomicU32]>,
     /// What a hot function's counter starts again from.
     rearm: i32,
+    /// Per defined function, the cost model's prediction of its optimizing
+    /// compile, in seconds: the worker weighs heat against it.
+    compile_seconds: Box<[f32]>,
     /// On-stack-replacement entries, by (defined function, loop ordinal):
     /// the entry's address, or 0 while it is compiled or if that failed.
     osr: Mutex<HashMap<(u32, u32), usize>>,
@@ -341,6 +344,8 @@ impl Module {
             let replaced = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
             let heat = source.bodies.iter().map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
             let rearm = i32::try_from(engine.config().tier_up_threshold).unwrap_or(i32::MAX);
+            let compile_seconds =
+                source.bodies.iter().map(|(_, f)| brisk_environ::cost::estimate(f).optimized_seconds as f32).collect();
             for (c, n) in module.inner_counters().iter().zip(hot_after) {
                 c.store(n, Ordering::Relaxed);
             }
@@ -350,6 +355,7 @@ impl Module {
                 replaced,
                 heat,
                 rearm,
+                compile_seconds,
                 osr: Mutex::new(HashMap::new()),
                 instances: Mutex::new(HashSet::new()),
                 code: Mutex::new(Vec::new()),
@@ -535,6 +541,12 @@ impl Module {
             if heat == 0 {
                 TIER_UP_COUNTS[0].fetch_add(1, Ordering::Relaxed);
                 tier_up_queue(self.clone(), func, u32::MAX);
+                // A dispatch loop hot at its loop: the frame there will
+                // loop on, so its entry is queued right behind.
+                if ordinal != u32::MAX && policy::is_dispatch_loop(&t.source.bodies[def as usize].1) {
+                    t.osr.lock().unwrap_or_else(|e| e.into_inner()).insert((def, ordinal), 0);
+                    tier_up_queue(self.clone(), func, ordinal);
+                }
             }
             return 0;
         }
@@ -561,12 +573,15 @@ impl Module {
         Some(t.source.env.defined_func_index(brisk_environ::FuncIndex::from_u32(func))?.as_u32())
     }
 
-    /// How often defined-or-imported function `func`'s tier-up counter ran
-    /// out (0 for a module that cannot tier up).
-    fn heat(&self, func: u32) -> u32 {
-        let Some(t) = &self.inner.tier_up else { return 0 };
-        let Some(def) = t.source.env.defined_func_index(brisk_environ::FuncIndex::from_u32(func)) else { return 0 };
-        t.heat.get(def.as_u32() as usize).map_or(0, |h| h.load(Ordering::Relaxed))
+    /// How urgent compiling defined-or-imported function `func` is: how
+    /// often its tier-up counter ran out per predicted second of its
+    /// optimizing compile (0 for a module that cannot tier up).
+    fn urgency(&self, func: u32) -> f64 {
+        let Some(t) = &self.inner.tier_up else { return 0.0 };
+        let Some(def) = t.source.env.defined_func_index(brisk_environ::FuncIndex::from_u32(func)) else { return 0.0 };
+        let i = def.as_u32() as usize;
+        let heat = t.heat.get(i).map_or(0, |h| h.load(Ordering::Relaxed));
+        f64::from(heat) / f64::from(t.compile_seconds.get(i).copied().unwrap_or(1.0)).max(1e-5)
     }
 
     /// Notes a new instance's vmctx, if the module can tier up; the guard
@@ -1020,10 +1035,11 @@ pub fn on_stack_replacements() -> u64 {
 }
 
 /// Compiles hot functions in the background: one process-wide worker
-/// thread, started on first use, taking the hottest waiting (module,
-/// function) request first (the functions that have run longest since
-/// they became hot, so the code the program spends its time in is
-/// replaced first). A request holds its module alive until it is served.
+/// thread, started on first use, taking the most urgent waiting (module,
+/// function) request first: the one that ran most since it became hot per
+/// predicted second of compiling, so the code the program spends its time
+/// in is replaced first and a large function does not hold up several
+/// small ones as hot. A request holds its module alive until it is served.
 fn tier_up_queue(module: Module, func: u32, osr: u32) {
     /// Requests looked at per pick: the hottest of the oldest so many, so
     /// that a pick costs the same however many functions wait.
@@ -1042,10 +1058,15 @@ fn tier_up_queue(module: Module, func: u32, osr: u32) {
                 }
                 // Requests of dropped modules go first, to be let go.
                 let window = &requests[..requests.len().min(WINDOW)];
-                let key = |(k, (m, f, _)): (usize, &(Module, u32, u32))| {
-                    (Arc::strong_count(&m.inner) == 1, m.heat(*f), std::cmp::Reverse(k))
-                };
-                let (next, _) = window.iter().enumerate().max_by_key(|&e| key(e)).expect("not empty");
+                let key = |(m, f, _): &(Module, u32, u32)| (Arc::strong_count(&m.inner) == 1, m.urgency(*f));
+                let mut next = 0;
+                let mut best = key(&window[0]);
+                for (k, request) in window.iter().enumerate().skip(1) {
+                    let candidate = key(request);
+                    if candidate.0 > best.0 || (candidate.0 == best.0 && candidate.1 > best.1) {
+                        (next, best) = (k, candidate);
+                    }
+                }
                 requests.remove(next)
             };
             // A module nobody else holds any more will not run again.

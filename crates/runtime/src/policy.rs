@@ -64,9 +64,11 @@ pub enum Reason {
     /// Just-in-time mode: the function starts in the baseline tier and the
     /// optimizing tier takes over once it is hot.
     TierUp,
-    /// Just-in-time mode, but a dispatch loop (a loop and a `br_table` of
-    /// many targets): optimized from the start, since a frame that loops
-    /// for the whole program would never reach code swapped in later.
+    /// Just-in-time mode, a dispatch loop (a loop and a `br_table` of many
+    /// targets): it starts in the baseline tier too, and when it gets hot
+    /// at its loop, the on-stack-replacement entry for that loop is
+    /// compiled right behind the function, since the frame there may loop
+    /// for the rest of the program.
     DispatchLoop,
 }
 
@@ -90,7 +92,9 @@ impl fmt::Display for Reason {
             ),
             Reason::NoNativeTier => f.write_str("no native tier for this host"),
             Reason::TierUp => f.write_str("starts in the baseline tier; optimized in the background once hot"),
-            Reason::DispatchLoop => f.write_str("a dispatch loop (loop + br_table): optimized from the start"),
+            Reason::DispatchLoop => {
+                f.write_str("a dispatch loop (loop + br_table): starts in the baseline tier; its loop moves to optimized code once hot")
+            }
         }
     }
 }
@@ -112,6 +116,12 @@ pub(crate) struct Limits {
 /// dispatch loop.
 const DISPATCH_TARGETS: u32 = 256;
 
+/// A function with a loop and a `br_table` of at least `DISPATCH_TARGETS`
+/// targets: an interpreter's or a state machine's dispatch loop.
+pub(crate) fn is_dispatch_loop(features: &FuncCostFeatures) -> bool {
+    features.loops > 0 && features.br_table_targets >= DISPATCH_TARGETS
+}
+
 /// The tier of defined function `def`, with these cost features, under
 /// `strategy`; `native` says whether the host has the baseline tier
 /// (without it, only the optimizing tier and the interpreter exist).
@@ -124,9 +134,8 @@ pub(crate) fn choose(
 ) -> (Tier, Reason) {
     let estimate = &cost::estimate(features);
     // An interpreter's or a state machine's dispatch loop: entered once, it
-    // may run for the rest of the program, and without on-stack
-    // replacement a running frame never leaves the baseline tier's code.
-    let dispatch_loop = features.loops > 0 && features.br_table_targets >= DISPATCH_TARGETS;
+    // may run for the rest of the program (see `Reason::DispatchLoop`).
+    let dispatch_loop = is_dispatch_loop(features);
     let even = def.as_u32().is_multiple_of(2);
     // Wherever Cranelift would be given a function predicted to need more
     // memory than allowed, a cheaper tier takes it.
@@ -146,7 +155,7 @@ pub(crate) fn choose(
             fallback,
             Reason::OverTime { predicted: estimate.optimized_seconds, limit: limits.function_seconds },
         ),
-        Strategy::Auto if limits.jit && native && dispatch_loop => (Tier::Optimized, Reason::DispatchLoop),
+        Strategy::Auto if limits.jit && native && dispatch_loop => (Tier::Baseline, Reason::DispatchLoop),
         Strategy::Auto if limits.jit && native => (Tier::Baseline, Reason::TierUp),
         Strategy::Auto => (Tier::Optimized, Reason::Fits),
     }
