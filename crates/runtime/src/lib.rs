@@ -71,7 +71,8 @@ pub use instance::Instance;
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::{
-    BaselineStats, Module, baseline_stats, compile_budget_fallbacks, on_stack_replacements, tier_up_counts, wait_for_unmapping,
+    BaselineStats, Module, baseline_stats, compile_budget_fallbacks, on_stack_replacements, tier_up_counts, wait_for_tier_up,
+    wait_for_unmapping,
 };
 pub use policy::{Reason, Tier};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};

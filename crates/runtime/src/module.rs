@@ -1040,24 +1040,63 @@ pub fn on_stack_replacements() -> u64 {
 /// predicted second of compiling, so the code the program spends its time
 /// in is replaced first and a large function does not hold up several
 /// small ones as hot. A request holds its module alive until it is served.
-fn tier_up_queue(module: Module, func: u32, osr: u32) {
-    /// Requests looked at per pick: the hottest of the oldest so many, so
-    /// that a pick costs the same however many functions wait.
+struct TierUpWorker {
+    state: Mutex<WorkerState>,
+    /// Signalled when a request arrives.
+    ready: std::sync::Condvar,
+    /// Signalled when the worker runs out of requests.
+    idle: std::sync::Condvar,
+}
+
+struct WorkerState {
+    /// (module, function, loop ordinal of an on-stack-replacement entry
+    /// or `u32::MAX` for the function's replacement).
+    requests: Vec<(Module, u32, u32)>,
+    /// Serving a request.
+    busy: bool,
+}
+
+impl TierUpWorker {
+    /// Requests looked at per pick: the most urgent of the oldest so many,
+    /// so that a pick costs the same however many functions wait.
     const WINDOW: usize = 512;
-    type Queue = (Mutex<Vec<(Module, u32, u32)>>, std::sync::Condvar);
-    static QUEUE: OnceLock<Arc<Queue>> = OnceLock::new();
-    let queue = QUEUE.get_or_init(|| {
-        let queue: Arc<Queue> = Arc::new((Mutex::new(Vec::new()), std::sync::Condvar::new()));
-        let shared = queue.clone();
-        let work = move || loop {
+
+    /// The worker, its thread started if need be (`None` if no thread
+    /// could be, or with `start` false, none was).
+    fn get(start: bool) -> Option<&'static TierUpWorker> {
+        static WORKER: TierUpWorker = TierUpWorker {
+            state: Mutex::new(WorkerState { requests: Vec::new(), busy: false }),
+            ready: std::sync::Condvar::new(),
+            idle: std::sync::Condvar::new(),
+        };
+        static STARTED: OnceLock<bool> = OnceLock::new();
+        let started = match start {
+            true => *STARTED.get_or_init(|| {
+                std::thread::Builder::new().name("brisk-tier-up".into()).spawn(|| WORKER.serve()).is_ok()
+            }),
+            false => STARTED.get() == Some(&true),
+        };
+        started.then_some(&WORKER)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, WorkerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn serve(&self) {
+        loop {
             let (module, func, osr) = {
-                let (requests, ready) = &*shared;
-                let mut requests = requests.lock().unwrap_or_else(|e| e.into_inner());
-                while requests.is_empty() {
-                    requests = ready.wait(requests).unwrap_or_else(|e| e.into_inner());
+                let mut state = self.lock();
+                state.busy = false;
+                if state.requests.is_empty() {
+                    self.idle.notify_all();
                 }
+                while state.requests.is_empty() {
+                    state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+                }
+                state.busy = true;
                 // Requests of dropped modules go first, to be let go.
-                let window = &requests[..requests.len().min(WINDOW)];
+                let window = &state.requests[..state.requests.len().min(Self::WINDOW)];
                 let key = |(m, f, _): &(Module, u32, u32)| (Arc::strong_count(&m.inner) == 1, m.urgency(*f));
                 let mut next = 0;
                 let mut best = key(&window[0]);
@@ -1067,7 +1106,7 @@ fn tier_up_queue(module: Module, func: u32, osr: u32) {
                         (next, best) = (k, candidate);
                     }
                 }
-                requests.remove(next)
+                state.requests.remove(next)
             };
             // A module nobody else holds any more will not run again.
             if Arc::strong_count(&module.inner) == 1 {
@@ -1080,15 +1119,28 @@ fn tier_up_queue(module: Module, func: u32, osr: u32) {
             } else if let Some(def) = module.defined(func) {
                 let _ = module.compile_osr(def, osr);
             }
-        };
-        // Without a thread, requests wait forever and functions stay
-        // baseline, which is correct.
-        let _ = std::thread::Builder::new().name("brisk-tier-up".into()).spawn(work);
-        queue
-    });
-    let (requests, ready) = &**queue;
-    requests.lock().unwrap_or_else(|e| e.into_inner()).push((module, func, osr));
-    ready.notify_one();
+        }
+    }
+}
+
+/// Queues a request for the tier-up worker. Without a worker thread,
+/// requests go nowhere and functions stay baseline, which is correct.
+fn tier_up_queue(module: Module, func: u32, osr: u32) {
+    if let Some(worker) = TierUpWorker::get(true) {
+        worker.lock().requests.push((module, func, osr));
+        worker.ready.notify_one();
+    }
+}
+
+/// Waits until the background tier-up worker has served every request
+/// queued so far (and any they queue in turn). Benchmarks call this
+/// between rounds, so that one round's compiles do not run into the next.
+pub fn wait_for_tier_up() {
+    let Some(worker) = TierUpWorker::get(false) else { return };
+    let mut state = worker.lock();
+    while state.busy || !state.requests.is_empty() {
+        state = worker.idle.wait(state).unwrap_or_else(|e| e.into_inner());
+    }
 }
 
 /// [`compile_artifact`], and with tier-up on, what the module keeps to
