@@ -145,3 +145,60 @@ fn smith_modules_validate_as_wasmparser_does() {
         assert!(agree(&engines, &m.wasm, &|| m.name.clone()), "{}", m.name);
     }
 }
+
+/// With parallel compilation, a module with enough code
+/// (`brisk_environ::PARALLEL_CODE_BYTES`) is validated on several threads
+/// once its last body is read: it must fail with the same error as on one
+/// thread (the first failing body by index, as wasmparser reports; also
+/// when the module is cut short after it, which one thread reports as the
+/// body's error too), and compile to the same results when valid.
+#[test]
+fn parallel_validation_reports_what_one_thread_does() {
+    const FUNCS: usize = 3000;
+    // About 120 bytes of code per function: 350 KiB in all.
+    let module = |bad: &[usize]| {
+        let mut text = String::from("(module\n");
+        for f in 0..FUNCS {
+            let operand = if bad.contains(&f) { "(i64.const 1)" } else { "(i32.const 1)" };
+            text.push_str(&format!("(func (export \"f{f}\") (param i32) (result i32) (local.get 0)"));
+            for k in 0..24 {
+                text.push_str(&format!(" (i32.const {k}) (i32.add)"));
+            }
+            text.push_str(&format!(" {operand} (i32.add))\n"));
+        }
+        text.push(')');
+        wat::parse_str(text).unwrap()
+    };
+    let compile = |strategy: Strategy, parallel: bool, wasm: &[u8]| {
+        let engine = Engine::new(Config::new().strategy(strategy).parallel_compilation(parallel)).unwrap();
+        Module::new(&engine, wasm).map_err(|e| format!("{e:#}"))
+    };
+    let valid = module(&[]);
+    assert!(valid.len() > brisk_environ::PARALLEL_CODE_BYTES);
+    let cut = {
+        let mut m = module(&[1500]);
+        m.truncate(m.len() - 40);
+        m
+    };
+    let cases = [("body 2500 invalid", module(&[2500])), ("bodies 700 and 2500 invalid", module(&[700, 2500])), ("body 1500 invalid, module cut short", cut)];
+    for strategy in [Strategy::Interpreter, Strategy::Baseline, Strategy::Optimized, Strategy::Auto] {
+        for (what, wasm) in &cases {
+            let one = compile(strategy, false, wasm).expect_err(what);
+            let many = compile(strategy, true, wasm).expect_err(what);
+            assert_eq!(many, one, "{what}, {strategy:?}");
+            assert!(one.contains("type mismatch"), "{what}: {one}");
+            let validated = wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::WASM2).validate_all(wasm);
+            let Err(expected) = validated else { panic!("{what}: wasmparser accepts it") };
+            if !what.contains("cut short") {
+                assert!(one.contains(expected.message()), "{what}: {one} against wasmparser's {expected}");
+            }
+        }
+        let module = compile(strategy, true, &valid).unwrap();
+        let mut store = brisk::Store::new(module.engine(), ());
+        let instance = brisk::Instance::new(&mut store, &module, &[]).unwrap();
+        for f in [0, 1499, 2999] {
+            let func = instance.get_typed_func::<i32, i32>(&mut store, &format!("f{f}")).unwrap();
+            assert_eq!(func.call(&mut store, 10).unwrap(), 10 + (0..24).sum::<i32>() + 1, "{strategy:?} f{f}");
+        }
+    }
+}

@@ -36,7 +36,8 @@ pub use error::{WasmError, WasmResult};
 pub use fuel::{FuelSync, SMALL_BULK_OP_FUEL, fuel_cost, fuel_per_unit, fuel_reload_after, fuel_sync};
 pub use module::*;
 pub use translate::{
-    BodyHook, FuncCostFeatures, FunctionBodyData, ModuleTranslation, OperatorSink, ValidatedOps, translate_module, translate_module_for, translate_module_with,
+    BodyHook, FuncCostFeatures, FunctionBodyData, ModuleTranslation, OperatorSink, PARALLEL_CODE_BYTES, ValidatedOps, translate_module,
+    translate_module_for, translate_module_with,
     wasm_features,
 };
 pub use trap::Trap;

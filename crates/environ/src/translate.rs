@@ -131,8 +131,9 @@ pub fn translate_module(wasm: &[u8], features: WasmFeatures) -> WasmResult<Modul
 }
 
 /// A tier that translates function bodies in the validation pass itself,
-/// so that each operator is decoded once (the interpreter).
-pub trait BodyHook {
+/// so that each operator is decoded once (the interpreter, the baseline
+/// tier). With several hooks, each serves the bodies one thread validates.
+pub trait BodyHook: Send {
     /// Called for every defined function: have `ops` push its operators
     /// (each validated before it is pushed) to a sink with
     /// [`ValidatedOps::drive`]. Operators left unread are validated after
@@ -532,15 +533,26 @@ impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'a, '_
 pub fn translate_module_with<'a>(
     wasm: &'a [u8],
     features: WasmFeatures,
-    mut hook: Option<&mut dyn BodyHook>,
+    hook: Option<&mut dyn BodyHook>,
 ) -> WasmResult<ModuleTranslation<'a>> {
-    translate_module_for(wasm, features, hook.take(), false)
+    let mut hooks: Vec<&mut dyn BodyHook> = hook.into_iter().collect();
+    translate_module_for(wasm, features, &mut hooks, false)
 }
+
+/// Fewest bytes of code for which the validation pass spreads bodies over
+/// several threads (when given several hooks): below, starting threads
+/// costs more than it saves.
+pub const PARALLEL_CODE_BYTES: usize = 256 << 10;
 
 /// [`translate_module_with`], giving funcrefs in the vmctx (with
 /// `escaping_only`) only to imports and functions that can escape, as a
 /// module needs whose functions call each other directly: see
-/// [`Module::func_ref_slots`].
+/// [`Module::func_ref_slots`]. With several `hooks` and at least
+/// [`PARALLEL_CODE_BYTES`] of code, the bodies are validated (and given
+/// to the hooks) on as many threads once the last is read, each thread
+/// with its own hook and taking the next body in index order, so a hook
+/// sees increasing indices; errors are the same as on one thread: the
+/// first body's (by index) that fails, or if none fails, the parser's.
 ///
 /// # Errors
 ///
@@ -548,7 +560,7 @@ pub fn translate_module_with<'a>(
 pub fn translate_module_for<'a>(
     wasm: &'a [u8],
     features: WasmFeatures,
-    mut hook: Option<&mut dyn BodyHook>,
+    hooks: &mut [&mut dyn BodyHook],
     escaping_only: bool,
 ) -> WasmResult<ModuleTranslation<'a>> {
     let mut validator = Validator::new_with_features(features);
@@ -563,9 +575,24 @@ pub fn translate_module_for<'a>(
     // are 32-bit LEBs unless memory64 is on), so give it the same one.
     let mut parser = Parser::new(0);
     parser.set_features(features);
+    // Bodies read but not validated yet (validated on several threads
+    // once the last is read), and how many the code section has.
+    let mut deferred: Vec<Deferred<'a>> = Vec::new();
+    let (mut defer, mut code_count) = (false, 0usize);
     for payload in parser.parse_all(wasm) {
-        let payload = payload?;
-        let valid = validator.payload(&payload)?;
+        // A body read earlier fails before a later parse error, as on one
+        // thread.
+        let fail = |deferred: Vec<Deferred<'a>>, module: &Module, hooks: &mut [&mut dyn BodyHook], e: WasmError| {
+            validate_deferred(deferred, module, hooks).err().unwrap_or(e)
+        };
+        let payload = match payload {
+            Ok(p) => p,
+            Err(e) => return Err(fail(deferred, &module, hooks, e.into())),
+        };
+        let valid = match validator.payload(&payload) {
+            Ok(v) => v,
+            Err(e) => return Err(fail(deferred, &module, hooks, e.into())),
+        };
         match payload {
             Payload::TypeSection(reader) => {
                 for group in reader {
@@ -717,16 +744,30 @@ pub fn translate_module_for<'a>(
             // Every section that lets a function escape comes before the
             // code, so the funcref slots are known before any body is
             // compiled.
-            Payload::CodeSectionStart { .. } if escaping_only => {
-                module.func_ref_slots = Some(func_ref_slots(&module, &escaping));
+            Payload::CodeSectionStart { count, size, .. } => {
+                if escaping_only {
+                    module.func_ref_slots = Some(func_ref_slots(&module, &escaping));
+                }
+                code_count = count as usize;
+                defer = hooks.len() > 1 && size as usize >= PARALLEL_CODE_BYTES;
             }
             Payload::CodeSectionEntry(body) => {
                 let ValidPayload::Func(func, _) = valid else {
                     return Err(invalid("code entry without a function", body.range().start));
                 };
+                if defer {
+                    deferred.push((func, body));
+                    if deferred.len() == code_count {
+                        for data in validate_deferred(std::mem::take(&mut deferred), &module, hooks)? {
+                            function_bodies.push(data);
+                        }
+                    }
+                    continue;
+                }
                 let mut v = func.into_validator(std::mem::take(&mut allocs));
                 let def = DefinedFuncIndex::from_u32(function_bodies.len() as u32);
-                let features = validate_body(&mut v, &body, &module, def, &mut loops, hook.as_deref_mut())?;
+                let hook = hooks.first_mut().map(|h| &mut **h);
+                let features = validate_body(&mut v, &body, &module, def, &mut loops, hook)?;
                 allocs = v.into_allocations();
                 function_bodies.push(FunctionBodyData { body, features });
             }
@@ -791,6 +832,70 @@ fn read_names(names: NameSectionReader<'_>, module: &mut Module) -> WasmResult<(
         }
     }
     Ok(())
+}
+
+/// A body read but not validated yet, and its validator.
+type Deferred<'a> = (wasmparser::FuncToValidate<wasmparser::ValidatorResources>, FunctionBody<'a>);
+
+/// Validates the deferred bodies (all the code section's, defined indices
+/// from 0) on one thread per hook, each thread taking the next body; the
+/// first failure by index is the error, as on one thread.
+fn validate_deferred<'a, 'h>(
+    deferred: Vec<Deferred<'a>>,
+    module: &Module,
+    hooks: &mut [&'h mut (dyn BodyHook + 'h)],
+) -> WasmResult<Vec<FunctionBodyData<'a>>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = deferred.len();
+    let (funcs, bodies): (Vec<_>, Vec<_>) = deferred.into_iter().map(|(f, b)| (Mutex::new(Some(f)), b)).unzip();
+    let next = AtomicUsize::new(0);
+    // Bodies after a failed one need no validating.
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let work = |mut hook: Option<&mut (dyn BodyHook + 'h)>| {
+        let mut done = Vec::new();
+        let mut allocs = FuncValidatorAllocations::default();
+        let mut loops = LoopNesting::default();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= n || k > first_failure.load(Ordering::Relaxed) {
+                return done;
+            }
+            let func = funcs[k].lock().unwrap_or_else(|e| e.into_inner()).take().expect("each body is taken once");
+            let mut v = func.into_validator(std::mem::take(&mut allocs));
+            let def = DefinedFuncIndex::from_u32(k as u32);
+            let r = validate_body(&mut v, &bodies[k], module, def, &mut loops, hook.as_deref_mut());
+            allocs = v.into_allocations();
+            if r.is_err() {
+                first_failure.fetch_min(k, Ordering::Relaxed);
+            }
+            done.push((k, r));
+        }
+    };
+    let mut results: Vec<(usize, WasmResult<FuncCostFeatures>)> = std::thread::scope(|scope| {
+        let (first, rest) = match hooks.split_first_mut() {
+            Some((first, rest)) => (Some(&mut **first), rest),
+            None => (None, &mut [][..]),
+        };
+        let threads: Vec<_> = rest.iter_mut().map(|h| scope.spawn(|| work(Some(&mut **h)))).collect();
+        let mut all = work(first);
+        for t in threads {
+            match t.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_unstable_by_key(|(k, _)| *k);
+    let mut out = Vec::with_capacity(n);
+    for ((_, r), body) in results.into_iter().zip(bodies) {
+        out.push(FunctionBodyData { body, features: r? });
+    }
+    if out.len() < n {
+        return Err(invalid("a body was not validated", 0));
+    }
+    Ok(out)
 }
 
 /// Validates one body operator by operator, measuring its cost features on

@@ -1151,24 +1151,34 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     let tunables = &config.tunables;
     // Interpreted functions are translated in the validation pass, which
     // decodes each operator once for both; so are the functions the
-    // strategy gives the baseline tier, also with parallel compilation:
-    // validation runs on one thread, and compiling afterwards in parallel
-    // decodes every body a second time, which cost more than it gained
-    // (smith corpus: 24 MiB/s against 39 inline on two threads; the C
-    // programs: the same within noise).
+    // strategy gives the baseline tier, also with parallel compilation
+    // (compiling afterwards in parallel decoded every body a second time,
+    // which cost more than it gained: smith corpus 24 MiB/s against 39
+    // inline on two threads). With parallel compilation, a module with
+    // enough code is validated on every core, a hook per thread
+    // (`brisk_environ::PARALLEL_CODE_BYTES`).
     let baseline = engine.baseline();
-    let mut hook = InterpHook {
-        strategy: config.strategy,
-        tunables,
-        codes: Vec::new(),
-        scratch: Default::default(),
-        baseline,
-        native: Vec::new(),
+    let threads = match config.parallel_compilation {
+        true => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        false => 1,
     };
+    let mut hooks: Vec<InterpHook<'_>> = (0..threads)
+        .map(|_| InterpHook {
+            strategy: config.strategy,
+            tunables,
+            codes: Vec::new(),
+            scratch: Default::default(),
+            baseline,
+            native: Vec::new(),
+        })
+        .collect();
     // Funcrefs only for functions that can escape, unless calls go
     // through funcrefs: with tier-up, and to and from the interpreter.
     let escaping_only = !tunables.indirect_calls && !matches!(config.strategy, Strategy::Interpreter | Strategy::Mixed);
-    let mut translation = brisk_environ::translate_module_for(wasm, config.features, Some(&mut hook), escaping_only)?;
+    let mut hook_refs: Vec<&mut dyn brisk_environ::BodyHook> =
+        hooks.iter_mut().map(|h| h as &mut dyn brisk_environ::BodyHook).collect();
+    let mut translation = brisk_environ::translate_module_for(wasm, config.features, &mut hook_refs, escaping_only)?;
+    drop(hook_refs);
     let n = translation.function_bodies.len();
     translation.interpreted = (0..n).map(|i| is_interpreted(config.strategy, DefinedFuncIndex::from_u32(i as u32))).collect();
     // The policy's tier for each function, from the cost model. The
@@ -1186,10 +1196,21 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
             }
         })
         .collect();
-    let mut codes = hook.codes;
-    codes.resize(n, None);
-    let mut native = hook.native;
-    native.resize_with(n, || None);
+    // Each hook holds what its thread translated, by defined index.
+    let mut codes: Vec<Option<brisk_interp::FuncCode>> = vec![None; n];
+    let mut native: Vec<Option<BaselineResult>> = std::iter::repeat_with(|| None).take(n).collect();
+    for hook in hooks {
+        for (i, code) in hook.codes.into_iter().enumerate() {
+            if code.is_some() {
+                codes[i] = code;
+            }
+        }
+        for (i, result) in hook.native.into_iter().enumerate() {
+            if result.is_some() {
+                native[i] = result;
+            }
+        }
+    }
     let native: Vec<std::sync::Mutex<Option<BaselineResult>>> = native.into_iter().map(std::sync::Mutex::new).collect();
     let translation = translation;
     let compiler = engine.compiler();
