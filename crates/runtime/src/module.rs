@@ -85,6 +85,8 @@ struct TierUp {
     source: Arc<FunctionSource>,
     /// Which defined functions were replaced (or are being): at most once.
     replaced: Box<[std::sync::atomic::AtomicBool]>,
+    /// Which defined functions' replacements are in place (swapped in).
+    swapped: Box<[std::sync::atomic::AtomicBool]>,
     /// Per defined function, how often its counter ran out (each time
     /// after `rearm` more calls and loop iterations): the background
     /// worker compiles the hottest waiting function first.
@@ -342,6 +344,7 @@ impl Module {
         let mut module = Module::from_image(engine, image)?;
         if let Some(TierUpSource { source, hot_after }) = source {
             let replaced = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
+            let swapped = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
             let heat = source.bodies.iter().map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
             let rearm = i32::try_from(engine.config().tier_up_threshold).unwrap_or(i32::MAX);
             let compile_seconds =
@@ -353,6 +356,7 @@ impl Module {
             inner.tier_up = Some(TierUp {
                 source,
                 replaced,
+                swapped,
                 heat,
                 rearm,
                 compile_seconds,
@@ -413,6 +417,12 @@ impl Module {
                 // and lives as long as the module, which the instance holds.
                 unsafe { crate::vm::VMFuncRef::set_native_call((vmctx + at) as *mut crate::vm::VMFuncRef, code) };
             }
+            // From here, a frame still on the baseline code that loops
+            // `rearm` more times asks for an on-stack-replacement entry.
+            if let Some(counter) = self.inner.counters.get(i) {
+                counter.store(t.rearm, Ordering::Relaxed);
+            }
+            t.swapped[i].store(true, Ordering::Release);
             Ok(())
         };
         match replace() {
@@ -537,8 +547,10 @@ impl Module {
         // Frames still looping in baseline code once the function is
         // replaced keep it hot too: their entries are urgent.
         let heat = t.heat[def as usize].fetch_add(1, Ordering::Relaxed);
-        if !replaced.load(Ordering::Acquire) {
-            if heat == 0 {
+        // Until the replacement is in place, calls keep starting on the
+        // baseline code: only heat.
+        if !t.swapped[def as usize].load(Ordering::Acquire) {
+            if heat == 0 && !replaced.load(Ordering::Acquire) {
                 TIER_UP_COUNTS[0].fetch_add(1, Ordering::Relaxed);
                 tier_up_queue(self.clone(), func, u32::MAX);
                 // A dispatch loop hot at its loop: the frame there will
