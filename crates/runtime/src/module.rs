@@ -1177,6 +1177,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     let mut hooks: Vec<InterpHook<'_>> = (0..threads)
         .map(|_| InterpHook {
             strategy: config.strategy,
+            jit: config.limits().jit,
             tunables,
             codes: Vec::new(),
             scratch: Default::default(),
@@ -1373,9 +1374,13 @@ fn is_interpreted(strategy: Strategy, def: DefinedFuncIndex) -> bool {
 }
 
 /// Does `strategy` give defined function `def` to the baseline tier?
-fn is_baseline(strategy: Strategy, def: DefinedFuncIndex) -> bool {
+/// Does the baseline tier compile defined function `def` in the
+/// validation pass under `strategy`? In just-in-time mode (`jit`), every
+/// function starts in the baseline tier.
+fn is_baseline(strategy: Strategy, jit: bool, def: DefinedFuncIndex) -> bool {
     match strategy {
         Strategy::Baseline => true,
+        Strategy::Auto => jit,
         Strategy::MixedBaseline => def.as_u32().is_multiple_of(2),
         _ => false,
     }
@@ -1423,6 +1428,8 @@ pub fn baseline_stats() -> BaselineStats {
 /// Translates the interpreted functions as they are validated.
 struct InterpHook<'t> {
     strategy: Strategy,
+    /// Just-in-time mode: every function starts in the baseline tier.
+    jit: bool,
     tunables: &'t Tunables,
     /// By defined index, `None` for native functions.
     codes: Vec<Option<brisk_interp::FuncCode>>,
@@ -1445,7 +1452,7 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
         ops: &mut brisk_environ::ValidatedOps<'_, '_>,
     ) -> Result<(), WasmError> {
         if let Some(b) = self.baseline
-            && is_baseline(self.strategy, def)
+            && is_baseline(self.strategy, self.jit, def)
         {
             let mut compiler = b.function_compiler(module, &[], self.tunables, def, body);
             ops.drive(&mut compiler)?;
