@@ -1114,7 +1114,7 @@ impl TierUpWorker {
                 let mut best = key(&window[0]);
                 for (k, request) in window.iter().enumerate().skip(1) {
                     let candidate = key(request);
-                    if candidate.0 > best.0 || (candidate.0 == best.0 && candidate.1 > best.1) {
+                    if candidate.0.cmp(&best.0).then(candidate.1.total_cmp(&best.1)).is_gt() {
                         (next, best) = (k, candidate);
                     }
                 }

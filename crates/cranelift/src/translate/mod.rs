@@ -96,7 +96,7 @@ pub(crate) fn translate_function(
         for _ in 0..locals.get_count() {
             let offset = locals.original_position();
             let (count, wt) = locals.read()?;
-            let wt = WasmValType::from_wasmparser(wt).map_err(|e| WasmError::unsupported(e, offset as u64))?;
+            let wt = WasmValType::from_wasmparser(wt).map_err(|e| WasmError::unsupported(e, offset))?;
             types.extend(std::iter::repeat_n(wt, count as usize));
         }
         match osr {
