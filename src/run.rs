@@ -155,6 +155,13 @@ fn explain_run(engine: &Engine, module: &brisk::Module, args: &RunArgs) -> Resul
     }
     let x = brisk::explain::explain(engine, &bytes, &Default::default())?;
     let tiered: std::collections::HashSet<u32> = module.tiered_up().into_iter().collect();
+    let entries = module.on_stack_entries();
+    // "yes", and how many loops got an entry for frames to move over.
+    let tiered_up = |f: u32| match (tiered.contains(&f), entries.iter().filter(|(g, _)| *g == f).count()) {
+        (false, _) => "no".to_string(),
+        (true, 0) => "yes".to_string(),
+        (true, n) => format!("yes, {n} osr"),
+    };
     crate::eprint_line(&format!("{:>6}  {:<32} {:>8} {:>10}  {:<9} {:<10} why", "func", "name", "ops", "opt pred", "tier", "tiered up"));
     for f in x.functions.iter().take(20) {
         let name = crate::clip(f.name.as_deref().unwrap_or_default(), 32);
@@ -165,15 +172,17 @@ fn explain_run(engine: &Engine, module: &brisk::Module, args: &RunArgs) -> Resul
             f.features.operators,
             f.predicted.optimized_seconds * 1e3,
             f.tier.name(),
-            if tiered.contains(&f.index) { "yes" } else { "no" },
+            tiered_up(f.index),
             f.reason
         ));
     }
     let [(_, optimized), (_, baseline), (_, interp)] = x.per_tier();
     crate::eprint_line(&format!(
-        "{} functions: {optimized} optimized, {baseline} baseline, {interp} interp at start; {} tiered up during the run",
+        "{} functions: {optimized} optimized, {baseline} baseline, {interp} interp at start; {} tiered up during the run, \
+         {} on-stack-replacement entries for frames still looping on baseline code",
         x.functions.len(),
-        tiered.len()
+        tiered.len(),
+        entries.len()
     ));
     Ok(())
 }
