@@ -344,11 +344,10 @@ fn base64_decode(s: &str) -> Result<Vec<u8>> {
 /// every round, so tier-up starts over) and run, by the optimizing tier and
 /// by the automatic tier ahead of time and in just-in-time mode; the
 /// compile's share (the time until the first instruction runs) is noted.
-/// On the lighter
-/// workloads (`--quick`'s), where the optimizing tier's compile and run
-/// take about as long, summed over the programs: the scale issue 16 sets
-/// its goal at. On the heavier ones the run is four fifths of the total,
-/// and no compile strategy can take the total under 0.8x.
+/// On the lighter workloads (`--quick`'s), where the optimizing tier's
+/// compile and run take about as long, summed over the programs: the scale
+/// issue 16 sets its goal at. On the heavier ones the run is four fifths
+/// of the total, and no compile strategy can take the total under 0.8x.
 pub fn time_to_result(setup: &Setup) -> Result<Vec<Figure>> {
     let dir = setup.root.join("bench/target/programs");
     crate::inputs::build_programs(&setup.root, &dir)?;

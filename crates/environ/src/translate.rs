@@ -582,16 +582,13 @@ pub fn translate_module_for<'a>(
     for payload in parser.parse_all(wasm) {
         // A body read earlier fails before a later parse error, as on one
         // thread.
-        let fail = |deferred: Vec<Deferred<'a>>, module: &Module, hooks: &mut [&mut dyn BodyHook], e: WasmError| {
-            validate_deferred(deferred, module, hooks).err().unwrap_or(e)
-        };
         let payload = match payload {
             Ok(p) => p,
-            Err(e) => return Err(fail(deferred, &module, hooks, e.into())),
+            Err(e) => return Err(deferred_error(deferred, &module, hooks).unwrap_or(e.into())),
         };
         let valid = match validator.payload(&payload) {
             Ok(v) => v,
-            Err(e) => return Err(fail(deferred, &module, hooks, e.into())),
+            Err(e) => return Err(deferred_error(deferred, &module, hooks).unwrap_or(e.into())),
         };
         match payload {
             Payload::TypeSection(reader) => {
@@ -764,11 +761,9 @@ pub fn translate_module_for<'a>(
                     }
                     continue;
                 }
-                let mut v = func.into_validator(std::mem::take(&mut allocs));
                 let def = DefinedFuncIndex::from_u32(function_bodies.len() as u32);
                 let hook = hooks.first_mut().map(|h| &mut **h);
-                let features = validate_body(&mut v, &body, &module, def, &mut loops, hook)?;
-                allocs = v.into_allocations();
+                let features = validate_func(func, &body, &module, def, (&mut allocs, &mut loops), hook)?;
                 function_bodies.push(FunctionBodyData { body, features });
             }
             Payload::CustomSection(reader) => {
@@ -862,10 +857,8 @@ fn validate_deferred<'a, 'h>(
                 return done;
             }
             let func = funcs[k].lock().unwrap_or_else(|e| e.into_inner()).take().expect("each body is taken once");
-            let mut v = func.into_validator(std::mem::take(&mut allocs));
             let def = DefinedFuncIndex::from_u32(k as u32);
-            let r = validate_body(&mut v, &bodies[k], module, def, &mut loops, hook.as_deref_mut());
-            allocs = v.into_allocations();
+            let r = validate_func(func, &bodies[k], module, def, (&mut allocs, &mut loops), hook.as_deref_mut());
             if r.is_err() {
                 first_failure.fetch_min(k, Ordering::Relaxed);
             }
@@ -896,6 +889,31 @@ fn validate_deferred<'a, 'h>(
         return Err(invalid("a body was not validated", 0));
     }
     Ok(out)
+}
+
+/// The error of the first deferred body that fails, if one does: what one
+/// thread would have reported before an error later in the module.
+fn deferred_error(deferred: Vec<Deferred<'_>>, module: &Module, hooks: &mut [&mut dyn BodyHook]) -> Option<WasmError> {
+    if deferred.is_empty() {
+        return None;
+    }
+    validate_deferred(deferred, module, hooks).err()
+}
+
+/// [`validate_body`] with `func`'s validator, made from and given back to
+/// the thread's scratch (the validator's allocations, the loop nesting).
+fn validate_func<H: BodyHook + ?Sized>(
+    func: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    body: &FunctionBody<'_>,
+    module: &Module,
+    def: DefinedFuncIndex,
+    (allocs, loops): (&mut FuncValidatorAllocations, &mut LoopNesting),
+    hook: Option<&mut H>,
+) -> WasmResult<FuncCostFeatures> {
+    let mut v = func.into_validator(std::mem::take(allocs));
+    let r = validate_body(&mut v, body, module, def, loops, hook);
+    *allocs = v.into_allocations();
+    r
 }
 
 /// Validates one body operator by operator, measuring its cost features on

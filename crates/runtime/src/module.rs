@@ -589,9 +589,8 @@ impl Module {
     /// often its tier-up counter ran out per predicted second of its
     /// optimizing compile (0 for a module that cannot tier up).
     fn urgency(&self, func: u32) -> f64 {
-        let Some(t) = &self.inner.tier_up else { return 0.0 };
-        let Some(def) = t.source.env.defined_func_index(brisk_environ::FuncIndex::from_u32(func)) else { return 0.0 };
-        let i = def.as_u32() as usize;
+        let (Some(t), Some(def)) = (&self.inner.tier_up, self.defined(func)) else { return 0.0 };
+        let i = def as usize;
         let heat = t.heat.get(i).map_or(0, |h| h.load(Ordering::Relaxed));
         f64::from(heat) / f64::from(t.compile_seconds.get(i).copied().unwrap_or(1.0)).max(1e-5)
     }
@@ -1028,8 +1027,9 @@ pub fn compile_budget_fallbacks() -> u64 {
     BUDGET_FALLBACKS.load(Ordering::Relaxed)
 }
 
-/// Hot functions queued for the optimizing tier, and functions whose code
-/// was replaced, since the process started (all engines).
+/// Hot functions queued for the optimizing tier, functions whose code was
+/// replaced, and frames moved to optimized code mid-loop, since the process
+/// started (all engines).
 static TIER_UP_COUNTS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
 /// How many hot functions were queued for the optimizing tier, and how
@@ -1177,7 +1177,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     let mut hooks: Vec<InterpHook<'_>> = (0..threads)
         .map(|_| InterpHook {
             strategy: config.strategy,
-            jit: config.limits().jit,
+            jit: config.jit(),
             tunables,
             codes: Vec::new(),
             scratch: Default::default(),
@@ -1373,7 +1373,6 @@ fn is_interpreted(strategy: Strategy, def: DefinedFuncIndex) -> bool {
     }
 }
 
-/// Does `strategy` give defined function `def` to the baseline tier?
 /// Does the baseline tier compile defined function `def` in the
 /// validation pass under `strategy`? In just-in-time mode (`jit`), every
 /// function starts in the baseline tier.
