@@ -1,7 +1,9 @@
-//! Brisk's validation pass takes shortcuts around wasmparser's validator
-//! (`br_table` targets checked once per label type, dead operators never
-//! built): it must accept and reject exactly the modules wasmparser's own
-//! validator does, on every tier that translates in that pass.
+//! Brisk's validation pass has a validator of its own for WebAssembly 2.0
+//! (`brisk_environ`'s validate.rs, falling back to wasmparser's for what
+//! it does not accept) and takes shortcuts (`br_table` targets checked
+//! once per label type, dead operators never built): it must accept and
+//! reject exactly the modules wasmparser's own validator does, on every
+//! tier that translates in that pass.
 
 use crate::util::XorShift;
 use brisk::{Config, Engine, Module, Strategy};
@@ -141,9 +143,199 @@ fn br_tables_validate_as_wasmparser_does() {
 fn smith_modules_validate_as_wasmparser_does() {
     // Fuzzer-shaped modules: deep nests, wide br_tables, mostly dead code.
     let engines = engines();
+    let before = brisk_environ::own_validator_rejections();
     for m in brisk_corpus::corpus(12) {
         assert!(agree(&engines, &m.wasm, &|| m.name.clone()), "{}", m.name);
     }
+    // Brisk's validator accepted every body itself (one thread: these
+    // engines do not validate in parallel).
+    assert_eq!(brisk_environ::own_validator_rejections(), before);
+}
+
+/// Random changes to the bytes of smith modules' code sections: operators
+/// turned into others (whose operand types then mostly do not fit), block
+/// types, indices, lanes, alignments and counts changed. Brisk's verdict
+/// must be wasmparser's for each.
+#[test]
+fn mutated_smith_modules_validate_as_wasmparser_does() {
+    let engines: Vec<Engine> = engines().into_iter().take(2).collect();
+    let mut rng = XorShift(0x5eed_b7ab_1e00_0002);
+    let (mut valid, mut invalid) = (0, 0);
+    for m in brisk_corpus::corpus(12) {
+        let code = wasmparser::Parser::new(0)
+            .parse_all(&m.wasm)
+            .find_map(|p| match p {
+                Ok(wasmparser::Payload::CodeSectionStart { unchecked_range, .. }) => Some(unchecked_range),
+                _ => None,
+            })
+            .unwrap();
+        for _ in 0..150 {
+            let mut mutated = m.wasm.clone();
+            // One to three bytes of the code section.
+            for _ in 0..1 + rng.below(3) {
+                let at = (code.start + rng.below(code.end - code.start)) as usize;
+                mutated[at] = rng.below(256) as u8;
+            }
+            if agree(&engines, &mutated, &|| format!("a mutation of {}", m.name)) {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+    }
+    println!("mutations: {valid} valid, {invalid} invalid");
+    assert!(valid > 100 && invalid > 100, "{valid} valid, {invalid} invalid");
+}
+
+/// Every operator of WebAssembly 2.0 on operands of every type: for each
+/// operator (with valid immediates, and some invalid ones), a function
+/// that pushes up to three operands of each combination of types, applies
+/// it and ends in `unreachable` (so only its operands matter); where that
+/// is valid, functions that store what it leaves in a local of each type
+/// inside a block without results (so its results must be exactly that).
+/// Brisk's verdict must be wasmparser's for each, and its own validator
+/// must accept every valid one itself.
+#[test]
+fn every_operator_types_as_wasmparser_says() {
+    let engine = Engine::new(Config::new().strategy(Strategy::Interpreter).parallel_compilation(false)).unwrap();
+    let types = ["i32", "i64", "f32", "f64", "v128", "funcref", "externref"];
+    let value = |t: &str| match t {
+        "v128" => "(v128.const i64x2 0 0)".to_string(),
+        "funcref" | "externref" => format!("(ref.null {})", &t[..t.len() - 3]),
+        t => format!("({t}.const 0)"),
+    };
+    // Operand stacks: none, one or two of any type, three of the types
+    // that three-operand operators take.
+    let mut stacks: Vec<Vec<&str>> = vec![vec![]];
+    for a in types {
+        stacks.push(vec![a]);
+        for b in types {
+            stacks.push(vec![a, b]);
+        }
+    }
+    for a in ["i32", "i64", "v128", "funcref"] {
+        for b in ["i32", "i64", "v128", "funcref"] {
+            for c in ["i32", "i64", "v128", "funcref"] {
+                stacks.push(vec![a, b, c]);
+            }
+        }
+    }
+    let module = |body: &str| {
+        format!(
+            "(module (memory 1) (table 2 funcref) (table 2 externref) (global $g (mut i32) (i32.const 0))
+               (elem declare func 0) (data \"x\")
+               (func (param i32 i64 f32 f64 v128 funcref externref) {body}))"
+        )
+    };
+    let before = brisk_environ::own_validator_rejections();
+    let (mut checked, mut valid, mut accepted_by_own) = (0, 0, 0);
+    let mut check = |wat: String, what: &dyn Fn() -> String| -> bool {
+        let Ok(wasm) = wat::parse_str(&wat) else { return false };
+        checked += 1;
+        let rejections = brisk_environ::own_validator_rejections();
+        let ours = Module::new(&engine, &wasm).is_ok();
+        assert_eq!(ours, wasmparser_accepts(&wasm), "{}", what());
+        if ours {
+            valid += 1;
+            if brisk_environ::own_validator_rejections() == rejections {
+                accepted_by_own += 1;
+            }
+        }
+        ours
+    };
+    for op in operators() {
+        for stack in &stacks {
+            let pushes: String = stack.iter().map(|t| value(t)).collect::<Vec<_>>().join(" ");
+            if !check(module(&format!("{pushes} ({op}) (unreachable)")), &|| format!("{op} on {stack:?}")) {
+                continue;
+            }
+            // What it leaves: nothing, or one value of one type.
+            check(module(&format!("(block {pushes} ({op}))")), &|| format!("{op} on {stack:?} leaves nothing"));
+            for (local, t) in types.iter().enumerate() {
+                let body = format!("(block {pushes} ({op}) (local.set {local}))");
+                check(module(&body), &|| format!("{op} on {stack:?} leaves {t}"));
+            }
+        }
+    }
+    println!("{checked} functions, {valid} valid, {} rejections", brisk_environ::own_validator_rejections() - before);
+    assert_eq!(accepted_by_own, valid, "Brisk's own validator accepts every valid one");
+    assert!(valid > 1000, "{valid} valid of {checked}");
+}
+
+/// The operators of WebAssembly 2.0 in the text format, with immediates.
+fn operators() -> Vec<String> {
+    let mut ops: Vec<String> = Vec::new();
+    for t in ["i32", "i64"] {
+        for op in [
+            "eqz", "eq", "ne", "lt_s", "lt_u", "gt_s", "gt_u", "le_s", "le_u", "ge_s", "ge_u", "clz", "ctz", "popcnt",
+            "add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u",
+            "rotl", "rotr", "extend8_s", "extend16_s", "trunc_f32_s", "trunc_f32_u", "trunc_f64_s", "trunc_f64_u",
+            "trunc_sat_f32_s", "trunc_sat_f32_u", "trunc_sat_f64_s", "trunc_sat_f64_u", "load", "load8_s", "load8_u",
+            "load16_s", "load16_u", "store", "store8", "store16",
+        ] {
+            ops.push(format!("{t}.{op}"));
+        }
+    }
+    ops.extend(["i64.extend32_s", "i64.load32_s", "i64.load32_u", "i64.store32", "i32.wrap_i64", "i64.extend_i32_s"].map(String::from));
+    ops.extend(["i32.reinterpret_f32", "i64.reinterpret_f64", "f32.reinterpret_i32", "f64.reinterpret_i64"].map(String::from));
+    for t in ["f32", "f64"] {
+        for op in [
+            "eq", "ne", "lt", "gt", "le", "ge", "abs", "neg", "ceil", "floor", "trunc", "nearest", "sqrt", "add", "sub",
+            "mul", "div", "min", "max", "copysign", "convert_i32_s", "convert_i32_u", "convert_i64_s", "convert_i64_u",
+            "load", "store",
+        ] {
+            ops.push(format!("{t}.{op}"));
+        }
+    }
+    ops.extend(["f32.demote_f64", "f64.promote_f32", "i32.load align=8", "i64.load offset=4294967296"].map(String::from));
+    ops.extend(
+        [
+            "nop", "drop", "select", "select (result i32)", "select (result v128)", "select (result funcref)",
+            "local.get 0", "local.get 4", "local.get 6", "local.set 1", "local.tee 2", "local.tee 5", "global.get $g",
+            "global.set $g", "memory.size", "memory.grow", "memory.fill", "memory.copy", "memory.init 0", "data.drop 0",
+            "table.get 0", "table.get 1", "table.set 0", "table.set 1", "table.size 1", "table.grow 0", "table.grow 1",
+            "table.fill 0", "table.fill 1", "table.copy 0 0", "table.copy 0 1", "table.init 0 0", "table.init 1 0",
+            "elem.drop 0", "ref.null func", "ref.null extern", "ref.is_null", "ref.func 0", "call 0",
+            "call_indirect (param i32 i64 f32 f64 v128 funcref externref)", "call_indirect (param i32)",
+            "call_indirect 1 (param i32)", "br 0", "br_if 0", "br_table 0 0", "return", "unreachable",
+            "i32.const 1", "f64.const 1",
+        ]
+        .map(String::from),
+    );
+    // SIMD: every lane-wise operator of each shape, loads, stores and lanes.
+    let simd_plain = [
+        "v128.not", "v128.and", "v128.andnot", "v128.or", "v128.xor", "v128.bitselect", "v128.any_true",
+        "i8x16.swizzle", "i8x16.popcnt", "i8x16.narrow_i16x8_s", "i16x8.narrow_i32x4_u", "i8x16.avgr_u",
+        "i16x8.q15mulr_sat_s", "i16x8.extadd_pairwise_i8x16_s", "i32x4.extadd_pairwise_i16x8_u", "i16x8.extend_low_i8x16_s",
+        "i32x4.extend_high_i16x8_u", "i64x2.extend_low_i32x4_s", "i16x8.extmul_low_i8x16_s", "i32x4.extmul_high_i16x8_u",
+        "i64x2.extmul_low_i32x4_s", "i32x4.dot_i16x8_s", "i32x4.trunc_sat_f32x4_s", "f32x4.convert_i32x4_u",
+        "i32x4.trunc_sat_f64x2_u_zero", "f64x2.convert_low_i32x4_s", "f32x4.demote_f64x2_zero", "f64x2.promote_low_f32x4",
+        "v128.load", "v128.store", "v128.load8x8_s", "v128.load32x2_u", "v128.load16_splat", "v128.load64_zero",
+        "v128.load8_lane 15", "v128.load64_lane 1", "v128.load64_lane 2", "v128.store16_lane 7", "v128.store32_lane 4",
+        "v128.load align=32", "v128.const i32x4 1 2 3 4",
+        "i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 31",
+    ];
+    ops.extend(simd_plain.map(String::from));
+    for (shape, lanes) in [("i8x16", 16), ("i16x8", 8), ("i32x4", 4), ("i64x2", 2), ("f32x4", 4), ("f64x2", 2)] {
+        let suffix = if shape == "i8x16" || shape == "i16x8" { "_s" } else { "" };
+        ops.push(format!("{shape}.splat"));
+        ops.push(format!("{shape}.extract_lane{suffix} {}", lanes - 1));
+        ops.push(format!("{shape}.extract_lane{suffix} {lanes}"));
+        ops.push(format!("{shape}.replace_lane {}", lanes - 1));
+        for op in ["eq", "ne", "add", "sub", "neg", "abs"] {
+            ops.push(format!("{shape}.{op}"));
+        }
+        if shape.starts_with('i') {
+            for op in ["shl", "shr_s", "shr_u", "all_true", "bitmask", "lt_s", "ge_s"] {
+                ops.push(format!("{shape}.{op}"));
+            }
+        } else {
+            for op in ["lt", "ge", "mul", "div", "min", "max", "pmin", "pmax", "sqrt", "ceil", "nearest"] {
+                ops.push(format!("{shape}.{op}"));
+            }
+        }
+    }
+    ops
 }
 
 /// With parallel compilation, a module with enough code

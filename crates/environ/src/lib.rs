@@ -27,6 +27,7 @@ mod translate;
 mod trap;
 mod tunables;
 mod types;
+mod validate;
 pub mod unwind;
 mod vmoffsets;
 
@@ -43,6 +44,7 @@ pub use translate::{
 pub use trap::Trap;
 pub use tunables::Tunables;
 pub use types::*;
+pub use validate::own_validator_rejections;
 pub use vmoffsets::*;
 
 pub use cranelift_entity::{EntityRef, PrimaryMap, SecondaryMap, packed_option};

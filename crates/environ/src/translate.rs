@@ -3,6 +3,7 @@
 
 use crate::module::*;
 use crate::types::*;
+use crate::validate::{BodyChecker, CheckerScratch, Reject};
 use crate::{WasmError, WasmResult};
 use cranelift_entity::PrimaryMap;
 use std::collections::HashSet;
@@ -179,11 +180,60 @@ pub struct ValidatedOps<'a, 'v> {
     reader: wasmparser::OperatorsReader<'a>,
     /// The body's bytes, and the module offset of the first.
     body: (&'a [u8], usize),
-    validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    check: Check<'v>,
     features: &'v mut FuncCostFeatures,
     module: &'v Module,
     /// Which open blocks are loops, innermost last, and how many are.
     loops: &'v mut LoopNesting,
+}
+
+/// The validator of a body: Brisk's own ([`crate::validate`]) where the
+/// features are exactly WebAssembly 2.0's, else (and to decide a body it
+/// rejects) wasmparser's.
+enum Check<'v> {
+    Parser(&'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>),
+    Own(BodyChecker<'v>),
+}
+
+impl Check<'_> {
+    #[inline(always)]
+    fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
+        match self {
+            Check::Parser(v) => v.get_control_frame(depth),
+            Check::Own(c) => c.frame(depth),
+        }
+    }
+
+    #[inline(always)]
+    fn operand(&self, depth: usize) -> Option<Option<wasmparser::ValType>> {
+        match self {
+            Check::Parser(v) => v.get_operand_type(depth),
+            Check::Own(c) => c.operand(depth),
+        }
+    }
+
+    #[inline(always)]
+    fn operand_height(&self) -> u32 {
+        match self {
+            Check::Parser(v) => v.operand_stack_height(),
+            Check::Own(c) => c.operand_height(),
+        }
+    }
+
+    #[inline(always)]
+    fn control_height(&self) -> u32 {
+        match self {
+            Check::Parser(v) => v.control_stack_height(),
+            Check::Own(c) => c.control_height(),
+        }
+    }
+}
+
+/// The error that stands for "Brisk's validator did not accept": never
+/// returned, the body is validated again by wasmparser.
+#[cold]
+fn rejected(offset: usize) -> WasmError {
+    invalid("rejected by the fast validator", offset as u64)
 }
 
 /// The open control frames (for the loop-nesting and reachability
@@ -232,15 +282,15 @@ fn leb_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
 /// If the label at `depth` exists and the `avail` operands below the top
 /// one start with exactly its types, how many it takes.
 fn label_fits(
-    v: &wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    v: &Check<'_>,
     module: &Module,
     depth: u32,
     avail: usize,
 ) -> Option<usize> {
     use wasmparser::{BlockType as B, FrameKind as K};
-    let frame = v.get_control_frame(depth as usize)?;
+    let frame = v.frame(depth as usize)?;
     // The label's k-th value from the last is the operand at depth k + 1.
-    let operand = |k: usize| v.get_operand_type(k + 1).flatten();
+    let operand = |k: usize| v.operand(k + 1).flatten();
     match (frame.kind, frame.block_type) {
         (_, B::Empty) | (K::Loop, B::Type(_)) => Some(0),
         (_, B::Type(t)) => (avail >= 1 && operand(0) == Some(t)).then_some(1),
@@ -309,7 +359,7 @@ impl<'a> ValidatedOps<'a, '_> {
             let offset = self.reader.original_position() as usize;
             let mut visit = Visit {
                 body: self.body,
-                validator: self.validator,
+                check: &mut self.check,
                 features: self.features,
                 module: self.module,
                 loops: &mut *self.loops,
@@ -324,24 +374,24 @@ impl<'a> ValidatedOps<'a, '_> {
 
 /// The visitor of [`ValidatedOps::drive`]: validates, notes cost features,
 /// pushes to the sink.
-struct Visit<'a, 'v, 's, S> {
+struct Visit<'a, 'v, 'c, 's, S> {
     body: (&'a [u8], usize),
-    validator: &'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
-    features: &'v mut FuncCostFeatures,
-    module: &'v Module,
-    loops: &'v mut LoopNesting,
+    check: &'c mut Check<'v>,
+    features: &'c mut FuncCostFeatures,
+    module: &'c Module,
+    loops: &'c mut LoopNesting,
     offset: usize,
     sink: &'s mut S,
 }
 
-impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, S> {
+impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
     /// Is the next operator reachable (so compiled: the tiers skip dead
     /// code)? Not if the validator's innermost frame is unreachable, or
     /// the frame was opened in dead code.
     #[inline(always)]
     fn live(&self) -> bool {
         self.loops.frames.last().is_none_or(|f| !f.dead)
-            && self.validator.get_control_frame(0).is_none_or(|f| !f.unreachable)
+            && self.check.frame(0).is_none_or(|f| !f.unreachable)
     }
 
     /// Does this `br_table` pass validation, decided without wasmparser's
@@ -353,14 +403,14 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, S> {
     /// failure to report): the validator's own check then runs, so errors
     /// and their messages are its own.
     fn br_table_fits(&mut self, table: &wasmparser::BrTable<'_>) -> bool {
-        let v = &*self.validator;
-        if v.get_operand_type(0) != Some(Some(wasmparser::ValType::I32)) {
+        let v = &*self.check;
+        if v.operand(0) != Some(Some(wasmparser::ValType::I32)) {
             return false;
         }
-        let Some(frame) = v.get_control_frame(0) else { return false };
+        let Some(frame) = v.frame(0) else { return false };
         // Operands of the current frame below the index: what a label can take.
-        let Some(avail) = (v.operand_stack_height() as usize).checked_sub(frame.height + 1) else { return false };
-        let frames = v.control_stack_height() as usize;
+        let Some(avail) = (v.operand_height() as usize).checked_sub(frame.height + 1) else { return false };
+        let frames = v.control_height() as usize;
         let Some(arity) = label_fits(v, self.module, table.default(), avail) else { return false };
         // The targets, read from the body's bytes (wasmparser's reader has
         // decoded them once already; this avoids its per-target overhead):
@@ -412,7 +462,7 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, S> {
 
     #[inline(always)]
     fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> WasmResult<()> {
-        note_features(self.features, &op, self.module, self.validator, self.loops, live);
+        note_features(self.features, &op, self.module, self.check, self.loops, live);
         self.note_heights();
         self.sink.operator(op, self.offset)
     }
@@ -429,9 +479,19 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, S> {
     #[inline(always)]
     fn note_heights(&mut self) {
         let f = &mut *self.features;
-        f.max_nesting = f.max_nesting.max(self.validator.control_stack_height());
-        f.max_operand_stack = f.max_operand_stack.max(self.validator.operand_stack_height());
+        f.max_nesting = f.max_nesting.max(self.check.control_height());
+        f.max_operand_stack = f.max_operand_stack.max(self.check.operand_height());
     }
+}
+
+/// Validates the operator with the body's validator.
+macro_rules! check {
+    ($self:ident, $visitor:ident, $visit:ident($($arg:expr),*)) => {
+        match &mut *$self.check {
+            Check::Parser(v) => v.$visitor($self.offset as u64).$visit($($arg),*)?,
+            Check::Own(c) => c.$visit($($arg),*).map_err(|Reject| rejected($self.offset))?,
+        }
+    };
 }
 
 macro_rules! visit_validated {
@@ -448,11 +508,16 @@ macro_rules! visit_validated_one {
             if self.br_table_fits(&$arg) {
                 // What remains of br_table's check, and all of its effect:
                 // pop the (known) i32 index, then branch to the default.
-                let mut v = self.validator.$visitor(self.offset as u64);
-                v.visit_drop()?;
-                v.visit_br($arg.default())?;
+                match &mut *self.check {
+                    Check::Parser(v) => {
+                        let mut v = v.$visitor(self.offset as u64);
+                        v.visit_drop()?;
+                        v.visit_br($arg.default())?;
+                    }
+                    Check::Own(c) => c.br_table_fitted($arg.default()).map_err(|Reject| rejected(self.offset))?,
+                }
             } else {
-                self.validator.$visitor(self.offset as u64).$visit($arg.clone())?;
+                check!(self, $visitor, $visit($arg.clone()));
             }
             if !live {
                 self.count_dead();
@@ -482,7 +547,7 @@ macro_rules! visit_validated_one {
         #[allow(clippy::clone_on_copy)]
         fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
             let live = self.live();
-            self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
+            check!(self, $visitor, $visit($($($arg.clone()),*)?));
             self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
         }
     };
@@ -492,7 +557,7 @@ macro_rules! visit_validated_one {
         #[allow(clippy::clone_on_copy)]
         fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
             let live = self.live();
-            self.validator.$visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
+            check!(self, $visitor, $visit($($($arg.clone()),*)?));
             if !live {
                 self.count_dead();
                 return Ok(());
@@ -510,7 +575,7 @@ macro_rules! visit_validated_simd {
     ($($t:tt)*) => { visit_validated!(simd_visitor $($t)*); };
 }
 
-impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_, S> {
+impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_, '_, S> {
     type Output = WasmResult<()>;
 
     fn simd_visitor(&mut self) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
@@ -520,7 +585,7 @@ impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_
     wasmparser::for_each_visit_operator!(visit_validated_plain);
 }
 
-impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'a, '_, '_, S> {
+impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'a, '_, '_, '_, S> {
     wasmparser::for_each_visit_simd_operator!(visit_validated_simd);
 }
 
@@ -567,9 +632,8 @@ pub fn translate_module_for<'a>(
     let mut module = Module::default();
     let mut function_bodies = PrimaryMap::new();
     let mut escaping: HashSet<FuncIndex> = HashSet::new();
-    let mut allocs = FuncValidatorAllocations::default();
     // Per-body scratch state of the validation pass, reused across bodies.
-    let mut loops = LoopNesting::default();
+    let mut scratch = BodyScratch::new(features);
 
     // The parser's readers honour the feature set too (for example, limits
     // are 32-bit LEBs unless memory64 is on), so give it the same one.
@@ -584,11 +648,11 @@ pub fn translate_module_for<'a>(
         // thread.
         let payload = match payload {
             Ok(p) => p,
-            Err(e) => return Err(deferred_error(deferred, &module, hooks).unwrap_or(e.into())),
+            Err(e) => return Err(deferred_error(deferred, &module, features, hooks).unwrap_or(e.into())),
         };
         let valid = match validator.payload(&payload) {
             Ok(v) => v,
-            Err(e) => return Err(deferred_error(deferred, &module, hooks).unwrap_or(e.into())),
+            Err(e) => return Err(deferred_error(deferred, &module, features, hooks).unwrap_or(e.into())),
         };
         match payload {
             Payload::TypeSection(reader) => {
@@ -755,7 +819,7 @@ pub fn translate_module_for<'a>(
                 if defer {
                     deferred.push((func, body));
                     if deferred.len() == code_count {
-                        for data in validate_deferred(std::mem::take(&mut deferred), &module, hooks)? {
+                        for data in validate_deferred(std::mem::take(&mut deferred), &module, features, hooks)? {
                             function_bodies.push(data);
                         }
                     }
@@ -763,7 +827,7 @@ pub fn translate_module_for<'a>(
                 }
                 let def = DefinedFuncIndex::from_u32(function_bodies.len() as u32);
                 let hook = hooks.first_mut().map(|h| &mut **h);
-                let features = validate_func(func, &body, &module, def, (&mut allocs, &mut loops), hook)?;
+                let features = validate_func(func, &body, &module, def, &mut scratch, hook)?;
                 function_bodies.push(FunctionBodyData { body, features });
             }
             Payload::CustomSection(reader) => {
@@ -838,6 +902,7 @@ type Deferred<'a> = (wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
 fn validate_deferred<'a, 'h>(
     deferred: Vec<Deferred<'a>>,
     module: &Module,
+    features: WasmFeatures,
     hooks: &mut [&'h mut (dyn BodyHook + 'h)],
 ) -> WasmResult<Vec<FunctionBodyData<'a>>> {
     use std::sync::Mutex;
@@ -849,8 +914,7 @@ fn validate_deferred<'a, 'h>(
     let first_failure = AtomicUsize::new(usize::MAX);
     let work = |mut hook: Option<&mut (dyn BodyHook + 'h)>| {
         let mut done = Vec::new();
-        let mut allocs = FuncValidatorAllocations::default();
-        let mut loops = LoopNesting::default();
+        let mut scratch = BodyScratch::new(features);
         loop {
             let k = next.fetch_add(1, Ordering::Relaxed);
             if k >= n || k > first_failure.load(Ordering::Relaxed) {
@@ -858,7 +922,7 @@ fn validate_deferred<'a, 'h>(
             }
             let func = funcs[k].lock().unwrap_or_else(|e| e.into_inner()).take().expect("each body is taken once");
             let def = DefinedFuncIndex::from_u32(k as u32);
-            let r = validate_func(func, &bodies[k], module, def, (&mut allocs, &mut loops), hook.as_deref_mut());
+            let r = validate_func(func, &bodies[k], module, def, &mut scratch, hook.as_deref_mut());
             if r.is_err() {
                 first_failure.fetch_min(k, Ordering::Relaxed);
             }
@@ -893,37 +957,75 @@ fn validate_deferred<'a, 'h>(
 
 /// The error of the first deferred body that fails, if one does: what one
 /// thread would have reported before an error later in the module.
-fn deferred_error(deferred: Vec<Deferred<'_>>, module: &Module, hooks: &mut [&mut dyn BodyHook]) -> Option<WasmError> {
+fn deferred_error(
+    deferred: Vec<Deferred<'_>>,
+    module: &Module,
+    features: WasmFeatures,
+    hooks: &mut [&mut dyn BodyHook],
+) -> Option<WasmError> {
     if deferred.is_empty() {
         return None;
     }
-    validate_deferred(deferred, module, hooks).err()
+    validate_deferred(deferred, module, features, hooks).err()
 }
 
-/// [`validate_body`] with `func`'s validator, made from and given back to
-/// the thread's scratch (the validator's allocations, the loop nesting).
+/// A thread's scratch state for validating bodies, kept from body to body.
+struct BodyScratch {
+    /// Brisk's own validator applies (the features are WebAssembly 2.0's).
+    own: bool,
+    checker: CheckerScratch,
+    allocs: FuncValidatorAllocations,
+    loops: LoopNesting,
+}
+
+impl BodyScratch {
+    fn new(features: WasmFeatures) -> Self {
+        BodyScratch {
+            own: features == WasmFeatures::WASM2,
+            checker: CheckerScratch::default(),
+            allocs: FuncValidatorAllocations::default(),
+            loops: LoopNesting::default(),
+        }
+    }
+}
+
+/// Validates `func`'s body with [`validate_body`] (and has `hook` translate
+/// it): with Brisk's own validator where it applies, and with wasmparser's
+/// where it does not or did not accept, from the body's start again (so a
+/// hook may see the first operators of a body twice; the verdict, the
+/// error and its message are always wasmparser's).
 fn validate_func<H: BodyHook + ?Sized>(
     func: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
     body: &FunctionBody<'_>,
     module: &Module,
     def: DefinedFuncIndex,
-    (allocs, loops): (&mut FuncValidatorAllocations, &mut LoopNesting),
-    hook: Option<&mut H>,
+    scratch: &mut BodyScratch,
+    mut hook: Option<&mut H>,
 ) -> WasmResult<FuncCostFeatures> {
-    let mut v = func.into_validator(std::mem::take(allocs));
-    let r = validate_body(&mut v, body, module, def, loops, hook);
-    *allocs = v.into_allocations();
+    if scratch.own {
+        let ty = module.functions[module.func_index(def)];
+        if let Ok(checker) = BodyChecker::new(std::mem::take(&mut scratch.checker), module, &func.resources, ty) {
+            let r = validate_body(Check::Own(checker), body, module, def, scratch, hook.as_deref_mut());
+            if r.is_ok() {
+                return r;
+            }
+        }
+        crate::validate::note_rejected();
+    }
+    let mut v = func.into_validator(std::mem::take(&mut scratch.allocs));
+    let r = validate_body(Check::Parser(&mut v), body, module, def, scratch, hook);
+    scratch.allocs = v.into_allocations();
     r
 }
 
 /// Validates one body operator by operator, measuring its cost features on
 /// the way. Linear in the body's size.
 fn validate_body<H: BodyHook + ?Sized>(
-    v: &mut wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    mut check: Check<'_>,
     body: &FunctionBody<'_>,
     module: &Module,
     def: DefinedFuncIndex,
-    loops: &mut LoopNesting,
+    scratch: &mut BodyScratch,
     hook: Option<&mut H>,
 ) -> WasmResult<FuncCostFeatures> {
     let range = body.range();
@@ -935,22 +1037,33 @@ fn validate_body<H: BodyHook + ?Sized>(
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
         let (count, ty) = locals.read()?;
-        v.define_locals(offset, count, ty)?;
+        match &mut check {
+            Check::Parser(v) => v.define_locals(offset, count, ty)?,
+            Check::Own(c) => c.define_locals(count, ty).map_err(|Reject| rejected(offset as usize))?,
+        }
     }
-    f.locals = v.len_locals();
+    f.locals = match &check {
+        Check::Parser(v) => v.len_locals(),
+        Check::Own(c) => c.len_locals(),
+    };
     let mut ops = ValidatedOps {
         reader: body.get_operators_reader()?,
         body: (body.as_bytes(), range.start as usize),
-        validator: v,
+        check,
         features: &mut f,
         module,
-        loops: loops.reset(),
+        loops: scratch.loops.reset(),
     };
     if let Some(hook) = hook {
         hook.body(module, def, body, &mut ops)?;
     }
     ops.drive(&mut ())?;
     ops.reader.finish()?;
+    if let Check::Own(c) = ops.check {
+        let done = c.finish();
+        scratch.checker = c.into_scratch();
+        done.map_err(|Reject| rejected(range.end as usize))?;
+    }
     Ok(f)
 }
 
@@ -962,7 +1075,7 @@ fn note_features(
     f: &mut FuncCostFeatures,
     op: &wasmparser::Operator<'_>,
     module: &Module,
-    validator: &wasmparser::FuncValidator<wasmparser::ValidatorResources>,
+    validator: &Check<'_>,
     loops: &mut LoopNesting,
     live: bool,
 ) {
@@ -976,7 +1089,7 @@ fn note_features(
     let func_type = |i: u32| module.types.get(TypeIndex::from_u32(i));
     // Values a branch to the label at `depth` carries.
     let carried = |depth: u32| -> u32 {
-        let Some(frame) = validator.get_control_frame(depth as usize) else { return 0 };
+        let Some(frame) = validator.frame(depth as usize) else { return 0 };
         let n = match (frame.kind, frame.block_type) {
             (_, wasmparser::BlockType::Empty) => 0,
             (wasmparser::FrameKind::Loop, wasmparser::BlockType::Type(_)) => 0,

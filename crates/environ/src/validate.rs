@@ -1,0 +1,674 @@
+//! Brisk's own validator of function bodies, for exactly WebAssembly 2.0
+//! with SIMD (`translate::wasm_features`): a type stack of one byte per
+//! operand, equality of types (2.0 has no subtyping), the module's types
+//! read from [`Module`].
+//!
+//! It only ever *accepts*: when it cannot accept an operator (an invalid
+//! one, or one of another proposal) it says [`Reject`], and the body is
+//! validated again from its start by wasmparser's validator, whose verdict
+//! and message stand. So it must never accept what wasmparser rejects (the
+//! tests compare the two on every operator's signature, on the spec
+//! suites' invalid modules, on smith modules and mutations of them), and
+//! should accept all that wasmparser accepts in 2.0, which keeps the second
+//! pass for invalid modules. Decoding (and with it the binary format's
+//! structure: `else` only in an `if`, nothing after the last `end`, the
+//! immediates' encodings) stays wasmparser's reader's.
+//!
+//! Why: validating with wasmparser was most of the time the interpreter
+//! and the baseline tier spend on a module (docs/architecture.md).
+
+mod ops;
+
+use crate::module::Module;
+use crate::types::{ElemIndex, FuncIndex, GlobalIndex, TableIndex, TypeIndex, WasmValType};
+use wasmparser::{BlockType, Frame, FrameKind, MemArg, MemArgTarget, RefType, ValType, WasmModuleResources};
+
+/// The validator cannot accept the operator: wasmparser decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reject;
+
+pub(crate) type R = Result<(), Reject>;
+
+/// The type of an operand: a value type, or `Bottom`, the unknown type of
+/// an operand popped from the empty stack of unreachable code (it matches
+/// every type).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub(crate) enum Ty {
+    I32,
+    I64,
+    F32,
+    F64,
+    V128,
+    FuncRef,
+    ExternRef,
+    Bottom,
+}
+
+impl Ty {
+    #[inline]
+    fn of(t: WasmValType) -> Ty {
+        match t {
+            WasmValType::I32 => Ty::I32,
+            WasmValType::I64 => Ty::I64,
+            WasmValType::F32 => Ty::F32,
+            WasmValType::F64 => Ty::F64,
+            WasmValType::V128 => Ty::V128,
+            WasmValType::FuncRef => Ty::FuncRef,
+            WasmValType::ExternRef => Ty::ExternRef,
+        }
+    }
+
+    /// A value type of WebAssembly 2.0, or `None` for the types of later
+    /// proposals.
+    fn from_val(t: ValType) -> Option<Ty> {
+        Some(match t {
+            ValType::I32 => Ty::I32,
+            ValType::I64 => Ty::I64,
+            ValType::F32 => Ty::F32,
+            ValType::F64 => Ty::F64,
+            ValType::V128 => Ty::V128,
+            ValType::Ref(r) if r == RefType::FUNCREF => Ty::FuncRef,
+            ValType::Ref(r) if r == RefType::EXTERNREF => Ty::ExternRef,
+            ValType::Ref(_) => return None,
+        })
+    }
+
+    /// The value type, `None` for `Bottom` (as wasmparser's
+    /// `get_operand_type` says an unknown type).
+    pub(crate) fn val(self) -> Option<ValType> {
+        Some(match self {
+            Ty::I32 => ValType::I32,
+            Ty::I64 => ValType::I64,
+            Ty::F32 => ValType::F32,
+            Ty::F64 => ValType::F64,
+            Ty::V128 => ValType::V128,
+            Ty::FuncRef => ValType::Ref(RefType::FUNCREF),
+            Ty::ExternRef => ValType::Ref(RefType::EXTERNREF),
+            Ty::Bottom => return None,
+        })
+    }
+
+    fn is_ref(self) -> bool {
+        matches!(self, Ty::FuncRef | Ty::ExternRef)
+    }
+}
+
+/// The one-value signatures of block types `(result t)`.
+const SINGLE: [WasmValType; 7] = [
+    WasmValType::I32,
+    WasmValType::I64,
+    WasmValType::F32,
+    WasmValType::F64,
+    WasmValType::V128,
+    WasmValType::FuncRef,
+    WasmValType::ExternRef,
+];
+
+/// wasmparser's limit on a function's locals, parameters included.
+const MAX_LOCALS: usize = 50_000;
+
+/// A body validator's allocations, kept from body to body.
+#[derive(Default)]
+pub(crate) struct CheckerScratch {
+    operands: Vec<Ty>,
+    frames: Vec<Frame>,
+    locals: Vec<Ty>,
+}
+
+/// Validates one function body, operator by operator (it implements
+/// wasmparser's `VisitOperator`, in `ops.rs`).
+pub(crate) struct BodyChecker<'m> {
+    operands: Vec<Ty>,
+    /// The control frames, in wasmparser's own type, so that what the
+    /// translation pass asks of a frame reads the same from either
+    /// validator.
+    frames: Vec<Frame>,
+    locals: Vec<Ty>,
+    /// The innermost frame's `height` and `unreachable` (`usize::MAX` and
+    /// false once the function's frame has ended: nothing can be popped).
+    height: usize,
+    unreachable: bool,
+    module: &'m Module,
+    resources: &'m wasmparser::ValidatorResources,
+}
+
+impl<'m> BodyChecker<'m> {
+    /// A validator for a body of function type `ty`, with the parameters as
+    /// its first locals.
+    pub(crate) fn new(
+        scratch: CheckerScratch,
+        module: &'m Module,
+        resources: &'m wasmparser::ValidatorResources,
+        ty: TypeIndex,
+    ) -> Result<Self, Reject> {
+        let CheckerScratch { mut operands, mut frames, mut locals } = scratch;
+        operands.clear();
+        frames.clear();
+        locals.clear();
+        let func = module.types.get(ty).ok_or(Reject)?;
+        locals.extend(func.params.iter().map(|&t| Ty::of(t)));
+        frames.push(Frame {
+            kind: FrameKind::Block,
+            block_type: BlockType::FuncType(ty.as_u32()),
+            height: 0,
+            unreachable: false,
+            init_height: 0,
+        });
+        Ok(BodyChecker { operands, frames, locals, height: 0, unreachable: false, module, resources })
+    }
+
+    /// Gives the allocations back.
+    pub(crate) fn into_scratch(self) -> CheckerScratch {
+        CheckerScratch { operands: self.operands, frames: self.frames, locals: self.locals }
+    }
+
+    /// Declares `count` more locals of type `ty`.
+    pub(crate) fn define_locals(&mut self, count: u32, ty: ValType) -> R {
+        let ty = Ty::from_val(ty).ok_or(Reject)?;
+        let total = self.locals.len().checked_add(count as usize).ok_or(Reject)?;
+        if total > MAX_LOCALS {
+            return Err(Reject);
+        }
+        self.locals.resize(total, ty);
+        Ok(())
+    }
+
+    /// How many locals, parameters included.
+    pub(crate) fn len_locals(&self) -> u32 {
+        self.locals.len() as u32
+    }
+
+    /// Every frame has ended: the body is complete.
+    pub(crate) fn finish(&self) -> R {
+        if self.frames.is_empty() { Ok(()) } else { Err(Reject) }
+    }
+
+    /// The control frame `depth` frames out from the innermost.
+    pub(crate) fn frame(&self, depth: usize) -> Option<&Frame> {
+        let i = self.frames.len().checked_sub(depth + 1)?;
+        self.frames.get(i)
+    }
+
+    /// The type of the operand `depth` below the top: `None` if there is
+    /// none, `Some(None)` if it is unknown.
+    pub(crate) fn operand(&self, depth: usize) -> Option<Option<ValType>> {
+        let i = self.operands.len().checked_sub(depth + 1)?;
+        Some(self.operands[i].val())
+    }
+
+    pub(crate) fn operand_height(&self) -> u32 {
+        self.operands.len() as u32
+    }
+
+    pub(crate) fn control_height(&self) -> u32 {
+        self.frames.len() as u32
+    }
+
+    #[inline(always)]
+    fn push(&mut self, t: Ty) {
+        self.operands.push(t);
+    }
+
+    /// Pops an operand of type `want` (`Bottom`: of any type).
+    #[inline(always)]
+    fn pop(&mut self, want: Ty) -> R {
+        let len = self.operands.len();
+        if len > self.height {
+            let got = self.operands[len - 1];
+            self.operands.truncate(len - 1);
+            return if got == want || got == Ty::Bottom || want == Ty::Bottom { Ok(()) } else { Err(Reject) };
+        }
+        if self.unreachable { Ok(()) } else { Err(Reject) }
+    }
+
+    /// Pops an operand of any type and says which.
+    #[inline(always)]
+    fn pop_any(&mut self) -> Result<Ty, Reject> {
+        let len = self.operands.len();
+        if len > self.height {
+            let got = self.operands[len - 1];
+            self.operands.truncate(len - 1);
+            return Ok(got);
+        }
+        if self.unreachable { Ok(Ty::Bottom) } else { Err(Reject) }
+    }
+
+    /// Pops `params` (the last on top), pushes `results`.
+    #[inline(always)]
+    fn sig(&mut self, params: &[Ty], results: &[Ty]) -> R {
+        for &p in params.iter().rev() {
+            self.pop(p)?;
+        }
+        for &r in results {
+            self.push(r);
+        }
+        Ok(())
+    }
+
+    fn pop_types(&mut self, types: &[WasmValType]) -> R {
+        for &t in types.iter().rev() {
+            self.pop(Ty::of(t))?;
+        }
+        Ok(())
+    }
+
+    fn push_types(&mut self, types: &[WasmValType]) {
+        self.operands.extend(types.iter().map(|&t| Ty::of(t)));
+    }
+
+    /// A block type's parameters and results.
+    fn block_sig(&self, ty: BlockType) -> Result<(&'m [WasmValType], &'m [WasmValType]), Reject> {
+        match ty {
+            BlockType::Empty => Ok((&[], &[])),
+            BlockType::Type(t) => {
+                let t = Ty::from_val(t).ok_or(Reject)?;
+                Ok((&[], std::slice::from_ref(&SINGLE[t as usize])))
+            }
+            BlockType::FuncType(i) => {
+                let f = self.module.types.get(TypeIndex::from_u32(i)).ok_or(Reject)?;
+                Ok((&f.params, &f.results))
+            }
+        }
+    }
+
+    /// The types a branch to the label `depth` carries.
+    fn label(&self, depth: u32) -> Result<&'m [WasmValType], Reject> {
+        let frame = self.frame(depth as usize).ok_or(Reject)?;
+        let (params, results) = self.block_sig(frame.block_type)?;
+        Ok(if frame.kind == FrameKind::Loop { params } else { results })
+    }
+
+    fn sync(&mut self) {
+        (self.height, self.unreachable) = match self.frames.last() {
+            Some(f) => (f.height, f.unreachable),
+            None => (usize::MAX, false),
+        };
+    }
+
+    fn push_ctrl(&mut self, kind: FrameKind, block_type: BlockType) -> R {
+        let (params, _) = self.block_sig(block_type)?;
+        let height = self.operands.len();
+        self.frames.push(Frame { kind, block_type, height, unreachable: false, init_height: 0 });
+        self.push_types(params);
+        self.sync();
+        Ok(())
+    }
+
+    fn pop_ctrl(&mut self) -> Result<Frame, Reject> {
+        let frame = *self.frames.last().ok_or(Reject)?;
+        let (_, results) = self.block_sig(frame.block_type)?;
+        self.pop_types(results)?;
+        if self.operands.len() != frame.height {
+            return Err(Reject);
+        }
+        self.frames.pop();
+        self.sync();
+        Ok(frame)
+    }
+
+    /// The rest of the frame is unreachable.
+    fn set_unreachable(&mut self) -> R {
+        let frame = self.frames.last_mut().ok_or(Reject)?;
+        frame.unreachable = true;
+        self.operands.truncate(frame.height);
+        self.sync();
+        Ok(())
+    }
+
+    /// A memory immediate of a load or store: memory 0 (2.0 has one), an
+    /// alignment no larger than natural, a 32-bit offset.
+    #[inline(always)]
+    fn memarg(&self, memarg: &MemArg) -> R {
+        let ok = memarg.target == MemArgTarget::Memory(0)
+            && memarg.align <= memarg.max_align
+            && memarg.offset <= u64::from(u32::MAX)
+            && memarg.ordering.is_none();
+        if ok { self.memory(0) } else { Err(Reject) }
+    }
+
+    /// Memory `index` exists (and is a 32-bit, unshared one).
+    fn memory(&self, index: u32) -> R {
+        match self.module.memories.get(crate::types::MemoryIndex::from_u32(index)) {
+            Some(m) if index == 0 && !m.memory64 && !m.shared => Ok(()),
+            _ => Err(Reject),
+        }
+    }
+
+    fn lane(&self, lane: u8, lanes: u8) -> R {
+        if lane < lanes { Ok(()) } else { Err(Reject) }
+    }
+
+    fn shuffle(&self, lanes: &[u8; 16]) -> R {
+        if lanes.iter().all(|&l| l < 32) { Ok(()) } else { Err(Reject) }
+    }
+
+    fn table(&self, index: u32) -> Result<Ty, Reject> {
+        self.module.tables.get(TableIndex::from_u32(index)).map(|t| Ty::of(t.element)).ok_or(Reject)
+    }
+
+    fn data(&self, index: u32) -> R {
+        match self.resources.data_count() {
+            Some(count) if index < count => Ok(()),
+            _ => Err(Reject),
+        }
+    }
+
+    fn local(&self, index: u32) -> Result<Ty, Reject> {
+        self.locals.get(index as usize).copied().ok_or(Reject)
+    }
+
+    // The operators written by hand (`ops.rs` calls them).
+
+    fn unreachable(&mut self) -> R {
+        self.set_unreachable()
+    }
+
+    fn nop(&mut self) -> R {
+        Ok(())
+    }
+
+    fn block(&mut self, ty: BlockType) -> R {
+        let (params, _) = self.block_sig(ty)?;
+        self.pop_types(params)?;
+        self.push_ctrl(FrameKind::Block, ty)
+    }
+
+    fn r#loop(&mut self, ty: BlockType) -> R {
+        let (params, _) = self.block_sig(ty)?;
+        self.pop_types(params)?;
+        self.push_ctrl(FrameKind::Loop, ty)
+    }
+
+    fn r#if(&mut self, ty: BlockType) -> R {
+        self.pop(Ty::I32)?;
+        let (params, _) = self.block_sig(ty)?;
+        self.pop_types(params)?;
+        self.push_ctrl(FrameKind::If, ty)
+    }
+
+    fn r#else(&mut self) -> R {
+        let frame = self.pop_ctrl()?;
+        if frame.kind != FrameKind::If {
+            return Err(Reject);
+        }
+        self.push_ctrl(FrameKind::Else, frame.block_type)
+    }
+
+    fn end(&mut self) -> R {
+        let mut frame = self.pop_ctrl()?;
+        // `if` without `else`: the missing `else` passes the parameters
+        // on as the results.
+        if frame.kind == FrameKind::If {
+            self.push_ctrl(FrameKind::Else, frame.block_type)?;
+            frame = self.pop_ctrl()?;
+        }
+        let (_, results) = self.block_sig(frame.block_type)?;
+        self.push_types(results);
+        Ok(())
+    }
+
+    fn br(&mut self, depth: u32) -> R {
+        let label = self.label(depth)?;
+        self.pop_types(label)?;
+        self.set_unreachable()
+    }
+
+    fn br_if(&mut self, depth: u32) -> R {
+        self.pop(Ty::I32)?;
+        let label = self.label(depth)?;
+        self.pop_types(label)?;
+        self.push_types(label);
+        Ok(())
+    }
+
+    /// Every target's label has the default's arity, and the operands
+    /// below the index fit each (an unknown operand fits any type).
+    /// `translate::Visit` first tries its cheaper check, which compares
+    /// each distinct label type once and then calls [`Self::br_table_fitted`].
+    fn br_table(&mut self, table: wasmparser::BrTable<'_>) -> R {
+        self.pop(Ty::I32)?;
+        let default = self.label(table.default())?;
+        for target in table.targets() {
+            let label = self.label(target.map_err(|_| Reject)?)?;
+            if label.len() != default.len() {
+                return Err(Reject);
+            }
+            self.fits(label)?;
+        }
+        self.pop_types(default)?;
+        self.set_unreachable()
+    }
+
+    /// `br_table` whose targets the caller found to fit the operands:
+    /// what remains is its effect, that of `drop; br default`.
+    pub(crate) fn br_table_fitted(&mut self, default: u32) -> R {
+        self.pop(Ty::I32)?;
+        self.br(default)
+    }
+
+    /// The operands on top fit `types` (without popping them).
+    fn fits(&self, types: &[WasmValType]) -> R {
+        let avail = self.operands.len().saturating_sub(self.height);
+        if types.len() > avail && !self.unreachable {
+            return Err(Reject);
+        }
+        for (k, &t) in types.iter().rev().enumerate() {
+            if k >= avail {
+                break;
+            }
+            let got = self.operands[self.operands.len() - 1 - k];
+            if got != Ty::of(t) && got != Ty::Bottom {
+                return Err(Reject);
+            }
+        }
+        Ok(())
+    }
+
+    fn r#return(&mut self) -> R {
+        let outermost = self.frames.len().checked_sub(1).ok_or(Reject)?;
+        let results = self.label(outermost as u32)?;
+        self.pop_types(results)?;
+        self.set_unreachable()
+    }
+
+    fn call(&mut self, function_index: u32) -> R {
+        let module = self.module;
+        let ty = module.functions.get(FuncIndex::from_u32(function_index)).ok_or(Reject)?;
+        let f = module.types.get(*ty).ok_or(Reject)?;
+        self.pop_types(&f.params)?;
+        self.push_types(&f.results);
+        Ok(())
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> R {
+        if self.table(table_index)? != Ty::FuncRef {
+            return Err(Reject);
+        }
+        let module = self.module;
+        let f = module.types.get(TypeIndex::from_u32(type_index)).ok_or(Reject)?;
+        self.pop(Ty::I32)?;
+        self.pop_types(&f.params)?;
+        self.push_types(&f.results);
+        Ok(())
+    }
+
+    fn drop(&mut self) -> R {
+        self.pop_any().map(|_| ())
+    }
+
+    fn select(&mut self) -> R {
+        self.pop(Ty::I32)?;
+        let a = self.pop_any()?;
+        let b = self.pop_any()?;
+        if a.is_ref() || b.is_ref() {
+            return Err(Reject);
+        }
+        let t = match (a, b) {
+            (Ty::Bottom, t) | (t, Ty::Bottom) => t,
+            (a, b) if a == b => a,
+            _ => return Err(Reject),
+        };
+        self.push(t);
+        Ok(())
+    }
+
+    fn typed_select(&mut self, ty: ValType) -> R {
+        let t = Ty::from_val(ty).ok_or(Reject)?;
+        self.sig(&[t, t, Ty::I32], &[t])
+    }
+
+    fn local_get(&mut self, index: u32) -> R {
+        let t = self.local(index)?;
+        self.push(t);
+        Ok(())
+    }
+
+    fn local_set(&mut self, index: u32) -> R {
+        let t = self.local(index)?;
+        self.pop(t)
+    }
+
+    fn local_tee(&mut self, index: u32) -> R {
+        let t = self.local(index)?;
+        self.pop(t)?;
+        self.push(t);
+        Ok(())
+    }
+
+    fn global_get(&mut self, index: u32) -> R {
+        let g = self.module.globals.get(GlobalIndex::from_u32(index)).ok_or(Reject)?;
+        self.push(Ty::of(g.content));
+        Ok(())
+    }
+
+    fn global_set(&mut self, index: u32) -> R {
+        let g = self.module.globals.get(GlobalIndex::from_u32(index)).ok_or(Reject)?;
+        if !g.mutable {
+            return Err(Reject);
+        }
+        self.pop(Ty::of(g.content))
+    }
+
+    fn memory_size(&mut self, mem: u32) -> R {
+        self.memory(mem)?;
+        self.sig(&[], &[Ty::I32])
+    }
+
+    fn memory_grow(&mut self, mem: u32) -> R {
+        self.memory(mem)?;
+        self.sig(&[Ty::I32], &[Ty::I32])
+    }
+
+    fn memory_init(&mut self, data_index: u32, mem: u32) -> R {
+        self.memory(mem)?;
+        self.data(data_index)?;
+        self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
+    }
+
+    fn data_drop(&mut self, data_index: u32) -> R {
+        self.data(data_index)
+    }
+
+    fn memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> R {
+        self.memory(dst_mem)?;
+        self.memory(src_mem)?;
+        self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
+    }
+
+    fn memory_fill(&mut self, mem: u32) -> R {
+        self.memory(mem)?;
+        self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
+    }
+
+    fn table_init(&mut self, elem_index: u32, table: u32) -> R {
+        let elem = self.module.elems.get(ElemIndex::from_u32(elem_index)).ok_or(Reject)?;
+        if Ty::of(elem.element) != self.table(table)? {
+            return Err(Reject);
+        }
+        self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
+    }
+
+    fn elem_drop(&mut self, elem_index: u32) -> R {
+        self.module.elems.get(ElemIndex::from_u32(elem_index)).map(|_| ()).ok_or(Reject)
+    }
+
+    fn table_copy(&mut self, dst_table: u32, src_table: u32) -> R {
+        if self.table(dst_table)? != self.table(src_table)? {
+            return Err(Reject);
+        }
+        self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
+    }
+
+    fn ref_null(&mut self, hty: wasmparser::HeapType) -> R {
+        use wasmparser::{AbstractHeapType as A, HeapType as H};
+        let t = match hty {
+            H::Abstract { shared: false, ty: A::Func } => Ty::FuncRef,
+            H::Abstract { shared: false, ty: A::Extern } => Ty::ExternRef,
+            _ => return Err(Reject),
+        };
+        self.push(t);
+        Ok(())
+    }
+
+    fn ref_is_null(&mut self) -> R {
+        let t = self.pop_any()?;
+        if !(t.is_ref() || t == Ty::Bottom) {
+            return Err(Reject);
+        }
+        self.push(Ty::I32);
+        Ok(())
+    }
+
+    fn ref_func(&mut self, function_index: u32) -> R {
+        if self.module.functions.get(FuncIndex::from_u32(function_index)).is_none()
+            || !self.resources.is_function_referenced(function_index)
+        {
+            return Err(Reject);
+        }
+        self.push(Ty::FuncRef);
+        Ok(())
+    }
+
+    fn table_fill(&mut self, table: u32) -> R {
+        let t = self.table(table)?;
+        self.sig(&[Ty::I32, t, Ty::I32], &[])
+    }
+
+    fn table_get(&mut self, table: u32) -> R {
+        let t = self.table(table)?;
+        self.sig(&[Ty::I32], &[t])
+    }
+
+    fn table_set(&mut self, table: u32) -> R {
+        let t = self.table(table)?;
+        self.sig(&[Ty::I32, t], &[])
+    }
+
+    fn table_grow(&mut self, table: u32) -> R {
+        let t = self.table(table)?;
+        self.sig(&[t, Ty::I32], &[Ty::I32])
+    }
+
+    fn table_size(&mut self, table: u32) -> R {
+        self.table(table)?;
+        self.sig(&[], &[Ty::I32])
+    }
+}
+
+thread_local! {
+    static REJECTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts a body Brisk's validator did not accept (on this thread).
+pub(crate) fn note_rejected() {
+    REJECTED.with(|r| r.set(r.get() + 1));
+}
+
+/// How many bodies Brisk's own validator did not accept on this thread,
+/// so that wasmparser's validated them again: for tests, which check that
+/// it accepts what it should (a body it rejects costs a second pass).
+#[doc(hidden)]
+pub fn own_validator_rejections() -> u64 {
+    REJECTED.with(std::cell::Cell::get)
+}
