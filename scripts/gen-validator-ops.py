@@ -117,7 +117,7 @@ for group, name, args, visit, ann in entries:
     args = [a.strip() for a in args.split(",") if a.strip()]
     params = ", ".join(a.replace("$crate::", "wasmparser::") for a in args)
     names = [a.split(":")[0].strip() for a in args]
-    head = f"fn {visit}(&mut self{', ' if params else ''}{params}) -> R {{"
+    head = f"#[inline(always)] fn {visit}(&mut self{', ' if params else ''}{params}) -> R {{"
     # `select` with other than one type is not WebAssembly 2.0.
     if group not in WASM2 or name == "TypedSelectMulti":
         line = f"    {head} let _ = ({', '.join(names)}{',' if len(names) == 1 else ''}); Err(Reject) }}" if names \
@@ -164,6 +164,41 @@ out = [
     "impl<'a> wasmparser::VisitSimdOperator<'a> for BodyChecker<'_> {",
     *simd,
     "}",
+    "",
+]
+# The opcodes the validation pass decodes itself (translate.rs, `drive`):
+# those of one byte without immediates or with one `u32` (index or
+# depth), taken from the binary reader's own table.
+reader = open(os.path.join(os.path.dirname(paths[0]), "binary_reader.rs")).read()
+reader = reader[reader.index("pub fn visit_operator<T>"):]
+reader = reader[:reader.index("\n    }\n")]
+plain_ops, index_ops = [], []
+for m in re.finditer(r"^\s*(0x[0-9a-f]{2}) => visitor\.(visit_\w+)\((.*?)\),$", reader, re.M):
+    byte, visit, args = m.groups()
+    group = next(g for g, _, _, v, _ in entries if v == visit)
+    if group not in WASM2:
+        continue
+    if args == "":
+        plain_ops.append(f"            {byte} => {visit}")
+    elif args == "self.read_var_u32()?":
+        index_ops.append(f"            {byte} => {visit}")
+out += [
+    "/// The one-byte operators of WebAssembly 2.0 without immediates, and",
+    "/// those with one `u32` immediate (an index or a depth): what the",
+    "/// validation pass decodes itself before asking wasmparser's reader.",
+    "macro_rules! for_each_short_operator {",
+    "    ($m:ident) => {",
+    "        $m! {",
+    "            plain {",
+    *plain_ops,
+    "            }",
+    "            index {",
+    *index_ops,
+    "            }",
+    "        }",
+    "    };",
+    "}",
+    "pub(crate) use for_each_short_operator;",
     "",
 ]
 os.makedirs("crates/environ/src/validate", exist_ok=True)

@@ -177,7 +177,11 @@ impl<'a> OperatorSink<'a> for () {
 
 /// A function body's operators, each validated as it is read.
 pub struct ValidatedOps<'a, 'v> {
-    reader: wasmparser::OperatorsReader<'a>,
+    /// The operators' bytes. The validator's control frames are the
+    /// reader's frame stack (the binary format's structure: `else` only
+    /// in an `if`, nothing after the last `end`), as in wasmparser's own
+    /// `FuncValidator::validate`.
+    reader: wasmparser::BinaryReader<'a>,
     /// The body's bytes, and the module offset of the first.
     body: (&'a [u8], usize),
     check: Check<'v>,
@@ -193,6 +197,15 @@ pub struct ValidatedOps<'a, 'v> {
 enum Check<'v> {
     Parser(&'v mut wasmparser::FuncValidator<wasmparser::ValidatorResources>),
     Own(BodyChecker<'v>),
+}
+
+/// The validator's control frames, as the frame stack the binary reader
+/// checks the structure of blocks against.
+impl wasmparser::FrameStack for Check<'_> {
+    #[inline(always)]
+    fn current_frame(&self) -> Option<wasmparser::FrameKind> {
+        self.frame(0).map(|f| f.kind)
+    }
 }
 
 impl Check<'_> {
@@ -355,22 +368,72 @@ impl<'a> ValidatedOps<'a, '_> {
     ///
     /// An operator is malformed or invalid, or the sink's error.
     pub fn drive(&mut self, sink: &mut impl OperatorSink<'a>) -> WasmResult<()> {
-        while !self.reader.eof() {
-            let offset = self.reader.original_position() as usize;
-            let mut visit = Visit {
-                body: self.body,
-                check: &mut self.check,
-                features: self.features,
-                module: self.module,
-                loops: &mut *self.loops,
-                offset,
-                sink,
+        let mut visit = Visit {
+            body: self.body,
+            check: &mut self.check,
+            features: self.features,
+            module: self.module,
+            loops: &mut *self.loops,
+            offset: 0,
+            sink,
+            error: None,
+        };
+        let reader = &mut self.reader;
+        let (bytes, base) = self.body;
+        while !reader.eof() {
+            visit.offset = reader.original_position() as usize;
+            // The short operators (most of them) are decoded here; the
+            // others, and any operator after the last `end` (which the
+            // reader reports), by wasmparser's reader.
+            let code = bytes.get(visit.offset.wrapping_sub(base)).copied().unwrap_or(0xff);
+            let short = if visit.check.frame(0).is_some() { visit_short(reader, code, &mut visit) } else { None };
+            let visited = match short {
+                Some(visited) => visited,
+                None => reader.visit_operator(&mut visit),
             };
-            self.reader.visit_operator(&mut visit)??;
+            match visited {
+                Ok(Ok(())) => {}
+                Ok(Err(Halt)) => return Err(visit.error.take().unwrap_or_else(|| rejected(visit.offset))),
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }
 }
+
+macro_rules! visit_short {
+    (plain { $($plain:literal => $plain_visit:ident)* } index { $($index:literal => $index_visit:ident)* }) => {
+        /// Decodes the operator at `reader` if it is one of the short ones
+        /// (`code`, its first byte, is one of WebAssembly 2.0's one-byte
+        /// opcodes without immediates or with one `u32`) and visits it; `None`
+        /// otherwise. What wasmparser's reader does for them, without the
+        /// reader's dispatch over every operator of every proposal.
+        #[inline(always)]
+        fn visit_short<'a, S: OperatorSink<'a>>(
+            reader: &mut wasmparser::BinaryReader<'a>,
+            code: u8,
+            visit: &mut Visit<'a, '_, '_, '_, S>,
+        ) -> Option<wasmparser::Result<Result<(), Halt>>> {
+            use wasmparser::VisitOperator;
+            if code == 0x0e {
+                return visit.dead_br_table(reader).map(Ok);
+            }
+            Some(match code {
+                $($plain => {
+                    let _ = reader.read_u8();
+                    Ok(visit.$plain_visit())
+                })*
+                $($index => {
+                    let _ = reader.read_u8();
+                    reader.read_var_u32().map(|i| visit.$index_visit(i))
+                })*
+                _ => return None,
+            })
+        }
+    };
+}
+
+crate::validate::for_each_short_operator!(visit_short);
 
 /// The visitor of [`ValidatedOps::drive`]: validates, notes cost features,
 /// pushes to the sink.
@@ -382,6 +445,20 @@ struct Visit<'a, 'v, 'c, 's, S> {
     loops: &'c mut LoopNesting,
     offset: usize,
     sink: &'s mut S,
+    /// Why an operator returned [`Halt`].
+    error: Option<WasmError>,
+}
+
+/// What a visit of an operator returns when the body cannot go on (the
+/// reason is in `Visit::error`): small, so that every operator's result
+/// comes back in a register.
+struct Halt;
+
+impl<S> wasmparser::FrameStack for Visit<'_, '_, '_, '_, S> {
+    #[inline(always)]
+    fn current_frame(&self) -> Option<wasmparser::FrameKind> {
+        self.check.current_frame()
+    }
 }
 
 impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
@@ -460,11 +537,47 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
         true
     }
 
+    /// A `br_table` in unreachable code, validated by Brisk's validator
+    /// straight from the body's bytes and skipped (the sinks never see dead
+    /// operators, so no `BrTable` is decoded for them); `None` if it is
+    /// live or wasmparser's validator is in use. One that does not validate
+    /// (or is malformed) stops the body, which wasmparser then validates
+    /// from its start.
     #[inline(always)]
-    fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> WasmResult<()> {
+    fn dead_br_table(&mut self, reader: &mut wasmparser::BinaryReader<'a>) -> Option<Result<(), Halt>> {
+        if self.live() {
+            return None;
+        }
+        let Check::Own(c) = &mut *self.check else { return None };
+        let (bytes, base) = self.body;
+        let after = self.offset.checked_sub(base).and_then(|at| bytes.get(at + 1..)).unwrap_or(&[]);
+        let mut rest = after;
+        let skipped = crate::validate::read_leb(&mut rest)
+            .and_then(|count| c.br_table_in(count, rest).ok())
+            .and_then(|used| reader.read_bytes(1 + (after.len() - rest.len()) + used).ok());
+        if skipped.is_none() {
+            return Some(Err(self.halt(rejected(self.offset))));
+        }
+        self.count_dead();
+        Some(Ok(()))
+    }
+
+    /// Stops the body with `error`.
+    #[cold]
+    #[inline(never)]
+    fn halt(&mut self, error: impl Into<WasmError>) -> Halt {
+        self.error = Some(error.into());
+        Halt
+    }
+
+    #[inline(always)]
+    fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> Result<(), Halt> {
         note_features(self.features, &op, self.module, self.check, self.loops, live);
         self.note_heights();
-        self.sink.operator(op, self.offset)
+        match self.sink.operator(op, self.offset) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.halt(e)),
+        }
     }
 
     /// What a dead operator other than a block's start or end adds to the
@@ -487,9 +600,12 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
 /// Validates the operator with the body's validator.
 macro_rules! check {
     ($self:ident, $visitor:ident, $visit:ident($($arg:expr),*)) => {
-        match &mut *$self.check {
-            Check::Parser(v) => v.$visitor($self.offset as u64).$visit($($arg),*)?,
-            Check::Own(c) => c.$visit($($arg),*).map_err(|Reject| rejected($self.offset))?,
+        let checked = match &mut *$self.check {
+            Check::Parser(v) => v.$visitor($self.offset as u64).$visit($($arg),*).map_err(WasmError::from),
+            Check::Own(c) => c.$visit($($arg),*).map_err(|Reject| rejected($self.offset)),
+        };
+        if let Err(e) = checked {
+            return Err($self.halt(e));
         }
     };
 }
@@ -501,20 +617,31 @@ macro_rules! visit_validated {
 }
 
 macro_rules! visit_validated_one {
-    // `br_table` first tries the check of `Visit::br_table_fits`.
+    // `br_table`: Brisk's validator reads the targets itself; with
+    // wasmparser's, the check of `Visit::br_table_fits` comes first.
     ($visitor:ident BrTable { $arg:ident: $argty:ty } => $visit:ident) => {
-        fn $visit(&mut self, $arg: $argty) -> WasmResult<()> {
+        fn $visit(&mut self, $arg: $argty) -> Result<(), Halt> {
             let live = self.live();
-            if self.br_table_fits(&$arg) {
+            if let Check::Own(c) = &mut *self.check {
+                // Brisk's validator reads the targets itself.
+                let (bytes, base) = self.body;
+                let mut rest = self.offset.checked_sub(base).and_then(|at| bytes.get(at + 1..)).unwrap_or(&[]);
+                let fits = crate::validate::read_leb(&mut rest).and_then(|count| c.br_table_in(count, rest).ok());
+                if fits.is_none() {
+                    return Err(self.halt(rejected(self.offset)));
+                }
+            } else if self.br_table_fits(&$arg) {
                 // What remains of br_table's check, and all of its effect:
                 // pop the (known) i32 index, then branch to the default.
-                match &mut *self.check {
+                let checked = match &mut *self.check {
                     Check::Parser(v) => {
                         let mut v = v.$visitor(self.offset as u64);
-                        v.visit_drop()?;
-                        v.visit_br($arg.default())?;
+                        v.visit_drop().and_then(|()| v.visit_br($arg.default()))
                     }
-                    Check::Own(c) => c.br_table_fitted($arg.default()).map_err(|Reject| rejected(self.offset))?,
+                    Check::Own(_) => Ok(()),
+                };
+                if let Err(e) = checked {
+                    return Err(self.halt(e));
                 }
             } else {
                 check!(self, $visitor, $visit($arg.clone()));
@@ -545,7 +672,7 @@ macro_rules! visit_validated_one {
     };
     (@emit $visitor:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {
         #[allow(clippy::clone_on_copy)]
-        fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
+        fn $visit(&mut self $($(,$arg: $argty)*)?) -> Result<(), Halt> {
             let live = self.live();
             check!(self, $visitor, $visit($($($arg.clone()),*)?));
             self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
@@ -555,7 +682,7 @@ macro_rules! visit_validated_one {
     // tier compiles dead code), so it is not even built as an `Operator`.
     ($visitor:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {
         #[allow(clippy::clone_on_copy)]
-        fn $visit(&mut self $($(,$arg: $argty)*)?) -> WasmResult<()> {
+        fn $visit(&mut self $($(,$arg: $argty)*)?) -> Result<(), Halt> {
             let live = self.live();
             check!(self, $visitor, $visit($($($arg.clone()),*)?));
             if !live {
@@ -576,7 +703,7 @@ macro_rules! visit_validated_simd {
 }
 
 impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_, '_, S> {
-    type Output = WasmResult<()>;
+    type Output = Result<(), Halt>;
 
     fn simd_visitor(&mut self) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
         Some(self)
@@ -1034,7 +1161,8 @@ fn validate_body<H: BodyHook + ?Sized>(
         ..FuncCostFeatures::default()
     };
     let mut locals = body.get_locals_reader()?;
-    for _ in 0..locals.get_count() {
+    let count = locals.get_count();
+    for _ in 0..count {
         let offset = locals.original_position();
         let (count, ty) = locals.read()?;
         match &mut check {
@@ -1047,7 +1175,7 @@ fn validate_body<H: BodyHook + ?Sized>(
         Check::Own(c) => c.len_locals(),
     };
     let mut ops = ValidatedOps {
-        reader: body.get_operators_reader()?,
+        reader: locals.get_binary_reader(),
         body: (body.as_bytes(), range.start as usize),
         check,
         features: &mut f,
@@ -1058,7 +1186,7 @@ fn validate_body<H: BodyHook + ?Sized>(
         hook.body(module, def, body, &mut ops)?;
     }
     ops.drive(&mut ())?;
-    ops.reader.finish()?;
+    ops.reader.finish_expression(&ops.check)?;
     if let Check::Own(c) = ops.check {
         let done = c.finish();
         scratch.checker = c.into_scratch();

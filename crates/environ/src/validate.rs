@@ -18,6 +18,7 @@
 //! and the baseline tier spend on a module (docs/architecture.md).
 
 mod ops;
+pub(crate) use ops::for_each_short_operator;
 
 use crate::module::Module;
 use crate::types::{ElemIndex, FuncIndex, GlobalIndex, TableIndex, TypeIndex, WasmValType};
@@ -105,6 +106,39 @@ const SINGLE: [WasmValType; 7] = [
     WasmValType::ExternRef,
 ];
 
+/// A number for the types a branch to a frame carries: equal numbers for
+/// equal types (not the converse: two type indices may name equal types).
+/// 0-7: none and the value types; then two per type index (results, loop
+/// parameters); the function's own label comes after every type's two.
+fn label_id(is_loop: bool, ty: BlockType) -> u32 {
+    match ty {
+        BlockType::Empty => 0,
+        BlockType::Type(_) if is_loop => 0,
+        BlockType::Type(t) => Ty::from_val(t).map_or(0, |t| t as u32 + 1),
+        BlockType::FuncType(i) => i.saturating_mul(2).saturating_add(8 + u32::from(is_loop)),
+    }
+}
+
+/// Reads an unsigned LEB128 `u32` from the front of `bytes`, advancing it.
+#[inline(always)]
+fn leb_u32(bytes: &mut &[u8]) -> Option<u32> {
+    let (&first, rest) = bytes.split_first()?;
+    if first & 0x80 == 0 {
+        *bytes = rest;
+        return Some(u32::from(first));
+    }
+    let mut value = 0u32;
+    for shift in (0..35).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u32::from(byte & 0x7f).checked_shl(shift)?;
+        if byte & 0x80 == 0 {
+            return (shift < 28 || byte < 0x10).then_some(value);
+        }
+    }
+    None
+}
+
 /// wasmparser's limit on a function's locals, parameters included.
 const MAX_LOCALS: usize = 50_000;
 
@@ -113,6 +147,9 @@ const MAX_LOCALS: usize = 50_000;
 pub(crate) struct CheckerScratch {
     operands: Vec<Ty>,
     frames: Vec<Frame>,
+    labels: Vec<u32>,
+    marks: Vec<u32>,
+    stamp: u32,
     locals: Vec<Ty>,
 }
 
@@ -124,6 +161,13 @@ pub(crate) struct BodyChecker<'m> {
     /// translation pass asks of a frame reads the same from either
     /// validator.
     frames: Vec<Frame>,
+    /// Per frame, which types a branch to it carries, as a number: equal
+    /// numbers, equal types (see [`label_id`]).
+    labels: Vec<u32>,
+    /// The label numbers a `br_table` has found to fit its operands: those
+    /// marked with the current stamp.
+    marks: Vec<u32>,
+    stamp: u32,
     locals: Vec<Ty>,
     /// The innermost frame's `height` and `unreachable` (`usize::MAX` and
     /// false once the function's frame has ended: nothing can be popped).
@@ -142,10 +186,13 @@ impl<'m> BodyChecker<'m> {
         resources: &'m wasmparser::ValidatorResources,
         ty: TypeIndex,
     ) -> Result<Self, Reject> {
-        let CheckerScratch { mut operands, mut frames, mut locals } = scratch;
+        let CheckerScratch { mut operands, mut frames, mut labels, mut marks, stamp, mut locals } = scratch;
         operands.clear();
         frames.clear();
+        labels.clear();
         locals.clear();
+        // Label numbers go up to the function's own, after every type's two.
+        marks.resize(module.types.len() * 2 + 9, 0);
         let func = module.types.get(ty).ok_or(Reject)?;
         locals.extend(func.params.iter().map(|&t| Ty::of(t)));
         frames.push(Frame {
@@ -155,12 +202,20 @@ impl<'m> BodyChecker<'m> {
             unreachable: false,
             init_height: 0,
         });
-        Ok(BodyChecker { operands, frames, locals, height: 0, unreachable: false, module, resources })
+        labels.push(module.types.len() as u32 * 2 + 8);
+        Ok(BodyChecker { operands, frames, labels, marks, stamp, locals, height: 0, unreachable: false, module, resources })
     }
 
     /// Gives the allocations back.
     pub(crate) fn into_scratch(self) -> CheckerScratch {
-        CheckerScratch { operands: self.operands, frames: self.frames, locals: self.locals }
+        CheckerScratch {
+            operands: self.operands,
+            frames: self.frames,
+            labels: self.labels,
+            marks: self.marks,
+            stamp: self.stamp,
+            locals: self.locals,
+        }
     }
 
     /// Declares `count` more locals of type `ty`.
@@ -290,6 +345,7 @@ impl<'m> BodyChecker<'m> {
         let (params, _) = self.block_sig(block_type)?;
         let height = self.operands.len();
         self.frames.push(Frame { kind, block_type, height, unreachable: false, init_height: 0 });
+        self.labels.push(label_id(kind == FrameKind::Loop, block_type));
         self.push_types(params);
         self.sync();
         Ok(())
@@ -303,6 +359,7 @@ impl<'m> BodyChecker<'m> {
             return Err(Reject);
         }
         self.frames.pop();
+        self.labels.pop();
         self.sync();
         Ok(frame)
     }
@@ -360,14 +417,17 @@ impl<'m> BodyChecker<'m> {
 
     // The operators written by hand (`ops.rs` calls them).
 
+    #[inline]
     fn unreachable(&mut self) -> R {
         self.set_unreachable()
     }
 
+    #[inline]
     fn nop(&mut self) -> R {
         Ok(())
     }
 
+    #[inline]
     fn block(&mut self, ty: BlockType) -> R {
         let (params, _) = self.block_sig(ty)?;
         self.pop_types(params)?;
@@ -395,6 +455,7 @@ impl<'m> BodyChecker<'m> {
         self.push_ctrl(FrameKind::Else, frame.block_type)
     }
 
+    #[inline]
     fn end(&mut self) -> R {
         let mut frame = self.pop_ctrl()?;
         // `if` without `else`: the missing `else` passes the parameters
@@ -408,12 +469,14 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn br(&mut self, depth: u32) -> R {
         let label = self.label(depth)?;
         self.pop_types(label)?;
         self.set_unreachable()
     }
 
+    #[inline]
     fn br_if(&mut self, depth: u32) -> R {
         self.pop(Ty::I32)?;
         let label = self.label(depth)?;
@@ -424,8 +487,9 @@ impl<'m> BodyChecker<'m> {
 
     /// Every target's label has the default's arity, and the operands
     /// below the index fit each (an unknown operand fits any type).
-    /// `translate::Visit` first tries its cheaper check, which compares
-    /// each distinct label type once and then calls [`Self::br_table_fitted`].
+    /// (The validation pass calls [`Self::br_table_in`], which compares each
+    /// distinct label type once.)
+    #[inline]
     fn br_table(&mut self, table: wasmparser::BrTable<'_>) -> R {
         self.pop(Ty::I32)?;
         let default = self.label(table.default())?;
@@ -440,14 +504,53 @@ impl<'m> BodyChecker<'m> {
         self.set_unreachable()
     }
 
-    /// `br_table` whose targets the caller found to fit the operands:
-    /// what remains is its effect, that of `drop; br default`.
-    pub(crate) fn br_table_fitted(&mut self, default: u32) -> R {
+    /// `br_table` with `count` targets, read with the default from
+    /// `bytes` (the body's bytes after the count); says how many bytes
+    /// they took. Each distinct label number is compared with the operands
+    /// once (and its arity with the others'), so the check is linear in
+    /// the targets plus the values of each distinct label type.
+    pub(crate) fn br_table_in(&mut self, count: u32, bytes: &[u8]) -> Result<usize, Reject> {
         self.pop(Ty::I32)?;
-        self.br(default)
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.marks.fill(0);
+            self.stamp = 1;
+        }
+        let stamp = self.stamp;
+        let top = self.frames.len() - 1;
+        let mut arity = None;
+        let mut rest = bytes;
+        let mut default = 0;
+        // The targets, then the default, in one pass.
+        for _ in 0..=count {
+            let depth = match rest.split_first() {
+                Some((&b, tail)) if b < 0x80 => {
+                    rest = tail;
+                    u32::from(b)
+                }
+                _ => leb_u32(&mut rest).ok_or(Reject)?,
+            };
+            let id = *self.labels.get(top.wrapping_sub(depth as usize)).ok_or(Reject)? as usize;
+            if self.marks.get(id) != Some(&stamp) {
+                let label = self.label(depth)?;
+                if *arity.get_or_insert(label.len()) != label.len() {
+                    return Err(Reject);
+                }
+                self.fits(label)?;
+                *self.marks.get_mut(id).ok_or(Reject)? = stamp;
+            }
+            default = depth;
+        }
+        // The last depth read is the default's: its values are the
+        // branch's.
+        let want = self.label(default)?;
+        self.pop_types(want)?;
+        self.set_unreachable()?;
+        Ok(bytes.len() - rest.len())
     }
 
     /// The operands on top fit `types` (without popping them).
+    #[inline]
     fn fits(&self, types: &[WasmValType]) -> R {
         let avail = self.operands.len().saturating_sub(self.height);
         if types.len() > avail && !self.unreachable {
@@ -472,6 +575,7 @@ impl<'m> BodyChecker<'m> {
         self.set_unreachable()
     }
 
+    #[inline]
     fn call(&mut self, function_index: u32) -> R {
         let module = self.module;
         let ty = module.functions.get(FuncIndex::from_u32(function_index)).ok_or(Reject)?;
@@ -481,6 +585,7 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn call_indirect(&mut self, type_index: u32, table_index: u32) -> R {
         if self.table(table_index)? != Ty::FuncRef {
             return Err(Reject);
@@ -493,10 +598,12 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn drop(&mut self) -> R {
         self.pop_any().map(|_| ())
     }
 
+    #[inline]
     fn select(&mut self) -> R {
         self.pop(Ty::I32)?;
         let a = self.pop_any()?;
@@ -513,22 +620,26 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn typed_select(&mut self, ty: ValType) -> R {
         let t = Ty::from_val(ty).ok_or(Reject)?;
         self.sig(&[t, t, Ty::I32], &[t])
     }
 
+    #[inline]
     fn local_get(&mut self, index: u32) -> R {
         let t = self.local(index)?;
         self.push(t);
         Ok(())
     }
 
+    #[inline]
     fn local_set(&mut self, index: u32) -> R {
         let t = self.local(index)?;
         self.pop(t)
     }
 
+    #[inline]
     fn local_tee(&mut self, index: u32) -> R {
         let t = self.local(index)?;
         self.pop(t)?;
@@ -536,12 +647,14 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn global_get(&mut self, index: u32) -> R {
         let g = self.module.globals.get(GlobalIndex::from_u32(index)).ok_or(Reject)?;
         self.push(Ty::of(g.content));
         Ok(())
     }
 
+    #[inline]
     fn global_set(&mut self, index: u32) -> R {
         let g = self.module.globals.get(GlobalIndex::from_u32(index)).ok_or(Reject)?;
         if !g.mutable {
@@ -550,37 +663,44 @@ impl<'m> BodyChecker<'m> {
         self.pop(Ty::of(g.content))
     }
 
+    #[inline]
     fn memory_size(&mut self, mem: u32) -> R {
         self.memory(mem)?;
         self.sig(&[], &[Ty::I32])
     }
 
+    #[inline]
     fn memory_grow(&mut self, mem: u32) -> R {
         self.memory(mem)?;
         self.sig(&[Ty::I32], &[Ty::I32])
     }
 
+    #[inline]
     fn memory_init(&mut self, data_index: u32, mem: u32) -> R {
         self.memory(mem)?;
         self.data(data_index)?;
         self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
     }
 
+    #[inline]
     fn data_drop(&mut self, data_index: u32) -> R {
         self.data(data_index)
     }
 
+    #[inline]
     fn memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> R {
         self.memory(dst_mem)?;
         self.memory(src_mem)?;
         self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
     }
 
+    #[inline]
     fn memory_fill(&mut self, mem: u32) -> R {
         self.memory(mem)?;
         self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
     }
 
+    #[inline]
     fn table_init(&mut self, elem_index: u32, table: u32) -> R {
         let elem = self.module.elems.get(ElemIndex::from_u32(elem_index)).ok_or(Reject)?;
         if Ty::of(elem.element) != self.table(table)? {
@@ -589,10 +709,12 @@ impl<'m> BodyChecker<'m> {
         self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
     }
 
+    #[inline]
     fn elem_drop(&mut self, elem_index: u32) -> R {
         self.module.elems.get(ElemIndex::from_u32(elem_index)).map(|_| ()).ok_or(Reject)
     }
 
+    #[inline]
     fn table_copy(&mut self, dst_table: u32, src_table: u32) -> R {
         if self.table(dst_table)? != self.table(src_table)? {
             return Err(Reject);
@@ -600,6 +722,7 @@ impl<'m> BodyChecker<'m> {
         self.sig(&[Ty::I32, Ty::I32, Ty::I32], &[])
     }
 
+    #[inline]
     fn ref_null(&mut self, hty: wasmparser::HeapType) -> R {
         use wasmparser::{AbstractHeapType as A, HeapType as H};
         let t = match hty {
@@ -611,6 +734,7 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn ref_is_null(&mut self) -> R {
         let t = self.pop_any()?;
         if !(t.is_ref() || t == Ty::Bottom) {
@@ -620,6 +744,7 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn ref_func(&mut self, function_index: u32) -> R {
         if self.module.functions.get(FuncIndex::from_u32(function_index)).is_none()
             || !self.resources.is_function_referenced(function_index)
@@ -630,26 +755,31 @@ impl<'m> BodyChecker<'m> {
         Ok(())
     }
 
+    #[inline]
     fn table_fill(&mut self, table: u32) -> R {
         let t = self.table(table)?;
         self.sig(&[Ty::I32, t, Ty::I32], &[])
     }
 
+    #[inline]
     fn table_get(&mut self, table: u32) -> R {
         let t = self.table(table)?;
         self.sig(&[Ty::I32], &[t])
     }
 
+    #[inline]
     fn table_set(&mut self, table: u32) -> R {
         let t = self.table(table)?;
         self.sig(&[Ty::I32, t], &[])
     }
 
+    #[inline]
     fn table_grow(&mut self, table: u32) -> R {
         let t = self.table(table)?;
         self.sig(&[t, Ty::I32], &[Ty::I32])
     }
 
+    #[inline]
     fn table_size(&mut self, table: u32) -> R {
         self.table(table)?;
         self.sig(&[], &[Ty::I32])
@@ -671,4 +801,9 @@ pub(crate) fn note_rejected() {
 #[doc(hidden)]
 pub fn own_validator_rejections() -> u64 {
     REJECTED.with(std::cell::Cell::get)
+}
+
+/// Reads an unsigned LEB128 `u32` at the front of `bytes`, advancing it.
+pub(crate) fn read_leb(bytes: &mut &[u8]) -> Option<u32> {
+    leb_u32(bytes)
 }

@@ -9,635 +9,796 @@ impl<'a> wasmparser::VisitOperator<'a> for BodyChecker<'_> {
         Some(self)
     }
 
-    fn visit_unreachable(&mut self) -> R { self.unreachable() }
-    fn visit_nop(&mut self) -> R { self.nop() }
-    fn visit_block(&mut self, blockty: wasmparser::BlockType) -> R { self.block(blockty) }
-    fn visit_loop(&mut self, blockty: wasmparser::BlockType) -> R { self.r#loop(blockty) }
-    fn visit_if(&mut self, blockty: wasmparser::BlockType) -> R { self.r#if(blockty) }
-    fn visit_else(&mut self) -> R { self.r#else() }
-    fn visit_end(&mut self) -> R { self.end() }
-    fn visit_br(&mut self, relative_depth: u32) -> R { self.br(relative_depth) }
-    fn visit_br_if(&mut self, relative_depth: u32) -> R { self.br_if(relative_depth) }
-    fn visit_br_table(&mut self, targets: wasmparser::BrTable<'a>) -> R { self.br_table(targets) }
-    fn visit_return(&mut self) -> R { self.r#return() }
-    fn visit_call(&mut self, function_index: u32) -> R { self.call(function_index) }
-    fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> R { self.call_indirect(type_index, table_index) }
-    fn visit_drop(&mut self) -> R { self.drop() }
-    fn visit_select(&mut self) -> R { self.select() }
-    fn visit_local_get(&mut self, local_index: u32) -> R { self.local_get(local_index) }
-    fn visit_local_set(&mut self, local_index: u32) -> R { self.local_set(local_index) }
-    fn visit_local_tee(&mut self, local_index: u32) -> R { self.local_tee(local_index) }
-    fn visit_global_get(&mut self, global_index: u32) -> R { self.global_get(global_index) }
-    fn visit_global_set(&mut self, global_index: u32) -> R { self.global_set(global_index) }
-    fn visit_i32_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
-    fn visit_i64_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_f32_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[F32]) }
-    fn visit_f64_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[F64]) }
-    fn visit_i32_load8_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
-    fn visit_i32_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
-    fn visit_i32_load16_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
-    fn visit_i32_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
-    fn visit_i64_load8_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_i64_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_i64_load16_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_i64_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_i64_load32_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_i64_load32_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
-    fn visit_i32_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I32], &[]) }
-    fn visit_i64_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
-    fn visit_f32_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, F32], &[]) }
-    fn visit_f64_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, F64], &[]) }
-    fn visit_i32_store8(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I32], &[]) }
-    fn visit_i32_store16(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I32], &[]) }
-    fn visit_i64_store8(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
-    fn visit_i64_store16(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
-    fn visit_i64_store32(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
-    fn visit_memory_size(&mut self, mem: u32) -> R { self.memory_size(mem) }
-    fn visit_memory_grow(&mut self, mem: u32) -> R { self.memory_grow(mem) }
-    fn visit_i32_const(&mut self, value: i32) -> R { let _ = value; self.sig(&[], &[I32]) }
-    fn visit_i64_const(&mut self, value: i64) -> R { let _ = value; self.sig(&[], &[I64]) }
-    fn visit_f32_const(&mut self, value: wasmparser::Ieee32) -> R { let _ = value; self.sig(&[], &[F32]) }
-    fn visit_f64_const(&mut self, value: wasmparser::Ieee64) -> R { let _ = value; self.sig(&[], &[F64]) }
-    fn visit_i32_eqz(&mut self) -> R { self.sig(&[I32], &[I32]) }
-    fn visit_i32_eq(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_ne(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_lt_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_lt_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_gt_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_gt_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_le_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_le_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_ge_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_ge_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i64_eqz(&mut self) -> R { self.sig(&[I64], &[I32]) }
-    fn visit_i64_eq(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_ne(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_lt_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_lt_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_gt_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_gt_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_le_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_le_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_ge_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_i64_ge_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
-    fn visit_f32_eq(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
-    fn visit_f32_ne(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
-    fn visit_f32_lt(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
-    fn visit_f32_gt(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
-    fn visit_f32_le(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
-    fn visit_f32_ge(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
-    fn visit_f64_eq(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
-    fn visit_f64_ne(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
-    fn visit_f64_lt(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
-    fn visit_f64_gt(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
-    fn visit_f64_le(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
-    fn visit_f64_ge(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
-    fn visit_i32_clz(&mut self) -> R { self.sig(&[I32], &[I32]) }
-    fn visit_i32_ctz(&mut self) -> R { self.sig(&[I32], &[I32]) }
-    fn visit_i32_popcnt(&mut self) -> R { self.sig(&[I32], &[I32]) }
-    fn visit_i32_add(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_sub(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_mul(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_div_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_div_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_rem_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_rem_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_and(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_or(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_xor(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_shl(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_shr_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_shr_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_rotl(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i32_rotr(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
-    fn visit_i64_clz(&mut self) -> R { self.sig(&[I64], &[I64]) }
-    fn visit_i64_ctz(&mut self) -> R { self.sig(&[I64], &[I64]) }
-    fn visit_i64_popcnt(&mut self) -> R { self.sig(&[I64], &[I64]) }
-    fn visit_i64_add(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_sub(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_mul(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_div_s(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_div_u(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_rem_s(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_rem_u(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_and(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_or(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_xor(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_shl(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_shr_s(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_shr_u(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_rotl(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_i64_rotr(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
-    fn visit_f32_abs(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_neg(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_ceil(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_floor(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_trunc(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_nearest(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_sqrt(&mut self) -> R { self.sig(&[F32], &[F32]) }
-    fn visit_f32_add(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f32_sub(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f32_mul(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f32_div(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f32_min(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f32_max(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f32_copysign(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
-    fn visit_f64_abs(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_neg(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_ceil(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_floor(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_trunc(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_nearest(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_sqrt(&mut self) -> R { self.sig(&[F64], &[F64]) }
-    fn visit_f64_add(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_f64_sub(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_f64_mul(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_f64_div(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_f64_min(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_f64_max(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_f64_copysign(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
-    fn visit_i32_wrap_i64(&mut self) -> R { self.sig(&[I64], &[I32]) }
-    fn visit_i32_trunc_f32_s(&mut self) -> R { self.sig(&[F32], &[I32]) }
-    fn visit_i32_trunc_f32_u(&mut self) -> R { self.sig(&[F32], &[I32]) }
-    fn visit_i32_trunc_f64_s(&mut self) -> R { self.sig(&[F64], &[I32]) }
-    fn visit_i32_trunc_f64_u(&mut self) -> R { self.sig(&[F64], &[I32]) }
-    fn visit_i64_extend_i32_s(&mut self) -> R { self.sig(&[I32], &[I64]) }
-    fn visit_i64_extend_i32_u(&mut self) -> R { self.sig(&[I32], &[I64]) }
-    fn visit_i64_trunc_f32_s(&mut self) -> R { self.sig(&[F32], &[I64]) }
-    fn visit_i64_trunc_f32_u(&mut self) -> R { self.sig(&[F32], &[I64]) }
-    fn visit_i64_trunc_f64_s(&mut self) -> R { self.sig(&[F64], &[I64]) }
-    fn visit_i64_trunc_f64_u(&mut self) -> R { self.sig(&[F64], &[I64]) }
-    fn visit_f32_convert_i32_s(&mut self) -> R { self.sig(&[I32], &[F32]) }
-    fn visit_f32_convert_i32_u(&mut self) -> R { self.sig(&[I32], &[F32]) }
-    fn visit_f32_convert_i64_s(&mut self) -> R { self.sig(&[I64], &[F32]) }
-    fn visit_f32_convert_i64_u(&mut self) -> R { self.sig(&[I64], &[F32]) }
-    fn visit_f32_demote_f64(&mut self) -> R { self.sig(&[F64], &[F32]) }
-    fn visit_f64_convert_i32_s(&mut self) -> R { self.sig(&[I32], &[F64]) }
-    fn visit_f64_convert_i32_u(&mut self) -> R { self.sig(&[I32], &[F64]) }
-    fn visit_f64_convert_i64_s(&mut self) -> R { self.sig(&[I64], &[F64]) }
-    fn visit_f64_convert_i64_u(&mut self) -> R { self.sig(&[I64], &[F64]) }
-    fn visit_f64_promote_f32(&mut self) -> R { self.sig(&[F32], &[F64]) }
-    fn visit_i32_reinterpret_f32(&mut self) -> R { self.sig(&[F32], &[I32]) }
-    fn visit_i64_reinterpret_f64(&mut self) -> R { self.sig(&[F64], &[I64]) }
-    fn visit_f32_reinterpret_i32(&mut self) -> R { self.sig(&[I32], &[F32]) }
-    fn visit_f64_reinterpret_i64(&mut self) -> R { self.sig(&[I64], &[F64]) }
-    fn visit_i32_extend8_s(&mut self) -> R { self.sig(&[I32], &[I32]) }
-    fn visit_i32_extend16_s(&mut self) -> R { self.sig(&[I32], &[I32]) }
-    fn visit_i64_extend8_s(&mut self) -> R { self.sig(&[I64], &[I64]) }
-    fn visit_i64_extend16_s(&mut self) -> R { self.sig(&[I64], &[I64]) }
-    fn visit_i64_extend32_s(&mut self) -> R { self.sig(&[I64], &[I64]) }
-    fn visit_ref_eq(&mut self) -> R { Err(Reject) }
-    fn visit_struct_new(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
-    fn visit_struct_new_default(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
-    fn visit_struct_get(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_get_s(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_get_u(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_set(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
-    fn visit_array_new(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_new_default(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_new_fixed(&mut self, array_type_index: u32, array_size: u32) -> R { let _ = (array_type_index, array_size); Err(Reject) }
-    fn visit_array_new_data(&mut self, array_type_index: u32, array_data_index: u32) -> R { let _ = (array_type_index, array_data_index); Err(Reject) }
-    fn visit_array_new_elem(&mut self, array_type_index: u32, array_elem_index: u32) -> R { let _ = (array_type_index, array_elem_index); Err(Reject) }
-    fn visit_array_get(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_get_s(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_get_u(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_set(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_len(&mut self) -> R { Err(Reject) }
-    fn visit_array_fill(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
-    fn visit_array_copy(&mut self, array_type_index_dst: u32, array_type_index_src: u32) -> R { let _ = (array_type_index_dst, array_type_index_src); Err(Reject) }
-    fn visit_array_init_data(&mut self, array_type_index: u32, array_data_index: u32) -> R { let _ = (array_type_index, array_data_index); Err(Reject) }
-    fn visit_array_init_elem(&mut self, array_type_index: u32, array_elem_index: u32) -> R { let _ = (array_type_index, array_elem_index); Err(Reject) }
-    fn visit_ref_test_non_null(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
-    fn visit_ref_test_nullable(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
-    fn visit_ref_cast_non_null(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
-    fn visit_ref_cast_nullable(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
-    fn visit_br_on_cast(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
-    fn visit_br_on_cast_fail(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
-    fn visit_any_convert_extern(&mut self) -> R { Err(Reject) }
-    fn visit_extern_convert_any(&mut self) -> R { Err(Reject) }
-    fn visit_ref_i31(&mut self) -> R { Err(Reject) }
-    fn visit_i31_get_s(&mut self) -> R { Err(Reject) }
-    fn visit_i31_get_u(&mut self) -> R { Err(Reject) }
-    fn visit_struct_new_desc(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
-    fn visit_struct_new_default_desc(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
-    fn visit_ref_get_desc(&mut self, type_index: u32) -> R { let _ = (type_index,); Err(Reject) }
-    fn visit_ref_cast_desc_eq_non_null(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
-    fn visit_ref_cast_desc_eq_nullable(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
-    fn visit_br_on_cast_desc_eq(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
-    fn visit_br_on_cast_desc_eq_fail(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
-    fn visit_i32_trunc_sat_f32_s(&mut self) -> R { self.sig(&[F32], &[I32]) }
-    fn visit_i32_trunc_sat_f32_u(&mut self) -> R { self.sig(&[F32], &[I32]) }
-    fn visit_i32_trunc_sat_f64_s(&mut self) -> R { self.sig(&[F64], &[I32]) }
-    fn visit_i32_trunc_sat_f64_u(&mut self) -> R { self.sig(&[F64], &[I32]) }
-    fn visit_i64_trunc_sat_f32_s(&mut self) -> R { self.sig(&[F32], &[I64]) }
-    fn visit_i64_trunc_sat_f32_u(&mut self) -> R { self.sig(&[F32], &[I64]) }
-    fn visit_i64_trunc_sat_f64_s(&mut self) -> R { self.sig(&[F64], &[I64]) }
-    fn visit_i64_trunc_sat_f64_u(&mut self) -> R { self.sig(&[F64], &[I64]) }
-    fn visit_memory_init(&mut self, data_index: u32, mem: u32) -> R { self.memory_init(data_index, mem) }
-    fn visit_data_drop(&mut self, data_index: u32) -> R { self.data_drop(data_index) }
-    fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> R { self.memory_copy(dst_mem, src_mem) }
-    fn visit_memory_fill(&mut self, mem: u32) -> R { self.memory_fill(mem) }
-    fn visit_table_init(&mut self, elem_index: u32, table: u32) -> R { self.table_init(elem_index, table) }
-    fn visit_elem_drop(&mut self, elem_index: u32) -> R { self.elem_drop(elem_index) }
-    fn visit_table_copy(&mut self, dst_table: u32, src_table: u32) -> R { self.table_copy(dst_table, src_table) }
-    fn visit_typed_select(&mut self, ty: wasmparser::ValType) -> R { self.typed_select(ty) }
-    fn visit_typed_select_multi(&mut self, tys: Vec<wasmparser::ValType>) -> R { let _ = (tys,); Err(Reject) }
-    fn visit_ref_null(&mut self, hty: wasmparser::HeapType) -> R { self.ref_null(hty) }
-    fn visit_ref_is_null(&mut self) -> R { self.ref_is_null() }
-    fn visit_ref_func(&mut self, function_index: u32) -> R { self.ref_func(function_index) }
-    fn visit_table_fill(&mut self, table: u32) -> R { self.table_fill(table) }
-    fn visit_table_get(&mut self, table: u32) -> R { self.table_get(table) }
-    fn visit_table_set(&mut self, table: u32) -> R { self.table_set(table) }
-    fn visit_table_grow(&mut self, table: u32) -> R { self.table_grow(table) }
-    fn visit_table_size(&mut self, table: u32) -> R { self.table_size(table) }
-    fn visit_return_call(&mut self, function_index: u32) -> R { let _ = (function_index,); Err(Reject) }
-    fn visit_return_call_indirect(&mut self, type_index: u32, table_index: u32) -> R { let _ = (type_index, table_index); Err(Reject) }
-    fn visit_memory_discard(&mut self, mem: u32) -> R { let _ = (mem,); Err(Reject) }
-    fn visit_memory_atomic_notify(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_memory_atomic_wait32(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_memory_atomic_wait64(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_atomic_fence(&mut self, ordering: wasmparser::Ordering) -> R { let _ = (ordering,); Err(Reject) }
-    fn visit_i32_atomic_load(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_load(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_load32_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_store(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_store(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_store8(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_store16(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_store8(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_store16(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_store32(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_add(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_add(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_sub(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_sub(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_and(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_and(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_or(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_or(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_xor(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_xor(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_xchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_xchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw_cmpxchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw_cmpxchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw8_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i32_atomic_rmw16_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw8_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw16_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_i64_atomic_rmw32_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
-    fn visit_try_table(&mut self, try_table: wasmparser::TryTable) -> R { let _ = (try_table,); Err(Reject) }
-    fn visit_throw(&mut self, tag_index: u32) -> R { let _ = (tag_index,); Err(Reject) }
-    fn visit_throw_ref(&mut self) -> R { Err(Reject) }
-    fn visit_try(&mut self, blockty: wasmparser::BlockType) -> R { let _ = (blockty,); Err(Reject) }
-    fn visit_catch(&mut self, tag_index: u32) -> R { let _ = (tag_index,); Err(Reject) }
-    fn visit_rethrow(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
-    fn visit_delegate(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
-    fn visit_catch_all(&mut self) -> R { Err(Reject) }
-    fn visit_global_atomic_get(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_set(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_add(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_sub(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_and(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_or(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_xor(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_global_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
-    fn visit_table_atomic_get(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
-    fn visit_table_atomic_set(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
-    fn visit_table_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
-    fn visit_table_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
-    fn visit_struct_atomic_get(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_get_s(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_get_u(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_set(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_add(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_sub(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_and(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_or(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_xor(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_struct_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
-    fn visit_array_atomic_get(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_get_s(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_get_u(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_set(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_add(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_sub(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_and(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_or(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_xor(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_array_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
-    fn visit_ref_i31_shared(&mut self) -> R { Err(Reject) }
-    fn visit_call_ref(&mut self, type_index: u32) -> R { let _ = (type_index,); Err(Reject) }
-    fn visit_return_call_ref(&mut self, type_index: u32) -> R { let _ = (type_index,); Err(Reject) }
-    fn visit_ref_as_non_null(&mut self) -> R { Err(Reject) }
-    fn visit_br_on_null(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
-    fn visit_br_on_non_null(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
-    fn visit_cont_new(&mut self, cont_type_index: u32) -> R { let _ = (cont_type_index,); Err(Reject) }
-    fn visit_cont_bind(&mut self, argument_index: u32, result_index: u32) -> R { let _ = (argument_index, result_index); Err(Reject) }
-    fn visit_suspend(&mut self, tag_index: u32) -> R { let _ = (tag_index,); Err(Reject) }
-    fn visit_resume(&mut self, cont_type_index: u32, resume_table: wasmparser::ResumeTable) -> R { let _ = (cont_type_index, resume_table); Err(Reject) }
-    fn visit_resume_throw(&mut self, cont_type_index: u32, tag_index: u32, resume_table: wasmparser::ResumeTable) -> R { let _ = (cont_type_index, tag_index, resume_table); Err(Reject) }
-    fn visit_resume_throw_ref(&mut self, cont_type_index: u32, resume_table: wasmparser::ResumeTable) -> R { let _ = (cont_type_index, resume_table); Err(Reject) }
-    fn visit_switch(&mut self, cont_type_index: u32, tag_index: u32) -> R { let _ = (cont_type_index, tag_index); Err(Reject) }
-    fn visit_i64_add128(&mut self) -> R { Err(Reject) }
-    fn visit_i64_sub128(&mut self) -> R { Err(Reject) }
-    fn visit_i64_mul_wide_s(&mut self) -> R { Err(Reject) }
-    fn visit_i64_mul_wide_u(&mut self) -> R { Err(Reject) }
-    fn visit_pause(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_unreachable(&mut self) -> R { self.unreachable() }
+    #[inline(always)] fn visit_nop(&mut self) -> R { self.nop() }
+    #[inline(always)] fn visit_block(&mut self, blockty: wasmparser::BlockType) -> R { self.block(blockty) }
+    #[inline(always)] fn visit_loop(&mut self, blockty: wasmparser::BlockType) -> R { self.r#loop(blockty) }
+    #[inline(always)] fn visit_if(&mut self, blockty: wasmparser::BlockType) -> R { self.r#if(blockty) }
+    #[inline(always)] fn visit_else(&mut self) -> R { self.r#else() }
+    #[inline(always)] fn visit_end(&mut self) -> R { self.end() }
+    #[inline(always)] fn visit_br(&mut self, relative_depth: u32) -> R { self.br(relative_depth) }
+    #[inline(always)] fn visit_br_if(&mut self, relative_depth: u32) -> R { self.br_if(relative_depth) }
+    #[inline(always)] fn visit_br_table(&mut self, targets: wasmparser::BrTable<'a>) -> R { self.br_table(targets) }
+    #[inline(always)] fn visit_return(&mut self) -> R { self.r#return() }
+    #[inline(always)] fn visit_call(&mut self, function_index: u32) -> R { self.call(function_index) }
+    #[inline(always)] fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> R { self.call_indirect(type_index, table_index) }
+    #[inline(always)] fn visit_drop(&mut self) -> R { self.drop() }
+    #[inline(always)] fn visit_select(&mut self) -> R { self.select() }
+    #[inline(always)] fn visit_local_get(&mut self, local_index: u32) -> R { self.local_get(local_index) }
+    #[inline(always)] fn visit_local_set(&mut self, local_index: u32) -> R { self.local_set(local_index) }
+    #[inline(always)] fn visit_local_tee(&mut self, local_index: u32) -> R { self.local_tee(local_index) }
+    #[inline(always)] fn visit_global_get(&mut self, global_index: u32) -> R { self.global_get(global_index) }
+    #[inline(always)] fn visit_global_set(&mut self, global_index: u32) -> R { self.global_set(global_index) }
+    #[inline(always)] fn visit_i32_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i64_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_f32_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[F32]) }
+    #[inline(always)] fn visit_f64_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[F64]) }
+    #[inline(always)] fn visit_i32_load8_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_load16_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i64_load8_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_load16_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_load32_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_load32_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i32_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I32], &[]) }
+    #[inline(always)] fn visit_i64_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
+    #[inline(always)] fn visit_f32_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, F32], &[]) }
+    #[inline(always)] fn visit_f64_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, F64], &[]) }
+    #[inline(always)] fn visit_i32_store8(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I32], &[]) }
+    #[inline(always)] fn visit_i32_store16(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I32], &[]) }
+    #[inline(always)] fn visit_i64_store8(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
+    #[inline(always)] fn visit_i64_store16(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
+    #[inline(always)] fn visit_i64_store32(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, I64], &[]) }
+    #[inline(always)] fn visit_memory_size(&mut self, mem: u32) -> R { self.memory_size(mem) }
+    #[inline(always)] fn visit_memory_grow(&mut self, mem: u32) -> R { self.memory_grow(mem) }
+    #[inline(always)] fn visit_i32_const(&mut self, value: i32) -> R { let _ = value; self.sig(&[], &[I32]) }
+    #[inline(always)] fn visit_i64_const(&mut self, value: i64) -> R { let _ = value; self.sig(&[], &[I64]) }
+    #[inline(always)] fn visit_f32_const(&mut self, value: wasmparser::Ieee32) -> R { let _ = value; self.sig(&[], &[F32]) }
+    #[inline(always)] fn visit_f64_const(&mut self, value: wasmparser::Ieee64) -> R { let _ = value; self.sig(&[], &[F64]) }
+    #[inline(always)] fn visit_i32_eqz(&mut self) -> R { self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_eq(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_ne(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_lt_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_lt_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_gt_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_gt_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_le_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_le_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_ge_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_ge_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i64_eqz(&mut self) -> R { self.sig(&[I64], &[I32]) }
+    #[inline(always)] fn visit_i64_eq(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_ne(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_lt_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_lt_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_gt_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_gt_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_le_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_le_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_ge_s(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_i64_ge_u(&mut self) -> R { self.sig(&[I64, I64], &[I32]) }
+    #[inline(always)] fn visit_f32_eq(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
+    #[inline(always)] fn visit_f32_ne(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
+    #[inline(always)] fn visit_f32_lt(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
+    #[inline(always)] fn visit_f32_gt(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
+    #[inline(always)] fn visit_f32_le(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
+    #[inline(always)] fn visit_f32_ge(&mut self) -> R { self.sig(&[F32, F32], &[I32]) }
+    #[inline(always)] fn visit_f64_eq(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
+    #[inline(always)] fn visit_f64_ne(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
+    #[inline(always)] fn visit_f64_lt(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
+    #[inline(always)] fn visit_f64_gt(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
+    #[inline(always)] fn visit_f64_le(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
+    #[inline(always)] fn visit_f64_ge(&mut self) -> R { self.sig(&[F64, F64], &[I32]) }
+    #[inline(always)] fn visit_i32_clz(&mut self) -> R { self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_ctz(&mut self) -> R { self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_popcnt(&mut self) -> R { self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_add(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_sub(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_mul(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_div_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_div_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_rem_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_rem_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_and(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_or(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_xor(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_shl(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_shr_s(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_shr_u(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_rotl(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i32_rotr(&mut self) -> R { self.sig(&[I32, I32], &[I32]) }
+    #[inline(always)] fn visit_i64_clz(&mut self) -> R { self.sig(&[I64], &[I64]) }
+    #[inline(always)] fn visit_i64_ctz(&mut self) -> R { self.sig(&[I64], &[I64]) }
+    #[inline(always)] fn visit_i64_popcnt(&mut self) -> R { self.sig(&[I64], &[I64]) }
+    #[inline(always)] fn visit_i64_add(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_sub(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_mul(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_div_s(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_div_u(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_rem_s(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_rem_u(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_and(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_or(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_xor(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_shl(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_shr_s(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_shr_u(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_rotl(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_i64_rotr(&mut self) -> R { self.sig(&[I64, I64], &[I64]) }
+    #[inline(always)] fn visit_f32_abs(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_neg(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_ceil(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_floor(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_trunc(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_nearest(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_sqrt(&mut self) -> R { self.sig(&[F32], &[F32]) }
+    #[inline(always)] fn visit_f32_add(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f32_sub(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f32_mul(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f32_div(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f32_min(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f32_max(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f32_copysign(&mut self) -> R { self.sig(&[F32, F32], &[F32]) }
+    #[inline(always)] fn visit_f64_abs(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_neg(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_ceil(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_floor(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_trunc(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_nearest(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_sqrt(&mut self) -> R { self.sig(&[F64], &[F64]) }
+    #[inline(always)] fn visit_f64_add(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_f64_sub(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_f64_mul(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_f64_div(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_f64_min(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_f64_max(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_f64_copysign(&mut self) -> R { self.sig(&[F64, F64], &[F64]) }
+    #[inline(always)] fn visit_i32_wrap_i64(&mut self) -> R { self.sig(&[I64], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_f32_s(&mut self) -> R { self.sig(&[F32], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_f32_u(&mut self) -> R { self.sig(&[F32], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_f64_s(&mut self) -> R { self.sig(&[F64], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_f64_u(&mut self) -> R { self.sig(&[F64], &[I32]) }
+    #[inline(always)] fn visit_i64_extend_i32_s(&mut self) -> R { self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_extend_i32_u(&mut self) -> R { self.sig(&[I32], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_f32_s(&mut self) -> R { self.sig(&[F32], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_f32_u(&mut self) -> R { self.sig(&[F32], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_f64_s(&mut self) -> R { self.sig(&[F64], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_f64_u(&mut self) -> R { self.sig(&[F64], &[I64]) }
+    #[inline(always)] fn visit_f32_convert_i32_s(&mut self) -> R { self.sig(&[I32], &[F32]) }
+    #[inline(always)] fn visit_f32_convert_i32_u(&mut self) -> R { self.sig(&[I32], &[F32]) }
+    #[inline(always)] fn visit_f32_convert_i64_s(&mut self) -> R { self.sig(&[I64], &[F32]) }
+    #[inline(always)] fn visit_f32_convert_i64_u(&mut self) -> R { self.sig(&[I64], &[F32]) }
+    #[inline(always)] fn visit_f32_demote_f64(&mut self) -> R { self.sig(&[F64], &[F32]) }
+    #[inline(always)] fn visit_f64_convert_i32_s(&mut self) -> R { self.sig(&[I32], &[F64]) }
+    #[inline(always)] fn visit_f64_convert_i32_u(&mut self) -> R { self.sig(&[I32], &[F64]) }
+    #[inline(always)] fn visit_f64_convert_i64_s(&mut self) -> R { self.sig(&[I64], &[F64]) }
+    #[inline(always)] fn visit_f64_convert_i64_u(&mut self) -> R { self.sig(&[I64], &[F64]) }
+    #[inline(always)] fn visit_f64_promote_f32(&mut self) -> R { self.sig(&[F32], &[F64]) }
+    #[inline(always)] fn visit_i32_reinterpret_f32(&mut self) -> R { self.sig(&[F32], &[I32]) }
+    #[inline(always)] fn visit_i64_reinterpret_f64(&mut self) -> R { self.sig(&[F64], &[I64]) }
+    #[inline(always)] fn visit_f32_reinterpret_i32(&mut self) -> R { self.sig(&[I32], &[F32]) }
+    #[inline(always)] fn visit_f64_reinterpret_i64(&mut self) -> R { self.sig(&[I64], &[F64]) }
+    #[inline(always)] fn visit_i32_extend8_s(&mut self) -> R { self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i32_extend16_s(&mut self) -> R { self.sig(&[I32], &[I32]) }
+    #[inline(always)] fn visit_i64_extend8_s(&mut self) -> R { self.sig(&[I64], &[I64]) }
+    #[inline(always)] fn visit_i64_extend16_s(&mut self) -> R { self.sig(&[I64], &[I64]) }
+    #[inline(always)] fn visit_i64_extend32_s(&mut self) -> R { self.sig(&[I64], &[I64]) }
+    #[inline(always)] fn visit_ref_eq(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_struct_new(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_struct_new_default(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_struct_get(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_get_s(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_get_u(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_set(&mut self, struct_type_index: u32, field_index: u32) -> R { let _ = (struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_array_new(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_new_default(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_new_fixed(&mut self, array_type_index: u32, array_size: u32) -> R { let _ = (array_type_index, array_size); Err(Reject) }
+    #[inline(always)] fn visit_array_new_data(&mut self, array_type_index: u32, array_data_index: u32) -> R { let _ = (array_type_index, array_data_index); Err(Reject) }
+    #[inline(always)] fn visit_array_new_elem(&mut self, array_type_index: u32, array_elem_index: u32) -> R { let _ = (array_type_index, array_elem_index); Err(Reject) }
+    #[inline(always)] fn visit_array_get(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_get_s(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_get_u(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_set(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_len(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_array_fill(&mut self, array_type_index: u32) -> R { let _ = (array_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_array_copy(&mut self, array_type_index_dst: u32, array_type_index_src: u32) -> R { let _ = (array_type_index_dst, array_type_index_src); Err(Reject) }
+    #[inline(always)] fn visit_array_init_data(&mut self, array_type_index: u32, array_data_index: u32) -> R { let _ = (array_type_index, array_data_index); Err(Reject) }
+    #[inline(always)] fn visit_array_init_elem(&mut self, array_type_index: u32, array_elem_index: u32) -> R { let _ = (array_type_index, array_elem_index); Err(Reject) }
+    #[inline(always)] fn visit_ref_test_non_null(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
+    #[inline(always)] fn visit_ref_test_nullable(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
+    #[inline(always)] fn visit_ref_cast_non_null(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
+    #[inline(always)] fn visit_ref_cast_nullable(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
+    #[inline(always)] fn visit_br_on_cast(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
+    #[inline(always)] fn visit_br_on_cast_fail(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
+    #[inline(always)] fn visit_any_convert_extern(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_extern_convert_any(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_ref_i31(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i31_get_s(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i31_get_u(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_struct_new_desc(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_struct_new_default_desc(&mut self, struct_type_index: u32) -> R { let _ = (struct_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_ref_get_desc(&mut self, type_index: u32) -> R { let _ = (type_index,); Err(Reject) }
+    #[inline(always)] fn visit_ref_cast_desc_eq_non_null(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
+    #[inline(always)] fn visit_ref_cast_desc_eq_nullable(&mut self, hty: wasmparser::HeapType) -> R { let _ = (hty,); Err(Reject) }
+    #[inline(always)] fn visit_br_on_cast_desc_eq(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
+    #[inline(always)] fn visit_br_on_cast_desc_eq_fail(&mut self, relative_depth: u32, from_ref_type: wasmparser::RefType, to_ref_type: wasmparser::RefType) -> R { let _ = (relative_depth, from_ref_type, to_ref_type); Err(Reject) }
+    #[inline(always)] fn visit_i32_trunc_sat_f32_s(&mut self) -> R { self.sig(&[F32], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_sat_f32_u(&mut self) -> R { self.sig(&[F32], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_sat_f64_s(&mut self) -> R { self.sig(&[F64], &[I32]) }
+    #[inline(always)] fn visit_i32_trunc_sat_f64_u(&mut self) -> R { self.sig(&[F64], &[I32]) }
+    #[inline(always)] fn visit_i64_trunc_sat_f32_s(&mut self) -> R { self.sig(&[F32], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_sat_f32_u(&mut self) -> R { self.sig(&[F32], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_sat_f64_s(&mut self) -> R { self.sig(&[F64], &[I64]) }
+    #[inline(always)] fn visit_i64_trunc_sat_f64_u(&mut self) -> R { self.sig(&[F64], &[I64]) }
+    #[inline(always)] fn visit_memory_init(&mut self, data_index: u32, mem: u32) -> R { self.memory_init(data_index, mem) }
+    #[inline(always)] fn visit_data_drop(&mut self, data_index: u32) -> R { self.data_drop(data_index) }
+    #[inline(always)] fn visit_memory_copy(&mut self, dst_mem: u32, src_mem: u32) -> R { self.memory_copy(dst_mem, src_mem) }
+    #[inline(always)] fn visit_memory_fill(&mut self, mem: u32) -> R { self.memory_fill(mem) }
+    #[inline(always)] fn visit_table_init(&mut self, elem_index: u32, table: u32) -> R { self.table_init(elem_index, table) }
+    #[inline(always)] fn visit_elem_drop(&mut self, elem_index: u32) -> R { self.elem_drop(elem_index) }
+    #[inline(always)] fn visit_table_copy(&mut self, dst_table: u32, src_table: u32) -> R { self.table_copy(dst_table, src_table) }
+    #[inline(always)] fn visit_typed_select(&mut self, ty: wasmparser::ValType) -> R { self.typed_select(ty) }
+    #[inline(always)] fn visit_typed_select_multi(&mut self, tys: Vec<wasmparser::ValType>) -> R { let _ = (tys,); Err(Reject) }
+    #[inline(always)] fn visit_ref_null(&mut self, hty: wasmparser::HeapType) -> R { self.ref_null(hty) }
+    #[inline(always)] fn visit_ref_is_null(&mut self) -> R { self.ref_is_null() }
+    #[inline(always)] fn visit_ref_func(&mut self, function_index: u32) -> R { self.ref_func(function_index) }
+    #[inline(always)] fn visit_table_fill(&mut self, table: u32) -> R { self.table_fill(table) }
+    #[inline(always)] fn visit_table_get(&mut self, table: u32) -> R { self.table_get(table) }
+    #[inline(always)] fn visit_table_set(&mut self, table: u32) -> R { self.table_set(table) }
+    #[inline(always)] fn visit_table_grow(&mut self, table: u32) -> R { self.table_grow(table) }
+    #[inline(always)] fn visit_table_size(&mut self, table: u32) -> R { self.table_size(table) }
+    #[inline(always)] fn visit_return_call(&mut self, function_index: u32) -> R { let _ = (function_index,); Err(Reject) }
+    #[inline(always)] fn visit_return_call_indirect(&mut self, type_index: u32, table_index: u32) -> R { let _ = (type_index, table_index); Err(Reject) }
+    #[inline(always)] fn visit_memory_discard(&mut self, mem: u32) -> R { let _ = (mem,); Err(Reject) }
+    #[inline(always)] fn visit_memory_atomic_notify(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_memory_atomic_wait32(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_memory_atomic_wait64(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_atomic_fence(&mut self, ordering: wasmparser::Ordering) -> R { let _ = (ordering,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_load(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_load(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_load8_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_load16_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_load32_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_store(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_store(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_store8(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_store16(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_store8(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_store16(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_store32(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_add(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_add(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_add_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_sub(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_sub(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_sub_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_and(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_and(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_and_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_or(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_or(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_or_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_xor(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_xor(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_xor_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_xchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_xchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_xchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw_cmpxchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw_cmpxchg(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw8_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i32_atomic_rmw16_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw8_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw16_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_i64_atomic_rmw32_cmpxchg_u(&mut self, memarg: wasmparser::MemArg) -> R { let _ = (memarg,); Err(Reject) }
+    #[inline(always)] fn visit_try_table(&mut self, try_table: wasmparser::TryTable) -> R { let _ = (try_table,); Err(Reject) }
+    #[inline(always)] fn visit_throw(&mut self, tag_index: u32) -> R { let _ = (tag_index,); Err(Reject) }
+    #[inline(always)] fn visit_throw_ref(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_try(&mut self, blockty: wasmparser::BlockType) -> R { let _ = (blockty,); Err(Reject) }
+    #[inline(always)] fn visit_catch(&mut self, tag_index: u32) -> R { let _ = (tag_index,); Err(Reject) }
+    #[inline(always)] fn visit_rethrow(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
+    #[inline(always)] fn visit_delegate(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
+    #[inline(always)] fn visit_catch_all(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_get(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_set(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_add(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_sub(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_and(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_or(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_xor(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_global_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, global_index: u32) -> R { let _ = (ordering, global_index); Err(Reject) }
+    #[inline(always)] fn visit_table_atomic_get(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
+    #[inline(always)] fn visit_table_atomic_set(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
+    #[inline(always)] fn visit_table_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
+    #[inline(always)] fn visit_table_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, table_index: u32) -> R { let _ = (ordering, table_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_get(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_get_s(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_get_u(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_set(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_add(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_sub(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_and(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_or(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_xor(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_struct_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, struct_type_index: u32, field_index: u32) -> R { let _ = (ordering, struct_type_index, field_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_get(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_get_s(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_get_u(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_set(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_add(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_sub(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_and(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_or(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_xor(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_xchg(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_array_atomic_rmw_cmpxchg(&mut self, ordering: wasmparser::Ordering, array_type_index: u32) -> R { let _ = (ordering, array_type_index); Err(Reject) }
+    #[inline(always)] fn visit_ref_i31_shared(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_call_ref(&mut self, type_index: u32) -> R { let _ = (type_index,); Err(Reject) }
+    #[inline(always)] fn visit_return_call_ref(&mut self, type_index: u32) -> R { let _ = (type_index,); Err(Reject) }
+    #[inline(always)] fn visit_ref_as_non_null(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_br_on_null(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
+    #[inline(always)] fn visit_br_on_non_null(&mut self, relative_depth: u32) -> R { let _ = (relative_depth,); Err(Reject) }
+    #[inline(always)] fn visit_cont_new(&mut self, cont_type_index: u32) -> R { let _ = (cont_type_index,); Err(Reject) }
+    #[inline(always)] fn visit_cont_bind(&mut self, argument_index: u32, result_index: u32) -> R { let _ = (argument_index, result_index); Err(Reject) }
+    #[inline(always)] fn visit_suspend(&mut self, tag_index: u32) -> R { let _ = (tag_index,); Err(Reject) }
+    #[inline(always)] fn visit_resume(&mut self, cont_type_index: u32, resume_table: wasmparser::ResumeTable) -> R { let _ = (cont_type_index, resume_table); Err(Reject) }
+    #[inline(always)] fn visit_resume_throw(&mut self, cont_type_index: u32, tag_index: u32, resume_table: wasmparser::ResumeTable) -> R { let _ = (cont_type_index, tag_index, resume_table); Err(Reject) }
+    #[inline(always)] fn visit_resume_throw_ref(&mut self, cont_type_index: u32, resume_table: wasmparser::ResumeTable) -> R { let _ = (cont_type_index, resume_table); Err(Reject) }
+    #[inline(always)] fn visit_switch(&mut self, cont_type_index: u32, tag_index: u32) -> R { let _ = (cont_type_index, tag_index); Err(Reject) }
+    #[inline(always)] fn visit_i64_add128(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i64_sub128(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i64_mul_wide_s(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i64_mul_wide_u(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_pause(&mut self) -> R { Err(Reject) }
 }
 
 impl<'a> wasmparser::VisitSimdOperator<'a> for BodyChecker<'_> {
-    fn visit_v128_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load8x8_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load8x8_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load16x4_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load16x4_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load32x2_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load32x2_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load8_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load16_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load32_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load64_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load32_zero(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_load64_zero(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
-    fn visit_v128_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, V128], &[]) }
-    fn visit_v128_load8_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 16)?; self.sig(&[I32, V128], &[V128]) }
-    fn visit_v128_load16_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 8)?; self.sig(&[I32, V128], &[V128]) }
-    fn visit_v128_load32_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 4)?; self.sig(&[I32, V128], &[V128]) }
-    fn visit_v128_load64_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 2)?; self.sig(&[I32, V128], &[V128]) }
-    fn visit_v128_store8_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 16)?; self.sig(&[I32, V128], &[]) }
-    fn visit_v128_store16_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 8)?; self.sig(&[I32, V128], &[]) }
-    fn visit_v128_store32_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 4)?; self.sig(&[I32, V128], &[]) }
-    fn visit_v128_store64_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 2)?; self.sig(&[I32, V128], &[]) }
-    fn visit_v128_const(&mut self, value: wasmparser::V128) -> R { let _ = value; self.sig(&[], &[V128]) }
-    fn visit_i8x16_shuffle(&mut self, lanes: [u8; 16]) -> R { self.shuffle(&lanes)?; self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_extract_lane_s(&mut self, lane: u8) -> R { self.lane(lane, 16)?; self.sig(&[V128], &[I32]) }
-    fn visit_i8x16_extract_lane_u(&mut self, lane: u8) -> R { self.lane(lane, 16)?; self.sig(&[V128], &[I32]) }
-    fn visit_i8x16_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 16)?; self.sig(&[V128, I32], &[V128]) }
-    fn visit_i16x8_extract_lane_s(&mut self, lane: u8) -> R { self.lane(lane, 8)?; self.sig(&[V128], &[I32]) }
-    fn visit_i16x8_extract_lane_u(&mut self, lane: u8) -> R { self.lane(lane, 8)?; self.sig(&[V128], &[I32]) }
-    fn visit_i16x8_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 8)?; self.sig(&[V128, I32], &[V128]) }
-    fn visit_i32x4_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128], &[I32]) }
-    fn visit_i32x4_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128, I32], &[V128]) }
-    fn visit_i64x2_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128], &[I64]) }
-    fn visit_i64x2_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128, I64], &[V128]) }
-    fn visit_f32x4_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128], &[F32]) }
-    fn visit_f32x4_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128, F32], &[V128]) }
-    fn visit_f64x2_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128], &[F64]) }
-    fn visit_f64x2_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128, F64], &[V128]) }
-    fn visit_i8x16_swizzle(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_splat(&mut self) -> R { self.sig(&[I32], &[V128]) }
-    fn visit_i16x8_splat(&mut self) -> R { self.sig(&[I32], &[V128]) }
-    fn visit_i32x4_splat(&mut self) -> R { self.sig(&[I32], &[V128]) }
-    fn visit_i64x2_splat(&mut self) -> R { self.sig(&[I64], &[V128]) }
-    fn visit_f32x4_splat(&mut self) -> R { self.sig(&[F32], &[V128]) }
-    fn visit_f64x2_splat(&mut self) -> R { self.sig(&[F64], &[V128]) }
-    fn visit_i8x16_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_lt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_gt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_le_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_ge_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_lt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_gt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_le_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_ge_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_lt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_gt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_le_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_ge_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_lt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_gt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_le(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_ge(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_lt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_gt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_le(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_ge(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_v128_not(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_v128_and(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_v128_andnot(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_v128_or(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_v128_xor(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_v128_bitselect(&mut self) -> R { self.sig(&[V128, V128, V128], &[V128]) }
-    fn visit_v128_any_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i8x16_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i8x16_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i8x16_popcnt(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i8x16_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i8x16_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i8x16_narrow_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_narrow_i16x8_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i8x16_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i8x16_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i8x16_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_add_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_add_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_sub_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_sub_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_min_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_min_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_max_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_max_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i8x16_avgr_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_extadd_pairwise_i8x16_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_extadd_pairwise_i8x16_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_q15mulr_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i16x8_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i16x8_narrow_i32x4_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_narrow_i32x4_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_extend_low_i8x16_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_extend_high_i8x16_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_extend_low_i8x16_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_extend_high_i8x16_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i16x8_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i16x8_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i16x8_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i16x8_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_add_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_add_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_sub_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_sub_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_min_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_min_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_max_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_max_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_avgr_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_extmul_low_i8x16_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_extmul_high_i8x16_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_extmul_low_i8x16_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i16x8_extmul_high_i8x16_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_extadd_pairwise_i16x8_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_extadd_pairwise_i16x8_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i32x4_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i32x4_extend_low_i16x8_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_extend_high_i16x8_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_extend_low_i16x8_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_extend_high_i16x8_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i32x4_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i32x4_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i32x4_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_min_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_min_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_max_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_max_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_dot_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_extmul_low_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_extmul_high_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_extmul_low_i16x8_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_extmul_high_i16x8_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i64x2_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i64x2_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i64x2_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
-    fn visit_i64x2_extend_low_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i64x2_extend_high_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i64x2_extend_low_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i64x2_extend_high_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i64x2_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i64x2_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i64x2_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
-    fn visit_i64x2_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_extmul_low_i32x4_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_extmul_high_i32x4_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_extmul_low_i32x4_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i64x2_extmul_high_i32x4_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_ceil(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_floor(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_trunc(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_nearest(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_sqrt(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_div(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_min(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_max(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_pmin(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f32x4_pmax(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_ceil(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_floor(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_trunc(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_nearest(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_sqrt(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_div(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_min(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_max(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_pmin(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_f64x2_pmax(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
-    fn visit_i32x4_trunc_sat_f32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_trunc_sat_f32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_convert_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_convert_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_trunc_sat_f64x2_s_zero(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i32x4_trunc_sat_f64x2_u_zero(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_convert_low_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_convert_low_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f32x4_demote_f64x2_zero(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_f64x2_promote_low_f32x4(&mut self) -> R { self.sig(&[V128], &[V128]) }
-    fn visit_i8x16_relaxed_swizzle(&mut self) -> R { Err(Reject) }
-    fn visit_i32x4_relaxed_trunc_f32x4_s(&mut self) -> R { Err(Reject) }
-    fn visit_i32x4_relaxed_trunc_f32x4_u(&mut self) -> R { Err(Reject) }
-    fn visit_i32x4_relaxed_trunc_f64x2_s_zero(&mut self) -> R { Err(Reject) }
-    fn visit_i32x4_relaxed_trunc_f64x2_u_zero(&mut self) -> R { Err(Reject) }
-    fn visit_f32x4_relaxed_madd(&mut self) -> R { Err(Reject) }
-    fn visit_f32x4_relaxed_nmadd(&mut self) -> R { Err(Reject) }
-    fn visit_f64x2_relaxed_madd(&mut self) -> R { Err(Reject) }
-    fn visit_f64x2_relaxed_nmadd(&mut self) -> R { Err(Reject) }
-    fn visit_i8x16_relaxed_laneselect(&mut self) -> R { Err(Reject) }
-    fn visit_i16x8_relaxed_laneselect(&mut self) -> R { Err(Reject) }
-    fn visit_i32x4_relaxed_laneselect(&mut self) -> R { Err(Reject) }
-    fn visit_i64x2_relaxed_laneselect(&mut self) -> R { Err(Reject) }
-    fn visit_f32x4_relaxed_min(&mut self) -> R { Err(Reject) }
-    fn visit_f32x4_relaxed_max(&mut self) -> R { Err(Reject) }
-    fn visit_f64x2_relaxed_min(&mut self) -> R { Err(Reject) }
-    fn visit_f64x2_relaxed_max(&mut self) -> R { Err(Reject) }
-    fn visit_i16x8_relaxed_q15mulr_s(&mut self) -> R { Err(Reject) }
-    fn visit_i16x8_relaxed_dot_i8x16_i7x16_s(&mut self) -> R { Err(Reject) }
-    fn visit_i32x4_relaxed_dot_i8x16_i7x16_add_s(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_v128_load(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load8x8_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load8x8_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load16x4_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load16x4_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load32x2_s(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load32x2_u(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load8_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load16_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load32_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load64_splat(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load32_zero(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_load64_zero(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_v128_store(&mut self, memarg: wasmparser::MemArg) -> R { self.memarg(&memarg)?; self.sig(&[I32, V128], &[]) }
+    #[inline(always)] fn visit_v128_load8_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 16)?; self.sig(&[I32, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_load16_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 8)?; self.sig(&[I32, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_load32_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 4)?; self.sig(&[I32, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_load64_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 2)?; self.sig(&[I32, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_store8_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 16)?; self.sig(&[I32, V128], &[]) }
+    #[inline(always)] fn visit_v128_store16_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 8)?; self.sig(&[I32, V128], &[]) }
+    #[inline(always)] fn visit_v128_store32_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 4)?; self.sig(&[I32, V128], &[]) }
+    #[inline(always)] fn visit_v128_store64_lane(&mut self, memarg: wasmparser::MemArg, lane: u8) -> R { self.memarg(&memarg)?; self.lane(lane, 2)?; self.sig(&[I32, V128], &[]) }
+    #[inline(always)] fn visit_v128_const(&mut self, value: wasmparser::V128) -> R { let _ = value; self.sig(&[], &[V128]) }
+    #[inline(always)] fn visit_i8x16_shuffle(&mut self, lanes: [u8; 16]) -> R { self.shuffle(&lanes)?; self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_extract_lane_s(&mut self, lane: u8) -> R { self.lane(lane, 16)?; self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i8x16_extract_lane_u(&mut self, lane: u8) -> R { self.lane(lane, 16)?; self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i8x16_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 16)?; self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extract_lane_s(&mut self, lane: u8) -> R { self.lane(lane, 8)?; self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i16x8_extract_lane_u(&mut self, lane: u8) -> R { self.lane(lane, 8)?; self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i16x8_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 8)?; self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i32x4_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128], &[I64]) }
+    #[inline(always)] fn visit_i64x2_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128, I64], &[V128]) }
+    #[inline(always)] fn visit_f32x4_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128], &[F32]) }
+    #[inline(always)] fn visit_f32x4_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 4)?; self.sig(&[V128, F32], &[V128]) }
+    #[inline(always)] fn visit_f64x2_extract_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128], &[F64]) }
+    #[inline(always)] fn visit_f64x2_replace_lane(&mut self, lane: u8) -> R { self.lane(lane, 2)?; self.sig(&[V128, F64], &[V128]) }
+    #[inline(always)] fn visit_i8x16_swizzle(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_splat(&mut self) -> R { self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_i16x8_splat(&mut self) -> R { self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_i32x4_splat(&mut self) -> R { self.sig(&[I32], &[V128]) }
+    #[inline(always)] fn visit_i64x2_splat(&mut self) -> R { self.sig(&[I64], &[V128]) }
+    #[inline(always)] fn visit_f32x4_splat(&mut self) -> R { self.sig(&[F32], &[V128]) }
+    #[inline(always)] fn visit_f64x2_splat(&mut self) -> R { self.sig(&[F64], &[V128]) }
+    #[inline(always)] fn visit_i8x16_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_lt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_gt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_le_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_ge_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_lt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_gt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_le_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_ge_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_lt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_gt_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_le_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_ge_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_lt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_gt_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_le_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_ge_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_lt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_gt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_le(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_ge(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_eq(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_ne(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_lt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_gt(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_le(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_ge(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_not(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_v128_and(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_andnot(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_or(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_xor(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_bitselect(&mut self) -> R { self.sig(&[V128, V128, V128], &[V128]) }
+    #[inline(always)] fn visit_v128_any_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i8x16_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_popcnt(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i8x16_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i8x16_narrow_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_narrow_i16x8_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i8x16_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i8x16_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i8x16_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_add_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_add_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_sub_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_sub_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_min_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_min_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_max_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_max_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_avgr_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extadd_pairwise_i8x16_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extadd_pairwise_i8x16_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_q15mulr_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i16x8_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i16x8_narrow_i32x4_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_narrow_i32x4_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extend_low_i8x16_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extend_high_i8x16_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extend_low_i8x16_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extend_high_i8x16_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i16x8_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i16x8_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i16x8_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_add_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_add_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_sub_sat_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_sub_sat_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_min_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_min_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_max_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_max_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_avgr_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extmul_low_i8x16_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extmul_high_i8x16_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extmul_low_i8x16_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i16x8_extmul_high_i8x16_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extadd_pairwise_i16x8_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extadd_pairwise_i16x8_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i32x4_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i32x4_extend_low_i16x8_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extend_high_i16x8_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extend_low_i16x8_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extend_high_i16x8_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i32x4_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i32x4_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i32x4_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_min_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_min_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_max_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_max_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_dot_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extmul_low_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extmul_high_i16x8_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extmul_low_i16x8_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_extmul_high_i16x8_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_all_true(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i64x2_bitmask(&mut self) -> R { self.sig(&[V128], &[I32]) }
+    #[inline(always)] fn visit_i64x2_extend_low_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extend_high_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extend_low_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extend_high_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_shl(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i64x2_shr_s(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i64x2_shr_u(&mut self) -> R { self.sig(&[V128, I32], &[V128]) }
+    #[inline(always)] fn visit_i64x2_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extmul_low_i32x4_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extmul_high_i32x4_s(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extmul_low_i32x4_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i64x2_extmul_high_i32x4_u(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_ceil(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_floor(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_trunc(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_nearest(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_sqrt(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_div(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_min(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_max(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_pmin(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_pmax(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_ceil(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_floor(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_trunc(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_nearest(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_abs(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_neg(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_sqrt(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_add(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_sub(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_mul(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_div(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_min(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_max(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_pmin(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_pmax(&mut self) -> R { self.sig(&[V128, V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_trunc_sat_f32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_trunc_sat_f32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_convert_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_convert_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_trunc_sat_f64x2_s_zero(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i32x4_trunc_sat_f64x2_u_zero(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_convert_low_i32x4_s(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_convert_low_i32x4_u(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f32x4_demote_f64x2_zero(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_f64x2_promote_low_f32x4(&mut self) -> R { self.sig(&[V128], &[V128]) }
+    #[inline(always)] fn visit_i8x16_relaxed_swizzle(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i32x4_relaxed_trunc_f32x4_s(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i32x4_relaxed_trunc_f32x4_u(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i32x4_relaxed_trunc_f64x2_s_zero(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i32x4_relaxed_trunc_f64x2_u_zero(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f32x4_relaxed_madd(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f32x4_relaxed_nmadd(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f64x2_relaxed_madd(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f64x2_relaxed_nmadd(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i8x16_relaxed_laneselect(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i16x8_relaxed_laneselect(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i32x4_relaxed_laneselect(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i64x2_relaxed_laneselect(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f32x4_relaxed_min(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f32x4_relaxed_max(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f64x2_relaxed_min(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_f64x2_relaxed_max(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i16x8_relaxed_q15mulr_s(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i16x8_relaxed_dot_i8x16_i7x16_s(&mut self) -> R { Err(Reject) }
+    #[inline(always)] fn visit_i32x4_relaxed_dot_i8x16_i7x16_add_s(&mut self) -> R { Err(Reject) }
 }
+
+/// The one-byte operators of WebAssembly 2.0 without immediates, and
+/// those with one `u32` immediate (an index or a depth): what the
+/// validation pass decodes itself before asking wasmparser's reader.
+macro_rules! for_each_short_operator {
+    ($m:ident) => {
+        $m! {
+            plain {
+            0x00 => visit_unreachable
+            0x01 => visit_nop
+            0x0b => visit_end
+            0x0f => visit_return
+            0x1a => visit_drop
+            0x1b => visit_select
+            0x45 => visit_i32_eqz
+            0x46 => visit_i32_eq
+            0x47 => visit_i32_ne
+            0x48 => visit_i32_lt_s
+            0x49 => visit_i32_lt_u
+            0x4a => visit_i32_gt_s
+            0x4b => visit_i32_gt_u
+            0x4c => visit_i32_le_s
+            0x4d => visit_i32_le_u
+            0x4e => visit_i32_ge_s
+            0x4f => visit_i32_ge_u
+            0x50 => visit_i64_eqz
+            0x51 => visit_i64_eq
+            0x52 => visit_i64_ne
+            0x53 => visit_i64_lt_s
+            0x54 => visit_i64_lt_u
+            0x55 => visit_i64_gt_s
+            0x56 => visit_i64_gt_u
+            0x57 => visit_i64_le_s
+            0x58 => visit_i64_le_u
+            0x59 => visit_i64_ge_s
+            0x5a => visit_i64_ge_u
+            0x5b => visit_f32_eq
+            0x5c => visit_f32_ne
+            0x5d => visit_f32_lt
+            0x5e => visit_f32_gt
+            0x5f => visit_f32_le
+            0x60 => visit_f32_ge
+            0x61 => visit_f64_eq
+            0x62 => visit_f64_ne
+            0x63 => visit_f64_lt
+            0x64 => visit_f64_gt
+            0x65 => visit_f64_le
+            0x66 => visit_f64_ge
+            0x67 => visit_i32_clz
+            0x68 => visit_i32_ctz
+            0x69 => visit_i32_popcnt
+            0x6a => visit_i32_add
+            0x6b => visit_i32_sub
+            0x6c => visit_i32_mul
+            0x6d => visit_i32_div_s
+            0x6e => visit_i32_div_u
+            0x6f => visit_i32_rem_s
+            0x70 => visit_i32_rem_u
+            0x71 => visit_i32_and
+            0x72 => visit_i32_or
+            0x73 => visit_i32_xor
+            0x74 => visit_i32_shl
+            0x75 => visit_i32_shr_s
+            0x76 => visit_i32_shr_u
+            0x77 => visit_i32_rotl
+            0x78 => visit_i32_rotr
+            0x79 => visit_i64_clz
+            0x7a => visit_i64_ctz
+            0x7b => visit_i64_popcnt
+            0x7c => visit_i64_add
+            0x7d => visit_i64_sub
+            0x7e => visit_i64_mul
+            0x7f => visit_i64_div_s
+            0x80 => visit_i64_div_u
+            0x81 => visit_i64_rem_s
+            0x82 => visit_i64_rem_u
+            0x83 => visit_i64_and
+            0x84 => visit_i64_or
+            0x85 => visit_i64_xor
+            0x86 => visit_i64_shl
+            0x87 => visit_i64_shr_s
+            0x88 => visit_i64_shr_u
+            0x89 => visit_i64_rotl
+            0x8a => visit_i64_rotr
+            0x8b => visit_f32_abs
+            0x8c => visit_f32_neg
+            0x8d => visit_f32_ceil
+            0x8e => visit_f32_floor
+            0x8f => visit_f32_trunc
+            0x90 => visit_f32_nearest
+            0x91 => visit_f32_sqrt
+            0x92 => visit_f32_add
+            0x93 => visit_f32_sub
+            0x94 => visit_f32_mul
+            0x95 => visit_f32_div
+            0x96 => visit_f32_min
+            0x97 => visit_f32_max
+            0x98 => visit_f32_copysign
+            0x99 => visit_f64_abs
+            0x9a => visit_f64_neg
+            0x9b => visit_f64_ceil
+            0x9c => visit_f64_floor
+            0x9d => visit_f64_trunc
+            0x9e => visit_f64_nearest
+            0x9f => visit_f64_sqrt
+            0xa0 => visit_f64_add
+            0xa1 => visit_f64_sub
+            0xa2 => visit_f64_mul
+            0xa3 => visit_f64_div
+            0xa4 => visit_f64_min
+            0xa5 => visit_f64_max
+            0xa6 => visit_f64_copysign
+            0xa7 => visit_i32_wrap_i64
+            0xa8 => visit_i32_trunc_f32_s
+            0xa9 => visit_i32_trunc_f32_u
+            0xaa => visit_i32_trunc_f64_s
+            0xab => visit_i32_trunc_f64_u
+            0xac => visit_i64_extend_i32_s
+            0xad => visit_i64_extend_i32_u
+            0xae => visit_i64_trunc_f32_s
+            0xaf => visit_i64_trunc_f32_u
+            0xb0 => visit_i64_trunc_f64_s
+            0xb1 => visit_i64_trunc_f64_u
+            0xb2 => visit_f32_convert_i32_s
+            0xb3 => visit_f32_convert_i32_u
+            0xb4 => visit_f32_convert_i64_s
+            0xb5 => visit_f32_convert_i64_u
+            0xb6 => visit_f32_demote_f64
+            0xb7 => visit_f64_convert_i32_s
+            0xb8 => visit_f64_convert_i32_u
+            0xb9 => visit_f64_convert_i64_s
+            0xba => visit_f64_convert_i64_u
+            0xbb => visit_f64_promote_f32
+            0xbc => visit_i32_reinterpret_f32
+            0xbd => visit_i64_reinterpret_f64
+            0xbe => visit_f32_reinterpret_i32
+            0xbf => visit_f64_reinterpret_i64
+            0xc0 => visit_i32_extend8_s
+            0xc1 => visit_i32_extend16_s
+            0xc2 => visit_i64_extend8_s
+            0xc3 => visit_i64_extend16_s
+            0xc4 => visit_i64_extend32_s
+            0xd1 => visit_ref_is_null
+            }
+            index {
+            0x0c => visit_br
+            0x0d => visit_br_if
+            0x10 => visit_call
+            0x20 => visit_local_get
+            0x21 => visit_local_set
+            0x22 => visit_local_tee
+            0x23 => visit_global_get
+            0x24 => visit_global_set
+            0x25 => visit_table_get
+            0x26 => visit_table_set
+            0xd2 => visit_ref_func
+            }
+        }
+    };
+}
+pub(crate) use for_each_short_operator;
