@@ -73,6 +73,18 @@ pub enum WasmValType {
 }
 
 impl WasmValType {
+    /// Every value type, in the order of their codes (artifacts store a
+    /// type as its position here; Brisk's validator's types follow it).
+    pub const ALL: [WasmValType; 7] = [
+        WasmValType::I32,
+        WasmValType::I64,
+        WasmValType::F32,
+        WasmValType::F64,
+        WasmValType::V128,
+        WasmValType::FuncRef,
+        WasmValType::ExternRef,
+    ];
+
     /// Converts a wasmparser value type, rejecting what Brisk doesn't
     /// implement yet.
     pub fn from_wasmparser(ty: wasmparser::ValType) -> Result<Self, String> {

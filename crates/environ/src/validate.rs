@@ -95,16 +95,8 @@ impl Ty {
     }
 }
 
-/// The one-value signatures of block types `(result t)`.
-const SINGLE: [WasmValType; 7] = [
-    WasmValType::I32,
-    WasmValType::I64,
-    WasmValType::F32,
-    WasmValType::F64,
-    WasmValType::V128,
-    WasmValType::FuncRef,
-    WasmValType::ExternRef,
-];
+/// The one-value signatures of block types `(result t)`, by `Ty`.
+const SINGLE: [WasmValType; 7] = WasmValType::ALL;
 
 /// A number for the types a branch to a frame carries: equal numbers for
 /// equal types (not the converse: two type indices may name equal types).
@@ -806,4 +798,34 @@ pub fn own_validator_rejections() -> u64 {
 /// Reads an unsigned LEB128 `u32` at the front of `bytes`, advancing it.
 pub(crate) fn read_leb(bytes: &mut &[u8]) -> Option<u32> {
     leb_u32(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `SINGLE` is indexed by `Ty`: the two orders agree.
+    #[test]
+    fn types_follow_the_value_type_order() {
+        for (i, &t) in WasmValType::ALL.iter().enumerate() {
+            assert_eq!(Ty::of(t) as usize, i);
+            assert_eq!(SINGLE[Ty::of(t) as usize], t);
+        }
+    }
+
+    #[test]
+    fn leb_reads_as_the_binary_format_says() {
+        let read = |bytes: &[u8]| {
+            let mut rest = bytes;
+            leb_u32(&mut rest).map(|v| (v, bytes.len() - rest.len()))
+        };
+        assert_eq!(read(&[0x05]), Some((5, 1)));
+        assert_eq!(read(&[0x80, 0x01]), Some((128, 2)));
+        assert_eq!(read(&[0xff, 0xff, 0xff, 0xff, 0x0f]), Some((u32::MAX, 5)));
+        // Too long, too large, cut short.
+        assert_eq!(read(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), None);
+        assert_eq!(read(&[0xff, 0xff, 0xff, 0xff, 0x1f]), None);
+        assert_eq!(read(&[0x80]), None);
+        assert_eq!(read(&[]), None);
+    }
 }

@@ -296,15 +296,7 @@ pub const MODE_PASSIVE: u32 = 1;
 pub const MODE_DECLARED: u32 = 2;
 
 /// Value types by their code in artifacts: the code is the position.
-const VALTYPES: [WasmValType; 7] = [
-    WasmValType::I32,
-    WasmValType::I64,
-    WasmValType::F32,
-    WasmValType::F64,
-    WasmValType::V128,
-    WasmValType::FuncRef,
-    WasmValType::ExternRef,
-];
+const VALTYPES: [WasmValType; 7] = WasmValType::ALL;
 
 /// The symbol name of a function the name section does not name.
 pub fn unnamed_symbol(func: FuncIndex) -> String {
