@@ -405,9 +405,10 @@ macro_rules! visit_short {
     (plain { $($plain:literal => $plain_visit:ident)* } index { $($index:literal => $index_visit:ident)* }) => {
         /// Decodes the operator at `reader` if it is one of the short ones
         /// (`code`, its first byte, is one of WebAssembly 2.0's one-byte
-        /// opcodes without immediates or with one `u32`) and visits it; `None`
-        /// otherwise. What wasmparser's reader does for them, without the
-        /// reader's dispatch over every operator of every proposal.
+        /// opcodes without immediates or with one `u32`, or a constant) and
+        /// visits it (a dead `br_table` too); `None` otherwise. What
+        /// wasmparser's reader does for them, without the reader's dispatch
+        /// over every operator of every proposal.
         #[inline(always)]
         fn visit_short<'a, S: OperatorSink<'a>>(
             reader: &mut wasmparser::BinaryReader<'a>,
@@ -419,6 +420,24 @@ macro_rules! visit_short {
                 return visit.dead_br_table(reader).map(Ok);
             }
             Some(match code {
+                // The constants, whose immediates the reader reads as it
+                // would.
+                0x41 => {
+                    let _ = reader.read_u8();
+                    reader.read_var_i32().map(|v| visit.visit_i32_const(v))
+                }
+                0x42 => {
+                    let _ = reader.read_u8();
+                    reader.read_var_i64().map(|v| visit.visit_i64_const(v))
+                }
+                0x43 => {
+                    let _ = reader.read_u8();
+                    reader.read_f32().map(|v| visit.visit_f32_const(v))
+                }
+                0x44 => {
+                    let _ = reader.read_u8();
+                    reader.read_f64().map(|v| visit.visit_f64_const(v))
+                }
                 $($plain => {
                     let _ = reader.read_u8();
                     Ok(visit.$plain_visit())

@@ -111,6 +111,33 @@ fn label_id(is_loop: bool, ty: BlockType) -> u32 {
     }
 }
 
+/// Skips the `br_table` depths from `bytes[at..]` on while they take one
+/// byte and lead to a label marked with `stamp`, at most `left` of them:
+/// says where it stopped and how many are left.
+#[inline(always)]
+fn marked_run(bytes: &[u8], mut at: usize, mut left: usize, labels: &[u32], marks: &[u32], stamp: u32, top: usize) -> (usize, usize) {
+    while left > 0 {
+        let Some(&b) = bytes.get(at) else { break };
+        if b >= 0x80 {
+            break;
+        }
+        let Some(&id) = labels.get(top.wrapping_sub(usize::from(b))) else { break };
+        if marks.get(id as usize) != Some(&stamp) {
+            break;
+        }
+        at += 1;
+        left -= 1;
+    }
+    (at, left)
+}
+
+/// An index of the module's index spaces, from an immediate: `u32::MAX`
+/// is none (the entity types reserve it).
+#[inline(always)]
+fn entity<I: cranelift_entity::EntityRef>(i: u32) -> Result<I, Reject> {
+    if i == u32::MAX { Err(Reject) } else { Ok(I::new(i as usize)) }
+}
+
 /// Reads an unsigned LEB128 `u32` from the front of `bytes`, advancing it.
 #[inline(always)]
 fn leb_u32(bytes: &mut &[u8]) -> Option<u32> {
@@ -313,7 +340,7 @@ impl<'m> BodyChecker<'m> {
                 Ok((&[], std::slice::from_ref(&SINGLE[t as usize])))
             }
             BlockType::FuncType(i) => {
-                let f = self.module.types.get(TypeIndex::from_u32(i)).ok_or(Reject)?;
+                let f = self.module.types.get(entity::<TypeIndex>(i)?).ok_or(Reject)?;
                 Ok((&f.params, &f.results))
             }
         }
@@ -378,7 +405,7 @@ impl<'m> BodyChecker<'m> {
 
     /// Memory `index` exists (and is a 32-bit, unshared one).
     fn memory(&self, index: u32) -> R {
-        match self.module.memories.get(crate::types::MemoryIndex::from_u32(index)) {
+        match self.module.memories.get(entity::<crate::types::MemoryIndex>(index)?) {
             Some(m) if index == 0 && !m.memory64 && !m.shared => Ok(()),
             _ => Err(Reject),
         }
@@ -393,7 +420,7 @@ impl<'m> BodyChecker<'m> {
     }
 
     fn table(&self, index: u32) -> Result<Ty, Reject> {
-        self.module.tables.get(TableIndex::from_u32(index)).map(|t| Ty::of(t.element)).ok_or(Reject)
+        self.module.tables.get(entity::<TableIndex>(index)?).map(|t| Ty::of(t.element)).ok_or(Reject)
     }
 
     fn data(&self, index: u32) -> R {
@@ -511,17 +538,21 @@ impl<'m> BodyChecker<'m> {
         let stamp = self.stamp;
         let top = self.frames.len() - 1;
         let mut arity = None;
-        let mut rest = bytes;
-        let mut default = 0;
-        // The targets, then the default, in one pass.
-        for _ in 0..=count {
-            let depth = match rest.split_first() {
-                Some((&b, tail)) if b < 0x80 => {
-                    rest = tail;
-                    u32::from(b)
-                }
-                _ => leb_u32(&mut rest).ok_or(Reject)?,
-            };
+        // The targets, then the default, in one pass: runs of one-byte
+        // depths to labels already checked go by in `marked_run`; each
+        // other depth is read and its label checked here.
+        let (mut at, mut left) = (0, count as usize + 1);
+        let mut slow = (usize::MAX, 0);
+        loop {
+            (at, left) = marked_run(bytes, at, left, &self.labels, &self.marks, stamp, top);
+            if left == 0 {
+                break;
+            }
+            let mut rest = bytes.get(at..).ok_or(Reject)?;
+            let depth = leb_u32(&mut rest).ok_or(Reject)?;
+            at = bytes.len() - rest.len();
+            left -= 1;
+            slow = (at, depth);
             let id = *self.labels.get(top.wrapping_sub(depth as usize)).ok_or(Reject)? as usize;
             if self.marks.get(id) != Some(&stamp) {
                 let label = self.label(depth)?;
@@ -531,14 +562,17 @@ impl<'m> BodyChecker<'m> {
                 self.fits(label)?;
                 *self.marks.get_mut(id).ok_or(Reject)? = stamp;
             }
-            default = depth;
         }
         // The last depth read is the default's: its values are the
         // branch's.
+        let default = if slow.0 == at { slow.1 } else { u32::from(bytes[at - 1]) };
         let want = self.label(default)?;
+        if arity.is_some_and(|n| n != want.len()) {
+            return Err(Reject);
+        }
         self.pop_types(want)?;
         self.set_unreachable()?;
-        Ok(bytes.len() - rest.len())
+        Ok(at)
     }
 
     /// The operands on top fit `types` (without popping them).
@@ -570,7 +604,7 @@ impl<'m> BodyChecker<'m> {
     #[inline]
     fn call(&mut self, function_index: u32) -> R {
         let module = self.module;
-        let ty = module.functions.get(FuncIndex::from_u32(function_index)).ok_or(Reject)?;
+        let ty = module.functions.get(entity::<FuncIndex>(function_index)?).ok_or(Reject)?;
         let f = module.types.get(*ty).ok_or(Reject)?;
         self.pop_types(&f.params)?;
         self.push_types(&f.results);
@@ -583,7 +617,7 @@ impl<'m> BodyChecker<'m> {
             return Err(Reject);
         }
         let module = self.module;
-        let f = module.types.get(TypeIndex::from_u32(type_index)).ok_or(Reject)?;
+        let f = module.types.get(entity::<TypeIndex>(type_index)?).ok_or(Reject)?;
         self.pop(Ty::I32)?;
         self.pop_types(&f.params)?;
         self.push_types(&f.results);
@@ -641,14 +675,14 @@ impl<'m> BodyChecker<'m> {
 
     #[inline]
     fn global_get(&mut self, index: u32) -> R {
-        let g = self.module.globals.get(GlobalIndex::from_u32(index)).ok_or(Reject)?;
+        let g = self.module.globals.get(entity::<GlobalIndex>(index)?).ok_or(Reject)?;
         self.push(Ty::of(g.content));
         Ok(())
     }
 
     #[inline]
     fn global_set(&mut self, index: u32) -> R {
-        let g = self.module.globals.get(GlobalIndex::from_u32(index)).ok_or(Reject)?;
+        let g = self.module.globals.get(entity::<GlobalIndex>(index)?).ok_or(Reject)?;
         if !g.mutable {
             return Err(Reject);
         }
@@ -694,7 +728,7 @@ impl<'m> BodyChecker<'m> {
 
     #[inline]
     fn table_init(&mut self, elem_index: u32, table: u32) -> R {
-        let elem = self.module.elems.get(ElemIndex::from_u32(elem_index)).ok_or(Reject)?;
+        let elem = self.module.elems.get(entity::<ElemIndex>(elem_index)?).ok_or(Reject)?;
         if Ty::of(elem.element) != self.table(table)? {
             return Err(Reject);
         }
@@ -703,7 +737,7 @@ impl<'m> BodyChecker<'m> {
 
     #[inline]
     fn elem_drop(&mut self, elem_index: u32) -> R {
-        self.module.elems.get(ElemIndex::from_u32(elem_index)).map(|_| ()).ok_or(Reject)
+        self.module.elems.get(entity::<ElemIndex>(elem_index)?).map(|_| ()).ok_or(Reject)
     }
 
     #[inline]
@@ -738,7 +772,7 @@ impl<'m> BodyChecker<'m> {
 
     #[inline]
     fn ref_func(&mut self, function_index: u32) -> R {
-        if self.module.functions.get(FuncIndex::from_u32(function_index)).is_none()
+        if self.module.functions.get(entity::<FuncIndex>(function_index)?).is_none()
             || !self.resources.is_function_referenced(function_index)
         {
             return Err(Reject);
