@@ -3,7 +3,7 @@
 
 use crate::module::*;
 use crate::types::*;
-use crate::validate::{BodyChecker, CheckerScratch, Reject};
+use crate::validate::{BodyChecker, CheckerScratch, Reject, read_leb};
 use crate::{WasmError, WasmResult};
 use cranelift_entity::PrimaryMap;
 use std::collections::HashSet;
@@ -276,22 +276,6 @@ struct Marks {
     stamp: u32,
 }
 
-/// Reads an unsigned LEB128 `u32` at `bytes[*at..]`, advancing `at`; `None`
-/// if it is cut short or does not fit.
-#[inline]
-fn leb_u32(bytes: &[u8], at: &mut usize) -> Option<u32> {
-    let mut value = 0u32;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes.get(*at)?;
-        *at += 1;
-        value |= u32::from(byte & 0x7f).checked_shl(shift)?;
-        if byte & 0x80 == 0 {
-            return (shift < 28 || byte < 0x10).then_some(value);
-        }
-    }
-    None
-}
-
 /// If the label at `depth` exists and the `avail` operands below the top
 /// one start with exactly its types, how many it takes.
 fn label_fits(
@@ -333,7 +317,7 @@ struct OpenFrame {
 /// types). Slots 0-7 are the empty label and the value types, then two per
 /// type index (results, loop parameters); the function's own label is
 /// `function_slot`; `u32::MAX` for what has none (never cached).
-fn label_slot(is_loop: bool, ty: wasmparser::BlockType) -> u32 {
+pub(crate) fn label_slot(is_loop: bool, ty: wasmparser::BlockType) -> u32 {
     use wasmparser::{BlockType as B, ValType as V};
     match ty {
         B::Empty => 0,
@@ -353,7 +337,7 @@ fn label_slot(is_loop: bool, ty: wasmparser::BlockType) -> u32 {
 }
 
 /// The slot of the function's own label: after every type index's two.
-fn function_slot(module: &Module) -> u32 {
+pub(crate) fn function_slot(module: &Module) -> u32 {
     u32::try_from(module.types.len()).ok().and_then(|n| n.checked_mul(2)).and_then(|n| n.checked_add(8)).unwrap_or(u32::MAX)
 }
 
@@ -512,8 +496,8 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
         // decoded them once already; this avoids its per-target overhead):
         // the opcode, the count, then the targets.
         let (bytes, base) = self.body;
-        let Some(mut at) = self.offset.checked_sub(base).map(|at| at + 1) else { return false };
-        if leb_u32(bytes, &mut at) != Some(table.len()) {
+        let Some(mut rest) = self.offset.checked_sub(base).and_then(|at| bytes.get(at + 1..)) else { return false };
+        if read_leb(&mut rest) != Some(table.len()) {
             return false;
         }
         // The open blocks' label slots, outermost first; the function's
@@ -538,7 +522,7 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
             *mark = seen.stamp;
         }
         for _ in 0..table.len() {
-            let Some(depth) = leb_u32(bytes, &mut at) else { return false };
+            let Some(depth) = read_leb(&mut rest) else { return false };
             let Some(index) = (frames - 1).checked_sub(depth as usize) else { return false };
             // A label's types are compared with the operands (in O(their
             // number)) once per br_table: later labels of the same types
@@ -567,18 +551,29 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
         if self.live() {
             return None;
         }
-        let Check::Own(c) = &mut *self.check else { return None };
-        let (bytes, base) = self.body;
-        let after = self.offset.checked_sub(base).and_then(|at| bytes.get(at + 1..)).unwrap_or(&[]);
-        let mut rest = after;
-        let skipped = crate::validate::read_leb(&mut rest)
-            .and_then(|count| c.br_table_in(count, rest).ok())
-            .and_then(|used| reader.read_bytes(1 + (after.len() - rest.len()) + used).ok());
+        if !matches!(self.check, Check::Own(_)) {
+            return None;
+        }
+        let skipped = self.own_br_table().and_then(|len| reader.read_bytes(1 + len).ok());
         if skipped.is_none() {
             return Some(Err(self.halt(rejected(self.offset))));
         }
         self.count_dead();
         Some(Ok(()))
+    }
+
+    /// The `br_table` at the current offset checked by Brisk's validator
+    /// from the body's bytes: how many bytes follow its opcode (count,
+    /// targets, default); `None` if it does not validate or is malformed,
+    /// or the validator is wasmparser's.
+    fn own_br_table(&mut self) -> Option<usize> {
+        let Check::Own(c) = &mut *self.check else { return None };
+        let (bytes, base) = self.body;
+        let after = bytes.get(self.offset.checked_sub(base)? + 1..)?;
+        let mut rest = after;
+        let count = read_leb(&mut rest)?;
+        let used = c.br_table_in(count, rest).ok()?;
+        Some(after.len() - rest.len() + used)
     }
 
     /// Stops the body with `error`.
@@ -641,12 +636,9 @@ macro_rules! visit_validated_one {
     ($visitor:ident BrTable { $arg:ident: $argty:ty } => $visit:ident) => {
         fn $visit(&mut self, $arg: $argty) -> Result<(), Halt> {
             let live = self.live();
-            if let Check::Own(c) = &mut *self.check {
+            if matches!(self.check, Check::Own(_)) {
                 // Brisk's validator reads the targets itself.
-                let (bytes, base) = self.body;
-                let mut rest = self.offset.checked_sub(base).and_then(|at| bytes.get(at + 1..)).unwrap_or(&[]);
-                let fits = crate::validate::read_leb(&mut rest).and_then(|count| c.br_table_in(count, rest).ok());
-                if fits.is_none() {
+                if self.own_br_table().is_none() {
                     return Err(self.halt(rejected(self.offset)));
                 }
             } else if self.br_table_fits(&$arg) {

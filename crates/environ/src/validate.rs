@@ -21,6 +21,7 @@ mod ops;
 pub(crate) use ops::for_each_short_operator;
 
 use crate::module::Module;
+use crate::translate::{function_slot, label_slot};
 use crate::types::{ElemIndex, FuncIndex, GlobalIndex, TableIndex, TypeIndex, WasmValType};
 use wasmparser::{BlockType, Frame, FrameKind, MemArg, MemArgTarget, RefType, ValType, WasmModuleResources};
 
@@ -98,19 +99,6 @@ impl Ty {
 /// The one-value signatures of block types `(result t)`, by `Ty`.
 const SINGLE: [WasmValType; 7] = WasmValType::ALL;
 
-/// A number for the types a branch to a frame carries: equal numbers for
-/// equal types (not the converse: two type indices may name equal types).
-/// 0-7: none and the value types; then two per type index (results, loop
-/// parameters); the function's own label comes after every type's two.
-fn label_id(is_loop: bool, ty: BlockType) -> u32 {
-    match ty {
-        BlockType::Empty => 0,
-        BlockType::Type(_) if is_loop => 0,
-        BlockType::Type(t) => Ty::from_val(t).map_or(0, |t| t as u32 + 1),
-        BlockType::FuncType(i) => i.saturating_mul(2).saturating_add(8 + u32::from(is_loop)),
-    }
-}
-
 /// Skips the `br_table` depths from `bytes[at..]` on while they take one
 /// byte and lead to a label marked with `stamp`, at most `left` of them:
 /// says where it stopped and how many are left.
@@ -181,7 +169,7 @@ pub(crate) struct BodyChecker<'m> {
     /// validator.
     frames: Vec<Frame>,
     /// Per frame, which types a branch to it carries, as a number: equal
-    /// numbers, equal types (see [`label_id`]).
+    /// numbers, equal types (`translate::label_slot`).
     labels: Vec<u32>,
     /// The label numbers a `br_table` has found to fit its operands: those
     /// marked with the current stamp.
@@ -211,7 +199,7 @@ impl<'m> BodyChecker<'m> {
         labels.clear();
         locals.clear();
         // Label numbers go up to the function's own, after every type's two.
-        marks.resize(module.types.len() * 2 + 9, 0);
+        marks.resize(function_slot(module).checked_add(1).map_or(0, |n| n as usize), 0);
         let func = module.types.get(ty).ok_or(Reject)?;
         locals.extend(func.params.iter().map(|&t| Ty::of(t)));
         frames.push(Frame {
@@ -221,7 +209,7 @@ impl<'m> BodyChecker<'m> {
             unreachable: false,
             init_height: 0,
         });
-        labels.push(module.types.len() as u32 * 2 + 8);
+        labels.push(function_slot(module));
         Ok(BodyChecker { operands, frames, labels, marks, stamp, locals, height: 0, unreachable: false, module, resources })
     }
 
@@ -364,7 +352,7 @@ impl<'m> BodyChecker<'m> {
         let (params, _) = self.block_sig(block_type)?;
         let height = self.operands.len();
         self.frames.push(Frame { kind, block_type, height, unreachable: false, init_height: 0 });
-        self.labels.push(label_id(kind == FrameKind::Loop, block_type));
+        self.labels.push(label_slot(kind == FrameKind::Loop, block_type));
         self.push_types(params);
         self.sync();
         Ok(())
