@@ -166,41 +166,82 @@ out = [
     "}",
     "",
 ]
-# The opcodes the validation pass decodes itself (translate.rs, `drive`):
-# those of one byte without immediates or with one `u32` (index or
-# depth), taken from the binary reader's own table.
-reader = open(os.path.join(os.path.dirname(paths[0]), "binary_reader.rs")).read()
-reader = reader[reader.index("pub fn visit_operator<T>"):]
-reader = reader[:reader.index("\n    }\n")]
-plain_ops, index_ops = [], []
-for m in re.finditer(r"^\s*(0x[0-9a-f]{2}) => visitor\.(visit_\w+)\((.*?)\),$", reader, re.M):
-    byte, visit, args = m.groups()
-    group = next(g for g, _, _, v, _ in entries if v == visit)
-    if group not in WASM2:
-        continue
-    if args == "":
-        plain_ops.append(f"            {byte} => {visit}")
-    elif args == "self.read_var_u32()?":
-        index_ops.append(f"            {byte} => {visit}")
-out += [
-    "/// The one-byte operators of WebAssembly 2.0 without immediates, and",
-    "/// those with one `u32` immediate (an index or a depth): what the",
-    "/// validation pass decodes itself before asking wasmparser's reader.",
-    "macro_rules! for_each_short_operator {",
+# The operators the validation pass decodes itself with Brisk's
+# validator (translate.rs, `visit_decoded`): every arm of the binary
+# reader's tables for WebAssembly 2.0 whose immediates are nothing, `u32`s,
+# a memory immediate, a lane index or both (the others, such as `br_table`
+# or a typed `select`, stay with wasmparser's reader).
+def arms(fn_name):
+    body = reader_src[reader_src.index(f"fn {fn_name}<T>"):]
+    body = body[body.index("match code {"):]
+    end = body.index("\n        })")
+    body = body[:end]
+    out = []
+    starts = [m for m in re.finditer(r"^\s{12}(0x[0-9a-f]+) => ", body, re.M)]
+    for i, m in enumerate(starts):
+        text = body[m.end(): starts[i + 1].start() if i + 1 < len(starts) else len(body)]
+        visits = re.findall(r"visitor\.(visit_\w+)\(", text)
+        if len(visits) != 1:
+            continue
+        reads = re.findall(r"self\.(read\w*)\(([^)]*)\)\?", text)
+        # Arguments in the order the visit takes them: single-line arms
+        # read them in place; block arms bind them to names first.
+        lets = re.findall(r"let (\w+) = self\.(read\w*)\(([^)]*)\)\?", text)
+        if lets:
+            args = re.search(r"visitor\.visit_\w+\(([^)]*)\)", text).group(1)
+            names = [a.strip() for a in args.split(",") if a.strip()]
+            if [n for n, _, _ in lets] != names or len(lets) != len(reads):
+                continue
+        if any(s in text for s in ("expect_frame", "bail!", "read_memory_index", "for ")):
+            continue
+        out.append((int(m.group(1), 16), visits[0], [(r, a) for r, a in reads]))
+    return out
+
+reader_src = open(os.path.join(os.path.dirname(paths[0]), "binary_reader.rs")).read()
+visit_group = {v: g for g, _, _, v, _ in entries}
+def kind(reads):
+    k = [r for r, _ in reads]
+    if not k:
+        return "plain", ""
+    if all(r == "read_var_u32" for r in k):
+        return f"index{len(k)}", ""
+    if k == ["read_memarg"]:
+        return "memarg", reads[0][1]
+    if k == ["read_lane_index"]:
+        return "lane", ""
+    if k == ["read_memarg", "read_lane_index"]:
+        return "memarg_lane", reads[0][1]
+    return None, ""
+
+decoded = {}
+for prefix, fn in (("", "visit_operator"), ("fc", "visit_0xfc_operator"), ("fd", "visit_0xfd_operator")):
+    for code, visit, reads in arms(fn):
+        if visit_group.get(visit) not in WASM2:
+            continue
+        k, arg = kind(reads)
+        if k is None:
+            continue
+        decoded.setdefault(f"{prefix}_{k}" if prefix else k, []).append(
+            f"            {code:#04x} => {visit}" + (f" {arg}" if arg else ""))
+GROUPS = ["plain", "index1", "memarg", "fc_plain", "fc_index1", "fc_index2",
+          "fd_plain", "fd_memarg", "fd_lane", "fd_memarg_lane"]
+unknown = set(decoded) - set(GROUPS)
+if unknown:
+    sys.exit(f"immediates of a kind the pass does not decode: {unknown}")
+lines = [
+    "/// The operators of WebAssembly 2.0 the validation pass decodes itself",
+    "/// (with Brisk's validator), by the kind of their immediates: none, `u32`",
+    "/// indices, a memory immediate (with the natural alignment), a lane",
+    "/// index; one-byte opcodes, then those after the 0xfc and 0xfd prefixes.",
+    "/// From the binary reader's own tables.",
+    "macro_rules! for_each_decoded_operator {",
     "    ($m:ident) => {",
     "        $m! {",
-    "            plain {",
-    *plain_ops,
-    "            }",
-    "            index {",
-    *index_ops,
-    "            }",
-    "        }",
-    "    };",
-    "}",
-    "pub(crate) use for_each_short_operator;",
-    "",
 ]
+for g in GROUPS:
+    lines += [f"            {g} {{", *decoded.get(g, []), "            }"]
+lines += ["        }", "    };", "}", "pub(crate) use for_each_decoded_operator;", ""]
+out += lines
 os.makedirs("crates/environ/src/validate", exist_ok=True)
 open("crates/environ/src/validate/ops.rs", "w").write("\n".join(out))
 print(f"{len(plain)} + {len(simd)} operators")

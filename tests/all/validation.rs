@@ -338,6 +338,132 @@ fn operators() -> Vec<String> {
     ops
 }
 
+/// A module of 200 function types `[] -> []`, a table, a memory, a passive
+/// data and a passive element segment, and one function whose body is
+/// `unreachable` (so that only the immediates matter), then `code`, then
+/// `end`.
+fn module_with_body(code: &[u8]) -> Vec<u8> {
+    fn section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
+        out.push(id);
+        leb(out, content.len() as u32);
+        out.extend_from_slice(content);
+    }
+    fn leb(out: &mut Vec<u8>, mut v: u32) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    let mut m = b"\0asm\x01\0\0\0".to_vec();
+    let mut types = Vec::new();
+    leb(&mut types, 200);
+    for _ in 0..200 {
+        types.extend_from_slice(&[0x60, 0, 0]);
+    }
+    section(&mut m, 1, &types);
+    section(&mut m, 3, &[1, 0]);
+    section(&mut m, 4, &[1, 0x70, 0, 1]);
+    section(&mut m, 5, &[1, 0, 1]);
+    section(&mut m, 9, &[1, 1, 0, 0]);
+    section(&mut m, 12, &[1]);
+    let mut body = vec![0, 0x00];
+    body.extend_from_slice(code);
+    body.push(0x0b);
+    let mut code_section = vec![1];
+    leb(&mut code_section, body.len() as u32);
+    code_section.extend_from_slice(&body);
+    section(&mut m, 10, &code_section);
+    section(&mut m, 11, &[1, 1, 0]);
+    m
+}
+
+/// The validation pass decodes most operators itself (translate.rs,
+/// `visit_decoded`): every encoding of their immediates, canonical or
+/// not, valid or malformed, must be read as wasmparser's reader reads it
+/// (block types of one, two and three bytes, valid and other value types,
+/// memory immediates with each flag bit and overlong LEB128s, the zero
+/// byte of `memory.size`, the 0xfc and 0xfd sub-opcodes, `v128` and
+/// lane immediates), and the verdict be wasmparser's.
+#[test]
+fn immediates_decode_as_wasmparser_reads_them() {
+    let engines = engines();
+    assert!(wasmparser_accepts(&module_with_body(&[0x3f, 0x00, 0x1a])));
+    let mut cases: Vec<Vec<u8>> = Vec::new();
+    let block_types: &[&[u8]] = &[
+        &[0x40], &[0x7f], &[0x7e], &[0x7d], &[0x7c], &[0x7b], &[0x70], &[0x6f], &[0x6e], &[0x69], &[0x63, 0x70],
+        &[0x64, 0x70], &[0x00], &[0x3f], &[0x41], &[0x80, 0x01], &[0xc7, 0x01], &[0xc8, 0x01], &[0x80, 0x00],
+        &[0x80, 0x40], &[0xff, 0x7f], &[0x80, 0x80, 0x00], &[0x81, 0x81, 0x00], &[0x80, 0x80, 0x80, 0x80, 0x00],
+    ];
+    for op in [0x02, 0x03, 0x04] {
+        for bt in block_types {
+            cases.push([&[op], *bt, &[0x0b]].concat());
+            if op == 0x04 {
+                cases.push([&[op], *bt, &[0x05, 0x0b]].concat());
+            }
+        }
+    }
+    let offsets: &[&[u8]] = &[&[0], &[0x80, 0x00], &[0xff, 0xff, 0xff, 0xff, 0x0f], &[0x80, 0x80, 0x80, 0x80, 0x10], &[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]];
+    let flags: &[&[u8]] = &[
+        &[0], &[1], &[2], &[3], &[4], &[0x10], &[0x20], &[0x3f], &[0x40, 0], &[0x41, 0], &[0x60, 0], &[0x80, 0x00], &[0x82, 0x00],
+        &[0xc0, 0x00, 0], &[0x80, 0x01],
+    ];
+    for op in [&[0x28][..], &[0x29], &[0x2c], &[0x36], &[0x3e], &[0xfd, 0x00], &[0xfd, 0x0b], &[0xfd, 0x5d], &[0xfd, 0x54], &[0xfd, 0x5b]] {
+        for f in flags {
+            for o in offsets {
+                let lane: &[u8] = if op.len() == 2 && (0x54..=0x5b).contains(&op[1]) { &[0] } else { &[] };
+                cases.push([op, *f, *o, lane].concat());
+            }
+        }
+    }
+    for lane in [0u8, 1, 7, 8, 15, 16, 255] {
+        for op in [0x15u8, 0x17, 0x18, 0x1b, 0x1d, 0x21, 0x22, 0x54, 0x57, 0x58, 0x5b] {
+            let memarg: &[u8] = if op >= 0x54 { &[0, 0] } else { &[] };
+            cases.push([&[0xfd, op][..], memarg, &[lane]].concat());
+        }
+    }
+    for op in [0x3f, 0x40] {
+        for imm in [&[0x00][..], &[0x01], &[0x80, 0x00]] {
+            cases.push([&[op][..], imm].concat());
+        }
+    }
+    // 0xfc: each sub-opcode with zero, one and two index bytes, in
+    // canonical and overlong encodings, and some unknown ones.
+    for sub in [&[0x00][..], &[0x07], &[0x08], &[0x09], &[0x0a], &[0x0b], &[0x0c], &[0x0d], &[0x0e], &[0x0f], &[0x10], &[0x11], &[0x12], &[0x89, 0x00], &[0x80, 0x80, 0x80, 0x80, 0x00], &[0xff, 0x01]] {
+        for imm in [&[][..], &[0x00], &[0x00, 0x00], &[0x01, 0x00], &[0x80, 0x00, 0x00]] {
+            cases.push([&[0xfc][..], sub, imm].concat());
+        }
+    }
+    // 0xfd: sub-opcodes of one and two bytes, known, relaxed SIMD's and
+    // unknown; v128.const and i8x16.shuffle, whole and cut short.
+    for sub in [&[0x0e][..], &[0x60], &[0x7f], &[0x80, 0x01], &[0x8e, 0x00], &[0xe0, 0x01], &[0xff, 0x01], &[0x80, 0x02], &[0x93, 0x02], &[0x99, 0x02]] {
+        cases.push([&[0xfd][..], sub].concat());
+    }
+    cases.push([&[0xfd, 0x0c][..], &[0x5a; 16]].concat());
+    cases.push([&[0xfd, 0x0c][..], &[0x5a; 15]].concat());
+    cases.push([&[0xfd, 0x8c, 0x00][..], &[0x01; 16]].concat());
+    for last in [0u8, 15, 31, 32, 0x80] {
+        let mut lanes = [3u8; 16];
+        lanes[15] = last;
+        cases.push([&[0xfd, 0x0d][..], &lanes].concat());
+    }
+    let (mut valid, mut invalid) = (0, 0);
+    for code in &cases {
+        let wasm = module_with_body(code);
+        if agree(&engines, &wasm, &|| format!("body `unreachable {code:02x?} end`")) {
+            valid += 1;
+        } else {
+            invalid += 1;
+        }
+    }
+    println!("{} bodies: {valid} valid, {invalid} invalid", cases.len());
+    assert!(valid > 100 && invalid > 100, "{valid} valid, {invalid} invalid");
+}
+
 /// With parallel compilation, a module with enough code
 /// (`brisk_environ::PARALLEL_CODE_BYTES`) is validated on several threads
 /// once its last body is read: it must fail with the same error as on one

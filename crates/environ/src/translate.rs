@@ -208,36 +208,122 @@ impl wasmparser::FrameStack for Check<'_> {
     }
 }
 
-impl Check<'_> {
+/// A body's validator as the validation pass uses it. The pass is
+/// monomorphized per validator ([`ValidatedOps::drive`] chooses once per
+/// body), so no operator pays for a choice between the two.
+trait Checker {
+    /// Brisk's own validator (which reads `br_table` targets itself).
+    const OWN: bool;
+
+    /// Validates one operator at `offset`: `own` is the check with Brisk's
+    /// validator, `parser` with wasmparser's; only this validator's runs.
+    fn check(
+        &mut self,
+        offset: usize,
+        own: impl FnOnce(&mut BodyChecker<'_>) -> Result<(), Reject>,
+        parser: impl FnOnce(&mut wasmparser::FuncValidator<wasmparser::ValidatorResources>, u64) -> wasmparser::Result<()>,
+    ) -> WasmResult<()>;
+
+    /// The control frame `depth` frames out from the innermost.
+    fn frame(&self, depth: usize) -> Option<&wasmparser::Frame>;
+
+    /// The type of the operand `depth` below the top: `None` if there is
+    /// none, `Some(None)` if it is unknown.
+    fn operand(&self, depth: usize) -> Option<Option<wasmparser::ValType>>;
+
+    fn operand_height(&self) -> u32;
+
+    fn control_height(&self) -> u32;
+
+    /// With Brisk's validator: checks a `br_table` with `count` targets
+    /// from `bytes` (after the count) and says how many bytes the targets
+    /// and default took. `None` with wasmparser's.
+    fn br_table_in(&mut self, count: u32, bytes: &[u8]) -> Option<Result<usize, Reject>>;
+}
+
+impl Checker for BodyChecker<'_> {
+    const OWN: bool = true;
+
+    #[inline(always)]
+    fn check(
+        &mut self,
+        offset: usize,
+        own: impl FnOnce(&mut BodyChecker<'_>) -> Result<(), Reject>,
+        _: impl FnOnce(&mut wasmparser::FuncValidator<wasmparser::ValidatorResources>, u64) -> wasmparser::Result<()>,
+    ) -> WasmResult<()> {
+        own(self).map_err(|Reject| rejected(offset))
+    }
+
     #[inline(always)]
     fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
-        match self {
-            Check::Parser(v) => v.get_control_frame(depth),
-            Check::Own(c) => c.frame(depth),
-        }
+        BodyChecker::frame(self, depth)
     }
 
     #[inline(always)]
     fn operand(&self, depth: usize) -> Option<Option<wasmparser::ValType>> {
-        match self {
-            Check::Parser(v) => v.get_operand_type(depth),
-            Check::Own(c) => c.operand(depth),
-        }
+        BodyChecker::operand(self, depth)
     }
 
     #[inline(always)]
     fn operand_height(&self) -> u32 {
-        match self {
-            Check::Parser(v) => v.operand_stack_height(),
-            Check::Own(c) => c.operand_height(),
-        }
+        BodyChecker::operand_height(self)
     }
 
     #[inline(always)]
     fn control_height(&self) -> u32 {
+        BodyChecker::control_height(self)
+    }
+
+    #[inline(always)]
+    fn br_table_in(&mut self, count: u32, bytes: &[u8]) -> Option<Result<usize, Reject>> {
+        Some(BodyChecker::br_table_in(self, count, bytes))
+    }
+}
+
+impl Checker for wasmparser::FuncValidator<wasmparser::ValidatorResources> {
+    const OWN: bool = false;
+
+    #[inline(always)]
+    fn check(
+        &mut self,
+        offset: usize,
+        _: impl FnOnce(&mut BodyChecker<'_>) -> Result<(), Reject>,
+        parser: impl FnOnce(&mut wasmparser::FuncValidator<wasmparser::ValidatorResources>, u64) -> wasmparser::Result<()>,
+    ) -> WasmResult<()> {
+        parser(self, offset as u64).map_err(WasmError::from)
+    }
+
+    #[inline(always)]
+    fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
+        self.get_control_frame(depth)
+    }
+
+    #[inline(always)]
+    fn operand(&self, depth: usize) -> Option<Option<wasmparser::ValType>> {
+        self.get_operand_type(depth)
+    }
+
+    #[inline(always)]
+    fn operand_height(&self) -> u32 {
+        self.operand_stack_height()
+    }
+
+    #[inline(always)]
+    fn control_height(&self) -> u32 {
+        self.control_stack_height()
+    }
+
+    #[inline(always)]
+    fn br_table_in(&mut self, _: u32, _: &[u8]) -> Option<Result<usize, Reject>> {
+        None
+    }
+}
+
+impl Check<'_> {
+    fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
         match self {
-            Check::Parser(v) => v.control_stack_height(),
-            Check::Own(c) => c.control_height(),
+            Check::Parser(v) => v.get_control_frame(depth),
+            Check::Own(c) => c.frame(depth),
         }
     }
 }
@@ -279,7 +365,7 @@ struct Marks {
 /// If the label at `depth` exists and the `avail` operands below the top
 /// one start with exactly its types, how many it takes.
 fn label_fits(
-    v: &Check<'_>,
+    v: &impl Checker,
     module: &Module,
     depth: u32,
     avail: usize,
@@ -352,60 +438,89 @@ impl<'a> ValidatedOps<'a, '_> {
     ///
     /// An operator is malformed or invalid, or the sink's error.
     pub fn drive(&mut self, sink: &mut impl OperatorSink<'a>) -> WasmResult<()> {
-        let mut visit = Visit {
-            body: self.body,
-            check: &mut self.check,
-            features: self.features,
-            module: self.module,
-            loops: &mut *self.loops,
-            offset: 0,
-            sink,
-            error: None,
-        };
-        let reader = &mut self.reader;
-        let (bytes, base) = self.body;
-        while !reader.eof() {
-            visit.offset = reader.original_position() as usize;
-            // The short operators (most of them) are decoded here; the
-            // others, and any operator after the last `end` (which the
-            // reader reports), by wasmparser's reader.
-            let code = bytes.get(visit.offset.wrapping_sub(base)).copied().unwrap_or(0xff);
-            let short = if visit.check.frame(0).is_some() { visit_short(reader, code, &mut visit) } else { None };
-            let visited = match short {
-                Some(visited) => visited,
-                None => reader.visit_operator(&mut visit),
-            };
-            match visited {
-                Ok(Ok(())) => {}
-                Ok(Err(Halt)) => return Err(visit.error.take().unwrap_or_else(|| rejected(visit.offset))),
-                Err(e) => return Err(e.into()),
-            }
+        match &mut self.check {
+            Check::Own(c) => drive(c, &mut self.reader, self.body, self.features, self.module, self.loops, sink),
+            Check::Parser(v) => drive(&mut **v, &mut self.reader, self.body, self.features, self.module, self.loops, sink),
         }
-        Ok(())
     }
 }
 
-macro_rules! visit_short {
-    (plain { $($plain:literal => $plain_visit:ident)* } index { $($index:literal => $index_visit:ident)* }) => {
-        /// Decodes the operator at `reader` if it is one of the short ones
-        /// (`code`, its first byte, is one of WebAssembly 2.0's one-byte
-        /// opcodes without immediates or with one `u32`, or a constant) and
-        /// visits it (a dead `br_table` too); `None` otherwise. What
-        /// wasmparser's reader does for them, without the reader's dispatch
-        /// over every operator of every proposal.
+/// [`ValidatedOps::drive`] with one of the validators.
+fn drive<'a, C: Checker, S: OperatorSink<'a>>(
+    check: &mut C,
+    reader: &mut wasmparser::BinaryReader<'a>,
+    body: (&'a [u8], usize),
+    features: &mut FuncCostFeatures,
+    module: &Module,
+    loops: &mut LoopNesting,
+    sink: &mut S,
+) -> WasmResult<()> {
+    let mut visit = Visit { body, check, features, module, loops, offset: 0, sink, error: None };
+    let (bytes, base) = body;
+    while !reader.eof() {
+        visit.offset = reader.original_position() as usize;
+        // The short operators (most of them) are decoded here; the
+        // others, and any operator after the last `end` (which the
+        // reader reports), by wasmparser's reader.
+        let code = bytes.get(visit.offset.wrapping_sub(base)).copied().unwrap_or(0xff);
+        let short = if visit.check.frame(0).is_some() { visit_decoded(reader, code, &mut visit) } else { None };
+        let visited = match short {
+            Some(visited) => visited,
+            None => reader.visit_operator(&mut visit),
+        };
+        match visited {
+            Ok(Ok(())) => {}
+            Ok(Err(Halt)) => return Err(visit.error.take().unwrap_or_else(|| rejected(visit.offset))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+macro_rules! visit_decoded {
+    (
+        plain { $($plain:literal => $plain_visit:ident)* }
+        index1 { $($index:literal => $index_visit:ident)* }
+        memarg { $($mem:literal => $mem_visit:ident $mem_align:literal)* }
+        fc_plain { $($fc:literal => $fc_visit:ident)* }
+        fc_index1 { $($fc1:literal => $fc1_visit:ident)* }
+        fc_index2 { $($fc2:literal => $fc2_visit:ident)* }
+        fd_plain { $($fd:literal => $fd_visit:ident)* }
+        fd_memarg { $($fdm:literal => $fdm_visit:ident $fdm_align:literal)* }
+        fd_lane { $($fdl:literal => $fdl_visit:ident)* }
+        fd_memarg_lane { $($fdml:literal => $fdml_visit:ident $fdml_align:literal)* }
+    ) => {
+        /// Decodes the operator at `reader` (`code` is its first byte) and
+        /// visits it, where the pass decodes it itself; `None` where
+        /// wasmparser's reader is to. What the reader does, without its
+        /// dispatch over every operator of every proposal (and, for SIMD,
+        /// through a `dyn` visitor).
+        ///
+        /// With both validators: the one-byte operators without immediates
+        /// or with one `u32`, the constants, a dead `br_table`; read with
+        /// the reader's own primitives, so errors are the reader's. With
+        /// Brisk's validator also every other operator of WebAssembly 2.0
+        /// but `br_table` (live), `call_indirect` and typed `select`;
+        /// immediates encoded other than as the reader would accept with
+        /// WebAssembly 2.0's features are rejected (so wasmparser decides).
         #[inline(always)]
-        fn visit_short<'a, S: OperatorSink<'a>>(
+        fn visit_decoded<'a, C: Checker, S: OperatorSink<'a>>(
             reader: &mut wasmparser::BinaryReader<'a>,
             code: u8,
-            visit: &mut Visit<'a, '_, '_, '_, S>,
+            visit: &mut Visit<'a, '_, '_, S, C>,
         ) -> Option<wasmparser::Result<Result<(), Halt>>> {
-            use wasmparser::VisitOperator;
+            use wasmparser::{VisitOperator, VisitSimdOperator};
             if code == 0x0e {
                 return visit.dead_br_table(reader).map(Ok);
             }
+            // An immediate the pass does not decode: Brisk's validator
+            // rejects the body.
+            macro_rules! reject {
+                () => {
+                    Ok(Err(visit.halt(rejected(visit.offset))))
+                };
+            }
             Some(match code {
-                // The constants, whose immediates the reader reads as it
-                // would.
                 0x41 => {
                     let _ = reader.read_u8();
                     reader.read_var_i32().map(|v| visit.visit_i32_const(v))
@@ -430,19 +545,141 @@ macro_rules! visit_short {
                     let _ = reader.read_u8();
                     reader.read_var_u32().map(|i| visit.$index_visit(i))
                 })*
+                _ if !C::OWN => return None,
+                // Brisk's validator only from here.
+                0x02..=0x04 => {
+                    let _ = reader.read_u8();
+                    match read_block_type(reader) {
+                        Ok(Some(ty)) => Ok(match code {
+                            0x02 => visit.visit_block(ty),
+                            0x03 => visit.visit_loop(ty),
+                            _ => visit.visit_if(ty),
+                        }),
+                        Ok(None) => reject!(),
+                        Err(e) => Err(e),
+                    }
+                }
+                // The reader checks that `else` ends an `if`; so does the
+                // validator.
+                0x05 => {
+                    let _ = reader.read_u8();
+                    Ok(visit.visit_else())
+                }
+                // Memory 0, as one zero byte.
+                0x3f | 0x40 => {
+                    let _ = reader.read_u8();
+                    match reader.read_u8() {
+                        Ok(0) if code == 0x3f => Ok(visit.visit_memory_size(0)),
+                        Ok(0) => Ok(visit.visit_memory_grow(0)),
+                        Ok(_) => reject!(),
+                        Err(e) => Err(e),
+                    }
+                }
+                $($mem => {
+                    let _ = reader.read_u8();
+                    match read_memarg(reader, $mem_align) {
+                        Ok(Some(memarg)) => Ok(visit.$mem_visit(memarg)),
+                        Ok(None) => reject!(),
+                        Err(e) => Err(e),
+                    }
+                })*
+                0xfc => {
+                    let _ = reader.read_u8();
+                    match reader.read_var_u32() {
+                        $(Ok($fc) => Ok(visit.$fc_visit()),)*
+                        $(Ok($fc1) => reader.read_var_u32().map(|a| visit.$fc1_visit(a)),)*
+                        $(Ok($fc2) => reader.read_var_u32().and_then(|a| reader.read_var_u32().map(|b| visit.$fc2_visit(a, b))),)*
+                        Ok(_) => reject!(),
+                        Err(e) => Err(e),
+                    }
+                }
+                0xfd => {
+                    let _ = reader.read_u8();
+                    match reader.read_var_u32() {
+                        $(Ok($fd) => Ok(visit.$fd_visit()),)*
+                        $(Ok($fdm) => match read_memarg(reader, $fdm_align) {
+                            Ok(Some(memarg)) => Ok(visit.$fdm_visit(memarg)),
+                            Ok(None) => reject!(),
+                            Err(e) => Err(e),
+                        },)*
+                        $(Ok($fdl) => reader.read_u8().map(|lane| visit.$fdl_visit(lane)),)*
+                        $(Ok($fdml) => match read_memarg(reader, $fdml_align) {
+                            Ok(Some(memarg)) => reader.read_u8().map(|lane| visit.$fdml_visit(memarg, lane)),
+                            Ok(None) => reject!(),
+                            Err(e) => Err(e),
+                        },)*
+                        Ok(0x0c) => reader.read_bytes(16).map(|b| visit.visit_v128_const(v128(b))),
+                        Ok(0x0d) => reader.read_bytes(16).map(|b| visit.visit_i8x16_shuffle(v128(b).bytes().to_owned())),
+                        Ok(_) => reject!(),
+                        Err(e) => Err(e),
+                    }
+                }
                 _ => return None,
             })
         }
     };
 }
 
-crate::validate::for_each_short_operator!(visit_short);
+crate::validate::for_each_decoded_operator!(visit_decoded);
+
+/// A block type, read as the binary reader reads it with WebAssembly 2.0's
+/// features (the opcode read); `None` for a value type of another
+/// proposal or a type index of more than two bytes.
+#[inline(always)]
+fn read_block_type(reader: &mut wasmparser::BinaryReader<'_>) -> wasmparser::Result<Option<wasmparser::BlockType>> {
+    use wasmparser::{BlockType as B, RefType, ValType as V};
+    let b = reader.read_u8()?;
+    Ok(Some(match b {
+        0x40 => B::Empty,
+        0x7f => B::Type(V::I32),
+        0x7e => B::Type(V::I64),
+        0x7d => B::Type(V::F32),
+        0x7c => B::Type(V::F64),
+        0x7b => B::Type(V::V128),
+        0x70 => B::Type(V::Ref(RefType::FUNCREF)),
+        0x6f => B::Type(V::Ref(RefType::EXTERNREF)),
+        // A type index: an `s33` of one byte (sign bit clear) or two.
+        0x00..=0x3f => B::FuncType(u32::from(b)),
+        0x80..=0xff => match reader.read_u8()? {
+            b2 @ 0x00..=0x3f => B::FuncType(u32::from(b & 0x7f) | u32::from(b2) << 7),
+            _ => return Ok(None),
+        },
+        _ => return Ok(None),
+    }))
+}
+
+/// A memory immediate, read as the binary reader reads it with
+/// WebAssembly 2.0's features (no memory index, no ordering, a 32-bit
+/// offset); `None` for flags it would reject.
+#[inline(always)]
+fn read_memarg(reader: &mut wasmparser::BinaryReader<'_>, max_align: u8) -> wasmparser::Result<Option<wasmparser::MemArg>> {
+    let flags = reader.read_var_u32()?;
+    if flags >= 1 << 6 {
+        return Ok(None);
+    }
+    let offset = reader.read_var_u32()?;
+    Ok(Some(wasmparser::MemArg {
+        align: flags as u8,
+        max_align,
+        offset: u64::from(offset),
+        target: wasmparser::MemArgTarget::Memory(0),
+        ordering: None,
+    }))
+}
+
+/// A `v128` immediate from its 16 bytes.
+#[inline(always)]
+fn v128(bytes: &[u8]) -> wasmparser::V128 {
+    let mut le = [0; 16];
+    le.copy_from_slice(bytes);
+    wasmparser::V128::from(u128::from_le_bytes(le))
+}
 
 /// The visitor of [`ValidatedOps::drive`]: validates, notes cost features,
 /// pushes to the sink.
-struct Visit<'a, 'v, 'c, 's, S> {
+struct Visit<'a, 'c, 's, S, C> {
     body: (&'a [u8], usize),
-    check: &'c mut Check<'v>,
+    check: &'c mut C,
     features: &'c mut FuncCostFeatures,
     module: &'c Module,
     loops: &'c mut LoopNesting,
@@ -457,14 +694,14 @@ struct Visit<'a, 'v, 'c, 's, S> {
 /// comes back in a register.
 struct Halt;
 
-impl<S> wasmparser::FrameStack for Visit<'_, '_, '_, '_, S> {
+impl<S, C: Checker> wasmparser::FrameStack for Visit<'_, '_, '_, S, C> {
     #[inline(always)]
     fn current_frame(&self) -> Option<wasmparser::FrameKind> {
-        self.check.current_frame()
+        self.check.frame(0).map(|f| f.kind)
     }
 }
 
-impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
+impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
     /// Is the next operator reachable (so compiled: the tiers skip dead
     /// code)? Not if the validator's innermost frame is unreachable, or
     /// the frame was opened in dead code.
@@ -551,7 +788,7 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
         if self.live() {
             return None;
         }
-        if !matches!(self.check, Check::Own(_)) {
+        if !C::OWN {
             return None;
         }
         let skipped = self.own_br_table().and_then(|len| reader.read_bytes(1 + len).ok());
@@ -567,12 +804,11 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
     /// targets, default); `None` if it does not validate or is malformed,
     /// or the validator is wasmparser's.
     fn own_br_table(&mut self) -> Option<usize> {
-        let Check::Own(c) = &mut *self.check else { return None };
         let (bytes, base) = self.body;
         let after = bytes.get(self.offset.checked_sub(base)? + 1..)?;
         let mut rest = after;
         let count = read_leb(&mut rest)?;
-        let used = c.br_table_in(count, rest).ok()?;
+        let used = self.check.br_table_in(count, rest)?.ok()?;
         Some(after.len() - rest.len() + used)
     }
 
@@ -614,10 +850,13 @@ impl<'a, S: OperatorSink<'a>> Visit<'a, '_, '_, '_, S> {
 /// Validates the operator with the body's validator.
 macro_rules! check {
     ($self:ident, $visitor:ident, $visit:ident($($arg:expr),*)) => {
-        let checked = match &mut *$self.check {
-            Check::Parser(v) => v.$visitor($self.offset as u64).$visit($($arg),*).map_err(WasmError::from),
-            Check::Own(c) => c.$visit($($arg),*).map_err(|Reject| rejected($self.offset)),
-        };
+        let checked = $self.check.check(
+            $self.offset,
+            #[inline(always)]
+            |c| c.$visit($($arg),*),
+            #[inline(always)]
+            |v, offset| v.$visitor(offset).$visit($($arg),*),
+        );
         if let Err(e) = checked {
             return Err($self.halt(e));
         }
@@ -636,7 +875,7 @@ macro_rules! visit_validated_one {
     ($visitor:ident BrTable { $arg:ident: $argty:ty } => $visit:ident) => {
         fn $visit(&mut self, $arg: $argty) -> Result<(), Halt> {
             let live = self.live();
-            if matches!(self.check, Check::Own(_)) {
+            if C::OWN {
                 // Brisk's validator reads the targets itself.
                 if self.own_br_table().is_none() {
                     return Err(self.halt(rejected(self.offset)));
@@ -644,13 +883,15 @@ macro_rules! visit_validated_one {
             } else if self.br_table_fits(&$arg) {
                 // What remains of br_table's check, and all of its effect:
                 // pop the (known) i32 index, then branch to the default.
-                let checked = match &mut *self.check {
-                    Check::Parser(v) => {
-                        let mut v = v.$visitor(self.offset as u64);
-                        v.visit_drop().and_then(|()| v.visit_br($arg.default()))
-                    }
-                    Check::Own(_) => Ok(()),
-                };
+                let default = $arg.default();
+                let checked = self.check.check(
+                    self.offset,
+                    |_| Ok(()),
+                    |v, offset| {
+                        let mut v = v.$visitor(offset);
+                        v.visit_drop().and_then(|()| v.visit_br(default))
+                    },
+                );
                 if let Err(e) = checked {
                     return Err(self.halt(e));
                 }
@@ -713,7 +954,7 @@ macro_rules! visit_validated_simd {
     ($($t:tt)*) => { visit_validated!(simd_visitor $($t)*); };
 }
 
-impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_, '_, S> {
+impl<'a, S: OperatorSink<'a>, C: Checker> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_, S, C> {
     type Output = Result<(), Halt>;
 
     fn simd_visitor(&mut self) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
@@ -723,7 +964,7 @@ impl<'a, S: OperatorSink<'a>> wasmparser::VisitOperator<'a> for Visit<'a, '_, '_
     wasmparser::for_each_visit_operator!(visit_validated_plain);
 }
 
-impl<'a, S: OperatorSink<'a>> wasmparser::VisitSimdOperator<'a> for Visit<'a, '_, '_, '_, S> {
+impl<'a, S: OperatorSink<'a>, C: Checker> wasmparser::VisitSimdOperator<'a> for Visit<'a, '_, '_, S, C> {
     wasmparser::for_each_visit_simd_operator!(visit_validated_simd);
 }
 
@@ -1214,7 +1455,7 @@ fn note_features(
     f: &mut FuncCostFeatures,
     op: &wasmparser::Operator<'_>,
     module: &Module,
-    validator: &Check<'_>,
+    validator: &impl Checker,
     loops: &mut LoopNesting,
     live: bool,
 ) {

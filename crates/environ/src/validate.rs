@@ -18,7 +18,7 @@
 //! and the baseline tier spend on a module (docs/architecture.md).
 
 mod ops;
-pub(crate) use ops::for_each_short_operator;
+pub(crate) use ops::for_each_decoded_operator;
 
 use crate::module::Module;
 use crate::translate::{function_slot, label_slot};
@@ -100,23 +100,31 @@ impl Ty {
 const SINGLE: [WasmValType; 7] = WasmValType::ALL;
 
 /// Skips the `br_table` depths from `bytes[at..]` on while they take one
-/// byte and lead to a label marked with `stamp`, at most `left` of them:
-/// says where it stopped and how many are left.
+/// or two bytes and lead to a label (`labels`, innermost at `top`) marked
+/// with `stamp`, at most `left` of them: says where it stopped, how many
+/// are left, and the last depth it skipped (`last` if none).
 #[inline(always)]
-fn marked_run(bytes: &[u8], mut at: usize, mut left: usize, labels: &[u32], marks: &[u32], stamp: u32, top: usize) -> (usize, usize) {
+fn marked_run(bytes: &[u8], (mut at, mut left, mut last): (usize, usize, u32), labels: &[u32], marks: &[u32], (stamp, top): (u32, usize)) -> (usize, usize, u32) {
     while left > 0 {
         let Some(&b) = bytes.get(at) else { break };
-        if b >= 0x80 {
-            break;
-        }
-        let Some(&id) = labels.get(top.wrapping_sub(usize::from(b))) else { break };
+        // Depths of 128 and more (deep nesting) take two bytes.
+        let (depth, len) = if b < 0x80 {
+            (u32::from(b), 1)
+        } else {
+            match bytes.get(at + 1) {
+                Some(&b2) if b2 < 0x80 => (u32::from(b & 0x7f) | u32::from(b2) << 7, 2),
+                _ => break,
+            }
+        };
+        let Some(&id) = labels.get(top.wrapping_sub(depth as usize)) else { break };
         if marks.get(id as usize) != Some(&stamp) {
             break;
         }
-        at += 1;
+        at += len;
         left -= 1;
+        last = depth;
     }
-    (at, left)
+    (at, left, last)
 }
 
 /// An index of the module's index spaces, from an immediate: `u32::MAX`
@@ -526,13 +534,14 @@ impl<'m> BodyChecker<'m> {
         let stamp = self.stamp;
         let top = self.frames.len() - 1;
         let mut arity = None;
-        // The targets, then the default, in one pass: runs of one-byte
+        // The targets, then the default, in one pass: runs of short
         // depths to labels already checked go by in `marked_run`; each
         // other depth is read and its label checked here.
         let (mut at, mut left) = (0, count as usize + 1);
-        let mut slow = (usize::MAX, 0);
+        // The depth read last is the default's once the loop ends.
+        let mut default = 0;
         loop {
-            (at, left) = marked_run(bytes, at, left, &self.labels, &self.marks, stamp, top);
+            (at, left, default) = marked_run(bytes, (at, left, default), &self.labels, &self.marks, (stamp, top));
             if left == 0 {
                 break;
             }
@@ -540,7 +549,7 @@ impl<'m> BodyChecker<'m> {
             let depth = leb_u32(&mut rest).ok_or(Reject)?;
             at = bytes.len() - rest.len();
             left -= 1;
-            slow = (at, depth);
+            default = depth;
             let id = *self.labels.get(top.wrapping_sub(depth as usize)).ok_or(Reject)? as usize;
             if self.marks.get(id) != Some(&stamp) {
                 let label = self.label(depth)?;
@@ -551,9 +560,7 @@ impl<'m> BodyChecker<'m> {
                 *self.marks.get_mut(id).ok_or(Reject)? = stamp;
             }
         }
-        // The last depth read is the default's: its values are the
-        // branch's.
-        let default = if slow.0 == at { slow.1 } else { u32::from(bytes[at - 1]) };
+        // The default's values are the branch's.
         let want = self.label(default)?;
         if arity.is_some_and(|n| n != want.len()) {
             return Err(Reject);

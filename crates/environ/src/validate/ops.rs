@@ -642,10 +642,12 @@ impl<'a> wasmparser::VisitSimdOperator<'a> for BodyChecker<'_> {
     #[inline(always)] fn visit_i32x4_relaxed_dot_i8x16_i7x16_add_s(&mut self) -> R { Err(Reject) }
 }
 
-/// The one-byte operators of WebAssembly 2.0 without immediates, and
-/// those with one `u32` immediate (an index or a depth): what the
-/// validation pass decodes itself before asking wasmparser's reader.
-macro_rules! for_each_short_operator {
+/// The operators of WebAssembly 2.0 the validation pass decodes itself
+/// (with Brisk's validator), by the kind of their immediates: none, `u32`
+/// indices, a memory immediate (with the natural alignment), a lane
+/// index; one-byte opcodes, then those after the 0xfc and 0xfd prefixes.
+/// From the binary reader's own tables.
+macro_rules! for_each_decoded_operator {
     ($m:ident) => {
         $m! {
             plain {
@@ -785,7 +787,7 @@ macro_rules! for_each_short_operator {
             0xc4 => visit_i64_extend32_s
             0xd1 => visit_ref_is_null
             }
-            index {
+            index1 {
             0x0c => visit_br
             0x0d => visit_br_if
             0x10 => visit_call
@@ -798,7 +800,298 @@ macro_rules! for_each_short_operator {
             0x26 => visit_table_set
             0xd2 => visit_ref_func
             }
+            memarg {
+            0x28 => visit_i32_load 2
+            0x29 => visit_i64_load 3
+            0x2a => visit_f32_load 2
+            0x2b => visit_f64_load 3
+            0x2c => visit_i32_load8_s 0
+            0x2d => visit_i32_load8_u 0
+            0x2e => visit_i32_load16_s 1
+            0x2f => visit_i32_load16_u 1
+            0x30 => visit_i64_load8_s 0
+            0x31 => visit_i64_load8_u 0
+            0x32 => visit_i64_load16_s 1
+            0x33 => visit_i64_load16_u 1
+            0x34 => visit_i64_load32_s 2
+            0x35 => visit_i64_load32_u 2
+            0x36 => visit_i32_store 2
+            0x37 => visit_i64_store 3
+            0x38 => visit_f32_store 2
+            0x39 => visit_f64_store 3
+            0x3a => visit_i32_store8 0
+            0x3b => visit_i32_store16 1
+            0x3c => visit_i64_store8 0
+            0x3d => visit_i64_store16 1
+            0x3e => visit_i64_store32 2
+            }
+            fc_plain {
+            0x00 => visit_i32_trunc_sat_f32_s
+            0x01 => visit_i32_trunc_sat_f32_u
+            0x02 => visit_i32_trunc_sat_f64_s
+            0x03 => visit_i32_trunc_sat_f64_u
+            0x04 => visit_i64_trunc_sat_f32_s
+            0x05 => visit_i64_trunc_sat_f32_u
+            0x06 => visit_i64_trunc_sat_f64_s
+            0x07 => visit_i64_trunc_sat_f64_u
+            }
+            fc_index1 {
+            0x09 => visit_data_drop
+            0x0b => visit_memory_fill
+            0x0d => visit_elem_drop
+            0x0f => visit_table_grow
+            0x10 => visit_table_size
+            0x11 => visit_table_fill
+            }
+            fc_index2 {
+            0x08 => visit_memory_init
+            0x0a => visit_memory_copy
+            0x0c => visit_table_init
+            0x0e => visit_table_copy
+            }
+            fd_plain {
+            0x0e => visit_i8x16_swizzle
+            0x0f => visit_i8x16_splat
+            0x10 => visit_i16x8_splat
+            0x11 => visit_i32x4_splat
+            0x12 => visit_i64x2_splat
+            0x13 => visit_f32x4_splat
+            0x14 => visit_f64x2_splat
+            0x23 => visit_i8x16_eq
+            0x24 => visit_i8x16_ne
+            0x25 => visit_i8x16_lt_s
+            0x26 => visit_i8x16_lt_u
+            0x27 => visit_i8x16_gt_s
+            0x28 => visit_i8x16_gt_u
+            0x29 => visit_i8x16_le_s
+            0x2a => visit_i8x16_le_u
+            0x2b => visit_i8x16_ge_s
+            0x2c => visit_i8x16_ge_u
+            0x2d => visit_i16x8_eq
+            0x2e => visit_i16x8_ne
+            0x2f => visit_i16x8_lt_s
+            0x30 => visit_i16x8_lt_u
+            0x31 => visit_i16x8_gt_s
+            0x32 => visit_i16x8_gt_u
+            0x33 => visit_i16x8_le_s
+            0x34 => visit_i16x8_le_u
+            0x35 => visit_i16x8_ge_s
+            0x36 => visit_i16x8_ge_u
+            0x37 => visit_i32x4_eq
+            0x38 => visit_i32x4_ne
+            0x39 => visit_i32x4_lt_s
+            0x3a => visit_i32x4_lt_u
+            0x3b => visit_i32x4_gt_s
+            0x3c => visit_i32x4_gt_u
+            0x3d => visit_i32x4_le_s
+            0x3e => visit_i32x4_le_u
+            0x3f => visit_i32x4_ge_s
+            0x40 => visit_i32x4_ge_u
+            0x41 => visit_f32x4_eq
+            0x42 => visit_f32x4_ne
+            0x43 => visit_f32x4_lt
+            0x44 => visit_f32x4_gt
+            0x45 => visit_f32x4_le
+            0x46 => visit_f32x4_ge
+            0x47 => visit_f64x2_eq
+            0x48 => visit_f64x2_ne
+            0x49 => visit_f64x2_lt
+            0x4a => visit_f64x2_gt
+            0x4b => visit_f64x2_le
+            0x4c => visit_f64x2_ge
+            0x4d => visit_v128_not
+            0x4e => visit_v128_and
+            0x4f => visit_v128_andnot
+            0x50 => visit_v128_or
+            0x51 => visit_v128_xor
+            0x52 => visit_v128_bitselect
+            0x53 => visit_v128_any_true
+            0x5e => visit_f32x4_demote_f64x2_zero
+            0x5f => visit_f64x2_promote_low_f32x4
+            0x60 => visit_i8x16_abs
+            0x61 => visit_i8x16_neg
+            0x62 => visit_i8x16_popcnt
+            0x63 => visit_i8x16_all_true
+            0x64 => visit_i8x16_bitmask
+            0x65 => visit_i8x16_narrow_i16x8_s
+            0x66 => visit_i8x16_narrow_i16x8_u
+            0x67 => visit_f32x4_ceil
+            0x68 => visit_f32x4_floor
+            0x69 => visit_f32x4_trunc
+            0x6a => visit_f32x4_nearest
+            0x6b => visit_i8x16_shl
+            0x6c => visit_i8x16_shr_s
+            0x6d => visit_i8x16_shr_u
+            0x6e => visit_i8x16_add
+            0x6f => visit_i8x16_add_sat_s
+            0x70 => visit_i8x16_add_sat_u
+            0x71 => visit_i8x16_sub
+            0x72 => visit_i8x16_sub_sat_s
+            0x73 => visit_i8x16_sub_sat_u
+            0x74 => visit_f64x2_ceil
+            0x75 => visit_f64x2_floor
+            0x76 => visit_i8x16_min_s
+            0x77 => visit_i8x16_min_u
+            0x78 => visit_i8x16_max_s
+            0x79 => visit_i8x16_max_u
+            0x7a => visit_f64x2_trunc
+            0x7b => visit_i8x16_avgr_u
+            0x7c => visit_i16x8_extadd_pairwise_i8x16_s
+            0x7d => visit_i16x8_extadd_pairwise_i8x16_u
+            0x7e => visit_i32x4_extadd_pairwise_i16x8_s
+            0x7f => visit_i32x4_extadd_pairwise_i16x8_u
+            0x80 => visit_i16x8_abs
+            0x81 => visit_i16x8_neg
+            0x82 => visit_i16x8_q15mulr_sat_s
+            0x83 => visit_i16x8_all_true
+            0x84 => visit_i16x8_bitmask
+            0x85 => visit_i16x8_narrow_i32x4_s
+            0x86 => visit_i16x8_narrow_i32x4_u
+            0x87 => visit_i16x8_extend_low_i8x16_s
+            0x88 => visit_i16x8_extend_high_i8x16_s
+            0x89 => visit_i16x8_extend_low_i8x16_u
+            0x8a => visit_i16x8_extend_high_i8x16_u
+            0x8b => visit_i16x8_shl
+            0x8c => visit_i16x8_shr_s
+            0x8d => visit_i16x8_shr_u
+            0x8e => visit_i16x8_add
+            0x8f => visit_i16x8_add_sat_s
+            0x90 => visit_i16x8_add_sat_u
+            0x91 => visit_i16x8_sub
+            0x92 => visit_i16x8_sub_sat_s
+            0x93 => visit_i16x8_sub_sat_u
+            0x94 => visit_f64x2_nearest
+            0x95 => visit_i16x8_mul
+            0x96 => visit_i16x8_min_s
+            0x97 => visit_i16x8_min_u
+            0x98 => visit_i16x8_max_s
+            0x99 => visit_i16x8_max_u
+            0x9b => visit_i16x8_avgr_u
+            0x9c => visit_i16x8_extmul_low_i8x16_s
+            0x9d => visit_i16x8_extmul_high_i8x16_s
+            0x9e => visit_i16x8_extmul_low_i8x16_u
+            0x9f => visit_i16x8_extmul_high_i8x16_u
+            0xa0 => visit_i32x4_abs
+            0xa1 => visit_i32x4_neg
+            0xa3 => visit_i32x4_all_true
+            0xa4 => visit_i32x4_bitmask
+            0xa7 => visit_i32x4_extend_low_i16x8_s
+            0xa8 => visit_i32x4_extend_high_i16x8_s
+            0xa9 => visit_i32x4_extend_low_i16x8_u
+            0xaa => visit_i32x4_extend_high_i16x8_u
+            0xab => visit_i32x4_shl
+            0xac => visit_i32x4_shr_s
+            0xad => visit_i32x4_shr_u
+            0xae => visit_i32x4_add
+            0xb1 => visit_i32x4_sub
+            0xb5 => visit_i32x4_mul
+            0xb6 => visit_i32x4_min_s
+            0xb7 => visit_i32x4_min_u
+            0xb8 => visit_i32x4_max_s
+            0xb9 => visit_i32x4_max_u
+            0xba => visit_i32x4_dot_i16x8_s
+            0xbc => visit_i32x4_extmul_low_i16x8_s
+            0xbd => visit_i32x4_extmul_high_i16x8_s
+            0xbe => visit_i32x4_extmul_low_i16x8_u
+            0xbf => visit_i32x4_extmul_high_i16x8_u
+            0xc0 => visit_i64x2_abs
+            0xc1 => visit_i64x2_neg
+            0xc3 => visit_i64x2_all_true
+            0xc4 => visit_i64x2_bitmask
+            0xc7 => visit_i64x2_extend_low_i32x4_s
+            0xc8 => visit_i64x2_extend_high_i32x4_s
+            0xc9 => visit_i64x2_extend_low_i32x4_u
+            0xca => visit_i64x2_extend_high_i32x4_u
+            0xcb => visit_i64x2_shl
+            0xcc => visit_i64x2_shr_s
+            0xcd => visit_i64x2_shr_u
+            0xce => visit_i64x2_add
+            0xd1 => visit_i64x2_sub
+            0xd5 => visit_i64x2_mul
+            0xd6 => visit_i64x2_eq
+            0xd7 => visit_i64x2_ne
+            0xd8 => visit_i64x2_lt_s
+            0xd9 => visit_i64x2_gt_s
+            0xda => visit_i64x2_le_s
+            0xdb => visit_i64x2_ge_s
+            0xdc => visit_i64x2_extmul_low_i32x4_s
+            0xdd => visit_i64x2_extmul_high_i32x4_s
+            0xde => visit_i64x2_extmul_low_i32x4_u
+            0xdf => visit_i64x2_extmul_high_i32x4_u
+            0xe0 => visit_f32x4_abs
+            0xe1 => visit_f32x4_neg
+            0xe3 => visit_f32x4_sqrt
+            0xe4 => visit_f32x4_add
+            0xe5 => visit_f32x4_sub
+            0xe6 => visit_f32x4_mul
+            0xe7 => visit_f32x4_div
+            0xe8 => visit_f32x4_min
+            0xe9 => visit_f32x4_max
+            0xea => visit_f32x4_pmin
+            0xeb => visit_f32x4_pmax
+            0xec => visit_f64x2_abs
+            0xed => visit_f64x2_neg
+            0xef => visit_f64x2_sqrt
+            0xf0 => visit_f64x2_add
+            0xf1 => visit_f64x2_sub
+            0xf2 => visit_f64x2_mul
+            0xf3 => visit_f64x2_div
+            0xf4 => visit_f64x2_min
+            0xf5 => visit_f64x2_max
+            0xf6 => visit_f64x2_pmin
+            0xf7 => visit_f64x2_pmax
+            0xf8 => visit_i32x4_trunc_sat_f32x4_s
+            0xf9 => visit_i32x4_trunc_sat_f32x4_u
+            0xfa => visit_f32x4_convert_i32x4_s
+            0xfb => visit_f32x4_convert_i32x4_u
+            0xfc => visit_i32x4_trunc_sat_f64x2_s_zero
+            0xfd => visit_i32x4_trunc_sat_f64x2_u_zero
+            0xfe => visit_f64x2_convert_low_i32x4_s
+            0xff => visit_f64x2_convert_low_i32x4_u
+            }
+            fd_memarg {
+            0x00 => visit_v128_load 4
+            0x01 => visit_v128_load8x8_s 3
+            0x02 => visit_v128_load8x8_u 3
+            0x03 => visit_v128_load16x4_s 3
+            0x04 => visit_v128_load16x4_u 3
+            0x05 => visit_v128_load32x2_s 3
+            0x06 => visit_v128_load32x2_u 3
+            0x07 => visit_v128_load8_splat 0
+            0x08 => visit_v128_load16_splat 1
+            0x09 => visit_v128_load32_splat 2
+            0x0a => visit_v128_load64_splat 3
+            0x0b => visit_v128_store 4
+            0x5c => visit_v128_load32_zero 2
+            0x5d => visit_v128_load64_zero 3
+            }
+            fd_lane {
+            0x15 => visit_i8x16_extract_lane_s
+            0x16 => visit_i8x16_extract_lane_u
+            0x17 => visit_i8x16_replace_lane
+            0x18 => visit_i16x8_extract_lane_s
+            0x19 => visit_i16x8_extract_lane_u
+            0x1a => visit_i16x8_replace_lane
+            0x1b => visit_i32x4_extract_lane
+            0x1c => visit_i32x4_replace_lane
+            0x1d => visit_i64x2_extract_lane
+            0x1e => visit_i64x2_replace_lane
+            0x1f => visit_f32x4_extract_lane
+            0x20 => visit_f32x4_replace_lane
+            0x21 => visit_f64x2_extract_lane
+            0x22 => visit_f64x2_replace_lane
+            }
+            fd_memarg_lane {
+            0x54 => visit_v128_load8_lane 0
+            0x55 => visit_v128_load16_lane 1
+            0x56 => visit_v128_load32_lane 2
+            0x57 => visit_v128_load64_lane 3
+            0x58 => visit_v128_store8_lane 0
+            0x59 => visit_v128_store16_lane 1
+            0x5a => visit_v128_store32_lane 2
+            0x5b => visit_v128_store64_lane 3
+            }
         }
     };
 }
-pub(crate) use for_each_short_operator;
+pub(crate) use for_each_decoded_operator;
