@@ -3,7 +3,7 @@
 
 use crate::module::*;
 use crate::types::*;
-use crate::validate::{BodyChecker, CheckerScratch, Reject, read_leb};
+use crate::validate::{BodyChecker, CheckerScratch, Reject, read_leb, read_sleb};
 use crate::{WasmError, WasmResult};
 use cranelift_entity::PrimaryMap;
 use std::collections::HashSet;
@@ -227,6 +227,12 @@ trait Checker {
     /// The control frame `depth` frames out from the innermost.
     fn frame(&self, depth: usize) -> Option<&wasmparser::Frame>;
 
+    /// A frame is open (the function's has not ended).
+    fn has_frame(&self) -> bool;
+
+    /// The innermost frame is unreachable from where the body is.
+    fn innermost_unreachable(&self) -> bool;
+
     /// The type of the operand `depth` below the top: `None` if there is
     /// none, `Some(None)` if it is unknown.
     fn operand(&self, depth: usize) -> Option<Option<wasmparser::ValType>>;
@@ -257,6 +263,16 @@ impl Checker for BodyChecker<'_> {
     #[inline(always)]
     fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
         BodyChecker::frame(self, depth)
+    }
+
+    #[inline(always)]
+    fn has_frame(&self) -> bool {
+        BodyChecker::has_frame(self)
+    }
+
+    #[inline(always)]
+    fn innermost_unreachable(&self) -> bool {
+        BodyChecker::is_unreachable(self)
     }
 
     #[inline(always)]
@@ -296,6 +312,16 @@ impl Checker for wasmparser::FuncValidator<wasmparser::ValidatorResources> {
     #[inline(always)]
     fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
         self.get_control_frame(depth)
+    }
+
+    #[inline(always)]
+    fn has_frame(&self) -> bool {
+        self.get_control_frame(0).is_some()
+    }
+
+    #[inline(always)]
+    fn innermost_unreachable(&self) -> bool {
+        self.get_control_frame(0).is_some_and(|f| f.unreachable)
     }
 
     #[inline(always)]
@@ -445,7 +471,9 @@ impl<'a> ValidatedOps<'a, '_> {
     }
 }
 
-/// [`ValidatedOps::drive`] with one of the validators.
+/// [`ValidatedOps::drive`] with one of the validators: with Brisk's, the
+/// operators are read by a [`Cursor`] (wasmparser's reader brought up to
+/// it where it reads an operator, and at the end).
 fn drive<'a, C: Checker, S: OperatorSink<'a>>(
     check: &mut C,
     reader: &mut wasmparser::BinaryReader<'a>,
@@ -456,25 +484,257 @@ fn drive<'a, C: Checker, S: OperatorSink<'a>>(
     sink: &mut S,
 ) -> WasmResult<()> {
     let mut visit = Visit { body, check, features, module, loops, offset: 0, sink, error: None };
-    let (bytes, base) = body;
+    if C::OWN {
+        let mut cursor = Cursor::new(reader, body);
+        read_operators(&mut cursor, &mut visit)?;
+        Ok(cursor.sync()?)
+    } else {
+        read_operators(reader, &mut visit)
+    }
+}
+
+/// Reads, validates and visits operators to the end of the body.
+#[inline(always)]
+fn read_operators<'a, R: OpReader<'a>, C: Checker, S: OperatorSink<'a>>(
+    reader: &mut R,
+    visit: &mut Visit<'a, '_, '_, S, C>,
+) -> WasmResult<()> {
+    let (bytes, base) = visit.body;
     while !reader.eof() {
-        visit.offset = reader.original_position() as usize;
-        // The short operators (most of them) are decoded here; the
-        // others, and any operator after the last `end` (which the
-        // reader reports), by wasmparser's reader.
+        visit.offset = reader.offset();
+        // Most operators are decoded here; the others, and any operator
+        // after the last `end` (which the reader reports), by wasmparser's
+        // reader.
         let code = bytes.get(visit.offset.wrapping_sub(base)).copied().unwrap_or(0xff);
-        let short = if visit.check.frame(0).is_some() { visit_decoded(reader, code, &mut visit) } else { None };
-        let visited = match short {
-            Some(visited) => visited,
-            None => reader.visit_operator(&mut visit),
+        let decoded = if visit.check.has_frame() { visit_decoded(reader, code, visit) } else { Ok(false) };
+        let visited = match decoded {
+            Ok(true) => Ok(()),
+            Ok(false) => reader.visit_operator(visit)?,
+            Err(Halt) => Err(Halt),
         };
-        match visited {
-            Ok(Ok(())) => {}
-            Ok(Err(Halt)) => return Err(visit.error.take().unwrap_or_else(|| rejected(visit.offset))),
-            Err(e) => return Err(e.into()),
+        if visited.is_err() {
+            return Err(visit.error.take().unwrap_or_else(|| rejected(visit.offset)));
         }
     }
     Ok(())
+}
+
+/// What the validation pass reads operators with: wasmparser's reader, or
+/// (with Brisk's validator) a [`Cursor`]. Each reads and fails as
+/// wasmparser's reader does.
+trait OpReader<'a> {
+    fn eof(&self) -> bool;
+    /// The module offset of the next byte.
+    fn offset(&self) -> usize;
+    fn read_u8(&mut self) -> wasmparser::Result<u8>;
+    fn read_var_u32(&mut self) -> wasmparser::Result<u32>;
+    fn read_var_i32(&mut self) -> wasmparser::Result<i32>;
+    fn read_var_i64(&mut self) -> wasmparser::Result<i64>;
+    fn read_f32(&mut self) -> wasmparser::Result<wasmparser::Ieee32>;
+    fn read_f64(&mut self) -> wasmparser::Result<wasmparser::Ieee64>;
+    fn read_bytes(&mut self, n: usize) -> wasmparser::Result<&'a [u8]>;
+    /// Reads and visits the next operator with wasmparser's reader.
+    fn visit_operator<V>(&mut self, visitor: &mut V) -> wasmparser::Result<V::Output>
+    where
+        V: wasmparser::VisitOperator<'a> + wasmparser::FrameStack;
+}
+
+impl<'a> OpReader<'a> for wasmparser::BinaryReader<'a> {
+    #[inline(always)]
+    fn eof(&self) -> bool {
+        wasmparser::BinaryReader::eof(self)
+    }
+
+    #[inline(always)]
+    fn offset(&self) -> usize {
+        self.original_position() as usize
+    }
+
+    #[inline(always)]
+    fn read_u8(&mut self) -> wasmparser::Result<u8> {
+        wasmparser::BinaryReader::read_u8(self)
+    }
+
+    #[inline(always)]
+    fn read_var_u32(&mut self) -> wasmparser::Result<u32> {
+        wasmparser::BinaryReader::read_var_u32(self)
+    }
+
+    #[inline(always)]
+    fn read_var_i32(&mut self) -> wasmparser::Result<i32> {
+        wasmparser::BinaryReader::read_var_i32(self)
+    }
+
+    #[inline(always)]
+    fn read_var_i64(&mut self) -> wasmparser::Result<i64> {
+        wasmparser::BinaryReader::read_var_i64(self)
+    }
+
+    #[inline(always)]
+    fn read_f32(&mut self) -> wasmparser::Result<wasmparser::Ieee32> {
+        wasmparser::BinaryReader::read_f32(self)
+    }
+
+    #[inline(always)]
+    fn read_f64(&mut self) -> wasmparser::Result<wasmparser::Ieee64> {
+        wasmparser::BinaryReader::read_f64(self)
+    }
+
+    #[inline(always)]
+    fn read_bytes(&mut self, n: usize) -> wasmparser::Result<&'a [u8]> {
+        wasmparser::BinaryReader::read_bytes(self, n)
+    }
+
+    #[inline(always)]
+    fn visit_operator<V>(&mut self, visitor: &mut V) -> wasmparser::Result<V::Output>
+    where
+        V: wasmparser::VisitOperator<'a> + wasmparser::FrameStack,
+    {
+        wasmparser::BinaryReader::visit_operator(self, visitor)
+    }
+}
+
+/// The pass's reader with Brisk's validator: a position in the body's
+/// bytes, which reads bytes, LEB128s and floats itself as wasmparser's
+/// reader reads them, and leaves what that reader would fail on (and the
+/// end of the body) to a wasmparser reader at the same position, so that
+/// what is read and every error are wasmparser's. wasmparser's own reader of the body is
+/// brought up to the cursor for the operators left to it, and at the end.
+struct Cursor<'a, 'r> {
+    bytes: &'a [u8],
+    /// The module offset of `bytes[0]`.
+    base: usize,
+    pos: usize,
+    reader: &'r mut wasmparser::BinaryReader<'a>,
+}
+
+impl<'a, 'r> Cursor<'a, 'r> {
+    fn new(reader: &'r mut wasmparser::BinaryReader<'a>, (bytes, base): (&'a [u8], usize)) -> Self {
+        let pos = (reader.original_position() as usize).saturating_sub(base).min(bytes.len());
+        Cursor { bytes, base, pos, reader }
+    }
+
+    /// Reads with a wasmparser reader at the cursor.
+    #[inline(never)]
+    fn slow<T>(&mut self, read: impl FnOnce(&mut wasmparser::BinaryReader<'a>) -> wasmparser::Result<T>) -> wasmparser::Result<T> {
+        let rest = &self.bytes[self.pos..];
+        let mut reader = wasmparser::BinaryReader::new(rest, (self.base + self.pos) as u64);
+        let value = read(&mut reader)?;
+        self.pos += reader.current_position();
+        Ok(value)
+    }
+
+    /// Brings wasmparser's reader of the body up to the cursor.
+    fn sync(&mut self) -> wasmparser::Result<()> {
+        let behind = (self.base + self.pos).saturating_sub(self.reader.original_position() as usize);
+        self.reader.read_bytes(behind).map(drop)
+    }
+
+    /// Reads with `read` from the bytes at the cursor, as wasmparser's
+    /// reader would (`None` where it would fail: it then reads, to fail).
+    #[inline(always)]
+    fn inline<T>(&mut self, read: impl FnOnce(&mut &'a [u8]) -> Option<T>, slow: impl FnOnce(&mut wasmparser::BinaryReader<'a>) -> wasmparser::Result<T>) -> wasmparser::Result<T> {
+        let mut rest = self.bytes.get(self.pos..).unwrap_or_default();
+        match read(&mut rest) {
+            Some(value) => {
+                self.pos = self.bytes.len() - rest.len();
+                Ok(value)
+            }
+            None => self.slow(slow),
+        }
+    }
+}
+
+/// `N` bytes from the front of `bytes`, advancing it.
+#[inline(always)]
+fn read_array<const N: usize>(bytes: &mut &[u8]) -> Option<[u8; N]> {
+    let (read, rest) = bytes.split_first_chunk::<N>()?;
+    *bytes = rest;
+    Some(*read)
+}
+
+impl<'a> OpReader<'a> for Cursor<'a, '_> {
+    #[inline(always)]
+    fn eof(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    #[inline(always)]
+    fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    #[inline(always)]
+    fn read_u8(&mut self) -> wasmparser::Result<u8> {
+        match self.bytes.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => self.slow(|r| r.read_u8()),
+        }
+    }
+
+    #[inline(always)]
+    fn read_var_u32(&mut self) -> wasmparser::Result<u32> {
+        match self.bytes.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(u32::from(b))
+            }
+            // Two bytes (any such is valid).
+            Some(&b) => match self.bytes.get(self.pos + 1) {
+                Some(&b2) if b2 < 0x80 => {
+                    self.pos += 2;
+                    Ok(u32::from(b & 0x7f) | u32::from(b2) << 7)
+                }
+                _ => self.inline(read_leb, |r| r.read_var_u32()),
+            },
+            None => self.slow(|r| r.read_var_u32()),
+        }
+    }
+
+    #[inline(always)]
+    fn read_var_i32(&mut self) -> wasmparser::Result<i32> {
+        self.inline(|b| read_sleb(b, 32).map(|v| v as i32), |r| r.read_var_i32())
+    }
+
+    #[inline(always)]
+    fn read_var_i64(&mut self) -> wasmparser::Result<i64> {
+        self.inline(|b| read_sleb(b, 64), |r| r.read_var_i64())
+    }
+
+    // The bits as they are (moving a float does not change them).
+    #[inline(always)]
+    fn read_f32(&mut self) -> wasmparser::Result<wasmparser::Ieee32> {
+        self.inline(|b| read_array(b).map(|a| f32::from_bits(u32::from_le_bytes(a)).into()), |r| r.read_f32())
+    }
+
+    #[inline(always)]
+    fn read_f64(&mut self) -> wasmparser::Result<wasmparser::Ieee64> {
+        self.inline(|b| read_array(b).map(|a| f64::from_bits(u64::from_le_bytes(a)).into()), |r| r.read_f64())
+    }
+
+    #[inline(always)]
+    fn read_bytes(&mut self, n: usize) -> wasmparser::Result<&'a [u8]> {
+        match self.bytes.get(self.pos..self.pos.saturating_add(n)) {
+            Some(read) => {
+                self.pos += n;
+                Ok(read)
+            }
+            None => self.slow(|r| r.read_bytes(n)),
+        }
+    }
+
+    fn visit_operator<V>(&mut self, visitor: &mut V) -> wasmparser::Result<V::Output>
+    where
+        V: wasmparser::VisitOperator<'a> + wasmparser::FrameStack,
+    {
+        self.sync()?;
+        let visited = self.reader.visit_operator(visitor);
+        self.pos = (self.reader.original_position() as usize).saturating_sub(self.base).min(self.bytes.len());
+        visited
+    }
 }
 
 macro_rules! visit_decoded {
@@ -491,10 +751,11 @@ macro_rules! visit_decoded {
         fd_memarg_lane { $($fdml:literal => $fdml_visit:ident $fdml_align:literal)* }
     ) => {
         /// Decodes the operator at `reader` (`code` is its first byte) and
-        /// visits it, where the pass decodes it itself; `None` where
-        /// wasmparser's reader is to. What the reader does, without its
-        /// dispatch over every operator of every proposal (and, for SIMD,
-        /// through a `dyn` visitor).
+        /// visits it, where the pass decodes it itself: `Ok(true)` when it
+        /// did, `Ok(false)` where wasmparser's reader is to. What the
+        /// reader does, without its dispatch over every operator of every
+        /// proposal (and, for SIMD, through a `dyn` visitor). A reader's
+        /// error halts the body.
         ///
         /// With both validators: the one-byte operators without immediates
         /// or with one `u32`, the constants, a dead `br_table`; read with
@@ -504,118 +765,122 @@ macro_rules! visit_decoded {
         /// immediates encoded other than as the reader would accept with
         /// WebAssembly 2.0's features are rejected (so wasmparser decides).
         #[inline(always)]
-        fn visit_decoded<'a, C: Checker, S: OperatorSink<'a>>(
-            reader: &mut wasmparser::BinaryReader<'a>,
+        fn visit_decoded<'a, R: OpReader<'a>, C: Checker, S: OperatorSink<'a>>(
+            reader: &mut R,
             code: u8,
             visit: &mut Visit<'a, '_, '_, S, C>,
-        ) -> Option<wasmparser::Result<Result<(), Halt>>> {
+        ) -> Result<bool, Halt> {
             use wasmparser::{VisitOperator, VisitSimdOperator};
-            if code == 0x0e {
-                return visit.dead_br_table(reader).map(Ok);
+            // An immediate read, or the body halted with the reader's error.
+            macro_rules! read {
+                ($read:expr) => {
+                    match $read {
+                        Ok(value) => value,
+                        Err(e) => return Err(visit.halt(e)),
+                    }
+                };
             }
             // An immediate the pass does not decode: Brisk's validator
             // rejects the body.
             macro_rules! reject {
                 () => {
-                    Ok(Err(visit.halt(rejected(visit.offset))))
+                    return Err(visit.halt(rejected(visit.offset)))
                 };
             }
-            Some(match code {
+            match code {
+                0x0e => {
+                    return match visit.dead_br_table(reader) {
+                        Some(visited) => visited.map(|()| true),
+                        None => Ok(false),
+                    };
+                }
                 0x41 => {
                     let _ = reader.read_u8();
-                    reader.read_var_i32().map(|v| visit.visit_i32_const(v))
+                    visit.visit_i32_const(read!(reader.read_var_i32()))
                 }
                 0x42 => {
                     let _ = reader.read_u8();
-                    reader.read_var_i64().map(|v| visit.visit_i64_const(v))
+                    visit.visit_i64_const(read!(reader.read_var_i64()))
                 }
                 0x43 => {
                     let _ = reader.read_u8();
-                    reader.read_f32().map(|v| visit.visit_f32_const(v))
+                    visit.visit_f32_const(read!(reader.read_f32()))
                 }
                 0x44 => {
                     let _ = reader.read_u8();
-                    reader.read_f64().map(|v| visit.visit_f64_const(v))
+                    visit.visit_f64_const(read!(reader.read_f64()))
                 }
                 $($plain => {
                     let _ = reader.read_u8();
-                    Ok(visit.$plain_visit())
+                    visit.$plain_visit()
                 })*
                 $($index => {
                     let _ = reader.read_u8();
-                    reader.read_var_u32().map(|i| visit.$index_visit(i))
+                    visit.$index_visit(read!(reader.read_var_u32()))
                 })*
-                _ if !C::OWN => return None,
+                _ if !C::OWN => return Ok(false),
                 // Brisk's validator only from here.
                 0x02..=0x04 => {
                     let _ = reader.read_u8();
-                    match read_block_type(reader) {
-                        Ok(Some(ty)) => Ok(match code {
-                            0x02 => visit.visit_block(ty),
-                            0x03 => visit.visit_loop(ty),
-                            _ => visit.visit_if(ty),
-                        }),
-                        Ok(None) => reject!(),
-                        Err(e) => Err(e),
+                    let Some(ty) = read!(read_block_type(reader)) else { reject!() };
+                    match code {
+                        0x02 => visit.visit_block(ty),
+                        0x03 => visit.visit_loop(ty),
+                        _ => visit.visit_if(ty),
                     }
                 }
                 // The reader checks that `else` ends an `if`; so does the
                 // validator.
                 0x05 => {
                     let _ = reader.read_u8();
-                    Ok(visit.visit_else())
+                    visit.visit_else()
                 }
                 // Memory 0, as one zero byte.
                 0x3f | 0x40 => {
                     let _ = reader.read_u8();
-                    match reader.read_u8() {
-                        Ok(0) if code == 0x3f => Ok(visit.visit_memory_size(0)),
-                        Ok(0) => Ok(visit.visit_memory_grow(0)),
-                        Ok(_) => reject!(),
-                        Err(e) => Err(e),
+                    if read!(reader.read_u8()) != 0 {
+                        reject!();
                     }
+                    if code == 0x3f { visit.visit_memory_size(0) } else { visit.visit_memory_grow(0) }
                 }
                 $($mem => {
                     let _ = reader.read_u8();
-                    match read_memarg(reader, $mem_align) {
-                        Ok(Some(memarg)) => Ok(visit.$mem_visit(memarg)),
-                        Ok(None) => reject!(),
-                        Err(e) => Err(e),
-                    }
+                    let Some(memarg) = read!(read_memarg(reader, $mem_align)) else { reject!() };
+                    visit.$mem_visit(memarg)
                 })*
                 0xfc => {
                     let _ = reader.read_u8();
-                    match reader.read_var_u32() {
-                        $(Ok($fc) => Ok(visit.$fc_visit()),)*
-                        $(Ok($fc1) => reader.read_var_u32().map(|a| visit.$fc1_visit(a)),)*
-                        $(Ok($fc2) => reader.read_var_u32().and_then(|a| reader.read_var_u32().map(|b| visit.$fc2_visit(a, b))),)*
-                        Ok(_) => reject!(),
-                        Err(e) => Err(e),
+                    match read!(reader.read_var_u32()) {
+                        $($fc => visit.$fc_visit(),)*
+                        $($fc1 => visit.$fc1_visit(read!(reader.read_var_u32())),)*
+                        $($fc2 => {
+                            let a = read!(reader.read_var_u32());
+                            visit.$fc2_visit(a, read!(reader.read_var_u32()))
+                        })*
+                        _ => reject!(),
                     }
                 }
                 0xfd => {
                     let _ = reader.read_u8();
-                    match reader.read_var_u32() {
-                        $(Ok($fd) => Ok(visit.$fd_visit()),)*
-                        $(Ok($fdm) => match read_memarg(reader, $fdm_align) {
-                            Ok(Some(memarg)) => Ok(visit.$fdm_visit(memarg)),
-                            Ok(None) => reject!(),
-                            Err(e) => Err(e),
-                        },)*
-                        $(Ok($fdl) => reader.read_u8().map(|lane| visit.$fdl_visit(lane)),)*
-                        $(Ok($fdml) => match read_memarg(reader, $fdml_align) {
-                            Ok(Some(memarg)) => reader.read_u8().map(|lane| visit.$fdml_visit(memarg, lane)),
-                            Ok(None) => reject!(),
-                            Err(e) => Err(e),
-                        },)*
-                        Ok(0x0c) => reader.read_bytes(16).map(|b| visit.visit_v128_const(v128(b))),
-                        Ok(0x0d) => reader.read_bytes(16).map(|b| visit.visit_i8x16_shuffle(v128(b).bytes().to_owned())),
-                        Ok(_) => reject!(),
-                        Err(e) => Err(e),
+                    match read!(reader.read_var_u32()) {
+                        $($fd => visit.$fd_visit(),)*
+                        $($fdm => {
+                            let Some(memarg) = read!(read_memarg(reader, $fdm_align)) else { reject!() };
+                            visit.$fdm_visit(memarg)
+                        })*
+                        $($fdl => visit.$fdl_visit(read!(reader.read_u8())),)*
+                        $($fdml => {
+                            let Some(memarg) = read!(read_memarg(reader, $fdml_align)) else { reject!() };
+                            visit.$fdml_visit(memarg, read!(reader.read_u8()))
+                        })*
+                        0x0c => visit.visit_v128_const(v128(read!(reader.read_bytes(16)))),
+                        0x0d => visit.visit_i8x16_shuffle(v128(read!(reader.read_bytes(16))).bytes().to_owned()),
+                        _ => reject!(),
                     }
                 }
-                _ => return None,
-            })
+                _ => return Ok(false),
+            }
+            .map(|()| true)
         }
     };
 }
@@ -626,7 +891,7 @@ crate::validate::for_each_decoded_operator!(visit_decoded);
 /// features (the opcode read); `None` for a value type of another
 /// proposal or a type index of more than two bytes.
 #[inline(always)]
-fn read_block_type(reader: &mut wasmparser::BinaryReader<'_>) -> wasmparser::Result<Option<wasmparser::BlockType>> {
+fn read_block_type<'a>(reader: &mut impl OpReader<'a>) -> wasmparser::Result<Option<wasmparser::BlockType>> {
     use wasmparser::{BlockType as B, RefType, ValType as V};
     let b = reader.read_u8()?;
     Ok(Some(match b {
@@ -652,7 +917,7 @@ fn read_block_type(reader: &mut wasmparser::BinaryReader<'_>) -> wasmparser::Res
 /// WebAssembly 2.0's features (no memory index, no ordering, a 32-bit
 /// offset); `None` for flags it would reject.
 #[inline(always)]
-fn read_memarg(reader: &mut wasmparser::BinaryReader<'_>, max_align: u8) -> wasmparser::Result<Option<wasmparser::MemArg>> {
+fn read_memarg<'a>(reader: &mut impl OpReader<'a>, max_align: u8) -> wasmparser::Result<Option<wasmparser::MemArg>> {
     let flags = reader.read_var_u32()?;
     if flags >= 1 << 6 {
         return Ok(None);
@@ -707,8 +972,7 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
     /// the frame was opened in dead code.
     #[inline(always)]
     fn live(&self) -> bool {
-        self.loops.frames.last().is_none_or(|f| !f.dead)
-            && self.check.frame(0).is_none_or(|f| !f.unreachable)
+        self.loops.frames.last().is_none_or(|f| !f.dead) && !self.check.innermost_unreachable()
     }
 
     /// Does this `br_table` pass validation, decided without wasmparser's
@@ -784,7 +1048,7 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
     /// (or is malformed) stops the body, which wasmparser then validates
     /// from its start.
     #[inline(always)]
-    fn dead_br_table(&mut self, reader: &mut wasmparser::BinaryReader<'a>) -> Option<Result<(), Halt>> {
+    fn dead_br_table(&mut self, reader: &mut impl OpReader<'a>) -> Option<Result<(), Halt>> {
         if self.live() {
             return None;
         }
@@ -820,7 +1084,10 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
         Halt
     }
 
-    #[inline(always)]
+    /// Notes the operator's features and pushes it to the sink. Out of
+    /// line: most operators of fuzzer-shaped code are dead and never get
+    /// here, and their visits stay small enough to inline.
+    #[inline(never)]
     fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> Result<(), Halt> {
         note_features(self.features, &op, self.module, self.check, self.loops, live);
         self.note_heights();

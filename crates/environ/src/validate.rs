@@ -260,6 +260,19 @@ impl<'m> BodyChecker<'m> {
         self.frames.get(i)
     }
 
+    /// A frame is open (the function's has not ended).
+    #[inline(always)]
+    pub(crate) fn has_frame(&self) -> bool {
+        !self.frames.is_empty()
+    }
+
+    /// The innermost frame is unreachable from where the body is (false
+    /// once the function's frame has ended).
+    #[inline(always)]
+    pub(crate) fn is_unreachable(&self) -> bool {
+        self.unreachable
+    }
+
     /// The type of the operand `depth` below the top: `None` if there is
     /// none, `Some(None)` if it is unknown.
     pub(crate) fn operand(&self, depth: usize) -> Option<Option<ValType>> {
@@ -829,6 +842,40 @@ pub(crate) fn read_leb(bytes: &mut &[u8]) -> Option<u32> {
     leb_u32(bytes)
 }
 
+/// Reads a signed LEB128 integer of `bits` bits (32 or 64) at the front of
+/// `bytes`, advancing it: what wasmparser's reader reads (at most
+/// `bits / 7` bytes, unused bits of the last one a sign extension), or
+/// `None` where it fails.
+#[inline(always)]
+pub(crate) fn read_sleb(bytes: &mut &[u8], bits: u32) -> Option<i64> {
+    let mut result: i64 = 0;
+    let mut shift = 0;
+    let mut at = 0;
+    loop {
+        let byte = *bytes.get(at)?;
+        at += 1;
+        result |= i64::from(byte & 0x7f) << shift;
+        if shift >= bits - 7 {
+            // The last byte: no continuation, and the bits beyond `bits`
+            // repeat the sign.
+            let sign_and_unused = ((byte << 1) as i8) >> (bits - shift);
+            if byte & 0x80 != 0 || (sign_and_unused != 0 && sign_and_unused != -1) {
+                return None;
+            }
+            *bytes = &bytes[at..];
+            let unused = 64 - bits;
+            return Some((result << unused) >> unused);
+        }
+        shift += 7;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    *bytes = &bytes[at..];
+    let unused = 64 - shift;
+    Some((result << unused) >> unused)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -839,6 +886,49 @@ mod tests {
         for (i, &t) in WasmValType::ALL.iter().enumerate() {
             assert_eq!(Ty::of(t) as usize, i);
             assert_eq!(SINGLE[Ty::of(t) as usize], t);
+        }
+    }
+
+    /// LEB128s of every length up to 11 bytes, with every mix of
+    /// continuation, sign and unused bits, read as wasmparser reads them
+    /// (value and length, or failure).
+    #[test]
+    fn leb_reads_as_wasmparser_reads() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let len = 1 + (next() % 11) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = next();
+                    // Mostly continuation bits up to the last byte, whose
+                    // high bits are often all zeros or all ones.
+                    let low = (r & 0x7f) as u8;
+                    let last = match r >> 8 & 3 {
+                        0 => low & 0x0f,
+                        1 => low | 0x70,
+                        2 => low | 0x40,
+                        _ => low,
+                    };
+                    if i + 1 < len || r >> 10 & 7 == 0 { low | 0x80 } else { last }
+                })
+                .collect();
+            let ours = |read: &dyn Fn(&mut &[u8]) -> Option<i64>| {
+                let mut rest = &bytes[..];
+                read(&mut rest).map(|v| (v, bytes.len() - rest.len()))
+            };
+            let theirs = |read: &dyn Fn(&mut wasmparser::BinaryReader<'_>) -> wasmparser::Result<i64>| {
+                let mut reader = wasmparser::BinaryReader::new(&bytes, 0);
+                read(&mut reader).ok().map(|v| (v, reader.current_position()))
+            };
+            assert_eq!(ours(&|b| leb_u32(b).map(i64::from)), theirs(&|r| r.read_var_u32().map(i64::from)), "u32 {bytes:02x?}");
+            assert_eq!(ours(&|b| read_sleb(b, 32)), theirs(&|r| r.read_var_i32().map(i64::from)), "i32 {bytes:02x?}");
+            assert_eq!(ours(&|b| read_sleb(b, 64)), theirs(&|r| r.read_var_i64()), "i64 {bytes:02x?}");
         }
     }
 
