@@ -371,6 +371,11 @@ struct LoopNesting {
 }
 
 impl LoopNesting {
+    /// The bytes its allocations take.
+    fn bytes(&self) -> usize {
+        self.frames.capacity() * std::mem::size_of::<OpenFrame>() + self.br_table_seen.marks.capacity() * 4
+    }
+
     /// Ready for the next body: no open frames (the marks are kept: they
     /// are the module's, sized by its types once).
     fn reset(&mut self) -> &mut Self {
@@ -615,16 +620,15 @@ impl<'a, 'r> Cursor<'a, 'r> {
     }
 
     /// Reads with a wasmparser reader at the cursor.
-    #[inline(never)]
+    #[inline(always)]
     fn slow<T>(&mut self, read: impl FnOnce(&mut wasmparser::BinaryReader<'a>) -> wasmparser::Result<T>) -> wasmparser::Result<T> {
-        let rest = &self.bytes[self.pos..];
-        let mut reader = wasmparser::BinaryReader::new(rest, (self.base + self.pos) as u64);
-        let value = read(&mut reader)?;
-        self.pos += reader.current_position();
+        let (value, pos) = read_at(self.bytes, self.base, self.pos, read)?;
+        self.pos = pos;
         Ok(value)
     }
 
     /// Brings wasmparser's reader of the body up to the cursor.
+    #[inline(always)]
     fn sync(&mut self) -> wasmparser::Result<()> {
         let behind = (self.base + self.pos).saturating_sub(self.reader.original_position() as usize);
         self.reader.read_bytes(behind).map(drop)
@@ -643,6 +647,22 @@ impl<'a, 'r> Cursor<'a, 'r> {
             None => self.slow(slow),
         }
     }
+}
+
+/// Reads with a wasmparser reader at `bytes[pos..]` (module offset
+/// `base + pos`): the value and the position after it. Out of line and
+/// given the cursor's fields, not the cursor, which so stays in registers.
+#[inline(never)]
+fn read_at<'a, T>(
+    bytes: &'a [u8],
+    base: usize,
+    pos: usize,
+    read: impl FnOnce(&mut wasmparser::BinaryReader<'a>) -> wasmparser::Result<T>,
+) -> wasmparser::Result<(T, usize)> {
+    let rest = bytes.get(pos..).unwrap_or_default();
+    let mut reader = wasmparser::BinaryReader::new(rest, (base + pos) as u64);
+    let value = read(&mut reader)?;
+    Ok((value, pos + reader.current_position()))
 }
 
 /// `N` bytes from the front of `bytes`, advancing it.
@@ -726,6 +746,7 @@ impl<'a> OpReader<'a> for Cursor<'a, '_> {
         }
     }
 
+    #[inline(always)]
     fn visit_operator<V>(&mut self, visitor: &mut V) -> wasmparser::Result<V::Output>
     where
         V: wasmparser::VisitOperator<'a> + wasmparser::FrameStack,
@@ -1615,7 +1636,8 @@ fn deferred_error(
     validate_deferred(deferred, module, features, hooks).err()
 }
 
-/// A thread's scratch state for validating bodies, kept from body to body.
+/// A thread's scratch state for validating bodies, kept from body to body,
+/// and from module to module on the thread (see [`SPARE_SCRATCH`]).
 struct BodyScratch {
     /// Brisk's own validator applies (the features are WebAssembly 2.0's).
     own: bool,
@@ -1624,16 +1646,36 @@ struct BodyScratch {
     loops: LoopNesting,
 }
 
+/// The allocations of a [`BodyScratch`].
+type Spare = (CheckerScratch, FuncValidatorAllocations, LoopNesting);
+
+thread_local! {
+    /// The allocations of the last [`BodyScratch`] dropped on this thread,
+    /// for the next: a thread that compiles many small modules does not
+    /// grow its stacks from nothing for each.
+    static SPARE_SCRATCH: std::cell::Cell<Option<Spare>> = const { std::cell::Cell::new(None) };
+}
+
 impl BodyScratch {
     fn new(features: WasmFeatures) -> Self {
-        BodyScratch {
-            own: features == WasmFeatures::WASM2,
-            checker: CheckerScratch::default(),
-            allocs: FuncValidatorAllocations::default(),
-            loops: LoopNesting::default(),
+        let (checker, allocs, loops) = SPARE_SCRATCH.try_with(std::cell::Cell::take).ok().flatten().unwrap_or_default();
+        BodyScratch { own: features == WasmFeatures::WASM2, checker, allocs, loops }
+    }
+}
+
+impl Drop for BodyScratch {
+    fn drop(&mut self) {
+        // Not the allocations of a huge body: those are given back.
+        if self.checker.bytes() + self.loops.bytes() <= SPARE_SCRATCH_BYTES {
+            let spare = (std::mem::take(&mut self.checker), std::mem::take(&mut self.allocs), std::mem::take(&mut self.loops));
+            // The thread may be exiting: then the spare is dropped.
+            let _ = SPARE_SCRATCH.try_with(|cell| cell.set(Some(spare)));
         }
     }
 }
+
+/// The largest [`BodyScratch`] a thread keeps for its next module.
+const SPARE_SCRATCH_BYTES: usize = 1 << 20;
 
 /// Validates `func`'s body with [`validate_body`] (and has `hook` translate
 /// it): with Brisk's own validator where it applies, and with wasmparser's

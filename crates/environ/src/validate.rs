@@ -168,6 +168,16 @@ pub(crate) struct CheckerScratch {
     locals: Vec<Ty>,
 }
 
+impl CheckerScratch {
+    /// The bytes its allocations take.
+    pub(crate) fn bytes(&self) -> usize {
+        self.operands.capacity()
+            + self.frames.capacity() * std::mem::size_of::<Frame>()
+            + (self.labels.capacity() + self.marks.capacity()) * 4
+            + self.locals.capacity()
+    }
+}
+
 /// Validates one function body, operator by operator (it implements
 /// wasmparser's `VisitOperator`, in `ops.rs`).
 pub(crate) struct BodyChecker<'m> {
