@@ -343,21 +343,11 @@ fn operators() -> Vec<String> {
 /// `unreachable` (so that only the immediates matter), then `code`, then
 /// `end`.
 fn module_with_body(code: &[u8]) -> Vec<u8> {
+    use brisk_corpus::write_u32 as leb;
     fn section(out: &mut Vec<u8>, id: u8, content: &[u8]) {
         out.push(id);
         leb(out, content.len() as u32);
         out.extend_from_slice(content);
-    }
-    fn leb(out: &mut Vec<u8>, mut v: u32) {
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
     }
     let mut m = b"\0asm\x01\0\0\0".to_vec();
     let mut types = Vec::new();

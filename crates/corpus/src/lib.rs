@@ -199,7 +199,8 @@ fn read_u32(bytes: &[u8]) -> (u32, usize) {
     unreachable!("wasm-smith writes well-formed LEB128")
 }
 
-fn write_u32(out: &mut Vec<u8>, mut value: u32) {
+/// Appends `value` as an unsigned LEB128 (the binary format's `u32`).
+pub fn write_u32(out: &mut Vec<u8>, mut value: u32) {
     loop {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
