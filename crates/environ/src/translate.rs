@@ -3,7 +3,7 @@
 
 use crate::module::*;
 use crate::types::*;
-use crate::validate::{BodyChecker, CheckerScratch, Reject, read_leb, read_sleb};
+use crate::validate::{BodyChecker, CheckerScratch, Reject, read_leb, read_sleb, short_leb};
 use crate::{WasmError, WasmResult};
 use cranelift_entity::PrimaryMap;
 use std::collections::HashSet;
@@ -202,9 +202,12 @@ enum Check<'v> {
 /// The validator's control frames, as the frame stack the binary reader
 /// checks the structure of blocks against.
 impl wasmparser::FrameStack for Check<'_> {
-    #[inline(always)]
     fn current_frame(&self) -> Option<wasmparser::FrameKind> {
-        self.frame(0).map(|f| f.kind)
+        let frame = match self {
+            Check::Parser(v) => Checker::frame(&**v, 0),
+            Check::Own(c) => Checker::frame(c, 0),
+        };
+        frame.map(|f| f.kind)
     }
 }
 
@@ -342,15 +345,6 @@ impl Checker for wasmparser::FuncValidator<wasmparser::ValidatorResources> {
     #[inline(always)]
     fn br_table_in(&mut self, _: u32, _: &[u8]) -> Option<Result<usize, Reject>> {
         None
-    }
-}
-
-impl Check<'_> {
-    fn frame(&self, depth: usize) -> Option<&wasmparser::Frame> {
-        match self {
-            Check::Parser(v) => v.get_control_frame(depth),
-            Check::Own(c) => c.frame(depth),
-        }
     }
 }
 
@@ -697,20 +691,12 @@ impl<'a> OpReader<'a> for Cursor<'a, '_> {
 
     #[inline(always)]
     fn read_var_u32(&mut self) -> wasmparser::Result<u32> {
-        match self.bytes.get(self.pos) {
-            Some(&b) if b < 0x80 => {
-                self.pos += 1;
-                Ok(u32::from(b))
+        match short_leb(self.bytes, self.pos) {
+            Some((value, len)) => {
+                self.pos += len;
+                Ok(value)
             }
-            // Two bytes (any such is valid).
-            Some(&b) => match self.bytes.get(self.pos + 1) {
-                Some(&b2) if b2 < 0x80 => {
-                    self.pos += 2;
-                    Ok(u32::from(b & 0x7f) | u32::from(b2) << 7)
-                }
-                _ => self.inline(read_leb, |r| r.read_var_u32()),
-            },
-            None => self.slow(|r| r.read_var_u32()),
+            None => self.inline(read_leb, |r| r.read_var_u32()),
         }
     }
 
@@ -1070,10 +1056,7 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
     /// from its start.
     #[inline(always)]
     fn dead_br_table(&mut self, reader: &mut impl OpReader<'a>) -> Option<Result<(), Halt>> {
-        if self.live() {
-            return None;
-        }
-        if !C::OWN {
+        if !C::OWN || self.live() {
             return None;
         }
         let skipped = self.own_br_table().and_then(|len| reader.read_bytes(1 + len).ok());

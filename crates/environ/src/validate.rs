@@ -106,16 +106,8 @@ const SINGLE: [WasmValType; 7] = WasmValType::ALL;
 #[inline(always)]
 fn marked_run(bytes: &[u8], (mut at, mut left, mut last): (usize, usize, u32), labels: &[u32], marks: &[u32], (stamp, top): (u32, usize)) -> (usize, usize, u32) {
     while left > 0 {
-        let Some(&b) = bytes.get(at) else { break };
         // Depths of 128 and more (deep nesting) take two bytes.
-        let (depth, len) = if b < 0x80 {
-            (u32::from(b), 1)
-        } else {
-            match bytes.get(at + 1) {
-                Some(&b2) if b2 < 0x80 => (u32::from(b & 0x7f) | u32::from(b2) << 7, 2),
-                _ => break,
-            }
-        };
+        let Some((depth, len)) = short_leb(bytes, at) else { break };
         let Some(&id) = labels.get(top.wrapping_sub(depth as usize)) else { break };
         if marks.get(id as usize) != Some(&stamp) {
             break;
@@ -127,6 +119,18 @@ fn marked_run(bytes: &[u8], (mut at, mut left, mut last): (usize, usize, u32), l
     (at, left, last)
 }
 
+/// The unsigned LEB128 at `bytes[at..]` if it takes one byte or two (any
+/// such is a valid `u32`): its value and length.
+#[inline(always)]
+pub(crate) fn short_leb(bytes: &[u8], at: usize) -> Option<(u32, usize)> {
+    let b = *bytes.get(at)?;
+    if b < 0x80 {
+        return Some((u32::from(b), 1));
+    }
+    let b2 = *bytes.get(at + 1)?;
+    (b2 < 0x80).then(|| (u32::from(b & 0x7f) | u32::from(b2) << 7, 2))
+}
+
 /// An index of the module's index spaces, from an immediate: `u32::MAX`
 /// is none (the entity types reserve it).
 #[inline(always)]
@@ -136,7 +140,7 @@ fn entity<I: cranelift_entity::EntityRef>(i: u32) -> Result<I, Reject> {
 
 /// Reads an unsigned LEB128 `u32` from the front of `bytes`, advancing it.
 #[inline(always)]
-fn leb_u32(bytes: &mut &[u8]) -> Option<u32> {
+pub(crate) fn read_leb(bytes: &mut &[u8]) -> Option<u32> {
     let (&first, rest) = bytes.split_first()?;
     if first & 0x80 == 0 {
         *bytes = rest;
@@ -569,7 +573,7 @@ impl<'m> BodyChecker<'m> {
                 break;
             }
             let mut rest = bytes.get(at..).ok_or(Reject)?;
-            let depth = leb_u32(&mut rest).ok_or(Reject)?;
+            let depth = read_leb(&mut rest).ok_or(Reject)?;
             at = bytes.len() - rest.len();
             left -= 1;
             default = depth;
@@ -847,11 +851,6 @@ pub fn own_validator_rejections() -> u64 {
     REJECTED.with(std::cell::Cell::get)
 }
 
-/// Reads an unsigned LEB128 `u32` at the front of `bytes`, advancing it.
-pub(crate) fn read_leb(bytes: &mut &[u8]) -> Option<u32> {
-    leb_u32(bytes)
-}
-
 /// Reads a signed LEB128 integer of `bits` bits (32 or 64) at the front of
 /// `bytes`, advancing it: what wasmparser's reader reads (at most
 /// `bits / 7` bytes, unused bits of the last one a sign extension), or
@@ -936,7 +935,7 @@ mod tests {
                 let mut reader = wasmparser::BinaryReader::new(&bytes, 0);
                 read(&mut reader).ok().map(|v| (v, reader.current_position()))
             };
-            assert_eq!(ours(&|b| leb_u32(b).map(i64::from)), theirs(&|r| r.read_var_u32().map(i64::from)), "u32 {bytes:02x?}");
+            assert_eq!(ours(&|b| read_leb(b).map(i64::from)), theirs(&|r| r.read_var_u32().map(i64::from)), "u32 {bytes:02x?}");
             assert_eq!(ours(&|b| read_sleb(b, 32)), theirs(&|r| r.read_var_i32().map(i64::from)), "i32 {bytes:02x?}");
             assert_eq!(ours(&|b| read_sleb(b, 64)), theirs(&|r| r.read_var_i64()), "i64 {bytes:02x?}");
         }
@@ -946,7 +945,7 @@ mod tests {
     fn leb_reads_as_the_binary_format_says() {
         let read = |bytes: &[u8]| {
             let mut rest = bytes;
-            leb_u32(&mut rest).map(|v| (v, bytes.len() - rest.len()))
+            read_leb(&mut rest).map(|v| (v, bytes.len() - rest.len()))
         };
         assert_eq!(read(&[0x05]), Some((5, 1)));
         assert_eq!(read(&[0x80, 0x01]), Some((128, 2)));
