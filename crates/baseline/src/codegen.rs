@@ -344,6 +344,11 @@ impl<'a> FunctionCompiler<'a> {
         FunctionCompiler { g, error }
     }
 
+    /// A `loop` in unreachable code was read (not compiled, but numbered).
+    pub fn count_dead_loop(&mut self) {
+        self.g.loops_seen += 1;
+    }
+
     /// Compiles the next operator.
     pub fn op(&mut self, op: Operator<'_>) {
         if self.error.is_some() {
@@ -1179,7 +1184,9 @@ impl<'a> Gen<'a> {
         Ok(())
     }
 
-    /// Skips an operator in unreachable code, tracking nesting.
+    /// Skips an operator in unreachable code, tracking nesting (of blocks
+    /// the validator takes for reachable: it does not know, for one, that
+    /// no branch reaches the end of a block).
     fn skip(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {

@@ -182,4 +182,9 @@ impl<'a> brisk_environ::OperatorSink<'a> for FunctionCompiler<'_> {
         self.op(op);
         Ok(())
     }
+
+    #[inline]
+    fn dead_loop(&mut self) {
+        self.count_dead_loop();
+    }
 }

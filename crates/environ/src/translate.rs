@@ -153,11 +153,15 @@ pub trait BodyHook: Send {
 }
 
 /// Receives a function body's operators as they are validated: every
-/// reachable operator, and of unreachable code only the starts and ends of
-/// blocks (`block`, `loop`, `if`, `else`, `end`), so that the sink can tell
-/// where reachable code resumes. Unreachable means the validator's
-/// innermost frame is unreachable (after `br`, `br_table`, `return`,
-/// `unreachable`) or was opened in unreachable code.
+/// reachable operator, and of unreachable code only the `else` and `end`
+/// of the blocks opened in reachable code, after which reachable code may
+/// resume. (A sink that knows more, such as that no branch reaches the end
+/// of a block, tracks the nesting of what it finds unreachable itself.)
+/// Unreachable means the validator's innermost
+/// frame is unreachable (after `br`, `br_table`, `return`, `unreachable`)
+/// or was opened in unreachable code; blocks opened there, and their
+/// `else` and `end`, never reach the sink (but each `loop` among them is
+/// counted by [`OperatorSink::dead_loop`]).
 pub trait OperatorSink<'a> {
     /// Takes operator `op`, at byte `offset` of the module.
     ///
@@ -165,6 +169,11 @@ pub trait OperatorSink<'a> {
     ///
     /// The sink's own: they stop the body's validation.
     fn operator(&mut self, op: wasmparser::Operator<'a>, offset: usize) -> WasmResult<()>;
+
+    /// A `loop` opened in unreachable code was read (so that a sink can
+    /// number the body's loops, reachable or not, in order).
+    #[inline]
+    fn dead_loop(&mut self) {}
 }
 
 /// The sink that drops every operator (validation only).
@@ -526,6 +535,9 @@ trait OpReader<'a> {
     /// The module offset of the next byte.
     fn offset(&self) -> usize;
     fn read_u8(&mut self) -> wasmparser::Result<u8>;
+    /// Steps over the opcode byte at the reader's position, which the
+    /// caller has seen is there.
+    fn skip_opcode(&mut self);
     fn read_var_u32(&mut self) -> wasmparser::Result<u32>;
     fn read_var_i32(&mut self) -> wasmparser::Result<i32>;
     fn read_var_i64(&mut self) -> wasmparser::Result<i64>;
@@ -552,6 +564,11 @@ impl<'a> OpReader<'a> for wasmparser::BinaryReader<'a> {
     #[inline(always)]
     fn read_u8(&mut self) -> wasmparser::Result<u8> {
         wasmparser::BinaryReader::read_u8(self)
+    }
+
+    #[inline(always)]
+    fn skip_opcode(&mut self) {
+        let _ = wasmparser::BinaryReader::read_u8(self);
     }
 
     #[inline(always)]
@@ -690,6 +707,11 @@ impl<'a> OpReader<'a> for Cursor<'a, '_> {
     }
 
     #[inline(always)]
+    fn skip_opcode(&mut self) {
+        self.pos += 1;
+    }
+
+    #[inline(always)]
     fn read_var_u32(&mut self) -> wasmparser::Result<u32> {
         match short_leb(self.bytes, self.pos) {
             Some((value, len)) => {
@@ -802,33 +824,33 @@ macro_rules! visit_decoded {
                     };
                 }
                 0x41 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.visit_i32_const(read!(reader.read_var_i32()))
                 }
                 0x42 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.visit_i64_const(read!(reader.read_var_i64()))
                 }
                 0x43 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.visit_f32_const(read!(reader.read_f32()))
                 }
                 0x44 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.visit_f64_const(read!(reader.read_f64()))
                 }
                 $($plain => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.$plain_visit()
                 })*
                 $($index => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.$index_visit(read!(reader.read_var_u32()))
                 })*
                 _ if !C::OWN => return Ok(false),
                 // Brisk's validator only from here.
                 0x02..=0x04 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     let Some(ty) = read!(read_block_type(reader)) else { reject!() };
                     match code {
                         0x02 => visit.visit_block(ty),
@@ -839,24 +861,24 @@ macro_rules! visit_decoded {
                 // The reader checks that `else` ends an `if`; so does the
                 // validator.
                 0x05 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     visit.visit_else()
                 }
                 // Memory 0, as one zero byte.
                 0x3f | 0x40 => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     if read!(reader.read_u8()) != 0 {
                         reject!();
                     }
                     if code == 0x3f { visit.visit_memory_size(0) } else { visit.visit_memory_grow(0) }
                 }
                 $($mem => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     let Some(memarg) = read!(read_memarg(reader, $mem_align)) else { reject!() };
                     visit.$mem_visit(memarg)
                 })*
                 0xfc => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     match read!(reader.read_var_u32()) {
                         $($fc => visit.$fc_visit(),)*
                         $($fc1 => visit.$fc1_visit(read!(reader.read_var_u32())),)*
@@ -868,7 +890,7 @@ macro_rules! visit_decoded {
                     }
                 }
                 0xfd => {
-                    let _ = reader.read_u8();
+                    reader.skip_opcode();
                     match read!(reader.read_var_u32()) {
                         $($fd => visit.$fd_visit(),)*
                         $($fdm => {
@@ -1101,9 +1123,30 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
         }
     }
 
-    /// What a dead operator other than a block's start or end adds to the
-    /// features (as [`note_features`] would count it); the sink never
-    /// sees it.
+    /// A block, loop or if opened in dead code: counted (as
+    /// [`note_features`] would count it) and its frame marked dead; the
+    /// sink never sees it (but for the count of loops).
+    #[inline(always)]
+    fn open_dead(&mut self, is_loop: bool, blockty: wasmparser::BlockType) {
+        self.loops.frames.push(OpenFrame { is_loop: false, dead: true, label: label_slot(is_loop, blockty) });
+        if is_loop {
+            self.sink.dead_loop();
+        }
+        self.count_dead();
+    }
+
+    /// The `else` or `end` (`op`) of a block opened in dead code: counted,
+    /// and the frame closed at an `end`; the sink never sees it.
+    #[inline(always)]
+    fn close_dead(&mut self, op: wasmparser::Operator<'_>) {
+        if let wasmparser::Operator::End = op {
+            self.loops.frames.pop();
+        }
+        self.count_dead();
+    }
+
+    /// What a dead operator adds to the features (as [`note_features`]
+    /// would count it); the sink never sees it.
     #[inline(always)]
     fn count_dead(&mut self) {
         self.features.operators += 1;
@@ -1176,29 +1219,45 @@ macro_rules! visit_validated_one {
             self.emit(wasmparser::Operator::BrTable { $arg }, live)
         }
     };
-    // The structure of dead code reaches the sink (which tracks it to
-    // find where live code resumes) ...
-    ($visitor:ident Block { $($arg:ident: $argty:ty),* } => $visit:ident) => {
-        visit_validated_one!(@emit $visitor Block { $($arg: $argty),* } => $visit);
+    // A block opened in dead code is dead with all it holds, and never
+    // reaches the sink ...
+    ($visitor:ident Block { $arg:ident: $argty:ty } => $visit:ident) => {
+        visit_validated_one!(@open $visitor Block false { $arg: $argty } => $visit);
     };
-    ($visitor:ident Loop { $($arg:ident: $argty:ty),* } => $visit:ident) => {
-        visit_validated_one!(@emit $visitor Loop { $($arg: $argty),* } => $visit);
+    ($visitor:ident Loop { $arg:ident: $argty:ty } => $visit:ident) => {
+        visit_validated_one!(@open $visitor Loop true { $arg: $argty } => $visit);
     };
-    ($visitor:ident If { $($arg:ident: $argty:ty),* } => $visit:ident) => {
-        visit_validated_one!(@emit $visitor If { $($arg: $argty),* } => $visit);
+    ($visitor:ident If { $arg:ident: $argty:ty } => $visit:ident) => {
+        visit_validated_one!(@open $visitor If false { $arg: $argty } => $visit);
     };
+    (@open $visitor:ident $op:ident $is_loop:literal { $arg:ident: $argty:ty } => $visit:ident) => {
+        fn $visit(&mut self, $arg: $argty) -> Result<(), Halt> {
+            let live = self.live();
+            check!(self, $visitor, $visit($arg));
+            if !live {
+                self.open_dead($is_loop, $arg);
+                return Ok(());
+            }
+            self.emit(wasmparser::Operator::$op { $arg }, live)
+        }
+    };
+    // ... but the `else` and `end` of one opened in live code do, even
+    // where they are unreachable: reachable code may resume after them.
     ($visitor:ident Else => $visit:ident) => {
-        visit_validated_one!(@emit $visitor Else => $visit);
+        visit_validated_one!(@close $visitor Else => $visit);
     };
     ($visitor:ident End => $visit:ident) => {
-        visit_validated_one!(@emit $visitor End => $visit);
+        visit_validated_one!(@close $visitor End => $visit);
     };
-    (@emit $visitor:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {
-        #[allow(clippy::clone_on_copy)]
-        fn $visit(&mut self $($(,$arg: $argty)*)?) -> Result<(), Halt> {
+    (@close $visitor:ident $op:ident => $visit:ident) => {
+        fn $visit(&mut self) -> Result<(), Halt> {
             let live = self.live();
-            check!(self, $visitor, $visit($($($arg.clone()),*)?));
-            self.emit(wasmparser::Operator::$op $({ $($arg),* })?, live)
+            check!(self, $visitor, $visit());
+            if self.loops.frames.last().is_some_and(|f| f.dead) {
+                self.close_dead(wasmparser::Operator::$op);
+                return Ok(());
+            }
+            self.emit(wasmparser::Operator::$op, live)
         }
     };
     // ... the rest of it only to be counted: the sinks skip it (neither
@@ -1753,9 +1812,10 @@ fn note_features(
 ) {
     use wasmparser::Operator as O;
     f.operators += 1;
-    // Blocks keep the nesting right in dead code too; everything else
-    // counts only what the tiers compile.
-    if !live && !matches!(op, O::Block { .. } | O::Loop { .. } | O::If { .. } | O::End) {
+    // The `end` of a live block keeps the nesting right in dead code too;
+    // everything else counts only what the tiers compile (blocks opened
+    // in dead code are counted by `Visit::open_dead`).
+    if !live && !matches!(op, O::End) {
         return;
     }
     let func_type = |i: u32| module.types.get(TypeIndex::from_u32(i));
@@ -1775,11 +1835,6 @@ fn note_features(
         f.live_operators += 1;
     }
     match op {
-        O::Block { .. } | O::Loop { .. } | O::If { .. } if !live => {
-            let (O::Block { blockty } | O::Loop { blockty } | O::If { blockty }) = op else { unreachable!() };
-            let label = label_slot(matches!(op, O::Loop { .. }), *blockty);
-            loops.frames.push(OpenFrame { is_loop: false, dead: true, label });
-        }
         O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
             let arity = match blockty {
                 wasmparser::BlockType::Empty => 0,
