@@ -334,6 +334,26 @@ impl<'m> BodyChecker<'m> {
     /// Pops `params` (the last on top), pushes `results`.
     #[inline(always)]
     fn sig(&mut self, params: &[Ty], results: &[Ty]) -> R {
+        // Most often the operands are there, of exactly those types: the
+        // results then take their places (the signatures are constants,
+        // so this is a compare and a store or two).
+        let len = self.operands.len();
+        let base = len.wrapping_sub(params.len());
+        if len >= self.height + params.len() && self.operands[base..] == *params {
+            let kept = params.len().min(results.len());
+            self.operands.truncate(base + kept);
+            self.operands[base..].copy_from_slice(&results[..kept]);
+            self.operands.extend_from_slice(&results[kept..]);
+            return Ok(());
+        }
+        self.sig_slow(params, results)
+    }
+
+    /// [`BodyChecker::sig`] where operands are missing (in unreachable
+    /// code), of unknown type, or of wrong types.
+    #[cold]
+    #[inline(never)]
+    fn sig_slow(&mut self, params: &[Ty], results: &[Ty]) -> R {
         for &p in params.iter().rev() {
             self.pop(p)?;
         }
