@@ -510,3 +510,37 @@ fn parallel_validation_reports_what_one_thread_does() {
         }
     }
 }
+
+/// The cost features of each function (which the tier policy reads) are
+/// the same whichever validator the pass runs: Brisk's (with WebAssembly
+/// 2.0's features, which keeps the stacks' maximum heights itself) or
+/// wasmparser's (with any other set, the pass noting the heights after
+/// each operator). On the smith corpus and on functions at the edges:
+/// an empty body, one of only `end`s, blocks opened and ended in dead
+/// code.
+#[test]
+fn cost_features_are_the_same_with_either_validator() {
+    let edges = wat::parse_str(
+        r#"(module
+          (func)
+          (func (block (block)))
+          (func (result i32) (i32.const 1) (br 0) (block (loop (if (i32.const 0) (then) (else)))) (i32.const 2))
+          (func (param i32) (result i32)
+            (block (result i32) (local.get 0) (local.get 0) (br_table 0 0 0)) (unreachable) (block (unreachable) (drop)) (i32.add)))"#,
+    )
+    .unwrap();
+    let mut modules: Vec<(String, Vec<u8>)> = brisk_corpus::corpus(12).into_iter().map(|m| (m.name, m.wasm)).collect();
+    modules.push(("edges".into(), edges));
+    let wasm2 = wasmparser::WasmFeatures::WASM2;
+    let other = wasm2 | wasmparser::WasmFeatures::EXTENDED_CONST;
+    let before = brisk_environ::own_validator_rejections();
+    for (name, wasm) in &modules {
+        let own = brisk_environ::translate_module(wasm, wasm2).unwrap();
+        let parser = brisk_environ::translate_module(wasm, other).unwrap();
+        assert_eq!(own.function_bodies.len(), parser.function_bodies.len());
+        for ((i, a), (_, b)) in own.function_bodies.iter().zip(parser.function_bodies.iter()) {
+            assert_eq!(a.features, b.features, "{name}, function {i:?}");
+        }
+    }
+    assert_eq!(brisk_environ::own_validator_rejections(), before, "Brisk's validator took every body");
+}

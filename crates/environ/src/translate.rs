@@ -224,7 +224,8 @@ impl wasmparser::FrameStack for Check<'_> {
 /// monomorphized per validator ([`ValidatedOps::drive`] chooses once per
 /// body), so no operator pays for a choice between the two.
 trait Checker {
-    /// Brisk's own validator (which reads `br_table` targets itself).
+    /// Brisk's own validator (which reads `br_table` targets itself, and
+    /// keeps the maximum heights of its stacks: [`Checker::max_heights`]).
     const OWN: bool;
 
     /// Validates one operator at `offset`: `own` is the check with Brisk's
@@ -252,6 +253,12 @@ trait Checker {
     fn operand_height(&self) -> u32;
 
     fn control_height(&self) -> u32;
+
+    /// With Brisk's validator: the most operands there have been, and the
+    /// most frames open (the function's included) once another has been
+    /// opened, 0 before. wasmparser's does not
+    /// keep them: the pass notes the heights after each operator.
+    fn max_heights(&self) -> (u32, u32);
 
     /// With Brisk's validator: checks a `br_table` with `count` targets
     /// from `bytes` (after the count) and says how many bytes the targets
@@ -303,6 +310,11 @@ impl Checker for BodyChecker<'_> {
     }
 
     #[inline(always)]
+    fn max_heights(&self) -> (u32, u32) {
+        BodyChecker::max_heights(self)
+    }
+
+    #[inline(always)]
     fn br_table_in(&mut self, count: u32, bytes: &[u8]) -> Option<Result<usize, Reject>> {
         Some(BodyChecker::br_table_in(self, count, bytes))
     }
@@ -349,6 +361,10 @@ impl Checker for wasmparser::FuncValidator<wasmparser::ValidatorResources> {
     #[inline(always)]
     fn control_height(&self) -> u32 {
         self.control_stack_height()
+    }
+
+    fn max_heights(&self) -> (u32, u32) {
+        unreachable!("wasmparser's validator keeps no maximum heights")
     }
 
     #[inline(always)]
@@ -494,7 +510,9 @@ fn drive<'a, C: Checker, S: OperatorSink<'a>>(
     let mut visit = Visit { body, check, features, module, loops, offset: 0, sink, error: None };
     if C::OWN {
         let mut cursor = Cursor::new(reader, body);
-        read_operators(&mut cursor, &mut visit)?;
+        let read = read_operators(&mut cursor, &mut visit);
+        visit.note_kept_heights();
+        read?;
         Ok(cursor.sync()?)
     } else {
         read_operators(reader, &mut visit)
@@ -1151,6 +1169,18 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
         self.count_dead();
     }
 
+    /// The maximum heights Brisk's validator kept, into the features, as
+    /// `note_heights` after each operator would have noted them.
+    fn note_kept_heights(&mut self) {
+        let (operands, frames) = self.check.max_heights();
+        let f = &mut *self.features;
+        f.max_operand_stack = f.max_operand_stack.max(operands);
+        // The function's frame is open after each operator but its final
+        // `end`: it counts if there was another.
+        let frames = if f.operators > 1 { frames.max(1) } else { frames };
+        f.max_nesting = f.max_nesting.max(frames);
+    }
+
     /// What a dead operator adds to the features (as [`note_features`]
     /// would count it); the sink never sees it.
     #[inline(always)]
@@ -1159,8 +1189,13 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
         self.note_heights();
     }
 
+    /// The heights of the validator's stacks after the operator, into the
+    /// features' maxima (Brisk's validator keeps them itself).
     #[inline(always)]
     fn note_heights(&mut self) {
+        if C::OWN {
+            return;
+        }
         let f = &mut *self.features;
         f.max_nesting = f.max_nesting.max(self.check.control_height());
         f.max_operand_stack = f.max_operand_stack.max(self.check.operand_height());

@@ -202,6 +202,10 @@ pub(crate) struct BodyChecker<'m> {
     /// false once the function's frame has ended: nothing can be popped).
     height: usize,
     unreachable: bool,
+    /// The most operands there have been, and the most frames open (the
+    /// function's included) once another has been opened: 0 before.
+    max_operands: usize,
+    max_frames: usize,
     module: &'m Module,
     resources: &'m wasmparser::ValidatorResources,
 }
@@ -232,7 +236,20 @@ impl<'m> BodyChecker<'m> {
             init_height: 0,
         });
         labels.push(function_slot(module));
-        Ok(BodyChecker { operands, frames, labels, marks, stamp, locals, height: 0, unreachable: false, module, resources })
+        Ok(BodyChecker {
+            operands,
+            frames,
+            labels,
+            marks,
+            stamp,
+            locals,
+            height: 0,
+            unreachable: false,
+            max_operands: 0,
+            max_frames: 0,
+            module,
+            resources,
+        })
     }
 
     /// Gives the allocations back.
@@ -302,9 +319,17 @@ impl<'m> BodyChecker<'m> {
         self.frames.len() as u32
     }
 
+    /// The most operands there have been on the stack, and the most
+    /// frames open (the function's included) once another has been
+    /// opened: 0 before.
+    pub(crate) fn max_heights(&self) -> (u32, u32) {
+        (self.max_operands as u32, self.max_frames as u32)
+    }
+
     #[inline(always)]
     fn push(&mut self, t: Ty) {
         self.operands.push(t);
+        self.max_operands = self.max_operands.max(self.operands.len());
     }
 
     /// Pops an operand of type `want` (`Bottom`: of any type).
@@ -344,6 +369,9 @@ impl<'m> BodyChecker<'m> {
             self.operands.truncate(base + kept);
             self.operands[base..].copy_from_slice(&results[..kept]);
             self.operands.extend_from_slice(&results[kept..]);
+            if results.len() > params.len() {
+                self.max_operands = self.max_operands.max(self.operands.len());
+            }
             return Ok(());
         }
         self.sig_slow(params, results)
@@ -372,6 +400,7 @@ impl<'m> BodyChecker<'m> {
 
     fn push_types(&mut self, types: &[WasmValType]) {
         self.operands.extend(types.iter().map(|&t| Ty::of(t)));
+        self.max_operands = self.max_operands.max(self.operands.len());
     }
 
     /// A block type's parameters and results.
@@ -407,6 +436,7 @@ impl<'m> BodyChecker<'m> {
         let (params, _) = self.block_sig(block_type)?;
         let height = self.operands.len();
         self.frames.push(Frame { kind, block_type, height, unreachable: false, init_height: 0 });
+        self.max_frames = self.max_frames.max(self.frames.len());
         self.labels.push(label_slot(kind == FrameKind::Loop, block_type));
         self.push_types(params);
         self.sync();
