@@ -357,17 +357,7 @@ impl<'a> FunctionCompiler<'a> {
         if let Operator::Loop { .. } = op {
             self.g.loops_seen += 1;
         }
-        let r = if self.g.reachable {
-            if self.g.fuel {
-                self.g.pending += brisk_environ::fuel_cost(&op);
-                if brisk_environ::fuel_sync(&op) != brisk_environ::FuelSync::None {
-                    self.g.flush_fuel();
-                }
-            }
-            self.g.operator(op)
-        } else {
-            self.g.skip(&op)
-        };
+        let r = if self.g.reachable && !self.g.fuel { self.g.operator(&op) } else { self.g.op_slow(&op) };
         if let Err(e) = r {
             self.error = Some(e);
         }
@@ -679,7 +669,17 @@ impl<'a> Gen<'a> {
 
     /// A free register that still holds local `i`, taken for the operator.
     fn cached_local(&mut self, i: u32) -> Option<Reg> {
-        let r = (0..16u8).find(|&r| self.gpr_local[r as usize] == i && self.gpr_free & (1 << r) != 0)?;
+        // One mask of the registers holding it, without a branch per
+        // register (the compares vectorize).
+        let mut holding = 0u16;
+        for (r, &owner) in self.gpr_local.iter().enumerate() {
+            holding |= u16::from(owner == i) << r;
+        }
+        let held = holding & self.gpr_free;
+        if held == 0 {
+            return None;
+        }
+        let r = held.trailing_zeros() as u8;
         self.gpr_free &= !(1 << r);
         self.gpr_local[r as usize] = NO_OWNER;
         Some(r)
@@ -1182,6 +1182,20 @@ impl<'a> Gen<'a> {
             }
         }
         Ok(())
+    }
+
+    /// An operator in unreachable code, or one that counts fuel: out of
+    /// line, so that the common path stays small.
+    #[inline(never)]
+    fn op_slow(&mut self, op: &Operator<'_>) -> Result<()> {
+        if !self.reachable {
+            return self.skip(op);
+        }
+        self.pending += brisk_environ::fuel_cost(op);
+        if brisk_environ::fuel_sync(op) != brisk_environ::FuelSync::None {
+            self.flush_fuel();
+        }
+        self.operator(op)
     }
 
     /// Skips an operator in unreachable code, tracking nesting (of blocks
@@ -2539,7 +2553,7 @@ impl<'a> Gen<'a> {
 
     // ---- The operators ----
 
-    fn operator(&mut self, op: Operator<'_>) -> Result<()> {
+    fn operator(&mut self, op: &Operator<'_>) -> Result<()> {
         use Operator as O;
         if matches!(
             self.s.stack.last(),
@@ -2553,7 +2567,7 @@ impl<'a> Gen<'a> {
         ) {
             self.materialize_flags()?;
         }
-        match op {
+        match *op {
             O::Nop => {}
             O::Unreachable => {
                 let l = self.trap_label(Trap::UnreachableCodeReached);
@@ -2606,7 +2620,7 @@ impl<'a> Gen<'a> {
                     self.s.asm.bind(skip);
                 }
             }
-            O::BrTable { targets } => self.br_table(&targets)?,
+            O::BrTable { ref targets } => self.br_table(targets)?,
             O::Return => {
                 self.emit_return();
                 self.set_unreachable();
@@ -2978,9 +2992,9 @@ impl<'a> Gen<'a> {
             O::I64TruncSatF64S => self.trunc_sat(Ty::F64, Ty::I64, true)?,
             O::I64TruncSatF64U => self.trunc_sat(Ty::F64, Ty::I64, false)?,
 
-            other => {
-                if !self.simd_operator(&other)? {
-                    return unsupported(format!("{other:?}"));
+            _ => {
+                if !self.simd_operator(op)? {
+                    return unsupported(format!("{op:?}"));
                 }
             }
         }

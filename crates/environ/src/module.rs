@@ -171,7 +171,7 @@ pub struct Module {
     /// the defined functions that can escape. `None`: every function has
     /// one, at its index (with tier-up or interpreted functions, whose
     /// calls go through funcrefs). See [`VMOffsets`](crate::VMOffsets).
-    pub func_ref_slots: Option<std::sync::Arc<[u32]>>,
+    pub func_ref_slots: Option<crate::FuncRefSlotMap>,
     /// The name from the name section.
     pub name: Option<String>,
     /// Function types, by type index.

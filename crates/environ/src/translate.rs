@@ -4,6 +4,7 @@
 use crate::module::*;
 use crate::types::*;
 use crate::validate::{BodyChecker, CheckerScratch, Reject, read_leb, read_sleb, short_leb};
+use crate::FuncRefSlotMap;
 use crate::{WasmError, WasmResult};
 use cranelift_entity::PrimaryMap;
 use std::collections::HashSet;
@@ -1602,10 +1603,10 @@ pub fn translate_module_for<'a>(
 
 /// Per function, its funcref slot: imports, then the defined functions
 /// that can escape, in index order; `u32::MAX` for the others.
-fn func_ref_slots(module: &Module, escaping: &HashSet<FuncIndex>) -> std::sync::Arc<[u32]> {
+fn func_ref_slots(module: &Module, escaping: &HashSet<FuncIndex>) -> FuncRefSlotMap {
     let imported = module.num_imported_funcs as u32;
     let mut next = imported;
-    (0..module.functions.len() as u32)
+    let slots = (0..module.functions.len() as u32)
         .map(|f| {
             if f < imported {
                 f
@@ -1616,7 +1617,8 @@ fn func_ref_slots(module: &Module, escaping: &HashSet<FuncIndex>) -> std::sync::
                 u32::MAX
             }
         })
-        .collect()
+        .collect();
+    FuncRefSlotMap::new(slots)
 }
 
 fn note_ref_funcs(expr: &ConstExpr, escaping: &mut HashSet<FuncIndex>) {
@@ -1842,7 +1844,7 @@ fn validate_body<H: BodyHook + ?Sized>(
 /// Counts what an operator adds to its function's cost features, once
 /// the validator has checked it (so a branch's label exists). Constant
 /// work per operator, and per target of a `br_table`.
-#[inline]
+#[inline(always)]
 fn note_features(
     f: &mut FuncCostFeatures,
     op: &wasmparser::Operator<'_>,
@@ -1853,12 +1855,42 @@ fn note_features(
 ) {
     use wasmparser::Operator as O;
     f.operators += 1;
+    f.live_operators += u32::from(live);
+    // Most operators count only as operators; the others out of line.
     // The `end` of a live block keeps the nesting right in dead code too;
     // everything else counts only what the tiers compile (blocks opened
     // in dead code are counted by `Visit::open_dead`).
-    if !live && !matches!(op, O::End) {
-        return;
+    let structure = matches!(op, O::Block { .. } | O::Loop { .. } | O::If { .. } | O::End);
+    let branch_or_call = matches!(
+        op,
+        O::Br { .. }
+            | O::BrIf { .. }
+            | O::BrTable { .. }
+            | O::Call { .. }
+            | O::CallIndirect { .. }
+            | O::ReturnCall { .. }
+            | O::ReturnCallIndirect { .. }
+    );
+    if structure || (live && branch_or_call) {
+        note_control_features(f, op, module, validator, loops, live);
     }
+}
+
+/// What a block, loop, if, end, branch or call adds to the features
+/// besides its count (`live`: it is reachable; only an `end` comes here
+/// when it is not).
+#[inline(never)]
+fn note_control_features(
+    f: &mut FuncCostFeatures,
+    op: &wasmparser::Operator<'_>,
+    module: &Module,
+    validator: &impl Checker,
+    loops: &mut LoopNesting,
+    live: bool,
+) {
+    use wasmparser::Operator as O;
+    // Blocks opened in dead code never get here (`Visit::open_dead`).
+    debug_assert!(live || matches!(op, O::End));
     let func_type = |i: u32| module.types.get(TypeIndex::from_u32(i));
     // Values a branch to the label at `depth` carries.
     let carried = |depth: u32| -> u32 {
@@ -1872,9 +1904,6 @@ fn note_features(
         };
         u32::try_from(n).unwrap_or(u32::MAX)
     };
-    if live {
-        f.live_operators += 1;
-    }
     match op {
         O::Block { blockty } | O::Loop { blockty } | O::If { blockty } => {
             let arity = match blockty {

@@ -123,13 +123,40 @@ pub struct VMOffsets {
     slots: FuncRefSlots,
 }
 
+/// Which functions have a funcref in the vmctx, and where: per function,
+/// its slot or `u32::MAX` (see `Module::func_ref_slots`), with how many
+/// have one (so that a layout is made without a pass over the functions).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncRefSlotMap {
+    slots: std::sync::Arc<[u32]>,
+    count: u32,
+}
+
+impl FuncRefSlotMap {
+    /// The map of `slots` (per function, its slot or `u32::MAX`).
+    pub fn new(slots: std::sync::Arc<[u32]>) -> Self {
+        let count = slots.iter().filter(|s| **s != u32::MAX).count() as u32;
+        FuncRefSlotMap { slots, count }
+    }
+
+    /// Per function, its slot or `u32::MAX`.
+    pub fn slots(&self) -> &[u32] {
+        &self.slots
+    }
+
+    /// How many functions have a slot.
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+}
+
 /// Which functions have a funcref in the vmctx.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum FuncRefSlots {
     /// Every function, at its index.
     All,
     /// Per function, its slot or `u32::MAX`.
-    Map(std::sync::Arc<[u32]>),
+    Map(FuncRefSlotMap),
     /// So many slots, whose map the runtime reads from the artifact:
     /// [`VMOffsets::func_ref`] must not be asked.
     Counted,
@@ -162,8 +189,7 @@ impl VMOffsets {
         match &module.func_ref_slots {
             None => Self::new(&module.counts()),
             Some(map) => {
-                let n = map.iter().filter(|s| **s != u32::MAX).count() as u32;
-                let mut o = Self::with_slots(&module.counts(), n);
+                let mut o = Self::with_slots(&module.counts(), map.count());
                 o.slots = FuncRefSlots::Map(map.clone());
                 o
             }
@@ -281,7 +307,7 @@ impl VMOffsets {
     pub fn func_ref(&self, index: FuncIndex) -> u32 {
         let slot = match &self.slots {
             FuncRefSlots::All => index.as_u32(),
-            FuncRefSlots::Map(map) => map[index.as_u32() as usize],
+            FuncRefSlots::Map(map) => map.slots()[index.as_u32() as usize],
             FuncRefSlots::Counted => panic!("the runtime reads funcref slots from the artifact"),
         };
         assert!(slot != u32::MAX, "function {} has no funcref in the vmctx", index.as_u32());

@@ -460,8 +460,8 @@ impl Tables {
 
         let slots = match &env.func_ref_slots {
             Some(map) => {
-                self.put(S::FuncRefSlots, map);
-                map.iter().filter(|s| **s != NONE).count() as u32
+                self.put(S::FuncRefSlots, map.slots());
+                map.count()
             }
             None => u32_of(env.functions.len(), "functions")?,
         };
