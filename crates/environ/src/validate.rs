@@ -326,10 +326,16 @@ impl<'m> BodyChecker<'m> {
         (self.max_operands as u32, self.max_frames as u32)
     }
 
+    /// The operand stack has grown: its height into the maximum.
+    #[inline(always)]
+    fn grown(&mut self) {
+        self.max_operands = self.max_operands.max(self.operands.len());
+    }
+
     #[inline(always)]
     fn push(&mut self, t: Ty) {
         self.operands.push(t);
-        self.max_operands = self.max_operands.max(self.operands.len());
+        self.grown();
     }
 
     /// Pops an operand of type `want` (`Bottom`: of any type).
@@ -370,7 +376,7 @@ impl<'m> BodyChecker<'m> {
             self.operands[base..].copy_from_slice(&results[..kept]);
             self.operands.extend_from_slice(&results[kept..]);
             if results.len() > params.len() {
-                self.max_operands = self.max_operands.max(self.operands.len());
+                self.grown();
             }
             return Ok(());
         }
@@ -400,7 +406,7 @@ impl<'m> BodyChecker<'m> {
 
     fn push_types(&mut self, types: &[WasmValType]) {
         self.operands.extend(types.iter().map(|&t| Ty::of(t)));
-        self.max_operands = self.max_operands.max(self.operands.len());
+        self.grown();
     }
 
     /// A block type's parameters and results.
