@@ -1,13 +1,15 @@
 //! `brisk-bench`: Brisk beside its peers, in release mode, in one run.
 //!
 //! ```text
-//! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs] [--only GROUP,...]
+//! cargo run --release --manifest-path bench/Cargo.toml -- [--quick] [--no-docs] [--only GROUP,...] [--runtimes NAME,...]
 //! cargo run --release --manifest-path bench/Cargo.toml -- calibrate [OUT.csv]
 //! ```
 //!
 //! Groups: compile, load, instantiate, unload, run, programs, stress, jit. Prints a table, writes
 //! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
-//! `--no-docs`, which `--only` implies).
+//! `--no-docs`, which `--only` and `--runtimes` imply). `--runtimes` keeps
+//! the runtimes whose names contain one of the given words (`interp,wasmi`:
+//! Brisk's interpreter and wasmi) in the run and programs groups.
 
 mod calibrate;
 mod compile;
@@ -43,6 +45,17 @@ pub struct Setup {
     pub cores: usize,
     /// Node.js's version, when it is installed (V8 is then a peer).
     pub v8: Option<String>,
+    /// `--runtimes`: measure only the runtimes whose names contain one of
+    /// these (case-insensitive); all when empty.
+    pub runtimes: Vec<String>,
+}
+
+impl Setup {
+    /// Whether the runtime (or Brisk configuration) `name` is measured.
+    pub fn wants(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.runtimes.is_empty() || self.runtimes.iter().any(|r| name.contains(r.as_str()))
+    }
 }
 
 /// Brisk's interpreter tier, measured against the peers' interpreters
@@ -166,6 +179,7 @@ fn main() -> Result<()> {
     let mut quick = false;
     let mut docs = true;
     let mut only: Vec<String> = GROUPS.iter().map(|g| g.to_string()).collect();
+    let mut runtimes = Vec::new();
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("calibrate") {
         args.next();
@@ -185,7 +199,12 @@ fn main() -> Result<()> {
                 }
                 docs = false;
             }
-            other => bail!("unknown argument `{other}` (expected --quick, --no-docs or --only GROUP,...)"),
+            "--runtimes" => {
+                let list = args.next().context("--runtimes needs a list of names")?;
+                runtimes = list.split(',').map(str::to_lowercase).collect();
+                docs = false;
+            }
+            other => bail!("unknown argument `{other}` (expected --quick, --no-docs, --only GROUP,... or --runtimes NAME,...)"),
         }
     }
     if cfg!(debug_assertions) {
@@ -200,6 +219,7 @@ fn main() -> Result<()> {
         quick,
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         v8: node::node_version(),
+        runtimes,
     };
     let mut remarks = Vec::new();
     if setup.v8.is_none() {

@@ -231,17 +231,25 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         let mut names: Vec<(&str, Option<&'static str>)> = Vec::new();
         let mut runners = Vec::new();
         for (name, linker) in &brisk_linkers {
+            if !setup.wants(name) {
+                continue;
+            }
             // The automatic tier ahead of time, against the optimizing tier.
             names.push((name, (*name == BRISK_AUTO_AOT).then_some(BRISK)));
             runners.push(Runner::Brisk(linker, brisk::Module::new(linker.engine(), &wasm)?));
         }
         for (name, versus, linker) in &wasmtime_linkers {
+            if !setup.wants(name) {
+                continue;
+            }
             names.push((name, Some(versus)));
             runners.push(Runner::Wasmtime(linker, peer(wasmtime::Module::new(linker.engine(), &wasm))?));
         }
-        names.push((WASMI, Some(BRISK_INTERP)));
-        runners.push(Runner::Wasmi(&wasmi_linker, peer(wasmi::Module::new(wasmi_linker.engine(), &wasm))?));
-        if v8.is_some() {
+        if setup.wants(WASMI) {
+            names.push((WASMI, Some(BRISK_INTERP)));
+            runners.push(Runner::Wasmi(&wasmi_linker, peer(wasmi::Module::new(wasmi_linker.engine(), &wasm))?));
+        }
+        if v8.is_some() && setup.wants(V8) {
             names.push((V8, Some(BRISK)));
             runners.push(Runner::V8);
         }

@@ -53,6 +53,9 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         let mut names: Vec<(&str, Option<&'static str>)> = Vec::new();
         let mut runners = Vec::new();
         for (name, engine) in &brisk_engines {
+            if !setup.wants(name) {
+                continue;
+            }
             let module = brisk::Module::new(engine, &wasm)?;
             let mut store = brisk::Store::new(engine, ());
             let instance = brisk::Instance::new(&mut store, &module, &[])?;
@@ -61,6 +64,9 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             runners.push(Runner::Brisk(store, f));
         }
         for (kind, engine) in &wasmtime_engines {
+            if !setup.wants(kind.name()) {
+                continue;
+            }
             let module = peer(wasmtime::Module::new(engine, &wasm))?;
             let mut store = wasmtime::Store::new(engine, ());
             let instance = peer(wasmtime::Instance::new(&mut store, &module, &[]))?;
@@ -68,7 +74,7 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             names.push((kind.name(), Some(kind.versus(BRISK))));
             runners.push(Runner::Wasmtime(store, f));
         }
-        {
+        if setup.wants("wasmi") {
             let module = peer(wasmi::Module::new(&wasmi_engine, &wasm))?;
             let mut store = wasmi::Store::new(&wasmi_engine, ());
             let instance = peer(wasmi::Instance::new(&mut store, &module, &[]))?;
@@ -77,6 +83,9 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
             runners.push(Runner::Wasmi(Box::new(store), f));
         }
         for (i, (name, _)) in v8.iter().enumerate() {
+            if !setup.wants(name) {
+                continue;
+            }
             names.push((name, Some(if *name == "V8 Liftoff" { BRISK_BASELINE } else { BRISK })));
             runners.push(Runner::V8(i));
         }

@@ -11,6 +11,7 @@ mod determinism;
 mod explain;
 mod externref;
 mod host_funcs;
+mod interp_acc;
 mod interp_dispatch;
 mod pooling;
 mod rss;

@@ -31,7 +31,7 @@
 //! table bounds, null and mistyped funcrefs, stack depth, fuel.
 
 use crate::layout::{self, FuncRecord};
-use crate::op::{self, LAST};
+use crate::op::{self, ALL};
 use crate::simd;
 use brisk_environ::{
     BuiltinFunction, GROW_ERROR, Trap, VMCTX_BUILTINS, VMCTX_RUNTIME_LIMITS, VMCTX_TYPE_IDS, func_ref,
@@ -269,6 +269,9 @@ struct Ctx {
     fp: *mut Slot,
     mem_base: *mut u8,
     mem_len: usize,
+    /// The accumulator (loop dispatch: between instructions).
+    #[cfg_attr(brisk_tail_dispatch, allow(dead_code))]
+    acc: u64,
 }
 
 impl Ctx {
@@ -329,6 +332,7 @@ pub unsafe fn call<H: Host>(
         fp: std::ptr::null_mut(),
         mem_base: std::ptr::null_mut(),
         mem_len: 0,
+        acc: 0,
     };
     // SAFETY: per the contract.
     let exit = unsafe { enter(&mut cx, def, values, len) };
@@ -400,8 +404,8 @@ enum Flow {
     Stop,
 }
 
-/// An instruction's handler: `(ip, fp, mem_base, mem_len, cx)`.
-type Handler = unsafe fn(*const u32, *mut Slot, *mut u8, usize, *mut Ctx) -> Flow;
+/// An instruction's handler: `(ip, fp, mem_base, mem_len, cx, acc)`.
+type Handler = unsafe fn(*const u32, *mut Slot, *mut u8, usize, *mut Ctx, u64) -> Flow;
 
 /// Executes from the context's registers until the entry frame returns,
 /// a trap or a failed call out.
@@ -412,19 +416,19 @@ type Handler = unsafe fn(*const u32, *mut Slot, *mut u8, usize, *mut Ctx) -> Flo
 unsafe fn execute(cx: &mut Ctx) {
     let cx: *mut Ctx = cx;
     // SAFETY: per the contract; the translator only emits opcodes below
-    // `LAST` (and an artifact's bytecode is covered by its checksum).
+    // `ALL` (and an artifact's bytecode is covered by its checksum).
     unsafe {
         #[cfg(brisk_tail_dispatch)]
         {
             let ip = (*cx).ip;
             let handler = *HANDLERS.get_unchecked(*ip as usize);
-            handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx);
+            handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx, 0);
         }
         #[cfg(not(brisk_tail_dispatch))]
         loop {
             let ip = (*cx).ip;
             let handler = *HANDLERS.get_unchecked(*ip as usize);
-            if handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx) == Flow::Stop {
+            if handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx, (*cx).acc) == Flow::Stop {
                 break;
             }
         }
@@ -434,29 +438,32 @@ unsafe fn execute(cx: &mut Ctx) {
 /// Goes on with the instruction at `ip`: a tail call to its handler.
 #[cfg(brisk_tail_dispatch)]
 macro_rules! dispatch {
-    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr) => {{
+    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr, $acc:expr) => {{
         let op = *$ip;
-        std::hint::assert_unchecked(op < LAST);
-        return (*HANDLERS.get_unchecked(op as usize))($ip, $fp, $mem_base, $mem_len, $cx);
+        std::hint::assert_unchecked(op < ALL);
+        return (*HANDLERS.get_unchecked(op as usize))($ip, $fp, $mem_base, $mem_len, $cx, $acc);
     }};
 }
 
 /// Goes on with the instruction at `ip`: back to the loop in [`execute`].
 #[cfg(not(brisk_tail_dispatch))]
 macro_rules! dispatch {
-    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr) => {{
+    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr, $acc:expr) => {{
         (*$cx).ip = $ip;
         (*$cx).fp = $fp;
         (*$cx).mem_base = $mem_base;
         (*$cx).mem_len = $mem_len;
+        (*$cx).acc = $acc;
         return Flow::Continue;
     }};
 }
 
 /// The helpers of handler bodies, over the handler's registers (named by
 /// the caller, so that the bodies it writes see the same variables).
+/// `get!` of operand word `K` (the handler's accumulator variant) reads the
+/// accumulator; `put!` writes the result to its slot and the accumulator.
 macro_rules! helpers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $vmctx:ident $code:ident $depth:ident]) => {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $vmctx:ident $code:ident $depth:ident]) => {
         macro_rules! w {
             ($d i:expr) => {
                 *$ip.add($d i)
@@ -469,12 +476,13 @@ macro_rules! helpers {
         }
         macro_rules! get {
             ($d t:ty, $d i:expr) => {
-                slot!($d i).cast::<$d t>().read()
+                if K == $d i { <$d t as Acc>::from_acc($acc) } else { slot!($d i).cast::<$d t>().read() }
             };
         }
         macro_rules! put {
             ($d t:ty, $d i:expr, $d v:expr) => {{
                 let v: $d t = $d v;
+                $acc = <$d t as Acc>::to_acc(v);
                 slot!($d i).cast::<$d t>().write(v)
             }};
         }
@@ -715,25 +723,28 @@ macro_rules! helpers {
 /// target) and falls through to the dispatch of the next instruction, or
 /// stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $vmctx:ident $code:ident $depth:ident]
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $vmctx:ident $code:ident $depth:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
         mod handler {
             use super::*;
             $(
-                /// The handler of [`op::$name`].
+                /// The handler of [`op::$name`], and with `K` > 0 of its
+                /// variant that reads operand word `K` from the accumulator.
                 ///
                 /// # Safety
                 ///
                 /// The registers and `cx` are a valid state of a frame of
-                /// this entry, at an instruction with this opcode.
+                /// this entry, at an instruction with this opcode; for a
+                /// variant, `acc` holds the value of operand `K`.
                 #[allow(unused_mut, unused_variables, unused_assignments, unused_macros, unreachable_code, clippy::all)]
-                pub(super) unsafe fn $name(
+                pub(super) unsafe fn $name<const K: usize>(
                     mut $ip: *const u32,
                     mut $fp: *mut Slot,
                     mut $mem_base: *mut u8,
                     mut $mem_len: usize,
                     $cx: *mut Ctx,
+                    mut $acc: u64,
                 ) -> Flow {
                     // SAFETY: handlers rely on the translator's invariants:
                     // the code of each function is a valid instruction
@@ -748,25 +759,37 @@ macro_rules! handlers {
                         let mut $vmctx: *mut u8 = (*$cx).vmctx;
                         let mut $code: *const u32 = (*$cx).code;
                         let mut $depth: usize = (*$cx).depth;
-                        helpers!($d [$ip $fp $mem_base $mem_len $cx $vmctx $code $depth]);
+                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $vmctx $code $depth]);
                         $body
-                        dispatch!($ip, $fp, $mem_base, $mem_len, $cx)
+                        dispatch!($ip, $fp, $mem_base, $mem_len, $cx, $acc)
                     }
                 }
             )*
         }
 
-        /// Every opcode's handler.
-        static HANDLERS: [Handler; LAST as usize] = {
-            let mut t: [Handler; LAST as usize] = [bad_opcode as Handler; LAST as usize];
-            $( t[op::$name as usize] = handler::$name; )*
+        /// Every opcode's handler, and its accumulator variants'.
+        static HANDLERS: [Handler; ALL as usize] = {
+            let mut t: [Handler; ALL as usize] = [bad_opcode as Handler; ALL as usize];
+            $(
+                let sources = op::acc_sources(op::$name);
+                t[op::$name as usize] = handler::$name::<0>;
+                if sources & 1 << 1 != 0 {
+                    t[op::with_acc(op::$name, 1) as usize] = handler::$name::<1>;
+                }
+                if sources & 1 << 2 != 0 {
+                    t[op::with_acc(op::$name, 2) as usize] = handler::$name::<2>;
+                }
+                if sources & 1 << 3 != 0 {
+                    t[op::with_acc(op::$name, 3) as usize] = handler::$name::<3>;
+                }
+            )*
             t
         };
     };
 }
 
 /// The handler of opcodes that have none (the translator emits none).
-unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *mut Ctx) -> Flow {
+unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *mut Ctx, _: u64) -> Flow {
     // SAFETY: `cx` is the entry's context.
     unsafe {
         (*cx).ip = ip;
@@ -776,7 +799,7 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
+handlers! { $ [ip fp mem_base mem_len cx acc vmctx code depth]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
     BR => { ip = ip.add(1).offset(w!(1) as i32 as isize) }
     BR_IF_NEZ => {
@@ -1475,6 +1498,53 @@ handlers! { $ [ip fp mem_base mem_len cx vmctx code depth]
 
 /// An immediate operand word as a value of the operation's type: 64-bit
 /// immediates are sign-extended 32-bit ones.
+/// A value as the accumulator holds it: the low bits of a `u64` (floats
+/// as their bits; a slot-wide value by its low 64 bits, which is all of a
+/// scalar's).
+trait Acc: Copy {
+    fn to_acc(self) -> u64;
+    fn from_acc(acc: u64) -> Self;
+}
+
+macro_rules! acc_as {
+    ($($t:ty),*) => {$(
+        impl Acc for $t {
+            #[inline(always)]
+            fn to_acc(self) -> u64 {
+                self as u64
+            }
+            #[inline(always)]
+            fn from_acc(acc: u64) -> $t {
+                acc as $t
+            }
+        }
+    )*};
+}
+
+acc_as!(u8, i8, u16, i16, u32, i32, u64, i64, usize, u128);
+
+impl Acc for f32 {
+    #[inline(always)]
+    fn to_acc(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+    #[inline(always)]
+    fn from_acc(acc: u64) -> f32 {
+        f32::from_bits(acc as u32)
+    }
+}
+
+impl Acc for f64 {
+    #[inline(always)]
+    fn to_acc(self) -> u64 {
+        self.to_bits()
+    }
+    #[inline(always)]
+    fn from_acc(acc: u64) -> f64 {
+        f64::from_bits(acc)
+    }
+}
+
 trait Imm {
     fn imm(w: u32) -> Self;
 }

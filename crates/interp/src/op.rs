@@ -343,6 +343,24 @@ macro_rules! define_extra {
         /// Lengths of the opcodes from [`END`].
         const EXTRA_LEN: [u8; (LAST - END) as usize] = [$({ let _ = $imm; 4 },)* $({ let _ = ($br, $bri); 4 }, 4,)* $({ let _ = ($ldx, $ldxi); 5 }, 5,)*];
 
+        /// [`acc_sources`] of the opcodes from [`END`].
+        const fn extra_acc_sources(op: u32) -> u8 {
+            match op {
+                $($imm)|* => 1 << 2,
+                $($br)|* => 1 << 1 | 1 << 2,
+                $($bri)|* => 1 << 1,
+                $($ldx)|* => 1 << 2 | 1 << 3,
+                $($ldxi)|* => 1 << 2,
+                _ => 0,
+            }
+        }
+
+        /// [`sets_acc`] of the opcodes from [`END`]: the immediate forms
+        /// and the loads (not the branches).
+        const fn extra_sets_acc(op: u32) -> bool {
+            matches!(op, $($imm)|* | $($ldx)|* | $($ldxi)|*)
+        }
+
         /// For a load: its forms at a sum address (`a + b`, `a + imm`).
         pub fn indexed_load(op: u32) -> Option<(u32, u32)> {
             Some(match op {
@@ -379,6 +397,70 @@ macro_rules! define_extra {
 }
 
 extra_ops!(define_extra);
+
+/// Opcodes in all: the base opcodes (below [`LAST`]) and their
+/// accumulator variants.
+///
+/// Every instruction that computes a scalar into its `dst` also leaves it
+/// in the executor's accumulator, a register that travels from handler to
+/// handler. When the next instruction reads that value (the translator
+/// knows: nothing was bound in between), it is emitted as a variant that
+/// takes that operand from the accumulator instead of its slot: opcode
+/// `op + LAST * k` reads operand word `k` (1 to 3) from it. The operand
+/// word stays (the variant has the base opcode's length and layout), and
+/// the slot is still written: only the reload is saved, which is what
+/// carries a dependency chain from one instruction to the next (a store
+/// then a load of one slot costs a store-to-load forwarding, several
+/// cycles, on top of the operation).
+pub const ALL: u32 = LAST * 4;
+
+/// The base opcode of `op`, an opcode or an accumulator variant.
+pub const fn base(op: u32) -> u32 {
+    op % LAST
+}
+
+/// The operand word variant `op` reads from the accumulator (0: none).
+pub const fn acc_word(op: u32) -> u32 {
+    op / LAST
+}
+
+/// The variant of base opcode `op` that reads operand word `k` from the
+/// accumulator; `k` is one of [`acc_sources`]`(op)`.
+pub const fn with_acc(op: u32, k: u32) -> u32 {
+    op + LAST * k
+}
+
+/// The operand words (bit `k` for word `k`) of base opcode `op` that are
+/// scalar slots a variant may read from the accumulator instead.
+pub const fn acc_sources(op: u32) -> u8 {
+    if op >= FIRST_NUMERIC && op < END {
+        return if NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize] == 1 { 1 << 2 } else { 1 << 2 | 1 << 3 };
+    }
+    if op >= END && op < LAST {
+        return extra_acc_sources(op);
+    }
+    match op {
+        I32_LOAD..=V128_LOAD | SELECT => 1 << 2,
+        STORE8 | STORE16 | STORE32 | STORE64 | BR_AND_NEZ | BR_AND_EQZ => 1 << 1 | 1 << 2,
+        STORE128 | STORE8_I | STORE16_I | STORE32_I | STORE64_I => 1 << 1,
+        BR_IF_NEZ | BR_IF_EQZ | BR_TABLE | BR_AND_NEZ_I | BR_AND_EQZ_I => 1 << 1,
+        _ => 0,
+    }
+}
+
+/// Whether base opcode `op` writes its result (a scalar, or for `copy`,
+/// `select` and `global_get` a whole slot whose low 64 bits are its
+/// scalar) to its first operand word and to the accumulator, and nothing
+/// else.
+pub const fn sets_acc(op: u32) -> bool {
+    if op >= FIRST_NUMERIC && op < END {
+        return true;
+    }
+    if op >= END && op < LAST {
+        return extra_sets_acc(op);
+    }
+    matches!(op, I32_LOAD..=I64_LOAD32_U | CONST32 | CONST64 | COPY | SELECT | GLOBAL_GET)
+}
 
 /// The comparison equal to `cmp` with its operands swapped, for moving a
 /// constant left operand to the right.
@@ -439,11 +521,18 @@ pub const FINGERPRINT: u32 = {
         h = mix_name(h, EXTRA_NAME[i], EXTRA_LEN[i]);
         i += 1;
     }
+    // The accumulator variants: which operands each opcode may take from it.
+    i = 0;
+    while i < LAST as usize {
+        h = mix(h, acc_sources(i as u32));
+        i += 1;
+    }
     h
 };
 
 /// The name of opcode `op` (as in this module), `None` for an unknown one.
 pub fn name(op: u32) -> Option<&'static str> {
+    let op = base_of_known(op)?;
     if op < FIRST_NUMERIC {
         Some(FIXED_NAME[op as usize])
     } else if op < END {
@@ -469,6 +558,9 @@ pub fn disassemble(code: &[u32]) -> String {
             break;
         };
         let _ = write!(out, "{at:5}: {name}");
+        if acc_word(op) != 0 {
+            let _ = write!(out, "@acc{}", acc_word(op));
+        }
         for w in code.iter().skip(at + 1).take(n - 1) {
             let _ = write!(out, " {}", *w as i32);
         }
@@ -478,17 +570,26 @@ pub fn disassemble(code: &[u32]) -> String {
     out
 }
 
+/// The base opcode of `op` if it is an opcode or one of its accumulator
+/// variants that exists.
+fn base_of_known(op: u32) -> Option<u32> {
+    let b = base(op);
+    let k = acc_word(op);
+    (k == 0 || (k < 4 && acc_sources(b) & 1 << k != 0)).then_some(b)
+}
+
 /// Length in words of the instruction at word `at` of `code`, `BR_TABLE`'s
 /// targets included; `None` for an unknown opcode.
 pub fn instruction_len(code: &[u32], at: usize) -> Option<usize> {
     let op = *code.get(at)?;
     let n = len(op)?;
-    Some(if op == BR_TABLE { n + code.get(at + 2).map_or(0, |&k| k as usize + 1) } else { n })
+    Some(if base(op) == BR_TABLE { n + code.get(at + 2).map_or(0, |&k| k as usize + 1) } else { n })
 }
 
 /// Length in words of an instruction with opcode `op` (for `BR_TABLE`, of
 /// its fixed part); `None` for an unknown opcode.
 pub fn len(op: u32) -> Option<usize> {
+    let op = base_of_known(op)?;
     if op < FIRST_NUMERIC {
         Some(usize::from(FIXED_LEN[op as usize]))
     } else if op < END {

@@ -113,6 +113,9 @@ struct Rotation {
     body: u32,
     /// The exit branch inverted: opcode and operands but the offset.
     inverse: [u32; 3],
+    /// The slot in the accumulator before the exit branch (see
+    /// [`Translator::acc`]), the same after a copy of the header.
+    acc: Option<u32>,
     /// The control index of the exit's target.
     exit: u32,
 }
@@ -123,6 +126,7 @@ const MAX_HEADER: u32 = 24;
 /// Can a loop header with this instruction be copied? Straight-line
 /// instructions that write only their result slot.
 fn copyable(op: u32) -> bool {
+    let op = op::base(op);
     (FIRST_NUMERIC..END).contains(&op)
         || op::without_immediate(op).is_some()
         || (I32_LOAD..=V128_LOAD).contains(&op)
@@ -160,6 +164,12 @@ struct Translator<'a, 'o> {
     /// Where the last instruction starts if it is a `copy` and no label
     /// has been bound since (a `copy` to the next slot merges into it).
     last_copy: Option<usize>,
+    /// The slot whose value the executor's accumulator holds after the
+    /// last instruction (which wrote it, see [`op::sets_acc`]), if no label
+    /// has been bound since: the next instruction reads it from there.
+    acc: Option<u32>,
+    /// [`Self::acc`] before the last instruction, for taking it back.
+    acc_before: Option<u32>,
     fuel_pending: i64,
     /// Steps of the translator's inner loops (see [`FuncCode::work`]).
     work: u64,
@@ -285,6 +295,8 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             skip_depth: 0,
             last_dst: None,
             last_copy: None,
+            acc: None,
+            acc_before: None,
             fuel_pending: 0,
             work: 0,
         };
@@ -347,6 +359,8 @@ impl<'b> OperatorSink<'b> for BodyTranslator<'_, '_> {
 impl Translator<'_, '_> {
     // ---- emission ----
 
+    /// Emits an instruction (a base opcode and its operands), as the
+    /// variant that reads the accumulator if one of its operands is there.
     fn emit(&mut self, words: &[u32]) {
         self.last_dst = None;
         let last_copy = self.last_copy.take();
@@ -357,18 +371,32 @@ impl Translator<'_, '_> {
             {
                 self.code[at] = COPY2;
                 self.code.push(src);
+                self.acc = None;
+                self.acc_before = None;
                 return;
             }
             self.last_copy = Some(self.code.len());
         }
-        self.code.extend_from_slice(words);
+        let opcode = words[0];
+        let mut variant = opcode;
+        if let Some(slot) = self.acc {
+            let sources = op::acc_sources(opcode);
+            if let Some(k) = (1..words.len().min(4)).find(|&k| sources & 1 << k != 0 && words[k] == slot) {
+                variant = op::with_acc(opcode, k as u32);
+            }
+        }
+        self.acc_before = self.acc;
+        self.acc = op::sets_acc(opcode).then(|| words[1]);
+        self.code.push(variant);
+        self.code.extend_from_slice(&words[1..]);
     }
 
     /// The current position becomes a branch target: nothing emitted
-    /// before may absorb what follows.
+    /// before may absorb what follows, and the accumulator is unknown.
     fn label_here(&mut self) -> u32 {
         self.last_dst = None;
         self.last_copy = None;
+        self.acc = None;
         self.here()
     }
 
@@ -670,6 +698,11 @@ impl Translator<'_, '_> {
         if let Some(r) = target.rotation {
             self.work += u64::from(r.branch - target.label);
             self.code.extend_from_within(target.label as usize..r.branch as usize);
+            // The copy's first instruction is the header's, which follows a
+            // label and so reads nothing from the accumulator; the rest read
+            // it from one another as in the header.
+            self.last_copy = None;
+            self.acc = r.acc;
             let n = op::len(r.inverse[0]).expect("a branch opcode") - 1;
             self.emit(&r.inverse[..n]);
             self.emit_rel_to(r.body);
@@ -699,9 +732,10 @@ impl Translator<'_, '_> {
             p += op::len(op).expect("translated code") as u32;
         }
         let exit = (self.control.len() - 1 - depth as usize) as u32;
+        let acc = self.acc_before;
         let body = self.label_here();
         if let Some(c) = self.control.last_mut() {
-            c.rotation = Some(Rotation { branch: at, body, inverse, exit });
+            c.rotation = Some(Rotation { branch: at, body, inverse, acc, exit });
         }
     }
 
@@ -792,7 +826,7 @@ impl Translator<'_, '_> {
     /// branch if false), each an opcode and its operands but the offset.
     fn take_compare(&mut self) -> Option<([u32; 3], [u32; 3], usize)> {
         let at = self.last_computed()?;
-        let opcode = self.code[at - 1];
+        let opcode = op::base(self.code[at - 1]);
         let (a, b) = (self.code[at + 1], self.code.get(at + 2).copied().unwrap_or(0));
         let fused = if opcode == I32_EQZ {
             ([BR_IF_EQZ, a, 0], [BR_IF_NEZ, a, 0], 2)
@@ -831,6 +865,7 @@ impl Translator<'_, '_> {
         self.code.truncate(at - 1);
         self.pop_entry();
         self.last_dst = None;
+        self.acc = self.acc_before;
     }
 
     fn set_unreachable(&mut self) {
@@ -1002,7 +1037,7 @@ impl Translator<'_, '_> {
     /// whether the second is an immediate.
     fn take_add(&mut self) -> Option<(u32, u32, bool)> {
         let at = self.last_computed()?;
-        let imm = match self.code[at - 1] {
+        let imm = match op::base(self.code[at - 1]) {
             I32_ADD => false,
             I32_ADD_I => true,
             _ => return None,
@@ -1356,6 +1391,9 @@ impl Translator<'_, '_> {
         if let Some(at) = self.last_computed()
             && self.local_heads[l as usize] == NONE
         {
+            if self.acc == Some(self.code[at]) {
+                self.acc = Some(local_slot(l));
+            }
             self.code[at] = local_slot(l);
             self.pop_entry();
             if tee {

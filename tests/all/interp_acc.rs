@@ -1,0 +1,120 @@
+//! The interpreter's accumulator (see `brisk_interp::op::ALL`): an
+//! instruction that reads an operand from the accumulator must only ever
+//! run right after the instruction that left that operand there. The
+//! translator decides this in one pass, with loop rotation copying headers
+//! and fused instructions taking back their producers; this checks the
+//! decision on translated code directly, instruction by instruction: every
+//! accumulator variant is reached only by falling through from an
+//! instruction that wrote its operand's slot (no branch lands on it), and
+//! chains do use the accumulator.
+
+use brisk_environ::{DefinedFuncIndex, translate_module, wasm_features};
+use brisk_interp::op::{self, BR, BR_AND_EQZ, BR_AND_EQZ_I, BR_AND_NEZ, BR_AND_NEZ_I, BR_IF_EQZ, BR_IF_NEZ, BR_TABLE};
+use brisk_interp::{TranslateOptions, translate_function};
+
+/// The branch targets (word positions) of the instruction at `at`.
+fn targets(code: &[u32], at: usize) -> Vec<usize> {
+    let rel = |k: usize| (at + k).wrapping_add(code[at + k] as i32 as isize as usize);
+    let base = op::base(code[at]);
+    match base {
+        BR => vec![rel(1)],
+        BR_IF_NEZ | BR_IF_EQZ => vec![rel(2)],
+        BR_AND_NEZ | BR_AND_EQZ | BR_AND_NEZ_I | BR_AND_EQZ_I => vec![rel(3)],
+        BR_TABLE => (0..=code[at + 2] as usize).map(|i| rel(3 + i)).collect(),
+        _ if op::name(base).is_some_and(|n| n.starts_with("BR_I32_") || n.starts_with("BR_I64_")) => vec![rel(3)],
+        _ => Vec::new(),
+    }
+}
+
+/// Checks one function's code; returns how many accumulator variants it has.
+fn check(code: &[u32], what: &str) -> usize {
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while at < code.len() {
+        starts.push(at);
+        at += op::instruction_len(code, at).unwrap_or_else(|| panic!("{what}: bad opcode at {at}"));
+    }
+    let mut landed = vec![false; code.len() + 1];
+    for &s in &starts {
+        for t in targets(code, s) {
+            assert!(starts.contains(&t) || t == code.len(), "{what}: a branch at {s} lands at {t}, inside an instruction");
+            landed[t] = true;
+        }
+    }
+    let mut variants = 0;
+    for (i, &s) in starts.iter().enumerate() {
+        let k = op::acc_word(code[s]) as usize;
+        if k == 0 {
+            continue;
+        }
+        variants += 1;
+        let listing = || op::disassemble(code);
+        assert!(!landed[s], "{what}: a branch lands on the accumulator variant at {s}\n{}", listing());
+        let prev = starts[i.checked_sub(1).unwrap_or_else(|| panic!("{what}: the first instruction reads the accumulator"))];
+        let producer = op::base(code[prev]);
+        assert!(op::sets_acc(producer), "{what}: the instruction before {s} does not set the accumulator\n{}", listing());
+        assert_eq!(code[prev + 1], code[s + k], "{what}: the variant at {s} reads another slot than {prev} wrote\n{}", listing());
+    }
+    variants
+}
+
+fn check_module(wasm: &[u8], what: &str) -> usize {
+    let translation = translate_module(wasm, wasm_features()).unwrap();
+    let mut variants = 0;
+    for (consume_fuel, epoch_interruption) in [(false, false), (true, true)] {
+        let options = TranslateOptions { consume_fuel, epoch_interruption, interpreted: &|_| true };
+        for i in 0..translation.function_bodies.len() {
+            let def = DefinedFuncIndex::from_u32(i as u32);
+            let f = translate_function(&translation, def, &options).unwrap();
+            variants += check(&f.code, &format!("{what} function {i} (fuel {consume_fuel})"));
+        }
+    }
+    variants
+}
+
+#[test]
+fn accumulator_variants_follow_their_producers_on_the_smith_corpus() {
+    let mut variants = 0;
+    for m in brisk_corpus::corpus(12) {
+        variants += check_module(&m.wasm, &m.name);
+    }
+    assert!(variants > 100, "only {variants} accumulator variants in the corpus");
+}
+
+#[test]
+fn chains_and_rotated_loops_use_the_accumulator() {
+    // crc32's loop: a chain of five operations, in a loop whose exit test
+    // reads the counter just incremented, and a rotated `while` loop whose
+    // header (copied to the back branch) is a chain ending in its exit.
+    let wat = r#"(module (memory 1)
+      (func (param $n i32) (result i32) (local $i i32) (local $c i32)
+        (loop $l
+          (local.set $c (i32.xor (i32.load (i32.shl (i32.and (i32.xor (local.get $c)
+            (i32.load8_u offset=1024 (local.get $i))) (i32.const 255)) (i32.const 2)))
+            (i32.shr_u (local.get $c) (i32.const 8))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+        (block $out
+          (loop $w
+            (br_if $out (i32.eqz (i32.and (i32.add (local.get $i) (i32.const 3)) (i32.const 7))))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br $w)))
+        ;; A value computed just before a loop header, read first thing in
+        ;; the loop: the back branch arrives with another.
+        (local.set $i (i32.add (local.get $n) (i32.const 1)))
+        (loop $k
+          (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+          (br_if $k (local.get $i)))
+        (local.get $c)))"#;
+    let wasm = wat::parse_str(wat).unwrap();
+    let translation = translate_module(&wasm, wasm_features()).unwrap();
+    let options = TranslateOptions { consume_fuel: false, epoch_interruption: false, interpreted: &|_| true };
+    let f = translate_function(&translation, DefinedFuncIndex::from_u32(0), &options).unwrap();
+    let listing = op::disassemble(&f.code);
+    let variants = check(&f.code, "kernel");
+    // and, shl, load from their predecessors; the loop's exit test; the
+    // rotated header's and and its exit (in the header and in its copy).
+    assert!(variants >= 7, "{variants} accumulator variants:\n{listing}");
+    // With fuel and epoch checks in the code too.
+    check_module(&wasm, "kernel");
+}
