@@ -118,3 +118,66 @@ fn chains_and_rotated_loops_use_the_accumulator() {
     // With fuel and epoch checks in the code too.
     check_module(&wasm, "kernel");
 }
+
+/// The instructions the translator fuses from two operators (a shift into
+/// the add that reads it, a constant minus a value, two copies, a
+/// difference tested by a branch) compute what the two operators do, as
+/// the optimizing tier does, at the edges (shift counts of 32 and more,
+/// wrapping, overlapping copies).
+#[test]
+fn fused_instructions_compute_as_their_parts() {
+    use brisk::{Config, Engine, Instance, Module, Store, Strategy};
+    let wat = r#"(module
+      (func (export "add_shl") (param i32 i32) (result i32)
+        (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 3))))
+      (func (export "add_shl_wide") (param i32 i32) (result i32)
+        (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 35))))
+      (func (export "shl_add") (param i32 i32) (result i32)
+        (i32.add (i32.shl (local.get 1) (i32.const 2)) (local.get 0)))
+      (func (export "rsub32") (param i32 i32) (result i32)
+        (i32.add (i32.sub (i32.const 7) (local.get 0)) (i32.sub (i32.const -2147483648) (local.get 1))))
+      (func (export "rsub64") (param i32 i32) (result i32)
+        (i32.wrap_i64 (i64.xor
+          (i64.sub (i64.const -5) (i64.extend_i32_s (local.get 0)))
+          (i64.shr_u (i64.sub (i64.const 0x123456789) (i64.extend_i32_u (local.get 1))) (i64.const 7)))))
+      (func (export "swap") (param i32 i32) (result i32) (local i32 i32)
+        ;; copies that overlap: the second reads what the first wrote
+        (local.set 3 (local.get 0))
+        (local.set 2 (local.get 3))
+        (local.set 0 (local.get 1))
+        (local.set 1 (local.get 2))
+        (i32.sub (i32.mul (local.get 0) (i32.const 31)) (local.get 1)))
+      (func (export "differ") (param i32 i32) (result i32)
+        (block (br_if 0 (i32.sub (local.get 0) (local.get 1))) (return (i32.const 1)))
+        (block (br_if 0 (i32.xor (local.get 0) (i32.const 12))) (return (i32.const 2)))
+        (if (result i32) (i32.sub (local.get 1) (i32.const -3)) (then (i32.const 3)) (else (i32.const 4)))))"#;
+    let inputs = [0, 1, -1, 3, 12, -3, 0x7fff_ffff, i32::MIN, 0x1234_5678, 0x0400_0001];
+    let run = |strategy| {
+        let engine = Engine::new(Config::new().strategy(strategy)).unwrap();
+        let module = Module::new(&engine, wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let mut out = Vec::new();
+        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "differ"] {
+            let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, name).unwrap();
+            for a in inputs {
+                for b in inputs {
+                    out.push((name, a, b, f.call(&mut store, (a, b)).unwrap()));
+                }
+            }
+        }
+        out
+    };
+    let interpreted = run(Strategy::Interpreter);
+    assert_eq!(interpreted, run(Strategy::Optimized));
+    // And the fusions happened.
+    let wasm = wat::parse_str(wat).unwrap();
+    let translation = translate_module(&wasm, wasm_features()).unwrap();
+    let options = TranslateOptions { consume_fuel: false, epoch_interruption: false, interpreted: &|_| true };
+    let listing: String = (0..translation.function_bodies.len())
+        .map(|i| op::disassemble(&translate_function(&translation, DefinedFuncIndex::from_u32(i as u32), &options).unwrap().code))
+        .collect();
+    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE "] {
+        assert!(listing.contains(fused), "no {fused} in\n{listing}");
+    }
+}

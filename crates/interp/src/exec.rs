@@ -636,6 +636,9 @@ macro_rules! helpers {
         /// Returns from the current frame, whose results are in place.
         macro_rules! ret {
             () => {{
+                // No instruction reads the accumulator after a call: free
+                // its register.
+                $acc = 0;
                 if $depth == (*$cx).base_depth {
                     sync!();
                     (*$cx).exit = Exit::Return;
@@ -670,6 +673,8 @@ macro_rules! helpers {
         /// returning to `$d ret`.
         macro_rules! call_interp {
             ($d def:expr, $d base:expr, $d ret:expr, $d vm:expr, $d c:expr) => {{
+                // The callee's first instruction reads no accumulator.
+                $acc = 0;
                 if $depth >= (*$cx).max_frames {
                     trap!(Trap::StackOverflow);
                 }
@@ -888,6 +893,18 @@ handlers! { $ [ip fp mem_base mem_len cx acc vmctx code depth]
         put!(Slot, 1, get!(Slot, 2));
         ip = ip.add(3);
     }
+    COPY_PAIR => {
+        put!(Slot, 1, get!(Slot, 2));
+        put!(Slot, 3, get!(Slot, 4));
+        ip = ip.add(5);
+    }
+    I32_ADD_SHL => {
+        let (a, b) = (get!(u32, 2), get!(u32, 3));
+        put!(u32, 1, a.wrapping_add(b.wrapping_shl(w!(4))));
+        ip = ip.add(5);
+    }
+    I32_RSUB_I => { bin_i!(u32 => u32, |a, b| b.wrapping_sub(a)) }
+    I64_RSUB_I => { bin_i!(u64 => u64, |a, b| b.wrapping_sub(a)) }
     CONST32 => {
         put!(u64, 1, u64::from(w!(2)));
         ip = ip.add(3);

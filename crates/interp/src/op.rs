@@ -55,6 +55,17 @@ opcodes! {
     /// `copy2 dst a b`: `dst = a`, then `dst + 1 = b` (two consecutive
     /// slots, in that order).
     COPY2 = 4;
+    /// `copy_pair dst a dst2 b`: `dst = a`, then `dst2 = b` (two copies
+    /// one after the other).
+    COPY_PAIR = 5;
+    /// `i32_add_shl dst a b k`: `a + (b << k)` (an `i32.shl` by a
+    /// constant fused into the `i32.add` that reads it: `p[i]`'s address).
+    I32_ADD_SHL = 5;
+    /// `i32_rsub_i dst a imm`: `imm - a` (`i32.sub` of a constant left
+    /// operand).
+    I32_RSUB_I = 4;
+    /// `i64_rsub_i dst a imm`: `imm - a`, `imm` sign-extended.
+    I64_RSUB_I = 4;
     /// `call def base`: call defined function `def` of this module, whose
     /// code is interpreted; its frame starts at slot `base`, where the
     /// arguments are and the results will be.
@@ -440,7 +451,8 @@ pub const fn acc_sources(op: u32) -> u8 {
         return extra_acc_sources(op);
     }
     match op {
-        I32_LOAD..=V128_LOAD | SELECT => 1 << 2,
+        I32_LOAD..=V128_LOAD | SELECT | I32_RSUB_I | I64_RSUB_I => 1 << 2,
+        I32_ADD_SHL => 1 << 2 | 1 << 3,
         STORE8 | STORE16 | STORE32 | STORE64 | BR_AND_NEZ | BR_AND_EQZ => 1 << 1 | 1 << 2,
         STORE128 | STORE8_I | STORE16_I | STORE32_I | STORE64_I => 1 << 1,
         BR_IF_NEZ | BR_IF_EQZ | BR_TABLE | BR_AND_NEZ_I | BR_AND_EQZ_I => 1 << 1,
@@ -459,7 +471,10 @@ pub const fn sets_acc(op: u32) -> bool {
     if op >= END && op < LAST {
         return extra_sets_acc(op);
     }
-    matches!(op, I32_LOAD..=I64_LOAD32_U | CONST32 | CONST64 | COPY | SELECT | GLOBAL_GET)
+    matches!(
+        op,
+        I32_LOAD..=I64_LOAD32_U | CONST32 | CONST64 | COPY | SELECT | GLOBAL_GET | I32_ADD_SHL | I32_RSUB_I | I64_RSUB_I
+    )
 }
 
 /// The comparison equal to `cmp` with its operands swapped, for moving a

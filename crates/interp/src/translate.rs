@@ -131,7 +131,7 @@ fn copyable(op: u32) -> bool {
         || op::without_immediate(op).is_some()
         || (I32_LOAD..=V128_LOAD).contains(&op)
         || (I32_LOAD_X..=I64_LOAD32_U_XI).contains(&op)
-        || matches!(op, COPY | COPY2 | CONST32 | CONST64 | CONST128 | GLOBAL_GET)
+        || matches!(op, COPY | COPY2 | COPY_PAIR | CONST32 | CONST64 | CONST128 | GLOBAL_GET | I32_ADD_SHL | I32_RSUB_I | I64_RSUB_I)
 }
 
 impl Ctrl {
@@ -367,10 +367,15 @@ impl Translator<'_, '_> {
         if let [COPY, dst, src] = *words {
             if let Some(at) = last_copy
                 && at + 3 == self.code.len()
-                && self.code[at + 1].checked_add(SLOT) == Some(dst)
             {
-                self.code[at] = COPY2;
-                self.code.push(src);
+                // Two copies in a row make one instruction.
+                if self.code[at + 1].checked_add(SLOT) == Some(dst) {
+                    self.code[at] = COPY2;
+                    self.code.push(src);
+                } else {
+                    self.code[at] = COPY_PAIR;
+                    self.code.extend_from_slice(&[dst, src]);
+                }
                 self.acc = None;
                 self.acc_before = None;
                 return;
@@ -830,6 +835,11 @@ impl Translator<'_, '_> {
         let (a, b) = (self.code[at + 1], self.code.get(at + 2).copied().unwrap_or(0));
         let fused = if opcode == I32_EQZ {
             ([BR_IF_EQZ, a, 0], [BR_IF_NEZ, a, 0], 2)
+        } else if opcode == I32_SUB || opcode == I32_XOR {
+            // Not zero when the operands differ.
+            ([BR_I32_NE, a, b], [BR_I32_EQ, a, b], 3)
+        } else if opcode == I32_SUB_I || opcode == I32_XOR_I {
+            ([BR_I32_NE_I, a, b], [BR_I32_EQ_I, a, b], 3)
         } else if opcode == I32_AND {
             ([BR_AND_NEZ, a, b], [BR_AND_EQZ, a, b], 3)
         } else if opcode == I32_AND_I {
@@ -1007,10 +1017,69 @@ impl Translator<'_, '_> {
                 return;
             }
         }
+        // A constant minus a value.
+        if let Some(rsub) = match opcode {
+            I32_SUB => Some(I32_RSUB_I),
+            I64_SUB => Some(I64_RSUB_I),
+            _ => None,
+        } {
+            let h = self.height() as usize;
+            if let Val::Const(c) = self.stack[h - 2].val
+                && (opcode == I32_SUB || c as i64 == i64::from(c as u32 as i32))
+            {
+                let b = self.pop();
+                self.pop_entry();
+                let dst = self.push_temp();
+                self.emit_result(&[rsub, dst, b, c as u32]);
+                return;
+            }
+        }
+        // A value plus a shift just computed (`p[i]`'s address), either way
+        // round: a local on top was pushed without code, so the shift may be
+        // the last thing computed below it.
+        if opcode == I32_ADD {
+            let local_on_top = matches!(self.stack.last().map(|e| e.val), Some(Val::Local(_)));
+            let (shift, other) = if let Some(shift) = self.take_shl() {
+                (Some(shift), None)
+            } else if local_on_top {
+                let b = self.pop();
+                (self.take_shl(), Some(b))
+            } else {
+                (None, None)
+            };
+            if let Some((x, k)) = shift {
+                let a = match other {
+                    Some(b) => b,
+                    None => self.pop(),
+                };
+                let dst = self.push_temp();
+                self.emit_result(&[I32_ADD_SHL, dst, a, x, k]);
+                return;
+            }
+            if let Some(b) = other {
+                let a = self.pop();
+                let dst = self.push_temp();
+                self.emit_result(&[opcode, dst, a, b]);
+                return;
+            }
+        }
         let b = self.pop();
         let a = self.pop();
         let dst = self.push_temp();
         self.emit_result(&[opcode, dst, a, b]);
+    }
+
+    /// If the value on top was computed by the instruction just emitted,
+    /// an `i32.shl` by a constant whose result nothing else reads, takes
+    /// that instruction back and returns the shifted operand and the count.
+    fn take_shl(&mut self) -> Option<(u32, u32)> {
+        let at = self.last_computed()?;
+        if op::base(self.code[at - 1]) != I32_SHL_I {
+            return None;
+        }
+        let (x, k) = (self.code[at + 1], self.code[at + 2]);
+        self.take_back(at);
+        Some((x, k))
     }
 
     fn load(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
