@@ -43,6 +43,14 @@ fn check(code: &[u32], what: &str) -> usize {
     }
     let mut variants = 0;
     for (i, &s) in starts.iter().enumerate() {
+        // A pair runs the instruction after it as its second part, with the
+        // pair's accumulator word, and falls through to it.
+        if let Some((_, b, k)) = op::pair_parts(op::base(code[s])) {
+            let next = starts.get(i + 1).map(|&n| code[n]);
+            assert_eq!(next.map(op::base), Some(b), "{what}: the pair at {s} is not followed by its second part\n{}", op::disassemble(code));
+            assert_eq!(next.map(op::acc_word), Some(k), "{what}: the pair at {s} reads another accumulator word\n{}", op::disassemble(code));
+            assert!(!landed[starts[i + 1]], "{what}: a branch lands on the second part of the pair at {s}");
+        }
         let k = op::acc_word(code[s]) as usize;
         if k == 0 {
             continue;
@@ -121,7 +129,8 @@ fn chains_and_rotated_loops_use_the_accumulator() {
 
 /// The instructions the translator fuses from two operators (a shift into
 /// the add that reads it, a constant minus a value, two copies, a
-/// difference tested by a branch) compute what the two operators do, as
+/// difference tested by a branch) and the pairs of instructions one
+/// handler runs compute what the two operators do, as
 /// the optimizing tier does, at the edges (shift counts of 32 and more,
 /// wrapping, overlapping copies).
 #[test]
@@ -147,6 +156,19 @@ fn fused_instructions_compute_as_their_parts() {
         (local.set 0 (local.get 1))
         (local.set 1 (local.get 2))
         (i32.sub (i32.mul (local.get 0) (i32.const 31)) (local.get 1)))
+      (memory 1)
+      ;; pairs: a load then an add reading the load's result and a slot
+      ;; the load did not write, a store then a load of the bytes it wrote,
+      ;; increments one after the other, an increment stored
+      (func (export "pairs") (param i32 i32) (result i32) (local $t i32) (local $s i32)
+        (i32.store (i32.const 8) (local.get 1))
+        (local.set $t (i32.load (i32.const 8)))
+        (i32.store (i32.const 5) (local.get 0))
+        (local.set $s (i32.load (i32.const 8)))
+        (local.set $t (i32.add (local.get $t) (i32.const 3)))
+        (local.set $s (i32.add (local.get $s) (i32.const -7)))
+        (i32.store offset=16 (i32.const 0) (i32.add (local.get $s) (i32.const 1)))
+        (i32.add (i32.add (local.get $t) (local.get $s)) (i32.load offset=16 (i32.const 0))))
       (func (export "differ") (param i32 i32) (result i32)
         (block (br_if 0 (i32.sub (local.get 0) (local.get 1))) (return (i32.const 1)))
         (block (br_if 0 (i32.xor (local.get 0) (i32.const 12))) (return (i32.const 2)))
@@ -158,7 +180,7 @@ fn fused_instructions_compute_as_their_parts() {
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let mut out = Vec::new();
-        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "differ"] {
+        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "differ"] {
             let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, name).unwrap();
             for a in inputs {
                 for b in inputs {
@@ -177,7 +199,7 @@ fn fused_instructions_compute_as_their_parts() {
     let listing: String = (0..translation.function_bodies.len())
         .map(|i| op::disassemble(&translate_function(&translation, DefinedFuncIndex::from_u32(i as u32), &options).unwrap().code))
         .collect();
-    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE "] {
+    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ", "P_ADD_I_ADD_I_A", "P_LOAD_ADD"] {
         assert!(listing.contains(fused), "no {fused} in\n{listing}");
     }
 }

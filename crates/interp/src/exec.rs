@@ -460,10 +460,11 @@ macro_rules! dispatch {
 
 /// The helpers of handler bodies, over the handler's registers (named by
 /// the caller, so that the bodies it writes see the same variables).
-/// `get!` of operand word `K` (the handler's accumulator variant) reads the
-/// accumulator; `put!` writes the result to its slot and the accumulator.
+/// `get!` of operand word `kw` (`K`, the handler's accumulator variant)
+/// reads the accumulator; `put!` writes the result to its slot and the
+/// accumulator.
 macro_rules! helpers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $vmctx:ident $code:ident $depth:ident]) => {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $depth:ident]) => {
         macro_rules! w {
             ($d i:expr) => {
                 *$ip.add($d i)
@@ -476,7 +477,7 @@ macro_rules! helpers {
         }
         macro_rules! get {
             ($d t:ty, $d i:expr) => {
-                if K == $d i { <$d t as Acc>::from_acc($acc) } else { slot!($d i).cast::<$d t>().read() }
+                if $kw == $d i { <$d t as Acc>::from_acc($acc) } else { slot!($d i).cast::<$d t>().read() }
             };
         }
         macro_rules! put {
@@ -549,6 +550,33 @@ macro_rules! helpers {
             ($d t:ty, |$d a:ident, $d b:ident| $d e:expr) => {
                 bin!($d t => u32, |$d a, $d b| u32::from($d e))
             };
+        }
+        /// A pair's second part: its body with its own accumulator word.
+        macro_rules! then {
+            ($d k:literal, $d($d body:tt)*) => {{
+                // An assignment, not a new binding: one made here would be
+                // hygienic, invisible to `get!`.
+                $kw = $d k;
+                $d($d body)*
+            }};
+        }
+        // The bodies that pairs share with their single instructions.
+        macro_rules! add {
+            () => {
+                bin!(u32 => u32, |a, b| a.wrapping_add(b))
+            };
+        }
+        macro_rules! add_i {
+            () => {
+                bin_i!(u32 => u32, |a, b| a.wrapping_add(b))
+            };
+        }
+        macro_rules! add_shl {
+            () => {{
+                let (a, b) = (get!(u32, 2), get!(u32, 3));
+                put!(u32, 1, a.wrapping_add(b.wrapping_shl(w!(4))));
+                $ip = $ip.add(5);
+            }};
         }
         /// Four words from word `$d i` on, as a `u128` (little-endian).
         macro_rules! w128 {
@@ -728,7 +756,7 @@ macro_rules! helpers {
 /// target) and falls through to the dispatch of the next instruction, or
 /// stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $vmctx:ident $code:ident $depth:ident]
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $depth:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
         mod handler {
@@ -764,7 +792,10 @@ macro_rules! handlers {
                         let mut $vmctx: *mut u8 = (*$cx).vmctx;
                         let mut $code: *const u32 = (*$cx).code;
                         let mut $depth: usize = (*$cx).depth;
-                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $vmctx $code $depth]);
+                        // The operand word read from the accumulator (a
+                        // pair's body sets it again for its second part).
+                        let mut $kw: usize = K;
+                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $vmctx $code $depth]);
                         $body
                         dispatch!($ip, $fp, $mem_base, $mem_len, $cx, $acc)
                     }
@@ -804,7 +835,7 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ [ip fp mem_base mem_len cx acc vmctx code depth]
+handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
     BR => { ip = ip.add(1).offset(w!(1) as i32 as isize) }
     BR_IF_NEZ => {
@@ -898,12 +929,30 @@ handlers! { $ [ip fp mem_base mem_len cx acc vmctx code depth]
         put!(Slot, 3, get!(Slot, 4));
         ip = ip.add(5);
     }
-    I32_ADD_SHL => {
-        let (a, b) = (get!(u32, 2), get!(u32, 3));
-        put!(u32, 1, a.wrapping_add(b.wrapping_shl(w!(4))));
-        ip = ip.add(5);
-    }
+    I32_ADD_SHL => { add_shl!() }
     I32_RSUB_I => { bin_i!(u32 => u32, |a, b| b.wrapping_sub(a)) }
+    // The pairs (`op::pair_ops!`): the first's body, then the second's,
+    // whose accumulator word `kw` is the pair's.
+    P_ADD_I_ADD_I => { add_i!(); then!(0, add_i!()) }
+    P_ADD_I_ADD_I_A => { add_i!(); then!(2, add_i!()) }
+    P_LOAD_ADD_I => { load!(u32 => u32); then!(0, add_i!()) }
+    P_LOAD_ADD_I_A => { load!(u32 => u32); then!(2, add_i!()) }
+    P_LOAD_ADD_A2 => { load!(u32 => u32); then!(2, add!()) }
+    P_LOAD_ADD_A3 => { load!(u32 => u32); then!(3, add!()) }
+    P_ADD_SHL_LOAD_A => { add_shl!(); then!(2, load!(u32 => u32)) }
+    P_ADD_I_STORE32 => { add_i!(); then!(0, store!(u32)) }
+    P_ADD_I_STORE32_A1 => { add_i!(); then!(1, store!(u32)) }
+    P_ADD_I_STORE32_A2 => { add_i!(); then!(2, store!(u32)) }
+    P_STORE32_ADD_I => { store!(u32); then!(0, add_i!()) }
+    P_LOAD_LOAD => { load!(u32 => u32); then!(0, load!(u32 => u32)) }
+    P_LOAD_LOAD_A => { load!(u32 => u32); then!(2, load!(u32 => u32)) }
+    P_LOAD_STORE32_A => { load!(u32 => u32); then!(2, store!(u32)) }
+    P_STORE32_LOAD => { store!(u32); then!(0, load!(u32 => u32)) }
+    P_STORE32_STORE32 => { store!(u32); then!(0, store!(u32)) }
+    P_LOAD8_U_X_LOAD8_U_X => { load_x!(u8 => u32, false); then!(0, load_x!(u8 => u32, false)) }
+    P_LOAD8_U_X_BR_NE_A => { load_x!(u8 => u32, false); then!(2, br_cmp!(u32, |a, b| a != b)) }
+    P_ADD_I_BR_NE_A => { add_i!(); then!(1, br_cmp!(u32, |a, b| a != b)) }
+    P_ADD_I_LOAD_A => { add_i!(); then!(2, load!(u32 => u32)) }
     I64_RSUB_I => { bin_i!(u64 => u64, |a, b| b.wrapping_sub(a)) }
     CONST32 => {
         put!(u64, 1, u64::from(w!(2)));
@@ -1224,7 +1273,7 @@ handlers! { $ [ip fp mem_base mem_len cx acc vmctx code depth]
     I32_CLZ => { un!(u32 => u32, |a| a.leading_zeros()) }
     I32_CTZ => { un!(u32 => u32, |a| a.trailing_zeros()) }
     I32_POPCNT => { un!(u32 => u32, |a| a.count_ones()) }
-    I32_ADD => { bin!(u32 => u32, |a, b| a.wrapping_add(b)) }
+    I32_ADD => { add!() }
     I32_SUB => { bin!(u32 => u32, |a, b| a.wrapping_sub(b)) }
     I32_MUL => { bin!(u32 => u32, |a, b| a.wrapping_mul(b)) }
     I32_DIV_S => {
@@ -1433,7 +1482,7 @@ handlers! { $ [ip fp mem_base mem_len cx acc vmctx code depth]
     I64_TRUNC_SAT_F32_U => { un!(f32 => u64, |a| a as u64) }
     I64_TRUNC_SAT_F64_S => { un!(f64 => i64, |a| a as i64) }
     I64_TRUNC_SAT_F64_U => { un!(f64 => u64, |a| a as u64) }
-    I32_ADD_I => { bin_i!(u32 => u32, |a, b| a.wrapping_add(b)) }
+    I32_ADD_I => { add_i!() }
     I32_SUB_I => { bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)) }
     I32_MUL_I => { bin_i!(u32 => u32, |a, b| a.wrapping_mul(b)) }
     I32_AND_I => { bin_i!(u32 => u32, |a, b| a & b) }

@@ -348,11 +348,11 @@ macro_rules! define_extra {
           #[doc = concat!("`", stringify!($ld), "` at `a + imm`: `dst a imm offset`.")]
           pub const $ldxi: u32 = END + ExtraNumbering::$ldxi as u32;)*
         /// One past the last opcode.
-        pub const LAST: u32 = END + ExtraNumbering::END as u32;
-        const EXTRA_NAME: [&str; (LAST - END) as usize] =
+        pub const END_EXTRA: u32 = END + ExtraNumbering::END as u32;
+        const EXTRA_NAME: [&str; (END_EXTRA - END) as usize] =
             [$(stringify!($imm),)* $(stringify!($br), stringify!($bri),)* $(stringify!($ldx), stringify!($ldxi),)*];
         /// Lengths of the opcodes from [`END`].
-        const EXTRA_LEN: [u8; (LAST - END) as usize] = [$({ let _ = $imm; 4 },)* $({ let _ = ($br, $bri); 4 }, 4,)* $({ let _ = ($ldx, $ldxi); 5 }, 5,)*];
+        const EXTRA_LEN: [u8; (END_EXTRA - END) as usize] = [$({ let _ = $imm; 4 },)* $({ let _ = ($br, $bri); 4 }, 4,)* $({ let _ = ($ldx, $ldxi); 5 }, 5,)*];
 
         /// [`acc_sources`] of the opcodes from [`END`].
         const fn extra_acc_sources(op: u32) -> u8 {
@@ -409,6 +409,74 @@ macro_rules! define_extra {
 
 extra_ops!(define_extra);
 
+/// Pairs of instructions that one handler runs, one after the other, where
+/// the first falls through to the second (no label between them): `NAME =
+/// A, B, k` runs A (or its accumulator variants, which the pair shares),
+/// then B reading its operand word `k` from the accumulator (0: none).
+/// The pair's opcode replaces A's; B stays in the code as it was, its
+/// opcode word skipped. The pairs are the most frequent consecutive
+/// instructions of the C programs (counted from callgrind's
+/// handler-to-handler transitions), the first never a branch.
+macro_rules! pair_ops {
+    ($m:ident) => {
+        $m! {
+            P_ADD_I_ADD_I = I32_ADD_I, I32_ADD_I, 0;
+            P_ADD_I_ADD_I_A = I32_ADD_I, I32_ADD_I, 2;
+            P_LOAD_ADD_I = I32_LOAD, I32_ADD_I, 0;
+            P_LOAD_ADD_I_A = I32_LOAD, I32_ADD_I, 2;
+            P_LOAD_ADD_A2 = I32_LOAD, I32_ADD, 2;
+            P_LOAD_ADD_A3 = I32_LOAD, I32_ADD, 3;
+            P_ADD_SHL_LOAD_A = I32_ADD_SHL, I32_LOAD, 2;
+            P_ADD_I_STORE32 = I32_ADD_I, STORE32, 0;
+            P_ADD_I_STORE32_A1 = I32_ADD_I, STORE32, 1;
+            P_ADD_I_STORE32_A2 = I32_ADD_I, STORE32, 2;
+            P_STORE32_ADD_I = STORE32, I32_ADD_I, 0;
+            P_LOAD_LOAD = I32_LOAD, I32_LOAD, 0;
+            P_LOAD_LOAD_A = I32_LOAD, I32_LOAD, 2;
+            P_LOAD_STORE32_A = I32_LOAD, STORE32, 2;
+            P_STORE32_LOAD = STORE32, I32_LOAD, 0;
+            P_STORE32_STORE32 = STORE32, STORE32, 0;
+            P_LOAD8_U_X_LOAD8_U_X = I32_LOAD8_U_X, I32_LOAD8_U_X, 0;
+            P_LOAD8_U_X_BR_NE_A = I32_LOAD8_U_X, BR_I32_NE, 2;
+            P_ADD_I_BR_NE_A = I32_ADD_I, BR_I32_NE, 1;
+            P_ADD_I_LOAD_A = I32_ADD_I, I32_LOAD, 2;
+        }
+    };
+}
+
+macro_rules! define_pairs {
+    ($($name:ident = $a:ident, $b:ident, $k:literal;)*) => {
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[repr(u32)]
+        enum PairNumbering { $($name,)* END }
+        $(#[doc = concat!("`", stringify!($a), "` then `", stringify!($b), "` (see [`pair_ops!`]).")]
+          pub const $name: u32 = END_EXTRA + PairNumbering::$name as u32;)*
+        /// One past the last base opcode.
+        pub const LAST: u32 = END_EXTRA + PairNumbering::END as u32;
+        const PAIR_NAME: [&str; (LAST - END_EXTRA) as usize] = [$(stringify!($name),)*];
+        /// The parts of each pair: its first and second base opcodes and
+        /// the second's accumulator word.
+        const PAIR_PARTS: [(u32, u32, u32); (LAST - END_EXTRA) as usize] = [$(($a, $b, $k),)*];
+
+        /// The pair that runs base opcode `a` then `b` reading its operand
+        /// word `k` from the accumulator, if there is one.
+        pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
+            #[allow(unreachable_patterns)]
+            Some(match (a, b, k) {
+                $(($a, $b, $k) => $name,)*
+                _ => return None,
+            })
+        }
+    };
+}
+
+pair_ops!(define_pairs);
+
+/// For a pair opcode: its parts (see [`pair_of`]).
+pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
+    if op >= END_EXTRA && op < LAST { Some(PAIR_PARTS[(op - END_EXTRA) as usize]) } else { None }
+}
+
 /// Opcodes in all: the base opcodes (below [`LAST`]) and their
 /// accumulator variants.
 ///
@@ -444,10 +512,13 @@ pub const fn with_acc(op: u32, k: u32) -> u32 {
 /// The operand words (bit `k` for word `k`) of base opcode `op` that are
 /// scalar slots a variant may read from the accumulator instead.
 pub const fn acc_sources(op: u32) -> u8 {
+    if let Some((a, _, _)) = pair_parts(op) {
+        return acc_sources(a);
+    }
     if op >= FIRST_NUMERIC && op < END {
         return if NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize] == 1 { 1 << 2 } else { 1 << 2 | 1 << 3 };
     }
-    if op >= END && op < LAST {
+    if op >= END && op < END_EXTRA {
         return extra_acc_sources(op);
     }
     match op {
@@ -465,10 +536,13 @@ pub const fn acc_sources(op: u32) -> u8 {
 /// scalar) to its first operand word and to the accumulator, and nothing
 /// else.
 pub const fn sets_acc(op: u32) -> bool {
+    if let Some((a, _, _)) = pair_parts(op) {
+        return sets_acc(a);
+    }
     if op >= FIRST_NUMERIC && op < END {
         return true;
     }
-    if op >= END && op < LAST {
+    if op >= END && op < END_EXTRA {
         return extra_sets_acc(op);
     }
     matches!(
@@ -536,6 +610,12 @@ pub const FINGERPRINT: u32 = {
         h = mix_name(h, EXTRA_NAME[i], EXTRA_LEN[i]);
         i += 1;
     }
+    i = 0;
+    while i < PAIR_NAME.len() {
+        let (a, b, k) = PAIR_PARTS[i];
+        h = mix(mix(mix(mix_name(h, PAIR_NAME[i], 0), a as u8), b as u8), k as u8);
+        i += 1;
+    }
     // The accumulator variants: which operands each opcode may take from it.
     i = 0;
     while i < LAST as usize {
@@ -552,8 +632,10 @@ pub fn name(op: u32) -> Option<&'static str> {
         Some(FIXED_NAME[op as usize])
     } else if op < END {
         Some(NUMERIC_NAME[(op - FIRST_NUMERIC) as usize])
-    } else if op < LAST {
+    } else if op < END_EXTRA {
         Some(EXTRA_NAME[(op - END) as usize])
+    } else if op < LAST {
+        Some(PAIR_NAME[(op - END_EXTRA) as usize])
     } else {
         None
     }
@@ -609,8 +691,10 @@ pub fn len(op: u32) -> Option<usize> {
         Some(usize::from(FIXED_LEN[op as usize]))
     } else if op < END {
         Some(2 + usize::from(NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize]))
-    } else if op < LAST {
+    } else if op < END_EXTRA {
         Some(usize::from(EXTRA_LEN[(op - END) as usize]))
+    } else if let Some((a, _, _)) = pair_parts(op) {
+        len(a)
     } else {
         None
     }

@@ -127,6 +127,10 @@ const MAX_HEADER: u32 = 24;
 /// instructions that write only their result slot.
 fn copyable(op: u32) -> bool {
     let op = op::base(op);
+    if let Some((a, _, _)) = op::pair_parts(op) {
+        // The second part is checked as the next instruction.
+        return copyable(a);
+    }
     (FIRST_NUMERIC..END).contains(&op)
         || op::without_immediate(op).is_some()
         || (I32_LOAD..=V128_LOAD).contains(&op)
@@ -170,6 +174,12 @@ struct Translator<'a, 'o> {
     acc: Option<u32>,
     /// [`Self::acc`] before the last instruction, for taking it back.
     acc_before: Option<u32>,
+    /// Where the last two instructions start, if no label lies between
+    /// them and the first is not part of a pair already: once both are
+    /// final (the next instruction or a label comes), they may make a pair
+    /// (see `op::pair_ops!`).
+    pair_prev: Option<usize>,
+    pair_last: Option<usize>,
     fuel_pending: i64,
     /// Steps of the translator's inner loops (see [`FuncCode::work`]).
     work: u64,
@@ -297,6 +307,8 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             last_copy: None,
             acc: None,
             acc_before: None,
+            pair_prev: None,
+            pair_last: None,
             fuel_pending: 0,
             work: 0,
         };
@@ -382,6 +394,9 @@ impl Translator<'_, '_> {
             }
             self.last_copy = Some(self.code.len());
         }
+        self.merge_pair();
+        self.pair_prev = self.pair_last;
+        self.pair_last = Some(self.code.len());
         let opcode = words[0];
         let mut variant = opcode;
         if let Some(slot) = self.acc {
@@ -402,7 +417,23 @@ impl Translator<'_, '_> {
         self.last_dst = None;
         self.last_copy = None;
         self.acc = None;
+        self.merge_pair();
+        self.pair_prev = None;
+        self.pair_last = None;
         self.here()
+    }
+
+    /// Makes the last two instructions a pair if they are one: both are
+    /// final (nothing takes them back or retargets them once another
+    /// instruction or a label follows).
+    fn merge_pair(&mut self) {
+        let (Some(p), Some(l)) = (self.pair_prev, self.pair_last) else { return };
+        let (a, b) = (self.code[p], self.code[l]);
+        if let Some(pair) = op::pair_of(op::base(a), op::base(b), op::acc_word(b)) {
+            self.code[p] = op::with_acc(pair, op::acc_word(a));
+            // The second part is taken: it starts no pair of its own.
+            self.pair_last = None;
+        }
     }
 
     /// Emits an instruction whose first operand (`words[1]`) is its result
@@ -702,7 +733,25 @@ impl Translator<'_, '_> {
         self.move_top_to(target.branch_arity(), target.height);
         if let Some(r) = target.rotation {
             self.work += u64::from(r.branch - target.label);
+            self.merge_pair();
+            self.pair_prev = None;
+            self.pair_last = None;
+            let start = self.code.len();
             self.code.extend_from_within(target.label as usize..r.branch as usize);
+            // The header's last instruction may have made a pair with the
+            // exit branch, which the copy replaces: it runs alone there.
+            let mut at = start;
+            while at < self.code.len() {
+                self.work += 1;
+                let op = self.code[at];
+                let n = op::len(op).expect("translated code");
+                if at + n == self.code.len()
+                    && let Some((a, _, _)) = op::pair_parts(op::base(op))
+                {
+                    self.code[at] = op::with_acc(a, op::acc_word(op));
+                }
+                at += n;
+            }
             // The copy's first instruction is the header's, which follows a
             // label and so reads nothing from the accumulator; the rest read
             // it from one another as in the header.
@@ -873,6 +922,7 @@ impl Translator<'_, '_> {
     /// reads its operands instead.
     fn take_back(&mut self, at: usize) {
         self.code.truncate(at - 1);
+        self.pair_last = self.pair_prev.take();
         self.pop_entry();
         self.last_dst = None;
         self.acc = self.acc_before;
