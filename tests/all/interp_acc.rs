@@ -129,10 +129,10 @@ fn chains_and_rotated_loops_use_the_accumulator() {
 
 /// The instructions the translator fuses from two operators (a shift into
 /// the add that reads it, a constant minus a value, two copies, a
-/// difference tested by a branch) and the pairs of instructions one
-/// handler runs compute what the two operators do, as
-/// the optimizing tier does, at the edges (shift counts of 32 and more,
-/// wrapping, overlapping copies).
+/// difference tested by a branch, a select of constants) and the pairs of
+/// instructions one handler runs compute what their operators do, as the
+/// optimizing tier does, at the edges (shift counts of 32 and more,
+/// wrapping, overlapping copies, constants of every width).
 #[test]
 fn fused_instructions_compute_as_their_parts() {
     use brisk::{Config, Engine, Instance, Module, Store, Strategy};
@@ -169,6 +169,14 @@ fn fused_instructions_compute_as_their_parts() {
         (local.set $s (i32.add (local.get $s) (i32.const -7)))
         (i32.store offset=16 (i32.const 0) (i32.add (local.get $s) (i32.const 1)))
         (i32.add (i32.add (local.get $t) (local.get $s)) (i32.load offset=16 (i32.const 0))))
+      ;; select of constants, one or both, of every width
+      (func (export "select") (param i32 i32) (result i32)
+        (i32.add (i32.add
+          (select (i32.const -1) (local.get 1) (local.get 0))
+          (select (local.get 0) (i32.const 7) (i32.lt_s (local.get 1) (i32.const 3))))
+          (i32.add
+            (i32.wrap_i64 (i64.shr_u (select (i64.const 0x1_0000_0005) (i64.const 9) (local.get 1)) (i64.const 1)))
+            (i32.trunc_sat_f32_s (select (f32.const 2.5) (f32.const -1e30) (local.get 0))))))
       (func (export "differ") (param i32 i32) (result i32)
         (block (br_if 0 (i32.sub (local.get 0) (local.get 1))) (return (i32.const 1)))
         (block (br_if 0 (i32.xor (local.get 0) (i32.const 12))) (return (i32.const 2)))
@@ -180,7 +188,7 @@ fn fused_instructions_compute_as_their_parts() {
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let mut out = Vec::new();
-        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "differ"] {
+        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "differ"] {
             let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, name).unwrap();
             for a in inputs {
                 for b in inputs {
@@ -199,7 +207,7 @@ fn fused_instructions_compute_as_their_parts() {
     let listing: String = (0..translation.function_bodies.len())
         .map(|i| op::disassemble(&translate_function(&translation, DefinedFuncIndex::from_u32(i as u32), &options).unwrap().code))
         .collect();
-    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ", "P_ADD_I_ADD_I_A", "P_LOAD_ADD"] {
+    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II"] {
         assert!(listing.contains(fused), "no {fused} in\n{listing}");
     }
 }

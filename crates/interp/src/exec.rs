@@ -571,6 +571,21 @@ macro_rules! helpers {
                 bin_i!(u32 => u32, |a, b| a.wrapping_add(b))
             };
         }
+        macro_rules! mul_i {
+            () => {
+                bin_i!(u32 => u32, |a, b| a.wrapping_mul(b))
+            };
+        }
+        macro_rules! and_i {
+            () => {
+                bin_i!(u32 => u32, |a, b| a & b)
+            };
+        }
+        macro_rules! shr_u_i {
+            () => {
+                bin_i!(u32 => u32, |a, b| a.wrapping_shr(b))
+            };
+        }
         macro_rules! add_shl {
             () => {{
                 let (a, b) = (get!(u32, 2), get!(u32, 3));
@@ -953,6 +968,20 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     P_LOAD8_U_X_BR_NE_A => { load_x!(u8 => u32, false); then!(2, br_cmp!(u32, |a, b| a != b)) }
     P_ADD_I_BR_NE_A => { add_i!(); then!(1, br_cmp!(u32, |a, b| a != b)) }
     P_ADD_I_LOAD_A => { add_i!(); then!(2, load!(u32 => u32)) }
+    P_ADD_ADD_I_A => { add!(); then!(2, add_i!()) }
+    P_ADD_ADD => { add!(); then!(0, add!()) }
+    P_ADD_ADD_A2 => { add!(); then!(2, add!()) }
+    P_ADD_ADD_A3 => { add!(); then!(3, add!()) }
+    P_ADD_ADD_SHL_A2 => { add!(); then!(2, add_shl!()) }
+    P_ADD_ADD_SHL_A3 => { add!(); then!(3, add_shl!()) }
+    P_LOAD8_U_XI_ADD_A2 => { load_x!(u8 => u32, true); then!(2, add!()) }
+    P_LOAD8_U_XI_ADD_A3 => { load_x!(u8 => u32, true); then!(3, add!()) }
+    P_MUL_I_ADD_A2 => { mul_i!(); then!(2, add!()) }
+    P_MUL_I_ADD_A3 => { mul_i!(); then!(3, add!()) }
+    P_STORE64_ADD_I => { store!(u64); then!(0, add_i!()) }
+    P_ADD_I_STORE64 => { add_i!(); then!(0, store!(u64)) }
+    P_ADD_I_STORE64_A1 => { add_i!(); then!(1, store!(u64)) }
+    P_SHR_U_I_AND_I_A => { shr_u_i!(); then!(2, and_i!()) }
     I64_RSUB_I => { bin_i!(u64 => u64, |a, b| b.wrapping_sub(a)) }
     CONST32 => {
         put!(u64, 1, u64::from(w!(2)));
@@ -969,6 +998,20 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     SELECT => {
         let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { get!(Slot, 4) };
         put!(Slot, 1, v);
+        ip = ip.add(5);
+    }
+    SELECT_AI => {
+        let v = if get!(u32, 2) != 0 { Slot::from(w!(3)) } else { get!(Slot, 4) };
+        put!(Slot, 1, v);
+        ip = ip.add(5);
+    }
+    SELECT_BI => {
+        let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { Slot::from(w!(4)) };
+        put!(Slot, 1, v);
+        ip = ip.add(5);
+    }
+    SELECT_II => {
+        put!(Slot, 1, Slot::from(if get!(u32, 2) != 0 { w!(3) } else { w!(4) }));
         ip = ip.add(5);
     }
     GLOBAL_GET => {
@@ -1484,13 +1527,13 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I64_TRUNC_SAT_F64_U => { un!(f64 => u64, |a| a as u64) }
     I32_ADD_I => { add_i!() }
     I32_SUB_I => { bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)) }
-    I32_MUL_I => { bin_i!(u32 => u32, |a, b| a.wrapping_mul(b)) }
-    I32_AND_I => { bin_i!(u32 => u32, |a, b| a & b) }
+    I32_MUL_I => { mul_i!() }
+    I32_AND_I => { and_i!() }
     I32_OR_I => { bin_i!(u32 => u32, |a, b| a | b) }
     I32_XOR_I => { bin_i!(u32 => u32, |a, b| a ^ b) }
     I32_SHL_I => { bin_i!(u32 => u32, |a, b| a.wrapping_shl(b)) }
     I32_SHR_S_I => { bin_i!(i32 => i32, |a, b| a.wrapping_shr(b as u32)) }
-    I32_SHR_U_I => { bin_i!(u32 => u32, |a, b| a.wrapping_shr(b)) }
+    I32_SHR_U_I => { shr_u_i!() }
     I32_EQ_I => { cmp_i!(u32, |a, b| a == b) }
     I32_NE_I => { cmp_i!(u32, |a, b| a != b) }
     I32_LT_S_I => { cmp_i!(i32, |a, b| a < b) }

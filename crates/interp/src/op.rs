@@ -96,6 +96,13 @@ opcodes! {
     CONST128 = 6;
     /// `select dst cond a b`: `dst = cond != 0 ? a : b`.
     SELECT = 5;
+    /// `select_ai dst cond imm b`: [`SELECT`] of an immediate `a`
+    /// (zero-extended).
+    SELECT_AI = 5;
+    /// `select_bi dst cond a imm`: [`SELECT`] of an immediate `b`.
+    SELECT_BI = 5;
+    /// `select_ii dst cond imm imm`: [`SELECT`] of two immediates.
+    SELECT_II = 5;
     /// `global_get dst place`
     GLOBAL_GET = 3;
     /// `global_set place a`
@@ -440,6 +447,20 @@ macro_rules! pair_ops {
             P_LOAD8_U_X_BR_NE_A = I32_LOAD8_U_X, BR_I32_NE, 2;
             P_ADD_I_BR_NE_A = I32_ADD_I, BR_I32_NE, 1;
             P_ADD_I_LOAD_A = I32_ADD_I, I32_LOAD, 2;
+            P_ADD_ADD_I_A = I32_ADD, I32_ADD_I, 2;
+            P_ADD_ADD = I32_ADD, I32_ADD, 0;
+            P_ADD_ADD_A2 = I32_ADD, I32_ADD, 2;
+            P_ADD_ADD_A3 = I32_ADD, I32_ADD, 3;
+            P_ADD_ADD_SHL_A2 = I32_ADD, I32_ADD_SHL, 2;
+            P_ADD_ADD_SHL_A3 = I32_ADD, I32_ADD_SHL, 3;
+            P_LOAD8_U_XI_ADD_A2 = I32_LOAD8_U_XI, I32_ADD, 2;
+            P_LOAD8_U_XI_ADD_A3 = I32_LOAD8_U_XI, I32_ADD, 3;
+            P_MUL_I_ADD_A2 = I32_MUL_I, I32_ADD, 2;
+            P_MUL_I_ADD_A3 = I32_MUL_I, I32_ADD, 3;
+            P_STORE64_ADD_I = STORE64, I32_ADD_I, 0;
+            P_ADD_I_STORE64 = I32_ADD_I, STORE64, 0;
+            P_ADD_I_STORE64_A1 = I32_ADD_I, STORE64, 1;
+            P_SHR_U_I_AND_I_A = I32_SHR_U_I, I32_AND_I, 2;
         }
     };
 }
@@ -522,7 +543,7 @@ pub const fn acc_sources(op: u32) -> u8 {
         return extra_acc_sources(op);
     }
     match op {
-        I32_LOAD..=V128_LOAD | SELECT | I32_RSUB_I | I64_RSUB_I => 1 << 2,
+        I32_LOAD..=V128_LOAD | SELECT | SELECT_AI | SELECT_BI | SELECT_II | I32_RSUB_I | I64_RSUB_I => 1 << 2,
         I32_ADD_SHL => 1 << 2 | 1 << 3,
         STORE8 | STORE16 | STORE32 | STORE64 | BR_AND_NEZ | BR_AND_EQZ => 1 << 1 | 1 << 2,
         STORE128 | STORE8_I | STORE16_I | STORE32_I | STORE64_I => 1 << 1,
@@ -547,7 +568,18 @@ pub const fn sets_acc(op: u32) -> bool {
     }
     matches!(
         op,
-        I32_LOAD..=I64_LOAD32_U | CONST32 | CONST64 | COPY | SELECT | GLOBAL_GET | I32_ADD_SHL | I32_RSUB_I | I64_RSUB_I
+        I32_LOAD..=I64_LOAD32_U
+            | CONST32
+            | CONST64
+            | COPY
+            | SELECT
+            | SELECT_AI
+            | SELECT_BI
+            | SELECT_II
+            | GLOBAL_GET
+            | I32_ADD_SHL
+            | I32_RSUB_I
+            | I64_RSUB_I
     )
 }
 

@@ -135,7 +135,21 @@ fn copyable(op: u32) -> bool {
         || op::without_immediate(op).is_some()
         || (I32_LOAD..=V128_LOAD).contains(&op)
         || (I32_LOAD_X..=I64_LOAD32_U_XI).contains(&op)
-        || matches!(op, COPY | COPY2 | COPY_PAIR | CONST32 | CONST64 | CONST128 | GLOBAL_GET | I32_ADD_SHL | I32_RSUB_I | I64_RSUB_I)
+        || matches!(
+            op,
+            COPY | COPY2
+                | COPY_PAIR
+                | CONST32
+                | CONST64
+                | CONST128
+                | GLOBAL_GET
+                | SELECT_AI
+                | SELECT_BI
+                | SELECT_II
+                | I32_ADD_SHL
+                | I32_RSUB_I
+                | I64_RSUB_I
+        )
 }
 
 impl Ctrl {
@@ -1350,10 +1364,30 @@ impl Translator<'_, '_> {
             }
             O::Select | O::TypedSelect { .. } => {
                 let cond = self.pop();
-                let b = self.pop();
-                let a = self.pop();
+                // A constant that fits 32 bits is an immediate (its value
+                // zero-extended is the constant whatever its type).
+                let imm = |t: &Self, depth: usize| match t.stack[t.stack.len() - depth].val {
+                    Val::Const(c) => u32::try_from(c).ok(),
+                    _ => None,
+                };
+                let (ia, ib) = (imm(self, 2), imm(self, 1));
+                let operand = |t: &mut Self, imm: Option<u32>| match imm {
+                    Some(c) => {
+                        t.pop_entry();
+                        c
+                    }
+                    None => t.pop(),
+                };
+                let b = operand(self, ib);
+                let a = operand(self, ia);
+                let opcode = match (ia.is_some(), ib.is_some()) {
+                    (false, false) => SELECT,
+                    (true, false) => SELECT_AI,
+                    (false, true) => SELECT_BI,
+                    (true, true) => SELECT_II,
+                };
                 let dst = self.push_temp();
-                self.emit_result(&[SELECT, dst, cond, a, b]);
+                self.emit_result(&[opcode, dst, cond, a, b]);
             }
             O::LocalGet { local_index } => self.push(Val::Local(local_index)),
             O::LocalSet { local_index } => self.local_set(local_index, false),
