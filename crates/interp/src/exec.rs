@@ -581,6 +581,11 @@ macro_rules! helpers {
                 bin_i!(u32 => u32, |a, b| a & b)
             };
         }
+        macro_rules! shl_i {
+            () => {
+                bin_i!(u32 => u32, |a, b| a.wrapping_shl(b))
+            };
+        }
         macro_rules! shr_u_i {
             () => {
                 bin_i!(u32 => u32, |a, b| a.wrapping_shr(b))
@@ -982,6 +987,17 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     P_ADD_I_STORE64 => { add_i!(); then!(0, store!(u64)) }
     P_ADD_I_STORE64_A1 => { add_i!(); then!(1, store!(u64)) }
     P_SHR_U_I_AND_I_A => { shr_u_i!(); then!(2, and_i!()) }
+    P_ADD_I_BR_LT_U_A => { add_i!(); then!(1, br_cmp!(u32, |a, b| a < b)) }
+    P_ADD_I_BR_LT_S_A => { add_i!(); then!(1, br_cmp!(i32, |a, b| a < b)) }
+    P_ADD_BR_LT_U_A => { add!(); then!(1, br_cmp!(u32, |a, b| a < b)) }
+    P_MUL_ADD_A2 => { bin!(u32 => u32, |a, b| a.wrapping_mul(b)); then!(2, add!()) }
+    P_ADD_SHL_I_A => { add!(); then!(2, shl_i!()) }
+    P_AND_I_SHL_I_A => { and_i!(); then!(2, shl_i!()) }
+    P_SHL_I_LOAD_A => { shl_i!(); then!(2, load!(u32 => u32)) }
+    P_SHL_I_LOAD64_A => { shl_i!(); then!(2, load!(u64 => u64)) }
+    P_LOAD8_U_XOR_A3 => { load!(u8 => u32); then!(3, bin!(u32 => u32, |a, b| a ^ b)) }
+    P_F64_MUL_ADD_A2 => { bin!(f64 => f64, |a, b| a * b); then!(2, bin!(f64 => f64, |a, b| a + b)) }
+    P_F64_MUL_ADD_A3 => { bin!(f64 => f64, |a, b| a * b); then!(3, bin!(f64 => f64, |a, b| a + b)) }
     I64_RSUB_I => { bin_i!(u64 => u64, |a, b| b.wrapping_sub(a)) }
     CONST32 => {
         put!(u64, 1, u64::from(w!(2)));
@@ -1531,7 +1547,7 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I32_AND_I => { and_i!() }
     I32_OR_I => { bin_i!(u32 => u32, |a, b| a | b) }
     I32_XOR_I => { bin_i!(u32 => u32, |a, b| a ^ b) }
-    I32_SHL_I => { bin_i!(u32 => u32, |a, b| a.wrapping_shl(b)) }
+    I32_SHL_I => { shl_i!() }
     I32_SHR_S_I => { bin_i!(i32 => i32, |a, b| a.wrapping_shr(b as u32)) }
     I32_SHR_U_I => { shr_u_i!() }
     I32_EQ_I => { cmp_i!(u32, |a, b| a == b) }

@@ -461,6 +461,17 @@ macro_rules! pair_ops {
             P_ADD_I_STORE64 = I32_ADD_I, STORE64, 0;
             P_ADD_I_STORE64_A1 = I32_ADD_I, STORE64, 1;
             P_SHR_U_I_AND_I_A = I32_SHR_U_I, I32_AND_I, 2;
+            P_ADD_I_BR_LT_U_A = I32_ADD_I, BR_I32_LT_U, 1;
+            P_ADD_I_BR_LT_S_A = I32_ADD_I, BR_I32_LT_S, 1;
+            P_ADD_BR_LT_U_A = I32_ADD, BR_I32_LT_U, 1;
+            P_MUL_ADD_A2 = I32_MUL, I32_ADD, 2;
+            P_ADD_SHL_I_A = I32_ADD, I32_SHL_I, 2;
+            P_AND_I_SHL_I_A = I32_AND_I, I32_SHL_I, 2;
+            P_SHL_I_LOAD_A = I32_SHL_I, I32_LOAD, 2;
+            P_SHL_I_LOAD64_A = I32_SHL_I, I64_LOAD, 2;
+            P_LOAD8_U_XOR_A3 = I32_LOAD8_U, I32_XOR, 3;
+            P_F64_MUL_ADD_A2 = F64_MUL, F64_ADD, 2;
+            P_F64_MUL_ADD_A3 = F64_MUL, F64_ADD, 3;
         }
     };
 }

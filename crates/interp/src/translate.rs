@@ -747,9 +747,12 @@ impl Translator<'_, '_> {
         self.move_top_to(target.branch_arity(), target.height);
         if let Some(r) = target.rotation {
             self.work += u64::from(r.branch - target.label);
-            self.merge_pair();
-            self.pair_prev = None;
-            self.pair_last = None;
+            if r.branch != target.label {
+                // The copy is final code: no candidates across it.
+                self.merge_pair();
+                self.pair_prev = None;
+                self.pair_last = None;
+            }
             let start = self.code.len();
             self.code.extend_from_within(target.label as usize..r.branch as usize);
             // The header's last instruction may have made a pair with the
@@ -768,9 +771,13 @@ impl Translator<'_, '_> {
             }
             // The copy's first instruction is the header's, which follows a
             // label and so reads nothing from the accumulator; the rest read
-            // it from one another as in the header.
+            // it from one another as in the header. A header that is just
+            // its exit branch copies nothing: the inverted branch follows
+            // the code here and may read what it left in the accumulator.
             self.last_copy = None;
-            self.acc = r.acc;
+            if r.branch != target.label {
+                self.acc = r.acc;
+            }
             let n = op::len(r.inverse[0]).expect("a branch opcode") - 1;
             self.emit(&r.inverse[..n]);
             self.emit_rel_to(r.body);
