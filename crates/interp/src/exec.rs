@@ -480,11 +480,19 @@ macro_rules! helpers {
                 if $kw == $d i { <$d t as Acc>::from_acc($acc) } else { slot!($d i).cast::<$d t>().read() }
             };
         }
+        /// A scalar narrower than 64 bits is written as 64 (its
+        /// accumulator bits): a later read of 8 or 16 bytes (a copy, a
+        /// return) must find a store as wide as itself to be forwarded
+        /// from, or it waits for the store to reach the cache.
         macro_rules! put {
             ($d t:ty, $d i:expr, $d v:expr) => {{
                 let v: $d t = $d v;
                 $acc = <$d t as Acc>::to_acc(v);
-                slot!($d i).cast::<$d t>().write(v)
+                if size_of::<$d t>() < 8 {
+                    slot!($d i).cast::<u64>().write($acc)
+                } else {
+                    slot!($d i).cast::<$d t>().write(v)
+                }
             }};
         }
         /// Saves the registers for a call out (backtraces, nested entries).
@@ -884,6 +892,17 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
         fp.write(v);
         ret!()
     }
+    RET1_32 => {
+        // As wide as `put!` writes.
+        let v = u64::from(get!(u32, 1));
+        fp.cast::<u64>().write(v);
+        ret!()
+    }
+    RET1_64 => {
+        let v = get!(u64, 1);
+        fp.cast::<u64>().write(v);
+        ret!()
+    }
     CALL => { call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code) }
     CALL_REF => {
         let fr = vmctx.add(w!(1) as usize);
@@ -1033,6 +1052,26 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     GLOBAL_GET => {
         let g = resolve(vmctx, w!(2));
         put!(Slot, 1, g.cast::<Slot>().read());
+        ip = ip.add(3);
+    }
+    GLOBAL_GET32 => {
+        let g = resolve(vmctx, w!(2));
+        put!(u32, 1, g.cast::<u32>().read());
+        ip = ip.add(3);
+    }
+    GLOBAL_GET64 => {
+        let g = resolve(vmctx, w!(2));
+        put!(u64, 1, g.cast::<u64>().read());
+        ip = ip.add(3);
+    }
+    GLOBAL_SET32 => {
+        let g = resolve(vmctx, w!(1));
+        g.cast::<u32>().write(get!(u32, 2));
+        ip = ip.add(3);
+    }
+    GLOBAL_SET64 => {
+        let g = resolve(vmctx, w!(1));
+        g.cast::<u64>().write(get!(u64, 2));
         ip = ip.add(3);
     }
     GLOBAL_SET => {

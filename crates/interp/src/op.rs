@@ -103,6 +103,20 @@ opcodes! {
     SELECT_BI = 5;
     /// `select_ii dst cond imm imm`: [`SELECT`] of two immediates.
     SELECT_II = 5;
+    /// `global_get32 dst place`: [`GLOBAL_GET`] of a 32-bit global (the
+    /// scalars move as wide as they are: a wider load of a value just
+    /// stored narrower cannot be forwarded from the store).
+    GLOBAL_GET32 = 3;
+    /// `global_get64 dst place`: of a 64-bit global (references included).
+    GLOBAL_GET64 = 3;
+    /// `global_set32 place a`
+    GLOBAL_SET32 = 3;
+    /// `global_set64 place a`
+    GLOBAL_SET64 = 3;
+    /// `ret1_32 a`: [`RET1`] of a 32-bit result.
+    RET1_32 = 2;
+    /// `ret1_64 a`: [`RET1`] of a 64-bit result.
+    RET1_64 = 2;
     /// `global_get dst place`
     GLOBAL_GET = 3;
     /// `global_set place a`
@@ -555,6 +569,8 @@ pub const fn acc_sources(op: u32) -> u8 {
     }
     match op {
         I32_LOAD..=V128_LOAD | SELECT | SELECT_AI | SELECT_BI | SELECT_II | I32_RSUB_I | I64_RSUB_I => 1 << 2,
+        GLOBAL_SET32 | GLOBAL_SET64 => 1 << 2,
+        RET1_32 | RET1_64 => 1 << 1,
         I32_ADD_SHL => 1 << 2 | 1 << 3,
         STORE8 | STORE16 | STORE32 | STORE64 | BR_AND_NEZ | BR_AND_EQZ => 1 << 1 | 1 << 2,
         STORE128 | STORE8_I | STORE16_I | STORE32_I | STORE64_I => 1 << 1,
@@ -588,6 +604,8 @@ pub const fn sets_acc(op: u32) -> bool {
             | SELECT_BI
             | SELECT_II
             | GLOBAL_GET
+            | GLOBAL_GET32
+            | GLOBAL_GET64
             | I32_ADD_SHL
             | I32_RSUB_I
             | I64_RSUB_I

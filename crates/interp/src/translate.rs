@@ -9,7 +9,7 @@ use crate::op::{self, *};
 use crate::simd::{self, SimdForm};
 use brisk_environ::{
     DefinedFuncIndex, Module, FuncIndex, GlobalIndex, ModuleTranslation, OperatorSink, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
-    VMOffsets, WasmError, WasmResult, fuel_cost, fuel_per_unit, fuel_sync, FuelSync,
+    VMOffsets, WasmError, WasmResult, WasmValType, fuel_cost, fuel_per_unit, fuel_sync, FuelSync,
 };
 use wasmparser::{BlockType, Operator};
 
@@ -139,6 +139,8 @@ fn copyable(op: u32) -> bool {
             op,
             COPY | COPY2
                 | COPY_PAIR
+                | GLOBAL_GET32
+                | GLOBAL_GET64
                 | CONST32
                 | CONST64
                 | CONST128
@@ -194,9 +196,20 @@ struct Translator<'a, 'o> {
     /// (see `op::pair_ops!`).
     pair_prev: Option<usize>,
     pair_last: Option<usize>,
+    /// The type of the function's first result (if it has one).
+    result_type: WasmValType,
     fuel_pending: i64,
     /// Steps of the translator's inner loops (see [`FuncCode::work`]).
     work: u64,
+}
+
+/// The bits a value of type `ty` takes in its slot.
+fn width(ty: WasmValType) -> u32 {
+    match ty {
+        WasmValType::I32 | WasmValType::F32 => 32,
+        WasmValType::I64 | WasmValType::F64 | WasmValType::FuncRef | WasmValType::ExternRef => 64,
+        WasmValType::V128 => 128,
+    }
 }
 
 fn unsupported(what: &str, offset: usize) -> WasmError {
@@ -323,6 +336,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             acc_before: None,
             pair_prev: None,
             pair_last: None,
+            result_type: ty.results.first().copied().unwrap_or(WasmValType::V128),
             fuel_pending: 0,
             work: 0,
         };
@@ -886,7 +900,12 @@ impl Translator<'_, '_> {
             if src != dst {
                 if n == 1 {
                     // The common single result: copied by the return.
-                    self.emit(&[RET1, src]);
+                    let opcode = match width(self.result_type) {
+                        32 => RET1_32,
+                        64 => RET1_64,
+                        _ => RET1,
+                    };
+                    self.emit(&[opcode, src]);
                     return;
                 }
                 self.emit(&[COPY, dst, src]);
@@ -1402,12 +1421,22 @@ impl Translator<'_, '_> {
             O::GlobalGet { global_index } => {
                 let p = self.global_place(global_index);
                 let dst = self.push_temp();
-                self.emit_result(&[GLOBAL_GET, dst, p]);
+                let opcode = match width(self.module.globals[GlobalIndex::from_u32(global_index)].content) {
+                    32 => GLOBAL_GET32,
+                    64 => GLOBAL_GET64,
+                    _ => GLOBAL_GET,
+                };
+                self.emit_result(&[opcode, dst, p]);
             }
             O::GlobalSet { global_index } => {
                 let p = self.global_place(global_index);
                 let a = self.pop();
-                self.emit(&[GLOBAL_SET, p, a]);
+                let opcode = match width(self.module.globals[GlobalIndex::from_u32(global_index)].content) {
+                    32 => GLOBAL_SET32,
+                    64 => GLOBAL_SET64,
+                    _ => GLOBAL_SET,
+                };
+                self.emit(&[opcode, p, a]);
             }
             O::I32Load { memarg } | O::F32Load { memarg } => self.load(I32_LOAD, &memarg, offset)?,
             O::I64Load { memarg } | O::F64Load { memarg } => self.load(I64_LOAD, &memarg, offset)?,
