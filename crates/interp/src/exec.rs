@@ -1660,8 +1660,6 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
 
-/// An immediate operand word as a value of the operation's type: 64-bit
-/// immediates are sign-extended 32-bit ones.
 /// A value as the accumulator holds it: the low bits of a `u64` (floats
 /// as their bits; a slot-wide value by its low 64 bits, which is all of a
 /// scalar's).
@@ -1709,6 +1707,8 @@ impl Acc for f64 {
     }
 }
 
+/// An immediate operand word as a value of the operation's type: 64-bit
+/// immediates are sign-extended 32-bit ones.
 trait Imm {
     fn imm(w: u32) -> Self;
 }
@@ -1803,3 +1803,25 @@ macro_rules! min_max {
 
 min_max!(fmin32, fmax32, f32);
 min_max!(fmin64, fmax64, f64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every opcode the translator may emit has a handler: a base opcode,
+    /// each of its accumulator variants, each pair. A pair listed in
+    /// `op::pair_ops!` without a handler would otherwise trap as an
+    /// unknown opcode when it runs.
+    #[test]
+    fn every_opcode_has_a_handler() {
+        let missing = |op: u32| HANDLERS[op as usize] as usize == bad_opcode as Handler as usize;
+        for base in 0..op::LAST {
+            assert!(!missing(base), "no handler for {}", op::name(base).unwrap_or("?"));
+            for k in 1..4 {
+                if op::acc_sources(base) & 1 << k != 0 {
+                    assert!(!missing(op::with_acc(base, k)), "no handler for {} reading word {k}", op::name(base).unwrap_or("?"));
+                }
+            }
+        }
+    }
+}

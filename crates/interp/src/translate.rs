@@ -203,12 +203,14 @@ struct Translator<'a, 'o> {
     work: u64,
 }
 
-/// The bits a value of type `ty` takes in its slot.
-fn width(ty: WasmValType) -> u32 {
+/// Of an instruction that exists in a 32-bit, a 64-bit and a slot-wide
+/// form (`[op32, op64, op]`), the one that moves a value of type `ty`
+/// (references are 64-bit pointers).
+fn sized(ty: WasmValType, [op32, op64, op]: [u32; 3]) -> u32 {
     match ty {
-        WasmValType::I32 | WasmValType::F32 => 32,
-        WasmValType::I64 | WasmValType::F64 | WasmValType::FuncRef | WasmValType::ExternRef => 64,
-        WasmValType::V128 => 128,
+        WasmValType::I32 | WasmValType::F32 => op32,
+        WasmValType::I64 | WasmValType::F64 | WasmValType::FuncRef | WasmValType::ExternRef => op64,
+        WasmValType::V128 => op,
     }
 }
 
@@ -445,10 +447,16 @@ impl Translator<'_, '_> {
         self.last_dst = None;
         self.last_copy = None;
         self.acc = None;
+        self.close_pairs();
+        self.here()
+    }
+
+    /// Nothing emitted from here on pairs with what came before: makes the
+    /// last two instructions a pair if they are one, and forgets them.
+    fn close_pairs(&mut self) {
         self.merge_pair();
         self.pair_prev = None;
         self.pair_last = None;
-        self.here()
     }
 
     /// Makes the last two instructions a pair if they are one: both are
@@ -763,9 +771,7 @@ impl Translator<'_, '_> {
             self.work += u64::from(r.branch - target.label);
             if r.branch != target.label {
                 // The copy is final code: no candidates across it.
-                self.merge_pair();
-                self.pair_prev = None;
-                self.pair_last = None;
+                self.close_pairs();
             }
             let start = self.code.len();
             self.code.extend_from_within(target.label as usize..r.branch as usize);
@@ -900,12 +906,7 @@ impl Translator<'_, '_> {
             if src != dst {
                 if n == 1 {
                     // The common single result: copied by the return.
-                    let opcode = match width(self.result_type) {
-                        32 => RET1_32,
-                        64 => RET1_64,
-                        _ => RET1,
-                    };
-                    self.emit(&[opcode, src]);
+                    self.emit(&[sized(self.result_type, [RET1_32, RET1_64, RET1]), src]);
                     return;
                 }
                 self.emit(&[COPY, dst, src]);
@@ -1047,6 +1048,10 @@ impl Translator<'_, '_> {
             Some(def) => place(self.offsets.defined_global(def), false),
             None => place(self.offsets.imported_global(g), true),
         }
+    }
+
+    fn global_type(&self, g: u32) -> WasmValType {
+        self.module.globals[GlobalIndex::from_u32(g)].content
     }
 
     fn table_place(&self, t: u32) -> u32 {
@@ -1421,21 +1426,13 @@ impl Translator<'_, '_> {
             O::GlobalGet { global_index } => {
                 let p = self.global_place(global_index);
                 let dst = self.push_temp();
-                let opcode = match width(self.module.globals[GlobalIndex::from_u32(global_index)].content) {
-                    32 => GLOBAL_GET32,
-                    64 => GLOBAL_GET64,
-                    _ => GLOBAL_GET,
-                };
+                let opcode = sized(self.global_type(global_index), [GLOBAL_GET32, GLOBAL_GET64, GLOBAL_GET]);
                 self.emit_result(&[opcode, dst, p]);
             }
             O::GlobalSet { global_index } => {
                 let p = self.global_place(global_index);
                 let a = self.pop();
-                let opcode = match width(self.module.globals[GlobalIndex::from_u32(global_index)].content) {
-                    32 => GLOBAL_SET32,
-                    64 => GLOBAL_SET64,
-                    _ => GLOBAL_SET,
-                };
+                let opcode = sized(self.global_type(global_index), [GLOBAL_SET32, GLOBAL_SET64, GLOBAL_SET]);
                 self.emit(&[opcode, p, a]);
             }
             O::I32Load { memarg } | O::F32Load { memarg } => self.load(I32_LOAD, &memarg, offset)?,
