@@ -347,7 +347,79 @@ pub unsafe fn call<H: Host>(
     // This entry's frames are dropped.
     stack.depth.set(base_depth);
     stack.top.set(entry_top);
+    #[cfg(brisk_interp_profile)]
+    if base_depth == 0 {
+        profile::dump();
+    }
     r
+}
+
+/// Profiling builds (`BRISK_INTERP_PROFILE=1` at build time): counts of
+/// executed opcodes and of consecutive pairs of them (per thread), which
+/// choose fused instructions and pairs. Each outermost entry that ends
+/// appends the counts so far to the file named by `BRISK_INTERP_PROFILE`
+/// at run time (and starts again): lines of `count first second`, the
+/// most frequent pairs first, then `count opcode -` per opcode.
+#[cfg(brisk_interp_profile)]
+mod profile {
+    use super::ALL;
+    use crate::op;
+    use std::cell::RefCell;
+
+    struct Counts {
+        prev: u32,
+        pairs: Vec<u64>,
+    }
+
+    thread_local! {
+        static COUNTS: RefCell<Counts> = RefCell::new(Counts { prev: 0, pairs: vec![0; (ALL * ALL) as usize] });
+    }
+
+    pub(super) fn count(op: u32) {
+        COUNTS.with_borrow_mut(|c| {
+            c.pairs[(c.prev * ALL + op) as usize] += 1;
+            c.prev = op;
+        });
+    }
+
+    pub(super) fn dump() {
+        let Some(path) = std::env::var_os("BRISK_INTERP_PROFILE") else { return };
+        let name = |o: u32| match (op::name(o), op::acc_word(o)) {
+            (Some(n), 0) => n.to_string(),
+            (Some(n), k) => format!("{n}@acc{k}"),
+            (None, _) => format!("?{o}"),
+        };
+        let mut out = String::new();
+        COUNTS.with_borrow_mut(|c| {
+            let mut pairs: Vec<(u64, u32, u32)> = c
+                .pairs
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n != 0)
+                .map(|(i, n)| (*n, i as u32 / ALL, i as u32 % ALL))
+                .collect();
+            pairs.sort_unstable_by(|a, b| b.cmp(a));
+            let mut single = vec![0u64; ALL as usize];
+            for &(n, _, b) in &pairs {
+                single[b as usize] += n;
+            }
+            for &(n, a, b) in &pairs {
+                out += &format!("{n} {} {}\n", name(a), name(b));
+            }
+            let mut single: Vec<(u64, u32)> =
+                single.into_iter().enumerate().filter(|(_, n)| *n != 0).map(|(o, n)| (n, o as u32)).collect();
+            single.sort_unstable_by(|a, b| b.cmp(a));
+            for (n, o) in single {
+                out += &format!("{n} {} -\n", name(o));
+            }
+            c.pairs.fill(0);
+        });
+        use std::io::Write;
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path);
+        if let Err(e) = file.and_then(|mut f| f.write_all(out.as_bytes())) {
+            eprintln!("brisk-interp: cannot write the profile: {e}");
+        }
+    }
 }
 
 /// Runs function `def` of the current module with arguments from
@@ -427,6 +499,8 @@ unsafe fn execute(cx: &mut Ctx) {
         #[cfg(not(brisk_tail_dispatch))]
         loop {
             let ip = (*cx).ip;
+            #[cfg(brisk_interp_profile)]
+            profile::count(*ip);
             let handler = *HANDLERS.get_unchecked(*ip as usize);
             if handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx, (*cx).acc) == Flow::Stop {
                 break;
@@ -568,43 +642,103 @@ macro_rules! helpers {
                 $d($d body)*
             }};
         }
-        // The bodies that pairs share with their single instructions.
-        macro_rules! add {
-            () => {
-                bin!(u32 => u32, |a, b| a.wrapping_add(b))
-            };
-        }
-        macro_rules! add_i {
-            () => {
-                bin_i!(u32 => u32, |a, b| a.wrapping_add(b))
-            };
-        }
-        macro_rules! mul_i {
-            () => {
-                bin_i!(u32 => u32, |a, b| a.wrapping_mul(b))
-            };
-        }
-        macro_rules! and_i {
-            () => {
-                bin_i!(u32 => u32, |a, b| a & b)
-            };
-        }
-        macro_rules! shl_i {
-            () => {
-                bin_i!(u32 => u32, |a, b| a.wrapping_shl(b))
-            };
-        }
-        macro_rules! shr_u_i {
-            () => {
-                bin_i!(u32 => u32, |a, b| a.wrapping_shr(b))
-            };
-        }
-        macro_rules! add_shl {
-            () => {{
+        /// The bodies of the instructions that pairs are made of (see
+        /// `pair_handlers!`), by opcode: one definition for the single
+        /// instruction's handler and the pairs'.
+        macro_rules! body {
+            (BR) => { $ip = $ip.add(1).offset(w!(1) as i32 as isize) };
+            (BR_IF_NEZ) => {{
+                if get!(u32, 1) != 0 {
+                    $ip = $ip.add(2).offset(w!(2) as i32 as isize);
+                } else {
+                    $ip = $ip.add(3);
+                }
+            }};
+            (BR_IF_EQZ) => {{
+                if get!(u32, 1) == 0 {
+                    $ip = $ip.add(2).offset(w!(2) as i32 as isize);
+                } else {
+                    $ip = $ip.add(3);
+                }
+            }};
+            (BR_TABLE) => {{
+                let n = w!(2);
+                let i = get!(u32, 1).min(n) as usize;
+                let at = $ip.add(3 + i);
+                $ip = at.offset(*at as i32 as isize);
+            }};
+            (RET1_32) => {{
+                // As wide as `put!` writes.
+                let v = u64::from(get!(u32, 1));
+                $fp.cast::<u64>().write(v);
+                ret!()
+            }};
+            (CALL) => { call_interp!(w!(1), w!(2) as usize, $ip.add(3), $vmctx, $code) };
+            (COPY) => {{
+                put!(Slot, 1, get!(Slot, 2));
+                $ip = $ip.add(3);
+            }};
+            (COPY_PAIR) => {{
+                put!(Slot, 1, get!(Slot, 2));
+                put!(Slot, 3, get!(Slot, 4));
+                $ip = $ip.add(5);
+            }};
+            (I32_ADD_SHL) => {{
                 let (a, b) = (get!(u32, 2), get!(u32, 3));
                 put!(u32, 1, a.wrapping_add(b.wrapping_shl(w!(4))));
                 $ip = $ip.add(5);
             }};
+            (CONST32) => {{
+                put!(u64, 1, u64::from(w!(2)));
+                $ip = $ip.add(3);
+            }};
+            (SELECT) => {{
+                let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { get!(Slot, 4) };
+                put!(Slot, 1, v);
+                $ip = $ip.add(5);
+            }};
+            (GLOBAL_GET32) => {{
+                let g = resolve($vmctx, w!(2));
+                put!(u32, 1, g.cast::<u32>().read());
+                $ip = $ip.add(3);
+            }};
+            (GLOBAL_SET32) => {{
+                let g = resolve($vmctx, w!(1));
+                g.cast::<u32>().write(get!(u32, 2));
+                $ip = $ip.add(3);
+            }};
+            (I32_LOAD) => { load!(u32 => u32) };
+            (I64_LOAD) => { load!(u64 => u64) };
+            (I32_LOAD8_U) => { load!(u8 => u32) };
+            (I32_LOAD16_U) => { load!(u16 => u32) };
+            (I64_LOAD8_U) => { load!(u8 => u64) };
+            (I32_LOAD_XI) => { load_x!(u32 => u32, true) };
+            (I32_LOAD8_U_X) => { load_x!(u8 => u32, false) };
+            (I32_LOAD8_U_XI) => { load_x!(u8 => u32, true) };
+            (STORE8) => { store!(u8) };
+            (STORE32) => { store!(u32) };
+            (STORE64) => { store!(u64) };
+            (I32_LT_U) => { cmp!(u32, |a, b| a < b) };
+            (I32_ADD) => { bin!(u32 => u32, |a, b| a.wrapping_add(b)) };
+            (I32_SUB) => { bin!(u32 => u32, |a, b| a.wrapping_sub(b)) };
+            (I32_MUL) => { bin!(u32 => u32, |a, b| a.wrapping_mul(b)) };
+            (I32_AND) => { bin!(u32 => u32, |a, b| a & b) };
+            (I32_XOR) => { bin!(u32 => u32, |a, b| a ^ b) };
+            (F64_ADD) => { bin!(f64 => f64, |a, b| a + b) };
+            (F64_MUL) => { bin!(f64 => f64, |a, b| a * b) };
+            (I32_ADD_I) => { bin_i!(u32 => u32, |a, b| a.wrapping_add(b)) };
+            (I32_SUB_I) => { bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)) };
+            (I32_MUL_I) => { bin_i!(u32 => u32, |a, b| a.wrapping_mul(b)) };
+            (I32_AND_I) => { bin_i!(u32 => u32, |a, b| a & b) };
+            (I32_SHL_I) => { bin_i!(u32 => u32, |a, b| a.wrapping_shl(b)) };
+            (I32_SHR_U_I) => { bin_i!(u32 => u32, |a, b| a.wrapping_shr(b)) };
+            (I64_SHL_I) => { bin_i!(u64 => u64, |a, b| a.wrapping_shl(b as u32)) };
+            (BR_I32_NE) => { br_cmp!(u32, |a, b| a != b) };
+            (BR_I32_LT_S) => { br_cmp!(i32, |a, b| a < b) };
+            (BR_I32_LT_U) => { br_cmp!(u32, |a, b| a < b) };
+            (BR_I32_GE_U) => { br_cmp!(u32, |a, b| a >= b) };
+            (BR_I32_NE_I) => { br_cmp_i!(u32, |a, b| a != b) };
+            (BR_I32_GT_U_I) => { br_cmp_i!(u32, |a, b| a > b) };
         }
         /// Four words from word `$d i` on, as a `u128` (little-endian).
         macro_rules! w128 {
@@ -779,15 +913,15 @@ macro_rules! helpers {
     };
 }
 
-/// Defines a handler per opcode from its body, and [`HANDLERS`]. A body
-/// updates the registers (`ip` past its instruction, or to a branch's
-/// target) and falls through to the dispatch of the next instruction, or
-/// stops with `trap!`/`return`.
+/// Defines, in module `$module`, a handler per opcode from its body, and
+/// `fill`, which puts them in a table. A body updates the registers (`ip`
+/// past its instruction, or to a branch's target) and falls through to the
+/// dispatch of the next instruction, or stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $depth:ident]
+    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $depth:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
-        mod handler {
+        mod $module {
             use super::*;
             $(
                 /// The handler of [`op::$name`], and with `K` > 0 of its
@@ -829,26 +963,32 @@ macro_rules! handlers {
                     }
                 }
             )*
-        }
 
-        /// Every opcode's handler, and its accumulator variants'.
-        static HANDLERS: [Handler; ALL as usize] = {
-            let mut t: [Handler; ALL as usize] = [bad_opcode as Handler; ALL as usize];
-            $(
-                let sources = op::acc_sources(op::$name);
-                t[op::$name as usize] = handler::$name::<0>;
-                if sources & 1 << 1 != 0 {
-                    t[op::with_acc(op::$name, 1) as usize] = handler::$name::<1>;
-                }
-                if sources & 1 << 2 != 0 {
-                    t[op::with_acc(op::$name, 2) as usize] = handler::$name::<2>;
-                }
-                if sources & 1 << 3 != 0 {
-                    t[op::with_acc(op::$name, 3) as usize] = handler::$name::<3>;
-                }
-            )*
-            t
-        };
+            /// Puts these handlers, and their accumulator variants', in `t`.
+            pub(super) const fn fill(t: &mut [Handler; ALL as usize]) {
+                $(
+                    let sources = op::acc_sources(op::$name);
+                    t[op::$name as usize] = $name::<0>;
+                    if sources & 1 << 1 != 0 {
+                        t[op::with_acc(op::$name, 1) as usize] = $name::<1>;
+                    }
+                    if sources & 1 << 2 != 0 {
+                        t[op::with_acc(op::$name, 2) as usize] = $name::<2>;
+                    }
+                    if sources & 1 << 3 != 0 {
+                        t[op::with_acc(op::$name, 3) as usize] = $name::<3>;
+                    }
+                )*
+            }
+        }
+    };
+}
+
+/// The handlers of the pairs of [`op::pair_ops!`]: the first's body, then
+/// the second's, whose accumulator word `kw` is the pair's.
+macro_rules! pair_handlers {
+    ($d:tt $regs:tt $($name:ident = $a:ident, $b:ident, $k:literal;)*) => {
+        handlers! { $d pair_handler $regs $($name => { body!($a); then!($k, body!($b)) })* }
     };
 }
 
@@ -863,47 +1003,25 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
+handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code depth]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
-    BR => { ip = ip.add(1).offset(w!(1) as i32 as isize) }
-    BR_IF_NEZ => {
-        if get!(u32, 1) != 0 {
-            ip = ip.add(2).offset(w!(2) as i32 as isize);
-        } else {
-            ip = ip.add(3);
-        }
-    }
-    BR_IF_EQZ => {
-        if get!(u32, 1) == 0 {
-            ip = ip.add(2).offset(w!(2) as i32 as isize);
-        } else {
-            ip = ip.add(3);
-        }
-    }
-    BR_TABLE => {
-        let n = w!(2);
-        let i = get!(u32, 1).min(n) as usize;
-        let at = ip.add(3 + i);
-        ip = at.offset(*at as i32 as isize);
-    }
+    BR => { body!(BR) }
+    BR_IF_NEZ => { body!(BR_IF_NEZ) }
+    BR_IF_EQZ => { body!(BR_IF_EQZ) }
+    BR_TABLE => { body!(BR_TABLE) }
     RET => { ret!() }
     RET1 => {
         let v = get!(Slot, 1);
         fp.write(v);
         ret!()
     }
-    RET1_32 => {
-        // As wide as `put!` writes.
-        let v = u64::from(get!(u32, 1));
-        fp.cast::<u64>().write(v);
-        ret!()
-    }
+    RET1_32 => { body!(RET1_32) }
     RET1_64 => {
         let v = get!(u64, 1);
         fp.cast::<u64>().write(v);
         ret!()
     }
-    CALL => { call_interp!(w!(1), w!(2) as usize, ip.add(3), vmctx, code) }
+    CALL => { body!(CALL) }
     CALL_REF => {
         let fr = vmctx.add(w!(1) as usize);
         call_func_ref!(fr, w!(2) as usize, w!(3) as usize, ip.add(4));
@@ -959,69 +1077,12 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
         slot!(1).add(1).write(v);
         ip = ip.add(4);
     }
-    COPY => {
-        put!(Slot, 1, get!(Slot, 2));
-        ip = ip.add(3);
-    }
-    COPY_PAIR => {
-        put!(Slot, 1, get!(Slot, 2));
-        put!(Slot, 3, get!(Slot, 4));
-        ip = ip.add(5);
-    }
-    I32_ADD_SHL => { add_shl!() }
+    COPY => { body!(COPY) }
+    COPY_PAIR => { body!(COPY_PAIR) }
+    I32_ADD_SHL => { body!(I32_ADD_SHL) }
     I32_RSUB_I => { bin_i!(u32 => u32, |a, b| b.wrapping_sub(a)) }
-    // The pairs (`op::pair_ops!`): the first's body, then the second's,
-    // whose accumulator word `kw` is the pair's.
-    P_ADD_I_ADD_I => { add_i!(); then!(0, add_i!()) }
-    P_ADD_I_ADD_I_A => { add_i!(); then!(2, add_i!()) }
-    P_LOAD_ADD_I => { load!(u32 => u32); then!(0, add_i!()) }
-    P_LOAD_ADD_I_A => { load!(u32 => u32); then!(2, add_i!()) }
-    P_LOAD_ADD_A2 => { load!(u32 => u32); then!(2, add!()) }
-    P_LOAD_ADD_A3 => { load!(u32 => u32); then!(3, add!()) }
-    P_ADD_SHL_LOAD_A => { add_shl!(); then!(2, load!(u32 => u32)) }
-    P_ADD_I_STORE32 => { add_i!(); then!(0, store!(u32)) }
-    P_ADD_I_STORE32_A1 => { add_i!(); then!(1, store!(u32)) }
-    P_ADD_I_STORE32_A2 => { add_i!(); then!(2, store!(u32)) }
-    P_STORE32_ADD_I => { store!(u32); then!(0, add_i!()) }
-    P_LOAD_LOAD => { load!(u32 => u32); then!(0, load!(u32 => u32)) }
-    P_LOAD_LOAD_A => { load!(u32 => u32); then!(2, load!(u32 => u32)) }
-    P_LOAD_STORE32_A => { load!(u32 => u32); then!(2, store!(u32)) }
-    P_STORE32_LOAD => { store!(u32); then!(0, load!(u32 => u32)) }
-    P_STORE32_STORE32 => { store!(u32); then!(0, store!(u32)) }
-    P_LOAD8_U_X_LOAD8_U_X => { load_x!(u8 => u32, false); then!(0, load_x!(u8 => u32, false)) }
-    P_LOAD8_U_X_BR_NE_A => { load_x!(u8 => u32, false); then!(2, br_cmp!(u32, |a, b| a != b)) }
-    P_ADD_I_BR_NE_A => { add_i!(); then!(1, br_cmp!(u32, |a, b| a != b)) }
-    P_ADD_I_LOAD_A => { add_i!(); then!(2, load!(u32 => u32)) }
-    P_ADD_ADD_I_A => { add!(); then!(2, add_i!()) }
-    P_ADD_ADD => { add!(); then!(0, add!()) }
-    P_ADD_ADD_A2 => { add!(); then!(2, add!()) }
-    P_ADD_ADD_A3 => { add!(); then!(3, add!()) }
-    P_ADD_ADD_SHL_A2 => { add!(); then!(2, add_shl!()) }
-    P_ADD_ADD_SHL_A3 => { add!(); then!(3, add_shl!()) }
-    P_LOAD8_U_XI_ADD_A2 => { load_x!(u8 => u32, true); then!(2, add!()) }
-    P_LOAD8_U_XI_ADD_A3 => { load_x!(u8 => u32, true); then!(3, add!()) }
-    P_MUL_I_ADD_A2 => { mul_i!(); then!(2, add!()) }
-    P_MUL_I_ADD_A3 => { mul_i!(); then!(3, add!()) }
-    P_STORE64_ADD_I => { store!(u64); then!(0, add_i!()) }
-    P_ADD_I_STORE64 => { add_i!(); then!(0, store!(u64)) }
-    P_ADD_I_STORE64_A1 => { add_i!(); then!(1, store!(u64)) }
-    P_SHR_U_I_AND_I_A => { shr_u_i!(); then!(2, and_i!()) }
-    P_ADD_I_BR_LT_U_A => { add_i!(); then!(1, br_cmp!(u32, |a, b| a < b)) }
-    P_ADD_I_BR_LT_S_A => { add_i!(); then!(1, br_cmp!(i32, |a, b| a < b)) }
-    P_ADD_BR_LT_U_A => { add!(); then!(1, br_cmp!(u32, |a, b| a < b)) }
-    P_MUL_ADD_A2 => { bin!(u32 => u32, |a, b| a.wrapping_mul(b)); then!(2, add!()) }
-    P_ADD_SHL_I_A => { add!(); then!(2, shl_i!()) }
-    P_AND_I_SHL_I_A => { and_i!(); then!(2, shl_i!()) }
-    P_SHL_I_LOAD_A => { shl_i!(); then!(2, load!(u32 => u32)) }
-    P_SHL_I_LOAD64_A => { shl_i!(); then!(2, load!(u64 => u64)) }
-    P_LOAD8_U_XOR_A3 => { load!(u8 => u32); then!(3, bin!(u32 => u32, |a, b| a ^ b)) }
-    P_F64_MUL_ADD_A2 => { bin!(f64 => f64, |a, b| a * b); then!(2, bin!(f64 => f64, |a, b| a + b)) }
-    P_F64_MUL_ADD_A3 => { bin!(f64 => f64, |a, b| a * b); then!(3, bin!(f64 => f64, |a, b| a + b)) }
     I64_RSUB_I => { bin_i!(u64 => u64, |a, b| b.wrapping_sub(a)) }
-    CONST32 => {
-        put!(u64, 1, u64::from(w!(2)));
-        ip = ip.add(3);
-    }
+    CONST32 => { body!(CONST32) }
     CONST64 => {
         put!(u64, 1, u64::from(w!(2)) | u64::from(w!(3)) << 32);
         ip = ip.add(4);
@@ -1030,11 +1091,7 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
         put!(Slot, 1, w128!(2));
         ip = ip.add(6);
     }
-    SELECT => {
-        let v = if get!(u32, 2) != 0 { get!(Slot, 3) } else { get!(Slot, 4) };
-        put!(Slot, 1, v);
-        ip = ip.add(5);
-    }
+    SELECT => { body!(SELECT) }
     SELECT_AI => {
         let v = if get!(u32, 2) != 0 { Slot::from(w!(3)) } else { get!(Slot, 4) };
         put!(Slot, 1, v);
@@ -1054,21 +1111,13 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
         put!(Slot, 1, g.cast::<Slot>().read());
         ip = ip.add(3);
     }
-    GLOBAL_GET32 => {
-        let g = resolve(vmctx, w!(2));
-        put!(u32, 1, g.cast::<u32>().read());
-        ip = ip.add(3);
-    }
+    GLOBAL_GET32 => { body!(GLOBAL_GET32) }
     GLOBAL_GET64 => {
         let g = resolve(vmctx, w!(2));
         put!(u64, 1, g.cast::<u64>().read());
         ip = ip.add(3);
     }
-    GLOBAL_SET32 => {
-        let g = resolve(vmctx, w!(1));
-        g.cast::<u32>().write(get!(u32, 2));
-        ip = ip.add(3);
-    }
+    GLOBAL_SET32 => { body!(GLOBAL_SET32) }
     GLOBAL_SET64 => {
         let g = resolve(vmctx, w!(1));
         g.cast::<u64>().write(get!(u64, 2));
@@ -1079,27 +1128,27 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
         g.cast::<Slot>().write(get!(Slot, 2));
         ip = ip.add(3);
     }
-    I32_LOAD => { load!(u32 => u32) }
-    I64_LOAD => { load!(u64 => u64) }
+    I32_LOAD => { body!(I32_LOAD) }
+    I64_LOAD => { body!(I64_LOAD) }
     I32_LOAD8_S => { load!(i8 => i32) }
-    I32_LOAD8_U => { load!(u8 => u32) }
+    I32_LOAD8_U => { body!(I32_LOAD8_U) }
     I32_LOAD16_S => { load!(i16 => i32) }
-    I32_LOAD16_U => { load!(u16 => u32) }
+    I32_LOAD16_U => { body!(I32_LOAD16_U) }
     I64_LOAD8_S => { load!(i8 => i64) }
-    I64_LOAD8_U => { load!(u8 => u64) }
+    I64_LOAD8_U => { body!(I64_LOAD8_U) }
     I64_LOAD16_S => { load!(i16 => i64) }
     I64_LOAD16_U => { load!(u16 => u64) }
     I64_LOAD32_S => { load!(i32 => i64) }
     I64_LOAD32_U => { load!(u32 => u64) }
     V128_LOAD => { load!(u128 => u128) }
     I32_LOAD_X => { load_x!(u32 => u32, false) }
-    I32_LOAD_XI => { load_x!(u32 => u32, true) }
+    I32_LOAD_XI => { body!(I32_LOAD_XI) }
     I64_LOAD_X => { load_x!(u64 => u64, false) }
     I64_LOAD_XI => { load_x!(u64 => u64, true) }
     I32_LOAD8_S_X => { load_x!(i8 => i32, false) }
     I32_LOAD8_S_XI => { load_x!(i8 => i32, true) }
-    I32_LOAD8_U_X => { load_x!(u8 => u32, false) }
-    I32_LOAD8_U_XI => { load_x!(u8 => u32, true) }
+    I32_LOAD8_U_X => { body!(I32_LOAD8_U_X) }
+    I32_LOAD8_U_XI => { body!(I32_LOAD8_U_XI) }
     I32_LOAD16_S_X => { load_x!(i16 => i32, false) }
     I32_LOAD16_S_XI => { load_x!(i16 => i32, true) }
     I32_LOAD16_U_X => { load_x!(u16 => u32, false) }
@@ -1116,10 +1165,10 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I64_LOAD32_S_XI => { load_x!(i32 => i64, true) }
     I64_LOAD32_U_X => { load_x!(u32 => u64, false) }
     I64_LOAD32_U_XI => { load_x!(u32 => u64, true) }
-    STORE8 => { store!(u8) }
+    STORE8 => { body!(STORE8) }
     STORE16 => { store!(u16) }
-    STORE32 => { store!(u32) }
-    STORE64 => { store!(u64) }
+    STORE32 => { body!(STORE32) }
+    STORE64 => { body!(STORE64) }
     STORE128 => { store!(u128) }
     STORE8_I => { store_i!(u8) }
     STORE16_I => { store_i!(u16) }
@@ -1338,7 +1387,7 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I32_EQ => { cmp!(u32, |a, b| a == b) }
     I32_NE => { cmp!(u32, |a, b| a != b) }
     I32_LT_S => { cmp!(i32, |a, b| a < b) }
-    I32_LT_U => { cmp!(u32, |a, b| a < b) }
+    I32_LT_U => { body!(I32_LT_U) }
     I32_GT_S => { cmp!(i32, |a, b| a > b) }
     I32_GT_U => { cmp!(u32, |a, b| a > b) }
     I32_LE_S => { cmp!(i32, |a, b| a <= b) }
@@ -1371,9 +1420,9 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I32_CLZ => { un!(u32 => u32, |a| a.leading_zeros()) }
     I32_CTZ => { un!(u32 => u32, |a| a.trailing_zeros()) }
     I32_POPCNT => { un!(u32 => u32, |a| a.count_ones()) }
-    I32_ADD => { add!() }
-    I32_SUB => { bin!(u32 => u32, |a, b| a.wrapping_sub(b)) }
-    I32_MUL => { bin!(u32 => u32, |a, b| a.wrapping_mul(b)) }
+    I32_ADD => { body!(I32_ADD) }
+    I32_SUB => { body!(I32_SUB) }
+    I32_MUL => { body!(I32_MUL) }
     I32_DIV_S => {
         let (a, b) = (get!(i32, 2), get!(i32, 3));
         if b == 0 {
@@ -1409,9 +1458,9 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
         put!(u32, 1, a % b);
         ip = ip.add(4);
     }
-    I32_AND => { bin!(u32 => u32, |a, b| a & b) }
+    I32_AND => { body!(I32_AND) }
     I32_OR => { bin!(u32 => u32, |a, b| a | b) }
-    I32_XOR => { bin!(u32 => u32, |a, b| a ^ b) }
+    I32_XOR => { body!(I32_XOR) }
     I32_SHL => { bin!(u32 => u32, |a, b| a.wrapping_shl(b)) }
     I32_SHR_S => { bin!(i32 => i32, |a, b| a.wrapping_shr(b as u32)) }
     I32_SHR_U => { bin!(u32 => u32, |a, b| a.wrapping_shr(b)) }
@@ -1487,9 +1536,9 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     F64_TRUNC => { un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.trunc() }) }
     F64_NEAREST => { un!(f64 => f64, |a| if a.is_nan() { a + a } else { a.round_ties_even() }) }
     F64_SQRT => { un!(f64 => f64, |a| a.sqrt()) }
-    F64_ADD => { bin!(f64 => f64, |a, b| a + b) }
+    F64_ADD => { body!(F64_ADD) }
     F64_SUB => { bin!(f64 => f64, |a, b| a - b) }
-    F64_MUL => { bin!(f64 => f64, |a, b| a * b) }
+    F64_MUL => { body!(F64_MUL) }
     F64_DIV => { bin!(f64 => f64, |a, b| a / b) }
     F64_MIN => { bin!(f64 => f64, |a, b| fmin64(a, b)) }
     F64_MAX => { bin!(f64 => f64, |a, b| fmax64(a, b)) }
@@ -1580,15 +1629,15 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I64_TRUNC_SAT_F32_U => { un!(f32 => u64, |a| a as u64) }
     I64_TRUNC_SAT_F64_S => { un!(f64 => i64, |a| a as i64) }
     I64_TRUNC_SAT_F64_U => { un!(f64 => u64, |a| a as u64) }
-    I32_ADD_I => { add_i!() }
-    I32_SUB_I => { bin_i!(u32 => u32, |a, b| a.wrapping_sub(b)) }
-    I32_MUL_I => { mul_i!() }
-    I32_AND_I => { and_i!() }
+    I32_ADD_I => { body!(I32_ADD_I) }
+    I32_SUB_I => { body!(I32_SUB_I) }
+    I32_MUL_I => { body!(I32_MUL_I) }
+    I32_AND_I => { body!(I32_AND_I) }
     I32_OR_I => { bin_i!(u32 => u32, |a, b| a | b) }
     I32_XOR_I => { bin_i!(u32 => u32, |a, b| a ^ b) }
-    I32_SHL_I => { shl_i!() }
+    I32_SHL_I => { body!(I32_SHL_I) }
     I32_SHR_S_I => { bin_i!(i32 => i32, |a, b| a.wrapping_shr(b as u32)) }
-    I32_SHR_U_I => { shr_u_i!() }
+    I32_SHR_U_I => { body!(I32_SHR_U_I) }
     I32_EQ_I => { cmp_i!(u32, |a, b| a == b) }
     I32_NE_I => { cmp_i!(u32, |a, b| a != b) }
     I32_LT_S_I => { cmp_i!(i32, |a, b| a < b) }
@@ -1605,7 +1654,7 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I64_AND_I => { bin_i!(u64 => u64, |a, b| a & b) }
     I64_OR_I => { bin_i!(u64 => u64, |a, b| a | b) }
     I64_XOR_I => { bin_i!(u64 => u64, |a, b| a ^ b) }
-    I64_SHL_I => { bin_i!(u64 => u64, |a, b| a.wrapping_shl(b as u32)) }
+    I64_SHL_I => { body!(I64_SHL_I) }
     I64_SHR_S_I => { bin_i!(i64 => i64, |a, b| a.wrapping_shr(b as u32)) }
     I64_SHR_U_I => { bin_i!(u64 => u64, |a, b| a.wrapping_shr(b as u32)) }
     I64_EQ_I => { cmp_i!(u64, |a, b| a == b) }
@@ -1619,21 +1668,21 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I64_GE_S_I => { cmp_i!(i64, |a, b| a >= b) }
     I64_GE_U_I => { cmp_i!(u64, |a, b| a >= b) }
     BR_I32_EQ => { br_cmp!(u32, |a, b| a == b) }
-    BR_I32_NE => { br_cmp!(u32, |a, b| a != b) }
-    BR_I32_LT_S => { br_cmp!(i32, |a, b| a < b) }
-    BR_I32_LT_U => { br_cmp!(u32, |a, b| a < b) }
+    BR_I32_NE => { body!(BR_I32_NE) }
+    BR_I32_LT_S => { body!(BR_I32_LT_S) }
+    BR_I32_LT_U => { body!(BR_I32_LT_U) }
     BR_I32_GT_S => { br_cmp!(i32, |a, b| a > b) }
     BR_I32_GT_U => { br_cmp!(u32, |a, b| a > b) }
     BR_I32_LE_S => { br_cmp!(i32, |a, b| a <= b) }
     BR_I32_LE_U => { br_cmp!(u32, |a, b| a <= b) }
     BR_I32_GE_S => { br_cmp!(i32, |a, b| a >= b) }
-    BR_I32_GE_U => { br_cmp!(u32, |a, b| a >= b) }
+    BR_I32_GE_U => { body!(BR_I32_GE_U) }
     BR_I32_EQ_I => { br_cmp_i!(u32, |a, b| a == b) }
-    BR_I32_NE_I => { br_cmp_i!(u32, |a, b| a != b) }
+    BR_I32_NE_I => { body!(BR_I32_NE_I) }
     BR_I32_LT_S_I => { br_cmp_i!(i32, |a, b| a < b) }
     BR_I32_LT_U_I => { br_cmp_i!(u32, |a, b| a < b) }
     BR_I32_GT_S_I => { br_cmp_i!(i32, |a, b| a > b) }
-    BR_I32_GT_U_I => { br_cmp_i!(u32, |a, b| a > b) }
+    BR_I32_GT_U_I => { body!(BR_I32_GT_U_I) }
     BR_I32_LE_S_I => { br_cmp_i!(i32, |a, b| a <= b) }
     BR_I32_LE_U_I => { br_cmp_i!(u32, |a, b| a <= b) }
     BR_I32_GE_S_I => { br_cmp_i!(i32, |a, b| a >= b) }
@@ -1659,6 +1708,16 @@ handlers! { $ [ip fp mem_base mem_len cx acc kw vmctx code depth]
     BR_I64_GE_S_I => { br_cmp_i!(i64, |a, b| a >= b) }
     BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
+
+op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw vmctx code depth]);
+
+/// Every opcode's handler, and its accumulator variants'.
+static HANDLERS: [Handler; ALL as usize] = {
+    let mut t: [Handler; ALL as usize] = [bad_opcode as Handler; ALL as usize];
+    handler::fill(&mut t);
+    pair_handler::fill(&mut t);
+    t
+};
 
 /// A value as the accumulator holds it: the low bits of a `u64` (floats
 /// as their bits; a slot-wide value by its low 64 bits, which is all of a

@@ -436,11 +436,12 @@ extra_ops!(define_extra);
 /// then B reading its operand word `k` from the accumulator (0: none).
 /// The pair's opcode replaces A's; B stays in the code as it was, its
 /// opcode word skipped. The pairs are the most frequent consecutive
-/// instructions of the C programs (counted from callgrind's
-/// handler-to-handler transitions), the first never a branch.
+/// instructions of the C programs (counted by a profiling build, see
+/// `exec::profile`), the first never a branch. The executor builds each
+/// pair's handler from the bodies of its parts.
 macro_rules! pair_ops {
-    ($m:ident) => {
-        $m! {
+    ($m:ident $($pass:tt)*) => {
+        $m! { $($pass)*
             P_ADD_I_ADD_I = I32_ADD_I, I32_ADD_I, 0;
             P_ADD_I_ADD_I_A = I32_ADD_I, I32_ADD_I, 2;
             P_LOAD_ADD_I = I32_LOAD, I32_ADD_I, 0;
@@ -486,6 +487,55 @@ macro_rules! pair_ops {
             P_LOAD8_U_XOR_A3 = I32_LOAD8_U, I32_XOR, 3;
             P_F64_MUL_ADD_A2 = F64_MUL, F64_ADD, 2;
             P_F64_MUL_ADD_A3 = F64_MUL, F64_ADD, 3;
+            P_AND_I_BR_EQZ_A = I32_AND_I, BR_IF_EQZ, 1;
+            P_COPY_CALL = COPY, CALL, 0;
+            P_ADD_I_BR_NEZ_A = I32_ADD_I, BR_IF_NEZ, 1;
+            P_AND_ADD_SHL_A3 = I32_AND, I32_ADD_SHL, 3;
+            P_ADD_SHL_LOAD16_U_A = I32_ADD_SHL, I32_LOAD16_U, 2;
+            P_AND_I_BR_NE_A2 = I32_AND_I, BR_I32_NE, 2;
+            P_LOAD8_U_AND_I = I32_LOAD8_U, I32_AND_I, 0;
+            P_LOAD16_U_BR_GE_U_A2 = I32_LOAD16_U, BR_I32_GE_U, 2;
+            P_COPY_BR = COPY, BR, 0;
+            P_CONST_CONST = CONST32, CONST32, 0;
+            P_ADD_I_COPY = I32_ADD_I, COPY, 0;
+            P_COPY_PAIR_COPY = COPY_PAIR, COPY, 0;
+            P_ADD_I_BR_TABLE_A = I32_ADD_I, BR_TABLE, 1;
+            P_LOAD8_U_AND_I_A = I32_LOAD8_U, I32_AND_I, 2;
+            P_CONST_COPY = CONST32, COPY, 0;
+            P_ADD_I_BR = I32_ADD_I, BR, 0;
+            P_COPY_PAIR_CALL = COPY_PAIR, CALL, 0;
+            P_LOAD8_U_LOAD8_U = I32_LOAD8_U, I32_LOAD8_U, 0;
+            P_GLOBAL_GET32_SUB_I_A = GLOBAL_GET32, I32_SUB_I, 2;
+            P_SUB_I_GLOBAL_SET32_A = I32_SUB_I, GLOBAL_SET32, 2;
+            P_LT_U_SELECT_A = I32_LT_U, SELECT, 2;
+            P_STORE8_ADD_I = STORE8, I32_ADD_I, 0;
+            P_LOAD8_U_STORE8_A = I32_LOAD8_U, STORE8, 2;
+            P_CONST_BR = CONST32, BR, 0;
+            P_LOAD8_U_BR_NE_A2 = I32_LOAD8_U, BR_I32_NE, 2;
+            P_ADD_I_GLOBAL_SET32_A = I32_ADD_I, GLOBAL_SET32, 2;
+            P_COPY_ADD_I = COPY, I32_ADD_I, 0;
+            P_SUB_BR_NEZ_A = I32_SUB, BR_IF_NEZ, 1;
+            P_ADD_SHL_LOAD_XI_A = I32_ADD_SHL, I32_LOAD_XI, 2;
+            P_COPY_AND_I = COPY, I32_AND_I, 0;
+            P_ADD_LOAD8_U_XI_A = I32_ADD, I32_LOAD8_U_XI, 2;
+            P_LOAD8_U_X_SUB_A2 = I32_LOAD8_U_X, I32_SUB, 2;
+            P_ADD_LOAD8_U_A = I32_ADD, I32_LOAD8_U, 2;
+            P_LOAD8_U_BR_EQZ_A = I32_LOAD8_U, BR_IF_EQZ, 1;
+            P_LOAD8_U_BR_NE_I_A = I32_LOAD8_U, BR_I32_NE_I, 1;
+            P_ADD_I_BR_GT_U_I_A = I32_ADD_I, BR_I32_GT_U_I, 1;
+            P_COPY_CONST = COPY, CONST32, 0;
+            P_I64_LOAD8_U_SHL_I_A = I64_LOAD8_U, I64_SHL_I, 2;
+            P_SELECT_ADD_I_A = SELECT, I32_ADD_I, 2;
+            P_LOAD_ADD_SHL_A2 = I32_LOAD, I32_ADD_SHL, 2;
+            P_SUB_LT_U = I32_SUB, I32_LT_U, 0;
+            P_LOAD_BR_NEZ_A = I32_LOAD, BR_IF_NEZ, 1;
+            P_LOAD_SUB_A3 = I32_LOAD, I32_SUB, 3;
+            P_AND_I_BR_NEZ_A = I32_AND_I, BR_IF_NEZ, 1;
+            P_ADD_I_LOAD8_U_XI = I32_ADD_I, I32_LOAD8_U_XI, 0;
+            P_ADD_I_COPY_PAIR = I32_ADD_I, COPY_PAIR, 0;
+            P_LOAD8_U_XI_STORE8_A = I32_LOAD8_U_XI, STORE8, 2;
+            P_LOAD8_U_SHL_I_A = I32_LOAD8_U, I32_SHL_I, 2;
+            P_GLOBAL_SET32_RET1_32 = GLOBAL_SET32, RET1_32, 0;
         }
     };
 }
@@ -517,6 +567,7 @@ macro_rules! define_pairs {
 }
 
 pair_ops!(define_pairs);
+pub(crate) use pair_ops;
 
 /// For a pair opcode: its parts (see [`pair_of`]).
 pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
