@@ -211,3 +211,54 @@ fn fused_instructions_compute_as_their_parts() {
         assert!(listing.contains(fused), "no {fused} in\n{listing}");
     }
 }
+
+/// A new frame zeroes only the locals that may be read before the function
+/// writes them (a first access that is a write before any control flow
+/// needs no zeroing); every other local must still read as zero, whatever
+/// an earlier frame left in its slot.
+#[test]
+fn locals_read_before_written_are_zero() {
+    use brisk::{Config, Engine, Instance, Module, Store, Strategy};
+    let wat = r#"(module
+      ;; Fills the slots the next frame will use with nonzero values.
+      (func $dirty (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32)
+        (local.set 1 (i32.const -1)) (local.set 2 (i32.const -1)) (local.set 3 (i32.const -1))
+        (local.set 4 (i32.const -1)) (local.set 5 (i32.const -1)) (local.set 6 (i32.const -1))
+        (local.set 7 (i32.const -1)) (local.set 8 (i32.const -1))
+        (i32.add (local.get 0) (i32.add (local.get 1) (i32.add (local.get 5) (local.get 8)))))
+      ;; $a: written first, before any control flow (no zeroing needed);
+      ;; $b: written after a branch that may skip it; $c: read in a loop
+      ;; before the loop writes it; $d: written inside an `if`; $e: never
+      ;; written; $f: read first, then written.
+      (func $f (param $p i32) (result i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) (local $f i32) (local $n i32)
+        (local.set $a (i32.const 1))
+        (block (br_if 0 (local.get $p)) (local.set $b (i32.const 10)))
+        (local.set $n (i32.const 3))
+        (loop
+          (local.set $f (i32.add (local.get $f) (local.get $c)))
+          (local.set $c (i32.const 100))
+          (br_if 0 (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        (if (i32.eqz (local.get $p)) (then (local.set $d (i32.const 1000))))
+        (i32.add (i32.add (i32.add (local.get $a) (local.get $b)) (i32.add (local.get $d) (local.get $e))) (local.get $f)))
+      (func (export "run") (param i32) (result i32)
+        (drop (call $dirty (i32.const 7)))
+        (call $f (local.get 0))))"#;
+    let engine = Engine::new(Config::new().strategy(Strategy::Interpreter)).unwrap();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run").unwrap();
+    // $f sums 0 + 100 + 100 over the loop's three runs.
+    assert_eq!(run.call(&mut store, 0).unwrap(), 1 + 10 + 1000 + 200);
+    assert_eq!(run.call(&mut store, 1).unwrap(), 1 + 200);
+    // And only what needs it is zeroed: $a is not (the first declared).
+    let wasm = wat::parse_str(wat).unwrap();
+    let translation = translate_module(&wasm, wasm_features()).unwrap();
+    let options = TranslateOptions { consume_fuel: false, epoch_interruption: false, interpreted: &|_| true };
+    let f = translate_function(&translation, DefinedFuncIndex::from_u32(1), &options).unwrap();
+    // ($n, written first but after the block, is zeroed too: the rule is
+    // conservative past any control flow.)
+    assert_eq!((f.zero_start, f.zero_end), (2, 8), "locals 2..8 ($b to $n) may be read before written");
+    let dirty = translate_function(&translation, DefinedFuncIndex::from_u32(0), &options).unwrap();
+    assert!(dirty.zero_start >= dirty.zero_end, "$dirty writes every local first");
+}

@@ -30,7 +30,9 @@ fn handlers_jump_to_the_next_handler() {
     let mut current: Option<&str> = None;
     for line in text.lines() {
         if line.ends_with(">:") {
-            current = line.contains("brisk_interp4exec7handler").then_some(line);
+            // The single instructions' handlers and the pairs'.
+            let handler = line.contains("brisk_interp4exec7handler") || line.contains("brisk_interp4exec12pair_handler");
+            current = handler.then_some(line);
             handlers += usize::from(current.is_some());
             continue;
         }

@@ -166,20 +166,29 @@ unsafe fn record(code: *const u32, def: u32) -> FuncRecord {
     FuncRecord::from_words(|f| unsafe { *r.add(f) })
 }
 
-/// Zeroes the declared locals of a new frame of `rec`'s function at `fp`.
+/// Zeroes the locals of a new frame of `rec`'s function at `fp` that it
+/// may read before writing them.
 ///
 /// Slot by slot with volatile writes, which the compiler cannot turn into a
 /// call of `memset`: such a call would make every call instruction's
-/// handler save and restore registers around it.
+/// handler save and restore registers around it. On x86-64 a slot is one
+/// 16-byte store (a volatile `u128` is two).
 ///
 /// # Safety
 ///
 /// The frame lies in the stack's slots.
 #[inline(always)]
 unsafe fn zero_locals(fp: *mut Slot, rec: FuncRecord) {
-    for i in rec.params..rec.locals {
-        // SAFETY: the locals are in the frame, per the contract.
-        unsafe { fp.add(i as usize).write_volatile(0) };
+    for i in rec.zero_start..rec.zero_end {
+        // SAFETY: the locals are in the frame, per the contract; slots are
+        // 16-byte aligned (`Slot`'s alignment).
+        unsafe {
+            let p = fp.add(i as usize);
+            #[cfg(target_arch = "x86_64")]
+            p.cast::<std::arch::x86_64::__m128i>().write_volatile(std::arch::x86_64::_mm_setzero_si128());
+            #[cfg(not(target_arch = "x86_64"))]
+            p.write_volatile(0);
+        }
     }
 }
 

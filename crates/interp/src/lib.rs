@@ -80,6 +80,10 @@ pub mod layout {
     pub const FUNC_LOCALS: usize = 3;
     /// Function record: results.
     pub const FUNC_RESULTS: usize = 4;
+    /// Function record: the first local a new frame zeroes.
+    pub const FUNC_ZERO_START: usize = 5;
+    /// Function record: one past the last local a new frame zeroes.
+    pub const FUNC_ZERO_END: usize = 6;
     /// A place that is none.
     pub const NO_PLACE: u32 = u32::MAX;
     /// Bit of a place word set when the vmctx field is an import (a
@@ -99,6 +103,10 @@ pub mod layout {
         pub locals: u32,
         /// [`FUNC_RESULTS`]
         pub results: u32,
+        /// [`FUNC_ZERO_START`]
+        pub zero_start: u32,
+        /// [`FUNC_ZERO_END`]
+        pub zero_end: u32,
     }
 
     impl FuncRecord {
@@ -111,6 +119,8 @@ pub mod layout {
                 params: word(FUNC_PARAMS),
                 locals: word(FUNC_LOCALS),
                 results: word(FUNC_RESULTS),
+                zero_start: word(FUNC_ZERO_START),
+                zero_end: word(FUNC_ZERO_END),
             }
         }
     }
@@ -180,6 +190,8 @@ pub fn build_module_code(module: &brisk_environ::Module, funcs: &[Option<FuncCod
         words[rec + FUNC_PARAMS] = f.params;
         words[rec + FUNC_LOCALS] = f.locals;
         words[rec + FUNC_RESULTS] = f.results;
+        words[rec + FUNC_ZERO_START] = f.zero_start;
+        words[rec + FUNC_ZERO_END] = f.zero_end;
     }
     if u32::try_from(words.len()).is_err() {
         return Err("bytecode exceeds 4 GiB".into());

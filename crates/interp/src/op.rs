@@ -691,7 +691,8 @@ pub fn swapped(cmp: u32) -> Option<u32> {
 }
 
 /// A fingerprint of the instruction set (every opcode's name and length,
-/// in order), stored in each bytecode blob: bytecode from a build with
+/// in order) and of the function records' layout, stored in each bytecode
+/// blob: bytecode from a build with
 /// other opcodes is refused rather than misread.
 pub const FINGERPRINT: u32 = {
     const fn mix(h: u32, b: u8) -> u32 {
@@ -706,7 +707,9 @@ pub const FINGERPRINT: u32 = {
         }
         mix(mix(h, 0), len)
     }
-    let mut h = 0x811c_9dc5;
+    // What the function records hold (see `layout`), named so that a blob
+    // whose records mean something else is refused too.
+    let mut h = mix_name(0x811c_9dc5, "records: code frame params locals results zero_start zero_end", 0);
     let mut i = 0;
     while i < FIXED_NAME.len() {
         h = mix_name(h, FIXED_NAME[i], FIXED_LEN[i]);

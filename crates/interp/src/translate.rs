@@ -24,6 +24,11 @@ pub struct FuncCode {
     pub params: u32,
     /// Locals, parameters included.
     pub locals: u32,
+    /// The locals a new frame zeroes, `zero_start..zero_end`: those that
+    /// may be read before the function writes them (a subset of the
+    /// declared ones).
+    pub zero_start: u32,
+    pub zero_end: u32,
     /// Results.
     pub results: u32,
     /// Steps the translator took beyond one per operator: iterations of
@@ -166,7 +171,18 @@ struct Translator<'a, 'o> {
     offsets: VMOffsets,
     options: &'a TranslateOptions<'o>,
     code: Vec<u32>,
+    params: u32,
     locals: u32,
+    /// Per local, a bit: accessed yet (in the order of the body's text).
+    accessed: Vec<u64>,
+    /// No control flow yet: every operator so far runs, once, before any
+    /// that follows it.
+    straight: bool,
+    /// The locals that a new frame must zero: from the first to the last
+    /// one that may be read before the function writes it (see
+    /// [`Self::note_access`]); empty if start >= end.
+    zero_start: u32,
+    zero_end: u32,
     stack: Vec<Entry>,
     max_height: u32,
     /// Per local: the highest entry that refers to it (`NONE`: none).
@@ -272,6 +288,7 @@ pub fn translate_function(
 pub struct Scratch {
     stack: Vec<Entry>,
     local_heads: Vec<u32>,
+    accessed: Vec<u64>,
     lazy: Vec<u32>,
     control: Vec<Ctrl>,
 }
@@ -313,10 +330,12 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
                 .filter(|l| *l <= 1 << 24)
                 .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
         }
-        let Scratch { mut stack, mut local_heads, mut lazy, mut control } = scratch;
+        let Scratch { mut stack, mut local_heads, mut accessed, mut lazy, mut control } = scratch;
         stack.clear();
         local_heads.clear();
         local_heads.resize(locals as usize, NONE);
+        accessed.clear();
+        accessed.resize((locals as usize).div_ceil(64), 0);
         lazy.clear();
         control.clear();
         let mut t = Translator {
@@ -324,7 +343,12 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             offsets: VMOffsets::for_module(module),
             options,
             code: Vec::with_capacity(body.as_bytes().len() * 2),
+            params,
             locals,
+            accessed,
+            straight: true,
+            zero_start: u32::MAX,
+            zero_end: 0,
             stack,
             max_height: 0,
             local_heads,
@@ -364,7 +388,9 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
     /// The frame would be too large.
     pub fn finish(self) -> WasmResult<(FuncCode, Scratch)> {
         let BodyTranslator { t, params, results } = self;
-        let scratch = Scratch { stack: t.stack, local_heads: t.local_heads, lazy: t.lazy, control: t.control };
+        let (zero_start, zero_end) = if t.zero_start < t.zero_end { (t.zero_start, t.zero_end) } else { (params, params) };
+        let scratch =
+            Scratch { stack: t.stack, local_heads: t.local_heads, accessed: t.accessed, lazy: t.lazy, control: t.control };
         let locals = t.locals;
         let frame_slots = locals
             .checked_add(t.max_height)
@@ -375,7 +401,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         if frame_slots > u32::MAX / SLOT {
             return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
         }
-        Ok((FuncCode { code: t.code, frame_slots, params, locals, results, work: t.work }, scratch))
+        Ok((FuncCode { code: t.code, frame_slots, params, locals, zero_start, zero_end, results, work: t.work }, scratch))
     }
 }
 
@@ -969,6 +995,26 @@ impl Translator<'_, '_> {
         self.acc = self.acc_before;
     }
 
+    /// Notes an access to local `l`, in the order of the body's text. A
+    /// declared local needs no zeroing when a new frame opens if its first
+    /// access is a write that runs before any control flow: every operator
+    /// after that write, in the text, runs after it. (A loop opened before
+    /// it may run it again, but only after it ran once.)
+    fn note_access(&mut self, l: u32, write: bool) {
+        if l < self.params {
+            return;
+        }
+        let (word, bit) = (l as usize / 64, 1u64 << (l % 64));
+        if self.accessed[word] & bit != 0 {
+            return;
+        }
+        self.accessed[word] |= bit;
+        if !(write && self.straight) {
+            self.zero_start = self.zero_start.min(l);
+            self.zero_end = self.zero_end.max(l + 1);
+        }
+    }
+
     fn set_unreachable(&mut self) {
         self.reachable = false;
         self.skip_depth = 0;
@@ -1274,6 +1320,20 @@ impl Translator<'_, '_> {
         if let Some((opcode, arity)) = op::numeric(&op) {
             if arity == 1 { self.unary(opcode) } else { self.binary(opcode) }
             return Ok(());
+        }
+        match op {
+            O::LocalGet { local_index } => self.note_access(local_index, false),
+            O::LocalSet { local_index } | O::LocalTee { local_index } => self.note_access(local_index, true),
+            // Whatever may skip or repeat what follows, or end the body.
+            O::Unreachable
+            | O::If { .. }
+            | O::Else
+            | O::End
+            | O::Br { .. }
+            | O::BrIf { .. }
+            | O::BrTable { .. }
+            | O::Return => self.straight = false,
+            _ => {}
         }
         match op {
             // Same bits, same slot.

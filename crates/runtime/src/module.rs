@@ -847,8 +847,14 @@ impl Module {
             && rec.code != 0
         {
             let corrupt = |m: &str| artifact::ArtifactError::Corrupt(format!("bytecode of function {}: {m}", def.as_u32()));
-            let brisk_interp::layout::FuncRecord { code, frame, params, locals, results } = rec;
-            if code as usize >= info.bytecode().len() / 4 || params > locals || locals > frame || results > frame {
+            let brisk_interp::layout::FuncRecord { code, frame, params, locals, results, zero_start, zero_end } = rec;
+            if code as usize >= info.bytecode().len() / 4
+                || params > locals
+                || locals > frame
+                || results > frame
+                || zero_start < params
+                || zero_end > locals
+            {
                 return Err(corrupt("record out of range"));
             }
             let func_type = info.func_type(ty);
