@@ -43,13 +43,20 @@ fn check(code: &[u32], what: &str) -> usize {
     }
     let mut variants = 0;
     for (i, &s) in starts.iter().enumerate() {
-        // A pair runs the instruction after it as its second part, with the
-        // pair's accumulator word, and falls through to it.
-        if let Some((_, b, k)) = op::pair_parts(op::base(code[s])) {
-            let next = starts.get(i + 1).map(|&n| code[n]);
-            assert_eq!(next.map(op::base), Some(b), "{what}: the pair at {s} is not followed by its second part\n{}", op::disassemble(code));
+        // A pair runs the instructions after it as its later parts, each
+        // with its accumulator word in the pair, and falls through to them.
+        let mut later = Vec::new();
+        let mut first = op::base(code[s]);
+        while let Some((a, b, k)) = op::pair_parts(first) {
+            later.push((b, k));
+            first = a;
+        }
+        for (j, &(b, k)) in later.iter().rev().enumerate() {
+            let at = starts.get(i + 1 + j).copied();
+            let next = at.map(|n| code[n]);
+            assert_eq!(next.map(op::base), Some(b), "{what}: the pair at {s} is not followed by its part {}\n{}", j + 2, op::disassemble(code));
             assert_eq!(next.map(op::acc_word), Some(k), "{what}: the pair at {s} reads another accumulator word\n{}", op::disassemble(code));
-            assert!(!landed[starts[i + 1]], "{what}: a branch lands on the second part of the pair at {s}");
+            assert!(!landed[at.unwrap()], "{what}: a branch lands on part {} of the pair at {s}", j + 2);
         }
         let k = op::acc_word(code[s]) as usize;
         if k == 0 {

@@ -748,7 +748,12 @@ macro_rules! helpers {
             (BR_I32_GE_U) => { br_cmp!(u32, |a, b| a >= b) };
             (BR_I32_NE_I) => { br_cmp_i!(u32, |a, b| a != b) };
             (BR_I32_GT_U_I) => { br_cmp_i!(u32, |a, b| a > b) };
+            (I64_OR) => { bin!(u64 => u64, |a, b| a | b) };
+            (I32_LT_U_I) => { cmp_i!(u32, |a, b| a < b) };
+            // A pair as the first part of a longer one.
+            ($d pair:ident) => { pair_body!($d pair) };
         }
+        op::pair_ops!(pair_bodies);
         /// Four words from word `$d i` on, as a `u128` (little-endian).
         macro_rules! w128 {
             ($d i:expr) => {
@@ -993,11 +998,21 @@ macro_rules! handlers {
     };
 }
 
-/// The handlers of the pairs of [`op::pair_ops!`]: the first's body, then
-/// the second's, whose accumulator word `kw` is the pair's.
+/// The bodies of the pairs of [`op::pair_ops!`]: the first part's body
+/// (itself a pair's, for a longer one), then the second's, whose
+/// accumulator word `kw` is the pair's.
+macro_rules! pair_bodies {
+    ($($name:ident = $a:ident, $b:ident, $k:literal;)*) => {
+        macro_rules! pair_body {
+            $(($name) => {{ body!($a); then!($k, body!($b)) }};)*
+        }
+    };
+}
+
+/// The handlers of the pairs of [`op::pair_ops!`] (see `pair_bodies!`).
 macro_rules! pair_handlers {
     ($d:tt $regs:tt $($name:ident = $a:ident, $b:ident, $k:literal;)*) => {
-        handlers! { $d pair_handler $regs $($name => { body!($a); then!($k, body!($b)) })* }
+        handlers! { $d pair_handler $regs $($name => { pair_body!($name) })* }
     };
 }
 
@@ -1517,7 +1532,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code depth]
         ip = ip.add(4);
     }
     I64_AND => { bin!(u64 => u64, |a, b| a & b) }
-    I64_OR => { bin!(u64 => u64, |a, b| a | b) }
+    I64_OR => { body!(I64_OR) }
     I64_XOR => { bin!(u64 => u64, |a, b| a ^ b) }
     I64_SHL => { bin!(u64 => u64, |a, b| a.wrapping_shl(b as u32)) }
     I64_SHR_S => { bin!(i64 => i64, |a, b| a.wrapping_shr(b as u32)) }
@@ -1650,7 +1665,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code depth]
     I32_EQ_I => { cmp_i!(u32, |a, b| a == b) }
     I32_NE_I => { cmp_i!(u32, |a, b| a != b) }
     I32_LT_S_I => { cmp_i!(i32, |a, b| a < b) }
-    I32_LT_U_I => { cmp_i!(u32, |a, b| a < b) }
+    I32_LT_U_I => { body!(I32_LT_U_I) }
     I32_GT_S_I => { cmp_i!(i32, |a, b| a > b) }
     I32_GT_U_I => { cmp_i!(u32, |a, b| a > b) }
     I32_LE_S_I => { cmp_i!(i32, |a, b| a <= b) }

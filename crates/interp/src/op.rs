@@ -435,7 +435,8 @@ extra_ops!(define_extra);
 /// A, B, k` runs A (or its accumulator variants, which the pair shares),
 /// then B reading its operand word `k` from the accumulator (0: none).
 /// The pair's opcode replaces A's; B stays in the code as it was, its
-/// opcode word skipped. The pairs are the most frequent consecutive
+/// opcode word skipped. A may itself be a pair (three instructions, run as
+/// that pair then B). The pairs are the most frequent consecutive
 /// instructions of the C programs (counted by a profiling build, see
 /// `exec::profile`), the first never a branch. The executor builds each
 /// pair's handler from the bodies of its parts.
@@ -536,6 +537,31 @@ macro_rules! pair_ops {
             P_LOAD8_U_XI_STORE8_A = I32_LOAD8_U_XI, STORE8, 2;
             P_LOAD8_U_SHL_I_A = I32_LOAD8_U, I32_SHL_I, 2;
             P_GLOBAL_SET32_RET1_32 = GLOBAL_SET32, RET1_32, 0;
+            // Pairs whose first part is a pair: three instructions.
+            P_LOAD8_U_AND_I_BR_NE_A2 = P_LOAD8_U_AND_I, BR_I32_NE, 2;
+            P_LOAD8_U_X2_BR_NE_A2 = P_LOAD8_U_X_LOAD8_U_X, BR_I32_NE, 2;
+            P_COPY3_CALL = P_COPY_PAIR_COPY, CALL, 0;
+            P_SP_SUB = P_GLOBAL_GET32_SUB_I_A, GLOBAL_SET32, 2;
+            P_SHR_U_I_AND_I_ADD_A3 = P_SHR_U_I_AND_I_A, I32_ADD, 3;
+            P_LOAD8_U2_BR_NE_A2 = P_LOAD8_U_LOAD8_U, BR_I32_NE, 2;
+            P_LOAD8_U_X_SUB_BR_NEZ_A = P_LOAD8_U_X_SUB_A2, BR_IF_NEZ, 1;
+            P_LOAD3 = P_LOAD_LOAD, I32_LOAD, 0;
+            P_LOAD_ADD_I_STORE32_A = P_LOAD_ADD_I_A, STORE32, 2;
+            P_LOAD8_U_AND_I_BR_EQZ_A = P_LOAD8_U_AND_I_A, BR_IF_EQZ, 1;
+            P_AND_I_SHL_I_LOAD_XI_A = P_AND_I_SHL_I_A, I32_LOAD_XI, 2;
+            P_ADD_I_GLOBAL_SET32_RET = P_ADD_I_GLOBAL_SET32_A, RET1_32, 0;
+            P_SELECT_ADD_I_COPY = P_SELECT_ADD_I_A, COPY, 0;
+            P_ADD_I2_BR_LT_S = P_ADD_I_ADD_I, BR_I32_LT_S, 0;
+            P_I64_LOAD8_U_SHL_I_OR_A3 = P_I64_LOAD8_U_SHL_I_A, I64_OR, 3;
+            P_ADD_I3 = P_ADD_I_ADD_I, I32_ADD_I, 0;
+            P_ADD_I2_BR_NEZ_A = P_ADD_I_ADD_I, BR_IF_NEZ, 1;
+            P_STORE32_ADD_I_ADD_I = P_STORE32_ADD_I, I32_ADD_I, 0;
+            P_ADD_I_LOAD_BR_GE_U_A2 = P_ADD_I_LOAD_A, BR_I32_GE_U, 2;
+            P_LOAD8_U_XI_ADD_ADD_A3 = P_LOAD8_U_XI_ADD_A3, I32_ADD, 3;
+            P_CONST_COPY_CALL = P_CONST_COPY, CALL, 0;
+            P_MUL_I_ADD_SHR_U_I = P_MUL_I_ADD_A3, I32_SHR_U_I, 0;
+            P_ADD_ADD_I_LT_U_I = P_ADD_ADD_I_A, I32_LT_U_I, 0;
+            P_ADD_LOAD8_U_XI_BR_NE_A2 = P_ADD_LOAD8_U_XI_A, BR_I32_NE, 2;
         }
     };
 }
@@ -572,6 +598,14 @@ pub(crate) use pair_ops;
 /// For a pair opcode: its parts (see [`pair_of`]).
 pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
     if op >= END_EXTRA && op < LAST { Some(PAIR_PARTS[(op - END_EXTRA) as usize]) } else { None }
+}
+
+/// How many instructions base opcode `op` runs: 1, or a pair's parts.
+pub const fn parts(op: u32) -> usize {
+    match pair_parts(op) {
+        Some((a, _, _)) => parts(a) + 1,
+        None => 1,
+    }
 }
 
 /// Opcodes in all: the base opcodes (below [`LAST`]) and their

@@ -493,8 +493,9 @@ impl Translator<'_, '_> {
         let (a, b) = (self.code[p], self.code[l]);
         if let Some(pair) = op::pair_of(op::base(a), op::base(b), op::acc_word(b)) {
             self.code[p] = op::with_acc(pair, op::acc_word(a));
-            // The second part is taken: it starts no pair of its own.
-            self.pair_last = None;
+            // The second part is taken: it starts no pair of its own, but
+            // the pair may be the first part of a longer one.
+            self.pair_last = Some(p);
         }
     }
 
@@ -801,19 +802,22 @@ impl Translator<'_, '_> {
             }
             let start = self.code.len();
             self.code.extend_from_within(target.label as usize..r.branch as usize);
-            // The header's last instruction may have made a pair with the
-            // exit branch, which the copy replaces: it runs alone there.
+            // The header's last instructions may have made a pair with the
+            // exit branch, which the copy replaces: a pair whose last part
+            // lies beyond the copy runs as its first part(s) there.
             let mut at = start;
             while at < self.code.len() {
                 self.work += 1;
-                let op = self.code[at];
-                let n = op::len(op).expect("translated code");
-                if at + n == self.code.len()
-                    && let Some((a, _, _)) = op::pair_parts(op::base(op))
-                {
+                loop {
+                    let op = self.code[at];
+                    let mut last = at;
+                    for _ in 1..op::parts(op::base(op)) {
+                        last += op::instruction_len(&self.code, last).expect("translated code");
+                    }
+                    let Some((a, _, _)) = op::pair_parts(op::base(op)).filter(|_| last >= self.code.len()) else { break };
                     self.code[at] = op::with_acc(a, op::acc_word(op));
                 }
-                at += n;
+                at += op::len(self.code[at]).expect("translated code");
             }
             // The copy's first instruction is the header's, which follows a
             // label and so reads nothing from the accumulator; the rest read
