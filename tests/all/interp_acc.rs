@@ -3,10 +3,12 @@
 //! run right after the instruction that left that operand there. The
 //! translator decides this in one pass, with loop rotation copying headers
 //! and fused instructions taking back their producers; this checks the
-//! decision on translated code directly, instruction by instruction: every
-//! accumulator variant is reached only by falling through from an
-//! instruction that wrote its operand's slot (no branch lands on it), and
-//! chains do use the accumulator.
+//! decision on translated code directly, by a dataflow over each function's
+//! instructions: on every path to an accumulator variant, the last
+//! instruction to set the accumulator wrote its operand's slot, with only
+//! branches (which leave it alone) after it (a loop's first instruction
+//! may read what every way into the loop leaves there); and chains do use
+//! the accumulator.
 
 use brisk_environ::{DefinedFuncIndex, translate_module, wasm_features};
 use brisk_interp::op::{self, BR, BR_AND_EQZ, BR_AND_EQZ_I, BR_AND_NEZ, BR_AND_NEZ_I, BR_IF_EQZ, BR_IF_NEZ, BR_TABLE};
@@ -34,11 +36,44 @@ fn check(code: &[u32], what: &str) -> usize {
         starts.push(at);
         at += op::instruction_len(code, at).unwrap_or_else(|| panic!("{what}: bad opcode at {at}"));
     }
-    let mut landed = vec![false; code.len() + 1];
+    let index: std::collections::HashMap<usize, usize> = starts.iter().enumerate().map(|(i, &s)| (s, i)).collect();
     for &s in &starts {
         for t in targets(code, s) {
-            assert!(starts.contains(&t) || t == code.len(), "{what}: a branch at {s} lands at {t}, inside an instruction");
-            landed[t] = true;
+            assert!(index.contains_key(&t) || t == code.len(), "{what}: a branch at {s} lands at {t}, inside an instruction");
+        }
+    }
+    // What the accumulator holds on entry to each instruction: `None` not
+    // reached yet, `Some(None)` nothing known, `Some(Some(slot))` that
+    // slot's value on every path.
+    let mut entry: Vec<Option<Option<u32>>> = vec![None; starts.len()];
+    entry[0] = Some(None);
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (i, &s) in starts.iter().enumerate() {
+            let Some(held) = entry[i] else { continue };
+            let base = op::base(code[s]);
+            let branches = targets(code, s);
+            let out = if op::sets_acc(base) {
+                Some(code[s + 1])
+            } else if !branches.is_empty() {
+                held
+            } else {
+                None
+            };
+            let falls_through = !matches!(op::name(base), Some("BR" | "BR_TABLE" | "RET" | "RET1" | "RET1_32" | "RET1_64" | "TRAP"));
+            let next = falls_through.then(|| i + 1).filter(|&n| n < starts.len());
+            for succ in branches.iter().filter_map(|t| index.get(t).copied()).chain(next) {
+                let merged = match entry[succ] {
+                    None => Some(out),
+                    Some(x) if x == out => Some(x),
+                    Some(_) => Some(None),
+                };
+                if merged != entry[succ] {
+                    entry[succ] = merged;
+                    changed = true;
+                }
+            }
         }
     }
     let mut variants = 0;
@@ -56,19 +91,22 @@ fn check(code: &[u32], what: &str) -> usize {
             let next = at.map(|n| code[n]);
             assert_eq!(next.map(op::base), Some(b), "{what}: the pair at {s} is not followed by its part {}\n{}", j + 2, op::disassemble(code));
             assert_eq!(next.map(op::acc_word), Some(k), "{what}: the pair at {s} reads another accumulator word\n{}", op::disassemble(code));
-            assert!(!landed[at.unwrap()], "{what}: a branch lands on part {} of the pair at {s}", j + 2);
+            let landed = starts.iter().any(|&src| targets(code, src).contains(&at.unwrap()));
+            assert!(!landed, "{what}: a branch lands on part {} of the pair at {s}", j + 2);
         }
         let k = op::acc_word(code[s]) as usize;
         if k == 0 {
             continue;
         }
         variants += 1;
-        let listing = || op::disassemble(code);
-        assert!(!landed[s], "{what}: a branch lands on the accumulator variant at {s}\n{}", listing());
-        let prev = starts[i.checked_sub(1).unwrap_or_else(|| panic!("{what}: the first instruction reads the accumulator"))];
-        let producer = op::base(code[prev]);
-        assert!(op::sets_acc(producer), "{what}: the instruction before {s} does not set the accumulator\n{}", listing());
-        assert_eq!(code[prev + 1], code[s + k], "{what}: the variant at {s} reads another slot than {prev} wrote\n{}", listing());
+        assert_eq!(
+            entry[i],
+            Some(Some(code[s + k])),
+            "{what}: the variant at {s} reads slot {} from the accumulator, which holds {:?} there\n{}",
+            code[s + k],
+            entry[i],
+            op::disassemble(code)
+        );
     }
     variants
 }
@@ -120,6 +158,14 @@ fn chains_and_rotated_loops_use_the_accumulator() {
         (loop $k
           (local.set $i (i32.sub (local.get $i) (i32.const 1)))
           (br_if $k (local.get $i)))
+        ;; The same, but the back branch leaves another slot in the
+        ;; accumulator: the loop's first instruction reads its slot.
+        (local.set $i (i32.add (local.get $n) (i32.const 1)))
+        (loop $m
+          (local.set $c (i32.add (local.get $i) (local.get $c)))
+          (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+          (local.set $c (i32.xor (local.get $c) (i32.const 5)))
+          (br_if $m (local.get $i)))
         (local.get $c)))"#;
     let wasm = wat::parse_str(wat).unwrap();
     let translation = translate_module(&wasm, wasm_features()).unwrap();

@@ -103,6 +103,11 @@ struct Ctrl {
     branched: bool,
     /// `Loop`: how a branch back to it can skip a step (see [`Rotation`]).
     rotation: Option<Rotation>,
+    /// `Loop`: the slot whose value the accumulator holds when the loop is
+    /// entered, which the instruction at [`Self::label`] may read from it,
+    /// as long as every branch back to the loop holds it too (see
+    /// [`Translator::loop_back_acc`]).
+    entry_acc: Option<u32>,
 }
 
 /// A loop whose header is a few straight-line instructions ending in a
@@ -376,6 +381,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             else_patch: NONE,
             branched: false,
             rotation: None,
+            entry_acc: None,
         });
         Ok(BodyTranslator { t, params, results })
     }
@@ -780,6 +786,7 @@ impl Translator<'_, '_> {
             else_patch: NONE,
             branched: false,
             rotation: None,
+            entry_acc: None,
         };
         self.control.push(c);
         c
@@ -795,6 +802,8 @@ impl Translator<'_, '_> {
         }
         self.move_top_to(target.branch_arity(), target.height);
         if let Some(r) = target.rotation {
+            // The copy starts as the header does.
+            self.loop_back_acc(i, self.acc);
             self.work += u64::from(r.branch - target.label);
             if r.branch != target.label {
                 // The copy is final code: no candidates across it.
@@ -864,11 +873,29 @@ impl Translator<'_, '_> {
         }
     }
 
-    /// Emits the offset word of a branch to the block `depth` levels out.
+    /// A branch back to loop `i` (a control index) with `acc` in the
+    /// accumulator: if that is not what the loop was entered with, the
+    /// instruction at the loop's start reads its operand from its slot
+    /// after all (its slot always holds it too).
+    fn loop_back_acc(&mut self, i: usize, acc: Option<u32>) {
+        let c = &mut self.control[i];
+        if c.entry_acc.is_some() && c.entry_acc != acc {
+            c.entry_acc = None;
+            let at = c.label as usize;
+            if let Some(&op) = self.code.get(at) {
+                self.code[at] = op::with_acc(op::base(op), 0);
+            }
+        }
+    }
+
+    /// Emits the offset word of a branch to the block `depth` levels out,
+    /// just after its instruction.
     fn branch_word(&mut self, depth: u32) {
         let i = self.control.len() - 1 - depth as usize;
         let target = self.control[i];
         if target.kind == Kind::Loop {
+            // The branch left the accumulator as it was before it.
+            self.loop_back_acc(i, self.acc_before);
             self.emit_rel_to(target.label);
         } else {
             self.emit_rel_forward(depth as usize);
@@ -1355,7 +1382,12 @@ impl Translator<'_, '_> {
             }
             O::Loop { blockty } => {
                 let mut c = self.push_ctrl(Kind::Loop, blockty);
+                // The header's first instruction may read what entering the
+                // loop leaves in the accumulator (see `loop_back_acc`).
+                let entry = self.acc;
                 c.label = self.label_here();
+                c.entry_acc = entry;
+                self.acc = entry;
                 *self.control.last_mut().expect("just pushed") = c;
                 self.budget_checks();
             }
@@ -1403,6 +1435,7 @@ impl Translator<'_, '_> {
                 }
                 depths.push(targets.default());
                 self.emit(&[BR_TABLE, index, n]);
+                let at_jump = self.acc_before;
                 let table = self.here();
                 self.code.extend(std::iter::repeat_n(0, depths.len()));
                 for (i, &depth) in depths.iter().enumerate() {
@@ -1414,6 +1447,7 @@ impl Translator<'_, '_> {
                         let i_ctrl = self.control.len() - 1 - depth as usize;
                         let target = self.control[i_ctrl];
                         if target.kind == Kind::Loop {
+                            self.loop_back_acc(i_ctrl, at_jump);
                             self.code[word as usize] = target.label.wrapping_sub(word);
                         } else {
                             self.code[word as usize] = target.label;
