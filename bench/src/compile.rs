@@ -77,10 +77,13 @@ fn contenders(setup: &Setup, parallel: bool) -> Result<Vec<Contender>> {
     }
     if setup.v8.is_some() {
         for (tier, name, versus) in [(V8Tier::Liftoff, "V8 Liftoff", BRISK_BASELINE), (V8Tier::TurboFan, "V8 TurboFan", BRISK_OPT)] {
-            let p = NodePeer::start(&setup.root, tier, !parallel)?;
-            v.push(Contender { name: name.into(), versus: Some(versus), compiler: Compiler::V8(p) });
+            if setup.wants(name) {
+                let p = NodePeer::start(&setup.root, tier, !parallel)?;
+                v.push(Contender { name: name.into(), versus: Some(versus), compiler: Compiler::V8(p) });
+            }
         }
     }
+    v.retain(|c| setup.wants(&c.name));
     Ok(v)
 }
 

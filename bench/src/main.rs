@@ -9,7 +9,7 @@
 //! `bench/results.json` and regenerates `docs/benchmarks.md` (unless
 //! `--no-docs`, which `--only` and `--runtimes` imply). `--runtimes` keeps
 //! the runtimes whose names contain one of the given words (`interp,wasmi`:
-//! Brisk's interpreter and wasmi) in the run and programs groups.
+//! Brisk's interpreter and wasmi) in the run, programs and compile groups.
 
 mod calibrate;
 mod compile;
