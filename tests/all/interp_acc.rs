@@ -56,7 +56,7 @@ fn check(code: &[u32], what: &str) -> usize {
             let branches = targets(code, s);
             let out = if op::sets_acc(base) {
                 Some(code[s + 1])
-            } else if !branches.is_empty() {
+            } else if op::preserves_acc(base) {
                 held
             } else {
                 None

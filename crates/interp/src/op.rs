@@ -393,6 +393,11 @@ macro_rules! define_extra {
             matches!(op, $($imm)|* | $($ldx)|* | $($ldxi)|*)
         }
 
+        /// Whether an opcode from [`END`] is a compare-and-branch.
+        const fn extra_branch(op: u32) -> bool {
+            matches!(op, $($br)|* | $($bri)|*)
+        }
+
         /// For a load: its forms at a sum address (`a + b`, `a + imm`).
         pub fn indexed_load(op: u32) -> Option<(u32, u32)> {
             Some(match op {
@@ -694,6 +699,43 @@ pub const fn sets_acc(op: u32) -> bool {
             | I32_ADD_SHL
             | I32_RSUB_I
             | I64_RSUB_I
+    )
+}
+
+/// Whether base opcode `op` (not a pair) leaves the accumulator as it was
+/// and writes no frame slot: stores to memory, `global.set`, branches
+/// and fuel and epoch checks. The slot the accumulator held before it, it
+/// holds after (where a branch goes, and where a conditional one falls
+/// through).
+pub const fn preserves_acc(op: u32) -> bool {
+    if op >= END && op < END_EXTRA {
+        return extra_branch(op);
+    }
+    matches!(
+        op,
+        STORE8
+            | STORE16
+            | STORE32
+            | STORE64
+            | STORE128
+            | STORE8_I
+            | STORE16_I
+            | STORE32_I
+            | STORE64_I
+            | GLOBAL_SET
+            | GLOBAL_SET32
+            | GLOBAL_SET64
+            | BR
+            | BR_TABLE
+            | BR_IF_NEZ
+            | BR_IF_EQZ
+            | BR_AND_NEZ
+            | BR_AND_EQZ
+            | BR_AND_NEZ_I
+            | BR_AND_EQZ_I
+            | FUEL_ADD
+            | FUEL_CHECK
+            | EPOCH_CHECK
     )
 }
 

@@ -468,7 +468,11 @@ impl Translator<'_, '_> {
             }
         }
         self.acc_before = self.acc;
-        self.acc = op::sets_acc(opcode).then(|| words[1]);
+        if op::sets_acc(opcode) {
+            self.acc = Some(words[1]);
+        } else if !op::preserves_acc(opcode) {
+            self.acc = None;
+        }
         self.code.push(variant);
         self.code.extend_from_slice(&words[1..]);
     }
@@ -497,6 +501,12 @@ impl Translator<'_, '_> {
     fn merge_pair(&mut self) {
         let (Some(p), Some(l)) = (self.pair_prev, self.pair_last) else { return };
         let (a, b) = (self.code[p], self.code[l]);
+        // A second part that reads the accumulator reads what the first
+        // left there (not what it preserved, which a loop's start may yet
+        // revert to its slot).
+        if op::preserves_acc(op::base(a)) && op::acc_word(b) != 0 {
+            return;
+        }
         if let Some(pair) = op::pair_of(op::base(a), op::base(b), op::acc_word(b)) {
             self.code[p] = op::with_acc(pair, op::acc_word(a));
             // The second part is taken: it starts no pair of its own, but
@@ -875,16 +885,24 @@ impl Translator<'_, '_> {
 
     /// A branch back to loop `i` (a control index) with `acc` in the
     /// accumulator: if that is not what the loop was entered with, the
-    /// instruction at the loop's start reads its operand from its slot
-    /// after all (its slot always holds it too).
+    /// instructions at the loop's start that may read it (up to the first
+    /// that does not preserve it, see [`op::preserves_acc`]) read their
+    /// operands from their slots after all (the slots always hold them
+    /// too). Once per loop at most, so linear in all.
     fn loop_back_acc(&mut self, i: usize, acc: Option<u32>) {
         let c = &mut self.control[i];
-        if c.entry_acc.is_some() && c.entry_acc != acc {
-            c.entry_acc = None;
-            let at = c.label as usize;
-            if let Some(&op) = self.code.get(at) {
-                self.code[at] = op::with_acc(op::base(op), 0);
+        if c.entry_acc.is_none() || c.entry_acc == acc {
+            return;
+        }
+        c.entry_acc = None;
+        let mut at = c.label as usize;
+        while let Some(&op) = self.code.get(at) {
+            self.work += 1;
+            self.code[at] = op::with_acc(op::base(op), 0);
+            if !op::preserves_acc(op::base(op)) {
+                break;
             }
+            at += op::instruction_len(&self.code, at).expect("translated code");
         }
     }
 
