@@ -166,6 +166,18 @@ fn chains_and_rotated_loops_use_the_accumulator() {
           (local.set $i (i32.sub (local.get $i) (i32.const 1)))
           (local.set $c (i32.xor (local.get $c) (i32.const 5)))
           (br_if $m (local.get $i)))
+        ;; A `while` loop whose header is just its exit: the body starts by
+        ;; reading what the exit tested, but the branch back (the inverted
+        ;; exit, after the body) arrives with another slot in the
+        ;; accumulator.
+        (local.set $i (i32.add (local.get $n) (i32.const 5)))
+        (block $o
+          (loop $e
+            (br_if $o (i32.eqz (local.get $i)))
+            (local.set $c (i32.add (local.get $i) (local.get $c)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (local.set $c (i32.xor (local.get $c) (i32.const 3)))
+            (br $e)))
         (local.get $c)))"#;
     let wasm = wat::parse_str(wat).unwrap();
     let translation = translate_module(&wasm, wasm_features()).unwrap();

@@ -126,6 +126,10 @@ struct Rotation {
     /// The slot in the accumulator before the exit branch (see
     /// [`Translator::acc`]), the same after a copy of the header.
     acc: Option<u32>,
+    /// The slot in the accumulator when the body starts, which its first
+    /// instructions may read, as long as every branch back to the body
+    /// leaves it there too (see [`Translator::revert_acc_reads`]).
+    body_acc: Option<u32>,
     /// The control index of the exit's target.
     exit: u32,
 }
@@ -812,8 +816,10 @@ impl Translator<'_, '_> {
         }
         self.move_top_to(target.branch_arity(), target.height);
         if let Some(r) = target.rotation {
-            // The copy starts as the header does.
-            self.loop_back_acc(i, self.acc);
+            if r.branch != target.label {
+                // The copy starts as the header does.
+                self.loop_back_acc(i, self.acc);
+            }
             self.work += u64::from(r.branch - target.label);
             if r.branch != target.label {
                 // The copy is final code: no candidates across it.
@@ -838,17 +844,24 @@ impl Translator<'_, '_> {
                 }
                 at += op::len(self.code[at]).expect("translated code");
             }
-            // The copy's first instruction is the header's, which follows a
-            // label and so reads nothing from the accumulator; the rest read
-            // it from one another as in the header. A header that is just
-            // its exit branch copies nothing: the inverted branch follows
-            // the code here and may read what it left in the accumulator.
+            // The copy's instructions read the accumulator as the header's
+            // do (its first may read what entering the loop left there,
+            // checked above). A header that is just its exit branch copies
+            // nothing: the inverted branch follows the code here and may
+            // read what it left in the accumulator.
             self.last_copy = None;
             if r.branch != target.label {
                 self.acc = r.acc;
             }
             let n = op::len(r.inverse[0]).expect("a branch opcode") - 1;
             self.emit(&r.inverse[..n]);
+            // The branch leaves the accumulator as it was before it.
+            if r.body_acc.is_some() && r.body_acc != self.acc_before {
+                if let Some(rot) = self.control[i].rotation.as_mut() {
+                    rot.body_acc = None;
+                }
+                self.revert_acc_reads(r.body as usize);
+            }
             self.emit_rel_to(r.body);
             self.emit(&[BR]);
             self.branch_word((self.control.len() - 1 - r.exit as usize) as u32);
@@ -877,9 +890,13 @@ impl Translator<'_, '_> {
         }
         let exit = (self.control.len() - 1 - depth as usize) as u32;
         let acc = self.acc_before;
+        // The exit branch left the accumulator as it was: the body may
+        // start by reading it.
+        let body_acc = self.acc;
         let body = self.label_here();
+        self.acc = body_acc;
         if let Some(c) = self.control.last_mut() {
-            c.rotation = Some(Rotation { branch: at, body, inverse, acc, exit });
+            c.rotation = Some(Rotation { branch: at, body, inverse, acc, body_acc, exit });
         }
     }
 
@@ -895,7 +912,16 @@ impl Translator<'_, '_> {
             return;
         }
         c.entry_acc = None;
-        let mut at = c.label as usize;
+        let at = c.label as usize;
+        self.revert_acc_reads(at);
+    }
+
+    /// The instructions from `at` (a label's) that may read what the
+    /// accumulator held there, up to the first that does not preserve it
+    /// (see [`op::preserves_acc`]), read their operands from their slots
+    /// instead (the slots always hold them too). Once per label at most,
+    /// so linear in all.
+    fn revert_acc_reads(&mut self, mut at: usize) {
         while let Some(&op) = self.code.get(at) {
             self.work += 1;
             self.code[at] = op::with_acc(op::base(op), 0);
