@@ -178,6 +178,17 @@ fn chains_and_rotated_loops_use_the_accumulator() {
             (local.set $i (i32.sub (local.get $i) (i32.const 1)))
             (local.set $c (i32.xor (local.get $c) (i32.const 3)))
             (br $e)))
+        ;; A loop that starts with two stores (a pair whose parts both
+        ;; leave the accumulator alone), then reads what entering the loop
+        ;; left there; the branch back arrives with another slot.
+        (local.set $i (i32.add (local.get $n) (i32.const 1)))
+        (loop $s
+          (i32.store (local.get $c) (local.get $n))
+          (i32.store offset=4 (local.get $c) (local.get $n))
+          (local.set $c (i32.add (local.get $i) (local.get $c)))
+          (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+          (local.set $c (i32.and (local.get $c) (i32.const 60)))
+          (br_if $s (local.get $i)))
         (local.get $c)))"#;
     let wasm = wat::parse_str(wat).unwrap();
     let translation = translate_module(&wasm, wasm_features()).unwrap();

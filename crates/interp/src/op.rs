@@ -702,12 +702,16 @@ pub const fn sets_acc(op: u32) -> bool {
     )
 }
 
-/// Whether base opcode `op` (not a pair) leaves the accumulator as it was
+/// Whether base opcode `op` leaves the accumulator as it was
 /// and writes no frame slot: stores to memory, `global.set`, branches
 /// and fuel and epoch checks. The slot the accumulator held before it, it
 /// holds after (where a branch goes, and where a conditional one falls
-/// through).
+/// through). For a pair, as for [`sets_acc`], its first part's: the later
+/// parts follow it in the code as instructions of their own.
 pub const fn preserves_acc(op: u32) -> bool {
+    if let Some((a, _, _)) = pair_parts(op) {
+        return preserves_acc(a);
+    }
     if op >= END && op < END_EXTRA {
         return extra_branch(op);
     }
