@@ -2,24 +2,29 @@
 //! machine code with and without parallel compilation, and across runs.
 
 use crate::util::XorShift;
-use brisk::{Config, Engine, Instance, Module, Store};
+use brisk::{Config, Engine, Instance, Module, Store, Strategy};
 use std::fmt::Write;
 
 const FUNCS: usize = 300;
 
-/// A module of 300 functions `(param i32 i32) (result i32)` with varied
-/// bodies; each may call earlier ones. All are exported as `f{i}`.
+/// A module of 300 functions (`FUNCS`) as [`generate_n`] makes them.
 fn generate() -> String {
+    generate_n(FUNCS)
+}
+
+/// A module of `funcs` functions `(param i32 i32) (result i32)` with
+/// varied bodies; each may call earlier ones. All are exported as `f{i}`.
+fn generate_n(funcs: usize) -> String {
     let mut rng = XorShift(0x0123_4567_89ab_cdef);
     let mut wat = String::from(
         "(module\n  (type $sig (func (param i32 i32) (result i32)))\n  (memory 1)\n  (global $g (mut i32) (i32.const 1))\n",
     );
-    wat.push_str(&format!("  (table {FUNCS} funcref)\n  (elem (i32.const 0)"));
-    for i in 0..FUNCS {
+    wat.push_str(&format!("  (table {funcs} funcref)\n  (elem (i32.const 0)"));
+    for i in 0..funcs {
         write!(wat, " $f{i}").unwrap();
     }
     wat.push_str(")\n");
-    for i in 0..FUNCS {
+    for i in 0..funcs {
         let body = match (i, rng.below(7)) {
             (0, _) | (_, 0) => {
                 // Straight-line arithmetic.
@@ -113,10 +118,15 @@ fn compile(parallel: bool, wasm: &[u8]) -> (Engine, Module) {
 /// Calls a sample of the exports, to check the code is not only identical
 /// but also runs.
 fn run_some(engine: &Engine, module: &Module) -> Vec<i32> {
+    run_sample(engine, module, FUNCS, 7)
+}
+
+/// Calls every `step`th of the first `funcs` exports.
+fn run_sample(engine: &Engine, module: &Module, funcs: usize, step: usize) -> Vec<i32> {
     let mut store = Store::new(engine, ());
     let instance = Instance::new(&mut store, module, &[]).unwrap();
-    (0..FUNCS)
-        .step_by(7)
+    (0..funcs)
+        .step_by(step)
         .map(|i| {
             let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, &format!("f{i}")).unwrap();
             f.call(&mut store, (i as i32 * 7919, 12345 - i as i32)).unwrap()
@@ -133,6 +143,27 @@ fn parallel_and_serial_compilation_agree() {
     assert_eq!(parallel.text().len(), serial.text().len());
     assert!(parallel.text() == serial.text(), "parallel and serial machine code differ");
     assert_eq!(run_some(&parallel_engine, &parallel), run_some(&serial_engine, &serial));
+}
+
+/// A module with enough code to be validated on several threads
+/// (`brisk_environ::PARALLEL_CODE_BYTES`) is translated by the interpreter
+/// on each, into one bytecode blob per thread joined afterwards: its
+/// functions compute what the serial translation's and the optimizing
+/// tier's do.
+#[test]
+fn parallel_and_serial_translation_agree() {
+    let funcs = 8000;
+    let wasm = wat::parse_str(generate_n(funcs)).expect("generated module parses");
+    assert!(wasm.len() > brisk_environ::PARALLEL_CODE_BYTES, "{} bytes", wasm.len());
+    let engine = |strategy: Strategy, parallel: bool| {
+        let engine = Engine::new(Config::new().strategy(strategy).parallel_compilation(parallel)).unwrap();
+        let module = Module::new(&engine, &wasm).unwrap();
+        run_sample(&engine, &module, funcs, 13)
+    };
+    let expected = engine(Strategy::Optimized, true);
+    assert_eq!(engine(Strategy::Interpreter, true), expected, "parallel translation");
+    assert_eq!(engine(Strategy::Interpreter, false), expected, "serial translation");
+    assert_eq!(engine(Strategy::Mixed, true), expected, "mixed, in parallel");
 }
 
 #[test]

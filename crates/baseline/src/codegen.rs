@@ -299,7 +299,7 @@ pub(crate) fn compile(
     let mut ops = body.get_operators_reader()?;
     while !ops.eof() && f.error.is_none() {
         let op = ops.read()?;
-        f.op(op);
+        f.op(&op);
     }
     f.finish()
 }
@@ -350,14 +350,14 @@ impl<'a> FunctionCompiler<'a> {
     }
 
     /// Compiles the next operator.
-    pub fn op(&mut self, op: Operator<'_>) {
+    pub fn op(&mut self, op: &Operator<'_>) {
         if self.error.is_some() {
             return;
         }
-        if let Operator::Loop { .. } = op {
+        if let Operator::Loop { .. } = *op {
             self.g.loops_seen += 1;
         }
-        let r = if self.g.reachable && !self.g.fuel { self.g.operator(&op) } else { self.g.op_slow(&op) };
+        let r = if self.g.reachable && !self.g.fuel { self.g.operator(op) } else { self.g.op_slow(op) };
         if let Err(e) = r {
             self.error = Some(e);
         }

@@ -176,7 +176,7 @@ impl<'a> brisk_environ::OperatorSink<'a> for FunctionCompiler<'_> {
     #[inline]
     fn operator(
         &mut self,
-        op: wasmparser::Operator<'a>,
+        op: &wasmparser::Operator<'a>,
         _offset: usize,
     ) -> brisk_environ::WasmResult<()> {
         self.op(op);

@@ -164,12 +164,14 @@ pub trait BodyHook: Send {
 /// `else` and `end`, never reach the sink (but each `loop` among them is
 /// counted by [`OperatorSink::dead_loop`]).
 pub trait OperatorSink<'a> {
-    /// Takes operator `op`, at byte `offset` of the module.
+    /// Takes operator `op`, at byte `offset` of the module (by reference:
+    /// an operator is several words, copied at each call it is passed
+    /// by value through).
     ///
     /// # Errors
     ///
     /// The sink's own: they stop the body's validation.
-    fn operator(&mut self, op: wasmparser::Operator<'a>, offset: usize) -> WasmResult<()>;
+    fn operator(&mut self, op: &wasmparser::Operator<'a>, offset: usize) -> WasmResult<()>;
 
     /// A `loop` opened in unreachable code was read (so that a sink can
     /// number the body's loops, reachable or not, in order).
@@ -180,7 +182,7 @@ pub trait OperatorSink<'a> {
 /// The sink that drops every operator (validation only).
 impl<'a> OperatorSink<'a> for () {
     #[inline]
-    fn operator(&mut self, _: wasmparser::Operator<'a>, _: usize) -> WasmResult<()> {
+    fn operator(&mut self, _: &wasmparser::Operator<'a>, _: usize) -> WasmResult<()> {
         Ok(())
     }
 }
@@ -1142,7 +1144,7 @@ impl<'a, S: OperatorSink<'a>, C: Checker> Visit<'a, '_, '_, S, C> {
     fn emit(&mut self, op: wasmparser::Operator<'a>, live: bool) -> Result<(), Halt> {
         note_features(self.features, &op, self.module, self.check, self.loops, live);
         self.note_heights();
-        match self.sink.operator(op, self.offset) {
+        match self.sink.operator(&op, self.offset) {
             Ok(()) => Ok(()),
             Err(e) => Err(self.halt(e)),
         }

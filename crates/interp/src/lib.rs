@@ -165,36 +165,79 @@ pub mod layout {
     }
 }
 
-/// Builds `module`'s bytecode blob from its functions' code.
-///
-/// `funcs` has an entry per defined function, `None` for those compiled
-/// natively.
-///
-/// # Errors
-///
-/// A message if the blob would exceed 4 GiB words.
-pub fn build_module_code(module: &brisk_environ::Module, funcs: &[Option<FuncCode>]) -> Result<Vec<u8>, String> {
-    use layout::*;
-    let memory = translate::memory0_place(module);
-    let n = funcs.len();
-    let mut words: Vec<u32> = Vec::with_capacity(HEADER_WORDS + FUNC_WORDS * n);
-    words.extend([MAGIC, u32::try_from(n).map_err(|_| "too many functions")?, memory, crate::op::FINGERPRINT]);
-    words.resize(HEADER_WORDS + FUNC_WORDS * n, 0);
-    for (i, f) in funcs.iter().enumerate() {
-        let Some(f) = f else { continue };
-        let start = u32::try_from(words.len()).map_err(|_| "bytecode exceeds 4 GiB")?;
-        words.extend_from_slice(&f.code);
-        let rec = record_at(i);
-        words[rec + FUNC_CODE] = start;
-        words[rec + FUNC_FRAME] = f.frame_slots;
-        words[rec + FUNC_PARAMS] = f.params;
-        words[rec + FUNC_LOCALS] = f.locals;
-        words[rec + FUNC_RESULTS] = f.results;
-        words[rec + FUNC_ZERO_START] = f.zero_start;
-        words[rec + FUNC_ZERO_END] = f.zero_end;
+/// A module's bytecode blob as it is built ([`layout`]): the header and a
+/// record per defined function, then the code of each function translated
+/// into it ([`BodyTranslator::new`]), appended where it will stay: the
+/// words are the blob, written to the artifact as they are.
+#[derive(Debug)]
+pub struct ModuleCode {
+    words: Vec<u32>,
+}
+
+impl ModuleCode {
+    /// The header of `module`'s blob, with a record per defined function
+    /// that says it is not interpreted, until its code is added.
+    pub fn new(module: &brisk_environ::Module) -> ModuleCode {
+        use layout::*;
+        let n = module.num_defined_funcs();
+        let mut words = vec![0; record_at(n)];
+        // More than 2^32 functions is more than a module can declare.
+        words[..HEADER_WORDS].copy_from_slice(&[MAGIC, n as u32, translate::memory0_place(module), crate::op::FINGERPRINT]);
+        ModuleCode { words }
     }
-    if u32::try_from(words.len()).is_err() {
-        return Err("bytecode exceeds 4 GiB".into());
+
+    /// Adds the code `other` holds (built for the same module, by another
+    /// thread) to this blob's.
+    ///
+    /// # Errors
+    ///
+    /// A message if the blob would exceed 4 GiB words.
+    pub fn merge(&mut self, other: &ModuleCode) -> Result<(), String> {
+        use layout::*;
+        let n = self.words[NUM_FUNCS] as usize;
+        let code_start = record_at(n);
+        let shift = self.words.len() - code_start;
+        if u32::try_from(self.words.len() + other.words.len()).is_err() {
+            return Err("bytecode exceeds 4 GiB".into());
+        }
+        self.words.extend_from_slice(&other.words[code_start..]);
+        for def in 0..n {
+            let at = record_at(def);
+            if other.words[at + FUNC_CODE] != 0 {
+                self.words[at..at + FUNC_WORDS].copy_from_slice(&other.words[at..at + FUNC_WORDS]);
+                self.words[at + FUNC_CODE] += shift as u32;
+            }
+        }
+        Ok(())
     }
-    Ok(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+
+    /// Defined function `def`'s record, if it has code in the blob.
+    pub fn record(&self, def: brisk_environ::DefinedFuncIndex) -> Option<layout::FuncRecord> {
+        let at = layout::record_at(def.as_u32() as usize);
+        let rec = layout::FuncRecord::from_words(|f| self.words.get(at + f).copied().unwrap_or(0));
+        (rec.code != 0).then_some(rec)
+    }
+
+    fn set_record(&mut self, def: brisk_environ::DefinedFuncIndex, rec: layout::FuncRecord) {
+        use layout::*;
+        let at = record_at(def.as_u32() as usize);
+        let r = &mut self.words[at..at + FUNC_WORDS];
+        r[FUNC_CODE] = rec.code;
+        r[FUNC_FRAME] = rec.frame;
+        r[FUNC_PARAMS] = rec.params;
+        r[FUNC_LOCALS] = rec.locals;
+        r[FUNC_RESULTS] = rec.results;
+        r[FUNC_ZERO_START] = rec.zero_start;
+        r[FUNC_ZERO_END] = rec.zero_end;
+    }
+
+    /// The blob's length in words (never zero: the header).
+    pub fn len_words(&self) -> usize {
+        self.words.len()
+    }
+
+    /// The blob's words.
+    pub fn into_words(self) -> Vec<u32> {
+        self.words
+    }
 }

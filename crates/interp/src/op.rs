@@ -585,19 +585,43 @@ macro_rules! define_pairs {
         /// the second's accumulator word.
         const PAIR_PARTS: [(u32, u32, u32); (LAST - END_EXTRA) as usize] = [$(($a, $b, $k),)*];
 
-        /// The pair that runs base opcode `a` then `b` reading its operand
-        /// word `k` from the accumulator, if there is one.
-        pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
-            #[allow(unreachable_patterns)]
-            Some(match (a, b, k) {
-                $(($a, $b, $k) => $name,)*
-                _ => return None,
-            })
-        }
     };
 }
 
 pair_ops!(define_pairs);
+
+/// Pairs by first part, for [`pair_of`]: the first pair whose first part
+/// is each base opcode, and after each pair the next with the same first
+/// part (`u16::MAX`: none), in the order of [`pair_ops!`].
+const PAIR_CHAINS: ([u16; LAST as usize], [u16; PAIR_PARTS.len()]) = {
+    let mut first = [u16::MAX; LAST as usize];
+    let mut next = [u16::MAX; PAIR_PARTS.len()];
+    let mut i = PAIR_PARTS.len();
+    while i > 0 {
+        i -= 1;
+        let a = PAIR_PARTS[i].0 as usize;
+        next[i] = first[a];
+        first[a] = i as u16;
+    }
+    (first, next)
+};
+
+/// The pair that runs base opcode `a` then `b` reading its operand word
+/// `k` from the accumulator, if there is one. Asked once per emitted
+/// instruction: one load when no pair starts with `a`, else a walk over
+/// the few that do.
+#[inline]
+pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
+    let mut i = *PAIR_CHAINS.0.get(a as usize)?;
+    while i != u16::MAX {
+        let (_, pb, pk) = PAIR_PARTS[i as usize];
+        if (pb, pk) == (b, k) {
+            return Some(END_EXTRA + u32::from(i));
+        }
+        i = PAIR_CHAINS.1[i as usize];
+    }
+    None
+}
 pub(crate) use pair_ops;
 
 /// For a pair opcode: its parts (see [`pair_of`]).
@@ -648,8 +672,30 @@ pub const fn with_acc(op: u32, k: u32) -> u32 {
 /// The operand words (bit `k` for word `k`) of base opcode `op` that are
 /// scalar slots a variant may read from the accumulator instead.
 pub const fn acc_sources(op: u32) -> u8 {
+    if op < LAST { INFO[op as usize] & INFO_ACC_SOURCES } else { 0 }
+}
+
+/// Per base opcode, what the translator asks of each instruction it
+/// emits: [`acc_sources`] (bits 1 to 3), [`sets_acc`] and
+/// [`preserves_acc`], computed once.
+const INFO: [u8; LAST as usize] = {
+    let mut info = [0; LAST as usize];
+    let mut op = 0;
+    while op < LAST {
+        info[op as usize] = compute_acc_sources(op)
+            | if compute_sets_acc(op) { INFO_SETS_ACC } else { 0 }
+            | if compute_preserves_acc(op) { INFO_PRESERVES_ACC } else { 0 };
+        op += 1;
+    }
+    info
+};
+const INFO_ACC_SOURCES: u8 = 0b1110;
+const INFO_SETS_ACC: u8 = 1 << 4;
+const INFO_PRESERVES_ACC: u8 = 1 << 5;
+
+const fn compute_acc_sources(op: u32) -> u8 {
     if let Some((a, _, _)) = pair_parts(op) {
-        return acc_sources(a);
+        return compute_acc_sources(a);
     }
     if op >= FIRST_NUMERIC && op < END {
         return if NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize] == 1 { 1 << 2 } else { 1 << 2 | 1 << 3 };
@@ -674,8 +720,12 @@ pub const fn acc_sources(op: u32) -> u8 {
 /// scalar) to its first operand word and to the accumulator, and nothing
 /// else.
 pub const fn sets_acc(op: u32) -> bool {
+    op < LAST && INFO[op as usize] & INFO_SETS_ACC != 0
+}
+
+const fn compute_sets_acc(op: u32) -> bool {
     if let Some((a, _, _)) = pair_parts(op) {
-        return sets_acc(a);
+        return compute_sets_acc(a);
     }
     if op >= FIRST_NUMERIC && op < END {
         return true;
@@ -709,8 +759,12 @@ pub const fn sets_acc(op: u32) -> bool {
 /// through). For a pair, as for [`sets_acc`], its first part's: the later
 /// parts follow it in the code as instructions of their own.
 pub const fn preserves_acc(op: u32) -> bool {
+    op < LAST && INFO[op as usize] & INFO_PRESERVES_ACC != 0
+}
+
+const fn compute_preserves_acc(op: u32) -> bool {
     if let Some((a, _, _)) = pair_parts(op) {
-        return preserves_acc(a);
+        return compute_preserves_acc(a);
     }
     if op >= END && op < END_EXTRA {
         return extra_branch(op);

@@ -4,7 +4,8 @@
 //! so operand types are trusted and only counted: every value takes one
 //! slot, whatever its type.
 
-use crate::layout::{IMPORTED, NO_PLACE};
+use crate::ModuleCode;
+use crate::layout::{FuncRecord, IMPORTED, NO_PLACE};
 use crate::op::{self, *};
 use crate::simd::{self, SimdForm};
 use brisk_environ::{
@@ -282,13 +283,26 @@ pub fn translate_function(
         .function_bodies
         .get(index)
         .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
-    let mut t = BodyTranslator::new(&translation.module, index, &data.body, options, Scratch::default())?;
+    let module = &translation.module;
+    let mut t = BodyTranslator::new(module, index, &data.body, options, Scratch::default(), ModuleCode::new(module))?;
     let mut ops = data.body.get_operators_reader()?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
-        t.operator(op, offset as usize)?;
+        t.operator(&op, offset as usize)?;
     }
-    Ok(t.finish()?.0)
+    let work = t.t.work;
+    let (code, _) = t.finish()?;
+    let rec = code.record(index).expect("just translated");
+    Ok(FuncCode {
+        code: code.words[rec.code as usize..].to_vec(),
+        frame_slots: rec.frame,
+        params: rec.params,
+        locals: rec.locals,
+        zero_start: rec.zero_start,
+        zero_end: rec.zero_end,
+        results: rec.results,
+        work,
+    })
 }
 
 /// Buffers a translation hands on to the next, so that translating the
@@ -309,13 +323,17 @@ pub struct Scratch {
 /// must be valid (validated before they are pushed).
 pub struct BodyTranslator<'a, 'o> {
     t: Translator<'a, 'o>,
+    index: DefinedFuncIndex,
+    /// Where the function's code starts in the module's.
+    start: usize,
     params: u32,
     results: u32,
 }
 
 impl<'a, 'o> BodyTranslator<'a, 'o> {
     /// Starts translating the body of defined function `index`, with the
-    /// buffers of an earlier translation.
+    /// buffers of an earlier translation, appending its code to `code`
+    /// (which [`BodyTranslator::finish`] hands back; an error drops it).
     ///
     /// # Errors
     ///
@@ -326,6 +344,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         body: &wasmparser::FunctionBody<'_>,
         options: &'a TranslateOptions<'o>,
         scratch: Scratch,
+        code: ModuleCode,
     ) -> WasmResult<Self> {
         let ty = module.func_type(module.func_index(index));
         let params = ty.params.len() as u32;
@@ -347,11 +366,12 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         accessed.resize((locals as usize).div_ceil(64), 0);
         lazy.clear();
         control.clear();
+        let start = code.words.len();
         let mut t = Translator {
             module,
             offsets: VMOffsets::for_module(module),
             options,
-            code: Vec::with_capacity(body.as_bytes().len() * 2),
+            code: code.words,
             params,
             locals,
             accessed,
@@ -387,37 +407,52 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             rotation: None,
             entry_acc: None,
         });
-        Ok(BodyTranslator { t, params, results })
+        Ok(BodyTranslator { t, index, start, params, results })
     }
 
-    /// The function's code, once every operator was pushed, and the
-    /// buffers for the next translation.
+    /// The module's code with the function's in it (its record filled
+    /// in), once every operator was pushed, and the buffers for the next
+    /// translation.
     ///
     /// # Errors
     ///
-    /// The frame would be too large.
-    pub fn finish(self) -> WasmResult<(FuncCode, Scratch)> {
-        let BodyTranslator { t, params, results } = self;
+    /// The frame would be too large, or the module's code exceeds 4 GiB
+    /// words.
+    pub fn finish(self) -> WasmResult<(ModuleCode, Scratch)> {
+        let BodyTranslator { t, index, start, params, results } = self;
+        let too_large = |what: &str| WasmError::Invalid { message: format!("{what} too large"), offset: 0 };
         let (zero_start, zero_end) = if t.zero_start < t.zero_end { (t.zero_start, t.zero_end) } else { (params, params) };
         let scratch =
             Scratch { stack: t.stack, local_heads: t.local_heads, accessed: t.accessed, lazy: t.lazy, control: t.control };
         let locals = t.locals;
-        let frame_slots = locals
-            .checked_add(t.max_height)
-            .and_then(|s| s.checked_add(1))
-            .ok_or_else(|| WasmError::Invalid { message: "frame too large".into(), offset: 0 })?;
+        let frame_slots = locals.checked_add(t.max_height).and_then(|s| s.checked_add(1)).ok_or_else(|| too_large("frame"))?;
         // The frame also holds the results and the array ABI's buffer.
         let frame_slots = frame_slots.max(params.max(results));
         if frame_slots > u32::MAX / SLOT {
-            return Err(WasmError::Invalid { message: "frame too large".into(), offset: 0 });
+            return Err(too_large("frame"));
         }
-        Ok((FuncCode { code: t.code, frame_slots, params, locals, zero_start, zero_end, results, work: t.work }, scratch))
+        // Code positions are `u32` words (a larger module's were cut).
+        if u32::try_from(t.code.len()).is_err() {
+            return Err(too_large("module bytecode"));
+        }
+        let mut code = ModuleCode { words: t.code };
+        let record = FuncRecord {
+            code: start as u32,
+            frame: frame_slots,
+            params,
+            locals,
+            results,
+            zero_start,
+            zero_end,
+        };
+        code.set_record(index, record);
+        Ok((code, scratch))
     }
 }
 
 impl<'b> OperatorSink<'b> for BodyTranslator<'_, '_> {
     #[inline]
-    fn operator(&mut self, op: Operator<'b>, offset: usize) -> WasmResult<()> {
+    fn operator(&mut self, op: &Operator<'b>, offset: usize) -> WasmResult<()> {
         let t = &mut self.t;
         if t.control.is_empty() {
             // Past the body's final `end` (validation rejects anything there).
@@ -425,11 +460,11 @@ impl<'b> OperatorSink<'b> for BodyTranslator<'_, '_> {
         }
         if t.reachable {
             if t.options.consume_fuel {
-                t.fuel_before(&op);
+                t.fuel_before(op);
             }
             t.operator(op, offset)
         } else {
-            t.skip(&op, offset)
+            t.skip(op, offset)
         }
     }
 }
@@ -439,10 +474,12 @@ impl Translator<'_, '_> {
 
     /// Emits an instruction (a base opcode and its operands), as the
     /// variant that reads the accumulator if one of its operands is there.
-    fn emit(&mut self, words: &[u32]) {
+    /// Generic over the length, which every caller knows: the words are
+    /// then stored without a loop or a call.
+    fn emit<const N: usize>(&mut self, words: &[u32; N]) {
         self.last_dst = None;
         let last_copy = self.last_copy.take();
-        if let [COPY, dst, src] = *words {
+        if let [COPY, dst, src] = words[..] {
             if let Some(at) = last_copy
                 && at + 3 == self.code.len()
             {
@@ -477,8 +514,18 @@ impl Translator<'_, '_> {
         } else if !op::preserves_acc(opcode) {
             self.acc = None;
         }
-        self.code.push(variant);
-        self.code.extend_from_slice(&words[1..]);
+        let at = self.code.len();
+        self.code.extend_from_slice(words);
+        self.code[at] = variant;
+    }
+
+    /// [`Translator::emit`] of a branch of two or three words.
+    fn emit_branch(&mut self, words: &[u32]) {
+        match *words {
+            [a, b] => self.emit(&[a, b]),
+            [a, b, c] => self.emit(&[a, b, c]),
+            _ => unreachable!("a branch of {} words", words.len()),
+        }
     }
 
     /// The current position becomes a branch target: nothing emitted
@@ -521,7 +568,7 @@ impl Translator<'_, '_> {
 
     /// Emits an instruction whose first operand (`words[1]`) is its result
     /// slot, which is the top entry's.
-    fn emit_result(&mut self, words: &[u32]) {
+    fn emit_result<const N: usize>(&mut self, words: &[u32; N]) {
         let at = self.code.len() + 1;
         self.emit(words);
         self.last_dst = Some(at);
@@ -854,7 +901,7 @@ impl Translator<'_, '_> {
                 self.acc = r.acc;
             }
             let n = op::len(r.inverse[0]).expect("a branch opcode") - 1;
-            self.emit(&r.inverse[..n]);
+            self.emit_branch(&r.inverse[..n]);
             // The branch leaves the accumulator as it was before it.
             if r.body_acc.is_some() && r.body_acc != self.acc_before {
                 if let Some(rot) = self.control[i].rotation.as_mut() {
@@ -1390,27 +1437,12 @@ impl Translator<'_, '_> {
         memory_place(self.module, &self.offsets, mem)
     }
 
-    fn operator(&mut self, op: Operator<'_>, offset: usize) -> WasmResult<()> {
+    fn operator(&mut self, op: &Operator<'_>, offset: usize) -> WasmResult<()> {
         use Operator as O;
-        if let Some((opcode, arity)) = op::numeric(&op) {
-            if arity == 1 { self.unary(opcode) } else { self.binary(opcode) }
-            return Ok(());
-        }
-        match op {
-            O::LocalGet { local_index } => self.note_access(local_index, false),
-            O::LocalSet { local_index } | O::LocalTee { local_index } => self.note_access(local_index, true),
-            // Whatever may skip or repeat what follows, or end the body.
-            O::Unreachable
-            | O::If { .. }
-            | O::Else
-            | O::End
-            | O::Br { .. }
-            | O::BrIf { .. }
-            | O::BrTable { .. }
-            | O::Return => self.straight = false,
-            _ => {}
-        }
-        match op {
+        // One dispatch on the operator. Whatever may skip or repeat what
+        // follows, or end the body, clears `straight` first; local
+        // accesses are noted first (see `note_access`).
+        match *op {
             // Same bits, same slot.
             O::Nop
             | O::I32ReinterpretF32
@@ -1418,6 +1450,7 @@ impl Translator<'_, '_> {
             | O::F32ReinterpretI32
             | O::F64ReinterpretI64 => {}
             O::Unreachable => {
+                self.straight = false;
                 self.emit(&[TRAP, u32::from(Trap::UnreachableCodeReached.code())]);
                 self.set_unreachable();
             }
@@ -1436,41 +1469,51 @@ impl Translator<'_, '_> {
                 self.budget_checks();
             }
             O::If { blockty } => {
+                self.straight = false;
                 let (branch, n) = match self.take_compare() {
                     Some((_, if_false, n)) => (if_false, n),
                     None => ([BR_IF_EQZ, self.pop(), 0], 2),
                 };
                 let mut c = self.push_ctrl(Kind::If, blockty);
-                self.emit(&branch[..n]);
+                self.emit_branch(&branch[..n]);
                 c.else_patch = self.here();
                 self.code.push(0);
                 *self.control.last_mut().expect("just pushed") = c;
             }
-            O::Else => self.else_(),
-            O::End => self.end(),
+            O::Else => {
+                self.straight = false;
+                self.else_();
+            }
+            O::End => {
+                self.straight = false;
+                self.end();
+            }
             O::Br { relative_depth } => {
+                self.straight = false;
                 self.branch(relative_depth);
                 self.set_unreachable();
             }
             O::BrIf { relative_depth } => {
+                self.straight = false;
                 let (if_true, if_false, n) = self.take_compare().unwrap_or_else(|| {
                     let cond = self.pop();
                     ([BR_IF_NEZ, cond, 0], [BR_IF_EQZ, cond, 0], 2)
                 });
                 if self.branch_in_place(relative_depth) {
                     let at = self.here();
-                    self.emit(&if_true[..n]);
+                    self.emit_branch(&if_true[..n]);
                     self.branch_word(relative_depth);
                     self.note_loop_exit(at, if_false, relative_depth);
                 } else {
-                    self.emit(&if_false[..n]);
+                    self.emit_branch(&if_false[..n]);
                     let skip = self.here();
                     self.code.push(0);
                     self.branch(relative_depth);
                     self.bind_one(skip);
                 }
             }
-            O::BrTable { targets } => {
+            O::BrTable { ref targets } => {
+                self.straight = false;
                 let index = self.pop();
                 let n = targets.len();
                 let mut depths = Vec::with_capacity(n as usize + 1);
@@ -1506,6 +1549,7 @@ impl Translator<'_, '_> {
                 self.set_unreachable();
             }
             O::Return => {
+                self.straight = false;
                 self.ret();
                 self.set_unreachable();
             }
@@ -1562,9 +1606,18 @@ impl Translator<'_, '_> {
                 let dst = self.push_temp();
                 self.emit_result(&[opcode, dst, cond, a, b]);
             }
-            O::LocalGet { local_index } => self.push(Val::Local(local_index)),
-            O::LocalSet { local_index } => self.local_set(local_index, false),
-            O::LocalTee { local_index } => self.local_set(local_index, true),
+            O::LocalGet { local_index } => {
+                self.note_access(local_index, false);
+                self.push(Val::Local(local_index));
+            }
+            O::LocalSet { local_index } => {
+                self.note_access(local_index, true);
+                self.local_set(local_index, false);
+            }
+            O::LocalTee { local_index } => {
+                self.note_access(local_index, true);
+                self.local_set(local_index, true);
+            }
             O::GlobalGet { global_index } => {
                 let p = self.global_place(global_index);
                 let dst = self.push_temp();
@@ -1625,25 +1678,25 @@ impl Translator<'_, '_> {
                 self.emit_result(&[REF_FUNC, dst, off]);
             }
             O::MemoryInit { data_index, mem } => {
-                let [dst, src, len] = self.bulk_operands(&op);
+                let [dst, src, len] = self.bulk_operands(op);
                 self.emit(&[MEMORY_INIT, data_index, dst, src, len, mem]);
             }
             O::DataDrop { data_index } => self.emit(&[DATA_DROP, data_index]),
             O::MemoryCopy { dst_mem, src_mem } => {
-                let [dst, src, len] = self.bulk_operands(&op);
+                let [dst, src, len] = self.bulk_operands(op);
                 self.emit(&[MEMORY_COPY, dst, src, len, dst_mem, src_mem]);
             }
             O::MemoryFill { mem } => {
-                let [dst, value, len] = self.bulk_operands(&op);
+                let [dst, value, len] = self.bulk_operands(op);
                 self.emit(&[MEMORY_FILL, dst, value, len, mem]);
             }
             O::TableInit { elem_index, table } => {
-                let [dst, src, len] = self.bulk_operands(&op);
+                let [dst, src, len] = self.bulk_operands(op);
                 self.emit(&[TABLE_INIT, table, elem_index, dst, src, len]);
             }
             O::ElemDrop { elem_index } => self.emit(&[ELEM_DROP, elem_index]),
             O::TableCopy { dst_table, src_table } => {
-                let [dst, src, len] = self.bulk_operands(&op);
+                let [dst, src, len] = self.bulk_operands(op);
                 self.emit(&[TABLE_COPY, dst_table, src_table, dst, src, len]);
             }
             O::TableGet { table } => {
@@ -1659,7 +1712,7 @@ impl Translator<'_, '_> {
                 self.emit(&[TABLE_SET, p, index, value]);
             }
             O::TableGrow { table } => {
-                self.bulk_budget(&op);
+                self.bulk_budget(op);
                 let len = self.pop();
                 let init = self.pop();
                 let dst = self.push_temp();
@@ -1671,7 +1724,7 @@ impl Translator<'_, '_> {
                 self.emit_result(&[TABLE_SIZE, dst, p]);
             }
             O::TableFill { table } => {
-                let [dst, value, len] = self.bulk_operands(&op);
+                let [dst, value, len] = self.bulk_operands(op);
                 self.emit(&[TABLE_FILL, table, dst, value, len]);
             }
             O::V128Load8x8S { memarg } => self.load_widen(simd::Widen::I8x8S, &memarg, offset)?,
@@ -1694,9 +1747,13 @@ impl Translator<'_, '_> {
             O::V128Store16Lane { memarg, lane } => self.store_lane(2, lane, &memarg, offset)?,
             O::V128Store32Lane { memarg, lane } => self.store_lane(4, lane, &memarg, offset)?,
             O::V128Store64Lane { memarg, lane } => self.store_lane(8, lane, &memarg, offset)?,
-            other => match simd::classify(&other) {
-                Some(form) => self.simd(form),
-                None => return Err(unsupported(&format!("{other:?}"), offset)),
+            _ => match op::numeric(op) {
+                Some((opcode, 1)) => self.unary(opcode),
+                Some((opcode, _)) => self.binary(opcode),
+                None => match simd::classify(op) {
+                    Some(form) => self.simd(form),
+                    None => return Err(unsupported(&format!("{op:?}"), offset)),
+                },
             },
         }
         Ok(())

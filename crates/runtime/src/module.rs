@@ -1185,7 +1185,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
             strategy: config.strategy,
             jit: config.jit(),
             tunables,
-            codes: Vec::new(),
+            code: None,
             scratch: Default::default(),
             baseline,
             native: Vec::new(),
@@ -1215,14 +1215,16 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
             }
         })
         .collect();
-    // Each hook holds what its thread translated, by defined index.
-    let mut codes: Vec<Option<brisk_interp::FuncCode>> = vec![None; n];
+    // Each hook holds what its thread translated: the bytecode of the
+    // thread that translated most is the module's, the others' added to it.
+    let mut bytecode: Option<brisk_interp::ModuleCode> = None;
     let mut native: Vec<Option<BaselineResult>> = std::iter::repeat_with(|| None).take(n).collect();
+    hooks.sort_by_key(|h| std::cmp::Reverse(h.code.as_ref().map_or(0, |c| c.len_words())));
     for hook in hooks {
-        for (i, code) in hook.codes.into_iter().enumerate() {
-            if code.is_some() {
-                codes[i] = code;
-            }
+        match (&mut bytecode, hook.code) {
+            (Some(all), Some(code)) => all.merge(&code).map_err(anyhow::Error::msg)?,
+            (all @ None, code) => *all = code,
+            (_, None) => {}
         }
         for (i, result) in hook.native.into_iter().enumerate() {
             if result.is_some() {
@@ -1343,7 +1345,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         code.unwind.clear();
     }
     if any_interpreted {
-        code.bytecode = brisk_interp::build_module_code(env, &codes).map_err(anyhow::Error::msg)?;
+        code.bytecode = bytecode.unwrap_or_else(|| brisk_interp::ModuleCode::new(env)).into_words();
     }
     let artifact = artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)?;
     let threshold = i32::try_from(config.tier_up_threshold).unwrap_or(i32::MAX);
@@ -1436,8 +1438,9 @@ struct InterpHook<'t> {
     /// Just-in-time mode: every function starts in the baseline tier.
     jit: bool,
     tunables: &'t Tunables,
-    /// By defined index, `None` for native functions.
-    codes: Vec<Option<brisk_interp::FuncCode>>,
+    /// The bytecode of the functions this hook translated (made at the
+    /// first).
+    code: Option<brisk_interp::ModuleCode>,
     /// The translator's buffers, from one function to the next.
     scratch: brisk_interp::Scratch,
     /// The baseline tier, when it compiles in the validation pass.
@@ -1476,12 +1479,12 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
             interpreted: &interpreted,
         };
         let scratch = std::mem::take(&mut self.scratch);
-        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options, scratch)?;
+        let code = self.code.take().unwrap_or_else(|| brisk_interp::ModuleCode::new(module));
+        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options, scratch, code)?;
         ops.drive(&mut translator)?;
         let (code, scratch) = translator.finish()?;
         self.scratch = scratch;
-        self.codes.resize(def.as_u32() as usize, None);
-        self.codes.push(Some(code));
+        self.code = Some(code);
         Ok(())
     }
 }

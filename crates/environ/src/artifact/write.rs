@@ -36,8 +36,9 @@ pub struct LinkedCode {
     /// Trap sites as (text offset, trap), sorted by offset.
     pub traps: Vec<(u32, Trap)>,
     /// The interpreter's bytecode blob (empty if no function is
-    /// interpreted).
-    pub bytecode: Vec<u8>,
+    /// interpreted): `u32` words, in the host's byte order (little
+    /// endian), which the interpreter reads in place.
+    pub bytecode: Vec<u32>,
     /// Each range's call frame program, for native unwind info: (range
     /// index, program), in range order; empty for an artifact without
     /// unwind info.
@@ -123,7 +124,10 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
     // code, which the writer aligns to a page.
     for (section, data) in Section::ALL.iter().zip(&tables.data) {
         let id = obj.add_section(Vec::new(), section.name().as_bytes().to_vec(), SectionKind::Other);
-        obj.set_section_data(id, data.as_slice(), 8);
+        // The bytecode, megabytes for a large module, is written from
+        // where the interpreter built it, not copied into a table first.
+        let data = if *section == Section::Bytecode { object::pod::bytes_of_slice(&code.bytecode) } else { data };
+        obj.set_section_data(id, data, 8);
     }
     let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
     // Empty code needs no page of padding before it.
@@ -384,7 +388,6 @@ impl Tables {
         for ty in env.functions.values() {
             self.put(S::Funcs, &[ty.as_u32()]);
         }
-        self.data[S::Bytecode as usize].extend_from_slice(&code.bytecode);
         let defined = &code.ranges[..env.num_defined_funcs()];
         for r in defined {
             self.put(S::FuncStarts, &[r.start]);
