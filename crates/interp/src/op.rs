@@ -542,6 +542,8 @@ macro_rules! pair_ops {
             P_LOAD8_U_XI_STORE8_A = I32_LOAD8_U_XI, STORE8, 2;
             P_LOAD8_U_SHL_I_A = I32_LOAD8_U, I32_SHL_I, 2;
             P_GLOBAL_SET32_RET1_32 = GLOBAL_SET32, RET1_32, 0;
+            // A table lookup's `c >> 8` then `t[...] ^ (c >> 8)` (CRC-32).
+            P_SHR_U_I_XOR_A3 = I32_SHR_U_I, I32_XOR, 3;
             // Pairs whose first part is a pair: three instructions.
             P_LOAD8_U_AND_I_BR_NE_A2 = P_LOAD8_U_AND_I, BR_I32_NE, 2;
             P_LOAD8_U_X2_BR_NE_A2 = P_LOAD8_U_X_LOAD8_U_X, BR_I32_NE, 2;
@@ -554,6 +556,8 @@ macro_rules! pair_ops {
             P_LOAD_ADD_I_STORE32_A = P_LOAD_ADD_I_A, STORE32, 2;
             P_LOAD8_U_AND_I_BR_EQZ_A = P_LOAD8_U_AND_I_A, BR_IF_EQZ, 1;
             P_AND_I_SHL_I_LOAD_XI_A = P_AND_I_SHL_I_A, I32_LOAD_XI, 2;
+            // A table lookup: `t[(x & mask) << 2]` with the table at 0.
+            P_AND_I_SHL_I_LOAD_A = P_AND_I_SHL_I_A, I32_LOAD, 2;
             P_ADD_I_GLOBAL_SET32_RET = P_ADD_I_GLOBAL_SET32_A, RET1_32, 0;
             P_SELECT_ADD_I_COPY = P_SELECT_ADD_I_A, COPY, 0;
             P_ADD_I2_BR_LT_S = P_ADD_I_ADD_I, BR_I32_LT_S, 0;
