@@ -284,15 +284,16 @@ pub fn translate_function(
         .get(index)
         .ok_or_else(|| WasmError::unsupported(format!("no body for defined function {}", index.as_u32()), 0))?;
     let module = &translation.module;
-    let mut t = BodyTranslator::new(module, index, &data.body, options, Scratch::default(), ModuleCode::new(module))?;
+    let mut t = BodyTranslator::new(module, index, &data.body, options, &mut Scratch::default(), &mut ModuleCode::new(module))?;
     let mut ops = data.body.get_operators_reader()?;
     while !ops.eof() {
         let (op, offset) = ops.read_with_offset()?;
         t.operator(&op, offset as usize)?;
     }
     let work = t.t.work;
-    let (code, _) = t.finish()?;
-    let rec = code.record(index).expect("just translated");
+    let (result, code, _) = t.finish();
+    result?;
+    let rec = code.record(index).ok_or_else(|| WasmError::unsupported("the translation left no record", 0))?;
     Ok(FuncCode {
         code: code.words[rec.code as usize..].to_vec(),
         frame_slots: rec.frame,
@@ -332,8 +333,9 @@ pub struct BodyTranslator<'a, 'o> {
 
 impl<'a, 'o> BodyTranslator<'a, 'o> {
     /// Starts translating the body of defined function `index`, with the
-    /// buffers of an earlier translation, appending its code to `code`
-    /// (which [`BodyTranslator::finish`] hands back; an error drops it).
+    /// buffers of an earlier translation (`scratch`), appending its code to
+    /// `code`: both are taken (left empty) if this succeeds, and handed
+    /// back by [`BodyTranslator::finish`] or [`BodyTranslator::abandon`].
     ///
     /// # Errors
     ///
@@ -343,8 +345,8 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         index: DefinedFuncIndex,
         body: &wasmparser::FunctionBody<'_>,
         options: &'a TranslateOptions<'o>,
-        scratch: Scratch,
-        code: ModuleCode,
+        scratch: &mut Scratch,
+        code: &mut ModuleCode,
     ) -> WasmResult<Self> {
         let ty = module.func_type(module.func_index(index));
         let params = ty.params.len() as u32;
@@ -358,7 +360,9 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
                 .filter(|l| *l <= 1 << 24)
                 .ok_or_else(|| WasmError::Invalid { message: "too many locals".into(), offset: 0 })?;
         }
-        let Scratch { mut stack, mut local_heads, mut accessed, mut lazy, mut control } = scratch;
+        // Taken once nothing can fail before the translator holds them
+        // (it hands them back, `finish` or `abandon`).
+        let Scratch { mut stack, mut local_heads, mut accessed, mut lazy, mut control } = std::mem::take(scratch);
         stack.clear();
         local_heads.clear();
         local_heads.resize(locals as usize, NONE);
@@ -371,7 +375,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             module,
             offsets: VMOffsets::for_module(module),
             options,
-            code: code.words,
+            code: std::mem::take(&mut code.words),
             params,
             locals,
             accessed,
@@ -412,20 +416,44 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
 
     /// The module's code with the function's in it (its record filled
     /// in), once every operator was pushed, and the buffers for the next
-    /// translation.
+    /// translation. They come back whatever the result; after an error,
+    /// without the function's code (as [`BodyTranslator::abandon`]).
     ///
     /// # Errors
     ///
     /// The frame would be too large, or the module's code exceeds 4 GiB
     /// words.
-    pub fn finish(self) -> WasmResult<(ModuleCode, Scratch)> {
-        let BodyTranslator { t, index, start, params, results } = self;
+    pub fn finish(self) -> (WasmResult<()>, ModuleCode, Scratch) {
+        match self.record() {
+            Ok(record) => {
+                let index = self.index;
+                let (mut code, scratch) = self.into_buffers();
+                code.set_record(index, record);
+                (Ok(()), code, scratch)
+            }
+            Err(e) => {
+                let (code, scratch) = self.abandon();
+                (Err(e), code, scratch)
+            }
+        }
+    }
+
+    /// The buffers back without the function's code, whose translation
+    /// failed: the module's code as it was before [`BodyTranslator::new`].
+    pub fn abandon(self) -> (ModuleCode, Scratch) {
+        let start = self.start;
+        let (mut code, scratch) = self.into_buffers();
+        code.words.truncate(start);
+        (code, scratch)
+    }
+
+    /// The function's record.
+    fn record(&self) -> WasmResult<FuncRecord> {
+        let t = &self.t;
+        let (params, results) = (self.params, self.results);
         let too_large = |what: &str| WasmError::Invalid { message: format!("{what} too large"), offset: 0 };
         let (zero_start, zero_end) = if t.zero_start < t.zero_end { (t.zero_start, t.zero_end) } else { (params, params) };
-        let scratch =
-            Scratch { stack: t.stack, local_heads: t.local_heads, accessed: t.accessed, lazy: t.lazy, control: t.control };
-        let locals = t.locals;
-        let frame_slots = locals.checked_add(t.max_height).and_then(|s| s.checked_add(1)).ok_or_else(|| too_large("frame"))?;
+        let frame_slots = t.locals.checked_add(t.max_height).and_then(|s| s.checked_add(1)).ok_or_else(|| too_large("frame"))?;
         // The frame also holds the results and the array ABI's buffer.
         let frame_slots = frame_slots.max(params.max(results));
         if frame_slots > u32::MAX / SLOT {
@@ -435,18 +463,22 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         if u32::try_from(t.code.len()).is_err() {
             return Err(too_large("module bytecode"));
         }
-        let mut code = ModuleCode { words: t.code };
-        let record = FuncRecord {
-            code: start as u32,
+        Ok(FuncRecord {
+            code: self.start as u32,
             frame: frame_slots,
             params,
-            locals,
+            locals: t.locals,
             results,
             zero_start,
             zero_end,
-        };
-        code.set_record(index, record);
-        Ok((code, scratch))
+        })
+    }
+
+    fn into_buffers(self) -> (ModuleCode, Scratch) {
+        let t = self.t;
+        let scratch =
+            Scratch { stack: t.stack, local_heads: t.local_heads, accessed: t.accessed, lazy: t.lazy, control: t.control };
+        (ModuleCode { words: t.code }, scratch)
     }
 }
 

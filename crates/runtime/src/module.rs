@@ -3,8 +3,8 @@
 //! Compiled modules.
 //!
 //! A module is always an artifact image: freshly compiled code is written
-//! as an artifact and copied into a mapping, and a precompiled one is
-//! mapped from its file. Either way the runtime reads the module's tables
+//! as an artifact straight into the memory it runs from, and a precompiled
+//! one is mapped from its file. Either way the runtime reads the module's tables
 //! in place through [`ModuleInfo`] and runs the code where it lies.
 
 use crate::Strategy;
@@ -339,8 +339,10 @@ impl Module {
 
     /// Compiles a binary module.
     pub fn from_binary(engine: &Engine, wasm: &[u8]) -> Result<Module> {
-        let (artifact, source) = compile(engine, wasm)?;
-        let image = Image::holding(&artifact).context("failed to map code memory")?;
+        // Written straight into the memory it runs from.
+        let mut buffer = crate::vm::ImageBuffer::default();
+        let source = compile(engine, wasm, &mut buffer)?;
+        let image = buffer.finish().context("failed to map code memory")?;
         let mut module = Module::from_image(engine, image)?;
         if let Some(TierUpSource { source, hot_after }) = source {
             let replaced = source.bodies.iter().map(|_| AtomicBool::new(false)).collect();
@@ -936,7 +938,9 @@ impl Module {
 /// Compiles a module to its artifact: translate, compile every function
 /// (in parallel if configured) and its trampoline, link, write.
 pub(crate) fn compile_artifact(engine: &Engine, wasm: &[u8]) -> Result<Vec<u8>> {
-    Ok(compile(engine, wasm)?.0)
+    let mut artifact = Vec::new();
+    compile(engine, wasm, &mut artifact)?;
+    Ok(artifact)
 }
 
 /// Waits until every module dropped so far is torn down and its code
@@ -1161,9 +1165,9 @@ pub fn wait_for_tier_up() {
     }
 }
 
-/// [`compile_artifact`], and with tier-up on, what the module keeps to
-/// compile functions again.
-fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource>)> {
+/// [`compile_artifact`] into `out`, returning, with tier-up on, what the
+/// module keeps to compile functions again.
+fn compile(engine: &Engine, wasm: &[u8], out: &mut dyn artifact::ArtifactBuffer) -> Result<Option<TierUpSource>> {
     let started = std::time::Instant::now();
     let config = engine.config();
     let tunables = &config.tunables;
@@ -1347,7 +1351,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
     if any_interpreted {
         code.bytecode = bytecode.unwrap_or_else(|| brisk_interp::ModuleCode::new(env)).into_words();
     }
-    let artifact = artifact::write_artifact(env, &code, engine.artifact_settings()).map_err(anyhow::Error::msg)?;
+    artifact::write_artifact_into(env, &code, engine.artifact_settings(), out).map_err(anyhow::Error::msg)?;
     let threshold = i32::try_from(config.tier_up_threshold).unwrap_or(i32::MAX);
     let hot_after = if tunables.tier_up_counters {
         // Functions the cost model keeps from Cranelift never count down.
@@ -1367,7 +1371,7 @@ fn compile(engine: &Engine, wasm: &[u8]) -> Result<(Vec<u8>, Option<TierUpSource
         hot_after,
         source: function_source.get_or_init(|| Arc::new(FunctionSource::of(wasm.into(), &translation))).clone(),
     });
-    Ok((artifact, source))
+    Ok(source)
 }
 
 /// Does `strategy` interpret defined function `def`?
@@ -1478,13 +1482,20 @@ impl brisk_environ::BodyHook for InterpHook<'_> {
             epoch_interruption: self.tunables.epoch_interruption,
             interpreted: &interpreted,
         };
-        let scratch = std::mem::take(&mut self.scratch);
-        let code = self.code.take().unwrap_or_else(|| brisk_interp::ModuleCode::new(module));
-        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options, scratch, code)?;
-        ops.drive(&mut translator)?;
-        let (code, scratch) = translator.finish()?;
+        // The module's code so far goes into the translator and comes back
+        // whatever happens (a body that Brisk's validator rejected is
+        // validated, and translated, again by wasmparser's).
+        let code = self.code.get_or_insert_with(|| brisk_interp::ModuleCode::new(module));
+        let mut translator = brisk_interp::BodyTranslator::new(module, def, body, &options, &mut self.scratch, code)?;
+        let (result, code, scratch) = match ops.drive(&mut translator) {
+            Ok(()) => translator.finish(),
+            Err(e) => {
+                let (code, scratch) = translator.abandon();
+                (Err(e), code, scratch)
+            }
+        };
         self.scratch = scratch;
         self.code = Some(code);
-        Ok(())
+        result
     }
 }

@@ -108,6 +108,123 @@ pub fn link(
     Ok(out)
 }
 
+/// What an artifact about to be written needs of the memory it is written
+/// into, known once the ELF writer has laid it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArtifactShape {
+    /// Its size in bytes.
+    pub size: usize,
+    /// It has machine code, which its loader makes executable.
+    pub has_text: bool,
+    /// It has memory images, which instances map copy on write from a
+    /// file.
+    pub has_memory_images: bool,
+}
+
+/// Memory to write an artifact into, asked for once its shape is known: a
+/// `Vec` (for a file), or the memory a module compiled in memory will run
+/// from, so that its artifact is written once, in place.
+pub trait ArtifactBuffer {
+    /// `shape.size` bytes to write the artifact into; what they hold is
+    /// overwritten.
+    ///
+    /// # Errors
+    ///
+    /// A message if the memory cannot be had.
+    fn allocate(&mut self, shape: ArtifactShape) -> Result<&mut [u8], String>;
+}
+
+impl ArtifactBuffer for Vec<u8> {
+    fn allocate(&mut self, shape: ArtifactShape) -> Result<&mut [u8], String> {
+        // Zeroed memory of the allocator's (fresh pages for a large one),
+        // which the writer then writes once.
+        *self = vec![0; shape.size];
+        Ok(self.as_mut_slice())
+    }
+}
+
+/// The ELF writer's output: the [`ArtifactBuffer`]'s memory, asked for
+/// when the writer reserves the file's size (once, before it writes).
+struct Writer<'b> {
+    buffer: Option<&'b mut dyn ArtifactBuffer>,
+    has_text: bool,
+    has_memory_images: bool,
+    out: &'b mut [u8],
+    len: usize,
+    /// The buffer's error, or a write past the size reserved.
+    error: Option<String>,
+}
+
+impl<'b> Writer<'b> {
+    fn new(buffer: &'b mut dyn ArtifactBuffer, has_text: bool, has_memory_images: bool) -> Writer<'b> {
+        Writer { buffer: Some(buffer), has_text, has_memory_images, out: &mut [], len: 0, error: None }
+    }
+
+    /// The bytes written, all of the memory asked for.
+    fn finish(self) -> Result<&'b mut [u8], String> {
+        match self.error {
+            Some(e) => Err(e),
+            None if self.len != self.out.len() => Err("the ELF writer wrote another size than it reserved".into()),
+            None => Ok(self.out),
+        }
+    }
+}
+
+impl object::write::WritableBuffer for Writer<'_> {
+    /// The ELF writer's layout phase reserves the file's exact size once,
+    /// before it writes.
+    fn reserve(&mut self, size: u64) -> Result<(), ()> {
+        let Ok(size) = usize::try_from(size) else {
+            self.error = Some("the artifact exceeds the address space".into());
+            return Err(());
+        };
+        let shape = ArtifactShape { size, has_text: self.has_text, has_memory_images: self.has_memory_images };
+        let Some(buffer) = self.buffer.take() else {
+            self.error = Some("the ELF writer reserved twice".into());
+            return Err(());
+        };
+        match buffer.allocate(shape) {
+            Ok(out) if out.len() == size => {
+                self.out = out;
+                Ok(())
+            }
+            Ok(_) => {
+                self.error = Some("the artifact buffer gave another size than asked".into());
+                Err(())
+            }
+            Err(e) => {
+                self.error = Some(e);
+                Err(())
+            }
+        }
+    }
+
+    fn write_bytes(&mut self, val: &[u8]) {
+        match self.out.get_mut(self.len..self.len + val.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(val);
+                self.len += val.len();
+            }
+            None => {
+                self.error.get_or_insert_with(|| "the ELF writer wrote past the size it reserved".into());
+            }
+        }
+    }
+
+    fn write_zeros(&mut self, n: u64) {
+        let end = usize::try_from(n).ok().and_then(|n| self.len.checked_add(n));
+        match end.and_then(|end| self.out.get_mut(self.len..end)) {
+            Some(gap) => {
+                gap.fill(0);
+                self.len += gap.len();
+            }
+            None => {
+                self.error.get_or_insert_with(|| "the ELF writer wrote past the size it reserved".into());
+            }
+        }
+    }
+}
+
 /// Writes the artifact of a module: its linked code and its environment,
 /// with the settings it was compiled with.
 ///
@@ -115,6 +232,23 @@ pub fn link(
 ///
 /// A message if the ELF writer fails or a table outgrows 32-bit offsets.
 pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettings) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    write_artifact_into(env, code, settings, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`write_artifact`] into memory that `buffer` gives once the file's size
+/// is known.
+///
+/// # Errors
+///
+/// As [`write_artifact`], and the buffer's.
+pub fn write_artifact_into(
+    env: &Module,
+    code: &LinkedCode,
+    settings: &ArtifactSettings,
+    buffer: &mut dyn ArtifactBuffer,
+) -> Result<(), String> {
     let images = memory_images(env);
     let mut tables = Tables::default();
     tables.encode(env, code, settings, &images)?;
@@ -180,12 +314,18 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
             flags: SymbolFlags::None,
         });
     }
-    let mut bytes = obj.write().map_err(|e| format!("cannot write the artifact: {e}"))?;
+    let mut writer = Writer::new(buffer, !code.text.is_empty(), !images.images.is_empty());
+    let written = obj.emit(&mut writer);
+    if let Some(e) = writer.error.take() {
+        return Err(e);
+    }
+    written.map_err(|e| format!("cannot write the artifact: {e}"))?;
+    let bytes = writer.finish()?;
 
     // Now that the file layout is known, record it in the header (where
     // the text, the symbols and every table are) and seal the metadata
     // with the checksum.
-    let layout = read::elf_sections(&bytes).map_err(|e| format!("the written artifact does not parse: {e}"))?;
+    let layout = read::elf_sections(bytes).map_err(|e| format!("the written artifact does not parse: {e}"))?;
     let (text_off, text_len) = layout.text.ok_or("the written artifact has no .text")?;
     let mut directory = Vec::with_capacity(Section::ALL.len());
     for (section, place) in Section::ALL.iter().zip(layout.brisk) {
@@ -208,11 +348,11 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
         (None, _) => (0, 0),
         (Some(()), None) => return Err("the written artifact lost its .eh_frame".into()),
     };
-    let first_symbol = first_func_symbol(&bytes, code)?;
+    let first_symbol = first_func_symbol(bytes, code)?;
     let file_size = bytes.len() as u64;
     // The header lies before `meta_end`: filling it in below leaves the
     // hashed part as it is.
-    let tail_hash = code_hash(&bytes, meta_end as usize);
+    let tail_hash = code_hash(bytes, meta_end as usize);
     let mut put = |at: usize, value: &[u8]| bytes[HEADER_FILE_OFFSET + at..][..value.len()].copy_from_slice(value);
     put(header::TEXT_OFFSET, &(text_off as u64).to_le_bytes());
     put(header::TEXT_SIZE, &(text_len as u64).to_le_bytes());
@@ -241,8 +381,7 @@ pub fn write_artifact(env: &Module, code: &LinkedCode, settings: &ArtifactSettin
         put(header::DIRECTORY + 8 * i, &off.to_le_bytes());
         put(header::DIRECTORY + 8 * i + 4, &len.to_le_bytes());
     }
-    reseal(&mut bytes).map_err(|e| e.to_string())?;
-    Ok(bytes)
+    reseal(bytes).map_err(|e| e.to_string())
 }
 
 /// The index in `.symtab` of the first defined function's symbol, checking

@@ -2,6 +2,7 @@
 //! handler consults to recognise wasm code.
 
 use super::mmap::Mmap;
+use brisk_environ::artifact::{ArtifactBuffer, ArtifactShape};
 use crate::trap::FrameInfo;
 use brisk_environ::Trap;
 use std::collections::BTreeMap;
@@ -13,11 +14,15 @@ use std::sync::{Arc, RwLock, TryLockError};
 /// An artifact's bytes, never written after creation: mapped from its file
 /// (read-only) or copied into a mapping of their own, part of which is made
 /// executable (and so read-only); or, for an artifact without machine
-/// code, copied to the heap (no mapping, no system call).
+/// code, copied to the heap (no mapping, no system call). An artifact
+/// compiled in memory is written into its image in place ([`ImageBuffer`]),
+/// and the image sealed before it is used.
 #[derive(Debug)]
 pub struct Image {
     bytes: Bytes,
     len: usize,
+    /// Being written by an [`ImageBuffer`]: its bytes are writable memory.
+    writable: bool,
     executable: Option<Range<usize>>,
     /// The file the bytes are mapped from, kept open while memory images
     /// are mapped from it too (see [`Image::file`]).
@@ -43,7 +48,57 @@ enum Bytes {
 
 impl Image {
     fn new(bytes: Bytes, len: usize, file: Option<std::fs::File>) -> Image {
-        Image { bytes, len, executable: None, file, unwind: None }
+        Image { bytes, len, writable: false, executable: None, file, unwind: None }
+    }
+
+    /// Writable memory for an artifact of `shape`, where [`Image::holding`]
+    /// would copy it: an anonymous file for one with memory images (mapped
+    /// shared, so that what is written is the file's), the heap for a
+    /// small one without machine code, else anonymous memory; populated
+    /// whole, as the artifact is about to be written whole.
+    fn writable(shape: ArtifactShape) -> std::io::Result<Image> {
+        let size = shape.size;
+        let mut image = if shape.has_memory_images {
+            let file = anonymous_file()?;
+            file.set_len(size as u64)?;
+            // SAFETY: the anonymous file is this image's alone, and keeps
+            // the length just set.
+            let mmap = unsafe { Mmap::map_file_shared(&file, size)? };
+            Image::new(Bytes::Mapped(ManuallyDrop::new(mmap)), size, Some(file))
+        } else if size <= HEAP_LIMIT && !shape.has_text {
+            Image::new(Bytes::Heap(vec![0u128; size.div_ceil(16)].into_boxed_slice()), size, None)
+        } else {
+            Image::new(Bytes::Mapped(ManuallyDrop::new(Mmap::populated(size)?)), size, None)
+        };
+        image.writable = true;
+        Ok(image)
+    }
+
+    /// The bytes to write, while the image is being written.
+    fn bytes_mut(&mut self) -> Option<&mut [u8]> {
+        if !self.writable {
+            return None;
+        }
+        let start = match &mut self.bytes {
+            Bytes::Mapped(mmap) => mmap.as_ptr(),
+            Bytes::Heap(words) => words.as_mut_ptr().cast::<u8>(),
+        };
+        // SAFETY: a writable image's first `len` bytes are memory it owns
+        // that is readable and writable (a fresh mapping, or its heap
+        // words); the slice borrows the image mutably, so nothing else
+        // reads or writes them meanwhile.
+        Some(unsafe { std::slice::from_raw_parts_mut(start, self.len) })
+    }
+
+    /// Ends the writing: a mapping becomes read-only (the loader then
+    /// makes the text executable).
+    fn seal(&mut self) -> std::io::Result<()> {
+        if let Bytes::Mapped(mmap) = &mut self.bytes {
+            let len = mmap.len();
+            mmap.make_readonly(0, len)?;
+        }
+        self.writable = false;
+        Ok(())
     }
 
     /// A copy of `bytes` in anonymous memory of its own (writable until a
@@ -83,15 +138,7 @@ impl Image {
     /// write: for artifacts with memory images.
     pub fn copy_to_memfd(bytes: &[u8]) -> std::io::Result<Image> {
         use std::io::Write;
-        use std::os::fd::FromRawFd;
-        // SAFETY: `memfd_create` takes a NUL-terminated name and flags; it
-        // returns a new descriptor or -1.
-        let fd = unsafe { libc::memfd_create(c"brisk-artifact".as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a new descriptor that nothing else owns.
-        let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+        let mut file = anonymous_file()?;
         file.write_all(bytes)?;
         // SAFETY: nobody else can reach the anonymous file, and this image
         // never writes it again.
@@ -200,6 +247,44 @@ impl Image {
     /// Address of the first byte.
     pub fn base(&self) -> usize {
         self.bytes().as_ptr() as usize
+    }
+}
+
+/// A new anonymous file (`memfd`), empty.
+fn anonymous_file() -> std::io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: `memfd_create` takes a NUL-terminated name and flags; it
+    // returns a new descriptor or -1.
+    let fd = unsafe { libc::memfd_create(c"brisk-artifact".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a new descriptor that nothing else owns.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
+/// Memory for the artifact of a module compiled in memory, given to the
+/// artifact writer once the artifact's shape is known: the image the
+/// module will run from ([`Image::writable`]), so that the artifact is
+/// written once, in place, rather than written then copied.
+#[derive(Debug, Default)]
+pub struct ImageBuffer {
+    image: Option<Image>,
+}
+
+impl ArtifactBuffer for ImageBuffer {
+    fn allocate(&mut self, shape: ArtifactShape) -> Result<&mut [u8], String> {
+        let image = Image::writable(shape).map_err(|e| format!("cannot map memory for the artifact: {e}"))?;
+        self.image.insert(image).bytes_mut().ok_or_else(|| "the artifact's image is not writable".into())
+    }
+}
+
+impl ImageBuffer {
+    /// The image with the artifact written into it, sealed.
+    pub fn finish(self) -> std::io::Result<Image> {
+        let mut image = self.image.ok_or_else(|| std::io::Error::other("no artifact was written"))?;
+        image.seal()?;
+        Ok(image)
     }
 }
 

@@ -98,11 +98,48 @@ impl Mmap {
     /// call (the copy touches each of them anyway), which costs less than
     /// taking a page fault per page.
     pub fn copy_of(bytes: &[u8]) -> io::Result<Mmap> {
-        let mmap = Mmap::map_anonymous(bytes.len(), libc::PROT_READ | libc::PROT_WRITE, libc::MAP_POPULATE)?;
+        let mmap = Mmap::populated(bytes.len())?;
         // SAFETY: the mapping is at least `bytes.len()` bytes, writable and
         // freshly created, so it overlaps nothing.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), mmap.as_ptr(), bytes.len()) };
         Ok(mmap)
+    }
+
+    /// A fresh anonymous mapping of `len` bytes, readable and writable,
+    /// its pages populated in the same system call (for memory about to be
+    /// written whole).
+    pub fn populated(len: usize) -> io::Result<Mmap> {
+        Mmap::map_anonymous(len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_POPULATE)
+    }
+
+    /// The first `len` bytes of `file` (at least that long), mapped shared,
+    /// readable and writable, populated in the same system call: what is
+    /// written to the mapping is written to the file.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else may truncate the file while the mapping lives.
+    pub unsafe fn map_file_shared(file: &std::fs::File, len: usize) -> io::Result<Mmap> {
+        use std::os::fd::AsRawFd;
+        let rounded = round_up_to_page(len.max(1)).ok_or_else(|| io::Error::other("mapping size overflows"))?;
+        // SAFETY: a shared mapping of an open file at an address of the
+        // kernel's choosing touches no existing memory; the caller vouches
+        // that the file keeps its length.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                rounded,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+        Ok(Mmap { ptr, len: rounded })
     }
 
     /// Start of the mapping.

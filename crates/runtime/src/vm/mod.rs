@@ -18,7 +18,7 @@ mod unmapper;
 mod vmbox;
 mod vmcontext;
 
-pub use code_memory::{CodeLookup, Image, Registration, lookup_pc};
+pub use code_memory::{CodeLookup, Image, ImageBuffer, Registration, lookup_pc};
 pub use instance::{Imports, Instance, SegmentPlan};
 pub use interp::{interp_entry, new_interp_stack};
 pub use limiter::{Growth, Limiter};
