@@ -196,9 +196,12 @@ impl ModuleCode {
         use layout::*;
         let n = self.words[NUM_FUNCS] as usize;
         let code_start = record_at(n);
+        if other.words.get(NUM_FUNCS) != Some(&(n as u32)) || other.words.len() < code_start {
+            return Err("bytecode blobs of different modules".into());
+        }
         let shift = self.words.len() - code_start;
         if u32::try_from(self.words.len() + other.words.len()).is_err() {
-            return Err("bytecode exceeds 4 GiB".into());
+            return Err("bytecode exceeds 2^32 words".into());
         }
         self.words.extend_from_slice(&other.words[code_start..]);
         for def in 0..n {
