@@ -51,11 +51,12 @@ impl Image {
         Image { bytes, len, writable: false, executable: None, file, unwind: None }
     }
 
-    /// Writable memory for an artifact of `shape`, where [`Image::holding`]
-    /// would copy it: an anonymous file for one with memory images (mapped
-    /// shared, so that what is written is the file's), the heap for a
-    /// small one without machine code, else anonymous memory; populated
-    /// whole, as the artifact is about to be written whole.
+    /// Writable memory for an artifact of `shape`, written in place
+    /// ([`ImageBuffer`]) or copied ([`Image::holding`]): an anonymous file
+    /// for one with memory images (mapped shared, so that what is written
+    /// is the file's), the heap for a small one without machine code, else
+    /// anonymous memory; populated whole, as the artifact is about to be
+    /// written whole.
     fn writable(shape: ArtifactShape) -> std::io::Result<Image> {
         let size = shape.size;
         let mut image = if shape.has_memory_images {
@@ -107,42 +108,25 @@ impl Image {
         Ok(Image::new(Bytes::Mapped(ManuallyDrop::new(Mmap::copy_of(bytes)?)), bytes.len(), None))
     }
 
-    /// A copy of `bytes` on the heap: for bytes no part of which is made
-    /// executable.
-    fn copy_to_heap(bytes: &[u8]) -> Image {
-        let mut words = vec![0u128; bytes.len().div_ceil(16)].into_boxed_slice();
-        // SAFETY: the words span at least `bytes.len()` bytes, any byte
-        // pattern is a valid `u128`, and the fresh buffer overlaps nothing.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), words.as_mut_ptr().cast::<u8>(), bytes.len()) };
-        Image::new(Bytes::Heap(words), bytes.len(), None)
-    }
-
-    /// A copy of an artifact: in an anonymous file if it has memory images,
-    /// on the heap if it is small and has no machine code (interpreted
-    /// functions only), else in anonymous memory. (A large one would be
-    /// mapped by the allocator anyway, then unmapped by the dropping
-    /// thread, where the unmapper could have done it.)
+    /// A copy of an artifact, placed as [`Image::writable`] places one
+    /// (the same rule as for an artifact written in place): in an
+    /// anonymous file if it has memory images, on the heap if it is small
+    /// and has no machine code (interpreted functions only), else in
+    /// anonymous memory (a large one on the heap would be mapped by the
+    /// allocator anyway, then unmapped by the dropping thread, where the
+    /// unmapper could have done it); sealed.
     pub fn holding(artifact: &[u8]) -> std::io::Result<Image> {
         use brisk_environ::artifact::{images_hint, text_hint};
-        if images_hint(artifact) {
-            Image::copy_to_memfd(artifact)
-        } else if artifact.len() <= HEAP_LIMIT && text_hint(artifact).is_some_and(|text| text.is_empty()) {
-            Ok(Image::copy_to_heap(artifact))
-        } else {
-            Image::copy_of(artifact)
-        }
-    }
-
-    /// A copy of `bytes` in an anonymous file (`memfd`), mapped from it
-    /// and kept open, so that parts of it can be mapped again, copy on
-    /// write: for artifacts with memory images.
-    pub fn copy_to_memfd(bytes: &[u8]) -> std::io::Result<Image> {
-        use std::io::Write;
-        let mut file = anonymous_file()?;
-        file.write_all(bytes)?;
-        // SAFETY: nobody else can reach the anonymous file, and this image
-        // never writes it again.
-        unsafe { Image::map_file(file, true) }
+        let shape = ArtifactShape {
+            size: artifact.len(),
+            // Unknown (not an artifact this build reads) counts as code.
+            has_text: !text_hint(artifact).is_some_and(|text| text.is_empty()),
+            has_memory_images: images_hint(artifact),
+        };
+        let mut image = Image::writable(shape)?;
+        image.bytes_mut().ok_or_else(|| std::io::Error::other("a fresh image is not writable"))?.copy_from_slice(artifact);
+        image.seal()?;
+        Ok(image)
     }
 
     /// The contents of a file, mapped in place: no copy is made. The file
