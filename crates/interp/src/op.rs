@@ -588,7 +588,6 @@ macro_rules! define_pairs {
         /// The parts of each pair: its first and second base opcodes and
         /// the second's accumulator word.
         const PAIR_PARTS: [(u32, u32, u32); (LAST - END_EXTRA) as usize] = [$(($a, $b, $k),)*];
-
     };
 }
 
@@ -681,14 +680,20 @@ pub const fn acc_sources(op: u32) -> u8 {
 
 /// Per base opcode, what the translator asks of each instruction it
 /// emits: [`acc_sources`] (bits 1 to 3), [`sets_acc`] and
-/// [`preserves_acc`], computed once.
+/// [`preserves_acc`], computed once. A pair answers as its first single
+/// instruction does: the later parts follow it in the code as
+/// instructions of their own.
 const INFO: [u8; LAST as usize] = {
     let mut info = [0; LAST as usize];
     let mut op = 0;
     while op < LAST {
-        info[op as usize] = compute_acc_sources(op)
-            | if compute_sets_acc(op) { INFO_SETS_ACC } else { 0 }
-            | if compute_preserves_acc(op) { INFO_PRESERVES_ACC } else { 0 };
+        let mut first = op;
+        while let Some((a, _, _)) = pair_parts(first) {
+            first = a;
+        }
+        info[op as usize] = compute_acc_sources(first)
+            | if compute_sets_acc(first) { INFO_SETS_ACC } else { 0 }
+            | if compute_preserves_acc(first) { INFO_PRESERVES_ACC } else { 0 };
         op += 1;
     }
     info
@@ -697,10 +702,8 @@ const INFO_ACC_SOURCES: u8 = 0b1110;
 const INFO_SETS_ACC: u8 = 1 << 4;
 const INFO_PRESERVES_ACC: u8 = 1 << 5;
 
+/// [`acc_sources`] of a single instruction (not a pair).
 const fn compute_acc_sources(op: u32) -> u8 {
-    if let Some((a, _, _)) = pair_parts(op) {
-        return compute_acc_sources(a);
-    }
     if op >= FIRST_NUMERIC && op < END {
         return if NUMERIC_ARITY[(op - FIRST_NUMERIC) as usize] == 1 { 1 << 2 } else { 1 << 2 | 1 << 3 };
     }
@@ -727,10 +730,8 @@ pub const fn sets_acc(op: u32) -> bool {
     op < LAST && INFO[op as usize] & INFO_SETS_ACC != 0
 }
 
+/// [`sets_acc`] of a single instruction (not a pair).
 const fn compute_sets_acc(op: u32) -> bool {
-    if let Some((a, _, _)) = pair_parts(op) {
-        return compute_sets_acc(a);
-    }
     if op >= FIRST_NUMERIC && op < END {
         return true;
     }
@@ -766,10 +767,8 @@ pub const fn preserves_acc(op: u32) -> bool {
     op < LAST && INFO[op as usize] & INFO_PRESERVES_ACC != 0
 }
 
+/// [`preserves_acc`] of a single instruction (not a pair).
 const fn compute_preserves_acc(op: u32) -> bool {
-    if let Some((a, _, _)) = pair_parts(op) {
-        return compute_preserves_acc(a);
-    }
     if op >= END && op < END_EXTRA {
         return extra_branch(op);
     }
