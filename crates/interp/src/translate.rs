@@ -896,14 +896,12 @@ impl Translator<'_, '_> {
         self.move_top_to(target.branch_arity(), target.height);
         if let Some(r) = target.rotation {
             if r.branch != target.label {
-                // The copy starts as the header does.
+                // The copy starts as the header does, and is final code:
+                // no candidates across it.
                 self.loop_back_acc(i, self.acc);
-            }
-            self.work += u64::from(r.branch - target.label);
-            if r.branch != target.label {
-                // The copy is final code: no candidates across it.
                 self.close_pairs();
             }
+            self.work += u64::from(r.branch - target.label);
             let start = self.code.len();
             self.code.extend_from_within(target.label as usize..r.branch as usize);
             // The header's last instructions may have made a pair with the
