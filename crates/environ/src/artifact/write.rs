@@ -160,6 +160,17 @@ impl<'b> Writer<'b> {
         Writer { buffer: Some(buffer), has_text, has_memory_images, out: &mut [], len: 0, error: None }
     }
 
+    /// The next `n` bytes of the memory, now written; `None` (and the
+    /// error kept) past the size reserved.
+    fn next(&mut self, n: usize) -> Option<&mut [u8]> {
+        let Some(end) = self.len.checked_add(n).filter(|end| *end <= self.out.len()) else {
+            self.error.get_or_insert_with(|| "the ELF writer wrote past the size it reserved".into());
+            return None;
+        };
+        let start = std::mem::replace(&mut self.len, end);
+        Some(&mut self.out[start..end])
+    }
+
     /// The bytes written, all of the memory asked for.
     fn finish(self) -> Result<&'b mut [u8], String> {
         match self.error {
@@ -200,27 +211,14 @@ impl object::write::WritableBuffer for Writer<'_> {
     }
 
     fn write_bytes(&mut self, val: &[u8]) {
-        match self.out.get_mut(self.len..self.len + val.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(val);
-                self.len += val.len();
-            }
-            None => {
-                self.error.get_or_insert_with(|| "the ELF writer wrote past the size it reserved".into());
-            }
+        if let Some(dst) = self.next(val.len()) {
+            dst.copy_from_slice(val);
         }
     }
 
     fn write_zeros(&mut self, n: u64) {
-        let end = usize::try_from(n).ok().and_then(|n| self.len.checked_add(n));
-        match end.and_then(|end| self.out.get_mut(self.len..end)) {
-            Some(gap) => {
-                gap.fill(0);
-                self.len += gap.len();
-            }
-            None => {
-                self.error.get_or_insert_with(|| "the ELF writer wrote past the size it reserved".into());
-            }
+        if let Some(gap) = usize::try_from(n).ok().and_then(|n| self.next(n)) {
+            gap.fill(0);
         }
     }
 }
