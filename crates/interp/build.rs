@@ -6,10 +6,15 @@
 //! `BRISK_INTERP_DISPATCH=loop|tail` overrides the choice.
 //! `BRISK_INTERP_PROFILE=1` builds a profiling executor (loop dispatch,
 //! counting consecutive opcode pairs; see `exec::profile`).
+//! Builds with loop dispatch, and any with `BRISK_INTERP_POISON=1`, poison
+//! the slots that twin pairs leave unwritten (see `exec::DEAD_SLOT_POISON`),
+//! so that the tests over them check the translator's choice of twins.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(brisk_tail_dispatch)");
     println!("cargo::rustc-check-cfg=cfg(brisk_interp_profile)");
+    println!("cargo::rustc-check-cfg=cfg(brisk_interp_poison)");
+    println!("cargo::rerun-if-env-changed=BRISK_INTERP_POISON");
     println!("cargo::rerun-if-env-changed=BRISK_INTERP_DISPATCH");
     println!("cargo::rerun-if-env-changed=BRISK_INTERP_PROFILE");
     let profile = std::env::var_os("BRISK_INTERP_PROFILE").is_some_and(|v| !v.is_empty() && v != "0");
@@ -29,5 +34,8 @@ fn main() {
     }
     if tail {
         println!("cargo::rustc-cfg=brisk_tail_dispatch");
+    }
+    if !tail || std::env::var_os("BRISK_INTERP_POISON").is_some_and(|v| !v.is_empty() && v != "0") {
+        println!("cargo::rustc-cfg=brisk_interp_poison");
     }
 }

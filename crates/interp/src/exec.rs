@@ -473,6 +473,11 @@ unsafe fn enter(cx: &mut Ctx, def: u32, values: *mut Slot, len: usize) -> Exit {
     cx.exit
 }
 
+/// What a twin's first part writes to its slot in checking builds (see
+/// `put!` and build.rs), instead of nothing.
+#[cfg(brisk_interp_poison)]
+const DEAD_SLOT_POISON: u64 = 0xdead_5107_dead_5107;
+
 /// Whether this build dispatches by tail calls (rather than a loop).
 pub const TAIL_DISPATCH: bool = cfg!(brisk_tail_dispatch);
 
@@ -547,7 +552,7 @@ macro_rules! dispatch {
 /// reads the accumulator; `put!` writes the result to its slot and the
 /// accumulator.
 macro_rules! helpers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $depth:ident]) => {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident]) => {
         macro_rules! w {
             ($d i:expr) => {
                 *$ip.add($d i)
@@ -571,7 +576,14 @@ macro_rules! helpers {
             ($d t:ty, $d i:expr, $d v:expr) => {{
                 let v: $d t = $d v;
                 $acc = <$d t as Acc>::to_acc(v);
-                if size_of::<$d t>() < 8 {
+                if $dead {
+                    // A twin's first part: nothing reads the slot again
+                    // before it is written. Checking builds (build.rs)
+                    // poison it instead, so that a translator wrong about
+                    // that shows as a wrong result.
+                    #[cfg(brisk_interp_poison)]
+                    slot!($d i).cast::<u64>().write(DEAD_SLOT_POISON);
+                } else if size_of::<$d t>() < 8 {
                     slot!($d i).cast::<u64>().write($acc)
                 } else {
                     slot!($d i).cast::<$d t>().write(v)
@@ -583,7 +595,6 @@ macro_rules! helpers {
             () => {
                 (*$cx).ip = $ip;
                 (*$cx).fp = $fp;
-                (*$cx).depth = $depth;
             };
         }
         macro_rules! trap {
@@ -648,6 +659,7 @@ macro_rules! helpers {
                 // An assignment, not a new binding: one made here would be
                 // hygienic, invisible to `get!`.
                 $kw = $d k;
+                $dead = false;
                 $d($d body)*
             }};
         }
@@ -843,14 +855,14 @@ macro_rules! helpers {
                 // No instruction reads the accumulator after a call: free
                 // its register.
                 $acc = 0;
-                if $depth == (*$cx).base_depth {
+                let depth = (*$cx).depth;
+                if depth == (*$cx).base_depth {
                     sync!();
                     (*$cx).exit = Exit::Return;
                     return Flow::Stop;
                 }
-                $depth -= 1;
-                (*$cx).depth = $depth;
-                let f = (*$cx).frames.add($depth).read();
+                (*$cx).depth = depth - 1;
+                let f = (*$cx).frames.add(depth - 1).read();
                 $ip = f.ip;
                 $fp = f.fp;
                 // A callee of this instance kept the memory registers up to
@@ -879,7 +891,8 @@ macro_rules! helpers {
             ($d def:expr, $d base:expr, $d ret:expr, $d vm:expr, $d c:expr) => {{
                 // The callee's first instruction reads no accumulator.
                 $acc = 0;
-                if $depth >= (*$cx).max_frames {
+                let depth = (*$cx).depth;
+                if depth >= (*$cx).max_frames {
                     trap!(Trap::StackOverflow);
                 }
                 let rec = record($d c, $d def);
@@ -887,9 +900,8 @@ macro_rules! helpers {
                 if new_fp.offset_from((*$cx).slots) as usize + rec.frame as usize > (*$cx).nslots {
                     trap!(Trap::StackOverflow);
                 }
-                (*$cx).frames.add($depth).write(Frame { ip: $d ret, fp: $fp, vmctx: $vmctx, code: $code });
-                $depth += 1;
-                (*$cx).depth = $depth;
+                (*$cx).frames.add(depth).write(Frame { ip: $d ret, fp: $fp, vmctx: $vmctx, code: $code });
+                (*$cx).depth = depth + 1;
                 zero_locals(new_fp, rec);
                 $fp = new_fp;
                 switch_instance!($d vm, $d c);
@@ -912,7 +924,7 @@ macro_rules! helpers {
                     let stack = &*(*$cx).stack;
                     let saved_top = stack.top.get();
                     stack.top.set(values.offset_from((*$cx).slots) as usize + $d len);
-                    stack.depth.set($depth);
+                    stack.depth.set((*$cx).depth);
                     let ok = ((*$cx).call_out)((*$cx).host, fr, $vmctx, values, $d len);
                     stack.top.set(saved_top);
                     if !ok {
@@ -932,7 +944,7 @@ macro_rules! helpers {
 /// past its instruction, or to a branch's target) and falls through to the
 /// dispatch of the next instruction, or stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $depth:ident]
+    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
         mod $module {
@@ -947,7 +959,7 @@ macro_rules! handlers {
                 /// this entry, at an instruction with this opcode; for a
                 /// variant, `acc` holds the value of operand `K`.
                 #[allow(unused_mut, unused_variables, unused_assignments, unused_macros, unreachable_code, clippy::all)]
-                pub(super) unsafe fn $name<const K: usize>(
+                pub(super) unsafe fn $name<const K: usize, const D: bool>(
                     mut $ip: *const u32,
                     mut $fp: *mut Slot,
                     mut $mem_base: *mut u8,
@@ -967,30 +979,47 @@ macro_rules! handlers {
                     unsafe {
                         let mut $vmctx: *mut u8 = (*$cx).vmctx;
                         let mut $code: *const u32 = (*$cx).code;
-                        let mut $depth: usize = (*$cx).depth;
+                        // A twin's first part writes its result to the
+                        // accumulator only (`then!` clears it).
+                        let mut $dead = D;
                         // The operand word read from the accumulator (a
                         // pair's body sets it again for its second part).
                         let mut $kw: usize = K;
-                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $vmctx $code $depth]);
+                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $vmctx $code $dead]);
                         $body
                         dispatch!($ip, $fp, $mem_base, $mem_len, $cx, $acc)
                     }
                 }
             )*
 
-            /// Puts these handlers, and their accumulator variants', in `t`.
-            pub(super) const fn fill(t: &mut [Handler; ALL as usize]) {
+            /// Puts these handlers, and their accumulator variants', in `t`
+            /// (with `twins`, also those of each one's twin, at
+            /// [`op::dead_twin`]).
+            pub(super) const fn fill(t: &mut [Handler; ALL as usize], twins: bool) {
                 $(
                     let sources = op::acc_sources(op::$name);
-                    t[op::$name as usize] = $name::<0>;
+                    let dead = op::dead_twin(op::$name);
+                    t[op::$name as usize] = $name::<0, false>;
+                    if twins {
+                        t[dead as usize] = $name::<0, true>;
+                    }
                     if sources & 1 << 1 != 0 {
-                        t[op::with_acc(op::$name, 1) as usize] = $name::<1>;
+                        t[op::with_acc(op::$name, 1) as usize] = $name::<1, false>;
+                        if twins {
+                            t[op::with_acc(dead, 1) as usize] = $name::<1, true>;
+                        }
                     }
                     if sources & 1 << 2 != 0 {
-                        t[op::with_acc(op::$name, 2) as usize] = $name::<2>;
+                        t[op::with_acc(op::$name, 2) as usize] = $name::<2, false>;
+                        if twins {
+                            t[op::with_acc(dead, 2) as usize] = $name::<2, true>;
+                        }
                     }
                     if sources & 1 << 3 != 0 {
-                        t[op::with_acc(op::$name, 3) as usize] = $name::<3>;
+                        t[op::with_acc(op::$name, 3) as usize] = $name::<3, false>;
+                        if twins {
+                            t[op::with_acc(dead, 3) as usize] = $name::<3, true>;
+                        }
                     }
                 )*
             }
@@ -1027,7 +1056,7 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code depth]
+handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code dead]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
     BR => { body!(BR) }
     BR_IF_NEZ => { body!(BR_IF_NEZ) }
@@ -1733,13 +1762,13 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code depth]
     BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
 
-op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw vmctx code depth]);
+op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw vmctx code dead]);
 
 /// Every opcode's handler, and its accumulator variants'.
 static HANDLERS: [Handler; ALL as usize] = {
     let mut t: [Handler; ALL as usize] = [bad_opcode as Handler; ALL as usize];
-    handler::fill(&mut t);
-    pair_handler::fill(&mut t);
+    handler::fill(&mut t, false);
+    pair_handler::fill(&mut t, true);
     t
 };
 

@@ -582,12 +582,15 @@ macro_rules! define_pairs {
         enum PairNumbering { $($name,)* END }
         $(#[doc = concat!("`", stringify!($a), "` then `", stringify!($b), "` (see [`pair_ops!`]).")]
           pub const $name: u32 = END_EXTRA + PairNumbering::$name as u32;)*
-        /// One past the last base opcode.
-        pub const LAST: u32 = END_EXTRA + PairNumbering::END as u32;
-        const PAIR_NAME: [&str; (LAST - END_EXTRA) as usize] = [$(stringify!($name),)*];
+        /// How many pairs there are; each has a twin (see [`first_dead`]).
+        const PAIRS: u32 = PairNumbering::END as u32;
+        /// One past the last base opcode: the pairs, then their twins.
+        pub const LAST: u32 = END_EXTRA + 2 * PAIRS;
+        const PAIR_NAME: [&str; PAIRS as usize] = [$(stringify!($name),)*];
+        const TWIN_NAME: [&str; PAIRS as usize] = [$(concat!(stringify!($name), "_D"),)*];
         /// The parts of each pair: its first and second base opcodes and
         /// the second's accumulator word.
-        const PAIR_PARTS: [(u32, u32, u32); (LAST - END_EXTRA) as usize] = [$(($a, $b, $k),)*];
+        const PAIR_PARTS: [(u32, u32, u32); PAIRS as usize] = [$(($a, $b, $k),)*];
     };
 }
 
@@ -627,9 +630,28 @@ pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
 }
 pub(crate) use pair_ops;
 
-/// For a pair opcode: its parts (see [`pair_of`]).
+/// For a pair opcode (or its twin): its parts (see [`pair_of`]).
 pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
-    if op >= END_EXTRA && op < LAST { Some(PAIR_PARTS[(op - END_EXTRA) as usize]) } else { None }
+    if op >= END_EXTRA && op < LAST { Some(PAIR_PARTS[((op - END_EXTRA) % PAIRS) as usize]) } else { None }
+}
+
+/// Whether base opcode `op` is the twin of a pair: the pair with its first
+/// single instruction's slot write left out, which the translator chooses
+/// when nothing reads that slot again (the pair's next part takes the
+/// value from the accumulator and then overwrites the slot or leaves it
+/// above the operand stack). The value still goes to the accumulator.
+pub const fn first_dead(op: u32) -> bool {
+    op >= END_EXTRA + PAIRS && op < LAST
+}
+
+/// The twin of pair `op` (see [`first_dead`]); `op` is a pair, not a twin.
+pub const fn dead_twin(op: u32) -> u32 {
+    op + PAIRS
+}
+
+/// The pair whose twin `op` is, or `op` itself: a base opcode.
+pub const fn without_dead(op: u32) -> u32 {
+    if first_dead(op) { op - PAIRS } else { op }
 }
 
 /// How many instructions base opcode `op` runs: 1, or a pair's parts.
@@ -868,6 +890,7 @@ pub const FINGERPRINT: u32 = {
         h = mix(mix(mix(mix_name(h, PAIR_NAME[i], 0), a as u8), b as u8), k as u8);
         i += 1;
     }
+    h = mix_name(h, "twins: the pairs again, their first part's slot write left out", 0);
     // The accumulator variants: which operands each opcode may take from it.
     i = 0;
     while i < LAST as usize {
@@ -886,8 +909,10 @@ pub fn name(op: u32) -> Option<&'static str> {
         Some(NUMERIC_NAME[(op - FIRST_NUMERIC) as usize])
     } else if op < END_EXTRA {
         Some(EXTRA_NAME[(op - END) as usize])
-    } else if op < LAST {
+    } else if op < END_EXTRA + PAIRS {
         Some(PAIR_NAME[(op - END_EXTRA) as usize])
+    } else if op < LAST {
+        Some(TWIN_NAME[(op - END_EXTRA - PAIRS) as usize])
     } else {
         None
     }
