@@ -552,7 +552,7 @@ macro_rules! dispatch {
 /// reads the accumulator; `put!` writes the result to its slot and the
 /// accumulator.
 macro_rules! helpers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident]) => {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident $mask:ident]) => {
         macro_rules! w {
             ($d i:expr) => {
                 *$ip.add($d i)
@@ -655,11 +655,11 @@ macro_rules! helpers {
         }
         /// A pair's second part: its body with its own accumulator word.
         macro_rules! then {
-            ($d k:literal, $d($d body:tt)*) => {{
+            ($d k:literal, $d part:expr, $d($d body:tt)*) => {{
                 // An assignment, not a new binding: one made here would be
                 // hygienic, invisible to `get!`.
                 $kw = $d k;
-                $dead = false;
+                $dead = $mask >> $d part & 1 != 0;
                 $d($d body)*
             }};
         }
@@ -939,12 +939,31 @@ macro_rules! helpers {
     };
 }
 
+/// Puts the handler of opcode `$name`'s twin `$dead` (0: the opcode
+/// itself) in table `$t`, and its accumulator variants'.
+macro_rules! fill_variants {
+    ($t:ident, $name:ident, $dead:literal) => {{
+        let op = op::twin(op::$name, $dead);
+        let sources = op::acc_sources(op::$name);
+        $t[op as usize] = $name::<0, $dead>;
+        if sources & 1 << 1 != 0 {
+            $t[op::with_acc(op, 1) as usize] = $name::<1, $dead>;
+        }
+        if sources & 1 << 2 != 0 {
+            $t[op::with_acc(op, 2) as usize] = $name::<2, $dead>;
+        }
+        if sources & 1 << 3 != 0 {
+            $t[op::with_acc(op, 3) as usize] = $name::<3, $dead>;
+        }
+    }};
+}
+
 /// Defines, in module `$module`, a handler per opcode from its body, and
 /// `fill`, which puts them in a table. A body updates the registers (`ip`
 /// past its instruction, or to a branch's target) and falls through to the
 /// dispatch of the next instruction, or stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident]
+    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident $mask:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
         mod $module {
@@ -959,7 +978,7 @@ macro_rules! handlers {
                 /// this entry, at an instruction with this opcode; for a
                 /// variant, `acc` holds the value of operand `K`.
                 #[allow(unused_mut, unused_variables, unused_assignments, unused_macros, unreachable_code, clippy::all)]
-                pub(super) unsafe fn $name<const K: usize, const D: bool>(
+                pub(super) unsafe fn $name<const K: usize, const D: u32>(
                     mut $ip: *const u32,
                     mut $fp: *mut Slot,
                     mut $mem_base: *mut u8,
@@ -979,47 +998,35 @@ macro_rules! handlers {
                     unsafe {
                         let mut $vmctx: *mut u8 = (*$cx).vmctx;
                         let mut $code: *const u32 = (*$cx).code;
-                        // A twin's first part writes its result to the
-                        // accumulator only (`then!` clears it).
-                        let mut $dead = D;
+                        // Which parts of a twin write their results to the
+                        // accumulator only (see `op::dead_parts`; `then!`
+                        // sets `dead` for each part).
+                        let $mask: u32 = D;
+                        let mut $dead = D & 1 != 0;
                         // The operand word read from the accumulator (a
                         // pair's body sets it again for its second part).
                         let mut $kw: usize = K;
-                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $vmctx $code $dead]);
+                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $vmctx $code $dead $mask]);
                         $body
                         dispatch!($ip, $fp, $mem_base, $mem_len, $cx, $acc)
                     }
                 }
             )*
 
-            /// Puts these handlers, and their accumulator variants', in `t`
-            /// (with `twins`, also those of each one's twin, at
-            /// [`op::dead_twin`]).
-            pub(super) const fn fill(t: &mut [Handler; ALL as usize], twins: bool) {
+            /// Puts these handlers, and their accumulator variants', in `t`.
+            pub(super) const fn fill(t: &mut [Handler; ALL as usize]) {
+                $(fill_variants!(t, $name, 0);)*
+            }
+
+            /// Puts the handlers of these pairs' twins (see
+            /// [`op::dead_parts`]), and their accumulator variants', in `t`.
+            #[allow(dead_code)]
+            pub(super) const fn fill_twins(t: &mut [Handler; ALL as usize]) {
                 $(
-                    let sources = op::acc_sources(op::$name);
-                    let dead = op::dead_twin(op::$name);
-                    t[op::$name as usize] = $name::<0, false>;
-                    if twins {
-                        t[dead as usize] = $name::<0, true>;
-                    }
-                    if sources & 1 << 1 != 0 {
-                        t[op::with_acc(op::$name, 1) as usize] = $name::<1, false>;
-                        if twins {
-                            t[op::with_acc(dead, 1) as usize] = $name::<1, true>;
-                        }
-                    }
-                    if sources & 1 << 2 != 0 {
-                        t[op::with_acc(op::$name, 2) as usize] = $name::<2, false>;
-                        if twins {
-                            t[op::with_acc(dead, 2) as usize] = $name::<2, true>;
-                        }
-                    }
-                    if sources & 1 << 3 != 0 {
-                        t[op::with_acc(op::$name, 3) as usize] = $name::<3, false>;
-                        if twins {
-                            t[op::with_acc(dead, 3) as usize] = $name::<3, true>;
-                        }
+                    fill_variants!(t, $name, 1);
+                    if op::parts(op::$name) > 2 {
+                        fill_variants!(t, $name, 2);
+                        fill_variants!(t, $name, 3);
                     }
                 )*
             }
@@ -1033,7 +1040,7 @@ macro_rules! handlers {
 macro_rules! pair_bodies {
     ($($name:ident = $a:ident, $b:ident, $k:literal;)*) => {
         macro_rules! pair_body {
-            $(($name) => {{ body!($a); then!($k, body!($b)) }};)*
+            $(($name) => {{ body!($a); then!($k, op::parts(op::$a), body!($b)) }};)*
         }
     };
 }
@@ -1056,7 +1063,7 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code dead]
+handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code dead mask]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
     BR => { body!(BR) }
     BR_IF_NEZ => { body!(BR_IF_NEZ) }
@@ -1762,13 +1769,14 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code dead]
     BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
 
-op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw vmctx code dead]);
+op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw vmctx code dead mask]);
 
 /// Every opcode's handler, and its accumulator variants'.
 static HANDLERS: [Handler; ALL as usize] = {
     let mut t: [Handler; ALL as usize] = [bad_opcode as Handler; ALL as usize];
-    handler::fill(&mut t, false);
-    pair_handler::fill(&mut t, true);
+    handler::fill(&mut t);
+    pair_handler::fill(&mut t);
+    pair_handler::fill_twins(&mut t);
     t
 };
 

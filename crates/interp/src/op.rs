@@ -582,12 +582,17 @@ macro_rules! define_pairs {
         enum PairNumbering { $($name,)* END }
         $(#[doc = concat!("`", stringify!($a), "` then `", stringify!($b), "` (see [`pair_ops!`]).")]
           pub const $name: u32 = END_EXTRA + PairNumbering::$name as u32;)*
-        /// How many pairs there are; each has a twin (see [`first_dead`]).
+        /// How many pairs there are; each has twins (see [`dead_parts`]).
         const PAIRS: u32 = PairNumbering::END as u32;
         /// One past the last base opcode: the pairs, then their twins.
-        pub const LAST: u32 = END_EXTRA + 2 * PAIRS;
-        const PAIR_NAME: [&str; PAIRS as usize] = [$(stringify!($name),)*];
-        const TWIN_NAME: [&str; PAIRS as usize] = [$(concat!(stringify!($name), "_D"),)*];
+        pub const LAST: u32 = END_EXTRA + TWINS * PAIRS;
+        /// Each pair's name, then its twins' (by [`dead_parts`]).
+        const PAIR_NAME: [[&str; PAIRS as usize]; TWINS as usize] = [
+            [$(stringify!($name),)*],
+            [$(concat!(stringify!($name), "_D1"),)*],
+            [$(concat!(stringify!($name), "_D2"),)*],
+            [$(concat!(stringify!($name), "_D3"),)*],
+        ];
         /// The parts of each pair: its first and second base opcodes and
         /// the second's accumulator word.
         const PAIR_PARTS: [(u32, u32, u32); PAIRS as usize] = [$(($a, $b, $k),)*];
@@ -630,28 +635,45 @@ pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
 }
 pub(crate) use pair_ops;
 
-/// For a pair opcode (or its twin): its parts (see [`pair_of`]).
+/// Twins per pair, the pair included: one per set of parts before its last
+/// (a pair of three instructions has two such parts).
+const TWINS: u32 = 4;
+
+/// For a pair opcode (or a twin's): its parts (see [`pair_of`]).
 pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
-    if op >= END_EXTRA && op < LAST { Some(PAIR_PARTS[((op - END_EXTRA) % PAIRS) as usize]) } else { None }
+    if op < END_EXTRA || op >= LAST {
+        return None;
+    }
+    let parts = PAIR_PARTS[((op - END_EXTRA) % PAIRS) as usize];
+    // Only parts before the last may be dead.
+    let mut n = 1;
+    let mut first = parts.0;
+    while first >= END_EXTRA && first < LAST {
+        first = PAIR_PARTS[((first - END_EXTRA) % PAIRS) as usize].0;
+        n += 1;
+    }
+    if (op - END_EXTRA) / PAIRS < 1 << n { Some(parts) } else { None }
 }
 
-/// Whether base opcode `op` is the twin of a pair: the pair with its first
-/// single instruction's slot write left out, which the translator chooses
-/// when nothing reads that slot again (the pair's next part takes the
-/// value from the accumulator and then overwrites the slot or leaves it
-/// above the operand stack). The value still goes to the accumulator.
-pub const fn first_dead(op: u32) -> bool {
-    op >= END_EXTRA + PAIRS && op < LAST
+/// Of a twin, the parts whose slot writes it leaves out (bit `i` for the
+/// pair's `i`th single instruction, 0 for the first); 0 for anything else.
+/// The translator chooses a twin when nothing reads those slots again: the
+/// next part takes each value from the accumulator and then overwrites its
+/// slot or leaves it above the operand stack. The values still go to the
+/// accumulator.
+pub const fn dead_parts(op: u32) -> u32 {
+    if op >= END_EXTRA && op < LAST { (op - END_EXTRA) / PAIRS } else { 0 }
 }
 
-/// The twin of pair `op` (see [`first_dead`]); `op` is a pair, not a twin.
-pub const fn dead_twin(op: u32) -> u32 {
-    op + PAIRS
+/// The twin of pair `op` (not a twin) that leaves out the writes of
+/// `dead` (see [`dead_parts`]), which are parts before its last.
+pub const fn twin(op: u32, dead: u32) -> u32 {
+    op + PAIRS * dead
 }
 
 /// The pair whose twin `op` is, or `op` itself: a base opcode.
 pub const fn without_dead(op: u32) -> u32 {
-    if first_dead(op) { op - PAIRS } else { op }
+    op - PAIRS * dead_parts(op)
 }
 
 /// How many instructions base opcode `op` runs: 1, or a pair's parts.
@@ -672,7 +694,8 @@ pub const fn parts(op: u32) -> usize {
 /// takes that operand from the accumulator instead of its slot: opcode
 /// `op + LAST * k` reads operand word `k` (1 to 3) from it. The operand
 /// word stays (the variant has the base opcode's length and layout), and
-/// the slot is still written: only the reload is saved, which is what
+/// the slot is still written (unless a twin pair leaves it out, see
+/// [`dead_parts`]): mostly only the reload is saved, which is what
 /// carries a dependency chain from one instruction to the next (a store
 /// then a load of one slot costs a store-to-load forwarding, several
 /// cycles, on top of the operation).
@@ -887,10 +910,10 @@ pub const FINGERPRINT: u32 = {
     i = 0;
     while i < PAIR_NAME.len() {
         let (a, b, k) = PAIR_PARTS[i];
-        h = mix(mix(mix(mix_name(h, PAIR_NAME[i], 0), a as u8), b as u8), k as u8);
+        h = mix(mix(mix(mix_name(h, PAIR_NAME[0][i], 0), a as u8), b as u8), k as u8);
         i += 1;
     }
-    h = mix_name(h, "twins: the pairs again, their first part's slot write left out", 0);
+    h = mix_name(h, "twins: the pairs again, with the slot writes of parts before their last left out", TWINS as u8);
     // The accumulator variants: which operands each opcode may take from it.
     i = 0;
     while i < LAST as usize {
@@ -909,10 +932,8 @@ pub fn name(op: u32) -> Option<&'static str> {
         Some(NUMERIC_NAME[(op - FIRST_NUMERIC) as usize])
     } else if op < END_EXTRA {
         Some(EXTRA_NAME[(op - END) as usize])
-    } else if op < END_EXTRA + PAIRS {
-        Some(PAIR_NAME[(op - END_EXTRA) as usize])
-    } else if op < LAST {
-        Some(TWIN_NAME[(op - END_EXTRA - PAIRS) as usize])
+    } else if pair_parts(op).is_some() {
+        Some(PAIR_NAME[dead_parts(op) as usize][((op - END_EXTRA) % PAIRS) as usize])
     } else {
         None
     }

@@ -222,10 +222,10 @@ struct Translator<'a, 'o> {
     /// (see `op::pair_ops!`).
     pair_prev: Option<usize>,
     pair_last: Option<usize>,
-    /// Whether the instruction at `pair_last` leaves the slot that the one
-    /// at `pair_prev` wrote dead (see [`Self::kills`]): a pair of the two
-    /// is then its twin, which does not write it.
-    first_dead: bool,
+    /// Whether the instruction at `pair_last` leaves dead the slot that
+    /// the one before it wrote (see [`Self::kills`]): a pair of the two (or
+    /// of the pair before it and it) is then a twin that does not write it.
+    kills_prev: bool,
     /// The type of the function's first result (if it has one).
     result_type: WasmValType,
     fuel_pending: i64,
@@ -399,7 +399,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             acc_before: None,
             pair_prev: None,
             pair_last: None,
-            first_dead: false,
+            kills_prev: false,
             result_type: ty.results.first().copied().unwrap_or(WasmValType::V128),
             fuel_pending: 0,
             work: 0,
@@ -530,7 +530,7 @@ impl Translator<'_, '_> {
                 }
                 self.acc = None;
                 self.acc_before = None;
-                self.first_dead = false;
+                self.kills_prev = false;
                 return;
             }
             self.last_copy = Some(self.code.len());
@@ -538,14 +538,14 @@ impl Translator<'_, '_> {
         self.merge_pair();
         self.pair_prev = self.pair_last;
         self.pair_last = Some(self.code.len());
-        self.first_dead = false;
+        self.kills_prev = false;
         let opcode = words[0];
         let mut variant = opcode;
         if let Some(slot) = self.acc {
             let sources = op::acc_sources(opcode);
             if let Some(k) = (1..words.len().min(4)).find(|&k| sources & 1 << k != 0 && words[k] == slot) {
                 variant = op::with_acc(opcode, k as u32);
-                self.first_dead = self.kills(words, k);
+                self.kills_prev = self.kills(words, k);
             }
         }
         self.acc_before = self.acc;
@@ -584,7 +584,7 @@ impl Translator<'_, '_> {
         self.merge_pair();
         self.pair_prev = None;
         self.pair_last = None;
-        self.first_dead = false;
+        self.kills_prev = false;
     }
 
     /// Makes the last two instructions a pair if they are one: both are
@@ -599,13 +599,12 @@ impl Translator<'_, '_> {
         if op::preserves_acc(op::base(a)) && op::acc_word(b) != 0 {
             return;
         }
-        let first = op::base(a);
-        if let Some(pair) = op::pair_of(op::without_dead(first), op::base(b), op::acc_word(b)) {
-            // A pair made longer stays a twin if it was one: what the
-            // first single instruction wrote is still read by nothing.
-            let dead = if op::pair_parts(first).is_some() { op::first_dead(first) } else { self.first_dead };
-            let pair = if dead { op::dead_twin(pair) } else { pair };
-            self.code[p] = op::with_acc(pair, op::acc_word(a));
+        let first = op::without_dead(op::base(a));
+        if let Some(pair) = op::pair_of(first, op::base(b), op::acc_word(b)) {
+            // A pair made longer keeps its dead parts; its last part's
+            // write is dead too if the new part kills it.
+            let dead = op::dead_parts(op::base(a)) | u32::from(self.kills_prev) << (op::parts(first) - 1);
+            self.code[p] = op::with_acc(op::twin(pair, dead), op::acc_word(a));
             // The second part is taken: it starts no pair of its own, but
             // the pair may be the first part of a longer one.
             self.pair_last = Some(p);
@@ -626,16 +625,19 @@ impl Translator<'_, '_> {
 
     /// Whether instruction `words`, which reads its operand word `k` from
     /// the accumulator, leaves dead the slot that the previous instruction
-    /// (a single one, at `pair_prev`) wrote and the accumulator holds: it
-    /// reads that slot through no other operand, and it either overwrites
-    /// it (its result slot) or the slot lies above the operand stack. A
-    /// slot above the stack is read again only after an instruction writes
-    /// it: every entry whose value is in its own slot was computed there,
-    /// and a branch finds its target's entries below the branch's height.
-    /// The previous instruction, made part of a pair with this one, may
-    /// then leave the value in the accumulator only.
+    /// (the last part of what starts at `pair_prev`) wrote and the
+    /// accumulator holds: it reads that slot through no other operand, and
+    /// it either overwrites it (its result slot) or the slot lies above
+    /// the operand stack. A slot above the stack is read again only after
+    /// an instruction writes it: every entry whose value is in its own slot
+    /// was computed there, and a branch finds its target's entries below
+    /// the branch's height. The previous instruction, made part of a pair
+    /// with this one, may then leave the value in the accumulator only.
     fn kills(&self, words: &[u32], k: usize) -> bool {
-        let Some(p) = self.pair_prev else { return false };
+        let Some(mut p) = self.pair_prev else { return false };
+        for _ in 1..op::parts(op::without_dead(op::base(self.code[p]))) {
+            p += op::instruction_len(&self.code, p).expect("translated code");
+        }
         let a = op::base(self.code[p]);
         if op::pair_parts(a).is_some() || !op::sets_acc(a) {
             return false;
@@ -1183,7 +1185,7 @@ impl Translator<'_, '_> {
     fn take_back(&mut self, at: usize) {
         self.code.truncate(at - 1);
         self.pair_last = self.pair_prev.take();
-        self.first_dead = false;
+        self.kills_prev = false;
         self.pop_entry();
         self.last_dst = None;
         self.acc = self.acc_before;
