@@ -473,7 +473,7 @@ unsafe fn enter(cx: &mut Ctx, def: u32, values: *mut Slot, len: usize) -> Exit {
     cx.exit
 }
 
-/// What a twin's first part writes to its slot in checking builds (see
+/// What a twin's dead parts write to their slots in checking builds (see
 /// `put!` and build.rs), instead of nothing.
 #[cfg(brisk_interp_poison)]
 const DEAD_SLOT_POISON: u64 = 0xdead_5107_dead_5107;
@@ -577,7 +577,7 @@ macro_rules! helpers {
                 let v: $d t = $d v;
                 $acc = <$d t as Acc>::to_acc(v);
                 if $dead {
-                    // A twin's first part: nothing reads the slot again
+                    // A dead part of a twin: nothing reads the slot again
                     // before it is written. Checking builds (build.rs)
                     // poison it instead, so that a translator wrong about
                     // that shows as a wrong result.
@@ -653,7 +653,9 @@ macro_rules! helpers {
                 bin!($d t => u32, |$d a, $d b| u32::from($d e))
             };
         }
-        /// A pair's second part: its body with its own accumulator word.
+        /// A pair's second part (its single instruction number `part`,
+        /// from 0): its body with its own accumulator word, writing its
+        /// slot unless the twin leaves that out.
         macro_rules! then {
             ($d k:literal, $d part:expr, $d($d body:tt)*) => {{
                 // An assignment, not a new binding: one made here would be
