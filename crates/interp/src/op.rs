@@ -644,15 +644,9 @@ pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
     if op < END_EXTRA || op >= LAST {
         return None;
     }
-    let parts = PAIR_PARTS[((op - END_EXTRA) % PAIRS) as usize];
-    // Only parts before the last may be dead.
-    let mut n = 1;
-    let mut first = parts.0;
-    while first >= END_EXTRA && first < LAST {
-        first = PAIR_PARTS[((first - END_EXTRA) % PAIRS) as usize].0;
-        n += 1;
-    }
-    if (op - END_EXTRA) / PAIRS < 1 << n { Some(parts) } else { None }
+    let pair = PAIR_PARTS[((op - END_EXTRA) % PAIRS) as usize];
+    // Only parts before the last (those of the first part) may be dead.
+    if (op - END_EXTRA) / PAIRS < 1 << parts(pair.0) { Some(pair) } else { None }
 }
 
 /// Of a twin, the parts whose slot writes it leaves out (bit `i` for the

@@ -634,10 +634,8 @@ impl Translator<'_, '_> {
     /// the branch's height. The previous instruction, made part of a pair
     /// with this one, may then leave the value in the accumulator only.
     fn kills(&self, words: &[u32], k: usize) -> bool {
-        let Some(mut p) = self.pair_prev else { return false };
-        for _ in 1..op::parts(op::without_dead(op::base(self.code[p]))) {
-            p += op::instruction_len(&self.code, p).expect("translated code");
-        }
+        let Some(p) = self.pair_prev else { return false };
+        let p = self.last_part(p);
         let a = op::base(self.code[p]);
         if op::pair_parts(a).is_some() || !op::sets_acc(a) {
             return false;
@@ -651,6 +649,16 @@ impl Translator<'_, '_> {
         let read_again =
             words.iter().enumerate().skip(1).any(|(j, &w)| w == slot && j != k && !(j == 1 && result));
         !read_again && ((result && words[1] == slot) || slot / SLOT >= self.locals + self.height())
+    }
+
+    /// Where the last single instruction of the instruction at `at` starts:
+    /// `at` itself, or a pair's last part.
+    fn last_part(&self, at: usize) -> usize {
+        let mut last = at;
+        for _ in 1..op::parts(op::base(self.code[at])) {
+            last += op::instruction_len(&self.code, last).expect("translated code");
+        }
+        last
     }
 
     /// Emits a branch offset word to `target` (a code position).
@@ -955,10 +963,7 @@ impl Translator<'_, '_> {
                 self.work += 1;
                 loop {
                     let op = self.code[at];
-                    let mut last = at;
-                    for _ in 1..op::parts(op::base(op)) {
-                        last += op::instruction_len(&self.code, last).expect("translated code");
-                    }
+                    let last = self.last_part(at);
                     let Some((a, _, _)) = op::pair_parts(op::base(op)).filter(|_| last >= self.code.len()) else { break };
                     self.code[at] = op::with_acc(a, op::acc_word(op));
                 }
