@@ -29,8 +29,9 @@ fn targets(code: &[u32], at: usize) -> Vec<usize> {
     }
 }
 
-/// Checks one function's code; returns how many accumulator variants it has.
-fn check(code: &[u32], what: &str) -> usize {
+/// Checks one function's code; returns how many accumulator variants and
+/// pass-through pairs it has.
+fn check(code: &[u32], what: &str) -> (usize, usize) {
     let mut starts = Vec::new();
     let mut at = 0;
     while at < code.len() {
@@ -78,6 +79,7 @@ fn check(code: &[u32], what: &str) -> usize {
         }
     }
     let mut variants = 0;
+    let mut pass_throughs = 0;
     for (i, &s) in starts.iter().enumerate() {
         // A pair runs the instructions after it as its later parts, each
         // with its accumulator word in the pair, and falls through to them.
@@ -91,7 +93,21 @@ fn check(code: &[u32], what: &str) -> usize {
             let at = starts.get(i + 1 + j).copied();
             let next = at.map(|n| code[n]);
             assert_eq!(next.map(op::base), Some(b), "{what}: the pair at {s} is not followed by its part {}\n{}", j + 2, op::disassemble(code));
-            assert_eq!(next.map(op::acc_word), Some(k), "{what}: the pair at {s} reads another accumulator word\n{}", op::disassemble(code));
+            assert_eq!(next.map(op::acc_word), Some(k & 3), "{what}: the pair at {s} reads another accumulator word\n{}", op::disassemble(code));
+            if k >> 2 != 0 {
+                // A pass-through pair: its second part reads word `k >> 2`
+                // from the accumulator as it was before the first part,
+                // which must hold that slot there and not overwrite it.
+                assert!(j == 0 && later.len() == 1, "{what}: the pass-through pair at {s} has more than two parts");
+                let slot = code[at.unwrap() + (k >> 2) as usize];
+                assert_eq!(entry[i], Some(Some(slot)), "{what}: the pair at {s} passes slot {slot} through, which the accumulator does not hold\n{}", op::disassemble(code));
+                assert!(
+                    !(op::sets_acc(first) && code[s + 1] == slot),
+                    "{what}: the pair at {s} passes slot {slot} through, which its first part overwrites\n{}",
+                    op::disassemble(code)
+                );
+                pass_throughs += 1;
+            }
             let landed = starts.iter().any(|&src| targets(code, src).contains(&at.unwrap()));
             assert!(!landed, "{what}: a branch lands on part {} of the pair at {s}", j + 2);
         }
@@ -109,7 +125,7 @@ fn check(code: &[u32], what: &str) -> usize {
             op::disassemble(code)
         );
     }
-    variants
+    (variants, pass_throughs)
 }
 
 fn check_module(wasm: &[u8], what: &str) -> usize {
@@ -120,7 +136,7 @@ fn check_module(wasm: &[u8], what: &str) -> usize {
         for i in 0..translation.function_bodies.len() {
             let def = DefinedFuncIndex::from_u32(i as u32);
             let f = translate_function(&translation, def, &options).unwrap();
-            variants += check(&f.code, &format!("{what} function {i} (fuel {consume_fuel})"));
+            variants += check(&f.code, &format!("{what} function {i} (fuel {consume_fuel})")).0;
         }
     }
     variants
@@ -196,7 +212,7 @@ fn chains_and_rotated_loops_use_the_accumulator() {
     let options = TranslateOptions { consume_fuel: false, epoch_interruption: false, interpreted: &|_| true };
     let f = translate_function(&translation, DefinedFuncIndex::from_u32(0), &options).unwrap();
     let listing = op::disassemble(&f.code);
-    let variants = check(&f.code, "kernel");
+    let (variants, pass_throughs) = check(&f.code, "kernel");
     // and, shl, load from their predecessors; the loop's exit test; the
     // rotated header's and and its exit (in the header and in its copy).
     assert!(variants >= 7, "{variants} accumulator variants:\n{listing}");
@@ -206,6 +222,10 @@ fn chains_and_rotated_loops_use_the_accumulator() {
     // the spec suites on one.
     let twins = listing.lines().filter(|l| l.split_whitespace().nth(1).is_some_and(|n| n.contains("_D"))).count();
     assert!(twins >= 2, "{twins} twins:\n{listing}");
+    // Its last xor reads the table's word, loaded just before `c >> 8`,
+    // from the accumulator as it was before the shift (a pass-through
+    // pair), not from its slot.
+    assert_eq!(pass_throughs, 1, "{pass_throughs} pass-through pairs:\n{listing}");
     // With fuel and epoch checks in the code too.
     check_module(&wasm, "kernel");
 }
@@ -260,6 +280,12 @@ fn fused_instructions_compute_as_their_parts() {
           (i32.add
             (i32.wrap_i64 (i64.shr_u (select (i64.const 0x1_0000_0005) (i64.const 9) (local.get 1)) (i64.const 1)))
             (i32.trunc_sat_f32_s (select (f32.const 2.5) (f32.const -1e30) (local.get 0))))))
+      ;; a word loaded, then `c >> 8`, then their xor: the xor reads the
+      ;; loaded word as the accumulator held it before the shift (a
+      ;; pass-through pair)
+      (func (export "pass") (param i32 i32) (result i32)
+        (i32.store (i32.const 32) (i32.mul (local.get 1) (i32.const 0x9e3779b9)))
+        (i32.xor (i32.load (i32.const 32)) (i32.shr_u (local.get 0) (i32.const 8))))
       (func (export "differ") (param i32 i32) (result i32)
         (block (br_if 0 (i32.sub (local.get 0) (local.get 1))) (return (i32.const 1)))
         (block (br_if 0 (i32.xor (local.get 0) (i32.const 12))) (return (i32.const 2)))
@@ -271,7 +297,7 @@ fn fused_instructions_compute_as_their_parts() {
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let mut out = Vec::new();
-        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "differ"] {
+        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "pass", "differ"] {
             let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, name).unwrap();
             for a in inputs {
                 for b in inputs {
@@ -290,7 +316,7 @@ fn fused_instructions_compute_as_their_parts() {
     let listing: String = (0..translation.function_bodies.len())
         .map(|i| op::disassemble(&translate_function(&translation, DefinedFuncIndex::from_u32(i as u32), &options).unwrap().code))
         .collect();
-    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II"] {
+    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II", "XOR_A3_P2"] {
         assert!(listing.contains(fused), "no {fused} in\n{listing}");
     }
 }

@@ -552,7 +552,7 @@ macro_rules! dispatch {
 /// reads the accumulator; `put!` writes the result to its slot and the
 /// accumulator.
 macro_rules! helpers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident $mask:ident]) => {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $kin:ident $acc_in:ident $vmctx:ident $code:ident $dead:ident $mask:ident]) => {
         macro_rules! w {
             ($d i:expr) => {
                 *$ip.add($d i)
@@ -565,7 +565,13 @@ macro_rules! helpers {
         }
         macro_rules! get {
             ($d t:ty, $d i:expr) => {
-                if $kw == $d i { <$d t as Acc>::from_acc($acc) } else { slot!($d i).cast::<$d t>().read() }
+                if $kw == $d i {
+                    <$d t as Acc>::from_acc($acc)
+                } else if $kin == $d i {
+                    <$d t as Acc>::from_acc($acc_in)
+                } else {
+                    slot!($d i).cast::<$d t>().read()
+                }
             };
         }
         /// A scalar narrower than 64 bits is written as 64 (its
@@ -660,7 +666,8 @@ macro_rules! helpers {
             ($d k:literal, $d part:expr, $d($d body:tt)*) => {{
                 // An assignment, not a new binding: one made here would be
                 // hygienic, invisible to `get!`.
-                $kw = $d k;
+                $kw = $d k & 3;
+                $kin = $d k >> 2;
                 // `part` is evaluated at compile time: `op::parts` is
                 // recursive, and a call of it left to LLVM stayed a call
                 // in every triple's handler (18% of zlib's run time).
@@ -968,7 +975,7 @@ macro_rules! fill_variants {
 /// past its instruction, or to a branch's target) and falls through to the
 /// dispatch of the next instruction, or stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $vmctx:ident $code:ident $dead:ident $mask:ident]
+    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $kin:ident $acc_in:ident $vmctx:ident $code:ident $dead:ident $mask:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
         mod $module {
@@ -1011,7 +1018,13 @@ macro_rules! handlers {
                         // The operand word read from the accumulator (a
                         // pair's body sets it again for its second part).
                         let mut $kw: usize = K;
-                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $vmctx $code $dead $mask]);
+                        // The operand word of a pair's second part that
+                        // reads the accumulator as it was when the handler
+                        // began, before the first part replaced it (a
+                        // pass-through pair, see `op::pair_ops!`; 0: none).
+                        let mut $kin: usize = 0;
+                        let $acc_in: u64 = $acc;
+                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $kin $acc_in $vmctx $code $dead $mask]);
                         $body
                         dispatch!($ip, $fp, $mem_base, $mem_len, $cx, $acc)
                     }
@@ -1068,7 +1081,7 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code dead mask]
+handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code dead mask]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
     BR => { body!(BR) }
     BR_IF_NEZ => { body!(BR_IF_NEZ) }
@@ -1774,7 +1787,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw vmctx code dead mask]
     BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
 
-op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw vmctx code dead mask]);
+op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code dead mask]);
 
 /// Every opcode's handler, and its accumulator variants'.
 static HANDLERS: [Handler; ALL as usize] = {

@@ -438,7 +438,11 @@ extra_ops!(define_extra);
 /// Pairs of instructions that one handler runs, one after the other, where
 /// the first falls through to the second (no label between them): `NAME =
 /// A, B, k` runs A (or its accumulator variants, which the pair shares),
-/// then B reading its operand word `k` from the accumulator (0: none).
+/// then B reading its operand word `k & 3` from the accumulator (0: none)
+/// and, for a pass-through pair (`k >> 2` nonzero), its operand word
+/// `k >> 2` from the accumulator as it was before A: the result of the
+/// instruction just before A, which then reaches B in a register rather
+/// than through its slot (a store and a reload on the way).
 /// The pair's opcode replaces A's; B stays in the code as it was, its
 /// opcode word skipped. A may itself be a pair (three instructions, run as
 /// that pair then B). The pairs are the most frequent consecutive
@@ -544,6 +548,10 @@ macro_rules! pair_ops {
             P_GLOBAL_SET32_RET1_32 = GLOBAL_SET32, RET1_32, 0;
             // A table lookup's `c >> 8` then `t[...] ^ (c >> 8)` (CRC-32).
             P_SHR_U_I_XOR_A3 = I32_SHR_U_I, I32_XOR, 3;
+            // The same with the table's word, loaded just before, passed
+            // through (k = 3 | 2 << 2): the loop's chain then goes through
+            // no slot.
+            P_SHR_U_I_XOR_A3_P2 = I32_SHR_U_I, I32_XOR, 11;
             // Pairs whose first part is a pair: three instructions.
             P_LOAD8_U_AND_I_BR_NE_A2 = P_LOAD8_U_AND_I, BR_I32_NE, 2;
             P_LOAD8_U_X2_BR_NE_A2 = P_LOAD8_U_X_LOAD8_U_X, BR_I32_NE, 2;

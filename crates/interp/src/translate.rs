@@ -222,6 +222,9 @@ struct Translator<'a, 'o> {
     /// (see `op::pair_ops!`).
     pair_prev: Option<usize>,
     pair_last: Option<usize>,
+    /// Where the instruction before `pair_prev` starts, if no label lies
+    /// between them (see [`Self::pass_through`]).
+    pair_before: Option<usize>,
     /// Whether the instruction at `pair_last` leaves dead the slot that
     /// the one before it wrote (see [`Self::kills`]): a pair of the two (or
     /// of the pair before it and it) is then a twin that does not write it.
@@ -399,6 +402,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             acc_before: None,
             pair_prev: None,
             pair_last: None,
+            pair_before: None,
             kills_prev: false,
             result_type: ty.results.first().copied().unwrap_or(WasmValType::V128),
             fuel_pending: 0,
@@ -536,6 +540,7 @@ impl Translator<'_, '_> {
             self.last_copy = Some(self.code.len());
         }
         self.merge_pair();
+        self.pair_before = self.pair_prev;
         self.pair_prev = self.pair_last;
         self.pair_last = Some(self.code.len());
         self.kills_prev = false;
@@ -582,6 +587,7 @@ impl Translator<'_, '_> {
     /// last two instructions a pair if they are one, and forgets them.
     fn close_pairs(&mut self) {
         self.merge_pair();
+        self.pair_before = None;
         self.pair_prev = None;
         self.pair_last = None;
         self.kills_prev = false;
@@ -600,7 +606,11 @@ impl Translator<'_, '_> {
             return;
         }
         let first = op::without_dead(op::base(a));
-        if let Some(pair) = op::pair_of(first, op::base(b), op::acc_word(b)) {
+        let pair = self
+            .pass_through(p, l)
+            .and_then(|j| op::pair_of(first, op::base(b), op::acc_word(b) | j << 2))
+            .or_else(|| op::pair_of(first, op::base(b), op::acc_word(b)));
+        if let Some(pair) = pair {
             // A pair made longer keeps its dead parts; its last part's
             // write is dead too if the new part kills it.
             let dead = op::dead_parts(op::base(a)) | u32::from(self.kills_prev) << (op::parts(first) - 1);
@@ -609,6 +619,31 @@ impl Translator<'_, '_> {
             // the pair may be the first part of a longer one.
             self.pair_last = Some(p);
         }
+    }
+
+    /// For a pair of single instructions at `p` and `l`: the operand word
+    /// of the second that may read the accumulator as it was before the
+    /// first (a pass-through pair, see `op::pair_ops!`), if one does. That
+    /// is the result of the instruction just before the first, which set
+    /// it (no label between them, so the value is that instruction's
+    /// whichever way control came, and no later revert of accumulator
+    /// reads at a loop's start reaches a pair that does not start it); the
+    /// second reads that slot, and the first does not overwrite it.
+    fn pass_through(&self, p: usize, l: usize) -> Option<u32> {
+        let q = self.last_part(self.pair_before?);
+        let (a, b, prev) = (op::base(self.code[p]), op::base(self.code[l]), op::base(self.code[q]));
+        if op::pair_parts(a).is_some() || op::pair_parts(prev).is_some() || !op::sets_acc(prev) {
+            return None;
+        }
+        let slot = self.code[q + 1];
+        if op::sets_acc(a) && self.code[p + 1] == slot {
+            return None;
+        }
+        let sources = op::acc_sources(b);
+        let k = op::acc_word(self.code[l]) as usize;
+        // Word 1 of an instruction that sets the accumulator is its result.
+        let first = if op::sets_acc(b) { 2 } else { 1 };
+        (first..op::len(b)?.min(4)).find(|&j| j != k && sources & 1 << j != 0 && self.code[l + j] == slot).map(|j| j as u32)
     }
 
     /// Emits an instruction whose first operand (`words[1]`) is its result
@@ -1190,6 +1225,7 @@ impl Translator<'_, '_> {
     fn take_back(&mut self, at: usize) {
         self.code.truncate(at - 1);
         self.pair_last = self.pair_prev.take();
+        self.pair_before = None;
         self.kills_prev = false;
         self.pop_entry();
         self.last_dst = None;
