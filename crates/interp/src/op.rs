@@ -643,6 +643,26 @@ pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
 }
 pub(crate) use pair_ops;
 
+/// The first parts of pass-through pairs (see [`pair_ops!`]), a bit per
+/// base opcode: the translator looks for a pass-through only after one.
+const PASS_THROUGH_FIRSTS: [u64; LAST.div_ceil(64) as usize] = {
+    let mut bits = [0; LAST.div_ceil(64) as usize];
+    let mut i = 0;
+    while i < PAIR_PARTS.len() {
+        let (a, _, k) = PAIR_PARTS[i];
+        if k >> 2 != 0 {
+            bits[a as usize / 64] |= 1 << (a % 64);
+        }
+        i += 1;
+    }
+    bits
+};
+
+/// Whether some pass-through pair has first part `a` (a base opcode).
+pub fn starts_pass_through(a: u32) -> bool {
+    PASS_THROUGH_FIRSTS.get(a as usize / 64).is_some_and(|w| w >> (a % 64) & 1 != 0)
+}
+
 /// Twins per pair, the pair included: one per set of parts before its last
 /// (a pair of three instructions has two such parts).
 const TWINS: u32 = 4;

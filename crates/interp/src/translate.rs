@@ -606,8 +606,7 @@ impl Translator<'_, '_> {
             return;
         }
         let first = op::without_dead(op::base(a));
-        let pair = self
-            .pass_through(p, l)
+        let pair = (op::starts_pass_through(first).then(|| self.pass_through(p, l)).flatten())
             .and_then(|j| op::pair_of(first, op::base(b), op::acc_word(b) | j << 2))
             .or_else(|| op::pair_of(first, op::base(b), op::acc_word(b)));
         if let Some(pair) = pair {
