@@ -166,28 +166,27 @@ unsafe fn record(code: *const u32, def: u32) -> FuncRecord {
     FuncRecord::from_words(|f| unsafe { *r.add(f) })
 }
 
-/// Zeroes the locals of a new frame of `rec`'s function at `fp` that it
-/// may read before writing them.
+/// Zeroes the slots from `p` up to `end` (the [`op::ZERO`] instruction).
 ///
 /// Slot by slot with volatile writes, which the compiler cannot turn into a
-/// call of `memset`: such a call would make every call instruction's
-/// handler save and restore registers around it. On x86-64 a slot is one
-/// 16-byte store (a volatile `u128` is two).
+/// call of `memset`: such a call would make the handler save and restore
+/// registers around it. On x86-64 a slot is one 16-byte store (a volatile
+/// `u128` is two).
 ///
 /// # Safety
 ///
-/// The frame lies in the stack's slots.
+/// The slots lie in the stack's slots.
 #[inline(always)]
-unsafe fn zero_locals(fp: *mut Slot, rec: FuncRecord) {
-    for i in rec.zero_start..rec.zero_end {
-        // SAFETY: the locals are in the frame, per the contract; slots are
+unsafe fn zero_slots(mut p: *mut Slot, end: *mut Slot) {
+    while p < end {
+        // SAFETY: the slots are in the frame, per the contract; slots are
         // 16-byte aligned (`Slot`'s alignment).
         unsafe {
-            let p = fp.add(i as usize);
             #[cfg(target_arch = "x86_64")]
             p.cast::<std::arch::x86_64::__m128i>().write_volatile(std::arch::x86_64::_mm_setzero_si128());
             #[cfg(not(target_arch = "x86_64"))]
             p.write_volatile(0);
+            p = p.add(1);
         }
     }
 }
@@ -259,14 +258,19 @@ struct Ctx {
     /// The current instance and its module's bytecode.
     vmctx: *mut u8,
     code: *const u32,
-    /// Frames in use; those below `base_depth` belong to outer entries.
-    depth: usize,
-    base_depth: usize,
+    /// The next free frame; those below `base_frame` belong to outer
+    /// entries. Pointers rather than depths: a call or a return then
+    /// needs no index arithmetic, and fewer registers.
+    frame_top: *mut Frame,
+    base_frame: *mut Frame,
     stack: *const Stack,
     frames: *mut Frame,
-    max_frames: usize,
+    /// Past the last frame.
+    frames_end: *mut Frame,
     slots: *mut Slot,
     nslots: usize,
+    /// The address past the last slot (`slots + nslots`).
+    slots_end: usize,
     /// The entry's [`HostSlot`] and its [`call_out`].
     host: *mut (),
     call_out: unsafe fn(*mut (), *const u8, *mut u8, *mut Slot, usize) -> bool,
@@ -293,10 +297,15 @@ impl Ctx {
         // One byte into the instruction: inside it whether read as a pc or
         // as a return address (less one).
         out.push(self.ip as usize + 1);
-        for d in (self.base_depth..self.depth).rev() {
-            // SAFETY: frames below `depth` were written by calls of this
-            // entry and are only touched by this thread.
-            out.push(unsafe { self.frames.add(d).read().ip } as usize - 1);
+        let mut f = self.frame_top;
+        while f > self.base_frame {
+            // SAFETY: frames from `base_frame` up to `frame_top` were
+            // written by calls of this entry and are only touched by this
+            // thread.
+            unsafe {
+                f = f.sub(1);
+                out.push(f.read().ip as usize - 1);
+            }
         }
         out
     }
@@ -323,17 +332,21 @@ pub unsafe fn call<H: Host>(
     };
     let entry_top = stack.top.get();
     let base_depth = stack.depth.get();
+    let frames = UnsafeCell::raw_get(stack.frames.as_ptr());
+    // In bounds: the depth of an entry is at most the number of frames.
+    let base_frame = frames.wrapping_add(base_depth);
     let mut slot = HostSlot { host, error: None };
     let mut cx = Ctx {
         vmctx,
         code,
-        depth: base_depth,
-        base_depth,
+        frame_top: base_frame,
+        base_frame,
         stack,
-        frames: UnsafeCell::raw_get(stack.frames.as_ptr()),
-        max_frames: stack.frames.len(),
+        frames,
+        frames_end: UnsafeCell::raw_get(stack.frames.as_ptr_range().end),
         slots: UnsafeCell::raw_get(stack.slots.as_ptr()),
         nslots: stack.slots.len(),
+        slots_end: stack.slots.as_ptr_range().end as usize,
         host: (&raw mut slot).cast(),
         call_out: call_out::<H>,
         exit: Exit::Return,
@@ -459,7 +472,6 @@ unsafe fn enter(cx: &mut Ctx, def: u32, values: *mut Slot, len: usize) -> Exit {
     unsafe {
         cx.fp = cx.slots.add(start);
         std::ptr::copy_nonoverlapping(values, cx.fp, rec.params as usize);
-        zero_locals(cx.fp, rec);
         cx.ip = cx.code.add(rec.code as usize);
         (cx.mem_base, cx.mem_len) = memory(cx.vmctx, cx.code);
     }
@@ -867,14 +879,15 @@ macro_rules! helpers {
                 // No instruction reads the accumulator after a call: free
                 // its register.
                 $acc = 0;
-                let depth = (*$cx).depth;
-                if depth == (*$cx).base_depth {
+                let top = (*$cx).frame_top;
+                if top == (*$cx).base_frame {
                     sync!();
                     (*$cx).exit = Exit::Return;
                     return Flow::Stop;
                 }
-                (*$cx).depth = depth - 1;
-                let f = (*$cx).frames.add(depth - 1).read();
+                let top = top.sub(1);
+                (*$cx).frame_top = top;
+                let f = top.read();
                 $ip = f.ip;
                 $fp = f.fp;
                 // A callee of this instance kept the memory registers up to
@@ -903,18 +916,17 @@ macro_rules! helpers {
             ($d def:expr, $d base:expr, $d ret:expr, $d vm:expr, $d c:expr) => {{
                 // The callee's first instruction reads no accumulator.
                 $acc = 0;
-                let depth = (*$cx).depth;
-                if depth >= (*$cx).max_frames {
+                let top = (*$cx).frame_top;
+                if top == (*$cx).frames_end {
                     trap!(Trap::StackOverflow);
                 }
                 let rec = record($d c, $d def);
                 let new_fp = $fp.byte_add($d base);
-                if new_fp.offset_from((*$cx).slots) as usize + rec.frame as usize > (*$cx).nslots {
+                if new_fp as usize + rec.frame as usize * size_of::<Slot>() > (*$cx).slots_end {
                     trap!(Trap::StackOverflow);
                 }
-                (*$cx).frames.add(depth).write(Frame { ip: $d ret, fp: $fp, vmctx: $vmctx, code: $code });
-                (*$cx).depth = depth + 1;
-                zero_locals(new_fp, rec);
+                top.write(Frame { ip: $d ret, fp: $fp, vmctx: $vmctx, code: $code });
+                (*$cx).frame_top = top.add(1);
                 $fp = new_fp;
                 switch_instance!($d vm, $d c);
                 $ip = $code.add(rec.code as usize);
@@ -936,7 +948,7 @@ macro_rules! helpers {
                     let stack = &*(*$cx).stack;
                     let saved_top = stack.top.get();
                     stack.top.set(values.offset_from((*$cx).slots) as usize + $d len);
-                    stack.depth.set((*$cx).depth);
+                    stack.depth.set((*$cx).frame_top.offset_from((*$cx).frames) as usize);
                     let ok = ((*$cx).call_out)((*$cx).host, fr, $vmctx, values, $d len);
                     stack.top.set(saved_top);
                     if !ok {
@@ -1139,6 +1151,10 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code de
             trap!(Trap::Interrupt);
         }
         ip = ip.add(1);
+    }
+    ZERO => {
+        zero_slots(slot!(1), slot!(2));
+        ip = ip.add(3);
     }
     FUEL_BULK => {
         let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();

@@ -86,6 +86,11 @@ opcodes! {
     EPOCH_CHECK = 1;
     /// `fuel_bulk a imm`: charge `imm` fuel per unit of the i32 in `a`.
     FUEL_BULK = 3;
+    /// `zero a b`: zero the slots from `a` up to `b` (operand words, `b`
+    /// excluded). A function's first instruction when it may read some
+    /// locals before writing them: the call instructions then leave the
+    /// locals to the callee, and their handlers need no loop.
+    ZERO = 3;
     /// `copy dst a`: all 16 bytes.
     COPY = 3;
     /// `const32 dst imm`

@@ -332,7 +332,8 @@ pub struct Scratch {
 pub struct BodyTranslator<'a, 'o> {
     t: Translator<'a, 'o>,
     index: DefinedFuncIndex,
-    /// Where the function's code starts in the module's.
+    /// Where the function's code starts in the module's: with a [`ZERO`]
+    /// instruction, which its record skips if no local needs zeroing.
     start: usize,
     params: u32,
     results: u32,
@@ -408,6 +409,9 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             fuel_pending: 0,
             work: 0,
         };
+        // Room for the function's first instruction, which zeroes the
+        // locals it may read before writing them: known at its end.
+        t.code.extend_from_slice(&[ZERO, 0, 0]);
         t.budget_checks();
         t.control.push(Ctrl {
             kind: Kind::Function,
@@ -435,8 +439,12 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
     pub fn finish(self) -> (WasmResult<()>, ModuleCode, Scratch) {
         match self.record() {
             Ok(record) => {
-                let index = self.index;
+                let (index, start) = (self.index, self.start);
                 let (mut code, scratch) = self.into_buffers();
+                if record.zero_start < record.zero_end {
+                    code.words[start + 1] = local_slot(record.zero_start);
+                    code.words[start + 2] = local_slot(record.zero_end);
+                }
                 code.set_record(index, record);
                 (Ok(()), code, scratch)
             }
@@ -472,8 +480,11 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
         if u32::try_from(t.code.len()).is_err() {
             return Err(too_large("module bytecode"));
         }
+        // Execution starts after the `zero` instruction if it has nothing
+        // to do (it stays, zeroing nothing, a valid instruction).
+        let zero_len = if zero_start < zero_end { 0 } else { op::len(ZERO).expect("an opcode") };
         Ok(FuncRecord {
-            code: self.start as u32,
+            code: (self.start + zero_len) as u32,
             frame: frame_slots,
             params,
             locals: t.locals,
