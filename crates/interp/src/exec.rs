@@ -932,35 +932,74 @@ macro_rules! helpers {
                 $ip = $code.add(rec.code as usize);
             }};
         }
-        /// Calls the funcref `$d fr` with values at slot `$d base`.
+        /// Calls the funcref `$d fr` with values at the slot of operand
+        /// word `$d base`, `$d len` of them (a word too); the instruction
+        /// is `$d next` words long.
         macro_rules! call_func_ref {
-            ($d fr:expr, $d base:expr, $d len:expr, $d ret:expr) => {{
+            ($d fr:expr, $d base:literal, $d len:literal, $d next:literal) => {{
                 let fr: *const u8 = $d fr;
                 let callee = field::<*mut u8>(fr, func_ref::VMCTX);
                 if !callee.is_null() && field::<u32>(callee, ictx::MAGIC) == ictx::MAGIC_VALUE {
                     let def = field::<u32>(callee, ictx::FUNC);
                     let cvm = field::<*mut u8>(callee, ictx::VMCTX);
                     let ccode = field::<*const u32>(callee, ictx::CODE);
-                    call_interp!(def, $d base, $d ret, cvm, ccode);
+                    call_interp!(def, w!($d base) as usize, $ip.add($d next), cvm, ccode);
                 } else {
-                    sync!();
-                    let values = $fp.byte_add($d base);
-                    let stack = &*(*$cx).stack;
-                    let saved_top = stack.top.get();
-                    stack.top.set(values.offset_from((*$cx).slots) as usize + $d len);
-                    stack.depth.set((*$cx).frame_top.offset_from((*$cx).frames) as usize);
-                    let ok = ((*$cx).call_out)((*$cx).host, fr, $vmctx, values, $d len);
-                    stack.top.set(saved_top);
-                    if !ok {
-                        (*$cx).exit = Exit::Host;
-                        return Flow::Stop;
-                    }
-                    ($mem_base, $mem_len) = memory($vmctx, $code);
-                    $ip = $d ret;
+                    // The funcref goes in the accumulator's place, which no
+                    // instruction reads after a call.
+                    return call_out_handler::<$d base, $d len, $d next>($ip, $fp, $mem_base, $mem_len, $cx, fr as usize as u64);
                 }
             }};
         }
     };
+}
+
+/// The call out of a call instruction whose callee is not interpreted
+/// (`call_func_ref!`): a handler of its own, which the instruction's handler
+/// tail-calls with the funcref `fr` in the accumulator's place, so that the
+/// registers the call out needs are saved here, not on entry to every
+/// handler that may call (they were: six pushes and pops in
+/// `CALL_INDIRECT`'s handler, whose callee is almost always interpreted).
+/// Operand words `BASE` and `LEN` are the values' slot and count; the
+/// instruction is `NEXT` words long.
+///
+/// # Safety
+///
+/// As a handler's, at a call instruction of that layout; `fr` is a live
+/// funcref whose function is not interpreted.
+#[inline(never)]
+unsafe fn call_out_handler<const BASE: usize, const LEN: usize, const NEXT: usize>(
+    ip: *const u32,
+    fp: *mut Slot,
+    _mem_base: *mut u8,
+    _mem_len: usize,
+    cx: *mut Ctx,
+    fr: u64,
+) -> Flow {
+    // SAFETY: per the contract: the operand words are the instruction's,
+    // the values lie in the frame, and the stack outlives the entry.
+    unsafe {
+        let fr = fr as usize as *const u8;
+        let (vmctx, code) = ((*cx).vmctx, (*cx).code);
+        (*cx).ip = ip;
+        (*cx).fp = fp;
+        let values = fp.byte_add(*ip.add(BASE) as usize);
+        let len = *ip.add(LEN) as usize;
+        let stack = &*(*cx).stack;
+        let saved_top = stack.top.get();
+        stack.top.set(values.offset_from((*cx).slots) as usize + len);
+        stack.depth.set((*cx).frame_top.offset_from((*cx).frames) as usize);
+        let ok = ((*cx).call_out)((*cx).host, fr, vmctx, values, len);
+        stack.top.set(saved_top);
+        if !ok {
+            (*cx).exit = Exit::Host;
+            return Flow::Stop;
+        }
+        // The callee may have grown the memory.
+        let (mem_base, mem_len) = memory(vmctx, code);
+        let ip = ip.add(NEXT);
+        dispatch!(ip, fp, mem_base, mem_len, cx, 0)
+    }
 }
 
 /// Puts the handler of opcode `$name`'s twin `$dead` (0: the opcode
@@ -1114,7 +1153,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code de
     CALL => { body!(CALL) }
     CALL_REF => {
         let fr = vmctx.add(w!(1) as usize);
-        call_func_ref!(fr, w!(2) as usize, w!(3) as usize, ip.add(4));
+        call_func_ref!(fr, 2, 3, 4);
     }
     CALL_INDIRECT => {
         let table = resolve(vmctx, w!(1));
@@ -1130,7 +1169,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code de
         if field::<u32>(fr, func_ref::TYPE_INDEX) != expected {
             trap!(Trap::BadSignature);
         }
-        call_func_ref!(fr, w!(4) as usize, w!(5) as usize, ip.add(6));
+        call_func_ref!(fr, 4, 5, 6);
     }
     FUEL_ADD => {
         let p = limits!().add(runtime_limits::FUEL_CONSUMED as usize).cast::<i64>();
