@@ -286,6 +286,13 @@ fn fused_instructions_compute_as_their_parts() {
       (func (export "pass") (param i32 i32) (result i32)
         (i32.store (i32.const 32) (i32.mul (local.get 1) (i32.const 0x9e3779b9)))
         (i32.xor (i32.load (i32.const 32)) (i32.shr_u (local.get 0) (i32.const 8))))
+      ;; two increments, the second reading the first's result; a load
+      ;; (at 8 or 12) whose result an add reads
+      (func (export "incr") (param i32 i32) (result i32)
+        (i32.add (i32.add (local.get 0) (i32.const 3)) (i32.const -9)))
+      (func (export "load_add") (param i32 i32) (result i32)
+        (i32.store offset=12 (i32.const 0) (local.get 0))
+        (i32.add (local.get 1) (i32.load offset=8 (i32.and (local.get 0) (i32.const 4)))))
       (func (export "differ") (param i32 i32) (result i32)
         (block (br_if 0 (i32.sub (local.get 0) (local.get 1))) (return (i32.const 1)))
         (block (br_if 0 (i32.xor (local.get 0) (i32.const 12))) (return (i32.const 2)))
@@ -297,7 +304,7 @@ fn fused_instructions_compute_as_their_parts() {
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let mut out = Vec::new();
-        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "pass", "differ"] {
+        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "pass", "incr", "load_add", "differ"] {
             let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, name).unwrap();
             for a in inputs {
                 for b in inputs {
@@ -316,7 +323,7 @@ fn fused_instructions_compute_as_their_parts() {
     let listing: String = (0..translation.function_bodies.len())
         .map(|i| op::disassemble(&translate_function(&translation, DefinedFuncIndex::from_u32(i as u32), &options).unwrap().code))
         .collect();
-    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II", "XOR_A3_P2"] {
+    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_CONST_LOAD_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II", "XOR_A3_P2"] {
         assert!(listing.contains(fused), "no {fused} in\n{listing}");
     }
 }
