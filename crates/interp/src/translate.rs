@@ -109,6 +109,12 @@ struct Ctrl {
     /// as long as every branch back to the loop holds it too (see
     /// [`Translator::loop_back_acc`]).
     entry_acc: Option<u32>,
+    /// [`Translator::assigned`] when the block was entered (an `if`'s
+    /// else arm starts from it), and at its end as far as the branches to
+    /// the end so far know: the intersection of the sets each brought
+    /// (all ones: none yet).
+    assigned_entry: u64,
+    assigned_end: u64,
 }
 
 /// A loop whose header is a few straight-line instructions ending in a
@@ -188,6 +194,14 @@ struct Translator<'a, 'o> {
     /// No control flow yet: every operator so far runs, once, before any
     /// that follows it.
     straight: bool,
+    /// Of the first 64 declared locals (bit `i` for local `params + i`),
+    /// those written on every path to the current operator (all ones in
+    /// unreachable code): a read of one of them needs no zeroing. Branches
+    /// to a block's end intersect theirs into the block's
+    /// [`Ctrl::assigned_end`]. One word, so that each branch costs O(1)
+    /// whatever the number of locals; later locals keep the cruder rule
+    /// of [`Translator::note_access`].
+    assigned: u64,
     /// The locals that a new frame must zero: from the first to the last
     /// one that may be read before the function writes it (see
     /// [`Self::note_access`]); empty if start >= end.
@@ -388,6 +402,7 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             locals,
             accessed,
             straight: true,
+            assigned: 0,
             zero_start: u32::MAX,
             zero_end: 0,
             stack,
@@ -423,6 +438,8 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             branched: false,
             rotation: None,
             entry_acc: None,
+            assigned_entry: 0,
+            assigned_end: !0,
         });
         Ok(BodyTranslator { t, index, start, params, results })
     }
@@ -716,6 +733,7 @@ impl Translator<'_, '_> {
     fn emit_rel_forward(&mut self, depth: usize) {
         let at = self.here();
         let i = self.control.len() - 1 - depth;
+        self.note_branch_to_end(i);
         let c = &mut self.control[i];
         self.code.push(c.label);
         c.label = at;
@@ -976,6 +994,8 @@ impl Translator<'_, '_> {
             branched: false,
             rotation: None,
             entry_acc: None,
+            assigned_entry: self.assigned,
+            assigned_end: !0,
         };
         self.control.push(c);
         c
@@ -1242,13 +1262,24 @@ impl Translator<'_, '_> {
         self.acc = self.acc_before;
     }
 
-    /// Notes an access to local `l`, in the order of the body's text. A
-    /// declared local needs no zeroing when a new frame opens if its first
-    /// access is a write that runs before any control flow: every operator
-    /// after that write, in the text, runs after it. (A loop opened before
-    /// it may run it again, but only after it ran once.)
+    /// Notes an access to local `l`, in the order of the body's text: a
+    /// read of a declared local that may not be written yet makes a new
+    /// frame zero it. For the first 64, [`Self::assigned`] knows which are
+    /// written on every path here. For the others, one needs no zeroing
+    /// if its first access is a write that runs before any control flow:
+    /// every operator after that write, in the text, runs after it. (A
+    /// loop opened before it may run it again, but only after it ran
+    /// once.)
     fn note_access(&mut self, l: u32, write: bool) {
         if l < self.params {
+            return;
+        }
+        if let Some(bit) = 1u64.checked_shl(l - self.params) {
+            if write {
+                self.assigned |= bit;
+            } else if self.assigned & bit == 0 {
+                self.needs_zero(l);
+            }
             return;
         }
         let (word, bit) = (l as usize / 64, 1u64 << (l % 64));
@@ -1257,13 +1288,23 @@ impl Translator<'_, '_> {
         }
         self.accessed[word] |= bit;
         if !(write && self.straight) {
-            self.zero_start = self.zero_start.min(l);
-            self.zero_end = self.zero_end.max(l + 1);
+            self.needs_zero(l);
         }
+    }
+
+    fn needs_zero(&mut self, l: u32) {
+        self.zero_start = self.zero_start.min(l);
+        self.zero_end = self.zero_end.max(l + 1);
+    }
+
+    /// A forward branch to the end of block `i` from here.
+    fn note_branch_to_end(&mut self, i: usize) {
+        self.control[i].assigned_end &= self.assigned;
     }
 
     fn set_unreachable(&mut self) {
         self.reachable = false;
+        self.assigned = !0;
         self.skip_depth = 0;
     }
 
@@ -1284,6 +1325,14 @@ impl Translator<'_, '_> {
             return;
         }
         let mut reachable = self.reachable || c.branched;
+        // What is written on every path to the end: the fall-through's
+        // (all ones if unreachable), the branches' and an `if`'s skipped
+        // else arm's. A loop's end is reached by falling through only.
+        match c.kind {
+            Kind::Loop => {}
+            Kind::If => self.assigned &= c.assigned_end & c.assigned_entry,
+            _ => self.assigned &= c.assigned_end,
+        }
         if c.kind == Kind::If {
             // No else: the false branch passes the parameters through as
             // the results, already in their slots.
@@ -1307,7 +1356,9 @@ impl Translator<'_, '_> {
             self.code.push(c.label);
             c.label = at;
             c.branched = true;
+            c.assigned_end &= self.assigned;
         }
+        self.assigned = c.assigned_entry;
         self.bind_one(c.else_patch);
         c.else_patch = NONE;
         self.reset_stack(c.height, c.params);
@@ -1665,6 +1716,7 @@ impl Translator<'_, '_> {
                             self.code[word as usize] = target.label;
                             self.control[i_ctrl].label = word;
                             self.control[i_ctrl].branched = true;
+                            self.note_branch_to_end(i_ctrl);
                         }
                     } else {
                         self.bind_one(word);
