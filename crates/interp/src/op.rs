@@ -657,12 +657,36 @@ const PAIR_CHAINS: ([u16; LAST as usize], [u16; PAIR_PARTS.len()]) = {
     (first, next)
 };
 
+/// A bit per hash of the first and second parts (base opcodes) of each
+/// pair: most instructions the translator emits start no pair with the
+/// one before, which a clear bit tells without walking the pairs that
+/// start with the first (a dozen for `i32.load`).
+const PAIR_FILTER: [u64; 64] = {
+    let mut bits = [0; 64];
+    let mut i = 0;
+    while i < PAIR_PARTS.len() {
+        let h = pair_hash(PAIR_PARTS[i].0, PAIR_PARTS[i].1);
+        bits[h / 64] |= 1 << (h % 64);
+        i += 1;
+    }
+    bits
+};
+
+/// [`PAIR_FILTER`]'s bit for a first and a second part.
+const fn pair_hash(a: u32, b: u32) -> usize {
+    ((a.wrapping_mul(0x9e37_79b1) ^ b).wrapping_mul(0x85eb_ca6b) >> 20) as usize % (64 * 64)
+}
+
 /// The pair that runs base opcode `a` then `b` reading its operand word
 /// `k` from the accumulator, if there is one. Asked once per emitted
-/// instruction: one load when no pair starts with `a`, else a walk over
-/// the few that do.
+/// instruction: one bit of [`PAIR_FILTER`] when no pair has these parts
+/// (nearly always), else a walk over the few pairs that start with `a`.
 #[inline]
 pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
+    let h = pair_hash(a, b);
+    if PAIR_FILTER[h / 64] >> (h % 64) & 1 == 0 {
+        return None;
+    }
     let mut i = *PAIR_CHAINS.0.get(a as usize)?;
     while i != u16::MAX {
         let (_, pb, pk) = PAIR_PARTS[i as usize];
