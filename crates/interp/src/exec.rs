@@ -976,7 +976,7 @@ macro_rules! helpers {
 /// (`call_func_ref!`): a handler of its own, which the instruction's handler
 /// tail-calls with the funcref `fr` in the accumulator's place, so that the
 /// registers the call out needs are saved here, not on entry to every
-/// handler that may call (they were: six pushes and pops in
+/// handler that may call (they were: seven pushes and pops in
 /// `CALL_INDIRECT`'s handler, whose callee is almost always interpreted).
 /// Operand words `BASE` and `LEN` are the values' slot and count; the
 /// instruction is `NEXT` words long.
