@@ -268,8 +268,7 @@ struct Ctx {
     /// Past the last frame.
     frames_end: *mut Frame,
     slots: *mut Slot,
-    nslots: usize,
-    /// The address past the last slot (`slots + nslots`).
+    /// The address past the last slot.
     slots_end: usize,
     /// The entry's [`HostSlot`] and its [`call_out`].
     host: *mut (),
@@ -288,6 +287,12 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Whether a frame of `slots` slots at `fp` lies in the stack's slots.
+    #[inline(always)]
+    fn frame_fits(&self, fp: *mut Slot, slots: u32) -> bool {
+        fp as usize + slots as usize * size_of::<Slot>() <= self.slots_end
+    }
+
     /// The frames of this entry, innermost first.
     fn backtrace(&self) -> Vec<usize> {
         let mut out = Vec::new();
@@ -345,7 +350,6 @@ pub unsafe fn call<H: Host>(
         frames,
         frames_end: UnsafeCell::raw_get(stack.frames.as_ptr_range().end),
         slots: UnsafeCell::raw_get(stack.slots.as_ptr()),
-        nslots: stack.slots.len(),
         slots_end: stack.slots.as_ptr_range().end as usize,
         host: (&raw mut slot).cast(),
         call_out: call_out::<H>,
@@ -463,14 +467,14 @@ unsafe fn enter(cx: &mut Ctx, def: u32, values: *mut Slot, len: usize) -> Exit {
     let rec = unsafe { record(cx.code, def) };
     // SAFETY: the stack outlives the entry.
     let start = unsafe { (*cx.stack).top.get() };
-    let end = start + rec.frame as usize;
-    if end > cx.nslots {
+    let fp = cx.slots.wrapping_add(start);
+    if !cx.frame_fits(fp, rec.frame) {
         return Exit::Trap(Trap::StackOverflow);
     }
     // SAFETY: the frame is inside the slots (checked); `values` holds
     // `len >= params` slots per the contract; `vmctx`/`code` are a pair.
     unsafe {
-        cx.fp = cx.slots.add(start);
+        cx.fp = fp;
         std::ptr::copy_nonoverlapping(values, cx.fp, rec.params as usize);
         cx.ip = cx.code.add(rec.code as usize);
         (cx.mem_base, cx.mem_len) = memory(cx.vmctx, cx.code);
@@ -940,7 +944,7 @@ macro_rules! helpers {
                 }
                 let rec = record($d c, $d def);
                 let new_fp = $fp.byte_add($d base);
-                if new_fp as usize + rec.frame as usize * size_of::<Slot>() > (*$cx).slots_end {
+                if !(*$cx).frame_fits(new_fp, rec.frame) {
                     trap!(Trap::StackOverflow);
                 }
                 top.write(Frame { ip: $d ret, fp: $fp, vmctx: $vmctx, code: $code });
