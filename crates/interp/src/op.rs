@@ -683,8 +683,7 @@ const fn pair_hash(a: u32, b: u32) -> usize {
 /// (nearly always), else a walk over the few pairs that start with `a`.
 #[inline]
 pub fn pair_of(a: u32, b: u32, k: u32) -> Option<u32> {
-    let h = pair_hash(a, b);
-    if PAIR_FILTER[h / 64] >> (h % 64) & 1 == 0 {
+    if !has_bit(&PAIR_FILTER, pair_hash(a, b)) {
         return None;
     }
     let mut i = *PAIR_CHAINS.0.get(a as usize)?;
@@ -716,7 +715,12 @@ const PASS_THROUGH_FIRSTS: [u64; LAST.div_ceil(64) as usize] = {
 
 /// Whether some pass-through pair has first part `a` (a base opcode).
 pub fn starts_pass_through(a: u32) -> bool {
-    PASS_THROUGH_FIRSTS.get(a as usize / 64).is_some_and(|w| w >> (a % 64) & 1 != 0)
+    has_bit(&PASS_THROUGH_FIRSTS, a as usize)
+}
+
+/// Bit `i` of a bit set of words (clear past its end).
+fn has_bit(bits: &[u64], i: usize) -> bool {
+    bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
 }
 
 /// Twins per pair, the pair included: one per set of parts before its last
