@@ -232,8 +232,9 @@ fn chains_and_rotated_loops_use_the_accumulator() {
 
 /// The instructions the translator fuses from two operators (a shift into
 /// the add that reads it, a constant minus a value, two copies, a
-/// difference tested by a branch, a select of constants) and the pairs of
-/// instructions one handler runs compute what their operators do, as the
+/// difference tested by a branch, a select of constants), the pairs of
+/// instructions one handler runs and the single instructions that leave a
+/// dead slot alone (twins) compute what their operators do, as the
 /// optimizing tier does, at the edges (shift counts of 32 and more,
 /// wrapping, overlapping copies, constants of every width).
 #[test]
@@ -293,6 +294,15 @@ fn fused_instructions_compute_as_their_parts() {
       (func (export "load_add") (param i32 i32) (result i32)
         (i32.store offset=12 (i32.const 0) (local.get 0))
         (i32.add (local.get 1) (i32.load offset=8 (i32.and (local.get 0) (i32.const 4)))))
+      ;; single instructions whose result only the next reads, from the
+      ;; accumulator (twins that leave the slot alone), and one whose
+      ;; result goes to a local, read again later
+      (func (export "dead_single") (param i32 i32) (result i32) (local $s i64) (local $t i64)
+        (i64.store (i32.const 40) (i64.extend_i32_s (local.get 1)))
+        (local.set $s (i64.add (i64.extend_i32_u (local.get 0)) (i64.load8_u offset=40 (i32.and (local.get 1) (i32.const 7)))))
+        (local.set $t (i64.load8_u offset=41 (i32.and (local.get 0) (i32.const 3))))
+        (local.set $s (i64.add (local.get $s) (i64.mul (local.get $t) (i64.load8_u offset=42 (i32.const 0)))))
+        (i32.wrap_i64 (i64.add (local.get $s) (local.get $t))))
       (func (export "differ") (param i32 i32) (result i32)
         (block (br_if 0 (i32.sub (local.get 0) (local.get 1))) (return (i32.const 1)))
         (block (br_if 0 (i32.xor (local.get 0) (i32.const 12))) (return (i32.const 2)))
@@ -304,7 +314,7 @@ fn fused_instructions_compute_as_their_parts() {
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).unwrap();
         let mut out = Vec::new();
-        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "pass", "incr", "load_add", "differ"] {
+        for name in ["add_shl", "add_shl_wide", "shl_add", "rsub32", "rsub64", "swap", "pairs", "select", "pass", "incr", "load_add", "dead_single", "differ"] {
             let f = instance.get_typed_func::<(i32, i32), i32>(&mut store, name).unwrap();
             for a in inputs {
                 for b in inputs {
@@ -323,7 +333,7 @@ fn fused_instructions_compute_as_their_parts() {
     let listing: String = (0..translation.function_bodies.len())
         .map(|i| op::disassemble(&translate_function(&translation, DefinedFuncIndex::from_u32(i as u32), &options).unwrap().code))
         .collect();
-    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_CONST_LOAD_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II", "XOR_A3_P2"] {
+    for fused in ["I32_ADD_SHL", "I32_RSUB_I", "I64_RSUB_I", "COPY_PAIR", "BR_I32_NE ",     "P_ADD_I_ADD_I_A", "P_CONST_LOAD_A", "P_LOAD_ADD", "SELECT_AI", "SELECT_BI", "SELECT_II", "XOR_A3_P2", "I64_LOAD8_U_D@"] {
         assert!(listing.contains(fused), "no {fused} in\n{listing}");
     }
 }

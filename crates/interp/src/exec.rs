@@ -1025,10 +1025,14 @@ unsafe fn call_out_handler<const BASE: usize, const LEN: usize, const NEXT: usiz
 }
 
 /// Puts the handler of opcode `$name`'s twin `$dead` (0: the opcode
-/// itself) in table `$t`, and its accumulator variants'.
+/// itself) in table `$t` at opcode `$op` (by default the pair's twin), and
+/// its accumulator variants'.
 macro_rules! fill_variants {
-    ($t:ident, $name:ident, $dead:literal) => {{
-        let op = op::twin(op::$name, $dead);
+    ($t:ident, $name:ident, $dead:literal) => {
+        fill_variants!($t, $name, $dead, op::twin(op::$name, $dead))
+    };
+    ($t:ident, $name:ident, $dead:literal, $op:expr) => {{
+        let op = $op;
         let sources = op::acc_sources(op::$name);
         $t[op as usize] = $name::<0, $dead>;
         if sources & 1 << 1 != 0 {
@@ -1870,10 +1874,28 @@ op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw kin acc_in vmctx
 static HANDLERS: [Handler; ALL as usize] = {
     let mut t: [Handler; ALL as usize] = [bad_opcode as Handler; ALL as usize];
     handler::fill(&mut t);
+    fill_single_twins(&mut t);
     pair_handler::fill(&mut t);
     pair_handler::fill_twins(&mut t);
     t
 };
+
+/// Defines `fill_single_twins`, which puts the handlers of the single
+/// instructions' twins (see [`op::single_twins!`]) in a table: a single's
+/// handler with its slot write left out (`D` = 1), as a pair's first part.
+macro_rules! define_fill_single_twins {
+    ($($name:ident),*) => {
+        const fn fill_single_twins(t: &mut [Handler; ALL as usize]) {
+            use handler::*;
+            $(
+                let Some(twin) = op::single_twin(op::$name) else { panic!("a single without a twin") };
+                fill_variants!(t, $name, 1, twin);
+            )*
+        }
+    };
+}
+
+op::single_twins!(define_fill_single_twins);
 
 /// A value as the accumulator holds it: the low bits of a `u64` (floats
 /// as their bits; a slot-wide value by its low 64 bits, which is all of a
@@ -2024,7 +2046,8 @@ mod tests {
     use super::*;
 
     /// Every opcode the translator may emit has a handler: a base opcode,
-    /// each of its accumulator variants, each pair and each of its twins. A
+    /// each of its accumulator variants, each pair and each of its twins,
+    /// each single instruction's twin. A
     /// pair listed in `op::pair_ops!` without a handler would otherwise
     /// trap as an unknown opcode when it runs.
     #[test]
@@ -2032,10 +2055,10 @@ mod tests {
         let missing = |op: u32| HANDLERS[op as usize] as usize == bad_opcode as Handler as usize;
         let mut twins = 0;
         for base in 0..op::LAST {
-            if base >= op::END_EXTRA && op::pair_parts(base).is_none() {
+            if base >= op::END_EXTRA && op::name(base).is_none() {
                 // A pair of two has one twin, the numbers of a pair of
                 // three's other two are no opcode.
-                assert!(missing(base) && op::name(base).is_none());
+                assert!(missing(base) && op::pair_parts(base).is_none());
                 continue;
             }
             twins += usize::from(op::dead_parts(base) != 0);

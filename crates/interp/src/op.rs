@@ -624,8 +624,9 @@ macro_rules! define_pairs {
           pub const $name: u32 = END_EXTRA + PairNumbering::$name as u32;)*
         /// How many pairs there are; each has twins (see [`dead_parts`]).
         const PAIRS: u32 = PairNumbering::END as u32;
-        /// One past the last base opcode: the pairs, then their twins.
-        pub const LAST: u32 = END_EXTRA + TWINS * PAIRS;
+        /// One past the pairs and their twins, where the singles' twins
+        /// start (see [`single_twins!`]).
+        const PAIR_TWINS_END: u32 = END_EXTRA + TWINS * PAIRS;
         /// Each pair's name, then its twins' (by [`dead_parts`]).
         const PAIR_NAME: [[&str; PAIRS as usize]; TWINS as usize] = [
             [$(stringify!($name),)*],
@@ -640,6 +641,72 @@ macro_rules! define_pairs {
 }
 
 pair_ops!(define_pairs);
+
+/// Single instructions that have a twin, `NAME_D`, which leaves out its
+/// slot write as a pair's dead parts do (see [`dead_parts`]): the
+/// translator chooses it when the next instruction, with which it makes no
+/// pair, takes its result from the accumulator and nothing reads the slot
+/// again. These are the singles most often followed by an instruction
+/// that reads them from the accumulator in the C programs' profiles (at
+/// least 0.05% of the dispatches, five programs weighted equally); each
+/// writes one scalar, through `put!`.
+macro_rules! single_twins {
+    ($m:ident) => {
+        $m! {
+            I32_ADD_I, I32_LOAD, I32_AND_I, I32_LOAD8_U, I32_SUB, I32_SHL_I, CONST32, I32_LOAD8_U_XI, I32_ADD,
+            I32_LOAD16_U, I32_XOR, I32_SHR_U_I, I64_LOAD, I32_AND, I32_RSUB_I, I32_ADD_SHL, I32_OR, I32_LOAD8_S,
+            SELECT, I32_LOAD16_U_XI, I32_LOAD_XI, I32_GT_U, I32_SHL, I32_XOR_I, SELECT_AI, I32_SHR_S_I,
+            I32_LOAD_X, I32_LOAD8_U_X, I32_OR_I, I32_GT_S, SELECT_BI, I32_LT_U_I, I64_EXTEND_I32_U, CONST64,
+            I64_OR, I32_SHR_U, I64_AND_I, I64_ADD, I64_LOAD_XI, I32_WRAP_I64, I64_LOAD32_U, I32_LT_S, I32_MUL_I,
+            I32_REM_U, I64_LOAD8_U
+        }
+    };
+}
+pub(crate) use single_twins;
+
+macro_rules! define_single_twins {
+    ($($name:ident),*) => {
+        /// The singles that have twins, in the order of [`single_twins!`]:
+        /// the twin of the `i`th is opcode `PAIR_TWINS_END + i`.
+        const SINGLE_TWIN_OF: [u32; [$($name),*].len()] = [$($name),*];
+        /// Their twins' names.
+        const SINGLE_TWIN_NAME: [&str; SINGLE_TWIN_OF.len()] = [$(concat!(stringify!($name), "_D")),*];
+    };
+}
+
+single_twins!(define_single_twins);
+
+/// One past the singles' twins, the last opcodes.
+const TWINS_END: u32 = PAIR_TWINS_END + SINGLE_TWIN_OF.len() as u32;
+
+/// The numbers of the base opcodes are below this: the single
+/// instructions, the pairs, the pairs' twins, then the singles' twins,
+/// and up to the next power of two no opcode, so that [`base`] and
+/// [`acc_word`], which the translator asks of every instruction it looks
+/// at, are a mask and a shift.
+pub const LAST: u32 = TWINS_END.next_power_of_two();
+
+/// Per single instruction, its twin (see [`single_twins!`]), or 0.
+const SINGLE_TWINS: [u32; END_EXTRA as usize] = {
+    let mut twins = [0; END_EXTRA as usize];
+    let mut i = 0;
+    while i < SINGLE_TWIN_OF.len() {
+        twins[SINGLE_TWIN_OF[i] as usize] = PAIR_TWINS_END + i as u32;
+        i += 1;
+    }
+    twins
+};
+
+/// The twin of single instruction `op` (a base opcode) that leaves out its
+/// slot write, if it has one (see [`single_twins!`]).
+pub const fn single_twin(op: u32) -> Option<u32> {
+    if op >= END_EXTRA || SINGLE_TWINS[op as usize] == 0 { None } else { Some(SINGLE_TWINS[op as usize]) }
+}
+
+/// Whether base opcode `op` is a single instruction's twin.
+const fn is_single_twin(op: u32) -> bool {
+    op >= PAIR_TWINS_END && op < TWINS_END
+}
 
 /// Pairs by first part, for [`pair_of`]: the first pair whose first part
 /// is each base opcode, and after each pair the next with the same first
@@ -729,7 +796,7 @@ const TWINS: u32 = 4;
 
 /// For a pair opcode (or a twin's): its parts (see [`pair_of`]).
 pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
-    if op < END_EXTRA || op >= LAST || PARTS[op as usize] == 1 {
+    if op < END_EXTRA || op >= PAIR_TWINS_END || PARTS[op as usize] == 1 {
         return None;
     }
     Some(PAIR_PARTS[((op - END_EXTRA) % PAIRS) as usize])
@@ -749,7 +816,7 @@ const fn first_parts(i: u32) -> u32 {
 const PARTS: [u8; LAST as usize] = {
     let mut parts = [1; LAST as usize];
     let mut op = END_EXTRA;
-    while op < LAST {
+    while op < PAIR_TWINS_END {
         let first = first_parts((op - END_EXTRA) % PAIRS);
         if (op - END_EXTRA) / PAIRS < 1 << first {
             parts[op as usize] = first as u8 + 1;
@@ -760,13 +827,20 @@ const PARTS: [u8; LAST as usize] = {
 };
 
 /// Of a twin, the parts whose slot writes it leaves out (bit `i` for the
-/// pair's `i`th single instruction, 0 for the first); 0 for anything else.
+/// pair's `i`th single instruction, 0 for the first; 1 for a single
+/// instruction's twin); 0 for anything else.
 /// The translator chooses a twin when nothing reads those slots again: the
 /// next part takes each value from the accumulator and then overwrites its
 /// slot or leaves it above the operand stack. The values still go to the
 /// accumulator.
 pub const fn dead_parts(op: u32) -> u32 {
-    if op >= END_EXTRA && op < LAST { (op - END_EXTRA) / PAIRS } else { 0 }
+    if op < END_EXTRA || op >= TWINS_END {
+        0
+    } else if op < PAIR_TWINS_END {
+        (op - END_EXTRA) / PAIRS
+    } else {
+        1
+    }
 }
 
 /// The twin of pair `op` (not a twin) that leaves out the writes of
@@ -775,9 +849,16 @@ pub const fn twin(op: u32, dead: u32) -> u32 {
     op + PAIRS * dead
 }
 
-/// The pair whose twin `op` is, or `op` itself: a base opcode.
+/// The pair or single instruction whose twin `op` is, or `op` itself: a
+/// base opcode.
 pub const fn without_dead(op: u32) -> u32 {
-    op - PAIRS * dead_parts(op)
+    if op < END_EXTRA || op >= TWINS_END {
+        op
+    } else if op < PAIR_TWINS_END {
+        END_EXTRA + (op - END_EXTRA) % PAIRS
+    } else {
+        SINGLE_TWIN_OF[(op - PAIR_TWINS_END) as usize]
+    }
 }
 
 /// How many instructions base opcode `op` runs: 1, or a pair's parts.
@@ -833,7 +914,7 @@ const INFO: [u8; LAST as usize] = {
     let mut info = [0; LAST as usize];
     let mut op = 0;
     while op < LAST {
-        let mut first = op;
+        let mut first = without_dead(op);
         while let Some((a, _, _)) = pair_parts(first) {
             first = a;
         }
@@ -1009,12 +1090,17 @@ pub const FINGERPRINT: u32 = {
         i += 1;
     }
     i = 0;
-    while i < PAIR_NAME.len() {
+    while i < PAIRS as usize {
         let (a, b, k) = PAIR_PARTS[i];
         h = mix(mix(mix(mix_name(h, PAIR_NAME[0][i], 0), a as u8), b as u8), k as u8);
         i += 1;
     }
     h = mix_name(h, "twins: the pairs again, with the slot writes of parts before their last left out", TWINS as u8);
+    i = 0;
+    while i < SINGLE_TWIN_NAME.len() {
+        h = mix_name(h, SINGLE_TWIN_NAME[i], 0);
+        i += 1;
+    }
     // The accumulator variants: which operands each opcode may take from it.
     i = 0;
     while i < LAST as usize {
@@ -1035,6 +1121,8 @@ pub fn name(op: u32) -> Option<&'static str> {
         Some(EXTRA_NAME[(op - END) as usize])
     } else if pair_parts(op).is_some() {
         Some(PAIR_NAME[dead_parts(op) as usize][((op - END_EXTRA) % PAIRS) as usize])
+    } else if is_single_twin(op) {
+        Some(SINGLE_TWIN_NAME[(op - PAIR_TWINS_END) as usize])
     } else {
         None
     }
@@ -1094,6 +1182,8 @@ pub fn len(op: u32) -> Option<usize> {
         Some(usize::from(EXTRA_LEN[(op - END) as usize]))
     } else if let Some((a, _, _)) = pair_parts(op) {
         len(a)
+    } else if is_single_twin(op) {
+        len(without_dead(op))
     } else {
         None
     }

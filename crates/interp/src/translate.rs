@@ -147,7 +147,7 @@ const MAX_HEADER: u32 = 24;
 /// Can a loop header with this instruction be copied? Straight-line
 /// instructions that write only their result slot.
 fn copyable(op: u32) -> bool {
-    let op = op::base(op);
+    let op = op::without_dead(op::base(op));
     if let Some((a, _, _)) = op::pair_parts(op) {
         // The second part is checked as the next instruction.
         return copyable(a);
@@ -645,6 +645,12 @@ impl Translator<'_, '_> {
             // The second part is taken: it starts no pair of its own, but
             // the pair may be the first part of a longer one.
             self.pair_last = Some(p);
+        } else if self.kills_prev
+            && let Some(twin) = op::single_twin(first)
+        {
+            // No pair, but the second leaves the first's slot dead: the
+            // first's twin leaves its result in the accumulator only.
+            self.code[p] = op::with_acc(twin, op::acc_word(a));
         }
     }
 
