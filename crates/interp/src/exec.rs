@@ -1119,9 +1119,13 @@ macro_rules! handlers {
             pub(super) const fn fill_twins(t: &mut [Handler; ALL as usize]) {
                 $(
                     fill_variants!(t, $name, 1);
+                    fill_variants!(t, $name, 2);
+                    fill_variants!(t, $name, 3);
                     if op::parts(op::$name) > 2 {
-                        fill_variants!(t, $name, 2);
-                        fill_variants!(t, $name, 3);
+                        fill_variants!(t, $name, 4);
+                        fill_variants!(t, $name, 5);
+                        fill_variants!(t, $name, 6);
+                        fill_variants!(t, $name, 7);
                     }
                 )*
             }
@@ -2056,8 +2060,8 @@ mod tests {
         let mut twins = 0;
         for base in 0..op::LAST {
             if base >= op::END_EXTRA && op::name(base).is_none() {
-                // A pair of two has one twin, the numbers of a pair of
-                // three's other two are no opcode.
+                // A pair of two has three twins, the numbers of a pair
+                // of three's other four are no opcode.
                 assert!(missing(base) && op::pair_parts(base).is_none());
                 continue;
             }

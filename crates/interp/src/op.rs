@@ -633,6 +633,10 @@ macro_rules! define_pairs {
             [$(concat!(stringify!($name), "_D1"),)*],
             [$(concat!(stringify!($name), "_D2"),)*],
             [$(concat!(stringify!($name), "_D3"),)*],
+            [$(concat!(stringify!($name), "_D4"),)*],
+            [$(concat!(stringify!($name), "_D5"),)*],
+            [$(concat!(stringify!($name), "_D6"),)*],
+            [$(concat!(stringify!($name), "_D7"),)*],
         ];
         /// The parts of each pair: its first and second base opcodes and
         /// the second's accumulator word.
@@ -790,9 +794,9 @@ fn has_bit(bits: &[u64], i: usize) -> bool {
     bits.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
 }
 
-/// Twins per pair, the pair included: one per set of parts before its last
-/// (a pair of three instructions has two such parts).
-const TWINS: u32 = 4;
+/// Twins per pair, the pair included: one per set of its parts (a pair of
+/// three instructions has eight, one of two the first four numbers).
+const TWINS: u32 = 8;
 
 /// For a pair opcode (or a twin's): its parts (see [`pair_of`]).
 pub const fn pair_parts(op: u32) -> Option<(u32, u32, u32)> {
@@ -812,13 +816,13 @@ const fn first_parts(i: u32) -> u32 {
 
 /// [`parts`] of every base opcode, computed once: the translator asks it
 /// for each pair it makes or looks into. 1 also for the numbers of twins
-/// that do not exist (a dead part must come before the last).
+/// that do not exist (a pair of two has four).
 const PARTS: [u8; LAST as usize] = {
     let mut parts = [1; LAST as usize];
     let mut op = END_EXTRA;
     while op < PAIR_TWINS_END {
         let first = first_parts((op - END_EXTRA) % PAIRS);
-        if (op - END_EXTRA) / PAIRS < 1 << first {
+        if (op - END_EXTRA) / PAIRS < 1 << (first + 1) {
             parts[op as usize] = first as u8 + 1;
         }
         op += 1;
@@ -830,9 +834,9 @@ const PARTS: [u8; LAST as usize] = {
 /// pair's `i`th single instruction, 0 for the first; 1 for a single
 /// instruction's twin); 0 for anything else.
 /// The translator chooses a twin when nothing reads those slots again: the
-/// next part takes each value from the accumulator and then overwrites its
-/// slot or leaves it above the operand stack. The values still go to the
-/// accumulator.
+/// next part (or for the last, the next instruction) takes each value from
+/// the accumulator and then overwrites its slot or leaves it above the
+/// operand stack. The values still go to the accumulator.
 pub const fn dead_parts(op: u32) -> u32 {
     if op < END_EXTRA || op >= TWINS_END {
         0
@@ -844,7 +848,7 @@ pub const fn dead_parts(op: u32) -> u32 {
 }
 
 /// The twin of pair `op` (not a twin) that leaves out the writes of
-/// `dead` (see [`dead_parts`]), which are parts before its last.
+/// `dead` (see [`dead_parts`]), a set of its parts.
 pub const fn twin(op: u32, dead: u32) -> u32 {
     op + PAIRS * dead
 }
@@ -1095,7 +1099,7 @@ pub const FINGERPRINT: u32 = {
         h = mix(mix(mix(mix_name(h, PAIR_NAME[0][i], 0), a as u8), b as u8), k as u8);
         i += 1;
     }
-    h = mix_name(h, "twins: the pairs again, with the slot writes of parts before their last left out", TWINS as u8);
+    h = mix_name(h, "twins: the pairs again, with the slot writes of any of their parts left out", TWINS as u8);
     i = 0;
     while i < SINGLE_TWIN_NAME.len() {
         h = mix_name(h, SINGLE_TWIN_NAME[i], 0);

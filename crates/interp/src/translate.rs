@@ -645,12 +645,15 @@ impl Translator<'_, '_> {
             // The second part is taken: it starts no pair of its own, but
             // the pair may be the first part of a longer one.
             self.pair_last = Some(p);
-        } else if self.kills_prev
-            && let Some(twin) = op::single_twin(first)
-        {
-            // No pair, but the second leaves the first's slot dead: the
-            // first's twin leaves its result in the accumulator only.
-            self.code[p] = op::with_acc(twin, op::acc_word(a));
+        } else if self.kills_prev {
+            // No pair, but the second leaves the first's (last part's)
+            // slot dead: the first's twin leaves that result in the
+            // accumulator only.
+            let n = op::parts(first);
+            let twin = if n == 1 { op::single_twin(first) } else { Some(op::twin(first, op::dead_parts(op::base(a)) | 1 << (n - 1))) };
+            if let Some(twin) = twin {
+                self.code[p] = op::with_acc(twin, op::acc_word(a));
+            }
         }
     }
 
