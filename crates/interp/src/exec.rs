@@ -819,11 +819,15 @@ macro_rules! helpers {
             };
         }
         /// The address of an `$d n`-byte access at byte `$d ea` of the
-        /// memory in use, bounds-checked.
+        /// memory in use, bounds-checked: `ea` must be at most the length
+        /// less `n`, which is negative for a memory shorter than `n`
+        /// (lengths and addresses are far below `isize::MAX`). So `ea` is
+        /// computed once, for the check and the access (`ea + n` against
+        /// the length took LLVM a second addition).
         macro_rules! checked {
             ($d ea:expr, $d n:expr) => {{
                 let ea: usize = $d ea;
-                if ea + $d n > $mem_len {
+                if ea as isize > $mem_len as isize - $d n as isize {
                     trap!(Trap::MemoryOutOfBounds);
                 }
                 $mem_base.add(ea)
