@@ -2064,8 +2064,8 @@ mod tests {
         let mut twins = 0;
         for base in 0..op::LAST {
             if base >= op::END_EXTRA && op::name(base).is_none() {
-                // A pair of two has three twins, the numbers of a pair
-                // of three's other four are no opcode.
+                // A pair of two has three twins: its numbers 4 to 7 (a
+                // pair of three's twins) are no opcode.
                 assert!(missing(base) && op::pair_parts(base).is_none());
                 continue;
             }

@@ -816,7 +816,7 @@ const fn first_parts(i: u32) -> u32 {
 
 /// [`parts`] of every base opcode, computed once: the translator asks it
 /// for each pair it makes or looks into. 1 also for the numbers of twins
-/// that do not exist (a pair of two has four).
+/// that do not exist (a pair of two uses only the first four of its eight).
 const PARTS: [u8; LAST as usize] = {
     let mut parts = [1; LAST as usize];
     let mut op = END_EXTRA;
