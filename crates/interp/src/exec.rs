@@ -619,8 +619,12 @@ macro_rules! helpers {
                 (*$cx).fp = $fp;
             };
         }
+        /// Stops with a trap. A cold path: LLVM then lays out the
+        /// handler's common case as the fall-through, with no taken
+        /// branch before the dispatch.
         macro_rules! trap {
             ($d t:expr) => {{
+                std::hint::cold_path();
                 sync!();
                 (*$cx).exit = Exit::Trap($d t);
                 return Flow::Stop;
@@ -818,19 +822,20 @@ macro_rules! helpers {
                 (0..4).fold(0u128, |v, k| v | u128::from(w!($d i + k)) << (32 * k))
             };
         }
-        /// The address of an `$d n`-byte access at byte `$d ea` of the
-        /// memory in use, bounds-checked: `ea` must be at most the length
-        /// less `n`, which is negative for a memory shorter than `n`
-        /// (lengths and addresses are far below `isize::MAX`). So `ea` is
-        /// computed once, for the check and the access (`ea + n` against
-        /// the length took LLVM a second addition).
+        /// The address of an `$d n`-byte access whose last byte is at
+        /// `$d last` in the memory in use, bounds-checked. The offset
+        /// words of accesses are their last byte's (see `op::I32_LOAD`),
+        /// so the check is one comparison, and the `n - 1` taken back is
+        /// a constant of the address mode. A sum of a 32-bit address and
+        /// a 32-bit word cannot wrap a `usize`; `last >= n - 1` holds as
+        /// the word is at least `n - 1`.
         macro_rules! checked {
-            ($d ea:expr, $d n:expr) => {{
-                let ea: usize = $d ea;
-                if ea as isize > $mem_len as isize - $d n as isize {
+            ($d last:expr, $d n:expr) => {{
+                let last: usize = $d last;
+                if last >= $mem_len {
                     trap!(Trap::MemoryOutOfBounds);
                 }
-                $mem_base.add(ea)
+                $mem_base.add(last).sub($d n - 1)
             }};
         }
         /// The address of an `$d n`-byte access at `addr slot + offset`.

@@ -1531,7 +1531,7 @@ impl Translator<'_, '_> {
     }
 
     fn load(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, offset)?;
+        let off = self.memarg_offset(memarg, op::access_bytes(opcode), offset)?;
         // An address just computed by an `i32.add` (`p[i]`) is fused into
         // the load (a switch of memory would have been emitted in between).
         if let Some((x, xi)) = op::indexed_load(opcode)
@@ -1565,7 +1565,7 @@ impl Translator<'_, '_> {
     }
 
     fn store(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, offset)?;
+        let off = self.memarg_offset(memarg, op::access_bytes(opcode), offset)?;
         // A constant value is stored from an immediate (sign-extended for
         // 64 bits: the others keep the low bits).
         let imm_op = match opcode {
@@ -1591,9 +1591,10 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// The static offset of an access; for a memory other than memory 0,
-    /// first switches the executor to it.
-    fn memarg_offset(&mut self, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<u32> {
+    /// The offset word of a `bytes`-wide access: the static offset of its
+    /// last byte. For a memory other than memory 0, first switches the
+    /// executor to it.
+    fn memarg_offset(&mut self, memarg: &wasmparser::MemArg, bytes: u32, offset: usize) -> WasmResult<u32> {
         let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
             return Err(unsupported("GC array accesses", offset));
         };
@@ -1605,7 +1606,17 @@ impl Translator<'_, '_> {
             let place = self.memory_place(mem);
             self.emit(&[USE_MEMORY, place]);
         }
-        Ok(off)
+        Ok(match off.checked_add(bytes - 1) {
+            Some(last) => last,
+            None => {
+                // The last byte is past 4 GiB whatever the address: no
+                // 32-bit memory is that long, so the access always traps
+                // (its operands are computed already). The access itself,
+                // still emitted, is never reached.
+                self.emit(&[TRAP, u32::from(Trap::MemoryOutOfBounds.code())]);
+                0
+            }
+        })
     }
 
     /// After an access through `memarg`: back to memory 0 if need be.
@@ -1999,7 +2010,7 @@ impl Translator<'_, '_> {
     }
 
     fn load_widen(&mut self, kind: simd::Widen, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, offset)?;
+        let off = self.memarg_offset(memarg, 8, offset)?;
         let addr = self.pop();
         let dst = self.push_temp();
         self.emit_result(&[V128_LOAD_WIDEN, dst, addr, off, kind as u32]);
@@ -2008,7 +2019,7 @@ impl Translator<'_, '_> {
     }
 
     fn load_sized(&mut self, opcode: u32, bytes: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, offset)?;
+        let off = self.memarg_offset(memarg, bytes, offset)?;
         let addr = self.pop();
         let dst = self.push_temp();
         self.emit_result(&[opcode, dst, addr, off, bytes]);
@@ -2017,7 +2028,7 @@ impl Translator<'_, '_> {
     }
 
     fn load_lane(&mut self, bytes: u32, lane: u8, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, offset)?;
+        let off = self.memarg_offset(memarg, bytes, offset)?;
         let v = self.pop();
         let addr = self.pop();
         let dst = self.push_temp();
@@ -2027,7 +2038,7 @@ impl Translator<'_, '_> {
     }
 
     fn store_lane(&mut self, bytes: u32, lane: u8, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, offset)?;
+        let off = self.memarg_offset(memarg, bytes, offset)?;
         let v = self.pop();
         let addr = self.pop();
         self.emit(&[V128_STORE_LANE, addr, v, off, bytes, u32::from(lane)]);

@@ -1,0 +1,42 @@
+;; Accesses whose last byte is the last byte of a 4 GiB memory, and the
+;; same accesses one byte further, which trap. The interpreter's offset
+;; word is the offset of an access's last byte (offset + width - 1): here
+;; it is 2^32 - 1 exactly, or does not fit 32 bits (the access always
+;; traps).
+(module
+  (memory 65536)
+  (func (export "store8_last") (i32.store8 offset=4294967295 (i32.const 0) (i32.const 7)))
+  (func (export "load8_last") (result i32) (i32.load8_u offset=4294967295 (i32.const 0)))
+  (func (export "load8_at") (param i32) (result i32) (i32.load8_u offset=4294967295 (local.get 0)))
+  (func (export "load_last") (result i32) (i32.load offset=4294967292 (i32.const 0)))
+  (func (export "load_at") (param i32) (result i32) (i32.load offset=4294967292 (local.get 0)))
+  (func (export "load_past") (result i32) (i32.load offset=4294967293 (i32.const 0)))
+  (func (export "load16_past") (result i32) (i32.load16_u offset=4294967295 (i32.const 0)))
+  (func (export "load64_last") (result i64) (i64.load offset=4294967288 (i32.const 0)))
+  (func (export "load64_past") (result i64) (i64.load offset=4294967289 (i32.const 0)))
+  (func (export "v128_last") (result i32) (i32x4.extract_lane 3 (v128.load offset=4294967280 (i32.const 0))))
+  (func (export "v128_past") (result i32) (i32x4.extract_lane 3 (v128.load offset=4294967281 (i32.const 0))))
+  (func (export "lane_last") (result i32)
+    (i32x4.extract_lane 0 (v128.load32_lane offset=4294967292 0 (i32.const 0) (v128.const i32x4 0 0 0 0))))
+  (func (export "store_past") (i32.store offset=4294967293 (i32.const 0) (i32.const -1)))
+  (func (export "store64_past") (i64.store offset=4294967289 (i32.const 0) (i64.const -1)))
+)
+(invoke "store8_last")
+(assert_return (invoke "load8_last") (i32.const 7))
+(assert_return (invoke "load8_at" (i32.const 0)) (i32.const 7))
+(assert_trap (invoke "load8_at" (i32.const 1)) "out of bounds memory access")
+(assert_return (invoke "load_last") (i32.const 0x07000000))
+(assert_return (invoke "load_at" (i32.const 0)) (i32.const 0x07000000))
+(assert_trap (invoke "load_at" (i32.const 1)) "out of bounds memory access")
+(assert_trap (invoke "load_past") "out of bounds memory access")
+(assert_trap (invoke "load16_past") "out of bounds memory access")
+(assert_return (invoke "load64_last") (i64.const 0x0700000000000000))
+(assert_trap (invoke "load64_past") "out of bounds memory access")
+(assert_return (invoke "v128_last") (i32.const 0x07000000))
+(assert_trap (invoke "v128_past") "out of bounds memory access")
+(assert_return (invoke "lane_last") (i32.const 0x07000000))
+(assert_trap (invoke "store_past") "out of bounds memory access")
+(assert_trap (invoke "store64_past") "out of bounds memory access")
+;; The trapping stores wrote nothing.
+(assert_return (invoke "load_last") (i32.const 0x07000000))
+(assert_return (invoke "load64_last") (i64.const 0x0700000000000000))
