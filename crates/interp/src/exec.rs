@@ -38,6 +38,7 @@ use brisk_environ::{
     interp_func_context as ictx, memory_def, runtime_limits, table_def,
 };
 use std::cell::{Cell, UnsafeCell};
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A frame slot.
@@ -280,6 +281,8 @@ struct Ctx {
     ip: *const u32,
     fp: *mut Slot,
     mem_base: *mut u8,
+    /// The length of the memory in use, kept here at all times (not in a
+    /// register: see [`Handler`]), read by every access's bounds check.
     mem_len: usize,
     /// The accumulator (loop dispatch: between instructions).
     #[cfg_attr(brisk_tail_dispatch, allow(dead_code))]
@@ -506,8 +509,12 @@ enum Flow {
     Stop,
 }
 
-/// An instruction's handler: `(ip, fp, mem_base, mem_len, cx, acc)`.
-type Handler = unsafe fn(*const u32, *mut Slot, *mut u8, usize, *mut Ctx, u64) -> Flow;
+/// An instruction's handler: `(ip, fp, mem_base, -, cx, acc)`. The fourth
+/// argument carries nothing: on x86-64 it is `rcx`, which a shift needs for
+/// its count, and a live value there took three moves around every shift
+/// (the memory's length, `Ctx::mem_len`, was there; an access now compares
+/// with it in memory, in as many instructions).
+type Handler = unsafe fn(*const u32, *mut Slot, *mut u8, MaybeUninit<usize>, *mut Ctx, u64) -> Flow;
 
 /// Executes from the context's registers until the entry frame returns,
 /// a trap or a failed call out.
@@ -524,7 +531,7 @@ unsafe fn execute(cx: &mut Ctx) {
         {
             let ip = (*cx).ip;
             let handler = *HANDLERS.get_unchecked(*ip as usize);
-            handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx, 0);
+            handler(ip, (*cx).fp, (*cx).mem_base, MaybeUninit::uninit(), cx, 0);
         }
         #[cfg(not(brisk_tail_dispatch))]
         loop {
@@ -532,7 +539,7 @@ unsafe fn execute(cx: &mut Ctx) {
             #[cfg(brisk_interp_profile)]
             profile::count(*ip);
             let handler = *HANDLERS.get_unchecked(*ip as usize);
-            if handler(ip, (*cx).fp, (*cx).mem_base, (*cx).mem_len, cx, (*cx).acc) == Flow::Stop {
+            if handler(ip, (*cx).fp, (*cx).mem_base, MaybeUninit::uninit(), cx, (*cx).acc) == Flow::Stop {
                 break;
             }
         }
@@ -542,21 +549,20 @@ unsafe fn execute(cx: &mut Ctx) {
 /// Goes on with the instruction at `ip`: a tail call to its handler.
 #[cfg(brisk_tail_dispatch)]
 macro_rules! dispatch {
-    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr, $acc:expr) => {{
+    ($ip:expr, $fp:expr, $mem_base:expr, $cx:expr, $acc:expr) => {{
         let op = *$ip;
         std::hint::assert_unchecked(op < ALL);
-        return (*HANDLERS.get_unchecked(op as usize))($ip, $fp, $mem_base, $mem_len, $cx, $acc);
+        return (*HANDLERS.get_unchecked(op as usize))($ip, $fp, $mem_base, MaybeUninit::uninit(), $cx, $acc);
     }};
 }
 
 /// Goes on with the instruction at `ip`: back to the loop in [`execute`].
 #[cfg(not(brisk_tail_dispatch))]
 macro_rules! dispatch {
-    ($ip:expr, $fp:expr, $mem_base:expr, $mem_len:expr, $cx:expr, $acc:expr) => {{
+    ($ip:expr, $fp:expr, $mem_base:expr, $cx:expr, $acc:expr) => {{
         (*$cx).ip = $ip;
         (*$cx).fp = $fp;
         (*$cx).mem_base = $mem_base;
-        (*$cx).mem_len = $mem_len;
         (*$cx).acc = $acc;
         return Flow::Continue;
     }};
@@ -568,7 +574,7 @@ macro_rules! dispatch {
 /// reads the accumulator; `put!` writes the result to its slot and the
 /// accumulator.
 macro_rules! helpers {
-    ($d:tt [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $kin:ident $acc_in:ident $vmctx:ident $code:ident $dead:ident $mask:ident]) => {
+    ($d:tt [$ip:ident $fp:ident $mem_base:ident $cx:ident $acc:ident $kw:ident $kin:ident $acc_in:ident $vmctx:ident $code:ident $dead:ident $mask:ident]) => {
         macro_rules! w {
             ($d i:expr) => {
                 *$ip.add($d i)
@@ -832,7 +838,7 @@ macro_rules! helpers {
         macro_rules! checked {
             ($d last:expr, $d n:expr) => {{
                 let last: usize = $d last;
-                if last >= $mem_len {
+                if last >= (*$cx).mem_len {
                     trap!(Trap::MemoryOutOfBounds);
                 }
                 $mem_base.add(last).sub($d n - 1)
@@ -936,7 +942,7 @@ macro_rules! helpers {
                     $code = $d c;
                     (*$cx).vmctx = $vmctx;
                     (*$cx).code = $code;
-                    ($mem_base, $mem_len) = memory($vmctx, $code);
+                    ($mem_base, (*$cx).mem_len) = memory($vmctx, $code);
                 }
             };
         }
@@ -978,7 +984,7 @@ macro_rules! helpers {
                 } else {
                     // The funcref goes in the accumulator's place, which no
                     // instruction reads after a call.
-                    return call_out_handler::<$d base, $d len, $d next>($ip, $fp, $mem_base, $mem_len, $cx, fr as usize as u64);
+                    return call_out_handler::<$d base, $d len, $d next>($ip, $fp, $mem_base, MaybeUninit::uninit(), $cx, fr as usize as u64);
                 }
             }};
         }
@@ -1003,7 +1009,7 @@ unsafe fn call_out_handler<const BASE: usize, const LEN: usize, const NEXT: usiz
     ip: *const u32,
     fp: *mut Slot,
     _mem_base: *mut u8,
-    _mem_len: usize,
+    _: MaybeUninit<usize>,
     cx: *mut Ctx,
     fr: u64,
 ) -> Flow {
@@ -1027,9 +1033,10 @@ unsafe fn call_out_handler<const BASE: usize, const LEN: usize, const NEXT: usiz
             return Flow::Stop;
         }
         // The callee may have grown the memory.
-        let (mem_base, mem_len) = memory(vmctx, code);
+        let mem_base;
+        (mem_base, (*cx).mem_len) = memory(vmctx, code);
         let ip = ip.add(NEXT);
-        dispatch!(ip, fp, mem_base, mem_len, cx, 0)
+        dispatch!(ip, fp, mem_base, cx, 0)
     }
 }
 
@@ -1061,7 +1068,7 @@ macro_rules! fill_variants {
 /// past its instruction, or to a branch's target) and falls through to the
 /// dispatch of the next instruction, or stops with `trap!`/`return`.
 macro_rules! handlers {
-    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $mem_len:ident $cx:ident $acc:ident $kw:ident $kin:ident $acc_in:ident $vmctx:ident $code:ident $dead:ident $mask:ident]
+    ($d:tt $module:ident [$ip:ident $fp:ident $mem_base:ident $cx:ident $acc:ident $kw:ident $kin:ident $acc_in:ident $vmctx:ident $code:ident $dead:ident $mask:ident]
      $($name:ident => $body:block)*) => {
         #[allow(non_snake_case)]
         mod $module {
@@ -1080,7 +1087,7 @@ macro_rules! handlers {
                     mut $ip: *const u32,
                     mut $fp: *mut Slot,
                     mut $mem_base: *mut u8,
-                    mut $mem_len: usize,
+                    _: MaybeUninit<usize>,
                     $cx: *mut Ctx,
                     mut $acc: u64,
                 ) -> Flow {
@@ -1110,9 +1117,9 @@ macro_rules! handlers {
                         // pass-through pair, see `op::pair_ops!`; 0: none).
                         let mut $kin: usize = 0;
                         let $acc_in: u64 = $acc;
-                        helpers!($d [$ip $fp $mem_base $mem_len $cx $acc $kw $kin $acc_in $vmctx $code $dead $mask]);
+                        helpers!($d [$ip $fp $mem_base $cx $acc $kw $kin $acc_in $vmctx $code $dead $mask]);
                         $body
-                        dispatch!($ip, $fp, $mem_base, $mem_len, $cx, $acc)
+                        dispatch!($ip, $fp, $mem_base, $cx, $acc)
                     }
                 }
             )*
@@ -1165,7 +1172,7 @@ macro_rules! pair_handlers {
 /// that uses it, and the test that every opcode has a handler tells
 /// the missing ones by this function's address.
 #[inline(never)]
-unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *mut Ctx, _: u64) -> Flow {
+unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: MaybeUninit<usize>, cx: *mut Ctx, _: u64) -> Flow {
     // SAFETY: `cx` is the entry's context.
     unsafe {
         (*cx).ip = ip;
@@ -1175,7 +1182,7 @@ unsafe fn bad_opcode(ip: *const u32, fp: *mut Slot, _: *mut u8, _: usize, cx: *m
     Flow::Stop
 }
 
-handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code dead mask]
+handlers! { $ handler [ip fp mem_base cx acc kw kin acc_in vmctx code dead mask]
     TRAP => { trap!(Trap::from_code(w!(1) as u8).unwrap_or(Trap::UnreachableCodeReached)) }
     BR => { body!(BR) }
     BR_IF_NEZ => { body!(BR_IF_NEZ) }
@@ -1349,15 +1356,15 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code de
     USE_MEMORY => {
         let def = resolve(vmctx, w!(1));
         mem_base = field::<*mut u8>(def, memory_def::BASE);
-        mem_len = field::<usize>(def, memory_def::CURRENT_LENGTH);
+        (*cx).mem_len = field::<usize>(def, memory_def::CURRENT_LENGTH);
         ip = ip.add(2);
     }
     USE_MEMORY0 => {
-        (mem_base, mem_len) = memory(vmctx, code);
+        (mem_base, (*cx).mem_len) = memory(vmctx, code);
         ip = ip.add(1);
     }
     MEMORY_SIZE => {
-        put!(u32, 1, (mem_len >> 16) as u32);
+        put!(u32, 1, ((*cx).mem_len >> 16) as u32);
         ip = ip.add(2);
     }
     MEMORY_GROW => {
@@ -1367,7 +1374,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code de
         if old == GROW_ERROR {
             trap!(Trap::HostError);
         }
-        (mem_base, mem_len) = memory(vmctx, code);
+        (mem_base, (*cx).mem_len) = memory(vmctx, code);
         put!(u32, 1, old as u32);
         ip = ip.add(4);
     }
@@ -1881,7 +1888,7 @@ handlers! { $ handler [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code de
     BR_I64_GE_U_I => { br_cmp_i!(u64, |a, b| a >= b) }
 }
 
-op::pair_ops!(pair_handlers $ [ip fp mem_base mem_len cx acc kw kin acc_in vmctx code dead mask]);
+op::pair_ops!(pair_handlers $ [ip fp mem_base cx acc kw kin acc_in vmctx code dead mask]);
 
 /// Every opcode's handler, and its accumulator variants'.
 static HANDLERS: [Handler; ALL as usize] = {
