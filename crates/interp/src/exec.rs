@@ -8,7 +8,7 @@
 //! own indirect jump, which branch predictors learn per opcode). The hot
 //! state (instruction pointer, frame pointer, memory 0's base, the
 //! accumulator) travels in argument registers; the rest, the memory's
-//! length included (see [`Handler`]), is in a [`Ctx`].
+//! length included (see `Handler`), is in a [`Ctx`].
 //!
 //! Rust does not promise tail calls, so this dispatch is only used where
 //! LLVM's sibling-call optimization reliably turns them into jumps
