@@ -7,9 +7,10 @@ const TIERS: [Strategy; 5] =
     [Strategy::Optimized, Strategy::Interpreter, Strategy::Mixed, Strategy::Baseline, Strategy::MixedBaseline];
 
 /// Sums n, n-1, ..., 1 in a loop. Fuel per call, with Wasmtime's costs
-/// (block, loop and end free; every other operator 1): each iteration runs
-/// 12 operators, the last test 3, and the result's `local.get` 1, so a call
-/// costs `12 n + 4`.
+/// (block, loop and end free; every other operator 1; entering a function
+/// 1): the entry 1, each iteration 12 operators, the last test 3, and the
+/// result's `local.get` 1, so a call costs `12 n + 5` (Wasmtime 48's count,
+/// checked against it by `brisk-fuzz inspect`).
 const SUM: &str = r#"(module
   (import "host" "twice" (func $twice (param i32) (result i32)))
   (func $sum (export "sum") (param i32) (result i32) (local i32)
@@ -19,8 +20,8 @@ const SUM: &str = r#"(module
       (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
       (br 0)))
     (local.get 1))
-  ;; Costs: const 1 + call 1 + sum(3) 40 + const 1 + call 1 + sum(2) 28 +
-  ;; add 1 + the host call 1 (the host burns none) + end 0 = 74.
+  ;; Costs: entry 1 + const 1 + call 1 + sum(3) 41 + const 1 + call 1 +
+  ;; sum(2) 29 + add 1 + the host call 1 (the host burns none) + end 0 = 77.
   (func (export "calls") (result i32)
     (i32.add (call $sum (i32.const 3)) (call $sum (i32.const 2)))
     (call $twice))
@@ -60,12 +61,12 @@ fn fuel_consumed_is_wasmtimes_count_on(tier: Strategy) {
         store.set_fuel(1_000_000).unwrap();
         assert_eq!(sum.call(&mut store, n).unwrap(), n * (n + 1) / 2);
         let used = 1_000_000 - store.get_fuel().unwrap();
-        assert_eq!(used, 12 * n as u64 + 4, "n = {n}, {tier:?}");
+        assert_eq!(used, 12 * n as u64 + 5, "n = {n}, {tier:?}");
     }
     let calls = instance.get_typed_func::<(), i32>(&mut store, "calls").unwrap();
     store.set_fuel(1000).unwrap();
     assert_eq!(calls.call(&mut store, ()).unwrap(), 18);
-    assert_eq!(1000 - store.get_fuel().unwrap(), 74);
+    assert_eq!(1000 - store.get_fuel().unwrap(), 77);
 }
 
 #[test]
@@ -79,22 +80,30 @@ fn running_out_of_fuel_traps_and_the_same_program_burns_the_same_fuel_on(tier: S
     let engine = fuel_engine(tier);
     let (mut store, instance) = instantiate(&engine, SUM);
     let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
-    // 10 iterations cost 124, but fuel is only checked at function entry
-    // and loop headers: the eleventh check, after 120, must find some left,
-    // and the last 4 operators run on credit (the store then shows 0).
-    store.set_fuel(120).unwrap();
+    // A call of 10 iterations costs 125, but fuel is only checked at
+    // function entry and loop headers: the eleventh loop check, after 121
+    // (the entry's 1 and 10 iterations), must find some left, and the last
+    // 4 operators run on credit (the store then shows 0).
+    store.set_fuel(121).unwrap();
     let e = sum.call(&mut store, 10).unwrap_err();
     assert_eq!(trap_of(&e), Some(Trap::OutOfFuel), "{e:?}");
     assert_eq!(store.get_fuel().unwrap(), 0);
-    store.set_fuel(121).unwrap();
+    store.set_fuel(122).unwrap();
     assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
     assert_eq!(store.get_fuel().unwrap(), 0);
-    store.set_fuel(125).unwrap();
+    store.set_fuel(126).unwrap();
     assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
     assert_eq!(store.get_fuel().unwrap(), 1);
-    // No fuel: the check at function entry traps.
-    store.set_fuel(0).unwrap();
-    assert_eq!(trap_of(&sum.call(&mut store, 0).unwrap_err()), Some(Trap::OutOfFuel));
+    // No fuel, or only the entry's: the check at function entry, which
+    // adds the entry's unit first (as Wasmtime's does), traps.
+    for fuel in [0, 1] {
+        store.set_fuel(fuel).unwrap();
+        assert_eq!(trap_of(&sum.call(&mut store, 0).unwrap_err()), Some(Trap::OutOfFuel), "fuel {fuel}");
+    }
+    // One more passes both checks; the rest of the call runs on credit.
+    store.set_fuel(2).unwrap();
+    assert_eq!(sum.call(&mut store, 0).unwrap(), 0);
+    assert_eq!(store.get_fuel().unwrap(), 0);
     // An infinite loop ends, and where it ends is the same every time.
     let spin = instance.get_typed_func::<(), ()>(&mut store, "spin").unwrap();
     let mut left = Vec::new();
@@ -118,11 +127,11 @@ fn bulk_operations_cost_fuel_per_byte_and_element_on(tier: Strategy) {
     let module = Module::new(
         &engine,
         r#"(module (memory 1) (table 10 funcref)
-          ;; const 1 + const 1 + get 1 + fill 1 + n per byte = n + 4
+          ;; entry 1 + const 1 + const 1 + get 1 + fill 1 + n per byte = n + 5
           (func (export "fill") (param i32) (memory.fill (i32.const 0) (i32.const 7) (local.get 0)))
-          ;; a constant count: 3 + 1 + 100
+          ;; a constant count: 1 + 3 + 1 + 100
           (func (export "fill100") (memory.fill (i32.const 0) (i32.const 7) (i32.const 100)))
-          ;; ref.null 1 + get 1 + grow 1 + n per element + drop 0 = n + 3
+          ;; entry 1 + ref.null 1 + get 1 + grow 1 + n per element + drop 0 = n + 4
           (func (export "grow") (param i32) (drop (table.grow (ref.null func) (local.get 0)))))"#,
     )
     .unwrap();
@@ -134,14 +143,14 @@ fn bulk_operations_cost_fuel_per_byte_and_element_on(tier: Strategy) {
     for n in [0u64, 1, 1000] {
         store.set_fuel(1_000_000).unwrap();
         fill.call(&mut store, n as i32).unwrap();
-        assert_eq!(1_000_000 - store.get_fuel().unwrap(), n + 4, "fill {n}");
+        assert_eq!(1_000_000 - store.get_fuel().unwrap(), n + 5, "fill {n}");
     }
     store.set_fuel(1_000_000).unwrap();
     fill100.call(&mut store, ()).unwrap();
-    assert_eq!(1_000_000 - store.get_fuel().unwrap(), 104);
+    assert_eq!(1_000_000 - store.get_fuel().unwrap(), 105);
     store.set_fuel(1_000_000).unwrap();
     grow.call(&mut store, 5).unwrap();
-    assert_eq!(1_000_000 - store.get_fuel().unwrap(), 8);
+    assert_eq!(1_000_000 - store.get_fuel().unwrap(), 9);
     // Charged before the operation runs, and checked there: a fill larger
     // than the fuel left traps with OutOfFuel, not after doing the work.
     store.set_fuel(50_000).unwrap();

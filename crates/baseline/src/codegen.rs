@@ -325,6 +325,10 @@ impl<'a> FunctionCompiler<'a> {
         let mut g = Gen::new(features, module, interpreted, tunables);
         g.fuel = tunables.consume_fuel;
         g.epochs = tunables.epoch_interruption;
+        if g.fuel {
+            // The entry's own cost, which the entry check adds first.
+            g.pending = brisk_environ::FUNCTION_ENTRY_FUEL;
+        }
         let error = g.begin(module.func_index(index), body).err();
         if g.fuel || g.epochs {
             g.budget_checks();

@@ -9,6 +9,11 @@
 //! How a tier accounts it (also Wasmtime's scheme, so a call that completes
 //! consumes exactly what it does there):
 //!
+//! * Entering a function costs [`FUNCTION_ENTRY_FUEL`], charged before
+//!   the check at its entry (Wasmtime 48 starts every function's running
+//!   count at 1, "even empty functions should consume at least some
+//!   fuel", and its entry check adds that count before comparing): a call
+//!   with one unit left traps there.
 //! * The store keeps `fuel_consumed`, a negative count that rises towards
 //!   zero (`VMRuntimeLimits::fuel_consumed`); fuel left is its negation.
 //! * An operator's cost is charged before the operator runs.
@@ -30,6 +35,10 @@
 //!   compiled code: an operand produced by a constant instruction).
 
 use wasmparser::Operator;
+
+/// Fuel an entry into a function costs: every tier starts a function's
+/// pending count at it, which the check at function entry adds first.
+pub const FUNCTION_ENTRY_FUEL: i64 = 1;
 
 /// Fuel an operator costs.
 pub fn fuel_cost(op: &Operator<'_>) -> i64 {

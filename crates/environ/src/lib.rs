@@ -34,7 +34,7 @@ mod vmoffsets;
 pub use builtins::{BuiltinFunction, BuiltinType, GROW_ERROR};
 pub use compile::*;
 pub use error::{WasmError, WasmResult};
-pub use fuel::{FuelSync, SMALL_BULK_OP_FUEL, fuel_cost, fuel_per_unit, fuel_reload_after, fuel_sync};
+pub use fuel::{FUNCTION_ENTRY_FUEL, FuelSync, SMALL_BULK_OP_FUEL, fuel_cost, fuel_per_unit, fuel_reload_after, fuel_sync};
 pub use module::*;
 pub use translate::{
     BodyHook, FuncCostFeatures, FunctionBodyData, ModuleTranslation, OperatorSink, PARALLEL_CODE_BYTES, ValidatedOps, translate_module,

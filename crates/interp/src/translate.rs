@@ -10,7 +10,7 @@ use crate::op::{self, *};
 use crate::simd::{self, SimdForm};
 use brisk_environ::{
     DefinedFuncIndex, Module, FuncIndex, GlobalIndex, ModuleTranslation, OperatorSink, SMALL_BULK_OP_FUEL, TableIndex, Trap, TypeIndex,
-    VMOffsets, WasmError, WasmResult, WasmValType, fuel_cost, fuel_per_unit, fuel_sync, FuelSync,
+    VMOffsets, WasmError, WasmResult, WasmValType, fuel_cost, fuel_per_unit, fuel_sync, FuelSync, FUNCTION_ENTRY_FUEL,
 };
 use wasmparser::{BlockType, Operator};
 
@@ -421,7 +421,8 @@ impl<'a, 'o> BodyTranslator<'a, 'o> {
             pair_before: None,
             kills_prev: false,
             result_type: ty.results.first().copied().unwrap_or(WasmValType::V128),
-            fuel_pending: 0,
+            // The entry's own cost, which the entry check adds first.
+            fuel_pending: if options.consume_fuel { FUNCTION_ENTRY_FUEL } else { 0 },
             work: 0,
         };
         // Room for the function's first instruction, which zeroes the

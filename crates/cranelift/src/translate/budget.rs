@@ -11,7 +11,7 @@
 
 use super::FuncTranslator;
 use crate::abi::{self, vm_flags, vm_readonly_flags};
-use brisk_environ::{FuelSync, SMALL_BULK_OP_FUEL, Trap, VMCTX_RUNTIME_LIMITS, fuel_cost, fuel_sync, runtime_limits};
+use brisk_environ::{FUNCTION_ENTRY_FUEL, FuelSync, SMALL_BULK_OP_FUEL, Trap, VMCTX_RUNTIME_LIMITS, fuel_cost, fuel_sync, runtime_limits};
 use cranelift_codegen::ir::{InstBuilder, InstructionData, Opcode, Value, condcodes::IntCC, types};
 use cranelift_frontend::Variable;
 
@@ -36,7 +36,8 @@ impl FuncTranslator<'_, '_> {
             let var = self.b.declare_var(types::I64);
             let consumed = self.b.ins().load(types::I64, vm_flags(), limits, runtime_limits::FUEL_CONSUMED as i32);
             self.b.def_var(var, consumed);
-            self.fuel = Some(Fuel { var, pending: 0 });
+            // The entry's own cost, which the entry check adds first.
+            self.fuel = Some(Fuel { var, pending: FUNCTION_ENTRY_FUEL });
         }
         self.budget_checks();
     }
