@@ -128,7 +128,7 @@ opcodes! {
     GLOBAL_SET = 3;
     /// Loads: `op dst addr offset` from memory 0. In every memory access,
     /// `offset` is the offset of the access's last byte (the wasm offset
-    /// plus [`access_bytes`] less one): the executor checks an address
+    /// plus the access's width less one): the executor checks an address
     /// against the memory's length in one comparison.
     I32_LOAD = 4;
     /// See [`I32_LOAD`].
@@ -1117,19 +1117,6 @@ pub const FINGERPRINT: u32 = {
     }
     h
 };
-
-/// The width in bytes of a load or store (`I32_LOAD` to `V128_LOAD`,
-/// `STORE8` to `STORE128`).
-pub const fn access_bytes(op: u32) -> u32 {
-    match op {
-        I32_LOAD8_S | I32_LOAD8_U | I64_LOAD8_S | I64_LOAD8_U | STORE8 => 1,
-        I32_LOAD16_S | I32_LOAD16_U | I64_LOAD16_S | I64_LOAD16_U | STORE16 => 2,
-        I32_LOAD | I64_LOAD32_S | I64_LOAD32_U | STORE32 => 4,
-        I64_LOAD | STORE64 => 8,
-        V128_LOAD | STORE128 => 16,
-        _ => panic!("not a load or store"),
-    }
-}
 
 /// The name of opcode `op` (as in this module), `None` for an unknown one.
 pub fn name(op: u32) -> Option<&'static str> {

@@ -1532,7 +1532,7 @@ impl Translator<'_, '_> {
     }
 
     fn load(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, op::access_bytes(opcode), offset)?;
+        let off = self.memarg_offset(memarg, offset)?;
         // An address just computed by an `i32.add` (`p[i]`) is fused into
         // the load (a switch of memory would have been emitted in between).
         if let Some((x, xi)) = op::indexed_load(opcode)
@@ -1566,7 +1566,7 @@ impl Translator<'_, '_> {
     }
 
     fn store(&mut self, opcode: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, op::access_bytes(opcode), offset)?;
+        let off = self.memarg_offset(memarg, offset)?;
         // A constant value is stored from an immediate (sign-extended for
         // 64 bits: the others keep the low bits).
         let imm_op = match opcode {
@@ -1592,10 +1592,9 @@ impl Translator<'_, '_> {
         Ok(())
     }
 
-    /// The offset word of a `bytes`-wide access: the static offset of its
-    /// last byte. For a memory other than memory 0, first switches the
-    /// executor to it.
-    fn memarg_offset(&mut self, memarg: &wasmparser::MemArg, bytes: u32, offset: usize) -> WasmResult<u32> {
+    /// The offset word of an access: the static offset of its last byte.
+    /// For a memory other than memory 0, first switches the executor to it.
+    fn memarg_offset(&mut self, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<u32> {
         let wasmparser::MemArgTarget::Memory(mem) = memarg.target else {
             return Err(unsupported("GC array accesses", offset));
         };
@@ -1607,6 +1606,9 @@ impl Translator<'_, '_> {
             let place = self.memory_place(mem);
             self.emit(&[USE_MEMORY, place]);
         }
+        // The access's width: the reader sets `max_align` to its log2 for
+        // every load and store (it is not read from the binary).
+        let bytes = 1u32 << memarg.max_align;
         Ok(match off.checked_add(bytes - 1) {
             Some(last) => last,
             None => {
@@ -2011,7 +2013,7 @@ impl Translator<'_, '_> {
     }
 
     fn load_widen(&mut self, kind: simd::Widen, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, 8, offset)?;
+        let off = self.memarg_offset(memarg, offset)?;
         let addr = self.pop();
         let dst = self.push_temp();
         self.emit_result(&[V128_LOAD_WIDEN, dst, addr, off, kind as u32]);
@@ -2020,7 +2022,7 @@ impl Translator<'_, '_> {
     }
 
     fn load_sized(&mut self, opcode: u32, bytes: u32, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, bytes, offset)?;
+        let off = self.memarg_offset(memarg, offset)?;
         let addr = self.pop();
         let dst = self.push_temp();
         self.emit_result(&[opcode, dst, addr, off, bytes]);
@@ -2029,7 +2031,7 @@ impl Translator<'_, '_> {
     }
 
     fn load_lane(&mut self, bytes: u32, lane: u8, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, bytes, offset)?;
+        let off = self.memarg_offset(memarg, offset)?;
         let v = self.pop();
         let addr = self.pop();
         let dst = self.push_temp();
@@ -2039,7 +2041,7 @@ impl Translator<'_, '_> {
     }
 
     fn store_lane(&mut self, bytes: u32, lane: u8, memarg: &wasmparser::MemArg, offset: usize) -> WasmResult<()> {
-        let off = self.memarg_offset(memarg, bytes, offset)?;
+        let off = self.memarg_offset(memarg, offset)?;
         let v = self.pop();
         let addr = self.pop();
         self.emit(&[V128_STORE_LANE, addr, v, off, bytes, u32::from(lane)]);
