@@ -505,6 +505,12 @@ fn settings() {
          -W max-wasm-stack=524288\n  -W fuel (off: no fuel counting)\n  -W timeout (off: no epoch checks)\n  \
          -W max-memory-size (off: up to each memory's maximum)\n",
     );
+    let unwind = match brisk::unwind_lookup() {
+        brisk::UnwindLookup::BriskTable => "libgcc asks Brisk's _Unwind_Find_FDE (Brisk's table)",
+        brisk::UnwindLookup::LibgccRegistration => "registered with libgcc's __register_frame",
+        brisk::UnwindLookup::LibunwindRegistration => "registered with LLVM libunwind's __register_frame, per FDE",
+    };
+    out.push_str(&format!("native unwind info, when on: {unwind}\n"));
     print!("{out}");
 }
 

@@ -577,6 +577,8 @@ impl Report {
             "Brisk, native unwind info on, until unmapped",
             "wasmtime, native unwind info on (default)",
             "wasmtime, native unwind info off",
+            "Brisk (no native unwind info), loading",
+            "Brisk, native unwind info on, loading",
         ];
         if let (Some(first), Some(last)) = (unload.first(), unload.last())
             && first != last
@@ -589,9 +591,11 @@ impl Report {
             }
             md.push_str(
                 " Brisk's dropping thread does constant work and hands the unmapping to a background thread (\"until\n\
-                 unmapped\" is the time until it is done). With native unwind info, that thread also deregisters each\n\
-                 module's .eh_frame, which libgcc before GCC 13 finds by walking its list of registrations: modules\n\
-                 dropped oldest first, as here, make that walk grow with the number loaded.\n",
+                 unmapped\" is the time until it is done). With native unwind info, libgcc's unwinder asks Brisk's own\n\
+                 `_Unwind_Find_FDE`, which looks Brisk's code up in a table ordered by address, so loading and dropping\n\
+                 a module insert and remove one entry; a runtime that registers each module with libgcc's\n\
+                 `__register_frame` instead has its drops walk libgcc's list of registrations before GCC 13, which grows\n\
+                 with the number loaded when modules are dropped oldest first, as here.\n",
             );
         }
         md.push('\n');

@@ -1,7 +1,8 @@
 //! Unload: dropping many loaded modules at once. The modules are loaded
-//! from artifacts (untimed); what is timed is dropping all of them, given
-//! per module. Native unwind info, when a runtime registers it, is what can
-//! make this quadratic.
+//! from artifacts; what is timed is dropping all of them, given per module
+//! (and, for Brisk, loading them too, per module). Native unwind info, when
+//! a runtime registers it with libgcc before GCC 13, is what can make this
+//! quadratic.
 //!
 //! Brisk unmaps dropped modules' code on a background thread: its figures
 //! are the dropping thread's time, and, "until unmapped", the time until
@@ -42,11 +43,14 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
         "wasmtime, native unwind info on (default)",
         "wasmtime, native unwind info off",
     ];
+    // Not contenders of their own: the loading that the first two Brisk
+    // contenders do untimed, timed, so that growth in loading shows too.
+    let loading = ["Brisk (no native unwind info), loading", "Brisk, native unwind info on, loading"];
     let counts: &[usize] = if setup.quick { &[100, 1_000] } else { &[100, 1_000, 5_000] };
     let rounds = if setup.quick { 3 } else { 7 };
     let mut figures = Vec::new();
     for &count in counts {
-        let mut samples = vec![Vec::new(); names.len()];
+        let mut samples = vec![Vec::new(); names.len() + loading.len()];
         for round in 0..rounds + 1 {
             for c in turn_order(names.len(), round) {
                 let seconds = match c {
@@ -54,7 +58,11 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
                         let (engine, path) = &brisk_engines[c % 2];
                         // SAFETY: an artifact this benchmark just wrote.
                         let modules = (0..count).map(|_| unsafe { brisk::Module::deserialize_file(engine, path) });
+                        let load = Instant::now();
                         let loaded = modules.collect::<Result<Vec<_>>>()?;
+                        if c < 2 && round > 0 {
+                            samples[names.len() + c].push(load.elapsed().as_secs_f64() / count as f64);
+                        }
                         // Earlier rounds' unmapping is not this one's.
                         brisk::wait_for_unmapping();
                         let start = Instant::now();
@@ -87,6 +95,10 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
                 _ => Some("Brisk (no native unwind info), until unmapped"),
             };
             figures.push(Figure::new(Group::Unload, &case, name, base, Stats::from_samples(&samples[c])));
+        }
+        for (i, name) in loading.iter().enumerate() {
+            let base = (i == 1).then_some(loading[0]);
+            figures.push(Figure::new(Group::Unload, &case, name, base, Stats::from_samples(&samples[names.len() + i])));
         }
     }
     Ok(figures)

@@ -44,26 +44,32 @@ struct Walk {
     wasm_frames: usize,
     /// Frames found after the last wasm frame.
     beyond: usize,
-    /// Did `std::backtrace` reach this test's own function?
+    /// Did `std::backtrace` reach the test function (`caller`)?
     reached_test: bool,
 }
 
-fn walk(config: &Config) -> Walk {
+fn walk(config: &Config, caller: &str) -> Walk {
     let engine = Engine::new(config).unwrap();
-    let module = Module::new(&engine, MODULE).unwrap();
+    walk_module(&engine, &Module::new(&engine, MODULE).unwrap(), caller)
+}
+
+/// Calls `outer` of an instance of `module` (made from [`MODULE`]) and
+/// walks the stack from the host function it calls, up to the function
+/// named `caller` and beyond.
+fn walk_module(engine: &Engine, module: &Module, caller: &str) -> Walk {
     let text = module.text().as_ptr_range();
     let text = text.start as usize..text.end as usize;
     // The system unwinder's return addresses and std's symbolized trace.
     type Seen = Option<(Vec<usize>, String)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
-    let mut store = Store::new(&engine, ());
+    let mut store = Store::new(engine, ());
     let record = seen.clone();
     let unwind = Func::wrap(&mut store, move || {
         let ips = system::backtrace();
         let symbols = std::backtrace::Backtrace::force_capture().to_string();
         *record.lock().unwrap() = Some((ips, symbols));
     });
-    let instance = Instance::new(&mut store, &module, &[unwind.into()]).unwrap();
+    let instance = Instance::new(&mut store, module, &[unwind.into()]).unwrap();
     let outer = instance.get_typed_func::<(), ()>(&mut store, "outer").unwrap();
     outer.call(&mut store, ()).unwrap();
     let (ips, symbols) = seen.lock().unwrap().take().expect("the host function ran");
@@ -72,7 +78,7 @@ fn walk(config: &Config) -> Walk {
     Walk {
         wasm_frames: ips.iter().filter(|ip| in_wasm(ip)).count(),
         beyond: last.map_or(0, |l| ips.len() - l - 1),
-        reached_test: symbols.contains("system_unwinder_walks_through_wasm_frames"),
+        reached_test: symbols.contains(caller),
     }
 }
 
@@ -85,7 +91,7 @@ fn config(strategy: Strategy, unwind_info: bool) -> Config {
 #[test]
 fn system_unwinder_walks_through_wasm_frames() {
     for strategy in [Strategy::Optimized, Strategy::Baseline] {
-        let w = walk(&config(strategy, true));
+        let w = walk(&config(strategy, true), "system_unwinder_walks_through_wasm_frames");
         // `inner` and `outer`, and the trampolines around them, then the
         // host: Brisk's call machinery, this test, the test harness.
         assert_eq!(w.wasm_frames, 3, "{strategy:?}: inner, outer and outer's trampoline");
@@ -96,7 +102,74 @@ fn system_unwinder_walks_through_wasm_frames() {
 
 #[test]
 fn without_unwind_info_the_system_unwinder_stops_at_wasm() {
-    let w = walk(&config(Strategy::Optimized, false));
+    let w = walk(&config(Strategy::Optimized, false), "without_unwind_info_the_system_unwinder_stops_at_wasm");
     assert!(w.wasm_frames <= 1 && w.beyond == 0, "{} wasm frames, {} beyond", w.wasm_frames, w.beyond);
     assert!(!w.reached_test);
+}
+
+/// On x86-64 Linux with glibc, libgcc's unwinder asks Brisk's own
+/// `_Unwind_Find_FDE` (the tests above go through it), so that modules are
+/// registered and dropped in logarithmic time whatever libgcc's version.
+#[test]
+fn libgcc_asks_brisks_table() {
+    let expected = match std::env::var("BRISK_NATIVE_UNWIND").as_deref() {
+        Ok("register") => brisk::UnwindLookup::LibgccRegistration,
+        _ => brisk::UnwindLookup::BriskTable,
+    };
+    assert_eq!(brisk::unwind_lookup(), expected);
+}
+
+/// With `BRISK_NATIVE_UNWIND=register`, sections are registered with
+/// libgcc's `__register_frame` instead, and the tests above pass the same
+/// (run again in a child process, as the choice is made once per process).
+#[test]
+fn registering_with_libgcc_walks_the_same() {
+    if std::env::var_os("BRISK_NATIVE_UNWIND").is_some() {
+        return;
+    }
+    for test in ["libgcc_asks_brisks_table", "system_unwinder_walks_through_wasm_frames", "unwinding_follows_modules_loaded_and_dropped"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", &format!("unwind::{test}"), "--test-threads=1"])
+            .env("BRISK_NATIVE_UNWIND", "register")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains("1 passed"), "{test} with registration:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// Many modules with unwind info, loaded and dropped in any order: the
+/// unwinder finds each live one's frames, none of a dropped one's.
+#[test]
+fn unwinding_follows_modules_loaded_and_dropped() {
+    let engine = Engine::new(&config(Strategy::Optimized, true)).unwrap();
+    let artifact = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
+    #[allow(unsafe_code, reason = "loads an artifact this test just made")]
+    // SAFETY: the artifact was just serialized from a module of this engine.
+    let load = || unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    let mut modules: Vec<Option<Module>> = (0..64).map(|_| Some(load())).collect();
+    let check = |module: &Module, what: &str| {
+        let w = walk_module(&engine, module, "unwinding_follows_modules_loaded_and_dropped");
+        assert_eq!(w.wasm_frames, 3, "{what}");
+        assert!(w.beyond >= 3 && w.reached_test, "{what}: the unwinder stopped after the wasm frames");
+    };
+    check(modules[0].as_ref().unwrap(), "the first loaded");
+    check(modules[63].as_ref().unwrap(), "the last loaded");
+    // Drop the even ones, oldest first, then the odd ones above 32,
+    // newest first; walk through the survivors and new modules.
+    for m in modules.iter_mut().step_by(2) {
+        m.take();
+    }
+    for m in modules[33..].iter_mut().rev().step_by(2) {
+        m.take();
+    }
+    brisk::wait_for_unmapping();
+    for (i, m) in modules.iter().enumerate() {
+        if let Some(m) = m {
+            check(m, &format!("module {i} after others were dropped"));
+        }
+    }
+    modules.clear();
+    brisk::wait_for_unmapping();
+    check(&load(), "a module loaded after all were dropped");
 }

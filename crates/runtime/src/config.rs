@@ -227,8 +227,13 @@ impl Config {
     /// is loaded, so that the system unwinder walks through wasm frames:
     /// for profilers, debuggers and host code that unwinds (`backtrace()`,
     /// `std::backtrace`, C++ exceptions). One registration per module,
-    /// made when it loads and undone when its code is unmapped. Brisk's own
-    /// backtraces walk frame pointers and do not need it. Default: off.
+    /// made when it loads and undone when its code is unmapped: in Brisk's
+    /// own table, which libgcc's unwinder consults through Brisk's
+    /// `_Unwind_Find_FDE`, where the dynamic linker lets it (dynamically
+    /// linked glibc programs on x86-64; [`crate::unwind_lookup`] says), so
+    /// that both take logarithmic time; else with `__register_frame`.
+    /// Brisk's own backtraces walk frame pointers and do not need it.
+    /// Default: off.
     pub fn native_unwind_info(&mut self, enable: bool) -> &mut Self {
         self.tunables.native_unwind_info = enable;
         self

@@ -78,3 +78,4 @@ pub use policy::{Reason, Tier};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use trap::{FrameInfo, WasmBacktrace};
 pub use values::Val;
+pub use vm::{UnwindLookup, unwind_lookup};

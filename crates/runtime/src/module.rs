@@ -711,7 +711,7 @@ impl Module {
         if !eh_frame.is_empty() {
             // SAFETY: the artifact's unwind info, written with its code, which
             // the caller vouches for (see `deserialize_file`).
-            unsafe { image.register_unwind_info(eh_frame) }.context("failed to register unwind info")?;
+            unsafe { image.register_unwind_info(eh_frame, text.clone()) }.context("failed to register unwind info")?;
         }
         if !layout.info(image.bytes()).has_memory_images() {
             // Memory images are mapped from the file; nothing else is.

@@ -2,6 +2,7 @@
 //! handler consults to recognise wasm code.
 
 use super::mmap::Mmap;
+use super::unwind::UnwindRegistration;
 use brisk_environ::artifact::{ArtifactBuffer, ArtifactShape};
 use crate::trap::FrameInfo;
 use brisk_environ::Trap;
@@ -162,26 +163,29 @@ impl Image {
         image.make_executable(0..code_len)?;
         if !cfi_program.is_empty() {
             // SAFETY: the section was just written for the code before it.
-            unsafe { image.register_unwind_info(code_len..bytes.len())? };
+            unsafe { image.register_unwind_info(code_len..bytes.len(), 0..body.len())? };
         }
         Ok(image)
     }
 
-    /// Registers `range` of the image, an `.eh_frame` section for code in
-    /// the image, with the system unwinder until the image is dropped.
+    /// Registers `eh_frame`, a range of the image holding an `.eh_frame`
+    /// section for the code at `code` in the image, with the system
+    /// unwinder until the image is dropped.
     ///
     /// # Safety
     ///
     /// The section must be well formed and describe code of this image
     /// truthfully: the unwinder trusts it, as it trusts the code.
-    pub unsafe fn register_unwind_info(&mut self, range: Range<usize>) -> std::io::Result<()> {
-        if range.end > self.len || range.start > range.end || range.len() < 8 || self.unwind.is_some() || matches!(self.bytes, Bytes::Heap(_)) {
+    pub unsafe fn register_unwind_info(&mut self, eh_frame: Range<usize>, code: Range<usize>) -> std::io::Result<()> {
+        let inside = |r: &Range<usize>| r.start <= r.end && r.end <= self.len;
+        if !inside(&eh_frame) || !inside(&code) || eh_frame.len() < 8 || self.unwind.is_some() || matches!(self.bytes, Bytes::Heap(_)) {
             return Err(std::io::Error::other("unwind info outside the image"));
         }
-        // SAFETY: the range lies in the image, which keeps it mapped and
+        let base = self.base();
+        // SAFETY: both ranges lie in the image, which keeps them mapped and
         // unchanged until the registration is dropped (first, in `drop`);
-        // the caller vouches for its contents.
-        self.unwind = Some(unsafe { UnwindRegistration::new(self.bytes().as_ptr().add(range.start), range.len()) });
+        // the caller vouches for the section's contents.
+        self.unwind = Some(unsafe { UnwindRegistration::new(&self.bytes()[eh_frame], base + code.start..base + code.end) });
         Ok(())
     }
 
@@ -282,91 +286,6 @@ impl Drop for Image {
         // The unwinder must forget the code before it is unmapped.
         let before = self.unwind.take().map(|r| Box::new(move || drop(r)) as Box<dyn FnOnce() + Send>);
         super::unmapper::defer(super::unmapper::Deferred { before, mmap, file: self.file.take() });
-    }
-}
-
-unsafe extern "C" {
-    // libgcc's (and LLVM libunwind's) registration of unwind info for code
-    // made at run time.
-    fn __register_frame(begin: *const u8);
-    fn __deregister_frame(begin: *const u8);
-}
-
-/// Does the process unwind with LLVM's libunwind, whose
-/// `__register_frame` takes one FDE, rather than libgcc's, which takes a
-/// whole section?
-fn using_libunwind() -> bool {
-    static LIBUNWIND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    // SAFETY: `dlsym` with RTLD_DEFAULT and a NUL-terminated name only
-    // looks the symbol up.
-    *LIBUNWIND.get_or_init(|| !unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"__unw_add_dynamic_fde".as_ptr()) }.is_null())
-}
-
-/// An `.eh_frame` section registered with the system unwinder; dropping it
-/// deregisters it.
-///
-/// With libgcc, one call registers the whole section, in constant time
-/// (libgcc reads it when it first unwinds through it), and one call
-/// deregisters it. libgcc before GCC 13 keeps registrations in a list that
-/// deregistration searches, newest first; GCC 13 and later keep a b-tree.
-/// With libunwind, each FDE is registered on its own.
-#[derive(Debug)]
-struct UnwindRegistration {
-    /// What was passed to `__register_frame`: the section, or each FDE.
-    registered: Vec<*const u8>,
-}
-
-// SAFETY: the pointers are into an image that outlives the registration
-// (it drops the registration before it is unmapped); registering and
-// deregistering are thread-safe in both unwinders.
-unsafe impl Send for UnwindRegistration {}
-// SAFETY: `&UnwindRegistration` gives nothing out.
-unsafe impl Sync for UnwindRegistration {}
-
-impl UnwindRegistration {
-    /// # Safety
-    ///
-    /// `len` bytes at `start` are an `.eh_frame` section ending with a
-    /// zero terminator, truthful for its code, mapped and unchanged until
-    /// the registration is dropped.
-    unsafe fn new(start: *const u8, len: usize) -> UnwindRegistration {
-        let mut registered = Vec::new();
-        if using_libunwind() {
-            // Each FDE: records are a 4-byte length and that many bytes,
-            // then the zero terminator; FDEs have a non-zero CIE pointer.
-            let mut at = 0;
-            while at + 8 <= len {
-                // SAFETY: inside the section, per the contract.
-                let (length, id) = unsafe {
-                    (start.add(at).cast::<u32>().read_unaligned() as usize, start.add(at + 4).cast::<u32>().read_unaligned())
-                };
-                if length == 0 {
-                    break;
-                }
-                if id != 0 {
-                    // SAFETY: as above.
-                    registered.push(unsafe { start.add(at) });
-                }
-                at += 4 + length;
-            }
-        } else {
-            registered.push(start);
-        }
-        for &p in &registered {
-            // SAFETY: a whole section (libgcc) or one FDE (libunwind),
-            // valid until deregistered, per the contract.
-            unsafe { __register_frame(p) };
-        }
-        UnwindRegistration { registered }
-    }
-}
-
-impl Drop for UnwindRegistration {
-    fn drop(&mut self) {
-        for &p in self.registered.iter().rev() {
-            // SAFETY: registered in `new`, once.
-            unsafe { __deregister_frame(p) };
-        }
     }
 }
 

@@ -15,6 +15,7 @@ mod pool;
 mod table;
 mod traphandlers;
 mod unmapper;
+mod unwind;
 mod vmbox;
 mod vmcontext;
 
@@ -28,5 +29,6 @@ pub use pool::MemoryPool;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
 pub use unmapper::{drop_later, flush as flush_unmapper};
+pub use unwind::{UnwindLookup, unwind_lookup};
 pub use vmbox::{StoreOwner, StorePtr, VmBox};
 pub use vmcontext::*;

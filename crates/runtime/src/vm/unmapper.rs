@@ -1,10 +1,11 @@
 //! Unmapping dropped modules' code on a background thread.
 //!
 //! Dropping a module ends in `munmap` of its artifact, and on a virtual
-//! machine like the one Brisk is measured on one `munmap` costs over 5 µs
-//! (a TLB flush and the kernel's work per mapping, three mappings when the
-//! code is made executable in place), which is most of the cost of
-//! dropping a module. As V8's unmapper does with freed pages, Brisk hands
+//! machine like the one Brisk is measured on one `munmap` costs
+//! microseconds (a TLB flush, which interrupts every other core running a
+//! thread of the process, and the kernel's work per mapping: three
+//! mappings when the code is made executable in place), which is most of
+//! the cost of dropping a module. As V8's unmapper does with freed pages, Brisk hands
 //! the mapping to one background thread, so that the thread dropping the
 //! module does constant work and no system call; the mapping is released
 //! shortly after. By then nothing refers to it: the code was removed from
@@ -14,14 +15,14 @@
 //! Dropping a module's last reference hands the whole module to the thread
 //! ([`drop_later`]): the dropping thread does one push, and the thread
 //! removes the code from the trap handler's registry, frees the module's
-//! tables, deregisters its unwind info and unmaps it.
+//! tables, removes its unwind info and unmaps it.
 //!
 //! The thread releases what it finds queued as one batch (drops that come
 //! while it works gather in the queue): mappings made one after another
 //! lie side by side, and side-by-side mappings go with one `munmap` (one
 //! TLB flush), so dropping many modules costs a few calls. What remains is
-//! the kernel's work per mapping and per page mapped, about 5 µs per module
-//! on this VM.
+//! the kernel's work per mapping and per page mapped, 2 to 9 µs per module
+//! on this VM depending on the host's state.
 //!
 //! [`flush`] waits until every mapping handed over so far is unmapped
 //! (tests and benchmarks use it to measure the whole cost). A child
