@@ -47,15 +47,21 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
     // contenders do untimed, timed, so that growth in loading shows too.
     let loading = ["Brisk (no native unwind info), loading", "Brisk, native unwind info on, loading"];
     let counts: &[usize] = if setup.quick { &[100, 1_000] } else { &[100, 1_000, 5_000] };
-    let rounds = if setup.quick { 3 } else { 7 };
     let mut figures = Vec::new();
     for &count in counts {
+        // Rounds enough to drop some 35,000 modules per contender (at least
+        // 7): a round of 100 takes a fraction of a millisecond, where one
+        // late wake-up of a thread moves a sample by a microsecond per module.
+        let rounds = if setup.quick { 3 } else { (35_000 / count).clamp(7, 101) };
         let mut samples = vec![Vec::new(); names.len() + loading.len()];
         for round in 0..rounds + 1 {
             for c in turn_order(names.len(), round) {
                 let seconds = match c {
                     0..BRISK_CONTENDERS => {
                         let (engine, path) = &brisk_engines[c % 2];
+                        // Earlier turns' unmapping is not this one's, and
+                        // would compete with loading for the address space.
+                        brisk::wait_for_unmapping();
                         // SAFETY: an artifact this benchmark just wrote.
                         let modules = (0..count).map(|_| unsafe { brisk::Module::deserialize_file(engine, path) });
                         let load = Instant::now();
@@ -63,8 +69,6 @@ pub fn run(setup: &Setup) -> Result<Vec<Figure>> {
                         if c < 2 && round > 0 {
                             samples[names.len() + c].push(load.elapsed().as_secs_f64() / count as f64);
                         }
-                        // Earlier rounds' unmapping is not this one's.
-                        brisk::wait_for_unmapping();
                         let start = Instant::now();
                         drop(loaded);
                         if c >= 2 {
