@@ -48,15 +48,16 @@ struct Walk {
     reached_test: bool,
 }
 
-fn walk(config: &Config, caller: &str) -> Walk {
+fn walk(config: &Config, caller: &'static str) -> Walk {
     let engine = Engine::new(config).unwrap();
-    walk_module(&engine, &Module::new(&engine, MODULE).unwrap(), caller)
+    walk_module(&engine, &Module::new(&engine, MODULE).unwrap(), Some(caller))
 }
 
 /// Calls `outer` of an instance of `module` (made from [`MODULE`]) and
 /// walks the stack from the host function it calls, up to the function
-/// named `caller` and beyond.
-fn walk_module(engine: &Engine, module: &Module, caller: &str) -> Walk {
+/// named `caller` and beyond (with `None`, no symbolized trace is taken:
+/// `reached_test` is false).
+fn walk_module(engine: &Engine, module: &Module, caller: Option<&'static str>) -> Walk {
     let text = module.text().as_ptr_range();
     let text = text.start as usize..text.end as usize;
     // The system unwinder's return addresses and std's symbolized trace.
@@ -66,7 +67,7 @@ fn walk_module(engine: &Engine, module: &Module, caller: &str) -> Walk {
     let record = seen.clone();
     let unwind = Func::wrap(&mut store, move || {
         let ips = system::backtrace();
-        let symbols = std::backtrace::Backtrace::force_capture().to_string();
+        let symbols = caller.map(|_| std::backtrace::Backtrace::force_capture().to_string()).unwrap_or_default();
         *record.lock().unwrap() = Some((ips, symbols));
     });
     let instance = Instance::new(&mut store, module, &[unwind.into()]).unwrap();
@@ -78,7 +79,7 @@ fn walk_module(engine: &Engine, module: &Module, caller: &str) -> Walk {
     Walk {
         wasm_frames: ips.iter().filter(|ip| in_wasm(ip)).count(),
         beyond: last.map_or(0, |l| ips.len() - l - 1),
-        reached_test: symbols.contains(caller),
+        reached_test: caller.is_some_and(|c| symbols.contains(c)),
     }
 }
 
@@ -127,7 +128,8 @@ fn registering_with_libgcc_walks_the_same() {
     if std::env::var_os("BRISK_NATIVE_UNWIND").is_some() {
         return;
     }
-    for test in ["libgcc_asks_brisks_table", "system_unwinder_walks_through_wasm_frames", "unwinding_follows_modules_loaded_and_dropped"] {
+    let tests = ["libgcc_asks_brisks_table", "system_unwinder_walks_through_wasm_frames", "unwinding_follows_modules_loaded_and_dropped", "unwinding_while_modules_come_and_go"];
+    for test in tests {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
             .args(["--exact", &format!("unwind::{test}"), "--test-threads=1"])
             .env("BRISK_NATIVE_UNWIND", "register")
@@ -149,7 +151,7 @@ fn unwinding_follows_modules_loaded_and_dropped() {
     let load = || unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
     let mut modules: Vec<Option<Module>> = (0..64).map(|_| Some(load())).collect();
     let check = |module: &Module, what: &str| {
-        let w = walk_module(&engine, module, "unwinding_follows_modules_loaded_and_dropped");
+        let w = walk_module(&engine, module, Some("unwinding_follows_modules_loaded_and_dropped"));
         assert_eq!(w.wasm_frames, 3, "{what}");
         assert!(w.beyond >= 3 && w.reached_test, "{what}: the unwinder stopped after the wasm frames");
     };
@@ -172,4 +174,48 @@ fn unwinding_follows_modules_loaded_and_dropped() {
     modules.clear();
     brisk::wait_for_unmapping();
     check(&load(), "a module loaded after all were dropped");
+}
+
+/// Threads unwinding through wasm frames while another loads and drops
+/// modules with unwind info: every walk finds its frames and the host
+/// frames beyond them.
+#[test]
+fn unwinding_while_modules_come_and_go() {
+    let engine = Engine::new(&config(Strategy::Optimized, true)).unwrap();
+    let artifact = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
+    #[allow(unsafe_code, reason = "loads an artifact this test just made")]
+    // SAFETY: the artifact was just serialized from a module of this engine.
+    let load = || unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    let (stop, rounds) = (AtomicBool::new(false), AtomicUsize::new(0));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !stop.load(Relaxed) {
+                let modules: Vec<Module> = (0..16).map(|_| load()).collect();
+                drop(modules);
+                rounds.fetch_add(1, Relaxed);
+            }
+        });
+        let walkers: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let module = load();
+                    // At least 200 walks, and until 50 rounds of 16 modules
+                    // came and went meanwhile.
+                    let mut i = 0;
+                    while i < 200 || (rounds.load(Relaxed) < 50 && i < 20_000) {
+                        let w = walk_module(&engine, &module, None);
+                        assert!(w.wasm_frames == 3 && w.beyond >= 3, "walk {i}: {} wasm frames, {} beyond", w.wasm_frames, w.beyond);
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        for w in walkers {
+            let r = w.join();
+            stop.store(true, Relaxed);
+            r.unwrap();
+        }
+    });
+    assert!(rounds.into_inner() >= 50, "modules came and went during the walks");
 }
