@@ -511,6 +511,27 @@ fn out_of_range_indices_are_refused() {
     check(t.with(S::Globals, defined, 2, big), Stage::Load, &format!(".brisk.globals record {defined}: constant expression"));
     check(t.with(S::Globals, defined, 0, 50), Stage::Load, "unknown value type code 50");
 
+    // Constant expressions whose value is not of the type it is stored as
+    // (instantiation would store an integer where the runtime follows a
+    // pointer): found by the artifact fuzzer, which crashed reading such a
+    // global.
+    use brisk::ValType;
+    use brisk_environ::artifact::valtype_code;
+    let code = |t: ValType| u32::from(valtype_code(t));
+    let i32_global = t.find(S::Globals, |w| w(3) != 0 && w(0) == code(ValType::I32));
+    let funcref_global = t.find(S::Globals, |w| w(3) != 0 && w(0) == code(ValType::FuncRef));
+    let what = format!(".brisk.globals record {i32_global}: constant expression");
+    check(t.with(S::Globals, i32_global, 0, code(ValType::FuncRef)), Stage::Load, &what);
+    let what = format!(".brisk.globals record {funcref_global}: constant expression");
+    check(t.with(S::Globals, funcref_global, 0, code(ValType::I32)), Stage::Load, &what);
+    check(t.with(S::Globals, i32_global, 0, code(ValType::I64)), Stage::Load, "does not produce one I64");
+    let data_offset = t.word(S::DataSegments, t.find(S::DataSegments, |w| w(0) == 0), 2) as usize;
+    check(t.with(S::Consts, data_offset, 0, 1), Stage::Load, "does not produce one I32");
+    let elem_offset = t.word(S::Elems, active, 2) as usize;
+    check(t.with(S::Consts, elem_offset, 0, 7), Stage::Load, "does not produce one I32");
+    let item = t.word(S::ElemItems, pair, 0) as usize;
+    check(t.with(S::Consts, item, 0, 0), Stage::Load, "does not produce one FuncRef");
+
     // Data segments: memory, bytes, mode.
     let data = t.find(S::DataSegments, |w| w(0) == 0);
     let what = format!(".brisk.data_segments record {data}: memory index 3 is out of range");
@@ -535,7 +556,7 @@ fn out_of_range_indices_are_refused() {
     let second = t.word(S::FuncStarts, 1, 0);
     check(t.with(S::FuncStarts, 0, 0, second), Stage::Instantiate, ".brisk.func_starts record 0");
     check(t.with(S::ArrayCalls, 0, 1, u32::MAX - 8), Stage::Instantiate, ".brisk.array_calls record 0");
-    assert!(cases >= 35, "{cases} cases");
+    assert!(cases >= 41, "{cases} cases");
 
     // The same through a mapped file.
     let dir = TempDir::new("artifact-bad-index");

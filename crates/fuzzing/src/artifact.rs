@@ -2,13 +2,15 @@
 //!
 //! Two kinds of mutation:
 //!
-//! - **sealed**: any byte outside `.text` is flipped, set, inserted or
-//!   deleted, or the artifact is cut short, and the checksum is left as
-//!   it is. Loading must fail, or (for bytes the checksum does not cover
-//!   and the loader never reads: symbols, section headers, padding) the
-//!   module must behave exactly as the original on the differential
-//!   harness. `.text` is left alone: an artifact is native code, which is
-//!   why `Module::deserialize` is unsafe.
+//! - **sealed**: any byte outside `.text`, `.eh_frame` and
+//!   `.memory_images` is flipped, set, inserted or deleted, or the
+//!   artifact is cut short, and the checksum is left as it is. Loading
+//!   must fail, or (for bytes the checksum does not cover and the loader
+//!   never reads: symbols, section headers, padding) the module must
+//!   behave exactly as the original on the differential harness. Those
+//!   three sections are left alone: they are mapped and read in place,
+//!   not checked (an artifact is native code, which is why
+//!   `Module::deserialize` is unsafe; the cache checks whole entries).
 //! - **resealed**: a byte of a metadata table (not one holding code
 //!   offsets: function starts, trampolines and trap sites point into
 //!   `.text`) is changed and the checksum recomputed with
@@ -47,19 +49,37 @@ fn u32_at(b: &[u8], at: usize) -> usize {
 
 /// The file range of `.text`.
 pub fn text_range(artifact: &[u8]) -> std::ops::Range<usize> {
-    let start = u64_at(artifact, HEADER_FILE_OFFSET + header::TEXT_OFFSET);
-    start..start + u64_at(artifact, HEADER_FILE_OFFSET + header::TEXT_SIZE)
+    header_range(artifact, header::TEXT_OFFSET, header::TEXT_SIZE)
+}
+
+/// A section's file range from the header's offset and size fields.
+fn header_range(artifact: &[u8], offset: usize, size: usize) -> std::ops::Range<usize> {
+    let start = u64_at(artifact, HEADER_FILE_OFFSET + offset);
+    start..start + u64_at(artifact, HEADER_FILE_OFFSET + size)
+}
+
+/// What the loader does not check, as `Module::deserialize` documents:
+/// `.text`, `.eh_frame` and `.memory_images`, which are mapped and read
+/// in place (checking them would read every page), and which the caller
+/// vouches for.
+fn unchecked_ranges(artifact: &[u8]) -> [std::ops::Range<usize>; 3] {
+    [
+        text_range(artifact),
+        header_range(artifact, header::EH_FRAME_OFFSET, header::EH_FRAME_SIZE),
+        header_range(artifact, header::IMAGES_OFFSET, header::IMAGES_SIZE),
+    ]
 }
 
 /// Sections whose records hold offsets into `.text`.
 const CODE_OFFSETS: [Section; 4] = [Section::FuncStarts, Section::ArrayCalls, Section::TrapBlocks, Section::TrapSites];
 
-/// A sealed mutation: one edit outside `.text`, checksum untouched.
+/// A sealed mutation: one edit outside what the loader does not check
+/// ([`unchecked_ranges`]), checksum untouched.
 pub fn mutate_sealed(artifact: &mut Vec<u8>, rng: &mut Rng) {
-    let text = text_range(artifact);
+    let unchecked = unchecked_ranges(artifact);
     let pick = |rng: &mut Rng, len: usize| loop {
         let at = rng.below(len as u64) as usize;
-        if !text.contains(&at) {
+        if !unchecked.iter().any(|r| r.contains(&at)) {
             return at;
         }
     };

@@ -654,19 +654,25 @@ impl Module {
     ///   (up to the odds of a 64-bit hash collision), so is a file from
     ///   another Brisk version, target or settings;
     /// - every index and range the runtime takes from the tables (those of
-    ///   the small tables here, per-function ones where first used), so a
-    ///   table that passes the checksum yet is wrong gives an error, never
-    ///   an access outside the module's own structures.
+    ///   the small tables here, per-function ones where first used), and
+    ///   that every constant expression produces a value of the type it is
+    ///   stored as, so a table that passes the checksum yet is wrong gives
+    ///   an error, never an access outside the module's own structures.
     ///
-    /// Not checked: the machine code (`.text`) and the function names
-    /// (`.symtab`, `.strtab`). Checking the code would read every page of
-    /// it; it is native code that the caller vouches for, and it runs as
-    /// it is: **a single damaged byte of code is not detected**, and may
-    /// make the process crash or compute wrong results. For artifacts kept
-    /// on disk where damage is possible, load them through
-    /// [`Cache`](crate::Cache), which also checks a hash of the rest of the
-    /// file (code and names) on every hit before any code runs, and
-    /// compiles the module again on a mismatch.
+    /// Not checked: what is mapped and read in place, whose every page a
+    /// check would read: the machine code (`.text`), its unwind info
+    /// (`.eh_frame`, with native unwind info) and the memory images
+    /// (`.memory_images`, the initial contents of memories); and the
+    /// function names (`.symtab`, `.strtab`). The code is native code that
+    /// the caller vouches for, and it runs as it is: **a single damaged
+    /// byte of code is not detected**, and may make the process crash or
+    /// compute wrong results; a damaged byte of unwind info may do the
+    /// same when something unwinds through the module, and one of a memory
+    /// image is a wrong initial byte of the memory. For artifacts kept on
+    /// disk where damage is possible, load them through
+    /// [`Cache`](crate::Cache), which also checks a hash of the rest of
+    /// the file (code, unwind info, images and names) on every hit before
+    /// any code runs, and compiles the module again on a mismatch.
     ///
     /// # Errors
     ///

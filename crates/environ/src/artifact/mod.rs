@@ -41,7 +41,8 @@
 //! too, and a bad one is an [`ArtifactError`] naming the table and the
 //! record, never an access out of bounds. The loader checks those of the
 //! tables read at instantiation, one pass over each: types, tables,
-//! memories, globals, constant expressions (`global.get`, `ref.func`),
+//! memories, globals, constant expressions (`global.get`, `ref.func`, and
+//! that each produces a value of the type it is stored as),
 //! imports (in index order, as many as the header says), exports and the
 //! by-name index, element segments and their items, data segments, the
 //! start function (in range, with an empty type) and the module name.
@@ -56,8 +57,11 @@
 //! structure beyond the ELF header: the section headers are for tools.
 //! The checksum covers the file from its start to the end of the last
 //! table (the ELF header, the Brisk header and every `.brisk.*` section):
-//! everything the runtime acts on, except the machine code, which is not
-//! read at load (its pages fault in on first call).
+//! everything the runtime acts on, except what is mapped and read in
+//! place and so not read at load: the machine code (its pages fault in on
+//! first call), its unwind info and the memory images (mapped into
+//! memories copy-on-write). `Module::deserialize_file` says what that
+//! means for its callers.
 //! Function names are not in the tables: they are the names of the
 //! functions' ELF symbols, which objdump, perf and Brisk's backtraces all
 //! read, so they are stored once. Names only label backtraces, so they are

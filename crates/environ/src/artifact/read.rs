@@ -968,6 +968,15 @@ impl ModuleInfo<'_> {
             )));
         }
 
+        // Initializers, now that every global's type decodes and the
+        // imported ones are known to be imports.
+        let mut stack = Vec::new();
+        for i in c.imported_globals as usize..c.globals as usize {
+            let (off, len) = (self.field(S::Globals, i, 2), self.field(S::Globals, i, 3));
+            let content = self.global(GlobalIndex::from_u32(i as u32)).content;
+            self.check_const_type(S::Globals, i, off, len, content, &mut stack)?;
+        }
+
         let exports = self.count(S::Exports);
         for i in 0..exports {
             let w = |k: usize| self.field(S::Exports, i, k);
@@ -1022,6 +1031,7 @@ impl ModuleInfo<'_> {
                 .ok_or_else(|| bad(S::Elems, i, format!("element type code {} is not a reference type", w(4))))?;
             self.check_mode(S::Elems, i, &w, c.tables, "table", true)?;
             if w(0) == MODE_ACTIVE {
+                self.check_const_type(S::Elems, i, w(2), w(3), WasmValType::I32, &mut stack)?;
                 let table = self.table(TableIndex::from_u32(w(1)));
                 if table.element != element {
                     let what = format!("{element:?} segment for table {} of {:?}", w(1), table.element);
@@ -1043,7 +1053,9 @@ impl ModuleInfo<'_> {
                 }
                 1 => {
                     for pair in items.chunks_exact(8) {
-                        self.check_const_range(S::Elems, i, read_u32(pair, 0), read_u32(pair, 4))?;
+                        let (off, len) = (read_u32(pair, 0), read_u32(pair, 4));
+                        self.check_const_range(S::Elems, i, off, len)?;
+                        self.check_const_type(S::Elems, i, off, len, element, &mut stack)?;
                     }
                 }
                 kind => return Err(bad(S::Elems, i, format!("item kind {kind} for {element:?} elements"))),
@@ -1054,6 +1066,10 @@ impl ModuleInfo<'_> {
         for i in 0..self.num_data() {
             let w = |k: usize| self.field(S::DataSegments, i, k);
             self.check_mode(S::DataSegments, i, &w, c.memories, "memory", false)?;
+            if w(0) == MODE_ACTIVE {
+                let index = if self.memory(MemoryIndex::from_u32(w(1))).memory64 { WasmValType::I64 } else { WasmValType::I32 };
+                self.check_const_type(S::DataSegments, i, w(2), w(3), index, &mut stack)?;
+            }
             let (off, len) = (w(4) as usize, w(5) as usize);
             if off + len > data.len() {
                 let what = format!("bytes {off}..{} lie outside {} ({} bytes)", off + len, S::Data.name(), data.len());
@@ -1125,6 +1141,56 @@ impl ModuleInfo<'_> {
             return Err(bad(s, i, what));
         }
         Ok(())
+    }
+
+    /// Checks that a constant expression (`len` records from `off`, in
+    /// range) produces one value of type `expected`, as validation made
+    /// sure the module's did: instantiation stores what it produces as a
+    /// value of that type (a reference is a pointer the runtime follows).
+    /// `stack` is scratch space.
+    fn check_const_type(
+        &self,
+        s: Section,
+        i: usize,
+        off: u32,
+        len: u32,
+        expected: WasmValType,
+        stack: &mut Vec<Option<WasmValType>>,
+    ) -> Result<(), ArtifactError> {
+        use WasmValType as T;
+        stack.clear();
+        let mut typed = true;
+        for op in self.const_expr(off, len).ops() {
+            let mut operands = |t: T| {
+                let (b, a) = (stack.pop(), stack.pop());
+                typed &= a == Some(Some(t)) && b == Some(Some(t));
+                Some(t)
+            };
+            // `None`: `ref.null`, a null of any reference type.
+            let pushed = match op {
+                ConstOp::I32Const(_) => Some(T::I32),
+                ConstOp::I64Const(_) => Some(T::I64),
+                ConstOp::F32Const(_) => Some(T::F32),
+                ConstOp::F64Const(_) => Some(T::F64),
+                ConstOp::V128Const(_) => Some(T::V128),
+                ConstOp::GlobalGet(g) => Some(self.global(g).content),
+                ConstOp::RefNull => None,
+                ConstOp::RefFunc(_) => Some(T::FuncRef),
+                ConstOp::I32Add | ConstOp::I32Sub | ConstOp::I32Mul => operands(T::I32),
+                ConstOp::I64Add | ConstOp::I64Sub | ConstOp::I64Mul => operands(T::I64),
+            };
+            stack.push(pushed);
+        }
+        let produces = match stack[..] {
+            [Some(t)] => t == expected,
+            [None] => matches!(expected, T::FuncRef | T::ExternRef),
+            _ => false,
+        };
+        if typed && produces {
+            Ok(())
+        } else {
+            Err(bad(s, i, format!("constant expression {off}+{len} does not produce one {expected:?}")))
+        }
     }
 
     /// Checks that a name is a UTF-8 string in `.brisk.strings`.
