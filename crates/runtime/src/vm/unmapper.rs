@@ -17,8 +17,9 @@
 //! removes the code from the trap handler's registry, frees the module's
 //! tables, removes its unwind info and unmaps it.
 //!
-//! Woken by a drop, the thread lets drops gather for [`GATHER`] (1 ms)
-//! unless someone waits in [`flush`], then releases what it finds queued as
+//! Woken by a drop, the thread lets drops gather for [`GATHER`] (1 ms, or
+//! until [`GATHER_LIMIT`] are queued) unless someone waits in [`flush`],
+//! then releases what it finds queued as
 //! one batch (drops that come while it works gather in the queue too). A
 //! `munmap` of pages that were touched makes the kernel flush the TLB of
 //! every core running a thread of the process, an interrupt that stalled
@@ -68,8 +69,11 @@ struct Queue {
     flushing: usize,
 }
 
-/// How long the thread lets drops gather after the first one wakes it.
+/// How long the thread lets drops gather after the first one wakes it,
+/// and how many it lets gather at most (each may hold a memory's whole
+/// reservation of address space).
 const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+const GATHER_LIMIT: usize = 1024;
 
 struct Unmapper {
     queue: Mutex<Queue>,
@@ -175,8 +179,9 @@ fn push(job: Job) {
     let mut queue = u.queue.lock().unwrap_or_else(|e| e.into_inner());
     queue.jobs.push(job);
     queue.pending += 1;
-    // Waking the thread is a system call: only when it sleeps.
-    if queue.idle {
+    // Waking the thread is a system call: only when it sleeps, or when
+    // enough has gathered to cut its gathering short.
+    if queue.idle || queue.jobs.len() == GATHER_LIMIT {
         queue.idle = false;
         u.work.notify_one();
     }
