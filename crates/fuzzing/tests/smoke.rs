@@ -70,3 +70,39 @@ fn differential_seeds() {
     eprintln!("differential smoke: {stats:?}");
     assert!(stats.executions > 1000, "the smoke run calls functions: {stats:?}");
 }
+
+#[test]
+fn artifact_mutations() {
+    brisk_fuzzing::tiers::on_big_stack(artifact_seeds);
+}
+
+/// The `artifact` target's seeds 0.., as `brisk-fuzz artifact` runs them,
+/// and seeds it failed on: 9412419 and 9510148 (a resealed global type
+/// that instantiation stored a value of another type for), 9400067 (a
+/// sealed mutation of a memory image, which the loader does not check).
+fn artifact_seeds() {
+    use brisk_fuzzing::artifact::{ArtifactOutcome, check};
+    use brisk_fuzzing::generate::Shape;
+    use brisk_fuzzing::tiers::TIERS;
+    let mut stats = DiffStats::default();
+    let mut outcomes = [0usize; 4];
+    for seed in (0..seeds(150)).chain([9412419, 9510148, 9400067]) {
+        let input = smith_seed(seed, Shape { no_start: true });
+        let tier = &TIERS[(seed % TIERS.len() as u64) as usize];
+        let mut rng = Rng::new(seed ^ 0xa27f);
+        match catch_unwind(AssertUnwindSafe(|| check(&input.wasm, &input.args, tier, &mut rng, &mut stats))) {
+            Ok(Ok(outcome)) => {
+                outcomes[match outcome {
+                    ArtifactOutcome::Refused => 0,
+                    ArtifactOutcome::Identical => 1,
+                    ArtifactOutcome::InstantiateRefused => 2,
+                    ArtifactOutcome::Instantiated => 3,
+                }] += 1
+            }
+            Ok(Err((_, e))) => panic!("seed {seed}: {e}\n(reproduce: cargo run --release --manifest-path fuzz/Cargo.toml -- artifact --seed {seed} --iterations 1 --workers 0)"),
+            Err(_) => panic!("seed {seed}: the harness panicked"),
+        }
+    }
+    eprintln!("artifact smoke: refused, identical, instantiate-refused, instantiated: {outcomes:?}");
+    assert!(outcomes[0] > 0 && outcomes[1] > 0 && outcomes[3] > 0, "every kind of outcome: {outcomes:?}");
+}
