@@ -1,5 +1,6 @@
 //! The fuzzing targets' smoke run: fixed seeds through `compile` (raw
-//! bytes and wasm-smith modules) and `differential` among Brisk's tiers.
+//! bytes and wasm-smith modules), `differential` among Brisk's tiers and
+//! `artifact`.
 //! Deterministic: the same seeds give the same inputs on every machine.
 //! `BRISK_SMOKE_SEEDS=N` runs more seeds.
 
