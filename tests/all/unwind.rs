@@ -140,15 +140,26 @@ fn registering_with_libgcc_walks_the_same() {
     }
 }
 
+/// An engine with native unwind info, and an artifact of [`MODULE`] for it.
+fn unwind_artifact() -> (Engine, Vec<u8>) {
+    let engine = Engine::new(&config(Strategy::Optimized, true)).unwrap();
+    let artifact = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
+    (engine, artifact)
+}
+
+/// Loads an artifact from [`unwind_artifact`].
+#[allow(unsafe_code, reason = "loads an artifact this test file just made")]
+fn load_artifact(engine: &Engine, artifact: &[u8]) -> Module {
+    // SAFETY: the artifact was serialized from a module of this engine.
+    unsafe { Module::deserialize(engine, artifact) }.unwrap()
+}
+
 /// Many modules with unwind info, loaded and dropped in any order: the
 /// unwinder finds each live one's frames, none of a dropped one's.
 #[test]
 fn unwinding_follows_modules_loaded_and_dropped() {
-    let engine = Engine::new(&config(Strategy::Optimized, true)).unwrap();
-    let artifact = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
-    #[allow(unsafe_code, reason = "loads an artifact this test just made")]
-    // SAFETY: the artifact was just serialized from a module of this engine.
-    let load = || unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    let (engine, artifact) = unwind_artifact();
+    let load = || load_artifact(&engine, &artifact);
     let mut modules: Vec<Option<Module>> = (0..64).map(|_| Some(load())).collect();
     let check = |module: &Module, what: &str| {
         let w = walk_module(&engine, module, Some("unwinding_follows_modules_loaded_and_dropped"));
@@ -181,11 +192,8 @@ fn unwinding_follows_modules_loaded_and_dropped() {
 /// frames beyond them.
 #[test]
 fn unwinding_while_modules_come_and_go() {
-    let engine = Engine::new(&config(Strategy::Optimized, true)).unwrap();
-    let artifact = Module::new(&engine, MODULE).unwrap().serialize().unwrap();
-    #[allow(unsafe_code, reason = "loads an artifact this test just made")]
-    // SAFETY: the artifact was just serialized from a module of this engine.
-    let load = || unsafe { Module::deserialize(&engine, &artifact) }.unwrap();
+    let (engine, artifact) = unwind_artifact();
+    let load = || load_artifact(&engine, &artifact);
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
     let (stop, rounds) = (AtomicBool::new(false), AtomicUsize::new(0));
     std::thread::scope(|s| {
