@@ -109,6 +109,7 @@ impl Engine {
         };
         let compiler = CraneliftCompiler::new(settings).map_err(|e| anyhow!("unsupported host: {e}"))?;
         crate::vm::init_traps();
+        crate::vm::prepare_unwinding();
         let tunables = &config.tunables;
         let tier = match config.strategy {
             Strategy::Auto => "auto",

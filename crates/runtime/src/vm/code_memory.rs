@@ -178,7 +178,7 @@ impl Image {
     /// truthfully: the unwinder trusts it, as it trusts the code.
     pub unsafe fn register_unwind_info(&mut self, eh_frame: Range<usize>, code: Range<usize>) -> std::io::Result<()> {
         let inside = |r: &Range<usize>| r.start <= r.end && r.end <= self.len;
-        if !inside(&eh_frame) || !inside(&code) || eh_frame.len() < 8 || self.unwind.is_some() || matches!(self.bytes, Bytes::Heap(_)) {
+        if !inside(&eh_frame) || !inside(&code) || code.is_empty() || eh_frame.len() < 8 || self.unwind.is_some() || matches!(self.bytes, Bytes::Heap(_)) {
             return Err(std::io::Error::other("unwind info outside the image"));
         }
         let base = self.base();
@@ -344,7 +344,11 @@ thread_local! {
 /// Runs `f` with the registry, marking this thread as inside it.
 fn with_registry<R>(f: impl FnOnce(&Registry) -> R) -> R {
     IN_REGISTRY.with(|c| c.set(true));
+    // The flag is set before the lock is taken and cleared after it is
+    // released, as the signal handler on this thread sees them.
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     let r = f(registry());
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     IN_REGISTRY.with(|c| c.set(false));
     r
 }

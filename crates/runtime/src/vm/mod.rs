@@ -29,6 +29,6 @@ pub use pool::MemoryPool;
 pub use table::{MAX_TABLE_ELEMENTS, Table};
 pub use traphandlers::{CallError, TrapRecord, catch_traps, current_call_state, init_traps};
 pub use unmapper::{drop_later, flush as flush_unmapper};
-pub use unwind::{UnwindLookup, unwind_lookup};
+pub use unwind::{UnwindLookup, prepare as prepare_unwinding, unwind_lookup};
 pub use vmbox::{StoreOwner, StorePtr, VmBox};
 pub use vmcontext::*;

@@ -117,7 +117,7 @@ impl Unmapper {
                 queue.idle = true;
                 queue = self.work.wait(queue).unwrap_or_else(|e| e.into_inner());
                 queue.idle = false;
-                if queue.flushing == 0 {
+                if queue.flushing == 0 && queue.jobs.len() < GATHER_LIMIT {
                     // Let the drops that follow join this batch.
                     queue = self.work.wait_timeout(queue, GATHER).unwrap_or_else(|e| e.into_inner()).0;
                 }

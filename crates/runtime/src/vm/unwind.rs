@@ -73,8 +73,13 @@ impl UnwindRegistration {
         if answered_by_brisk() {
             let code_end = code.end;
             let section = Section { code, eh_frame: eh_frame.as_ptr() as usize, len: eh_frame.len(), index: OnceLock::new() };
-            with_table(|t| t.write().unwrap_or_else(|e| e.into_inner()).insert(code_end, section));
-            SECTIONS.fetch_add(1, Ordering::Release);
+            // Code ranges of live images are disjoint and not empty
+            // (`Image::register_unwind_info`), so no entry is replaced.
+            let replaced = with_table(|t| t.write().unwrap_or_else(|e| e.into_inner()).insert(code_end, section));
+            debug_assert!(replaced.is_none(), "two registrations of code ending at {code_end:#x}");
+            if replaced.is_none() {
+                SECTIONS.fetch_add(1, Ordering::Release);
+            }
             return UnwindRegistration { how: How::Table { code_end } };
         }
         let start = eh_frame.as_ptr();
@@ -199,7 +204,7 @@ impl Section {
         }
         let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         let mut index: Vec<(u32, u32, u32)> = fde_offsets(bytes)
-            .filter(|&(at, length)| length >= 12 && word(at + 4) as usize == at + 4)
+            .filter(|&(at, length)| length >= 13 && word(at + 4) as usize == at + 4)
             .filter_map(|(at, _)| {
                 let field = self.eh_frame + at + 8;
                 let start = field.wrapping_add_signed(word(at + 8) as i32 as isize);
@@ -243,7 +248,11 @@ thread_local! {
 
 fn with_table<R>(f: impl FnOnce(&Table) -> R) -> R {
     IN_TABLE.with(|c| c.set(true));
+    // The flag is set before the lock is taken and cleared after it is
+    // released, as a signal handler on this thread sees them.
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
     let r = f(&TABLE);
+    std::sync::atomic::compiler_fence(Ordering::SeqCst);
     IN_TABLE.with(|c| c.set(false));
     r
 }
@@ -268,19 +277,47 @@ type FindFde = unsafe extern "C" fn(*mut c_void, *mut DwarfEhBases) -> *const u8
 std::arch::global_asm!(
     ".weak _Unwind_Find_FDE",
     ".type _Unwind_Find_FDE, @function",
+    ".globl brisk_unwind_find_fde",
+    ".hidden brisk_unwind_find_fde",
     "_Unwind_Find_FDE:",
+    "brisk_unwind_find_fde:",
     "jmp {find}",
     ".size _Unwind_Find_FDE, . - _Unwind_Find_FDE",
     find = sym find_fde,
 );
 
+/// Is `f` Brisk's definition (the symbol, or the function it jumps to)?
+fn is_brisks(f: *const c_void) -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu", target_arch = "x86_64", not(target_feature = "crt-static")))]
+    {
+        unsafe extern "C" {
+            // The address of Brisk's `_Unwind_Find_FDE` (a hidden alias).
+            static brisk_unwind_find_fde: u8;
+        }
+        if std::ptr::eq(f, (&raw const brisk_unwind_find_fde).cast()) {
+            return true;
+        }
+    }
+    std::ptr::eq(f, find_fde as *const c_void)
+}
+
 /// Brisk's code's FDE for `pc`, else the next definition's answer. It
-/// never unwinds and never panics: every index is checked.
+/// never unwinds and never panics: every index is checked. It never waits
+/// for the table's lock without bound either: a writer holds it for one
+/// insert or removal, and one that never lets go (a thread gone in a
+/// child after `fork`) makes it answer as if Brisk had no code.
 unsafe extern "C" fn find_fde(pc: *mut c_void, bases: *mut DwarfEhBases) -> *const u8 {
     PROBED.with(|p| p.set(true));
     if SECTIONS.load(Ordering::Acquire) != 0 && !IN_TABLE.with(|c| c.get()) {
         let found = with_table(|t| {
-            let table = t.read().unwrap_or_else(|e| e.into_inner());
+            let table = (0..1u32 << 20).find_map(|_| match t.try_read() {
+                Ok(table) => Some(table),
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    std::hint::spin_loop();
+                    None
+                }
+            })?;
             let pc = pc as usize;
             let (_, section) = table.range(pc.checked_add(1)?..).next()?;
             section.find(pc)
@@ -311,12 +348,12 @@ fn next_find_fde() -> Option<FindFde> {
         next = unsafe {
             let libgcc = libc::dlopen(c"libgcc_s.so.1".as_ptr(), libc::RTLD_NOLOAD | libc::RTLD_LAZY);
             let mut f = if libgcc.is_null() { std::ptr::null_mut() } else { libc::dlsym(libgcc, c"_Unwind_Find_FDE".as_ptr()) };
-            if f.is_null() || std::ptr::eq(f, find_fde as *const c_void) {
+            if f.is_null() || is_brisks(f) {
                 f = libc::dlsym(libc::RTLD_NEXT, c"_Unwind_Find_FDE".as_ptr());
             }
             f as usize
         };
-        if next == find_fde as *const () as usize {
+        if is_brisks(next as *const c_void) {
             next = 0;
         }
         NEXT.store(next, Ordering::Release);
@@ -324,6 +361,14 @@ fn next_find_fde() -> Option<FindFde> {
     // SAFETY: a non-zero `next` is the address of a function with the
     // signature of `_Unwind_Find_FDE`, found under that name.
     (next != 0).then(|| unsafe { std::mem::transmute::<usize, FindFde>(next) })
+}
+
+/// Resolves what Brisk's `_Unwind_Find_FDE` forwards to, so that the
+/// first unwind does not call the dynamic loader from inside the unwinder
+/// (engines call this when they are made; an unwind before any engine
+/// exists resolves it then).
+pub fn prepare() {
+    next_find_fde();
 }
 
 /// Does libgcc's unwinder ask Brisk's `_Unwind_Find_FDE`? Observed once:
