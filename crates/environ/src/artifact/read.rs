@@ -935,9 +935,6 @@ impl ModuleInfo<'_> {
             if valtype_from_code(content).is_none() {
                 return Err(bad(S::Globals, i, format!("unknown value type code {content}")));
             }
-            if i >= c.imported_globals as usize {
-                self.check_const_range(S::Globals, i, self.field(S::Globals, i, 2), self.field(S::Globals, i, 3))?;
-            }
         }
 
         // Imports come first in their index spaces, in order: the k-th
@@ -974,7 +971,7 @@ impl ModuleInfo<'_> {
         for i in c.imported_globals as usize..c.globals as usize {
             let (off, len) = (self.field(S::Globals, i, 2), self.field(S::Globals, i, 3));
             let content = self.global(GlobalIndex::from_u32(i as u32)).content;
-            self.check_const_type(S::Globals, i, off, len, content, &mut stack)?;
+            self.check_const(S::Globals, i, off, len, content, &mut stack)?;
         }
 
         let exports = self.count(S::Exports);
@@ -1029,9 +1026,8 @@ impl ModuleInfo<'_> {
             let element = valtype_from_code(w(4))
                 .filter(is_ref)
                 .ok_or_else(|| bad(S::Elems, i, format!("element type code {} is not a reference type", w(4))))?;
-            self.check_mode(S::Elems, i, &w, c.tables, "table", true)?;
+            self.check_mode(S::Elems, i, &w, c.tables, "table", true, &|_| WasmValType::I32, &mut stack)?;
             if w(0) == MODE_ACTIVE {
-                self.check_const_type(S::Elems, i, w(2), w(3), WasmValType::I32, &mut stack)?;
                 let table = self.table(TableIndex::from_u32(w(1)));
                 if table.element != element {
                     let what = format!("{element:?} segment for table {} of {:?}", w(1), table.element);
@@ -1053,9 +1049,7 @@ impl ModuleInfo<'_> {
                 }
                 1 => {
                     for pair in items.chunks_exact(8) {
-                        let (off, len) = (read_u32(pair, 0), read_u32(pair, 4));
-                        self.check_const_range(S::Elems, i, off, len)?;
-                        self.check_const_type(S::Elems, i, off, len, element, &mut stack)?;
+                        self.check_const(S::Elems, i, read_u32(pair, 0), read_u32(pair, 4), element, &mut stack)?;
                     }
                 }
                 kind => return Err(bad(S::Elems, i, format!("item kind {kind} for {element:?} elements"))),
@@ -1065,11 +1059,8 @@ impl ModuleInfo<'_> {
         let data = self.section(S::Data);
         for i in 0..self.num_data() {
             let w = |k: usize| self.field(S::DataSegments, i, k);
-            self.check_mode(S::DataSegments, i, &w, c.memories, "memory", false)?;
-            if w(0) == MODE_ACTIVE {
-                let index = if self.memory(MemoryIndex::from_u32(w(1))).memory64 { WasmValType::I64 } else { WasmValType::I32 };
-                self.check_const_type(S::DataSegments, i, w(2), w(3), index, &mut stack)?;
-            }
+            let index = |m| if self.memory(MemoryIndex::from_u32(m)).memory64 { WasmValType::I64 } else { WasmValType::I32 };
+            self.check_mode(S::DataSegments, i, &w, c.memories, "memory", false, &index, &mut stack)?;
             let (off, len) = (w(4) as usize, w(5) as usize);
             if off + len > data.len() {
                 let what = format!("bytes {off}..{} lie outside {} ({} bytes)", off + len, S::Data.name(), data.len());
@@ -1112,7 +1103,8 @@ impl ModuleInfo<'_> {
 
     /// Checks a segment's mode, and for an active segment the index of its
     /// table or memory (`what`, of which there are `count`) and its offset
-    /// expression.
+    /// expression, of type `offset` of that table or memory.
+    #[allow(clippy::too_many_arguments, reason = "the parts of one record and what they are checked against")]
     fn check_mode(
         &self,
         s: Section,
@@ -1121,10 +1113,12 @@ impl ModuleInfo<'_> {
         count: u32,
         what: &str,
         declared: bool,
+        offset: &dyn Fn(u32) -> WasmValType,
+        stack: &mut Vec<Option<WasmValType>>,
     ) -> Result<(), ArtifactError> {
         match w(0) {
             MODE_ACTIVE if w(1) >= count => Err(bad(s, i, format!("{what} index {} is out of range ({count} {what}s)", w(1)))),
-            MODE_ACTIVE => self.check_const_range(s, i, w(2), w(3)),
+            MODE_ACTIVE => self.check_const(s, i, w(2), w(3), offset(w(1)), stack),
             MODE_PASSIVE => Ok(()),
             MODE_DECLARED if declared => Ok(()),
             mode => Err(bad(s, i, format!("unknown mode {mode}"))),
@@ -1132,23 +1126,11 @@ impl ModuleInfo<'_> {
     }
 
     /// Checks that a constant expression (`len` records from `off`) lies in
-    /// `.brisk.consts`.
-    fn check_const_range(&self, s: Section, i: usize, off: u32, len: u32) -> Result<(), ArtifactError> {
-        let n = self.count(Section::Consts);
-        let end = off as usize + len as usize;
-        if end > n {
-            let what = format!("constant expression {off}..{end} lies outside {} ({n} records)", Section::Consts.name());
-            return Err(bad(s, i, what));
-        }
-        Ok(())
-    }
-
-    /// Checks that a constant expression (`len` records from `off`, in
-    /// range) produces one value of type `expected`, as validation made
-    /// sure the module's did: instantiation stores what it produces as a
-    /// value of that type (a reference is a pointer the runtime follows).
-    /// `stack` is scratch space.
-    fn check_const_type(
+    /// `.brisk.consts` and produces one value of type `expected`, as
+    /// validation made sure the module's did: instantiation stores what it
+    /// produces as a value of that type (a reference is a pointer the
+    /// runtime follows). `stack` is scratch space.
+    fn check_const(
         &self,
         s: Section,
         i: usize,
@@ -1158,6 +1140,12 @@ impl ModuleInfo<'_> {
         stack: &mut Vec<Option<WasmValType>>,
     ) -> Result<(), ArtifactError> {
         use WasmValType as T;
+        let n = self.count(Section::Consts);
+        let end = off as usize + len as usize;
+        if end > n {
+            let what = format!("constant expression {off}..{end} lies outside {} ({n} records)", Section::Consts.name());
+            return Err(bad(s, i, what));
+        }
         stack.clear();
         let mut typed = true;
         for op in self.const_expr(off, len).ops() {
