@@ -343,14 +343,38 @@ thread_local! {
 
 /// Runs `f` with the registry, marking this thread as inside it.
 fn with_registry<R>(f: impl FnOnce(&Registry) -> R) -> R {
-    IN_REGISTRY.with(|c| c.set(true));
-    // The flag is set before the lock is taken and cleared after it is
-    // released, as the signal handler on this thread sees them.
+    marked(&IN_REGISTRY, || f(registry()))
+}
+
+/// Runs `f`, which takes a lock, with `mark` set on this thread: a signal
+/// handler that finds it set knows that the thread it interrupted may hold
+/// that lock, and must not wait for it.
+pub(super) fn marked<R>(mark: &'static std::thread::LocalKey<Cell<bool>>, f: impl FnOnce() -> R) -> R {
+    mark.with(|c| c.set(true));
+    // The mark is set before the lock is taken and cleared after it is
+    // released, as a signal handler on this thread sees them.
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-    let r = f(registry());
+    let r = f();
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
-    IN_REGISTRY.with(|c| c.set(false));
+    mark.with(|c| c.set(false));
     r
+}
+
+/// `lock` read, waiting a bounded time, for code that must never hang on
+/// it (a signal handler, an unwinder): writers hold these locks for the
+/// few instructions of one map insert or removal, so a bounded spin
+/// suffices; one that never lets go (a thread gone in a child after
+/// `fork`) gives `None`.
+pub(super) fn read_bounded<T>(lock: &RwLock<T>) -> Option<std::sync::RwLockReadGuard<'_, T>> {
+    const SPINS: u32 = 1 << 20;
+    for _ in 0..SPINS {
+        match lock.try_read() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(e)) => return Some(e.into_inner()),
+            Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
+        }
+    }
+    None
 }
 
 /// The region containing `pc`: `f` gets its lookup and the offset of `pc`.
@@ -389,13 +413,6 @@ pub fn lookup_pc_from_signal<R>(pc: usize, f: impl FnOnce(&dyn CodeLookup, u32) 
     if IN_REGISTRY.with(|c| c.get()) {
         return None;
     }
-    const SPINS: u32 = 1 << 20;
-    for _ in 0..SPINS {
-        match registry().try_read() {
-            Ok(map) => return find(&map, pc, f),
-            Err(TryLockError::Poisoned(e)) => return find(&e.into_inner(), pc, f),
-            Err(TryLockError::WouldBlock) => std::hint::spin_loop(),
-        }
-    }
-    None
+    let map = read_bounded(registry())?;
+    find(&map, pc, f)
 }

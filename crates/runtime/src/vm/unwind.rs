@@ -247,14 +247,7 @@ thread_local! {
 }
 
 fn with_table<R>(f: impl FnOnce(&Table) -> R) -> R {
-    IN_TABLE.with(|c| c.set(true));
-    // The flag is set before the lock is taken and cleared after it is
-    // released, as a signal handler on this thread sees them.
-    std::sync::atomic::compiler_fence(Ordering::SeqCst);
-    let r = f(&TABLE);
-    std::sync::atomic::compiler_fence(Ordering::SeqCst);
-    IN_TABLE.with(|c| c.set(false));
-    r
+    super::code_memory::marked(&IN_TABLE, || f(&TABLE))
 }
 
 /// `struct dwarf_eh_bases` of libgcc's `unwind-dw2-fde.h`: what
@@ -302,22 +295,14 @@ fn is_brisks(f: *const c_void) -> bool {
 }
 
 /// Brisk's code's FDE for `pc`, else the next definition's answer. It
-/// never unwinds and never panics: every index is checked. It never waits
-/// for the table's lock without bound either: a writer holds it for one
-/// insert or removal, and one that never lets go (a thread gone in a
-/// child after `fork`) makes it answer as if Brisk had no code.
+/// never unwinds and never panics: every index is checked. Nor does it
+/// wait for the table's lock without bound (`read_bounded`): a lock that
+/// is never let go makes it answer as if Brisk had no code.
 unsafe extern "C" fn find_fde(pc: *mut c_void, bases: *mut DwarfEhBases) -> *const u8 {
     PROBED.with(|p| p.set(true));
     if SECTIONS.load(Ordering::Acquire) != 0 && !IN_TABLE.with(|c| c.get()) {
         let found = with_table(|t| {
-            let table = (0..1u32 << 20).find_map(|_| match t.try_read() {
-                Ok(table) => Some(table),
-                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-                Err(std::sync::TryLockError::WouldBlock) => {
-                    std::hint::spin_loop();
-                    None
-                }
-            })?;
+            let table = super::code_memory::read_bounded(t)?;
             let pc = pc as usize;
             let (_, section) = table.range(pc.checked_add(1)?..).next()?;
             section.find(pc)
