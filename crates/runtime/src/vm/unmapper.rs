@@ -5,10 +5,10 @@
 //! microseconds (a TLB flush, which interrupts every other core running a
 //! thread of the process, and the kernel's work per mapping: three
 //! mappings when the code is made executable in place), which is most of
-//! the cost of dropping a module. As V8's unmapper does with freed pages, Brisk hands
-//! the mapping to one background thread, so that the thread dropping the
-//! module does constant work and no system call; the mapping is released
-//! shortly after. By then nothing refers to it: the code was removed from
+//! the cost of dropping a module. As V8's unmapper does with freed pages,
+//! Brisk hands the mapping to one background thread, so that the thread
+//! dropping the module does constant work and no system call; the mapping
+//! is released shortly after. By then nothing refers to it: the code was removed from
 //! the trap handler's registry, and its unwind info deregistered (see
 //! [`Deferred`]), before the module's last reference went away.
 //!
@@ -19,8 +19,8 @@
 //!
 //! Woken by a drop, the thread lets drops gather for [`GATHER`] (1 ms, or
 //! until [`GATHER_LIMIT`] are queued) unless someone waits in [`flush`],
-//! then releases what it finds queued as
-//! one batch (drops that come while it works gather in the queue too). A
+//! then releases what it finds queued as one batch (drops that come while
+//! it works gather in the queue too). A
 //! `munmap` of pages that were touched makes the kernel flush the TLB of
 //! every core running a thread of the process, an interrupt that stalled
 //! a thread loading the next module by tens of microseconds on this VM when
@@ -192,7 +192,10 @@ pub fn flush() {
     let Some(u) = unmapper() else { return };
     let mut queue = u.queue.lock().unwrap_or_else(|e| e.into_inner());
     queue.flushing += 1;
-    u.work.notify_one();
+    if queue.pending > 0 {
+        // Cut a gathering short.
+        u.work.notify_one();
+    }
     while queue.pending > 0 {
         queue = u.drained.wait(queue).unwrap_or_else(|e| e.into_inner());
     }

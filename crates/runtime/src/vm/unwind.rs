@@ -324,6 +324,9 @@ unsafe extern "C" fn find_fde(pc: *mut c_void, bases: *mut DwarfEhBases) -> *con
 /// The definition of `_Unwind_Find_FDE` that Brisk's stands in front of:
 /// libgcc's, else the next one after Brisk's in the search order.
 fn next_find_fde() -> Option<FindFde> {
+    // 0: not looked up yet; NONE: looked up, not found (so a process
+    // without one does not ask the loader again at every frame).
+    const NONE: usize = 1;
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let mut next = NEXT.load(Ordering::Acquire);
     if next == 0 {
@@ -338,14 +341,14 @@ fn next_find_fde() -> Option<FindFde> {
             }
             f as usize
         };
-        if is_brisks(next as *const c_void) {
-            next = 0;
+        if next == 0 || is_brisks(next as *const c_void) {
+            next = NONE;
         }
         NEXT.store(next, Ordering::Release);
     }
-    // SAFETY: a non-zero `next` is the address of a function with the
+    // SAFETY: any other `next` is the address of a function with the
     // signature of `_Unwind_Find_FDE`, found under that name.
-    (next != 0).then(|| unsafe { std::mem::transmute::<usize, FindFde>(next) })
+    (next != NONE).then(|| unsafe { std::mem::transmute::<usize, FindFde>(next) })
 }
 
 /// Resolves what Brisk's `_Unwind_Find_FDE` forwards to, so that the
